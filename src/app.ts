@@ -1,0 +1,95 @@
+/**
+ * createApp(deps): the express app wired from its parts. Tests build it
+ * in-process with the real encoder; main.ts builds it for production.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import type { ModelRegistry } from './encoder/registry.js';
+import type { Logger } from './log.js';
+import { errorFields } from './log.js';
+import type { Metrics } from './metrics.js';
+import { errorHandler, methodNotAllowed, routeNotFound } from './http/errors.js';
+import { ApiDoc } from './http/openapi.js';
+import { embeddingsOperations, embeddingsRouter, type TextLimits } from './http/routes/embeddings.js';
+import { healthOperations, healthRouter, type ReadinessCheck } from './http/routes/health.js';
+import { modelsOperations, modelsRouter } from './http/routes/models.js';
+
+export interface AppDeps {
+  models: ModelRegistry;
+  metrics: Metrics;
+  log: Logger;
+  limits: TextLimits & { bodyLimitBytes: number };
+  /** Extra readiness checks (the store, later); model readiness is always checked. */
+  readiness?: ReadinessCheck[];
+  logRequests?: boolean;
+}
+
+export interface App {
+  app: Express;
+  docs: ApiDoc;
+  /** Marks the app as shutting down: readiness fails and connections are not kept alive. */
+  startDraining(): void;
+  /** Requests being served now. */
+  inFlight(): number;
+}
+
+const VERSION = '0.1.0';
+
+export function createApp(deps: AppDeps): App {
+  const { models, metrics, log, limits } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true); // behind nginx, the client address comes from X-Forwarded-For
+  let draining = false;
+  let inFlight = 0;
+
+  const instrument: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    inFlight++;
+    if (draining) res.set('Connection', 'close');
+    res.on('close', () => {
+      inFlight--;
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, seconds);
+      if (deps.logRequests) log('info', 'request', { ...labels, path: req.originalUrl, ms: Math.round(seconds * 1e4) / 10 });
+    });
+    next();
+  };
+  app.use(instrument);
+  app.use(express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+
+  const docs = new ApiDoc();
+  docs.add(...healthOperations, ...modelsOperations, ...embeddingsOperations(limits), {
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'operations',
+    summary: 'This document.',
+    responses: { 200: { description: 'OpenAPI 3.1 document.' } },
+  });
+
+  const readiness: ReadinessCheck[] = [
+    () => (draining ? 'shutting down' : null),
+    () => (models.ready ? null : `models not ready: ${models.all().filter((e) => !e.ready).map((e) => e.manifest.name).join(', ')}`),
+    ...(deps.readiness ?? []),
+  ];
+  app.use(healthRouter(readiness, metrics));
+  app.use(modelsRouter(models, Date.now()));
+  app.use(embeddingsRouter(models, limits));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(docs.document({ title: 'transferd', version: VERSION }));
+  });
+  app.all('/v1/embeddings', methodNotAllowed(['POST']));
+  app.use(routeNotFound);
+  app.use(errorHandler((err, ctx) => log('error', 'request failed', { ...ctx, ...errorFields(err) })));
+
+  return {
+    app,
+    docs,
+    startDraining: () => {
+      draining = true;
+    },
+    inFlight: () => inFlight,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Configuration from environment variables, validated once at start.
+ * The README's configuration table mirrors `ENV` below.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+export const DEFAULT_MODEL = 'all-MiniLM-L6-v2';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** "10mb", "512kb", "1048576". */
+const bytes = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'use a size such as 1048576, 512kb or 10mb')
+  .transform((v) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v)!;
+    const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+    return Math.floor(Number(m[1]) * unit);
+  });
+
+/** Each variable: its schema (with default) and the one-line description the README repeats. */
+export const ENV = {
+  PORT: { schema: int(0, 65535).default(8080), doc: 'HTTP port.' },
+  HOST: { schema: z.string().default('0.0.0.0'), doc: 'Interface to listen on.' },
+  TRANSFERD_MODELS_DIR: { schema: z.string().default('models'), doc: 'Folder of imported models (`npm run import-model`).' },
+  TRANSFERD_MODELS: {
+    schema: z.string().default(DEFAULT_MODEL).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    doc: 'Comma-separated models to load; the first is the default for requests that name none.',
+  },
+  TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'onnxruntime intra-op threads per model (default: CPU count).' },
+  TRANSFERD_MAX_BATCH_TOKENS: { schema: int(16).default(8192), doc: 'Token budget of one encoder run (batch size × padded length).' },
+  TRANSFERD_MAX_BATCH_SIZE: { schema: int(1, 4096).default(64), doc: 'Most sequences in one encoder run.' },
+  TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 503.' },
+  TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
+  TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
+  TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body (bytes, or 512kb, 10mb).' },
+  TRANSFERD_SHUTDOWN_TIMEOUT_MS: { schema: int(0).default(15_000), doc: 'On SIGTERM, how long in-flight requests may take before exit.' },
+  TRANSFERD_LOG_REQUESTS: { schema: bool.default(false), doc: 'Log one line per request to stdout.' },
+} as const;
+
+type EnvKey = keyof typeof ENV;
+export type Config = { [K in EnvKey]: z.output<(typeof ENV)[K]['schema']> };
+
+/** Parses `env`; throws one error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, { schema }] of Object.entries(ENV)) {
+    const raw = env[key];
+    const r = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
+    if (r.success) out[key] = r.data;
+    else problems.push(`${key}=${JSON.stringify(raw)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length) throw new Error(`bad configuration:\n  ${problems.join('\n  ')}`);
+  const config = out as Config;
+  if (config.TRANSFERD_MODELS.length === 0) throw new Error('bad configuration: TRANSFERD_MODELS names no model');
+  return config;
+}

@@ -1,0 +1,80 @@
+/**
+ * A feature spec says how a text becomes a feature vector: which model, which
+ * hidden layers, how tokens are pooled, how layers are combined, and whether
+ * the result is L2-normalised. Two tasks with equal specs share features.
+ */
+export const POOLINGS = ['mean', 'cls', 'max'] as const;
+export const COMBINES = ['concat', 'mean'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+export type LayerCombine = (typeof COMBINES)[number];
+
+/** A spec with absolute layer indexes (0 = embedding output, L = last encoder layer). */
+export interface FeatureSpec {
+  model: string;
+  layers: number[];
+  layerCombine: LayerCombine;
+  pooling: Pooling;
+  normalize: boolean;
+}
+
+/** What a client may send: layers may be negative (-1 = last) and everything but the model is optional. */
+export interface FeatureSpecInput {
+  model: string;
+  layers?: number | number[] | undefined;
+  layer_combine?: LayerCombine | undefined;
+  pooling?: Pooling | undefined;
+  normalize?: boolean | undefined;
+}
+
+/** Thrown for a spec the model cannot satisfy; `param` names the offending field. */
+export class SpecError extends Error {
+  constructor(
+    message: string,
+    readonly param: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Resolves negative layer indexes against a model with `modelLayers` encoder
+ * layers and fills defaults (last layer, mean pooling, concat, normalized).
+ */
+export function resolveSpec(input: FeatureSpecInput, modelLayers: number): FeatureSpec {
+  const requested = input.layers === undefined ? [-1] : Array.isArray(input.layers) ? input.layers : [input.layers];
+  if (requested.length === 0) throw new SpecError('layers must name at least one layer', 'layers');
+  const layers = requested.map((l) => {
+    const abs = l < 0 ? modelLayers + 1 + l : l;
+    if (!Number.isInteger(l) || abs < 0 || abs > modelLayers) {
+      throw new SpecError(
+        `layer ${l} is out of range: model ${input.model} has hidden states 0..${modelLayers} (or -1..-${modelLayers + 1} from the top)`,
+        'layers',
+      );
+    }
+    return abs;
+  });
+  if (new Set(layers).size !== layers.length) throw new SpecError(`layers [${requested.join(', ')}] name the same layer twice`, 'layers');
+  return {
+    model: input.model,
+    layers,
+    // With one layer the combine mode changes nothing; fixing it keeps equal specs equal.
+    layerCombine: layers.length === 1 ? 'concat' : (input.layer_combine ?? 'concat'),
+    pooling: input.pooling ?? 'mean',
+    normalize: input.normalize ?? true,
+  };
+}
+
+/** Length of the feature vector a spec yields for a model of hidden size `hidden`. */
+export function specDimensions(spec: FeatureSpec, hidden: number): number {
+  return spec.layerCombine === 'concat' ? hidden * spec.layers.length : hidden;
+}
+
+/** A canonical string: equal specs have equal keys, so it keys the feature cache and store. */
+export function specKey(spec: FeatureSpec): string {
+  return `${spec.model}|${spec.layers.join(',')}|${spec.layerCombine}|${spec.pooling}|${spec.normalize ? 'l2' : 'raw'}`;
+}
+
+/** The spec in the API's snake_case shape. */
+export function specToJson(spec: FeatureSpec): Required<FeatureSpecInput> & { layers: number[] } {
+  return { model: spec.model, layers: spec.layers, layer_combine: spec.layerCombine, pooling: spec.pooling, normalize: spec.normalize };
+}

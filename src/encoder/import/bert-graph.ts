@@ -1,0 +1,134 @@
+/**
+ * Builds the ONNX graph of a BERT-family encoder that exposes every hidden state.
+ *
+ * Outputs: `last_hidden_state` and `hidden_states.0` (the embedding output) to
+ * `hidden_states.L` (the output of encoder layer L), all [batch, sequence, hidden].
+ * Asking for any layer, or several, therefore costs one forward pass.
+ */
+import { DT, GraphBuilder } from './onnx-graph.js';
+import type { Tensor } from './safetensors.js';
+
+export interface BertConfig {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  layer_norm_eps: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  vocab_size: number;
+  hidden_act?: string;
+  position_embedding_type?: string;
+}
+
+/** The additive attention bias for padded keys: the most negative finite fp32, as transformers does. */
+const MASK_BIAS = -3.4028234663852886e38;
+
+export function hiddenStateName(layer: number): string {
+  return `hidden_states.${layer}`;
+}
+
+/** Validates the parts of config.json the graph depends on. */
+export function checkBertConfig(config: Record<string, unknown>): BertConfig {
+  const need = [
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'intermediate_size',
+    'max_position_embeddings',
+    'type_vocab_size',
+    'vocab_size',
+  ];
+  for (const key of need) {
+    if (typeof config[key] !== 'number') throw new Error(`config.json: "${key}" must be a number`);
+  }
+  const act = config['hidden_act'] ?? 'gelu';
+  if (act !== 'gelu') throw new Error(`config.json: hidden_act "${String(act)}" is not supported (only the exact erf GELU)`);
+  const pos = config['position_embedding_type'] ?? 'absolute';
+  if (pos !== 'absolute') throw new Error(`config.json: position_embedding_type "${String(pos)}" is not supported`);
+  const c = config as unknown as BertConfig;
+  if (c.hidden_size % c.num_attention_heads !== 0) {
+    throw new Error(`config.json: hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
+  }
+  return { ...c, layer_norm_eps: typeof config['layer_norm_eps'] === 'number' ? (config['layer_norm_eps'] as number) : 1e-12 };
+}
+
+/** Looks a tensor up with or without the `bert.` prefix some checkpoints carry. */
+function tensorGetter(tensors: Map<string, Tensor>) {
+  return (name: string, shape: number[]): Tensor => {
+    const t = tensors.get(name) ?? tensors.get(`bert.${name}`);
+    if (!t) throw new Error(`checkpoint has no tensor "${name}"`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
+    }
+    return t;
+  };
+}
+
+/** PyTorch stores Linear weights [out, in]; MatMul(x, W) wants [in, out]. */
+function transpose(t: Tensor): Float32Array {
+  const [rows, cols] = t.shape as [number, number];
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c]!;
+  return out;
+}
+
+export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>): Uint8Array {
+  const H = config.hidden_size;
+  const heads = config.num_attention_heads;
+  const headSize = H / heads;
+  const I = config.intermediate_size;
+  const eps = { float: config.layer_norm_eps };
+  const get = tensorGetter(tensors);
+  const g = new GraphBuilder('bert_all_hidden_states', 17);
+
+  const dims = ['batch_size', 'sequence_length'];
+  const inputIds = g.input('input_ids', DT.INT64, dims);
+  const attentionMask = g.input('attention_mask', DT.INT64, dims);
+  const tokenTypeIds = g.input('token_type_ids', DT.INT64, dims);
+
+  const param = (name: string, shape: number[]) => g.float(name, shape, get(name, shape).data);
+  const linear = (x: string, prefix: string, inDim: number, outDim: number): string => {
+    const w = g.float(`${prefix}.weight.T`, [inDim, outDim], transpose(get(`${prefix}.weight`, [outDim, inDim])));
+    return g.node('Add', [g.node('MatMul', [x, w]), param(`${prefix}.bias`, [outDim])]);
+  };
+  const layerNorm = (x: string, prefix: string, outputName?: string): string =>
+    g.node('LayerNormalization', [x, param(`${prefix}.weight`, [H]), param(`${prefix}.bias`, [H])], { axis: -1, epsilon: eps }, '', outputName);
+
+  // Embeddings: word + position + token type, then LayerNorm: hidden state 0.
+  const words = g.node('Gather', [param('embeddings.word_embeddings.weight', [config.vocab_size, H]), inputIds]);
+  const seqLen = g.node('Gather', [g.node('Shape', [inputIds]), g.ints([1])]);
+  const positionIds = g.node('Range', [g.int64('const_zero', [], [0]), g.node('Squeeze', [seqLen, g.ints([0])]), g.int64('const_one', [], [1])]);
+  const positions = g.node('Gather', [param('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]), positionIds]);
+  const types = g.node('Gather', [param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]), tokenTypeIds]);
+  let hidden = layerNorm(g.node('Add', [g.node('Add', [words, positions]), types]), 'embeddings.LayerNorm', hiddenStateName(0));
+  const states = [hidden];
+
+  // Additive mask [B, 1, 1, T]: 0 where attended, MASK_BIAS where padded.
+  const maskF = g.node('Cast', [g.node('Unsqueeze', [attentionMask, g.ints([1, 2])])], { to: DT.FLOAT });
+  const maskBias = g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(MASK_BIAS)]);
+
+  const splitHeads = g.ints([0, 0, heads, headSize]);
+  const mergeHeads = g.ints([0, 0, H]);
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    const p = `encoder.layer.${i}`;
+    const q = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.query`, H, H), splitHeads])], { perm: [0, 2, 1, 3] });
+    const k = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.key`, H, H), splitHeads])], { perm: [0, 2, 3, 1] });
+    const v = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.value`, H, H), splitHeads])], { perm: [0, 2, 1, 3] });
+    const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, k]), g.scalar(Math.sqrt(headSize))]), maskBias]);
+    const context = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
+    const merged = g.node('Reshape', [g.node('Transpose', [context], { perm: [0, 2, 1, 3] }), mergeHeads]);
+    const attended = layerNorm(g.node('Add', [linear(merged, `${p}.attention.output.dense`, H, H), hidden]), `${p}.attention.output.LayerNorm`);
+    // Exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)), in the order exporters write it so ORT fuses it.
+    const pre = linear(attended, `${p}.intermediate.dense`, H, I);
+    const erf = g.node('Erf', [g.node('Div', [pre, g.scalar(Math.SQRT2)])]);
+    const gelu = g.node('Mul', [g.node('Mul', [pre, g.node('Add', [erf, g.scalar(1)])]), g.scalar(0.5)]);
+    hidden = layerNorm(g.node('Add', [linear(gelu, `${p}.output.dense`, I, H), attended]), `${p}.output.LayerNorm`, hiddenStateName(i + 1));
+    states.push(hidden);
+  }
+
+  const outDims = ['batch_size', 'sequence_length', H];
+  states.forEach((s, layer) => g.output(hiddenStateName(layer), s, DT.FLOAT, outDims));
+  g.output('last_hidden_state', hidden, DT.FLOAT, outDims);
+  return g.encode('transferd-importer');
+}

@@ -1,0 +1,155 @@
+/**
+ * Imports a BERT-family checkpoint (safetensors + config.json + tokenizer.json)
+ * into a model folder that transformers.js and this service load:
+ *
+ *   <out>/config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx, transferd.json
+ *
+ * The import is skipped when the folder already holds the same source imported
+ * by the same importer version, so running it on every install is cheap.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBertGraph, checkBertConfig, hiddenStateName } from './bert-graph.js';
+import { readSafetensors } from './safetensors.js';
+
+/** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
+export const IMPORTER_VERSION = 1;
+
+/** What the service reads about a model: written next to the ONNX file as transferd.json. */
+export interface ModelManifest {
+  name: string;
+  architecture: 'bert';
+  /** Number of encoder layers; hidden states run from 0 (embeddings) to `layers`. */
+  layers: number;
+  hiddenSize: number;
+  /** Longest input in tokens, [CLS] and [SEP] included. */
+  maxTokens: number;
+  hiddenStateOutputs: string[];
+  importerVersion: number;
+  sourceSha256: string;
+}
+
+export interface ImportOptions {
+  /** Overrides the maximum sequence length found in the checkpoint. */
+  maxTokens?: number;
+  /** Rebuilds even when an identical import exists. */
+  force?: boolean;
+}
+
+export interface ImportResult {
+  manifest: ModelManifest;
+  skipped: boolean;
+  ms: number;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function findWeights(dir: string): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+  const preferred = ['model.safetensors', 'model.fp16.safetensors'].find((f) => files.includes(f)) ?? files[0];
+  if (!preferred) throw new Error(`${dir}: no .safetensors file`);
+  return join(dir, preferred);
+}
+
+/**
+ * The longest input the model should see: sentence-transformers' setting when the
+ * checkpoint has one, else the tokenizer's, capped by the position table.
+ */
+function resolveMaxTokens(dir: string, config: { max_position_embeddings: number }, override?: number): number {
+  const cap = config.max_position_embeddings;
+  if (override !== undefined) {
+    if (!Number.isInteger(override) || override < 2 || override > cap) throw new Error(`max tokens must be an integer in [2, ${cap}]`);
+    return override;
+  }
+  const st = join(dir, 'sentence_bert_config.json');
+  if (existsSync(st)) {
+    const v = readJson(st)['max_seq_length'];
+    if (typeof v === 'number') return Math.min(v, cap);
+  }
+  const tc = join(dir, 'tokenizer_config.json');
+  if (existsSync(tc)) {
+    const v = readJson(tc)['model_max_length'];
+    if (typeof v === 'number' && v <= cap) return v;
+  }
+  return cap;
+}
+
+/** The tokenizer without its baked-in padding and truncation: the service controls both. */
+function serviceTokenizer(tokenizer: Record<string, unknown>): Record<string, unknown> {
+  return { ...tokenizer, truncation: null, padding: null };
+}
+
+function tokenizerConfig(tokenizer: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
+  const normalizer = tokenizer['normalizer'] as { lowercase?: boolean } | null;
+  return {
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: normalizer?.lowercase ?? true,
+    model_max_length: maxTokens,
+    clean_up_tokenization_spaces: true,
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    pad_token: '[PAD]',
+    mask_token: '[MASK]',
+    unk_token: '[UNK]',
+  };
+}
+
+function sha256Files(paths: string[]): string {
+  const h = createHash('sha256');
+  for (const p of paths) h.update(readFileSync(p));
+  return h.digest('hex');
+}
+
+export function importCheckpoint(srcDir: string, outDir: string, name: string, options: ImportOptions = {}): ImportResult {
+  const started = performance.now();
+  const configPath = join(srcDir, 'config.json');
+  const tokenizerPath = join(srcDir, 'tokenizer.json');
+  const weightsPath = findWeights(srcDir);
+  const sourceSha256 = sha256Files([configPath, tokenizerPath, weightsPath]);
+
+  const manifestPath = join(outDir, 'transferd.json');
+  if (!options.force && existsSync(manifestPath) && existsSync(join(outDir, 'onnx', 'model.onnx'))) {
+    const existing = readJson(manifestPath) as unknown as ModelManifest;
+    if (existing.sourceSha256 === sourceSha256 && existing.importerVersion === IMPORTER_VERSION &&
+        (options.maxTokens === undefined || existing.maxTokens === options.maxTokens)) {
+      return { manifest: existing, skipped: true, ms: performance.now() - started };
+    }
+  }
+
+  const rawConfig = readJson(configPath);
+  const config = checkBertConfig(rawConfig);
+  const tokenizer = readJson(tokenizerPath);
+  const maxTokens = resolveMaxTokens(srcDir, config, options.maxTokens);
+  const onnxBytes = buildBertGraph(config, readSafetensors(weightsPath));
+
+  const manifest: ModelManifest = {
+    name,
+    architecture: 'bert',
+    layers: config.num_hidden_layers,
+    hiddenSize: config.hidden_size,
+    maxTokens,
+    hiddenStateOutputs: Array.from({ length: config.num_hidden_layers + 1 }, (_, i) => hiddenStateName(i)),
+    importerVersion: IMPORTER_VERSION,
+    sourceSha256,
+  };
+
+  // Write into a sibling folder and rename, so a crash never leaves a half-written model.
+  const staging = `${outDir}.importing-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'onnx'), { recursive: true });
+  writeFileSync(join(staging, 'config.json'), JSON.stringify(rawConfig, null, 2) + '\n');
+  writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(serviceTokenizer(tokenizer)));
+  writeFileSync(join(staging, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig(tokenizer, maxTokens), null, 2) + '\n');
+  writeFileSync(join(staging, 'onnx', 'model.onnx'), onnxBytes);
+  writeFileSync(join(staging, 'transferd.json'), JSON.stringify(manifest, null, 2) + '\n');
+  rmSync(outDir, { recursive: true, force: true });
+  renameSync(staging, outDir);
+  return { manifest, skipped: false, ms: performance.now() - started };
+}

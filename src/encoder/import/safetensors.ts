@@ -1,0 +1,65 @@
+/**
+ * Reader for the safetensors format: an 8-byte little-endian header length,
+ * a JSON header naming each tensor's dtype, shape and byte range, then the raw
+ * little-endian tensor bytes (offsets relative to the end of the header).
+ */
+import { readFileSync } from 'node:fs';
+import { decodeFloat16 } from './fp16.js';
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+const FLOAT_DTYPES = new Set(['F16', 'F32', 'BF16']);
+
+/** Decodes a bfloat16 array: the upper half of an IEEE single. */
+function decodeBfloat16(bytes: Uint8Array): Float32Array {
+  const n = bytes.byteLength / 2;
+  const bits = new Uint32Array(n);
+  for (let i = 0, b = 0; i < n; i++, b += 2) bits[i] = ((bytes[b]! | (bytes[b + 1]! << 8)) << 16) >>> 0;
+  return new Float32Array(bits.buffer);
+}
+
+function decodeFloat32(bytes: Uint8Array): Float32Array {
+  // Copy so the result is aligned and independent of the file buffer.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}
+
+/**
+ * Reads every floating-point tensor of a safetensors file as fp32.
+ * Integer tensors (such as `embeddings.position_ids`) are skipped: a BERT graph does not need them.
+ */
+export function readSafetensors(path: string): Map<string, Tensor> {
+  const file = readFileSync(path);
+  if (file.byteLength < 8) throw new Error(`${path}: too short to be a safetensors file`);
+  const headerLength = Number(file.readBigUInt64LE(0));
+  if (headerLength <= 0 || 8 + headerLength > file.byteLength) {
+    throw new Error(`${path}: header length ${headerLength} does not fit a file of ${file.byteLength} bytes`);
+  }
+  const header = JSON.parse(file.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, HeaderEntry | unknown>;
+  const dataStart = 8 + headerLength;
+  const tensors = new Map<string, Tensor>();
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const entry = value as HeaderEntry;
+    if (!FLOAT_DTYPES.has(entry.dtype)) continue;
+    const [start, end] = entry.data_offsets;
+    if (end > file.byteLength - dataStart) throw new Error(`${path}: tensor ${name} runs past the end of the file`);
+    const bytes = file.subarray(dataStart + start, dataStart + end);
+    const data =
+      entry.dtype === 'F16' ? decodeFloat16(bytes) : entry.dtype === 'BF16' ? decodeBfloat16(bytes) : decodeFloat32(bytes);
+    const expected = entry.shape.reduce((a, b) => a * b, 1);
+    if (data.length !== expected) throw new Error(`${path}: tensor ${name} has ${data.length} values, shape says ${expected}`);
+    tensors.set(name, { shape: entry.shape, data });
+  }
+  return tensors;
+}

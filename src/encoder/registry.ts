@@ -1,0 +1,72 @@
+/** The loaded models, by name. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Encoder } from './encoder.js';
+import type { ModelManifest } from './import/importer.js';
+
+export interface RegistryOptions {
+  modelsDir: string;
+  models: string[];
+  threads: number;
+  maxBatchTokens: number;
+  maxBatchSize: number;
+  maxQueuedTexts: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  layers: number;
+  hiddenSize: number;
+  maxTokens: number;
+}
+
+export class ModelRegistry {
+  private constructor(
+    private readonly encoders: Map<string, Encoder>,
+    readonly defaultModel: string,
+  ) {}
+
+  /** Loads every configured model; fails with a hint when one was never imported. */
+  static async load(options: RegistryOptions): Promise<ModelRegistry> {
+    const encoders = new Map<string, Encoder>();
+    try {
+      for (const name of options.models) {
+        const modelDir = resolve(join(options.modelsDir, name));
+        const manifestPath = join(modelDir, 'transferd.json');
+        if (!existsSync(manifestPath)) {
+          throw new Error(`model ${name} is not imported in ${options.modelsDir} (run: npm run import-model -- <checkpoint-dir> ${name})`);
+        }
+        const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+        if (options.maxBatchTokens < manifest.maxTokens) {
+          throw new Error(`TRANSFERD_MAX_BATCH_TOKENS (${options.maxBatchTokens}) must hold one ${manifest.maxTokens}-token input of ${name}`);
+        }
+        encoders.set(name, await Encoder.start({ ...options, modelDir, manifest, maxQueuedTexts: options.maxQueuedTexts }));
+      }
+    } catch (err) {
+      await Promise.all([...encoders.values()].map((e) => e.close()));
+      throw err;
+    }
+    return new ModelRegistry(encoders, options.models[0]!);
+  }
+
+  get(name: string): Encoder | undefined {
+    return this.encoders.get(name);
+  }
+
+  list(): ModelInfo[] {
+    return [...this.encoders.values()].map(({ manifest: m }) => ({ name: m.name, layers: m.layers, hiddenSize: m.hiddenSize, maxTokens: m.maxTokens }));
+  }
+
+  all(): Encoder[] {
+    return [...this.encoders.values()];
+  }
+
+  /** True when every model is loaded and warmed up. */
+  get ready(): boolean {
+    return this.all().every((e) => e.ready);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((e) => e.close()));
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Assembles and runs the whole service: HTTP server first (so /healthz answers
+ * and /readyz says 503 while models load), then models, then the full app.
+ * `stop()` drains in-flight requests before releasing the models.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createApp, type App } from './app.js';
+import { DEFAULT_MODEL, type Config } from './config.js';
+import { importCheckpoint } from './encoder/import/importer.js';
+import { bundledCheckpointDir } from './encoder/import/bundled.js';
+import { ModelRegistry } from './encoder/registry.js';
+import { errorFields, type Logger } from './log.js';
+import { createMetrics, observeEncoders } from './metrics.js';
+
+export interface RunningService {
+  server: Server;
+  port: number;
+  /** Resolves once models are loaded and the full app serves. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Answers while the service starts: alive, not ready, every other route 503. */
+function startingApp() {
+  const app = express();
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', reasons: ['starting: loading models'] }));
+  app.use((_req, res) => {
+    res.status(503).set('Retry-After', '1').json({ error: { message: 'service is starting', type: 'overloaded_error', param: null, code: 'starting' } });
+  });
+  return app;
+}
+
+/** The bundled default model is imported on first start when `npm ci` did not do it. */
+function ensureDefaultModel(config: Config, log: Logger): void {
+  const dir = resolve(join(config.TRANSFERD_MODELS_DIR, DEFAULT_MODEL));
+  if (!config.TRANSFERD_MODELS.includes(DEFAULT_MODEL) || existsSync(join(dir, 'transferd.json'))) return;
+  const r = importCheckpoint(bundledCheckpointDir(), dir, DEFAULT_MODEL, { maxTokens: 256 });
+  log('info', 'imported the bundled model', { model: DEFAULT_MODEL, ms: Math.round(r.ms) });
+}
+
+export async function startService(config: Config, log: Logger): Promise<RunningService> {
+  let handler: express.Express = startingApp();
+  let full: App | undefined;
+  let models: ModelRegistry | undefined;
+  const server = createServer((req, res) => handler(req, res));
+  // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(config.PORT, config.HOST, () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log('info', 'listening', { port, host: config.HOST });
+
+  const ready = (async () => {
+    ensureDefaultModel(config, log);
+    models = await ModelRegistry.load({
+      modelsDir: config.TRANSFERD_MODELS_DIR,
+      models: config.TRANSFERD_MODELS,
+      threads: config.TRANSFERD_ORT_THREADS,
+      maxBatchTokens: config.TRANSFERD_MAX_BATCH_TOKENS,
+      maxBatchSize: config.TRANSFERD_MAX_BATCH_SIZE,
+      maxQueuedTexts: config.TRANSFERD_MAX_QUEUED_TEXTS,
+    });
+    const metrics = createMetrics();
+    observeEncoders(metrics, models);
+    for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
+    full = createApp({
+      models,
+      metrics,
+      log,
+      logRequests: config.TRANSFERD_LOG_REQUESTS,
+      limits: {
+        maxInputs: config.TRANSFERD_MAX_INPUTS,
+        maxInputChars: config.TRANSFERD_MAX_INPUT_CHARS,
+        bodyLimitBytes: config.TRANSFERD_BODY_LIMIT,
+      },
+    });
+    handler = full.app;
+    log('info', 'ready', { models: models.list() });
+  })();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      full?.startDraining();
+      await ready.catch(() => undefined);
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeIdleConnections();
+      // Keep-alive connections go idle as their last response ends; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const timeout = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), config.TRANSFERD_SHUTDOWN_TIMEOUT_MS).unref());
+      if ((await Promise.race([closed, timeout])) === 'timeout') {
+        log('warn', 'shutdown timeout: closing remaining connections', { inFlight: full?.inFlight() ?? 0 });
+        server.closeAllConnections();
+      }
+      clearInterval(sweep);
+      await models?.close().catch((err) => log('error', 'closing models failed', errorFields(err)));
+    })());
+
+  return { server, port, ready, stop };
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BatchQueue } from '../../src/encoder/batch-queue.js';
+
+const seq = (id: string, length: number) => ({ id, length });
+
+test('a batch fits the padded-token budget and comes out shortest first', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 100, maxSize: 64 });
+  for (const [i, len] of [30, 5, 10, 40, 8].entries()) q.push(seq(`s${i}`, len), 'interactive');
+  const batch = q.next();
+  const lengths = batch.map((s) => s.length);
+  assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
+  assert.ok(batch.length * Math.max(...lengths) <= 100, `padded cost ${batch.length}×${Math.max(...lengths)} over budget`);
+  assert.ok(batch.some((s) => s.id === 's0'), 'the oldest sequence is always in the batch');
+  const rest = [...q.drain(), ...batch].map((s) => s.id).sort();
+  assert.deepEqual(rest, ['s0', 's1', 's2', 's3', 's4'], 'nothing is lost or duplicated');
+});
+
+test('interactive sequences go before bulk ones', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 1000, maxSize: 2 });
+  q.push(seq('b1', 5), 'bulk');
+  q.push(seq('b2', 5), 'bulk');
+  q.push(seq('i1', 5), 'interactive');
+  assert.deepEqual(q.next().map((s) => s.id), ['i1']);
+  assert.deepEqual(q.next().map((s) => s.id), ['b1', 'b2']);
+  assert.equal(q.size, 0);
+});
+
+test('the batch size cap holds and a long old sequence is not starved by a stream of short ones', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 64, maxSize: 4 });
+  q.push(seq('long', 60), 'interactive');
+  let served = false;
+  for (let round = 0; round < 3 && !served; round++) {
+    for (let i = 0; i < 8; i++) q.push(seq(`short${round}-${i}`, 4), 'interactive');
+    const batch = q.next();
+    assert.ok(batch.length <= 4);
+    served = batch.some((s) => s.id === 'long');
+  }
+  assert.ok(served, 'the oldest sequence went in the first batch');
+});
+
+test('a single sequence longer than the budget still runs alone', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 10, maxSize: 8 });
+  q.push(seq('big', 50), 'interactive');
+  q.push(seq('small', 2), 'interactive');
+  assert.deepEqual(q.next().map((s) => s.id), ['big']);
+  assert.deepEqual(q.next().map((s) => s.id), ['small']);
+});
+
+test('many thousands of bulk sequences drain completely in budgeted batches', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 2048, maxSize: 64 });
+  const n = 20_000;
+  for (let i = 0; i < n; i++) q.push(seq(String(i), 3 + ((i * 7919) % 120)), 'bulk');
+  const seen = new Set<string>();
+  let batches = 0;
+  for (let b = q.next(); b.length; b = q.next()) {
+    batches++;
+    assert.ok(b.length * b[b.length - 1]!.length <= 2048 || b.length === 1);
+    for (const s of b) seen.add(s.id);
+  }
+  assert.equal(seen.size, n);
+  assert.ok(batches < n / 10, `${batches} batches for ${n} sequences: batching is not coalescing`);
+});
