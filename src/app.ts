@@ -26,10 +26,8 @@ export interface AppDeps {
 export interface App {
   app: Express;
   docs: ApiDoc;
-  /** Marks the app as shutting down: readiness fails and connections are not kept alive. */
+  /** Marks the app as shutting down, so readiness fails and the load balancer moves on. */
   startDraining(): void;
-  /** Requests being served now. */
-  inFlight(): number;
 }
 
 const VERSION = '0.1.0';
@@ -40,14 +38,10 @@ export function createApp(deps: AppDeps): App {
   app.disable('x-powered-by');
   app.set('trust proxy', true); // behind nginx, the client address comes from X-Forwarded-For
   let draining = false;
-  let inFlight = 0;
 
   const instrument: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
-    inFlight++;
-    if (draining) res.set('Connection', 'close');
     res.on('close', () => {
-      inFlight--;
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       const labels = { method: req.method, route, status: String(res.statusCode) };
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -90,6 +84,5 @@ export function createApp(deps: AppDeps): App {
     startDraining: () => {
       draining = true;
     },
-    inFlight: () => inFlight,
   };
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, type App } from './app.js';
+import { ConnectionTracker } from './http/drain.js';
 import { DEFAULT_MODEL, type Config } from './config.js';
 import { importCheckpoint } from './encoder/import/importer.js';
 import { bundledCheckpointDir } from './encoder/import/bundled.js';
@@ -48,6 +49,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
   let full: App | undefined;
   let models: ModelRegistry | undefined;
   const server = createServer((req, res) => handler(req, res));
+  const connections = new ConnectionTracker(server);
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -92,15 +94,13 @@ export async function startService(config: Config, log: Logger): Promise<Running
       full?.startDraining();
       await ready.catch(() => undefined);
       const closed = new Promise<void>((ok) => server.close(() => ok()));
-      server.closeIdleConnections();
-      // Keep-alive connections go idle as their last response ends; close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const drained = connections.drain();
       const timeout = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), config.TRANSFERD_SHUTDOWN_TIMEOUT_MS).unref());
-      if ((await Promise.race([closed, timeout])) === 'timeout') {
-        log('warn', 'shutdown timeout: closing remaining connections', { inFlight: full?.inFlight() ?? 0 });
-        server.closeAllConnections();
+      if ((await Promise.race([drained, timeout])) === 'timeout') {
+        log('warn', 'shutdown timeout: closing remaining connections', { inFlight: connections.inFlight });
+        connections.destroyAll();
       }
-      clearInterval(sweep);
+      await closed;
       await models?.close().catch((err) => log('error', 'closing models failed', errorFields(err)));
     })());
 

@@ -1,5 +1,5 @@
 /** Builds the real app in-process for API tests: real models, real encoder worker. */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import { createApp, type AppDeps } from '../../src/app.js';
@@ -40,8 +40,7 @@ export async function testApp(overrides: Partial<AppDeps> = {}) {
 }
 
 /** Listens on a free port; closes when the test file ends. */
-export async function listen(handler: Parameters<typeof import('node:http').createServer>[0]): Promise<{ url: string; server: Server }> {
-  const { createServer } = await import('node:http');
+export async function listen(handler: RequestListener): Promise<{ url: string; server: Server }> {
   const server = createServer(handler);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   after(() => new Promise<void>((ok) => server.close(() => ok())));

@@ -1,0 +1,69 @@
+/** Training parameters of the forest head, with scikit-learn's meanings. */
+
+export type MaxFeatures = 'sqrt' | 'log2' | number;
+
+export interface ForestParams {
+  /** Number of trees. Default 100. */
+  nEstimators?: number;
+  /**
+   * Candidate features drawn per split: 'sqrt' | 'log2' of the dimension, a
+   * fraction in (0, 1], or an integer count ≥ 2. Like ml-random-forest, 1 is
+   * read as the fraction 1.0 (every feature). Default 'sqrt'.
+   */
+  maxFeatures?: MaxFeatures;
+  /** Deepest node depth (root = 0). Default unlimited. */
+  maxDepth?: number | null;
+  /** Nodes with fewer distinct rows are leaves. Default 2. */
+  minSamplesSplit?: number;
+  /** A split must leave at least this many distinct rows on each side. Default 1. */
+  minSamplesLeaf?: number;
+  /** Fit each tree on a bootstrap sample of the rows. Default true. */
+  bootstrap?: boolean;
+  /** 32-bit integer seed; the forest is a pure function of data, params and seed. Default 42. */
+  seed?: number;
+}
+
+/** Parameters with defaults applied and maxFeatures turned into a count. */
+export interface ResolvedForestParams {
+  nEstimators: number;
+  /** Candidate features per split, 1..dim. */
+  maxFeatures: number;
+  /** Infinity when unlimited. */
+  maxDepth: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  bootstrap: boolean;
+  seed: number;
+}
+
+export function resolveForestParams(params: ForestParams, dim: number): ResolvedForestParams {
+  const resolved: ResolvedForestParams = {
+    nEstimators: params.nEstimators ?? 100,
+    maxFeatures: featureCount(params.maxFeatures ?? 'sqrt', dim),
+    maxDepth: params.maxDepth ?? Infinity,
+    minSamplesSplit: params.minSamplesSplit ?? 2,
+    minSamplesLeaf: params.minSamplesLeaf ?? 1,
+    bootstrap: params.bootstrap ?? true,
+    seed: params.seed ?? 42,
+  };
+  requireInteger('nEstimators', resolved.nEstimators, 1);
+  if (resolved.maxDepth !== Infinity) requireInteger('maxDepth', resolved.maxDepth, 0);
+  requireInteger('minSamplesSplit', resolved.minSamplesSplit, 2);
+  requireInteger('minSamplesLeaf', resolved.minSamplesLeaf, 1);
+  if (!Number.isInteger(resolved.seed)) throw new RangeError(`seed must be an integer, got ${resolved.seed}`);
+  resolved.seed |= 0;
+  return resolved;
+}
+
+/** scikit-learn's rounding: floor, at least one feature. */
+function featureCount(maxFeatures: MaxFeatures, dim: number): number {
+  if (maxFeatures === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(dim)));
+  if (maxFeatures === 'log2') return Math.max(1, Math.floor(Math.log2(dim)));
+  if (maxFeatures > 0 && maxFeatures <= 1) return Math.max(1, Math.floor(maxFeatures * dim));
+  if (Number.isInteger(maxFeatures) && maxFeatures > 1 && maxFeatures <= dim) return maxFeatures;
+  throw new RangeError(`maxFeatures must be 'sqrt', 'log2', a fraction in (0, 1] or an integer in 2..${dim}; got ${maxFeatures}`);
+}
+
+function requireInteger(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+}
