@@ -9,9 +9,15 @@
  * of 3): onnxruntime 0.41 s with 2 threads, 0.70 s with 1; the JS kernel
  * below 12.9 s (≈ 0.9 GFLOP/s). At 500 × 384 × 500 ORT takes 4 ms, JS 60 ms.
  * ORT falls back to JS if the native module cannot load.
+ *
+ * Everything here is synchronous (see ./ort.ts), so predictors can stay
+ * synchronous. Long products block the calling thread; run training in a
+ * worker thread.
  */
 import type * as Ort from 'onnxruntime-node';
+import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { GraphBuilder, DT } from '../../encoder/import/onnx-graph.js';
+import { isShared, syncOrt, unshared } from './ort.js';
 
 /** Below this many multiply-adds the JS loop wins over building ORT tensors. */
 const ORT_MIN_WORK = 2e6;
@@ -28,28 +34,28 @@ export interface ProductOptions {
 }
 
 /** X·Xᵀ for row-major X (n × dim): n×n, symmetric. */
-export function gramMatrix(x: Float32Array, n: number, dim: number, opts: ProductOptions = {}): Promise<Float32Array> {
+export function gramMatrix(x: Float32Array, n: number, dim: number, opts: ProductOptions = {}): Float32Array {
   return crossProducts(x, n, x, n, dim, opts);
 }
 
 /** A·Bᵀ for row-major A (n × dim) and B (m × dim): n×m, row-major. */
-export async function crossProducts(
+export function crossProducts(
   a: Float32Array,
   n: number,
   b: Float32Array,
   m: number,
   dim: number,
   opts: ProductOptions = {},
-): Promise<Float32Array> {
+): Float32Array {
   checkShape(a, n, dim, 'A');
   checkShape(b, m, dim, 'B');
   const out = opts.out ?? new Float32Array(n * m);
   if (out.length < n * m) throw new Error(`output holds ${out.length} values, needs ${n * m}`);
   const useOrt = opts.backend === 'ort' || (opts.backend !== 'js' && n * m * dim >= ORT_MIN_WORK);
   if (useOrt) {
-    const session = await ortSession(opts.threads ?? 0);
+    const session = ortSession(opts.threads ?? 0);
     if (session) {
-      await crossProductsOrt(session, a, n, b, m, dim, out);
+      crossProductsOrt(session, a, n, b, m, dim, out);
       return out;
     }
   }
@@ -124,80 +130,58 @@ export function rowSquaredNorms(x: Float32Array, n: number, dim: number): Float6
   return out;
 }
 
-type OrtModule = typeof Ort;
 interface OrtSession {
-  ort: OrtModule;
-  session: Ort.InferenceSession;
+  Tensor: typeof Ort.Tensor;
+  session: Binding.InferenceSession;
 }
 
-/** Sessions are built once per thread count and live for the process (or worker). */
-const sessions = new Map<number, Promise<OrtSession | null>>();
+/** Sessions are built once per thread count and live for the process (or worker); null = ORT unavailable. */
+const sessions = new Map<number, OrtSession | null>();
 
-function ortSession(threads: number): Promise<OrtSession | null> {
-  let s = sessions.get(threads);
-  if (!s) {
-    s = createSession(threads);
-    sessions.set(threads, s);
-  }
-  return s;
+function ortSession(threads: number): OrtSession | null {
+  if (!sessions.has(threads)) sessions.set(threads, createSession(threads));
+  return sessions.get(threads)!;
 }
 
-async function createSession(threads: number): Promise<OrtSession | null> {
-  let ort: OrtModule;
-  try {
-    ort = await import('onnxruntime-node');
-  } catch {
-    return null;
-  }
+function createSession(threads: number): OrtSession | null {
+  const ort = syncOrt();
+  if (!ort) return null;
   const g = new GraphBuilder('cross_products', 13);
   const a = g.input('a', DT.FLOAT, ['n', 'd']);
   const b = g.input('b', DT.FLOAT, ['m', 'd']);
   g.output('out', g.node('Gemm', [a, b], { transB: 1 }), DT.FLOAT, ['n', 'm']);
-  const session = await ort.InferenceSession.create(g.encode('transferd'), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
-  return { ort, session };
+  return { Tensor: ort.Tensor, session: ort.createSession(g.encode('transferd'), threads) };
 }
 
 /**
  * Runs the Gemm on row blocks of A, writing each block straight into `out`
- * through a pre-allocated output tensor. The native binding rejects
- * SharedArrayBuffer-backed arrays ("Invalid argument"), so shared inputs are
- * copied in and shared outputs receive a copy of each block.
+ * through a pre-allocated output tensor; SharedArrayBuffer-backed arrays
+ * (which the native binding rejects) are copied in, or receive a copy.
  */
-async function crossProductsOrt(
-  { ort, session }: OrtSession,
+function crossProductsOrt(
+  { Tensor, session }: OrtSession,
   a: Float32Array,
   n: number,
   b: Float32Array,
   m: number,
   dim: number,
   out: Float32Array,
-): Promise<void> {
+): void {
   const aOwn = unshared(a.subarray(0, n * dim));
   const bOwn = a === b ? aOwn : unshared(b.subarray(0, m * dim));
-  const bt = new ort.Tensor('float32', bOwn, [m, dim]);
+  const bt = new Tensor('float32', bOwn, [m, dim]);
   const block = Math.max(1, Math.min(n, Math.floor(ORT_MAX_OUT / Math.max(1, m))));
   const outShared = isShared(out);
   for (let r0 = 0; r0 < n; r0 += block) {
     const rows = Math.min(block, n - r0);
-    const at = new ort.Tensor('float32', aOwn.subarray(r0 * dim, (r0 + rows) * dim), [rows, dim]);
+    const at = new Tensor('float32', aOwn.subarray(r0 * dim, (r0 + rows) * dim), [rows, dim]);
     const target = out.subarray(r0 * m, (r0 + rows) * m);
     if (outShared) {
-      const result = await session.run({ a: at, b: bt });
+      const result = session.run({ a: at, b: bt }, { out: null }, {});
       target.set(result['out']!.data as Float32Array);
     } else {
-      await session.run({ a: at, b: bt }, { out: new ort.Tensor('float32', target, [rows, m]) });
+      session.run({ a: at, b: bt }, { out: new Tensor('float32', target, [rows, m]) }, {});
     }
   }
 }
 
-function isShared(x: Float32Array): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
-}
-
-function unshared(x: Float32Array): Float32Array {
-  return isShared(x) ? x.slice() : x;
-}

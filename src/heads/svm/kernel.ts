@@ -1,0 +1,209 @@
+/**
+ * Kernels as libsvm defines them, and the sources of kernel values the solver
+ * reads rows from.
+ *
+ *   linear  u·v
+ *   rbf     exp(-gamma‖u−v‖²)
+ *   poly    (gamma u·v + coef0)^degree
+ *
+ * Every kernel here is a function of u·v, ‖u‖² and ‖v‖², so a dot-product
+ * Gram matrix (computed once by fast matrix code) yields any kernel value.
+ */
+import { dot, rowSquaredNorms } from '../linalg/gram.js';
+
+export type KernelType = 'linear' | 'rbf' | 'poly';
+
+export interface KernelParams {
+  kernel: KernelType;
+  gamma: number;
+  degree: number;
+  coef0: number;
+}
+
+/** The kernel value from a dot product and the two squared norms. */
+export function kernelFromDot(p: KernelParams, uv: number, uu: number, vv: number): number {
+  switch (p.kernel) {
+    case 'linear':
+      return uv;
+    case 'rbf':
+      // Float rounding can make ‖u−v‖² slightly negative for (near-)duplicate rows.
+      return Math.exp(-p.gamma * Math.max(0, uu + vv - 2 * uv));
+    case 'poly':
+      return powi(p.gamma * uv + p.coef0, p.degree);
+  }
+}
+
+/** libsvm's powi: repeated squaring, so integer degrees match it bit for bit. */
+function powi(base: number, times: number): number {
+  let tmp = base;
+  let ret = 1;
+  for (let t = times; t > 0; t = Math.floor(t / 2)) {
+    if (t % 2 === 1) ret *= tmp;
+    tmp *= tmp;
+  }
+  return ret;
+}
+
+/**
+ * Rewrites a dot-product Gram matrix (n×n) in place into the kernel matrix.
+ * Doing this once costs n² kernel evaluations; the solvers of all one-vs-one
+ * pairs and cross-validation folds then only gather, instead of evaluating
+ * the same entries again and again.
+ */
+export function gramToKernelMatrix(gram: Float32Array, n: number, p: KernelParams): Float32Array {
+  if (p.kernel === 'linear') return gram;
+  const sq = new Float64Array(n);
+  for (let i = 0; i < n; i++) sq[i] = gram[i * n + i]!;
+  for (let i = 0; i < n; i++) {
+    const base = i * n;
+    const si = sq[i]!;
+    if (p.kernel === 'rbf') {
+      const g = p.gamma;
+      for (let j = 0; j < n; j++) {
+        const d = si + sq[j]! - 2 * gram[base + j]!;
+        gram[base + j] = Math.exp(-g * (d > 0 ? d : 0));
+      }
+    } else {
+      for (let j = 0; j < n; j++) gram[base + j] = powi(p.gamma * gram[base + j]! + p.coef0, p.degree);
+    }
+  }
+  return gram;
+}
+
+/** Kernel values between training rows, addressed by row index 0..n-1. */
+export interface KernelSource {
+  readonly n: number;
+  /** out[t] = K(i, cols[t]) for t < cols.length. */
+  row(i: number, cols: Int32Array, out: Float32Array): void;
+  /** K(i, i) in float64, as libsvm's QD. */
+  diag(i: number): number;
+}
+
+/** A full precomputed kernel matrix (see gramToKernelMatrix). */
+export class MatrixKernel implements KernelSource {
+  constructor(
+    private readonly k: Float32Array,
+    readonly n: number,
+  ) {
+    if (k.length < n * n) throw new Error(`kernel matrix holds ${k.length} values, needs ${n}×${n}`);
+  }
+
+  row(i: number, cols: Int32Array, out: Float32Array): void {
+    const k = this.k;
+    const base = i * this.n;
+    for (let t = 0; t < cols.length; t++) out[t] = k[base + cols[t]!]!;
+  }
+
+  diag(i: number): number {
+    return this.k[i * this.n + i]!;
+  }
+}
+
+/** Kernel values from a dot-product Gram matrix, leaving it intact (e.g. shared by a parameter search). */
+export class GramKernel implements KernelSource {
+  private readonly sq: Float64Array;
+
+  constructor(
+    private readonly gram: Float32Array,
+    readonly n: number,
+    private readonly p: KernelParams,
+  ) {
+    if (gram.length < n * n) throw new Error(`Gram matrix holds ${gram.length} values, needs ${n}×${n}`);
+    this.sq = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.sq[i] = gram[i * n + i]!;
+  }
+
+  row(i: number, cols: Int32Array, out: Float32Array): void {
+    const { gram, sq, p } = this;
+    const base = i * this.n;
+    const si = sq[i]!;
+    for (let t = 0; t < cols.length; t++) {
+      const j = cols[t]!;
+      out[t] = kernelFromDot(p, gram[base + j]!, si, sq[j]!);
+    }
+  }
+
+  diag(i: number): number {
+    const s = this.sq[i]!;
+    return kernelFromDot(this.p, s, s, s);
+  }
+}
+
+/** Kernel values computed from the feature rows on demand: no n² memory, dim work per value. */
+export class FeatureKernel implements KernelSource {
+  private readonly sq: Float64Array;
+
+  constructor(
+    private readonly x: Float32Array,
+    readonly n: number,
+    private readonly dim: number,
+    private readonly p: KernelParams,
+  ) {
+    this.sq = rowSquaredNorms(x, n, dim);
+  }
+
+  row(i: number, cols: Int32Array, out: Float32Array): void {
+    const { x, dim, sq, p } = this;
+    const si = sq[i]!;
+    for (let t = 0; t < cols.length; t++) {
+      const j = cols[t]!;
+      out[t] = kernelFromDot(p, dot(x, i * dim, x, j * dim, dim), si, sq[j]!);
+    }
+  }
+
+  diag(i: number): number {
+    const s = this.sq[i]!;
+    return kernelFromDot(this.p, s, s, s);
+  }
+}
+
+/**
+ * The rows of Q[a][b] = y_a·y_b·K(idx[a], idx[b]) for a sub-problem made of
+ * the source rows `idx`, as libsvm's SVC_Q. Rows are cached in an LRU bounded
+ * by a byte budget (libsvm's cache_size); at least two rows always fit, since
+ * the solver holds two rows at a time.
+ */
+export class QMatrix {
+  readonly l: number;
+  readonly qd: Float64Array;
+  private readonly cache = new Map<number, Float32Array>();
+  private readonly maxRows: number;
+
+  constructor(
+    private readonly source: KernelSource,
+    private readonly idx: Int32Array,
+    private readonly y: Int8Array,
+    cacheBytes: number,
+  ) {
+    this.l = idx.length;
+    this.maxRows = Math.max(2, Math.floor(cacheBytes / (4 * Math.max(1, this.l))));
+    this.qd = new Float64Array(this.l);
+    for (let a = 0; a < this.l; a++) this.qd[a] = source.diag(idx[a]!);
+  }
+
+  /** Row a of Q, valid until two further calls evict it. */
+  row(a: number): Float32Array {
+    const cache = this.cache;
+    const hit = cache.get(a);
+    if (hit) {
+      // Re-inserting moves the row to the most-recent end of the Map's order.
+      cache.delete(a);
+      cache.set(a, hit);
+      return hit;
+    }
+    let buf: Float32Array;
+    if (cache.size >= this.maxRows) {
+      const oldest = cache.keys().next().value as number;
+      buf = cache.get(oldest)!;
+      cache.delete(oldest);
+    } else {
+      buf = new Float32Array(this.l);
+    }
+    this.source.row(this.idx[a]!, this.idx, buf);
+    const y = this.y;
+    if (y[a]! < 0) for (let b = 0; b < this.l; b++) buf[b] = y[b]! > 0 ? -buf[b]! : buf[b]!;
+    else for (let b = 0; b < this.l; b++) if (y[b]! < 0) buf[b] = -buf[b]!;
+    cache.set(a, buf);
+    return buf;
+  }
+}

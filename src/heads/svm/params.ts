@@ -1,0 +1,123 @@
+/**
+ * SVM hyper-parameters, their defaults, and their resolution against a data
+ * set (gamma heuristics, class weights) into plain numbers that can cross a
+ * worker boundary.
+ */
+import type { Dataset } from '../types.js';
+import type { KernelParams, KernelType } from './kernel.js';
+
+export interface SvmParams {
+  kernel: KernelType;
+  /** Penalty on margin violations. */
+  C: number;
+  /**
+   * Kernel width for rbf/poly. 'scale' = 1/(dim·var(X)) as scikit-learn's
+   * default; 'auto' = 1/dim as libsvm's default.
+   */
+  gamma: number | 'scale' | 'auto';
+  degree: number;
+  coef0: number;
+  /** Per-class multipliers of C (index = class), or 'balanced' = n/(k·count_c). */
+  classWeight?: number[] | 'balanced';
+  /** Fit Platt sigmoids (5-fold internal CV per pair, ≈ 6× the training work). */
+  probability: boolean;
+  /** Solver stopping tolerance (libsvm -e). */
+  tolerance: number;
+  /** Kernel row cache per binary solver, MB (libsvm -m). */
+  cacheMb: number;
+  /** Shrinking heuristic (libsvm -h). */
+  shrinking: boolean;
+  /** Seed of the cross-validation shuffles behind the probability estimates. */
+  seed: number;
+  /**
+   * Largest full n×n kernel matrix, MB, to precompute with fast matrix code;
+   * above it kernel values are computed from the features row by row.
+   */
+  kernelMatrixMb: number;
+}
+
+export const defaultSvmParams: Readonly<SvmParams> = {
+  kernel: 'rbf',
+  C: 1,
+  gamma: 'scale',
+  degree: 3,
+  coef0: 0,
+  probability: true,
+  tolerance: 1e-3,
+  cacheMb: 100,
+  shrinking: true,
+  seed: 1,
+  kernelMatrixMb: 1024,
+};
+
+/** Parameters with everything data-dependent turned into numbers. */
+export interface ResolvedSvmParams {
+  kernel: KernelParams;
+  /** C × class weight, per class index (length = data.classes). */
+  classC: number[];
+  probability: boolean;
+  tolerance: number;
+  cacheMb: number;
+  shrinking: boolean;
+  seed: number;
+  kernelMatrixMb: number;
+}
+
+export function resolveParams(data: Dataset, given: Partial<SvmParams> = {}): ResolvedSvmParams {
+  const p: SvmParams = { ...defaultSvmParams, ...given };
+  if (!(p.C > 0)) throw new Error(`C must be > 0, got ${p.C}`);
+  if (!(p.tolerance > 0)) throw new Error(`tolerance must be > 0, got ${p.tolerance}`);
+  if (p.kernel === 'poly' && !(Number.isInteger(p.degree) && p.degree >= 0)) {
+    throw new Error(`degree must be a non-negative integer, got ${p.degree}`);
+  }
+  const gamma = resolveGamma(data, p.gamma);
+  const weights = resolveClassWeights(data, p.classWeight);
+  return {
+    kernel: { kernel: p.kernel, gamma, degree: p.degree, coef0: p.coef0 },
+    classC: weights.map((w) => p.C * w),
+    probability: p.probability,
+    tolerance: p.tolerance,
+    cacheMb: p.cacheMb,
+    shrinking: p.shrinking,
+    seed: p.seed,
+    kernelMatrixMb: p.kernelMatrixMb,
+  };
+}
+
+function resolveGamma(data: Dataset, gamma: SvmParams['gamma']): number {
+  if (typeof gamma === 'number') {
+    if (!(gamma > 0)) throw new Error(`gamma must be > 0, got ${gamma}`);
+    return gamma;
+  }
+  if (gamma === 'auto') return 1 / data.dim;
+  const v = variance(data.x.subarray(0, data.n * data.dim));
+  // scikit-learn's rule for constant features: fall back to gamma = 1.
+  return v > 0 ? 1 / (data.dim * v) : 1;
+}
+
+/** Population variance of all entries, in float64 (two passes for accuracy). */
+function variance(x: Float32Array): number {
+  if (x.length === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i]!;
+  const mean = sum / x.length;
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i]! - mean;
+    ss += d * d;
+  }
+  return ss / x.length;
+}
+
+function resolveClassWeights(data: Dataset, w: SvmParams['classWeight']): number[] {
+  if (w === undefined) return new Array<number>(data.classes).fill(1);
+  if (w === 'balanced') {
+    const counts = new Array<number>(data.classes).fill(0);
+    for (let i = 0; i < data.n; i++) counts[data.y[i]!]!++;
+    const present = counts.filter((c) => c > 0).length;
+    return counts.map((c) => (c > 0 ? data.n / (present * c) : 1));
+  }
+  if (w.length !== data.classes) throw new Error(`classWeight has ${w.length} entries for ${data.classes} classes`);
+  for (const v of w) if (!(v > 0)) throw new Error(`class weights must be > 0, got ${v}`);
+  return [...w];
+}
