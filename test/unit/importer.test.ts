@@ -35,6 +35,41 @@ test('the importer writes a transformers.js folder whose ONNX graph is byte-iden
   await session.release();
 });
 
+test('fused and standard attention graphs compute the same hidden states, padding included', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'import-'));
+  importCheckpoint(bundledCheckpointDir(), join(root, 'fused'), 'm');
+  const std = importCheckpoint(bundledCheckpointDir(), join(root, 'std'), 'm', { standardAttention: true });
+  assert.equal(std.manifest.attention, 'standard');
+  const [B, T] = [3, 9];
+  const ids = new BigInt64Array(B * T);
+  const mask = new BigInt64Array(B * T);
+  const lengths = [9, 4, 2];
+  lengths.forEach((len, b) => {
+    for (let t = 0; t < len; t++) {
+      ids[b * T + t] = BigInt(t === 0 ? 101 : t === len - 1 ? 102 : 2000 + b * 100 + t);
+      mask[b * T + t] = 1n;
+    }
+  });
+  const feeds = {
+    input_ids: new ort.Tensor('int64', ids, [B, T]),
+    attention_mask: new ort.Tensor('int64', mask, [B, T]),
+    token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
+  };
+  const outputs = [];
+  for (const dir of ['fused', 'std']) {
+    const session = await ort.InferenceSession.create(join(root, dir, 'onnx', 'model.onnx'));
+    outputs.push(await session.run(feeds));
+    await session.release();
+  }
+  for (let layer = 0; layer <= 6; layer++) {
+    const a = outputs[0]![`hidden_states.${layer}`]!.data as Float32Array;
+    const b = outputs[1]![`hidden_states.${layer}`]!.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) if (mask[Math.floor(i / 384)] === 1n) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    assert.ok(worst < 1e-4, `layer ${layer}: fused and standard differ by ${worst}`);
+  }
+});
+
 test('the importer refuses a checkpoint that is not a BERT encoder', () => {
   const root = mkdtempSync(join(tmpdir(), 'import-'));
   assert.throws(() => importCheckpoint(root, join(root, 'out'), 'x'), /no \.safetensors file/);

