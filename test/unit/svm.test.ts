@@ -17,6 +17,7 @@ import {
   svmArtifact,
   trainPairs,
   trainSvm,
+  trainSvmParallel,
   trainingKernel,
   writeModelText,
   type SvmParams,
@@ -221,6 +222,15 @@ test('pairs trained in separate batches assemble into the same model as trainSvm
   const results = [...trainPairs(ctx, [5, 3, 1]), ...trainPairs(ctx, [0, 2, 4])];
   const assembled = assembleModel(train4, groups, resolved, results);
   assert.equal(writeModelText(assembled.model), writeModelText(whole.model));
+});
+
+test('worker threads train the same model as the calling thread', async () => {
+  const params = { kernel: 'rbf' as const, C: 10, gamma: 0.1, probability: true };
+  const parallel = await trainSvmParallel(train4, params, { threads: 2 });
+  assert.equal(writeModelText(parallel.model), writeModelText(trainSvm(train4, params).model));
+  // Without room for the kernel matrix, workers compute kernel rows from the shared features.
+  const rowwise = await trainSvmParallel(train4, { ...params, kernelMatrixMb: 0 }, { threads: 2 });
+  assert.deepEqual([...rowwise.model.nSV], [...parallel.model.nSV]);
 });
 
 test('the seed drives the probability cross-validation', () => {

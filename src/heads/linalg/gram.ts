@@ -5,9 +5,10 @@
  * Large products run as a one-node ONNX graph (Gemm with transB) on
  * onnxruntime-node, whose MLAS kernels are an order of magnitude faster than
  * JavaScript; small ones stay in JS, where session overhead would dominate.
- * Measured on the 2-core dev box (5,452 × 384 TREC features, X·Xᵀ, median
- * of 3): onnxruntime 0.41 s with 2 threads, 0.70 s with 1; the JS kernel
- * below 12.9 s (≈ 0.9 GFLOP/s). At 500 × 384 × 500 ORT takes 4 ms, JS 60 ms.
+ * Measured on the shared 2-core dev box (X·Xᵀ of the 5,452 × 384 TREC
+ * features, 22.8 GFLOP, median of 3, the other core busy with other work):
+ * onnxruntime 0.36 s with 2 threads, 0.30 s with 1; the JS kernel below
+ * 5.6 s (4 GFLOP/s). At 500 × 384 × 500: ORT 2.3 ms, JS 53 ms.
  * ORT falls back to JS if the native module cannot load.
  *
  * Everything here is synchronous (see ./ort.ts), so predictors can stay

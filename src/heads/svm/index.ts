@@ -28,6 +28,7 @@ export {
   type ClassGroups,
   type SvmTrainResult,
 } from './train.js';
+export { trainSvmParallel, type ParallelOptions } from './parallel.js';
 
 /** The stored form of a trained SVM head. */
 export interface SvmArtifact {

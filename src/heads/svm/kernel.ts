@@ -51,10 +51,21 @@ function powi(base: number, times: number): number {
  * the same entries again and again.
  */
 export function gramToKernelMatrix(gram: Float32Array, n: number, p: KernelParams): Float32Array {
-  if (p.kernel === 'linear') return gram;
+  gramRowsToKernel(gram, n, gramDiagonal(gram, n), p, 0, n);
+  return gram;
+}
+
+/** The squared norms on a Gram matrix's diagonal; read them before converting any row. */
+export function gramDiagonal(gram: Float32Array, n: number): Float64Array {
   const sq = new Float64Array(n);
   for (let i = 0; i < n; i++) sq[i] = gram[i * n + i]!;
-  for (let i = 0; i < n; i++) {
+  return sq;
+}
+
+/** Converts rows [from, to) of a Gram matrix in place, so that threads can share the work. */
+export function gramRowsToKernel(gram: Float32Array, n: number, sq: Float64Array, p: KernelParams, from: number, to: number): void {
+  if (p.kernel === 'linear') return;
+  for (let i = from; i < to; i++) {
     const base = i * n;
     const si = sq[i]!;
     if (p.kernel === 'rbf') {
@@ -67,7 +78,6 @@ export function gramToKernelMatrix(gram: Float32Array, n: number, p: KernelParam
       for (let j = 0; j < n; j++) gram[base + j] = powi(p.gamma * gram[base + j]! + p.coef0, p.degree);
     }
   }
-  return gram;
 }
 
 /** Kernel values between training rows, addressed by row index 0..n-1. */

@@ -175,26 +175,35 @@ function crossValidatedDecisions(
     const begin = Math.floor((fold * l) / CV_FOLDS);
     const end = Math.floor(((fold + 1) * l) / CV_FOLDS);
     const held = perm.subarray(begin, end);
-    const train = new Int32Array(l - (end - begin));
-    train.set(perm.subarray(0, begin));
-    train.set(perm.subarray(end), begin);
-    // svm_train puts the +1 class first whichever row comes first (libsvm's
-    // -1/+1 swap), so order the fold's rows positives first.
-    const ordered = Int32Array.from([...train.filter((a) => y[a]! > 0), ...train.filter((a) => y[a]! < 0)]);
-    const pos = ordered.reduce((s, a) => s + (y[a]! > 0 ? 1 : 0), 0);
-    const neg = ordered.length - pos;
+    const ordered = positivesFirst(perm, begin, end, y);
+    const pos = ordered.positives;
+    const neg = ordered.rows.length - pos;
     if (pos === 0 || neg === 0) {
       const v = pos > 0 ? 1 : neg > 0 ? -1 : 0;
       for (const a of held) decisions[a] = v;
       continue;
     }
-    const subIdx = ordered.map((a) => idx[a]!);
-    const subY = Int8Array.from(ordered, (a) => y[a]!);
+    const subIdx = ordered.rows.map((a) => idx[a]!);
+    const subY = Int8Array.from(ordered.rows, (a) => y[a]!);
     const fit = solveBinary(ctx, subIdx, subY, Cp, Cn);
     iterations += fit.iterations;
     predictHeldOut(ctx.kernel, subIdx, fit, held, idx, decisions);
   }
   return { decisions, iterations };
+}
+
+/**
+ * The fold's training rows (perm outside [begin, end)), positives first:
+ * svm_train puts the +1 class first whichever row comes first (libsvm's
+ * −1/+1 label swap), which fixes the solver's variable order.
+ */
+function positivesFirst(perm: Int32Array, begin: number, end: number, y: Int8Array): { rows: Int32Array; positives: number } {
+  const rows = new Int32Array(perm.length - (end - begin));
+  let positives = 0;
+  for (let t = 0; t < perm.length; t++) if ((t < begin || t >= end) && y[perm[t]!]! > 0) rows[positives++] = perm[t]!;
+  let o = positives;
+  for (let t = 0; t < perm.length; t++) if ((t < begin || t >= end) && y[perm[t]!]! < 0) rows[o++] = perm[t]!;
+  return { rows, positives };
 }
 
 /** decisions[a] = Σ coef·K(sv, idx[a]) − ρ for each held-out position a. */
