@@ -1,0 +1,219 @@
+/**
+ * The store is the only shared state: tasks, examples, features, jobs and head
+ * versions. Replicas keep caches, never truth. Every task-related record
+ * carries its tenant; every read and write names the tenant it acts for.
+ *
+ * Two implementations: SQLite (default, one process) and PostgreSQL (replicas).
+ */
+import type { FeatureSpec } from '../encoder/feature-spec.js';
+
+export const DEFAULT_TENANT = 'default';
+
+export interface TaskRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string | null;
+  spec: FeatureSpec;
+  /** Number of the active head version, or null before the first successful training. */
+  activeVersion: number | null;
+  exampleCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewTask {
+  tenantId: string;
+  name: string;
+  description: string | null;
+  spec: FeatureSpec;
+}
+
+export interface TaskPatch {
+  name?: string;
+  description?: string | null;
+  spec?: FeatureSpec;
+}
+
+export interface ExampleRecord {
+  id: number;
+  taskId: string;
+  text: string;
+  textHash: string;
+  label: string;
+  createdAt: number;
+}
+
+export interface NewExample {
+  text: string;
+  textHash: string;
+  label: string;
+}
+
+/** What to do when an uploaded text is already in the task with another label. */
+export type ConflictPolicy = 'error' | 'skip' | 'replace';
+
+export interface AddExamplesResult {
+  inserted: number;
+  /** Same text, same label: already there, nothing to do. */
+  duplicates: number;
+  /** Same text, other label, kept as it was (`skip`). */
+  skipped: number;
+  /** Same text, other label, label replaced (`replace`). */
+  relabelled: number;
+  /** With `error`: the conflicting texts (nothing was written). */
+  conflicts: Array<{ text: string; existingLabel: string; newLabel: string }>;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Cursor for the next page, or null when this is the last. */
+  next: string | null;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobProgress {
+  phase: string;
+  /** 0..100 within the whole job. */
+  percent: number;
+  /** Completed phases and how long each took. */
+  timings: Array<{ phase: string; ms: number }>;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface JobRecord {
+  id: string;
+  tenantId: string;
+  taskId: string;
+  state: JobState;
+  /** The validated training request, as JSON. */
+  request: unknown;
+  progress: JobProgress;
+  error: JobError | null;
+  attempts: number;
+  maxAttempts: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  cancelRequested: boolean;
+  versionNumber: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface NewJob {
+  tenantId: string;
+  taskId: string;
+  request: unknown;
+  maxAttempts: number;
+}
+
+export interface VersionRecord {
+  id: string;
+  tenantId: string;
+  taskId: string;
+  number: number;
+  headType: string;
+  params: unknown;
+  spec: FeatureSpec;
+  labels: string[];
+  metrics: unknown;
+  /** Search grid, layer sweep and other tables the job produced. */
+  report: unknown;
+  exampleCount: number;
+  trainingMs: number;
+  jobId: string | null;
+  createdAt: number;
+  artifactBytes: number;
+}
+
+export interface NewVersion {
+  headType: string;
+  params: unknown;
+  spec: FeatureSpec;
+  labels: string[];
+  metrics: unknown;
+  report: unknown;
+  exampleCount: number;
+  trainingMs: number;
+  /** The portable JSON artifact (libsvm model text, forest toJSON, …). */
+  artifact: unknown;
+}
+
+export interface JobOutcome {
+  state: Exclude<JobState, 'queued' | 'running'>;
+  error?: JobError;
+  version?: NewVersion;
+  /** Make the new version the task's active one in the same transaction. */
+  activate?: boolean;
+}
+
+/** A change to a task's active version, for cache invalidation on every replica. */
+export interface TaskChange {
+  tenantId: string;
+  taskId: string;
+  activeVersion: number | null;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations (safe when several replicas start at once). */
+  migrate(): Promise<void>;
+  /** Throws when the store is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createTask(task: NewTask): Promise<TaskRecord>;
+  getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined>;
+  listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>>;
+  updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined>;
+  /** Deletes the task with its examples, jobs and versions. */
+  deleteTask(tenantId: string, taskId: string): Promise<boolean>;
+
+  /** All-or-nothing: with policy `error` and any conflict, nothing is written. */
+  addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult>;
+  listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>>;
+  getExample(tenantId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined>;
+  relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined>;
+  deleteExample(tenantId: string, taskId: string, exampleId: number): Promise<boolean>;
+  /** Deletes every example of the task, or those with `label`; returns how many. */
+  deleteExamples(tenantId: string, taskId: string, label?: string): Promise<number>;
+  labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>>;
+  /** A consistent snapshot of every example, in id order (training input). */
+  allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]>;
+
+  /** Stored features under `specKey` for the given text hashes (missing ones are absent). */
+  getFeatures(specKey: string, textHashes: string[]): Promise<Map<string, Float32Array>>;
+  putFeatures(specKey: string, entries: Array<[string, Float32Array]>): Promise<void>;
+
+  createJob(job: NewJob): Promise<JobRecord>;
+  getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
+  listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>>;
+  /** Cancels a queued job at once, or flags a running one; undefined when the job does not exist. */
+  cancelJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
+  /**
+   * Claims the oldest runnable job: queued, or running with a lapsed lease
+   * (its replica died). A claim raises the attempt count; a job whose lease
+   * lapsed on its last attempt is failed instead of claimed.
+   */
+  claimJob(owner: string, leaseMs: number): Promise<JobRecord | undefined>;
+  /** Extends the lease and saves progress; false when the job is no longer ours (lease lost, cancelled, deleted). */
+  heartbeat(jobId: string, owner: string, leaseMs: number, progress: JobProgress): Promise<{ owned: boolean; cancelRequested: boolean }>;
+  /** Ends a job we hold; writes its version (and activates it) in the same transaction. */
+  finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
+
+  listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]>;
+  getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined>;
+  getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined>;
+  activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
+  deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;
+
+  /** Calls `listener` when any task's active version changes (on any replica, where the store can tell). */
+  onTaskChange(listener: (change: TaskChange) => void): () => void;
+}

@@ -1,0 +1,184 @@
+/**
+ * The behaviour every Store implementation must have. Run against SQLite in
+ * unit tests and against PostgreSQL in the integration suite.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveSpec } from '../../src/encoder/feature-spec.js';
+import { StoreRuleError, textHash } from '../../src/store/ids.js';
+import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store } from '../../src/store/types.js';
+
+const spec = resolveSpec({ model: 'all-MiniLM-L6-v2' }, 6);
+const ex = (text: string, label: string): NewExample => ({ text, label, textHash: textHash(text) });
+const T = DEFAULT_TENANT;
+
+function version(labels: string[]): NewVersion {
+  return { headType: 'svm', params: { C: 1 }, spec, labels, metrics: { accuracy: 0.9 }, report: {}, exampleCount: 3, trainingMs: 12, artifact: { format: 'libsvm', model: 'svm_type c_svc\n' } };
+}
+
+export function storeContract(name: string, makeStore: () => Promise<Store>): void {
+  let counter = 0;
+  const fresh = async () => {
+    const store = await makeStore();
+    const task = await store.createTask({ tenantId: T, name: `task-${name}-${counter++}-${Date.now()}`, description: null, spec });
+    return { store, task };
+  };
+
+  test(`${name}: tasks are created, read, renamed, listed in pages and deleted; names are unique per tenant`, async () => {
+    const { store, task } = await fresh();
+    assert.equal((await store.getTask(T, task.id))!.name, task.name);
+    assert.equal(await store.getTask('other-tenant', task.id), undefined, 'another tenant cannot see the task');
+    await assert.rejects(store.createTask({ tenantId: T, name: task.name, description: null, spec }), (e: unknown) => e instanceof StoreRuleError && e.code === 'name_taken');
+    const renamed = await store.updateTask(T, task.id, { name: `${task.name}-renamed`, description: 'about' });
+    assert.equal(renamed!.description, 'about');
+    const extra = await Promise.all([1, 2, 3].map((i) => store.createTask({ tenantId: T, name: `${task.name}-p${i}`, description: null, spec })));
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listTasks(T, 2, after);
+      seen.push(...page.items.map((t) => t.id));
+      if (!page.next) break;
+      after = page.next;
+    }
+    for (const t of [task, ...extra]) assert.ok(seen.includes(t.id), 'paging reaches every task');
+    assert.equal(new Set(seen).size, seen.length, 'no task appears twice across pages');
+    assert.equal(await store.deleteTask(T, task.id), true);
+    assert.equal(await store.getTask(T, task.id), undefined);
+    assert.equal(await store.deleteTask(T, task.id), false);
+  });
+
+  test(`${name}: examples: duplicates are counted, conflicts reject the whole upload, replace relabels`, async () => {
+    const { store, task } = await fresh();
+    const first = await store.addExamples(T, task.id, [ex('a', 'x'), ex('b', 'y'), ex('a', 'x')], 'error');
+    assert.deepEqual({ ...first, conflicts: first.conflicts.length }, { inserted: 2, duplicates: 1, skipped: 0, relabelled: 0, conflicts: 0 });
+    const conflicting = await store.addExamples(T, task.id, [ex('c', 'x'), ex('b', 'z')], 'error');
+    assert.equal(conflicting.inserted, 0);
+    assert.deepEqual(conflicting.conflicts, [{ text: 'b', existingLabel: 'y', newLabel: 'z' }]);
+    assert.equal((await store.getTask(T, task.id))!.exampleCount, 2, 'nothing of the rejected upload was written');
+    const skipped = await store.addExamples(T, task.id, [ex('c', 'x'), ex('b', 'z')], 'skip');
+    assert.deepEqual([skipped.inserted, skipped.skipped], [1, 1]);
+    const replaced = await store.addExamples(T, task.id, [ex('b', 'z')], 'replace');
+    assert.equal(replaced.relabelled, 1);
+    assert.deepEqual(Object.fromEntries(await store.labelCounts(T, task.id)), { x: 2, z: 1 });
+  });
+
+  test(`${name}: examples page by id, filter by label, relabel and delete`, async () => {
+    const { store, task } = await fresh();
+    await store.addExamples(T, task.id, Array.from({ length: 7 }, (_, i) => ex(`text ${i}`, i % 2 ? 'odd' : 'even')), 'error');
+    const ids: number[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const page = await store.listExamples(T, task.id, { limit: 3, after });
+      ids.push(...page.items.map((e) => e.id));
+      if (!page.next) break;
+      after = Number(page.next);
+    }
+    assert.equal(ids.length, 7);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    const odd = await store.listExamples(T, task.id, { limit: 10, label: 'odd' });
+    assert.equal(odd.items.length, 3);
+    const relabelled = await store.relabelExample(T, task.id, ids[0]!, 'first');
+    assert.equal(relabelled!.label, 'first');
+    assert.equal(await store.relabelExample(T, task.id, 999_999_999, 'x'), undefined);
+    assert.equal(await store.deleteExample(T, task.id, ids[0]!), true);
+    assert.equal(await store.getExample(T, task.id, ids[0]!), undefined);
+    assert.equal(await store.deleteExamples(T, task.id, 'odd'), 3);
+    assert.equal((await store.allExamples(T, task.id)).length, 3);
+  });
+
+  test(`${name}: the label limit rolls an upload back whole`, async () => {
+    const { store, task } = await fresh();
+    // Each store is made with maxLabels 50 for the contract.
+    await assert.rejects(
+      store.addExamples(T, task.id, Array.from({ length: 60 }, (_, i) => ex(`t${i}`, `label-${i}`)), 'error'),
+      (e: unknown) => e instanceof StoreRuleError && e.code === 'too_many_labels',
+    );
+    assert.equal((await store.getTask(T, task.id))!.exampleCount, 0);
+  });
+
+  test(`${name}: features round-trip exactly and are shared by spec key`, async () => {
+    const { store } = await fresh();
+    const v = Float32Array.from([0.1, -2.5, 3e-8, 7]);
+    const h = textHash(`feature text ${Date.now()}`);
+    await store.putFeatures('spec-a', [[h, v]]);
+    const got = await store.getFeatures('spec-a', [h, 'missing']);
+    assert.deepEqual(Array.from(got.get(h)!), Array.from(v));
+    assert.equal(got.has('missing'), false);
+    assert.equal((await store.getFeatures('spec-b', [h])).size, 0);
+  });
+
+  test(`${name}: jobs are claimed once, leased, and their version is written and activated atomically`, async () => {
+    const { store, task } = await fresh();
+    const changes: number[] = [];
+    const off = store.onTaskChange((c) => c.taskId === task.id && changes.push(c.activeVersion ?? -1));
+    const job = await store.createJob({ tenantId: T, taskId: task.id, request: { head: 'svm' }, maxAttempts: 2 });
+    assert.equal(job.state, 'queued');
+    const claimed = await store.claimJob('replica-a', 60_000);
+    assert.equal(claimed!.id, job.id);
+    assert.equal(claimed!.attempts, 1);
+    assert.equal(await store.claimJob('replica-b', 60_000).then((j) => j?.id === job.id), false, 'a leased job is not claimed twice');
+    const beat = await store.heartbeat(job.id, 'replica-a', 60_000, { phase: 'fit', percent: 50, timings: [] });
+    assert.deepEqual(beat, { owned: true, cancelRequested: false });
+    assert.equal((await store.heartbeat(job.id, 'replica-b', 60_000, { phase: 'x', percent: 0, timings: [] })).owned, false);
+    const done = await store.finishJob(job.id, 'replica-a', { state: 'succeeded', version: version(['x', 'y']), activate: true });
+    assert.equal(done!.state, 'succeeded');
+    assert.equal(done!.versionNumber, 1);
+    assert.equal((await store.getTask(T, task.id))!.activeVersion, 1);
+    assert.deepEqual(await store.getArtifact(T, task.id, 1), { format: 'libsvm', model: 'svm_type c_svc\n' });
+    assert.equal(await store.finishJob(job.id, 'replica-a', { state: 'failed' }), undefined, 'a finished job cannot be finished again');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(changes, [1]);
+    off();
+  });
+
+  test(`${name}: a lapsed lease makes the job claimable again, up to its attempt limit`, async () => {
+    const { store, task } = await fresh();
+    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 2 });
+    let claimed = await store.claimJob('dies-1', 1);
+    while (claimed && claimed.id !== job.id) claimed = await store.claimJob('dies-1', 1); // other suites' leftovers
+    await new Promise((r) => setTimeout(r, 10));
+    let again = await store.claimJob('dies-2', 1);
+    while (again && again.id !== job.id) again = await store.claimJob('dies-2', 1);
+    assert.equal(again!.attempts, 2);
+    assert.equal(await store.heartbeat(job.id, 'dies-1', 1000, { phase: 'x', percent: 0, timings: [] }).then((b) => b.owned), false, 'the first owner lost it');
+    await new Promise((r) => setTimeout(r, 10));
+    await store.claimJob('third', 60_000);
+    const failed = await store.getJob(T, task.id, job.id);
+    assert.equal(failed!.state, 'failed');
+    assert.equal(failed!.error!.code, 'lease_expired');
+  });
+
+  test(`${name}: cancelling: a queued job ends at once, a running job is flagged, a finished job stays`, async () => {
+    const { store, task } = await fresh();
+    const queued = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    assert.equal((await store.cancelJob(T, task.id, queued.id))!.state, 'cancelled');
+    const running = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    let claimed = await store.claimJob('r', 60_000);
+    while (claimed && claimed.id !== running.id) claimed = await store.claimJob('r', 60_000);
+    assert.equal((await store.cancelJob(T, task.id, running.id))!.cancelRequested, true);
+    assert.equal((await store.heartbeat(running.id, 'r', 60_000, { phase: 'fit', percent: 1, timings: [] })).cancelRequested, true);
+    await store.finishJob(running.id, 'r', { state: 'cancelled' });
+    assert.equal((await store.cancelJob(T, task.id, running.id))!.state, 'cancelled');
+    assert.equal(await store.cancelJob(T, task.id, 'job_missing'), undefined);
+  });
+
+  test(`${name}: versions list, activate (rollback) and refuse to delete the active one`, async () => {
+    const { store, task } = await fresh();
+    for (let i = 0; i < 2; i++) {
+      const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+      await store.finishJob(job.id, 'r', { state: 'succeeded', version: version(['a', 'b']), activate: true });
+    }
+    assert.deepEqual((await store.listVersions(T, task.id)).map((v) => v.number), [1, 2]);
+    assert.equal((await store.getTask(T, task.id))!.activeVersion, 2);
+    assert.equal((await store.activateVersion(T, task.id, 1))!.activeVersion, 1);
+    assert.equal(await store.activateVersion(T, task.id, 9), undefined);
+    assert.equal(await store.deleteVersion(T, task.id, 1), 'active');
+    assert.equal(await store.deleteVersion(T, task.id, 2), 'deleted');
+    assert.equal(await store.deleteVersion(T, task.id, 2), 'missing');
+    const v1 = await store.getVersion(T, task.id, 1);
+    assert.deepEqual(v1!.labels, ['a', 'b']);
+    assert.ok(v1!.artifactBytes > 0);
+  });
+}
