@@ -4,6 +4,11 @@
  */
 import express, { type Express, type RequestHandler } from 'express';
 import type { ModelRegistry } from './encoder/registry.js';
+import type { FeatureService } from './features/feature-service.js';
+import type { Store } from './store/types.js';
+import type { UploadLimits } from './http/uploads.js';
+import { examplesOperations, examplesRouter } from './http/routes/examples.js';
+import { tasksOperations, tasksRouter } from './http/routes/tasks.js';
 import type { Logger } from './log.js';
 import { errorFields } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -15,6 +20,9 @@ import { modelsOperations, modelsRouter } from './http/routes/models.js';
 
 export interface AppDeps {
   models: ModelRegistry;
+  store: Store;
+  features: FeatureService;
+  uploads: UploadLimits;
   metrics: Metrics;
   log: Logger;
   limits: TextLimits & { bodyLimitBytes: number };
@@ -52,10 +60,13 @@ export function createApp(deps: AppDeps): App {
     next();
   };
   app.use(instrument);
-  app.use(express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  const json = express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  // Example uploads stream their body themselves, so they are routed before the JSON parser reads it.
+  app.use(examplesRouter(deps.store, deps.uploads, json));
+  app.use(json);
 
   const docs = new ApiDoc();
-  docs.add(...healthOperations, ...modelsOperations, ...embeddingsOperations(limits), {
+  docs.add(...healthOperations, ...modelsOperations, ...embeddingsOperations(limits), ...tasksOperations, ...examplesOperations, {
     method: 'get',
     path: '/openapi.json',
     tag: 'operations',
@@ -66,11 +77,20 @@ export function createApp(deps: AppDeps): App {
   const readiness: ReadinessCheck[] = [
     () => (draining ? 'shutting down' : null),
     () => (models.ready ? null : `models not ready: ${models.all().filter((e) => !e.ready).map((e) => e.manifest.name).join(', ')}`),
+    async () => {
+      try {
+        await deps.store.ping();
+        return null;
+      } catch (err) {
+        return `store unreachable: ${(err as Error).message}`;
+      }
+    },
     ...(deps.readiness ?? []),
   ];
   app.use(healthRouter(readiness, metrics));
   app.use(modelsRouter(models, Date.now()));
   app.use(embeddingsRouter(models, limits));
+  app.use(tasksRouter(deps.store, models));
   app.get('/openapi.json', (_req, res) => {
     res.json(docs.document({ title: 'transferd', version: VERSION }));
   });

@@ -35,6 +35,11 @@ export const ENV = {
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
   TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body (bytes, or 512kb, 10mb).' },
+  TRANSFERD_DATA_DIR: { schema: z.string().default('data'), doc: 'Where the embedded SQLite store lives (`transferd.db`), when DATABASE_URL is unset.' },
+  TRANSFERD_UPLOAD_LIMIT: { schema: bytes.default(256 * 1024 ** 2), doc: 'Largest example upload (bytes after decompression; streamed, not buffered).' },
+  TRANSFERD_MAX_UPLOAD_EXAMPLES: { schema: int(1).default(200_000), doc: 'Most examples in one upload.' },
+  TRANSFERD_MAX_LABELS: { schema: int(2).default(10_000), doc: 'Most distinct labels in one task.' },
+  TRANSFERD_FEATURE_CACHE: { schema: bytes.default(256 * 1024 ** 2), doc: 'In-memory feature cache per replica (bytes, or 256mb).' },
   TRANSFERD_SHUTDOWN_TIMEOUT_MS: { schema: int(0).default(15_000), doc: 'On SIGTERM, how long in-flight requests may take before exit.' },
   TRANSFERD_LOG_REQUESTS: { schema: bool.default(false), doc: 'Log one line per request to stdout.' },
 } as const;

@@ -15,6 +15,9 @@ import { importCheckpoint } from './encoder/import/importer.js';
 import { bundledCheckpointDir } from './encoder/import/bundled.js';
 import { ModelRegistry } from './encoder/registry.js';
 import { errorFields, type Logger } from './log.js';
+import { FeatureService } from './features/feature-service.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 import { createMetrics, observeEncoders } from './metrics.js';
 
 export interface RunningService {
@@ -44,10 +47,20 @@ function ensureDefaultModel(config: Config, log: Logger): void {
   log('info', 'imported the bundled model', { model: DEFAULT_MODEL, ms: Math.round(r.ms) });
 }
 
+export function uploadLimits(config: Config) {
+  return {
+    maxBytes: config.TRANSFERD_UPLOAD_LIMIT,
+    maxExamples: config.TRANSFERD_MAX_UPLOAD_EXAMPLES,
+    maxTextChars: config.TRANSFERD_MAX_INPUT_CHARS,
+    maxLabelChars: 200,
+  };
+}
+
 export async function startService(config: Config, log: Logger): Promise<RunningService> {
   let handler: express.Express = startingApp();
   let full: App | undefined;
   let models: ModelRegistry | undefined;
+  let store: Store | undefined;
   const server = createServer((req, res) => handler(req, res));
   const connections = new ConnectionTracker(server);
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
@@ -62,6 +75,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
 
   const ready = (async () => {
     ensureDefaultModel(config, log);
+    store = await openStore(config, log);
     models = await ModelRegistry.load({
       modelsDir: config.TRANSFERD_MODELS_DIR,
       models: config.TRANSFERD_MODELS,
@@ -75,6 +89,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
     for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
     full = createApp({
       models,
+      store,
+      features: new FeatureService(models, store, config.TRANSFERD_FEATURE_CACHE),
+      uploads: uploadLimits(config),
       metrics,
       log,
       logRequests: config.TRANSFERD_LOG_REQUESTS,
@@ -102,6 +119,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       }
       await closed;
       await models?.close().catch((err) => log('error', 'closing models failed', errorFields(err)));
+      await store?.close().catch((err) => log('error', 'closing the store failed', errorFields(err)));
     })());
 
   return { server, port, ready, stop };

@@ -5,22 +5,26 @@ import { resolveSpec, SpecError, type FeatureSpec, type FeatureSpecInput } from 
 import type { ModelRegistry } from '../encoder/registry.js';
 import { ApiError, badRequest, notFound, unavailable } from './errors.js';
 
-export function encoderFor(models: ModelRegistry, name: string | undefined): Encoder {
+export function encoderFor(models: ModelRegistry, name: string | undefined, param = 'model'): Encoder {
   const encoder = models.get(name ?? models.defaultModel);
   if (!encoder) {
     const known = models.list().map((m) => m.name).join(', ');
-    throw notFound(`model "${name}" does not exist; loaded models: ${known}`, 'model', 'model_not_found');
+    throw notFound(`model "${name}" does not exist; loaded models: ${known}`, param, 'model_not_found');
   }
   return encoder;
 }
 
 /** Resolves request fields into a spec for a loaded model (400 naming the field when it cannot). */
-export function specFor(models: ModelRegistry, fields: Omit<FeatureSpecInput, 'model'> & { model?: string | undefined }): { encoder: Encoder; spec: FeatureSpec } {
-  const encoder = encoderFor(models, fields.model);
+export function specFor(
+  models: ModelRegistry,
+  fields: Omit<FeatureSpecInput, 'model'> & { model?: string | undefined },
+  paramPrefix = '',
+): { encoder: Encoder; spec: FeatureSpec } {
+  const encoder = encoderFor(models, fields.model, `${paramPrefix}model`);
   try {
     return { encoder, spec: resolveSpec({ ...fields, model: encoder.manifest.name }, encoder.manifest.layers) };
   } catch (err) {
-    if (err instanceof SpecError) throw badRequest(err.message, err.param, 'invalid_feature_spec');
+    if (err instanceof SpecError) throw badRequest(err.message, paramPrefix + err.param, 'invalid_feature_spec');
     throw err;
   }
 }

@@ -15,6 +15,8 @@ export class ApiError extends Error {
     message: string,
     readonly param: string | null = null,
     readonly headers: Record<string, string> = {},
+    /** Extra fields for the error object (such as the list of bad upload lines). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -28,7 +30,7 @@ export class ApiError extends Error {
   }
 
   toJSON() {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code, ...this.details } };
   }
 }
 

@@ -6,6 +6,11 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { DEFAULT_MODEL } from '../../src/config.js';
 import { ModelRegistry } from '../../src/encoder/registry.js';
 import { createLogger } from '../../src/log.js';
+import { FeatureService } from '../../src/features/feature-service.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMetrics, observeEncoders } from '../../src/metrics.js';
 
 let shared: Promise<ModelRegistry> | undefined;
@@ -26,13 +31,27 @@ export function testModels(): Promise<ModelRegistry> {
   return shared;
 }
 
+/** A fresh SQLite store in a temporary folder. */
+export async function testStore(maxLabels = 10_000): Promise<SqliteStore> {
+  const store = new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'transferd-test-')), 'transferd.db'), maxLabels });
+  await store.migrate();
+  after(() => store.close());
+  return store;
+}
+
+export const TEST_UPLOAD_LIMITS = { maxBytes: 64 * 1024 * 1024, maxExamples: 200_000, maxTextChars: 100_000, maxLabelChars: 200 };
+
 export async function testApp(overrides: Partial<AppDeps> = {}) {
   const models = await testModels();
   const metrics = createMetrics();
   observeEncoders(metrics, models);
+  const store = overrides.store ?? (await testStore());
   return createApp({
     models,
     metrics,
+    store,
+    features: overrides.features ?? new FeatureService(models, store, 64 * 1024 * 1024),
+    uploads: TEST_UPLOAD_LIMITS,
     log: createLogger('test', true),
     limits: { maxInputs: 2048, maxInputChars: 100_000, bodyLimitBytes: 10 * 1024 * 1024 },
     ...overrides,

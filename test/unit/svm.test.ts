@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
+import { gramMatrix } from '../../src/heads/linalg/gram.js';
 import type { Dataset } from '../../src/heads/types.js';
 import {
   SvmPredictor,
@@ -222,6 +223,16 @@ test('pairs trained in separate batches assemble into the same model as trainSvm
   const results = [...trainPairs(ctx, [5, 3, 1]), ...trainPairs(ctx, [0, 2, 4])];
   const assembled = assembleModel(train4, groups, resolved, results);
   assert.equal(writeModelText(assembled.model), writeModelText(whole.model));
+});
+
+test('a caller-provided Gram matrix is shared, not overwritten, and gives the same model', () => {
+  const gram = gramMatrix(train4.x, train4.n, train4.dim);
+  const before = gram.slice();
+  for (const params of [{ kernel: 'rbf' as const, C: 10, gamma: 0.1 }, { kernel: 'poly' as const, C: 1, gamma: 0.1, coef0: 1 }]) {
+    const fromGram = trainSvm(train4, params, { gram });
+    assert.equal(writeModelText(fromGram.model), writeModelText(trainSvm(train4, params).model));
+  }
+  assert.deepEqual(gram, before);
 });
 
 test('worker threads train the same model as the calling thread', async () => {

@@ -27,6 +27,7 @@ export {
   type PairResult,
   type ClassGroups,
   type SvmTrainResult,
+  type TrainOptions,
 } from './train.js';
 export { trainSvmParallel, type ParallelOptions } from './parallel.js';
 

@@ -14,7 +14,7 @@
  */
 import type { Dataset } from '../types.js';
 import { gramMatrix } from '../linalg/gram.js';
-import { FeatureKernel, MatrixKernel, QMatrix, gramToKernelMatrix, type KernelSource } from './kernel.js';
+import { FeatureKernel, GramKernel, MatrixKernel, QMatrix, gramToKernelMatrix, type KernelSource } from './kernel.js';
 import { type SvmModel, pairCount, pairList } from './model.js';
 import { resolveParams, type ResolvedSvmParams, type SvmParams } from './params.js';
 import { sigmoidTrain } from './probability.js';
@@ -83,22 +83,30 @@ export function groupClasses(y: Int32Array, n: number, classes: number): ClassGr
 /**
  * The kernel source for training: the full kernel matrix when it fits in
  * `kernelMatrixMb` (one fast Gram product, then every solver only gathers),
- * else values computed from the features on demand. `buffer`, if given,
- * receives the n×n matrix (e.g. a SharedArrayBuffer view for workers).
+ * else values computed from the features on demand.
  */
-export function trainingKernel(data: Dataset, params: ResolvedSvmParams, buffer?: Float32Array): KernelSource {
-  if (buffer || data.n * data.n * 4 <= params.kernelMatrixMb * MB) {
-    const gram = gramMatrix(data.x, data.n, data.dim, buffer ? { out: buffer } : {});
+export function trainingKernel(data: Dataset, params: ResolvedSvmParams): KernelSource {
+  if (data.n * data.n * 4 <= params.kernelMatrixMb * MB) {
+    const gram = gramMatrix(data.x, data.n, data.dim);
     return new MatrixKernel(gramToKernelMatrix(gram, data.n, params.kernel), data.n);
   }
   return new FeatureKernel(data.x, data.n, data.dim, params.kernel);
 }
 
+export interface TrainOptions {
+  /**
+   * The dot-product Gram matrix of data.x (n×n), if the caller has one: it
+   * is read, not overwritten, so a search over C and gamma can share it.
+   */
+  gram?: Float32Array;
+}
+
 /** Trains everything in the calling thread. */
-export function trainSvm(data: Dataset, given: Partial<SvmParams> = {}): SvmTrainResult {
+export function trainSvm(data: Dataset, given: Partial<SvmParams> = {}, opts: TrainOptions = {}): SvmTrainResult {
   const params = resolveParams(data, given);
   const groups = groupClasses(data.y, data.n, data.classes);
-  const ctx: PairContext = { groups, params, kernel: trainingKernel(data, params) };
+  const kernel = opts.gram ? new GramKernel(opts.gram, data.n, params.kernel) : trainingKernel(data, params);
+  const ctx: PairContext = { groups, params, kernel };
   const all = Array.from({ length: pairCount(groups.labels.length) }, (_, p) => p);
   return assembleModel(data, groups, params, trainPairs(ctx, all));
 }

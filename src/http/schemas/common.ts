@@ -1,0 +1,22 @@
+/** Schemas shared by the resource routers: paging, timestamps, path ids. */
+import { z } from 'zod';
+
+export const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
+    after: z.string().min(1).max(500).optional().describe('Cursor from the previous page\'s next_after.'),
+  })
+  .strict();
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const listEnvelope = <T extends z.ZodType>(item: T) =>
+  z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean(), next_after: z.string().nullable() });
+
+export const featureSpecOut = z.object({
+  model: z.string(),
+  layers: z.array(z.number().int()),
+  layer_combine: z.enum(['concat', 'mean']),
+  pooling: z.enum(['mean', 'cls', 'max']),
+  normalize: z.boolean(),
+});
