@@ -28,7 +28,7 @@ export const ENV = {
     schema: z.string().default(DEFAULT_MODEL).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
     doc: 'Comma-separated models to load; the first is the default for requests that name none.',
   },
-  TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'onnxruntime intra-op threads per model (default: CPU count).' },
+  TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Intra-op threads of onnxruntime per model (default: the CPU count).' },
   TRANSFERD_MAX_BATCH_TOKENS: { schema: int(16).default(8192), doc: 'Token budget of one encoder run (batch size × padded length).' },
   TRANSFERD_MAX_BATCH_SIZE: { schema: int(1, 4096).default(64), doc: 'Most sequences in one encoder run.' },
   TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 503.' },
