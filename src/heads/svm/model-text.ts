@@ -23,6 +23,11 @@
  * from its text predicts exactly as the model in memory; libsvm reads the
  * extra digits with %lf. Every feature is written, zeros included, as
  * libsvm-js does.
+ *
+ * libsvm-js's SVM.load() copies the text onto emscripten's 5 MB stack, so
+ * it fails ("memory access out of bounds") on texts over ~5 MB, e.g. a
+ * Banking77-sized RBF model (≈ 6,400 SVs × 384 features, 46 MB), whoever
+ * wrote the text. Our parser has no such limit.
  */
 import type { KernelType } from './kernel.js';
 import { type SvmModel, pairCount, totalSv } from './model.js';

