@@ -85,7 +85,11 @@ export interface KernelSource {
   readonly n: number;
   /** out[t] = K(i, cols[t]) for t < cols.length. */
   row(i: number, cols: Int32Array, out: Float32Array): void;
-  /** K(i, i) in float64, as libsvm's QD. */
+  /**
+   * K(i, i), rounded to float32 like the rows (libsvm keeps it in double):
+   * every source then hands the solver the same numbers, so a model does not
+   * depend on which source computed it.
+   */
   diag(i: number): number;
 }
 
@@ -135,7 +139,7 @@ export class GramKernel implements KernelSource {
 
   diag(i: number): number {
     const s = this.sq[i]!;
-    return kernelFromDot(this.p, s, s, s);
+    return Math.fround(kernelFromDot(this.p, s, s, s));
   }
 }
 
@@ -163,7 +167,7 @@ export class FeatureKernel implements KernelSource {
 
   diag(i: number): number {
     const s = this.sq[i]!;
-    return kernelFromDot(this.p, s, s, s);
+    return Math.fround(kernelFromDot(this.p, s, s, s));
   }
 }
 
