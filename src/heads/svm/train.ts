@@ -141,7 +141,7 @@ function trainPair(ctx: PairContext, pair: number, i: number, j: number): PairRe
   let iterations = 0;
   if (params.probability) {
     const cv = crossValidatedDecisions(ctx, idx, y, Cp, Cn, pairSeed(params.seed, pair));
-    const positive = Uint8Array.from(y, (v) => (v > 0 ? 1 : 0));
+    const positive = new Uint8Array(y.length).fill(1, 0, ci);
     ({ probA, probB } = sigmoidTrain(cv.decisions, positive));
     iterations += cv.iterations;
   }
@@ -158,7 +158,8 @@ interface BinaryFit {
 
 function solveBinary(ctx: PairContext, idx: Int32Array, y: Int8Array, Cp: number, Cn: number): BinaryFit {
   const { params, kernel } = ctx;
-  const upper = Float64Array.from(y, (v) => (v > 0 ? Cp : Cn));
+  const upper = new Float64Array(y.length);
+  for (let a = 0; a < y.length; a++) upper[a] = y[a]! > 0 ? Cp : Cn;
   const q = new QMatrix(kernel, idx, y, params.cacheMb * MB);
   const r = solveCSvc(q, y, upper, { eps: params.tolerance, shrinking: params.shrinking });
   const coef = r.alpha;
@@ -187,35 +188,50 @@ function crossValidatedDecisions(
     const begin = Math.floor((fold * l) / CV_FOLDS);
     const end = Math.floor(((fold + 1) * l) / CV_FOLDS);
     const held = perm.subarray(begin, end);
-    const ordered = positivesFirst(perm, begin, end, y);
-    const pos = ordered.positives;
-    const neg = ordered.rows.length - pos;
+    const sub = foldProblem(perm, begin, end, idx, y);
+    const pos = sub.positives;
+    const neg = sub.y.length - pos;
     if (pos === 0 || neg === 0) {
       const v = pos > 0 ? 1 : neg > 0 ? -1 : 0;
       for (const a of held) decisions[a] = v;
       continue;
     }
-    const subIdx = ordered.rows.map((a) => idx[a]!);
-    const subY = Int8Array.from(ordered.rows, (a) => y[a]!);
-    const fit = solveBinary(ctx, subIdx, subY, Cp, Cn);
+    const fit = solveBinary(ctx, sub.idx, sub.y, Cp, Cn);
     iterations += fit.iterations;
-    predictHeldOut(ctx.kernel, subIdx, fit, held, idx, decisions);
+    predictHeldOut(ctx.kernel, sub.idx, fit, held, idx, decisions);
   }
   return { decisions, iterations };
 }
 
 /**
- * The fold's training rows (perm outside [begin, end)), positives first:
- * svm_train puts the +1 class first whichever row comes first (libsvm's
- * −1/+1 label swap), which fixes the solver's variable order.
+ * The fold's binary problem: rows perm[t] for t outside [begin, end), the
+ * positives first. svm_train puts the +1 class first whichever row comes
+ * first (libsvm's −1/+1 label swap), which fixes the solver's variable order.
  */
-function positivesFirst(perm: Int32Array, begin: number, end: number, y: Int8Array): { rows: Int32Array; positives: number } {
-  const rows = new Int32Array(perm.length - (end - begin));
-  let positives = 0;
-  for (let t = 0; t < perm.length; t++) if ((t < begin || t >= end) && y[perm[t]!]! > 0) rows[positives++] = perm[t]!;
-  let o = positives;
-  for (let t = 0; t < perm.length; t++) if ((t < begin || t >= end) && y[perm[t]!]! < 0) rows[o++] = perm[t]!;
-  return { rows, positives };
+function foldProblem(
+  perm: Int32Array,
+  begin: number,
+  end: number,
+  idx: Int32Array,
+  y: Int8Array,
+): { idx: Int32Array; y: Int8Array; positives: number } {
+  const l = perm.length - (end - begin);
+  const subIdx = new Int32Array(l);
+  const subY = new Int8Array(l);
+  let o = 0;
+  const take = (sign: 1 | -1): void => {
+    for (let t = 0; t < perm.length; t++) {
+      const a = perm[t]!;
+      if ((t < begin || t >= end) && y[a] === sign) {
+        subIdx[o] = idx[a]!;
+        subY[o++] = sign;
+      }
+    }
+  };
+  take(1);
+  const positives = o;
+  take(-1);
+  return { idx: subIdx, y: subY, positives };
 }
 
 /** decisions[a] = Σ coef·K(sv, idx[a]) − ρ for each held-out position a. */
@@ -227,10 +243,15 @@ function predictHeldOut(
   idx: Int32Array,
   decisions: Float64Array,
 ): void {
-  const svPos: number[] = [];
-  for (let s = 0; s < subIdx.length; s++) if (fit.coef[s] !== 0) svPos.push(s);
-  const svRows = Int32Array.from(svPos, (s) => subIdx[s]!);
-  const svCoef = Float64Array.from(svPos, (s) => fit.coef[s]!);
+  let count = 0;
+  for (let s = 0; s < subIdx.length; s++) if (fit.coef[s] !== 0) count++;
+  const svRows = new Int32Array(count);
+  const svCoef = new Float64Array(count);
+  for (let s = 0, o = 0; s < subIdx.length; s++) {
+    if (fit.coef[s] === 0) continue;
+    svRows[o] = subIdx[s]!;
+    svCoef[o++] = fit.coef[s]!;
+  }
   const k = new Float32Array(svRows.length);
   for (const a of held) {
     kernel.row(idx[a]!, svRows, k);
