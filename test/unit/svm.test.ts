@@ -275,6 +275,10 @@ test('the JS fallback predicts as the onnxruntime graph does', () => {
   const js = new SvmPredictor(model, { backend: 'js' });
   assert.ok(maxAbsDiff(ort.decisionValues(test4.x, test4.n), js.decisionValues(test4.x, test4.n)) < 1e-4);
   assert.deepEqual(ort.predictLabels(test4.x, test4.n), js.predictLabels(test4.x, test4.n));
+  // Features may live in a SharedArrayBuffer, which the native binding does not take directly.
+  const sharedX = new Float32Array(new SharedArrayBuffer(test4.x.byteLength));
+  sharedX.set(test4.x);
+  assert.deepEqual(ort.predictProba(sharedX, test4.n), ort.predictProba(test4.x, test4.n));
 });
 
 test('without probability estimates, predictProba is one-hot on the voted class', () => {

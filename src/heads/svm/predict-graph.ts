@@ -13,7 +13,7 @@
  */
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { GraphBuilder, DT } from '../../encoder/import/onnx-graph.js';
-import { syncOrt, type SyncOrt } from '../linalg/ort.js';
+import { syncOrt, unshared, type SyncOrt } from '../linalg/ort.js';
 import type { ClassBlock } from './predict.js';
 import type { KernelParams } from './kernel.js';
 
@@ -37,7 +37,7 @@ export class PartialSumGraph {
     const { Tensor } = this.ort;
     const out = new Float32Array(rows * this.width);
     this.session.run(
-      { x: new Tensor('float32', x, [rows, dim]) },
+      { x: new Tensor('float32', unshared(x), [rows, dim]) },
       { p: new Tensor('float32', out, [rows, this.width]) },
       {},
     );

@@ -42,8 +42,8 @@ export interface SvmPredictorOptions {
   classes?: number;
   /** Input dimension, if larger than the highest feature index in the model (libsvm omits trailing zeros). */
   dim?: number;
-  /** 'js' skips onnxruntime; default uses it when it loads. */
-  backend?: 'ort' | 'js';
+  /** 'js' skips onnxruntime, which is otherwise used whenever it loads. */
+  backend?: 'js';
   /** onnxruntime intra-op threads; default 0 = one per core. */
   threads?: number;
 }
