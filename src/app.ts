@@ -9,6 +9,10 @@ import type { Store } from './store/types.js';
 import type { UploadLimits } from './http/uploads.js';
 import { examplesOperations, examplesRouter } from './http/routes/examples.js';
 import { tasksOperations, tasksRouter } from './http/routes/tasks.js';
+import { jobsOperations, jobsRouter } from './http/routes/jobs.js';
+import { versionsOperations, versionsRouter } from './http/routes/versions.js';
+import { predictOperations, predictRouter } from './http/routes/predict.js';
+import type { PredictionService } from './serving/predictions.js';
 import type { Logger } from './log.js';
 import { errorFields } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -22,7 +26,9 @@ export interface AppDeps {
   models: ModelRegistry;
   store: Store;
   features: FeatureService;
+  predictions: PredictionService;
   uploads: UploadLimits;
+  training: { maxAttempts: number; wake: () => void };
   metrics: Metrics;
   log: Logger;
   limits: TextLimits & { bodyLimitBytes: number };
@@ -66,7 +72,7 @@ export function createApp(deps: AppDeps): App {
   app.use(json);
 
   const docs = new ApiDoc();
-  docs.add(...healthOperations, ...modelsOperations, ...embeddingsOperations(limits), ...tasksOperations, ...examplesOperations, {
+  docs.add(...healthOperations, ...modelsOperations, ...embeddingsOperations(limits), ...tasksOperations, ...examplesOperations, ...jobsOperations, ...versionsOperations, ...predictOperations(limits), {
     method: 'get',
     path: '/openapi.json',
     tag: 'operations',
@@ -91,6 +97,9 @@ export function createApp(deps: AppDeps): App {
   app.use(modelsRouter(models, Date.now()));
   app.use(embeddingsRouter(models, limits));
   app.use(tasksRouter(deps.store, models));
+  app.use(jobsRouter({ store: deps.store, models, ...deps.training }));
+  app.use(versionsRouter(deps.store, deps.predictions));
+  app.use(predictRouter(deps.predictions, limits));
   app.get('/openapi.json', (_req, res) => {
     res.json(docs.document({ title: 'transferd', version: VERSION }));
   });

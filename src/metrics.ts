@@ -52,6 +52,18 @@ export function createMetrics() {
       buckets: LATENCY_BUCKETS,
       registers,
     }),
+    trainingJobs: new client.Counter({
+      name: 'training_jobs_total',
+      help: 'Training jobs this replica ended, by final state.',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    trainingDuration: new client.Histogram({
+      name: 'training_job_duration_seconds',
+      help: 'Wall time of training jobs run by this replica.',
+      buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers,
+    }),
     encoderRestarts: new client.Counter({
       name: 'encoder_restarts_total',
       help: 'Encoder worker restarts after a crash.',
@@ -62,6 +74,41 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Gauges read at scrape time from the parts that own the numbers. */
+export function observeServing(metrics: Metrics, sources: { runningJobs: () => number; featureCache: () => { entries: number; bytes: number; hits: number; misses: number }; encodedTexts: () => { predict: number; training: number } }): void {
+  const registers = [metrics.registry];
+  new client.Gauge({ name: 'training_jobs_running', help: 'Training jobs running on this replica.', registers, collect() { this.set(sources.runningJobs()); } });
+  new client.Gauge({
+    name: 'feature_cache_entries',
+    help: 'Feature vectors held in memory.',
+    registers,
+    collect() { this.set(sources.featureCache().entries); },
+  });
+  new client.Gauge({ name: 'feature_cache_bytes', help: 'Bytes of feature vectors held in memory.', registers, collect() { this.set(sources.featureCache().bytes); } });
+  new client.Gauge({
+    name: 'feature_cache_lookups',
+    help: 'Feature cache lookups since start, by result.',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      const s = sources.featureCache();
+      this.set({ result: 'hit' }, s.hits);
+      this.set({ result: 'miss' }, s.misses);
+    },
+  });
+  new client.Gauge({
+    name: 'features_encoded_texts',
+    help: 'Texts the feature service sent to the encoder since start, by purpose.',
+    labelNames: ['purpose'] as const,
+    registers,
+    collect() {
+      const e = sources.encodedTexts();
+      this.set({ purpose: 'predict' }, e.predict);
+      this.set({ purpose: 'training' }, e.training);
+    },
+  });
+}
 
 /** Feeds the encoders' batch statistics and queue depth into `metrics`. */
 export function observeEncoders(metrics: Metrics, models: ModelRegistry): void {

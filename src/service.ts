@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, type App } from './app.js';
 import { ConnectionTracker } from './http/drain.js';
+import type { ReadinessCheck } from './http/routes/health.js';
 import { DEFAULT_MODEL, type Config } from './config.js';
 import { importCheckpoint } from './encoder/import/importer.js';
 import { bundledCheckpointDir } from './encoder/import/bundled.js';
@@ -18,7 +19,12 @@ import { errorFields, type Logger } from './log.js';
 import { FeatureService } from './features/feature-service.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
-import { createMetrics, observeEncoders } from './metrics.js';
+import { createMetrics, observeEncoders, observeServing, type Metrics } from './metrics.js';
+import { PredictPool } from './serving/predict-pool.js';
+import { PredictionService } from './serving/predictions.js';
+import { TrainingRunner } from './training/runner.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 
 export interface RunningService {
   server: Server;
@@ -56,11 +62,68 @@ export function uploadLimits(config: Config) {
   };
 }
 
+export interface Parts {
+  app: App;
+  runner: TrainingRunner;
+  pool: PredictPool;
+  predictions: PredictionService;
+  features: FeatureService;
+  metrics: Metrics;
+}
+
+/** Builds everything that serves requests from loaded models and an open store. Tests call it in-process. */
+export function assemble({ config, log, models, store, readiness }: { config: Config; log: Logger; models: ModelRegistry; store: Store; readiness?: ReadinessCheck[] }): Parts {
+  const metrics = createMetrics();
+  observeEncoders(metrics, models);
+  for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
+  const features = new FeatureService(models, store, config.TRANSFERD_FEATURE_CACHE);
+  const pool = new PredictPool({ threads: config.TRANSFERD_PREDICT_THREADS, maxPredictors: 32 });
+  const predictions = new PredictionService(store, features, pool, { activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS, artifactCacheBytes: 256 * 1024 ** 2 });
+  const runner = new TrainingRunner({
+    store,
+    features,
+    models,
+    log,
+    owner: config.TRANSFERD_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    concurrency: config.TRANSFERD_TRAINING_CONCURRENCY,
+    leaseMs: config.TRANSFERD_JOB_LEASE_MS,
+    pollMs: config.TRANSFERD_JOB_POLL_MS,
+    threads: config.TRANSFERD_TRAINING_THREADS,
+    heapMb: config.TRANSFERD_TRAINING_HEAP_MB,
+    onJobEnd: (job, ms) => {
+      metrics.trainingJobs.inc({ state: job.state });
+      metrics.trainingDuration.observe(ms / 1000);
+    },
+  });
+  observeServing(metrics, { runningJobs: () => runner.activeJobs, featureCache: () => features.cacheStats, encodedTexts: () => features.encodedTexts });
+  const app = createApp({
+    models,
+    store,
+    features,
+    predictions,
+    uploads: uploadLimits(config),
+    training: { maxAttempts: config.TRANSFERD_JOB_MAX_ATTEMPTS, wake: () => runner.wake() },
+    metrics,
+    log,
+    logRequests: config.TRANSFERD_LOG_REQUESTS,
+    ...(readiness ? { readiness } : {}),
+    limits: {
+      maxInputs: config.TRANSFERD_MAX_INPUTS,
+      maxInputChars: config.TRANSFERD_MAX_INPUT_CHARS,
+      bodyLimitBytes: config.TRANSFERD_BODY_LIMIT,
+    },
+  });
+  return { app, runner, pool, predictions, features, metrics };
+}
+
 export async function startService(config: Config, log: Logger): Promise<RunningService> {
   let handler: express.Express = startingApp();
   let full: App | undefined;
   let models: ModelRegistry | undefined;
   let store: Store | undefined;
+  let runner: TrainingRunner | undefined;
+  let pool: PredictPool | undefined;
+  let predictions: PredictionService | undefined;
   const server = createServer((req, res) => handler(req, res));
   const connections = new ConnectionTracker(server);
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
@@ -84,24 +147,11 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxBatchSize: config.TRANSFERD_MAX_BATCH_SIZE,
       maxQueuedTexts: config.TRANSFERD_MAX_QUEUED_TEXTS,
     });
-    const metrics = createMetrics();
-    observeEncoders(metrics, models);
-    for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
-    full = createApp({
-      models,
-      store,
-      features: new FeatureService(models, store, config.TRANSFERD_FEATURE_CACHE),
-      uploads: uploadLimits(config),
-      metrics,
-      log,
-      logRequests: config.TRANSFERD_LOG_REQUESTS,
-      limits: {
-        maxInputs: config.TRANSFERD_MAX_INPUTS,
-        maxInputChars: config.TRANSFERD_MAX_INPUT_CHARS,
-        bodyLimitBytes: config.TRANSFERD_BODY_LIMIT,
-      },
-    });
+    const parts = assemble({ config, log, models, store });
+    ({ runner, pool, predictions } = parts);
+    full = parts.app;
     handler = full.app;
+    parts.runner.start();
     log('info', 'ready', { models: models.list() });
   })();
 
@@ -118,6 +168,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
         connections.destroyAll();
       }
       await closed;
+      await runner?.stop();
+      predictions?.close();
+      await pool?.close();
       await models?.close().catch((err) => log('error', 'closing models failed', errorFields(err)));
       await store?.close().catch((err) => log('error', 'closing the store failed', errorFields(err)));
     })());

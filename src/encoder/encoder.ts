@@ -193,11 +193,17 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     this.worker.postMessage(m);
   }
 
-  /** Stops the worker. Calls still waiting fail as unavailable. */
+  /**
+   * Stops the worker after its current run. Calls still waiting fail as
+   * unavailable. The worker exits by itself: terminating a thread inside an
+   * onnxruntime call aborts the whole process.
+   */
   async close(): Promise<void> {
     this.closing = true;
     this.isReady = false;
     this.failAll(new EncoderError('unavailable', 'encoder is shutting down'));
-    await this.worker.terminate();
+    const exited = new Promise<void>((ok) => this.worker.once('exit', () => ok()));
+    this.post({ type: 'shutdown' });
+    await exited;
   }
 }

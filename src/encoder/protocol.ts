@@ -14,7 +14,9 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'encode'; id: number; texts: string[]; specs: FeatureSpec[]; truncate: boolean; lane: Lane }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Finish the current run, then exit (terminating a thread inside onnxruntime aborts the process). */
+  | { type: 'shutdown' };
 
 export interface BatchStats {
   size: number;

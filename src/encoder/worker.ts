@@ -48,6 +48,7 @@ const queue = new BatchQueue<Sequence>({ maxTokens: init.maxBatchTokens, maxSize
 const requests = new Map<number, Request>();
 let running = false;
 let scheduled = false;
+let shuttingDown = false;
 
 /** Token ids with [CLS]/[SEP]; over-long sequences keep their head and end in [SEP]. */
 function tokenize(text: string): { ids: number[]; tooLong: boolean } {
@@ -153,6 +154,7 @@ async function runBatch(): Promise<void> {
     }
   } finally {
     running = false;
+    if (shuttingDown) process.exit(0);
     schedule();
   }
 }
@@ -161,6 +163,12 @@ port.on('message', (msg: ToWorker) => {
   try {
     if (msg.type === 'encode') accept(msg);
     else if (msg.type === 'cancel') requests.delete(msg.id);
+    else if (msg.type === 'shutdown') {
+      shuttingDown = true;
+      queue.drain();
+      requests.clear();
+      if (!running) process.exit(0);
+    }
   } catch (err) {
     if (msg.type === 'encode') post({ type: 'error', id: msg.id, code: 'inference_failed', message: (err as Error).message });
   }

@@ -38,7 +38,22 @@ export function clientGone(res: Response): AbortSignal {
   return controller.signal;
 }
 
-/** Runs the encoder and maps its failures to API errors. `param` names the texts' field for messages. */
+/** An encoder failure as an API error; `param` names the texts' field. */
+export function encoderFailure(err: unknown, param = 'input'): never {
+  if (!(err instanceof EncoderError)) throw err;
+  switch (err.code) {
+    case 'input_too_long':
+      throw new ApiError(413, 'input_too_long', err.message.replace(/^input/, param), `${param}[${err.index}]`);
+    case 'overloaded':
+      throw unavailable(err.message, 'overloaded', 1);
+    case 'aborted':
+      throw new ApiError(499, 'client_closed_request', 'the client closed the request');
+    default:
+      throw unavailable(err.message, 'encoder_unavailable', 2);
+  }
+}
+
+/** Runs the encoder and maps its failures to API errors. */
 export async function encodeTexts(
   encoder: Encoder,
   texts: string[],
@@ -48,17 +63,6 @@ export async function encodeTexts(
   try {
     return await encoder.encode(texts, specs, options);
   } catch (err) {
-    if (!(err instanceof EncoderError)) throw err;
-    const param = options.param ?? 'input';
-    switch (err.code) {
-      case 'input_too_long':
-        throw new ApiError(413, 'input_too_long', err.message.replace(/^input/, param), `${param}[${err.index}]`);
-      case 'overloaded':
-        throw unavailable(err.message, 'overloaded', 1);
-      case 'aborted':
-        throw new ApiError(499, 'client_closed_request', 'the client closed the request');
-      default:
-        throw unavailable(err.message, 'encoder_unavailable', 2);
-    }
+    return encoderFailure(err, options.param);
   }
 }

@@ -312,6 +312,14 @@ export class SqliteStore implements Store {
     return { owned: true, cancelRequested: Boolean(row['cancel_requested']) };
   }
 
+  async releaseJob(jobId: string, owner: string): Promise<boolean> {
+    return (
+      this.db
+        .prepare(`UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ? AND lease_owner = ? AND state = 'running'`)
+        .run(jobId, owner).changes > 0
+    );
+  }
+
   async finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined> {
     const packed = outcome.version ? await packArtifact(outcome.version.artifact) : undefined;
     const now = Date.now();
@@ -339,7 +347,7 @@ export class SqliteStore implements Store {
             .run(...(outcome.activate ? [number] : []), now, job['task_id']);
           if (outcome.activate) changed = { tenantId: String(job['tenant_id']), taskId: String(job['task_id']), activeVersion: number };
         }
-        const progress = JSON.parse(String(job['progress'])) as JobProgress;
+        const progress = outcome.progress ?? (JSON.parse(String(job['progress'])) as JobProgress);
         this.db
           .prepare(`UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ?`)
           .run(
@@ -365,8 +373,13 @@ export class SqliteStore implements Store {
   }
 
   async getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined> {
+    const bytes = await this.getArtifactBytes(tenantId, taskId, number);
+    return bytes && unpackArtifact(bytes);
+  }
+
+  async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
     const row = this.db.prepare('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').get(tenantId, taskId, number) as Row | undefined;
-    return row && unpackArtifact(row['artifact'] as Buffer);
+    return row ? (row['artifact'] as Buffer) : undefined;
   }
 
   async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {

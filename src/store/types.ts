@@ -152,6 +152,8 @@ export interface JobOutcome {
   version?: NewVersion;
   /** Make the new version the task's active one in the same transaction. */
   activate?: boolean;
+  /** Final progress (phase timings); default: the last heartbeat's. */
+  progress?: JobProgress;
 }
 
 /** A change to a task's active version, for cache invalidation on every replica. */
@@ -205,12 +207,16 @@ export interface Store {
   claimJob(owner: string, leaseMs: number): Promise<JobRecord | undefined>;
   /** Extends the lease and saves progress; false when the job is no longer ours (lease lost, cancelled, deleted). */
   heartbeat(jobId: string, owner: string, leaseMs: number, progress: JobProgress): Promise<{ owned: boolean; cancelRequested: boolean }>;
+  /** Gives a job we hold back to the queue (graceful shutdown): claimable at once, the attempt not counted. */
+  releaseJob(jobId: string, owner: string): Promise<boolean>;
   /** Ends a job we hold; writes its version (and activates it) in the same transaction. */
   finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
 
   listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]>;
   getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined>;
   getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined>;
+  /** The artifact as stored (gzip-compressed JSON), for a worker thread to unpack off the event loop. */
+  getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
   activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
   deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;
 

@@ -142,7 +142,7 @@ test('bad input: malformed JSON → 400, wrong content type → 415, over-long t
 });
 
 test('bad input: a body over the configured limit → 413 without reaching the encoder', async () => {
-  const small = await testApp({ limits: { maxInputs: 2048, maxInputChars: 100_000, bodyLimitBytes: 1024 } });
+  const small = await testApp({ env: { TRANSFERD_BODY_LIMIT: '1024' } });
   const res = await request(small.app).post('/v1/embeddings').send({ input: 'x'.repeat(2000) }).expect(413);
   assert.equal(res.body.error.code, 'body_too_large');
 });

@@ -1,31 +1,28 @@
-/** Builds the real app in-process for API tests: real models, real encoder worker. */
+/**
+ * Builds the real service in-process for API tests: real models and encoder
+ * worker, a real SQLite store in a temporary folder, the real training runner
+ * and predict pool.
+ */
+import { mkdtempSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after } from 'node:test';
-import { createApp, type AppDeps } from '../../src/app.js';
-import { DEFAULT_MODEL } from '../../src/config.js';
-import { ModelRegistry } from '../../src/encoder/registry.js';
-import { createLogger } from '../../src/log.js';
-import { FeatureService } from '../../src/features/feature-service.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMetrics, observeEncoders } from '../../src/metrics.js';
+import { after } from 'node:test';
+import { DEFAULT_MODEL, loadConfig } from '../../src/config.js';
+import { ModelRegistry } from '../../src/encoder/registry.js';
+import type { ReadinessCheck } from '../../src/http/routes/health.js';
+import { createLogger } from '../../src/log.js';
+import { assemble, type Parts } from '../../src/service.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
 
 let shared: Promise<ModelRegistry> | undefined;
 
 /** One registry per test file (each file is its own process), closed when the file ends. */
 export function testModels(): Promise<ModelRegistry> {
   if (!shared) {
-    shared = ModelRegistry.load({
-      modelsDir: 'models',
-      models: [DEFAULT_MODEL],
-      threads: 2,
-      maxBatchTokens: 8192,
-      maxBatchSize: 64,
-      maxQueuedTexts: 16384,
-    });
+    shared = ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
     after(async () => (await shared!).close());
   }
   return shared;
@@ -39,23 +36,32 @@ export async function testStore(maxLabels = 10_000): Promise<SqliteStore> {
   return store;
 }
 
-export const TEST_UPLOAD_LIMITS = { maxBytes: 64 * 1024 * 1024, maxExamples: 200_000, maxTextChars: 100_000, maxLabelChars: 200 };
+export interface TestOptions {
+  /** Environment variables, parsed by the service's own configuration. */
+  env?: Record<string, string>;
+  store?: Store;
+  readiness?: ReadinessCheck[];
+  /** Start the training runner (default true). */
+  train?: boolean;
+}
 
-export async function testApp(overrides: Partial<AppDeps> = {}) {
-  const models = await testModels();
-  const metrics = createMetrics();
-  observeEncoders(metrics, models);
-  const store = overrides.store ?? (await testStore());
-  return createApp({
-    models,
-    metrics,
-    store,
-    features: overrides.features ?? new FeatureService(models, store, 64 * 1024 * 1024),
-    uploads: TEST_UPLOAD_LIMITS,
-    log: createLogger('test', true),
-    limits: { maxInputs: 2048, maxInputChars: 100_000, bodyLimitBytes: 10 * 1024 * 1024 },
-    ...overrides,
+/** The whole service minus the HTTP listener; `app.app` is the express handler. */
+export async function testService(options: TestOptions = {}): Promise<Parts & { store: Store }> {
+  const config = loadConfig({ TRANSFERD_JOB_POLL_MS: '50', TRANSFERD_JOB_LEASE_MS: '5000', TRANSFERD_TRAINING_THREADS: '2', ...options.env });
+  const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS));
+  const parts = assemble({ config, log: createLogger('test', true), models: await testModels(), store, ...(options.readiness ? { readiness: options.readiness } : {}) });
+  if (options.train !== false) parts.runner.start();
+  after(async () => {
+    await parts.runner.stop();
+    parts.predictions.close();
+    await parts.pool.close();
   });
+  return { ...parts, store };
+}
+
+/** The express app of a test service (most API tests need only this). */
+export async function testApp(options: TestOptions = {}) {
+  return (await testService(options)).app;
 }
 
 /** Listens on a free port; closes when the test file ends. */

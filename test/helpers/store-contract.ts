@@ -148,6 +148,17 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(failed!.error!.code, 'lease_expired');
   });
 
+  test(`${name}: a released job is queued again at once without using up an attempt`, async () => {
+    const { store, task } = await fresh();
+    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    let claimed = await store.claimJob('leaving', 60_000);
+    while (claimed && claimed.id !== job.id) claimed = await store.claimJob('leaving', 60_000);
+    assert.equal(await store.releaseJob(job.id, 'someone-else'), false);
+    assert.equal(await store.releaseJob(job.id, 'leaving'), true);
+    const again = await store.getJob(T, task.id, job.id);
+    assert.deepEqual([again!.state, again!.attempts, again!.leaseOwner], ['queued', 0, null]);
+  });
+
   test(`${name}: cancelling: a queued job ends at once, a running job is flagged, a finished job stays`, async () => {
     const { store, task } = await fresh();
     const queued = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });

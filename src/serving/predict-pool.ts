@@ -1,0 +1,94 @@
+/**
+ * Worker threads that score features with trained heads. A request goes to a
+ * worker that already holds its version when one is free enough, else to the
+ * least busy one, which gets the artifact with the request.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FromPredictWorker, ToPredictWorker } from './predict-protocol.js';
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  holds: Set<string>;
+  pending: Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void; retry: () => void }>;
+}
+
+export interface PredictPoolOptions {
+  threads: number;
+  /** Predictors each worker keeps loaded. */
+  maxPredictors: number;
+}
+
+export class PredictPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: PredictPoolOptions) {
+    for (let i = 0; i < Math.max(1, options.threads); i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./predict-worker.js', import.meta.url), { workerData: { maxPredictors: this.options.maxPredictors } });
+    worker.unref();
+    const slot: Slot = { worker, busy: 0, holds: new Set(), pending: new Map() };
+    worker.on('message', (m: FromPredictWorker) => {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      slot.busy--;
+      if (m.type === 'result') p.resolve(m.probabilities);
+      else if (m.type === 'missing') p.retry();
+      else p.reject(new Error(m.message));
+    });
+    const replace = (reason: string) => {
+      if (this.closed) return;
+      for (const p of slot.pending.values()) p.reject(new Error(`predict worker failed: ${reason}`));
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots[i] = this.spawn();
+    };
+    worker.on('error', (err) => replace(err.message));
+    worker.on('exit', (code) => replace(`exited with code ${code}`));
+    return slot;
+  }
+
+  private choose(versionId: string): Slot {
+    const least = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const holder = this.slots.filter((s) => s.holds.has(versionId)).reduce<Slot | undefined>((a, b) => (!a || b.busy < a.busy ? b : a), undefined);
+    // Loading an artifact costs more than waiting behind one request.
+    return holder && holder.busy <= least.busy + 1 ? holder : least;
+  }
+
+  /** n × classes probabilities for `x` under `versionId`; `artifact` supplies the stored bytes when a worker needs them. */
+  predict(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number): Promise<Float32Array> {
+    const run = async (forceArtifact: boolean): Promise<Float32Array> => {
+      const slot = this.choose(versionId);
+      const bytes = forceArtifact || !slot.holds.has(versionId) ? await artifact() : undefined;
+      return new Promise<Float32Array>((resolve, reject) => {
+        const id = this.nextId++;
+        slot.busy++;
+        slot.pending.set(id, { resolve, reject, retry: () => run(true).then(resolve, reject) });
+        slot.holds.add(versionId);
+        const msg: ToPredictWorker = { type: 'predict', id, versionId, x, n, ...(bytes ? { artifact: bytes } : {}) };
+        slot.worker.postMessage(msg);
+      });
+    };
+    return run(false);
+  }
+
+  /** Forgets which workers hold a version (after it was deleted); workers evict it as they load others. */
+  forget(versionId: string): void {
+    for (const s of this.slots) s.holds.delete(versionId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      this.slots.map((s) => {
+        const exited = new Promise<void>((ok) => s.worker.once('exit', () => ok()));
+        s.worker.postMessage({ type: 'shutdown' } satisfies ToPredictWorker);
+        return exited;
+      }),
+    );
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Serving predictions: which version answers for a task (the active one unless
+ * pinned), the features of the texts (shared across tasks with equal specs),
+ * and scoring in the predict pool.
+ *
+ * Versions are immutable, so their records are cached for good. The active
+ * version of a task is cached briefly and dropped at once when the store
+ * reports a change; the expiry bounds staleness if a change notice is missed.
+ */
+import type { EncodeOptions } from '../encoder/encoder.js';
+import { specKey } from '../encoder/feature-spec.js';
+import type { FeatureService } from '../features/feature-service.js';
+import { LruCache } from '../features/lru.js';
+import type { Store, TaskRecord, VersionRecord } from '../store/types.js';
+import type { PredictPool } from './predict-pool.js';
+
+export class PredictionError extends Error {
+  constructor(
+    readonly code: 'task_not_found' | 'version_not_found' | 'no_active_version',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Target {
+  task: TaskRecord;
+  version: VersionRecord;
+}
+
+export interface Scored {
+  target: Target;
+  /** n × labels probabilities. */
+  probabilities: Float32Array;
+}
+
+export interface PredictionOptions {
+  /** How long a task's active version may be served from memory without asking the store. */
+  activeTtlMs: number;
+  artifactCacheBytes: number;
+}
+
+export class PredictionService {
+  private readonly tasks = new Map<string, { task: TaskRecord; expires: number }>();
+  private readonly versions = new LruCache<VersionRecord>(10_000, () => 1);
+  private readonly artifacts: LruCache<Uint8Array>;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly features: FeatureService,
+    private readonly pool: PredictPool,
+    private readonly options: PredictionOptions,
+  ) {
+    this.artifacts = new LruCache<Uint8Array>(options.artifactCacheBytes, (b) => b.byteLength);
+    this.unsubscribe = store.onTaskChange((c) => this.tasks.delete(`${c.tenantId}|${c.taskId}`));
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** Drops what is cached about a task (after a local change such as a deleted version). */
+  invalidate(tenantId: string, taskId: string, versionId?: string): void {
+    this.tasks.delete(`${tenantId}|${taskId}`);
+    if (versionId) {
+      this.versions.deletePrefix(`${tenantId}|${taskId}|`);
+      this.artifacts.delete(versionId);
+      this.pool.forget(versionId);
+    }
+  }
+
+  private async task(tenantId: string, taskId: string): Promise<TaskRecord> {
+    const key = `${tenantId}|${taskId}`;
+    const cached = this.tasks.get(key);
+    if (cached && cached.expires > Date.now()) return cached.task;
+    const task = await this.store.getTask(tenantId, taskId);
+    if (!task) {
+      this.tasks.delete(key);
+      throw new PredictionError('task_not_found', `task "${taskId}" does not exist`);
+    }
+    this.tasks.set(key, { task, expires: Date.now() + this.options.activeTtlMs });
+    return task;
+  }
+
+  /** The version that answers for a task: `number` if pinned, else the active one. */
+  async target(tenantId: string, taskId: string, number?: number): Promise<Target> {
+    const task = await this.task(tenantId, taskId);
+    const n = number ?? task.activeVersion;
+    if (n === null) throw new PredictionError('no_active_version', `task "${taskId}" has no active version yet; train it first`);
+    const key = `${tenantId}|${taskId}|${n}`;
+    let version = this.versions.get(key);
+    if (!version) {
+      version = await this.store.getVersion(tenantId, taskId, n);
+      if (!version) throw new PredictionError('version_not_found', `task "${taskId}" has no version ${n}`);
+      this.versions.set(key, version);
+    }
+    return { task, version };
+  }
+
+  private artifactBytes(v: VersionRecord): () => Promise<Uint8Array> {
+    return async () => {
+      let bytes = this.artifacts.get(v.id);
+      if (!bytes) {
+        bytes = await this.store.getArtifactBytes(v.tenantId, v.taskId, v.number);
+        if (!bytes) throw new PredictionError('version_not_found', `version ${v.number} of task "${v.taskId}" was deleted`);
+        this.artifacts.set(v.id, bytes);
+      }
+      return bytes;
+    };
+  }
+
+  /**
+   * Scores `texts` with every target. Features are computed once per distinct
+   * spec (and the encoder runs once per model), then each head scores them.
+   */
+  async score(targets: Target[], texts: string[], options: EncodeOptions = {}): Promise<{ scored: Scored[]; tokens: number; encoded: number }> {
+    const specs = new Map(targets.map((t) => [specKey(t.version.spec), t.version.spec]));
+    const keys = [...specs.keys()];
+    const feats = await this.features.forTexts([...specs.values()], texts, options);
+    const scored = await Promise.all(
+      targets.map(async (target) => {
+        const matrix = feats.matrices[keys.indexOf(specKey(target.version.spec))]!;
+        const probabilities = await this.pool.predict(target.version.id, this.artifactBytes(target.version), matrix.x, texts.length);
+        return { target, probabilities };
+      }),
+    );
+    return { scored, tokens: feats.tokens, encoded: feats.encoded };
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Runs training jobs: claims them from the store with a lease, computes their
+ * features (once; reused afterwards), hands the heavy work to a training
+ * thread, and writes the version and the job's end in one transaction.
+ *
+ * A replica that dies stops renewing its lease; another replica claims the
+ * job again. A replica never writes a job it no longer holds.
+ */
+import { Worker } from 'node:worker_threads';
+import { resolveSpec, specDimensions, specKey, type FeatureSpec } from '../encoder/feature-spec.js';
+import type { ModelRegistry } from '../encoder/registry.js';
+import type { FeatureService } from '../features/feature-service.js';
+import { errorFields, type Logger } from '../log.js';
+import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
+import type { FromJobThread, JobThreadInput, JobThreadResult } from './protocol.js';
+import { minPerLabel, type TrainingRequest } from './request.js';
+
+export interface RunnerOptions {
+  store: Store;
+  features: FeatureService;
+  models: ModelRegistry;
+  log: Logger;
+  /** Identifies this replica's claims. */
+  owner: string;
+  /** Jobs run at once by this replica; 0 = serve-only. */
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  /** Threads one job may use. */
+  threads: number;
+  /** Heap limit of a training thread, MB (0 = Node's default). */
+  heapMb: number;
+  onJobEnd?: (job: JobRecord, ms: number) => void;
+}
+
+/** A reason a job cannot succeed, told to the client as is. */
+export class JobFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Checks that a task's examples can be trained on as requested; the message says what to fix. */
+export function checkTrainable(counts: Map<string, number>, request: TrainingRequest): void {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) throw new JobFailure('no_examples', 'the task has no examples; add labelled examples before training');
+  if (counts.size < 2) throw new JobFailure('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
+  const need = minPerLabel(request.evaluation);
+  const small = [...counts].filter(([, n]) => n < need);
+  if (small.length) {
+    const how = request.evaluation.method === 'cv' ? `${need}-fold cross-validation needs at least ${need} examples per label` : 'a held-out evaluation needs at least 2 examples per label';
+    const list = small.slice(0, 10).map(([l, n]) => `"${l}" (${n})`).join(', ');
+    throw new JobFailure('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
+  }
+  const weights = 'params' in request.head && request.head.type === 'svm' ? request.head.params.class_weight : null;
+  if (weights && weights !== 'balanced') {
+    const unknown = Object.keys(weights).filter((l) => !counts.has(l));
+    if (unknown.length) throw new JobFailure('unknown_label', `class_weight names labels the task does not have: ${unknown.map((l) => `"${l}"`).join(', ')}`);
+  }
+}
+
+/** The feature specs a job trains on: the task's own first, then the layer-sweep candidates. */
+export function candidateSpecs(task: TaskRecord, request: TrainingRequest, modelLayers: number): FeatureSpec[] {
+  const specs = [task.spec];
+  if (request.layerSweep) {
+    const base = { model: task.spec.model, pooling: task.spec.pooling, normalize: task.spec.normalize };
+    const layers = request.layerSweep.layers ?? Array.from({ length: modelLayers + 1 }, (_, i) => i);
+    for (const l of layers) specs.push(resolveSpec({ ...base, layers: l }, modelLayers));
+    const top = Math.min(request.layerSweep.topConcat, modelLayers);
+    if (top >= 2) specs.push(resolveSpec({ ...base, layers: Array.from({ length: top }, (_, i) => modelLayers - top + 1 + i), layer_combine: 'concat' }, modelLayers));
+  }
+  const seen = new Set<string>();
+  return specs.filter((s) => !seen.has(specKey(s)) && seen.add(specKey(s)));
+}
+
+function shared<T extends Float32Array | Int32Array>(make: (buffer: SharedArrayBuffer) => T, bytes: number): T {
+  return make(new SharedArrayBuffer(bytes));
+}
+
+export class TrainingRunner {
+  private readonly running = new Map<string, AbortController>();
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private claiming = false;
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    if (this.o.concurrency <= 0) return;
+    this.schedule(0);
+  }
+
+  /** Claims now rather than at the next poll (a job was just queued on this replica). */
+  wake(): void {
+    if (!this.stopped && this.o.concurrency > 0) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.claimLoop(), ms);
+    this.timer.unref();
+  }
+
+  private async claimLoop(): Promise<void> {
+    if (this.claiming || this.stopped) return;
+    this.claiming = true;
+    try {
+      while (!this.stopped && this.running.size < this.o.concurrency) {
+        const job = await this.o.store.claimJob(this.o.owner, this.o.leaseMs);
+        if (!job) break;
+        void this.run(job);
+      }
+    } catch (err) {
+      this.o.log('warn', 'claiming jobs failed; will retry', errorFields(err));
+    } finally {
+      this.claiming = false;
+      // Jittered polling spreads replicas' claims over time.
+      if (!this.stopped) this.schedule(this.o.pollMs * (0.75 + Math.random() / 2));
+    }
+  }
+
+  /**
+   * Stops claiming and abandons running jobs: each stops after its current fit
+   * and its lease lapses, so another replica (or this one, restarted) resumes it.
+   */
+  async stop(timeoutMs = 60_000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const c of this.running.values()) c.abort(new JobFailure('shutdown', 'the replica is shutting down'));
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.running.size) this.o.log('warn', 'training threads still busy at shutdown', { jobs: [...this.running.keys()] });
+  }
+
+  private async run(job: JobRecord): Promise<void> {
+    const abort = new AbortController();
+    this.running.set(job.id, abort);
+    const started = Date.now();
+    const progress: JobProgress = { phase: 'starting', percent: 0, timings: [] };
+    let phaseStart = Date.now();
+    const phase = (name: string, percent: number) => {
+      if (progress.phase !== name) {
+        if (progress.phase !== 'starting') progress.timings.push({ phase: progress.phase, ms: Date.now() - phaseStart });
+        phaseStart = Date.now();
+      }
+      progress.phase = name;
+      progress.percent = Math.round(percent * 10) / 10;
+    };
+    /** Closes the current phase's timing for the job's final record. */
+    const final = (): JobProgress => {
+      phase('done', progress.percent);
+      return { ...progress, timings: [...progress.timings] };
+    };
+    const beat = async () => {
+      const r = await this.o.store.heartbeat(job.id, this.o.owner, this.o.leaseMs, progress).catch((err) => {
+        this.o.log('warn', 'lease renewal failed', { job: job.id, ...errorFields(err) });
+        return { owned: true, cancelRequested: false }; // a database hiccup: keep working, the lease has slack
+      });
+      if (!r.owned) abort.abort(new JobFailure('lease_lost', 'the job is no longer held by this replica'));
+      else if (r.cancelRequested) abort.abort(new JobFailure('cancelled', 'cancelled on request'));
+    };
+    const heartbeat = setInterval(() => void beat(), Math.max(50, this.o.leaseMs / 3));
+    heartbeat.unref();
+    this.o.log('info', 'job started', { job: job.id, task: job.taskId, attempt: job.attempts });
+    try {
+      const outcome = await this.execute(job, abort.signal, phase);
+      const finished = await this.o.store.finishJob(job.id, this.o.owner, { ...outcome, progress: final() });
+      this.o.log('info', 'job succeeded', { job: job.id, version: finished?.versionNumber, ms: Date.now() - started });
+      if (finished) this.o.onJobEnd?.(finished, Date.now() - started);
+    } catch (err) {
+      const reason = abort.signal.aborted ? abort.signal.reason : err;
+      const failure = reason instanceof JobFailure ? reason : new JobFailure('internal_error', `training failed: ${(reason as Error)?.message ?? String(reason)}`);
+      if (failure.code === 'lease_lost') {
+        this.o.log('warn', 'job abandoned', { job: job.id, reason: failure.message });
+      } else if (failure.code === 'shutdown') {
+        const released = await this.o.store.releaseJob(job.id, this.o.owner).catch(() => false);
+        this.o.log('info', 'job handed back to the queue', { job: job.id, released });
+      } else {
+        if (failure.code === 'internal_error') this.o.log('error', 'job failed', { job: job.id, ...errorFields(reason) });
+        const state = failure.code === 'cancelled' ? 'cancelled' : 'failed';
+        const finished = await this.o.store
+          .finishJob(job.id, this.o.owner, { state, progress: final(), ...(state === 'failed' ? { error: { code: failure.code, message: failure.message } } : {}) })
+          .catch((e) => this.o.log('error', 'could not record the job end', { job: job.id, ...errorFields(e) }));
+        if (finished) this.o.onJobEnd?.(finished, Date.now() - started);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      this.running.delete(job.id);
+      this.wake();
+    }
+  }
+
+  private async execute(job: JobRecord, signal: AbortSignal, phase: (name: string, percent: number) => void) {
+    const request = job.request as TrainingRequest;
+    const task = await this.o.store.getTask(job.tenantId, job.taskId);
+    if (!task) throw new JobFailure('task_deleted', 'the task was deleted');
+    const encoder = this.o.models.get(task.spec.model);
+    if (!encoder) throw new JobFailure('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
+
+    const examples: ExampleRecord[] = await this.o.store.allExamples(job.tenantId, job.taskId);
+    const counts = new Map<string, number>();
+    for (const e of examples) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+    checkTrainable(counts, request);
+    const labels = [...counts.keys()].sort();
+    const classOf = new Map(labels.map((l, i) => [l, i]));
+    const n = examples.length;
+
+    phase('features', 1);
+    const specs = candidateSpecs(task, request, encoder.manifest.layers);
+    const feats = await this.o.features.forTraining(
+      specs,
+      examples.map((e) => e.text),
+      examples.map((e) => e.textHash),
+      { signal, onProgress: (done, total) => phase('features', 1 + (total ? (24 * done) / total : 24)) },
+    );
+    signal.throwIfAborted();
+
+    const y = shared((b) => new Int32Array(b), n * 4);
+    examples.forEach((e, i) => (y[i] = classOf.get(e.label)!));
+    const candidates = feats.matrices.map((m) => {
+      const x = shared((b) => new Float32Array(b), m.x.byteLength);
+      x.set(m.x);
+      return { spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x };
+    });
+    const input: JobThreadInput = { request, labels, y, n, candidates, threads: this.o.threads, cancel: new Int32Array(new SharedArrayBuffer(4)) };
+    phase('training', 25);
+    const result = await this.train(input, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
+    const chosen = candidates[result.chosen]!;
+    return {
+      state: 'succeeded' as const,
+      activate: request.activate,
+      version: {
+        headType: result.headType,
+        params: result.params,
+        spec: chosen.spec,
+        labels,
+        metrics: result.metrics,
+        report: { ...result.report, features: { specs: specs.length, examples: n, encoded_texts: feats.encoded }, timings: result.timings },
+        exampleCount: n,
+        trainingMs: result.timings.reduce((a, t) => a + t.ms, 0),
+        artifact: result.artifact,
+      },
+    };
+  }
+
+  /**
+   * Runs the job's training thread; a crash of the thread fails this job only.
+   * Aborting sets the thread's cancel flag and waits for it to stop between
+   * fits: terminating it inside a native onnxruntime call would abort the process.
+   */
+  private train(input: JobThreadInput, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(new URL('./job-thread.js', import.meta.url), {
+        workerData: input,
+        ...(this.o.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb } } : {}),
+      });
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const onAbort = () => {
+        Atomics.store(input.cancel, 0, 1);
+        // The thread answers with a 'cancelled' error once its current fit ends; the abort reason is what the job records.
+        worker.once('exit', () => settle(() => reject(signal.reason)));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.on('message', (m: FromJobThread) => {
+        if (m.type === 'progress') onProgress(m.phase, m.fraction);
+        else if (signal.aborted) return; // wait for the exit, then report the abort reason
+        else if (m.type === 'result') settle(() => resolve(m.result));
+        else settle(() => reject(new JobFailure(m.code, m.message)));
+      });
+      worker.on('error', (err) => {
+        const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        settle(() =>
+          reject(new JobFailure('worker_crashed', oom ? `the training thread ran out of memory (limit ${this.o.heapMb} MB)` : `the training thread crashed: ${err.message}`)),
+        );
+      });
+      worker.on('exit', (code) => settle(() => (signal.aborted ? reject(signal.reason) : reject(new JobFailure('worker_crashed', `the training thread exited unexpectedly (code ${code})`)))));
+    });
+  }
+}
