@@ -30,7 +30,6 @@ export class PredictPool {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./predict-worker.js', import.meta.url), { workerData: { maxPredictors: this.options.maxPredictors } });
-    worker.unref();
     const slot: Slot = { worker, busy: 0, holds: new Set(), pending: new Map() };
     worker.on('message', (m: FromPredictWorker) => {
       const p = slot.pending.get(m.id);

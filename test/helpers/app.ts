@@ -18,13 +18,15 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
 let shared: Promise<ModelRegistry> | undefined;
+// Registered when this module is imported, at the top of a test file, so it runs when the
+// whole file ends (an after() inside a test would close the models when that test ends).
+after(async () => {
+  if (shared) await (await shared).close();
+});
 
 /** One registry per test file (each file is its own process), closed when the file ends. */
 export function testModels(): Promise<ModelRegistry> {
-  if (!shared) {
-    shared = ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
-    after(async () => (await shared!).close());
-  }
+  shared ??= ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
   return shared;
 }
 
