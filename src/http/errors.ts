@@ -5,6 +5,7 @@
  * else becomes a 500 whose body says nothing about the internals.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { StoreUnavailable } from '../store/errors.js';
 
 export type ErrorType = 'invalid_request_error' | 'not_found_error' | 'conflict_error' | 'overloaded_error' | 'server_error';
 
@@ -68,7 +69,9 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     const api =
       err instanceof ApiError
         ? err
-        : (fromBodyParser(err as object) ?? new ApiError(500, 'internal_error', 'internal error; the request was not completed'));
+        : err instanceof StoreUnavailable
+          ? unavailable('the database is unavailable; try again shortly', 'store_unavailable', 1)
+          : (fromBodyParser(err as object) ?? new ApiError(500, 'internal_error', 'internal error; the request was not completed'));
     if (api.status >= 500 && api.status !== 503) log(err, { method: req.method, path: req.path });
     res.status(api.status).set(api.headers).json(api.toJSON());
   };

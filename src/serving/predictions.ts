@@ -53,7 +53,8 @@ export class PredictionService {
     private readonly options: PredictionOptions,
   ) {
     this.artifacts = new LruCache<Uint8Array>(options.artifactCacheBytes, (b) => b.byteLength);
-    this.unsubscribe = store.onTaskChange((c) => this.tasks.delete(`${c.tenantId}|${c.taskId}`));
+    // taskId '*': the store cannot say what changed (a lost notification connection), so forget every task.
+    this.unsubscribe = store.onTaskChange((c) => (c.taskId === '*' ? this.tasks.clear() : this.tasks.delete(`${c.tenantId}|${c.taskId}`)));
   }
 
   close(): void {

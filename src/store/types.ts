@@ -156,7 +156,7 @@ export interface JobOutcome {
   progress?: JobProgress;
 }
 
-/** A change to a task's active version, for cache invalidation on every replica. */
+/** A change to a task's active version, for cache invalidation on every replica; taskId '*' means any task may have changed. */
 export interface TaskChange {
   tenantId: string;
   taskId: string;
