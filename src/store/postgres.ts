@@ -56,6 +56,11 @@ export interface PostgresOptions {
   onWarning?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
+/** Names our connections in pg_stat_activity, per schema (operators and tests can find them). */
+export function applicationName(schema: string): string {
+  return `transferd:${schema}`.slice(0, 63);
+}
+
 function chunks<T>(xs: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
@@ -78,6 +83,7 @@ export class PostgresStore implements Store {
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
       options: `-c search_path=${o.schema}`,
+      application_name: applicationName(o.schema),
     });
     // An idle connection that dies (server restart, pg_terminate_backend) must not crash the process.
     this.pool.on('error', (err) => o.onWarning?.('idle database connection failed', { error: err.message }));
@@ -97,10 +103,28 @@ export class PostgresStore implements Store {
     return this.guard(async () => (await db.query(sql, params)).rows as Row[]);
   }
 
+  /**
+   * A pooled connection for several statements. While checked out, a dropped
+   * connection is reported as an 'error' event on the client itself (the pool
+   * listens only to idle ones); unheard, it would crash the process. The
+   * failure also rejects the statement in progress, which is what callers see.
+   */
+  private async checkout(): Promise<pg.PoolClient & { done: () => void }> {
+    const c = await this.pool.connect();
+    const onError = (err: Error) => this.o.onWarning?.('database connection failed during a transaction', { error: err.message });
+    c.on('error', onError);
+    return Object.assign(c, {
+      done: () => {
+        c.off('error', onError);
+        c.release();
+      },
+    });
+  }
+
   /** A transaction on one pooled connection; rolled back if `fn` throws. */
   private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.guard(async () => {
-      const c = await this.pool.connect();
+      const c = await this.checkout();
       try {
         await c.query('BEGIN');
         const r = await fn(c);
@@ -110,14 +134,14 @@ export class PostgresStore implements Store {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        c.release();
+        c.done();
       }
     });
   }
 
   async migrate(): Promise<void> {
     await this.guard(async () => {
-      const c = await this.pool.connect();
+      const c = await this.checkout();
       try {
         // One replica migrates; the others wait here, then find nothing left to do.
         await c.query(`SELECT pg_advisory_lock(hashtext('transferd-migrations-' || $1))`, [this.o.schema]);
@@ -138,7 +162,7 @@ export class PostgresStore implements Store {
         }
       } finally {
         await c.query(`SELECT pg_advisory_unlock(hashtext('transferd-migrations-' || $1))`, [this.o.schema]).catch(() => undefined);
-        c.release();
+        c.done();
       }
     });
     await this.listen();
@@ -147,7 +171,12 @@ export class PostgresStore implements Store {
   /** LISTENs for task changes on a dedicated connection; on loss, reconnects and resets every cache. */
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.o.url, connectionTimeoutMillis: 3000, options: `-c search_path=${this.o.schema}` });
+    const client = new pg.Client({
+      connectionString: this.o.url,
+      connectionTimeoutMillis: 3000,
+      options: `-c search_path=${this.o.schema}`,
+      application_name: applicationName(this.o.schema),
+    });
     const retry = (why: string) => {
       if (this.closed || this.listener !== client) return;
       this.listener = undefined;

@@ -1,0 +1,153 @@
+/**
+ * Three replicas on one PostgreSQL database behind a real nginx. Every request
+ * may land anywhere; replicas keep caches, never truth.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applicationName } from '../../src/store/postgres.js';
+import { intents, jsonl } from '../helpers/fixtures.js';
+import { call, jobEnd } from '../helpers/http.js';
+import { startNginx } from '../helpers/nginx.js';
+import { admin, freshSchema, PG_URL } from '../helpers/postgres.js';
+import { startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
+
+const schema = freshSchema('replicas');
+const LEASE_MS = 3000;
+const env = (id: string): Record<string, string> => ({
+  DATABASE_URL: PG_URL,
+  TRANSFERD_DATABASE_SCHEMA: schema,
+  TRANSFERD_REPLICA_ID: id,
+  TRANSFERD_JOB_LEASE_MS: String(LEASE_MS),
+  TRANSFERD_JOB_POLL_MS: '100',
+  TRANSFERD_ORT_THREADS: '1',
+  TRANSFERD_TRAINING_THREADS: '1',
+  TRANSFERD_PREDICT_THREADS: '1',
+  TRANSFERD_DATABASE_POOL: '4',
+});
+
+async function replica(id: string): Promise<ServiceProcess> {
+  const svc = await startServiceProcess(env(id));
+  await waitFor(`${svc.url}/readyz`, (s) => s === 200, 60_000);
+  return svc;
+}
+
+const replicas = await Promise.all(['replica-1', 'replica-2', 'replica-3'].map(replica));
+const lb = await startNginx(replicas.map((r) => r.port));
+const rows = intents(30);
+const probes = ['Is it foggy in Lisbon this morning?', 'Play my running mix', 'Wire 80 dollars to my sister', 'Who won the cup final?'];
+
+async function trainedTask(name: string, body: object = { head: 'svm' }) {
+  const task = (await call(lb.url, 'POST', '/v1/tasks', { name })).body;
+  assert.equal((await call(lb.url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(rows), 'application/x-ndjson')).status, 201);
+  const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, body)).body;
+  const end = await jobEnd(lb.url, task.id, job.id);
+  assert.equal(end.state, 'succeeded', JSON.stringify(end.error));
+  return { taskId: task.id as string, version: end.version as number };
+}
+
+test('a task created, filled and trained through nginx predicts identically on every replica', async () => {
+  const { taskId } = await trainedTask('everywhere');
+  const answers = await Promise.all(replicas.map((r) => call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes })));
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  for (const a of answers.slice(1)) assert.deepEqual(a.body.data, answers[0]!.body.data);
+  assert.deepEqual(answers[0]!.body.data.map((d: { label: string }) => d.label), ['weather', 'music', 'banking', 'sports']);
+});
+
+test('a version activated through one replica is served by every replica within one second', async () => {
+  const { taskId } = await trainedTask('freshness');
+  const second = (await call(lb.url, 'POST', `/v1/tasks/${taskId}/jobs`, { head: 'random_forest', activate: false })).body;
+  assert.equal((await jobEnd(lb.url, taskId, second.id)).version, 2);
+  // Every replica has version 1 cached now.
+  for (const r of replicas) assert.equal((await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[0] })).body.version, 1);
+  const activated = Date.now();
+  assert.equal((await call(replicas[0]!.url, 'POST', `/v1/tasks/${taskId}/versions/2/activate`)).status, 200);
+  const seen = await Promise.all(
+    replicas.map(async (r) => {
+      for (;;) {
+        const v = (await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[0] })).body.version;
+        if (v === 2) return Date.now() - activated;
+        if (Date.now() - activated > 5000) return Infinity;
+        await new Promise((ok) => setTimeout(ok, 10));
+      }
+    }),
+  );
+  for (const ms of seen) assert.ok(ms < 1000, `a replica served the new version after ${ms} ms`);
+});
+
+test('SIGKILL of the replica running a long job: another replica finishes it; no example lost or duplicated', async () => {
+  const task = (await call(lb.url, 'POST', '/v1/tasks', { name: 'survivor' })).body;
+  assert.equal((await call(lb.url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(rows), 'application/x-ndjson')).status, 201);
+  const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, { head: 'auto', layer_sweep: true })).body;
+  let runner: string | null = null;
+  for (;;) {
+    const j = (await call(lb.url, 'GET', `/v1/tasks/${task.id}/jobs/${job.id}`)).body;
+    if (j.state === 'running' && j.progress.phase !== 'features' && j.runner) {
+      runner = j.runner;
+      break;
+    }
+    assert.equal(j.state === 'succeeded' || j.state === 'failed', false, 'the job ended before the kill');
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  const victim = replicas.find((r) => r.logs.some((l) => l['msg'] === 'job started' && l['job'] === job.id))!;
+  assert.ok(victim, `found the replica ${runner} running the job`);
+  const killedAt = Date.now();
+  victim.proc.kill('SIGKILL');
+  await victim.exited;
+  const end = await jobEnd(lb.url, task.id, job.id, 300_000);
+  assert.equal(end.state, 'succeeded', JSON.stringify(end.error));
+  assert.equal(end.attempts, 2, 'claimed a second time after the lease lapsed');
+  const takeover = replicas.find((r) => r !== victim && r.logs.some((l) => l['msg'] === 'job started' && l['job'] === job.id));
+  assert.ok(takeover, 'another replica started the job');
+  const restartedAfter = (takeover!.logs.find((l) => l['msg'] === 'job started' && l['job'] === job.id)!['time'] as string);
+  assert.ok(Date.parse(restartedAfter) - killedAt < LEASE_MS + 2000, `taken over ${Date.parse(restartedAfter) - killedAt} ms after the kill`);
+  const version = (await call(lb.url, 'GET', `/v1/tasks/${task.id}/versions/${end.version}`)).body;
+  assert.equal(version.example_count, rows.length);
+  const stored = (await call(lb.url, 'GET', `/v1/tasks/${task.id}/examples?limit=1000`)).body.data as Array<{ text: string }>;
+  assert.equal(stored.length, rows.length);
+  assert.equal(new Set(stored.map((e) => e.text)).size, rows.length);
+  // Bring the replica back for the tests that follow.
+  replicas[replicas.indexOf(victim)] = await replica(victim === replicas[0] ? 'replica-1' : victim === replicas[1] ? 'replica-2' : 'replica-3');
+});
+
+test('PostgreSQL connections cut for a few seconds: requests fail cleanly with 503, every replica recovers by itself', async () => {
+  const { taskId } = await trainedTask('outage');
+  const statuses = new Map<number, number>();
+  let cutting = true;
+  const cutter = (async () => {
+    while (cutting) {
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName(schema)]);
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+  })();
+  const until = Date.now() + 3000;
+  while (Date.now() < until) {
+    // Reads that must reach the database on every call.
+    const target = replicas[(statuses.get(200) ?? 0) % 3]!;
+    const r = await call(target.url, 'GET', `/v1/tasks/${taskId}/examples?limit=5`).catch((err: Error) => {
+      throw new Error(`${err.message} (${String((err as { cause?: unknown }).cause)}); replica exit: ${target.proc.exitCode ?? target.proc.signalCode}; last logs: ${JSON.stringify(target.logs.slice(-8))}`);
+    });
+    statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    if (r.status !== 200) {
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'store_unavailable');
+    }
+  }
+  cutting = false;
+  await cutter;
+  assert.ok((statuses.get(503) ?? 0) > 0, `no request noticed the outage: ${JSON.stringify([...statuses])}`);
+  for (const r of replicas) {
+    await waitFor(`${r.url}/readyz`, (s) => s === 200, 15_000);
+    assert.equal((await call(r.url, 'GET', `/v1/tasks/${taskId}`)).status, 200);
+    assert.equal((await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[1] })).status, 200);
+  }
+});
+
+test('two replicas started at the same moment on an empty database both come up; migrations run once', async () => {
+  const fresh = freshSchema('race');
+  const pair = await Promise.all(['race-a', 'race-b'].map((id) => startServiceProcess({ ...env(id), TRANSFERD_DATABASE_SCHEMA: fresh })));
+  for (const r of pair) await waitFor(`${r.url}/readyz`, (s) => s === 200, 60_000);
+  const { rows: applied } = await admin(`SELECT version FROM ${fresh}.schema_migrations`);
+  assert.deepEqual(applied.map((r) => r.version), [1]);
+  for (const r of pair) r.proc.kill('SIGTERM');
+  for (const r of pair) assert.equal(await r.exited, 0);
+});
