@@ -109,15 +109,24 @@ export class PostgresStore implements Store {
    * listens only to idle ones); unheard, it would crash the process. The
    * failure also rejects the statement in progress, which is what callers see.
    */
-  private async checkout(): Promise<pg.PoolClient & { done: () => void }> {
-    const c = await this.pool.connect();
+  private checkout(): Promise<pg.PoolClient & { done: () => void }> {
     const onError = (err: Error) => this.o.onWarning?.('database connection failed during a transaction', { error: err.message });
-    c.on('error', onError);
-    return Object.assign(c, {
-      done: () => {
-        c.off('error', onError);
-        c.release();
-      },
+    return new Promise((resolve, reject) => {
+      // The callback form, not the promise: the listener must be attached in the same tick the pool
+      // hands the client over, or an error message arriving in the same network read (a connection
+      // killed right after it opened) would be emitted with nobody listening.
+      this.pool.connect((err, client) => {
+        if (err || !client) return reject(err ?? new Error('no database connection'));
+        client.on('error', onError);
+        resolve(
+          Object.assign(client, {
+            done: () => {
+              client.off('error', onError);
+              client.release();
+            },
+          }),
+        );
+      });
     });
   }
 

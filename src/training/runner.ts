@@ -12,6 +12,7 @@ import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
 import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
+import { StoreUnavailable } from '../store/errors.js';
 import type { FromJobThread, JobThreadInput, JobThreadResult } from './protocol.js';
 import { minPerLabel, type TrainingRequest } from './request.js';
 
@@ -176,12 +177,18 @@ export class TrainingRunner {
       if (finished) this.o.onJobEnd?.(finished, Date.now() - started);
     } catch (err) {
       const reason = abort.signal.aborted ? abort.signal.reason : err;
-      const failure = reason instanceof JobFailure ? reason : new JobFailure('internal_error', `training failed: ${(reason as Error)?.message ?? String(reason)}`);
+      const failure =
+        reason instanceof JobFailure
+          ? reason
+          : reason instanceof StoreUnavailable
+            ? new JobFailure('store_unavailable', reason.message)
+            : new JobFailure('internal_error', `training failed: ${(reason as Error)?.message ?? String(reason)}`);
       if (failure.code === 'lease_lost') {
         this.o.log('warn', 'job abandoned', { job: job.id, reason: failure.message });
-      } else if (failure.code === 'shutdown') {
+      } else if (failure.code === 'shutdown' || failure.code === 'store_unavailable') {
+        // Not the job's fault: back to the queue now, or, if the database cannot hear it, when the lease lapses.
         const released = await this.o.store.releaseJob(job.id, this.o.owner).catch(() => false);
-        this.o.log('info', 'job handed back to the queue', { job: job.id, released });
+        this.o.log('warn', 'job handed back to the queue', { job: job.id, released, reason: failure.message });
       } else {
         if (failure.code === 'internal_error') this.o.log('error', 'job failed', { job: job.id, ...errorFields(reason) });
         const state = failure.code === 'cancelled' ? 'cancelled' : 'failed';

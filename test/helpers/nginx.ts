@@ -8,7 +8,6 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 
 export const NGINX = process.env['NGINX'] ?? '/usr/sbin/nginx';
 
@@ -76,9 +75,7 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
   const proc = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  after(() => {
-    proc.kill('SIGQUIT');
-  });
+  process.on('exit', () => proc.kill('SIGQUIT'));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {

@@ -1,6 +1,5 @@
 /** Runs the real service as a child process (as `npm start` does) for lifecycle and multi-replica tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { after } from 'node:test';
 
 export interface ServiceProcess {
   proc: ChildProcess;
@@ -13,7 +12,8 @@ export interface ServiceProcess {
 }
 
 const running = new Set<ChildProcess>();
-after(() => {
+// Not node:test's after(): benchmarks use these helpers too, outside the test runner.
+process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
