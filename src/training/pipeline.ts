@@ -7,6 +7,8 @@
  */
 import { ADAPTERS, type FitContext, type HeadAdapter } from '../heads/adapters.js';
 import { computeMetrics, foldSplit, stratifiedFolds, stratifiedHoldout, type Metrics, type Split } from '../heads/evaluation.js';
+import { HeadPool } from '../heads/pool/pool.js';
+import { KernelCache } from '../heads/svm/kernel-cache.js';
 import type { Dataset } from '../heads/types.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { JobThreadInput, JobThreadResult, PhaseTiming } from './protocol.js';
@@ -25,6 +27,7 @@ interface Validation {
   macroF1: number;
   /** Accuracy on each fold (one entry for a hold-out). */
   perSplit: number[];
+  /** Worker time of the configuration's fits. */
   ms: number;
 }
 
@@ -36,21 +39,7 @@ export class Cancelled extends Error {
   }
 }
 
-/**
- * The given rows as a dataset. Training rows go to shared memory (parallel fits
- * hand them to worker threads without copying); rows only scored stay in an
- * ordinary buffer, which onnxruntime accepts as tensor data.
- */
-function subset(data: Dataset, rows: Int32Array, shared = true): Dataset {
-  const bytes = (n: number) => (shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
-  const x = new Float32Array(bytes(rows.length * data.dim * 4));
-  const y = new Int32Array(bytes(rows.length * 4));
-  rows.forEach((r, i) => {
-    x.set(data.x.subarray(r * data.dim, (r + 1) * data.dim), i * data.dim);
-    y[i] = data.y[r]!;
-  });
-  return { x, y, n: rows.length, dim: data.dim, classes: data.classes };
-}
+const adapterOf = (type: HeadType) => ADAPTERS[type] as HeadAdapter<Params>;
 
 function describeSpec(spec: FeatureSpec) {
   return { layers: spec.layers, layer_combine: spec.layerCombine, pooling: spec.pooling, normalize: spec.normalize };
@@ -58,7 +47,20 @@ function describeSpec(spec: FeatureSpec) {
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
+/**
+ * Runs the job on a pool of `input.threads` worker threads that lives for the
+ * whole pipeline; every fit is a task on it (see ../heads/pool/pool.ts).
+ */
 export async function runPipeline(input: JobThreadInput, progress: Progress): Promise<JobThreadResult> {
+  const pool = new HeadPool(Math.max(1, input.threads));
+  try {
+    return await pipeline(input, progress, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPool): Promise<JobThreadResult> {
   const { request, labels, y, n } = input;
   const classes = labels.length;
   const datasets: Dataset[] = input.candidates.map((c) => ({ x: c.x, y, n, dim: c.dim, classes }));
@@ -68,15 +70,14 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
     const fold = stratifiedFolds(y, classes, ev.folds, request.seed);
     for (let f = 0; f < ev.folds; f++) splits.push(foldSplit(fold, f));
   } else splits.push(stratifiedHoldout(y, classes, ev.fraction, request.seed));
-  const ctx: FitContext = { threads: input.threads, seed: request.seed, labels };
   const head = request.head;
 
-  // The configurations a search tries, and the one a sweep probes with.
-  const searched: Config[] =
+  // The configurations a search tries (on the features it searches), and the one a sweep probes with.
+  const searchedOn = (data: Dataset): Config[] =>
     head.type === 'auto'
-      ? head.candidates.flatMap((t) => (ADAPTERS[t] as HeadAdapter<Params>).grid(datasets[0]!).map((params) => ({ type: t, params })))
+      ? head.candidates.flatMap((t) => adapterOf(t).grid(data).map((params) => ({ type: t, params })))
       : head.search
-        ? (ADAPTERS[head.type] as HeadAdapter<Params>).grid(datasets[0]!).map((params) => ({ type: head.type, params }))
+        ? adapterOf(head.type).grid(data).map((params) => ({ type: head.type, params }))
         : [];
   const fixed: Config =
     head.type === 'auto'
@@ -85,42 +86,48 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
 
   // Progress counts fits: sweep, search and evaluation fits, plus the final fit weighed as a few of them.
   const sweepCount = request.layerSweep ? datasets.length : 0;
-  const total = (sweepCount + searched.length + 1) * splits.length + 3 * splits.length;
+  const total = (sweepCount + searchedOn(datasets[0]!).length + 1) * splits.length + 3 * splits.length;
   let done = 0;
+  let phase = 'layer_sweep';
   const checkCancel = () => {
     if (Atomics.load(input.cancel, 0) !== 0) throw new Cancelled();
   };
-  const tick = (phase: string) => {
-    checkCancel();
-    progress(phase, Math.min(0.99, ++done / total));
+  const ctx: FitContext = {
+    pool,
+    kernels: new KernelCache(pool),
+    seed: request.seed,
+    labels,
+    onValidated: () => {
+      checkCancel();
+      progress(phase, Math.min(0.99, ++done / total));
+    },
   };
 
   const validations = new Map<string, Validation>();
-  const validate = async (d: number, config: Config, phase: string): Promise<Validation> => {
-    const key = `${d}|${config.type}|${JSON.stringify(config.params)}`;
-    const known = validations.get(key);
-    if (known) return known;
-    const started = performance.now();
-    const data = datasets[d]!;
+  const keyOf = (d: number, config: Config) => `${d}|${config.type}|${JSON.stringify(config.params)}`;
+  /** Cross-validates the configurations not validated yet on candidate d, each head type's all at once. */
+  const validate = async (d: number, configs: Config[]): Promise<Validation[]> => {
+    checkCancel();
+    const pending = configs.filter((c, i) => !validations.has(keyOf(d, c)) && configs.findIndex((o) => keyOf(d, o) === keyOf(d, c)) === i);
+    for (const type of new Set(pending.map((c) => c.type))) {
+      const mine = pending.filter((c) => c.type === type);
+      const outcomes = await adapterOf(type).crossValidate(datasets[d]!, splits, mine.map((c) => c.params), ctx);
+      mine.forEach((c, i) => validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms)));
+    }
+    return configs.map((c) => validations.get(keyOf(d, c))!);
+  };
+  const validation = (perSplitPredicted: Int32Array[], ms: number): Validation => {
     const predicted = new Int32Array(n).fill(-1);
-    const perSplit: number[] = [];
-    const adapter = ADAPTERS[config.type] as HeadAdapter<Params>;
-    for (const split of splits) {
-      checkCancel();
-      const testX = subset(data, split.test, false).x;
-      const pred = await adapter.fitPredict(subset(data, split.train), testX, split.test.length, config.params, ctx);
+    const perSplit = splits.map((split, s) => {
       let correct = 0;
       split.test.forEach((row, i) => {
-        predicted[row] = pred[i]!;
-        if (pred[i] === y[row]) correct++;
+        predicted[row] = perSplitPredicted[s]![i]!;
+        if (predicted[row] === y[row]) correct++;
       });
-      perSplit.push(correct / split.test.length);
-      tick(phase);
-    }
+      return correct / split.test.length;
+    });
     const m = metricsOf(predicted);
-    const v = { predicted, accuracy: m.accuracy, macroF1: m.macro_f1, perSplit, ms: performance.now() - started };
-    validations.set(key, v);
-    return v;
+    return { predicted, accuracy: m.accuracy, macroF1: m.macro_f1, perSplit, ms };
   };
   const metricsOf = (predicted: Int32Array): Metrics => {
     const rows = [...predicted.keys()].filter((i) => predicted[i]! >= 0);
@@ -128,11 +135,12 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
   };
 
   const timings: PhaseTiming[] = [];
-  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const started = performance.now();
-    progress(phase, done / total);
+    phase = name;
+    progress(name, done / total);
     const r = await fn();
-    timings.push({ phase, ms: Math.round(performance.now() - started) });
+    timings.push({ phase: name, ms: Math.round(performance.now() - started) });
     return r;
   };
   const report: Record<string, unknown> = {};
@@ -142,7 +150,7 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
   if (request.layerSweep) {
     const results = await timed('layer_sweep', async () => {
       const out = [];
-      for (let d = 0; d < datasets.length; d++) out.push({ d, v: await validate(d, fixed, 'layer_sweep') });
+      for (let d = 0; d < datasets.length; d++) out.push({ d, v: (await validate(d, [fixed]))[0]! });
       return out;
     });
     chosen = results.reduce((best, r) => (r.v.macroF1 > results[best]!.v.macroF1 ? r.d : best), 0);
@@ -153,14 +161,12 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
     };
   }
 
-  // 2. Search: every configuration of the grid on the chosen features.
+  // 2. Search: every configuration of the grid on the chosen features (the first best wins ties, in grid order).
   let best: Config = fixed;
+  const searched = searchedOn(datasets[chosen]!);
   if (searched.length) {
-    const results = await timed('search', async () => {
-      const out = [];
-      for (const config of searched) out.push({ config, v: await validate(chosen, config, 'search') });
-      return out;
-    });
+    const validated = await timed('search', () => validate(chosen, searched));
+    const results = searched.map((config, i) => ({ config, v: validated[i]! }));
     const winner = results.reduce((b, r) => (r.v.macroF1 > b.v.macroF1 ? r : b), results[0]!);
     best = winner.config;
     report['search'] = {
@@ -171,7 +177,7 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
   }
 
   // 3. Evaluation of the chosen head (already done if the sweep or search validated it).
-  const evaluation = await timed('evaluate', () => validate(chosen, best, 'evaluate'));
+  const evaluation = (await timed('evaluate', () => validate(chosen, [best])))[0]!;
   const metrics = {
     ...metricsOf(evaluation.predicted),
     method: request.evaluation.method,
@@ -180,7 +186,7 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
 
   // 4. The final head, on every example.
   checkCancel();
-  const artifact = await timed('fit', () => (ADAPTERS[best.type] as HeadAdapter<Params>).fit(datasets[chosen]!, best.params, ctx));
+  const artifact = await timed('fit', () => adapterOf(best.type).fit(datasets[chosen]!, best.params, ctx));
   progress('fit', 1);
   return { chosen, headType: best.type, params: best.params, artifact, metrics, report, timings };
 }

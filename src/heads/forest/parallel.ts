@@ -1,51 +1,58 @@
 /**
- * A forest grown on several worker threads: each grows a contiguous range of
+ * Forests grown on a head pool: each worker grows a contiguous range of
  * trees (tree i is seeded from (seed, i)), so the merged forest is
- * byte-identical to one grown on a single thread.
+ * byte-identical to one grown on a single thread. Cross-validation folds
+ * get per-tree leaf labels of their held-out rows back instead of trees.
  */
-import { Worker } from 'node:worker_threads';
 import type { Dataset } from '../types.js';
+import { sharedDataset, type HeadPool } from '../pool/pool.js';
 import type { FlatTree } from './cart.js';
+import { voteLeafLabels } from './cv.js';
 import type { ForestArtifact } from './model.js';
-import { resolveForestParams, type ForestParams, type ResolvedForestParams } from './params.js';
-import { assembleForest, trainTrees } from './train.js';
+import { resolveForestParams, type ForestParams } from './params.js';
+import { assembleForest } from './train.js';
 
-export interface TreeWorkerInput {
-  data: Dataset;
-  params: ResolvedForestParams;
-  from: number;
-  to: number;
+/** [from, to) tree ranges, one per worker. */
+function treeRanges(trees: number, parts: number): Array<[number, number]> {
+  const n = Math.max(1, Math.min(parts, trees));
+  return Array.from({ length: n }, (_, w) => [Math.round((w * trees) / n), Math.round(((w + 1) * trees) / n)]);
 }
 
-/** Copies into shared memory unless already there, so workers read the rows without a copy each. */
-function sharedDataset(data: Dataset): Dataset {
-  if (data.x.buffer instanceof SharedArrayBuffer && data.y.buffer instanceof SharedArrayBuffer) return data;
-  const x = new Float32Array(new SharedArrayBuffer(data.n * data.dim * 4));
-  x.set(data.x.subarray(0, data.n * data.dim));
-  const y = new Int32Array(new SharedArrayBuffer(data.n * 4));
-  y.set(data.y.subarray(0, data.n));
-  return { ...data, x, y };
-}
-
-function growInWorker(input: TreeWorkerInput): Promise<FlatTree[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./tree-worker.js', import.meta.url), { workerData: input });
-    worker.once('message', (m: { trees?: FlatTree[]; error?: string }) => {
-      if (m.trees) resolve(m.trees);
-      else reject(new Error(m.error ?? 'tree worker failed'));
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`tree worker exited with code ${code}`)));
-  });
-}
-
-export async function trainForestParallel(data: Dataset, params: ForestParams, threads: number): Promise<ForestArtifact> {
+export async function growForestOnPool(pool: HeadPool, data: Dataset, params: ForestParams): Promise<ForestArtifact> {
   const resolved = resolveForestParams(params, data.dim);
-  const workers = Math.max(1, Math.min(threads, resolved.nEstimators));
-  if (workers === 1) return assembleForest(trainTrees(data, resolved, 0, resolved.nEstimators), data, resolved);
   const shared = sharedDataset(data);
-  const bounds = Array.from({ length: workers + 1 }, (_, w) => Math.round((w * resolved.nEstimators) / workers));
-  const parts = await Promise.all(bounds.slice(0, -1).map((from, w) => growInWorker({ data: shared, params: resolved, from, to: bounds[w + 1]! })));
-  return assembleForest(parts.flat(), data, resolved);
+  const parts = await Promise.all(
+    treeRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
+      pool.run({ kind: 'forest-trees', data: shared, train: null, params: resolved, from, to, test: null }),
+    ),
+  );
+  return assembleForest(parts.flatMap((p) => p.result as FlatTree[]), data, resolved);
+}
+
+/**
+ * Grows a forest on the rows `train` of `data` and predicts the rows `test`
+ * (class indexes, as the stored forest would); `ms` is the workers' time.
+ */
+export async function forestFoldPredict(
+  pool: HeadPool,
+  data: Dataset,
+  train: Int32Array,
+  test: Int32Array,
+  params: ForestParams,
+): Promise<{ predicted: Int32Array; ms: number }> {
+  const resolved = resolveForestParams(params, data.dim);
+  const parts = await Promise.all(
+    treeRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
+      pool.run({ kind: 'forest-trees', data, train, params: resolved, from, to, test }),
+    ),
+  );
+  // Ranges come back in tree order, each trees × test.length: together, the whole forest's leaf labels.
+  const leaves = new Int32Array(resolved.nEstimators * test.length);
+  let offset = 0;
+  for (const p of parts) {
+    const part = p.result as Int32Array;
+    leaves.set(part, offset);
+    offset += part.length;
+  }
+  return { predicted: voteLeafLabels(leaves, resolved.nEstimators, test.length, data.classes), ms: parts.reduce((s, p) => s + p.ms, 0) };
 }

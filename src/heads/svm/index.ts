@@ -47,7 +47,7 @@ export {
   type SvmTrainResult,
   type TrainOptions,
 } from './train.js';
-export { trainSvmParallel, type ParallelOptions } from './parallel.js';
+export { trainSvmParallel, trainSvmOnPool, type ParallelOptions } from './parallel.js';
 
 /** The stored form of a trained SVM head. */
 export interface SvmArtifact {

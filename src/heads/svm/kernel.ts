@@ -62,9 +62,24 @@ export function gramDiagonal(gram: Float32Array, n: number): Float64Array {
   return sq;
 }
 
-/** Converts rows [from, to) of a Gram matrix in place, so that threads can share the work. */
-export function gramRowsToKernel(gram: Float32Array, n: number, sq: Float64Array, p: KernelParams, from: number, to: number): void {
-  if (p.kernel === 'linear') return;
+/**
+ * Converts rows [from, to) of a Gram matrix into kernel values, so that
+ * threads can share the work. `out` defaults to the Gram itself (in place);
+ * a separate `out` keeps the Gram for kernels with other parameters.
+ */
+export function gramRowsToKernel(
+  gram: Float32Array,
+  n: number,
+  sq: Float64Array,
+  p: KernelParams,
+  from: number,
+  to: number,
+  out: Float32Array = gram,
+): void {
+  if (p.kernel === 'linear') {
+    if (out !== gram) out.set(gram.subarray(from * n, to * n), from * n);
+    return;
+  }
   for (let i = from; i < to; i++) {
     const base = i * n;
     const si = sq[i]!;
@@ -72,10 +87,10 @@ export function gramRowsToKernel(gram: Float32Array, n: number, sq: Float64Array
       const g = p.gamma;
       for (let j = 0; j < n; j++) {
         const d = si + sq[j]! - 2 * gram[base + j]!;
-        gram[base + j] = Math.exp(-g * (d > 0 ? d : 0));
+        out[base + j] = Math.exp(-g * (d > 0 ? d : 0));
       }
     } else {
-      for (let j = 0; j < n; j++) gram[base + j] = powi(p.gamma * gram[base + j]! + p.coef0, p.degree);
+      for (let j = 0; j < n; j++) out[base + j] = powi(p.gamma * gram[base + j]! + p.coef0, p.degree);
     }
   }
 }
@@ -110,6 +125,38 @@ export class MatrixKernel implements KernelSource {
 
   diag(i: number): number {
     return this.k[i * this.n + i]!;
+  }
+}
+
+/**
+ * The rows `rows` of a full kernel matrix (stride × stride) as a source of
+ * their own, row i here being row rows[i] there: every cross-validation fold
+ * and every C of a search reads one shared matrix instead of computing a
+ * kernel matrix per fit. Values are those of the full matrix, so a fit on a
+ * view equals a fit on a kernel matrix of the subset holding the same values.
+ */
+export class MatrixView implements KernelSource {
+  readonly n: number;
+
+  constructor(
+    private readonly k: Float32Array,
+    private readonly stride: number,
+    private readonly rows: Int32Array,
+  ) {
+    if (k.length < stride * stride) throw new Error(`kernel matrix holds ${k.length} values, needs ${stride}×${stride}`);
+    for (const r of rows) if (!(r >= 0 && r < stride)) throw new Error(`row ${r} outside 0..${stride - 1}`);
+    this.n = rows.length;
+  }
+
+  row(i: number, cols: Int32Array, out: Float32Array): void {
+    const { k, rows } = this;
+    const base = rows[i]! * this.stride;
+    for (let t = 0; t < cols.length; t++) out[t] = k[base + rows[cols[t]!]!]!;
+  }
+
+  diag(i: number): number {
+    const r = this.rows[i]!;
+    return this.k[r * this.stride + r]!;
   }
 }
 

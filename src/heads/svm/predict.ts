@@ -88,7 +88,7 @@ export class SvmPredictor implements Predictor {
     const dec = this.decisionValues(x, n);
     const out = new Int32Array(n);
     const votes = new Int32Array(this.nrClass);
-    for (let r = 0; r < n; r++) out[r] = this.model.labels[this.vote(dec, r, votes)]!;
+    for (let r = 0; r < n; r++) out[r] = this.model.labels[votedClass(dec, r * this.pairs, this.nrClass, votes)]!;
     return out;
   }
 
@@ -103,7 +103,7 @@ export class SvmPredictor implements Predictor {
     const { labels, probA, probB } = this.model;
     if (!probA || !probB || k < 2) {
       const votes = new Int32Array(k);
-      for (let r = 0; r < n; r++) out[r * this.classes + labels[this.vote(dec, r, votes)]!] = 1;
+      for (let r = 0; r < n; r++) out[r * this.classes + labels[votedClass(dec, r * this.pairs, k, votes)]!] = 1;
       return out;
     }
     const pairwise = new Float64Array(k * k);
@@ -135,32 +135,10 @@ export class SvmPredictor implements Predictor {
     if (x.length !== n * this.dim) throw new Error(`expected ${n}×${this.dim} features, got ${x.length} values`);
   }
 
-  /** Model-class position with the most votes; ties go to the lower position, as libsvm. */
-  private vote(dec: Float64Array, r: number, votes: Int32Array): number {
-    const k = this.nrClass;
-    votes.fill(0);
-    let q = r * this.pairs;
-    for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) votes[dec[q++]! > 0 ? i : j]!++;
-    let best = 0;
-    for (let c = 1; c < k; c++) if (votes[c]! > votes[best]!) best = c;
-    return best;
-  }
-
   private decisionBatch(x: Float32Array, rows: number, out: Float64Array): void {
     const k = this.nrClass;
-    const rho = this.model.rho;
-    const w = k * (k - 1);
     const part = k < 2 ? new Float32Array(0) : this.graph ? this.graph.run(x, rows, this.dim) : this.partialSumsJs(x, rows);
-    for (let r = 0; r < rows; r++) {
-      const o = r * this.pairs;
-      const pr = r * w;
-      let q = 0;
-      for (let i = 0; i < k; i++) {
-        for (let j = i + 1; j < k; j++, q++) {
-          out[o + q] = part[pr + i * (k - 1) + j - 1]! + part[pr + j * (k - 1) + i]! - rho[q]!;
-        }
-      }
-    }
+    decisionsFromPartialSums(part, rows, k, this.model.rho, out);
   }
 
   /** The partial sums of ./predict-graph.ts, block by block with the JS products. */
@@ -183,19 +161,58 @@ export class SvmPredictor implements Predictor {
   }
 }
 
+/**
+ * Decision values of `rows` rows (rows × k(k−1)/2, into `out`) from their
+ * partial sums: rows × k(k−1), class block a's k−1 sums at columns a(k−1)….
+ */
+export function decisionsFromPartialSums(part: Float32Array, rows: number, k: number, rho: Float64Array, out: Float64Array): void {
+  const w = k * (k - 1);
+  const pairs = pairCount(k);
+  for (let r = 0; r < rows; r++) {
+    const o = r * pairs;
+    const pr = r * w;
+    let q = 0;
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++, q++) {
+        out[o + q] = part[pr + i * (k - 1) + j - 1]! + part[pr + j * (k - 1) + i]! - rho[q]!;
+      }
+    }
+  }
+}
+
+/**
+ * The model-class position with the most one-vs-one votes, from the k(k−1)/2
+ * decision values at dec[offset…]; ties go to the lower position, as libsvm.
+ */
+export function votedClass(dec: Float64Array, offset: number, k: number, votes: Int32Array): number {
+  votes.fill(0);
+  let q = offset;
+  for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) votes[dec[q++]! > 0 ? i : j]!++;
+  let best = 0;
+  for (let c = 1; c < k; c++) if (votes[c]! > votes[best]!) best = c;
+  return best;
+}
+
+/** Model class a's sv_coef columns as a (k−1) × nSV[a] float32 matrix; `start` = its first SV. */
+export function coefBlock(model: SvmModel, a: number, start: number): Float32Array {
+  const k = model.labels.length;
+  const total = totalSv(model);
+  const n = model.nSV[a]!;
+  const coef = new Float32Array((k - 1) * n);
+  for (let c = 0; c < k - 1; c++) coef.set(model.svCoef.subarray(c * total + start, c * total + start + n), c * n);
+  return coef;
+}
+
 /** Splits the SVs and sv_coef by class, padding SVs to `dim` features. */
 function classBlocks(model: SvmModel, dim: number): ClassBlock[] {
   const k = model.labels.length;
-  const total = totalSv(model);
   const blocks: ClassBlock[] = [];
   let start = 0;
   for (let a = 0; a < k; a++) {
     const n = model.nSV[a]!;
     const sv = new Float32Array(n * dim);
     for (let s = 0; s < n; s++) sv.set(model.sv.subarray((start + s) * model.dim, (start + s + 1) * model.dim), s * dim);
-    const coef = new Float32Array((k - 1) * n);
-    for (let c = 0; c < k - 1; c++) coef.set(model.svCoef.subarray(c * total + start, c * total + start + n), c * n);
-    blocks.push({ sv, sq: rowSquaredNorms(sv, n, dim), coef, n });
+    blocks.push({ sv, sq: rowSquaredNorms(sv, n, dim), coef: coefBlock(model, a, start), n });
     start += n;
   }
   return blocks;

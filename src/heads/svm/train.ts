@@ -103,13 +103,19 @@ export interface TrainOptions {
    * is read, not overwritten, so a search over C and gamma can share it.
    */
   gram?: Float32Array;
+  /**
+   * Kernel values of data's rows (e.g. a MatrixView of a matrix shared by a
+   * parameter search); they must match the kernel in the parameters.
+   */
+  kernel?: KernelSource;
 }
 
 /** Trains everything in the calling thread. */
 export function trainSvm(data: Dataset, given: Partial<SvmParams> = {}, opts: TrainOptions = {}): SvmTrainResult {
   const params = resolveParams(data, given);
   const groups = groupClasses(data.y, data.n, data.classes);
-  const kernel = opts.gram ? new GramKernel(opts.gram, data.n, params.kernel) : trainingKernel(data, params);
+  const kernel = opts.kernel ?? (opts.gram ? new GramKernel(opts.gram, data.n, params.kernel) : trainingKernel(data, params));
+  if (kernel.n !== data.n) throw new Error(`kernel source has ${kernel.n} rows, data ${data.n}`);
   const ctx: PairContext = { groups, params, kernel };
   const all = Array.from({ length: pairCount(groups.labels.length) }, (_, p) => p);
   return assembleModel(data, groups, params, trainPairs(ctx, all));
