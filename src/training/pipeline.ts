@@ -105,15 +105,21 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
 
   const validations = new Map<string, Validation>();
   const keyOf = (d: number, config: Config) => `${d}|${config.type}|${JSON.stringify(config.params)}`;
-  /** Cross-validates the configurations not validated yet on candidate d, each head type's all at once. */
+  /**
+   * Cross-validates the configurations not validated yet on candidate d.
+   * Head types run concurrently: their fits interleave on the pool, so one
+   * type's pauses (an SVM waiting for its next kernel matrix) keep no worker idle.
+   */
   const validate = async (d: number, configs: Config[]): Promise<Validation[]> => {
     checkCancel();
     const pending = configs.filter((c, i) => !validations.has(keyOf(d, c)) && configs.findIndex((o) => keyOf(d, o) === keyOf(d, c)) === i);
-    for (const type of new Set(pending.map((c) => c.type))) {
-      const mine = pending.filter((c) => c.type === type);
-      const outcomes = await adapterOf(type).crossValidate(datasets[d]!, splits, mine.map((c) => c.params), ctx);
-      mine.forEach((c, i) => validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms)));
-    }
+    await Promise.all(
+      [...new Set(pending.map((c) => c.type))].map(async (type) => {
+        const mine = pending.filter((c) => c.type === type);
+        const outcomes = await adapterOf(type).crossValidate(datasets[d]!, splits, mine.map((c) => c.params), ctx);
+        mine.forEach((c, i) => validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms)));
+      }),
+    );
     return configs.map((c) => validations.get(keyOf(d, c))!);
   };
   const validation = (perSplitPredicted: Int32Array[], ms: number): Validation => {

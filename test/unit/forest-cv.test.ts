@@ -54,3 +54,50 @@ test('pooled forest folds and final fit equal single-thread forests', async () =
     await pool.close();
   }
 });
+
+/** The best root split by brute force: feature and threshold maximising the Gini proxy Σ counts²/weight per side. */
+function bestRootSplit(data: Dataset): { feature: number; threshold: number } {
+  let best = { proxy: -Infinity, feature: -1, threshold: 0 };
+  for (let f = 0; f < data.dim; f++) {
+    const rows = Array.from({ length: data.n }, (_, i) => i).sort((a, b) => data.x[a * data.dim + f]! - data.x[b * data.dim + f]!);
+    const left = new Array<number>(data.classes).fill(0);
+    const right = new Array<number>(data.classes).fill(0);
+    for (const r of rows) right[data.y[r]!]!++;
+    for (let p = 0; p < rows.length - 1; p++) {
+      left[data.y[rows[p]!]!]!++;
+      right[data.y[rows[p]!]!]!--;
+      const v = data.x[rows[p]! * data.dim + f]!;
+      const next = data.x[rows[p + 1]! * data.dim + f]!;
+      if (!(next > v)) continue;
+      const sq = (c: number[]) => c.reduce((a, b) => a + b * b, 0);
+      const proxy = sq(left) / (p + 1) + sq(right) / (rows.length - p - 1);
+      if (proxy > best.proxy) best = { proxy, feature: f, threshold: (v + next) / 2 };
+    }
+  }
+  return { feature: best.feature, threshold: best.threshold };
+}
+
+test('large nodes (radix-sorted) find the best split: values of both signs, ties, −0 and +0', () => {
+  let s = 99;
+  const rand = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const n = 1500;
+  const dim = 4;
+  const x = new Float32Array(n * dim);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    x[i * dim] = (rand() - 0.5) * 1e-3 + (y[i] === 1 ? 1e-4 : 0); // tiny values of both signs
+    x[i * dim + 1] = i % 7 === 0 ? -0 : Math.round((rand() - 0.5) * 8 + y[i]!) / 4; // ties, −0 and +0
+    x[i * dim + 2] = -rand() * 1e6 - (y[i] === 2 ? 3e5 : 0); // large negatives
+    x[i * dim + 3] = rand();
+  }
+  const big: Dataset = { x, y, n, dim, classes: 3 };
+  const [tree] = trainTrees(big, resolveForestParams({ nEstimators: 1, maxFeatures: 1, bootstrap: false, seed: 1 }, dim), 0, 1);
+  const root = { feature: tree!.feature[0]!, threshold: tree!.threshold[0]! };
+  // maxFeatures 1 draws one feature: the root's split must be the best on that feature.
+  const only: Dataset = { x: Float32Array.from({ length: n }, (_, i) => x[i * dim + root.feature]!), y, n, dim: 1, classes: 3 };
+  assert.deepEqual(root, { ...bestRootSplit(only), feature: root.feature });
+  const full = resolveForestParams({ nEstimators: 1, maxFeatures: dim, bootstrap: false, seed: 1 }, dim);
+  const [allFeatures] = trainTrees(big, full, 0, 1);
+  assert.deepEqual({ feature: allFeatures!.feature[0]!, threshold: allFeatures!.threshold[0]! }, bestRootSplit(big));
+});

@@ -148,6 +148,11 @@ export class TreeBuilder {
   private readonly keyWords: Uint32Array;
   /** Positions in the node's range, sorted by the candidate feature's value. */
   private readonly order: Int32Array;
+  /** Radix sort scratch: order-preserving integer keys of the values, and the other half of each pass. */
+  private readonly radixKeys: Uint32Array;
+  private readonly radixSwapKeys: Uint32Array;
+  private readonly radixSwapOrder: Int32Array;
+  private readonly radixCounts = new Int32Array(RADIX_BUCKETS);
   private readonly classCount: Float64Array;
   private readonly leftCount: Float64Array;
   /** Permutation of the features; its prefix is each node's candidate draw. */
@@ -169,6 +174,9 @@ export class TreeBuilder {
     this.keys = new Float64Array(n);
     this.keyWords = new Uint32Array(this.keys.buffer);
     this.order = new Int32Array(n);
+    this.radixKeys = new Uint32Array(n);
+    this.radixSwapKeys = new Uint32Array(n);
+    this.radixSwapOrder = new Int32Array(n);
     this.classCount = new Float64Array(classes);
     this.leftCount = new Float64Array(classes);
     this.featurePerm = new Int32Array(dim);
@@ -301,6 +309,10 @@ export class TreeBuilder {
    * position) pairs and the position is read back from the same bits.
    */
   private sortPositions(m: number): void {
+    if (m >= RADIX_MIN) {
+      this.radixSortPositions(m);
+      return;
+    }
     const { values, keys, keyWords, order } = this;
     for (let p = 0; p < m; p++) {
       keys[p] = values[p];
@@ -308,6 +320,49 @@ export class TreeBuilder {
     }
     sortKeys(keys, 0, m);
     for (let p = 0; p < m; p++) order[p] = keyWords[2 * p + LOW_WORD] & POSITION_MASK;
+  }
+
+  /**
+   * The same ordering for large nodes, by a stable LSD radix sort (three
+   * 11-bit digits) of the values' float32 bits mapped to unsigned integers
+   * that order as the floats do: linear time, where the comparison sort is
+   * the forest's main cost. Equal values may come out in another order than
+   * sortPositions' keys give them, which changes nothing: scan only splits
+   * between distinct values, and its sums over integer weights are exact.
+   */
+  private radixSortPositions(m: number): void {
+    const bits = new Uint32Array(this.values.buffer, this.values.byteOffset, m);
+    let keys = this.radixKeys;
+    let order = this.order;
+    let swapKeys = this.radixSwapKeys;
+    let swapOrder = this.radixSwapOrder;
+    for (let p = 0; p < m; p++) {
+      const u = bits[p];
+      // Negative floats order in reverse of their bits: flip them all; positive ones only gain the top bit.
+      keys[p] = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      order[p] = p;
+    }
+    const counts = this.radixCounts;
+    for (let shift = 0; shift < 32; shift += RADIX_BITS) {
+      counts.fill(0);
+      for (let p = 0; p < m; p++) counts[(keys[p] >>> shift) & RADIX_MASK]++;
+      if (counts[(keys[0] >>> shift) & RADIX_MASK] === m) continue; // one digit for all: the pass would not move anything
+      let sum = 0;
+      for (let d = 0; d < RADIX_BUCKETS; d++) {
+        const c = counts[d];
+        counts[d] = sum;
+        sum += c;
+      }
+      for (let p = 0; p < m; p++) {
+        const k = keys[p];
+        const dst = counts[(k >>> shift) & RADIX_MASK]++;
+        swapKeys[dst] = k;
+        swapOrder[dst] = order[p];
+      }
+      [keys, swapKeys] = [swapKeys, keys];
+      [order, swapOrder] = [swapOrder, order];
+    }
+    if (order !== this.order) this.order.set(order.subarray(0, m));
   }
 
   /**
@@ -366,6 +421,12 @@ export class TreeBuilder {
     return i;
   }
 }
+
+/** Nodes this large sort by radix (see radixSortPositions); smaller ones by comparisons. */
+const RADIX_MIN = 512;
+const RADIX_BITS = 8;
+const RADIX_BUCKETS = 1 << RADIX_BITS;
+const RADIX_MASK = RADIX_BUCKETS - 1;
 
 /** Below this length insertion sort beats partitioning. */
 const INSERTION_SORT_MAX = 16;
