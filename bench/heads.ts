@@ -1,0 +1,174 @@
+/**
+ * npm run bench:heads
+ *
+ * The classifier heads on real data, as the service trains them: Banking77,
+ * TREC and SST-2 (../shared/datasets), features from the real encoder
+ * (computed once per data set for every layer a sweep tries; encoder time
+ * reported apart), then per data set the default SVM, the default random
+ * forest, `auto` (SVM + forest grids) and `auto` with a layer sweep, each
+ * through runPipeline (5-fold CV inside, choices from train only) and its
+ * final artifact scored on the test set. A scikit-learn SVC on the same
+ * last-layer features is the reference. Progress goes to stderr, the table to
+ * stdout.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { DEFAULT_MODEL } from '../src/config.js';
+import type { FeatureSpec } from '../src/encoder/feature-spec.js';
+import { specDimensions } from '../src/encoder/feature-spec.js';
+import { ModelRegistry } from '../src/encoder/registry.js';
+import { loadPredictor } from '../src/heads/adapters.js';
+import { runPipeline } from '../src/training/pipeline.js';
+import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../src/training/request.js';
+import { candidateSpecs } from '../src/training/runner.js';
+import type { TaskRecord } from '../src/store/types.js';
+import { loadSplits, score, type LabelledSplits } from './lib/heads.js';
+import { fmt, median, printTable } from './lib/stats.js';
+
+const THREADS = 2;
+const TMP = '.tmp/bench-heads';
+/** Issue targets: test accuracy of `auto` with a layer sweep, per data set. */
+const TARGETS: Record<string, number> = { banking77: 0.93, trec: 0.955, sst2: 0.835 };
+const MIN_PREDICT_ROWS_PER_S = 2000;
+const MAX_ONE_TEXT_MS = 20;
+const HEADS: Array<{ name: string; request: TrainingRequestInput }> = [
+  { name: 'svm', request: { head: 'svm' } },
+  { name: 'random_forest', request: { head: 'random_forest' } },
+  { name: 'auto', request: { head: 'auto' } },
+  { name: 'auto + layer sweep', request: { head: 'auto', layer_sweep: true } },
+];
+
+const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const shared = (a: Float32Array | Int32Array) => {
+  const out = a instanceof Float32Array ? new Float32Array(new SharedArrayBuffer(a.byteLength)) : new Int32Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a as never);
+  return out;
+};
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+const registry = await ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: THREADS, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 1e9 });
+const encoder = registry.get(DEFAULT_MODEL)!;
+const { layers: modelLayers, hiddenSize } = encoder.manifest;
+const taskSpec: FeatureSpec = { model: DEFAULT_MODEL, layers: [modelLayers], layerCombine: 'concat', pooling: 'mean', normalize: true };
+// Every spec a layer sweep tries, the task's own first: one encoder pass yields them all.
+const specs = candidateSpecs({ spec: taskSpec } as TaskRecord, normalizeRequest(trainingRequestSchema.parse({ layer_sweep: true })), modelLayers);
+mkdirSync(TMP, { recursive: true });
+
+async function encode(texts: string[]): Promise<{ features: Float32Array[]; ms: number }> {
+  const started = performance.now();
+  const { features } = await encoder.encode(texts, specs, { lane: 'bulk' });
+  return { features, ms: performance.now() - started };
+}
+
+/** scikit-learn's SVC(C=10, rbf, gamma='scale') on the task spec's features. */
+function sklearnReference(name: string, data: LabelledSplits, train: Float32Array, test: Float32Array): { fit_s: number; accuracy: number } {
+  const prefix = `${TMP}/${name}`;
+  writeFileSync(`${prefix}.train.f32`, train);
+  writeFileSync(`${prefix}.test.f32`, test);
+  writeFileSync(`${prefix}.json`, JSON.stringify({ dim: hiddenSize, ytrain: [...data.train.y], ytest: [...data.test.y] }));
+  return JSON.parse(execFileSync('/usr/bin/python3', ['bench/lib/sklearn-svc.py', prefix], { encoding: 'utf8' })) as { fit_s: number; accuracy: number };
+}
+
+function describe(chosen: FeatureSpec, params: Record<string, unknown>, headType: string): string {
+  const p = headType === 'svm' ? `${params['kernel']} C=${params['C']}${params['kernel'] === 'linear' ? '' : ` γ=${params['gamma']}`}` : `max_features=${params['max_features']}`;
+  return `L${chosen.layers.join('+')} ${headType === 'svm' ? 'svm' : 'forest'} ${p}`;
+}
+
+/** Median encode + predict time of one short text, on the interactive lane as requests are served. */
+async function oneTextMs(texts: string[], spec: FeatureSpec, predictor: ReturnType<typeof loadPredictor>): Promise<number> {
+  const short = texts.filter((t) => t.split(' ').length <= 12).slice(0, 60);
+  const times: number[] = [];
+  for (const text of short) {
+    const started = performance.now();
+    const { features } = await encoder.encode([text], [spec], { lane: 'interactive' });
+    predictor.predictProba(features[0]!, 1);
+    times.push(performance.now() - started);
+  }
+  return median(times.slice(10)); // the first calls warm the session up
+}
+
+const rows: Array<Array<string | number>> = [];
+const misses: string[] = [];
+const benchStarted = performance.now();
+try {
+  for (const name of ['trec', 'sst2', 'banking77']) {
+    const data = loadSplits(name);
+    log(`${name}: encoding ${data.train.texts.length} + ${data.test.texts.length} texts, ${specs.length} feature specs`);
+    const train = await encode(data.train.texts);
+    const test = await encode(data.test.texts);
+    const encodeNote = `encoder: ${fmt(data.train.texts.length / (train.ms / 1000), 0)} texts/s (train ${fmt(train.ms / 1000)} s, test ${fmt(test.ms / 1000)} s)`;
+    log(`${name}: ${encodeNote}`);
+    const n = data.train.texts.length;
+    const y = shared(data.train.y) as Int32Array;
+    const candidates = specs.map((spec, i) => ({ spec, dim: specDimensions(spec, hiddenSize), x: shared(train.features[i]!) as Float32Array }));
+
+    log(`${name}: scikit-learn SVC reference`);
+    const ref = sklearnReference(name, data, train.features[0]!, test.features[0]!);
+    rows.push([name, 'scikit-learn SVC (reference)', `L${modelLayers} svm rbf C=10 γ=scale`, '-', pct(ref.accuracy), '-', '-', fmt(ref.fit_s), '1.00×', '-', '-', '-', encodeNote]);
+
+    for (const head of HEADS) {
+      log(`${name}: ${head.name}`);
+      const request = normalizeRequest(trainingRequestSchema.parse({ ...head.request, seed: 0 }));
+      const input = { request, labels: data.labels, y, n, candidates: request.layerSweep ? candidates : candidates.slice(0, 1), threads: THREADS, cancel: new Int32Array(new SharedArrayBuffer(4)) };
+      const started = performance.now();
+      let lastPhase = '';
+      const result = await runPipeline(input, (phase) => phase !== lastPhase && log(`${name}: ${head.name}: ${(lastPhase = phase)}`));
+      const fitS = (performance.now() - started) / 1000;
+      const chosen = input.candidates[result.chosen]!.spec;
+      const testX = test.features[specs.indexOf(chosen)]!;
+      const predictor = loadPredictor(result.artifact);
+      const s = score(predictor, testX, data.test.texts.length, data.test.y, data.labels);
+      const metrics = result.metrics as { macro_f1: number };
+      const e2e = head.name === 'auto + layer sweep' ? await oneTextMs(data.test.texts, chosen, predictor) : NaN;
+      const notes: string[] = [];
+      if (head.name === 'auto + layer sweep') {
+        notes.push(s.accuracy >= TARGETS[name]! ? `target ≥ ${pct(TARGETS[name]!)} met` : `MISSED target ≥ ${pct(TARGETS[name]!)}`);
+        if (s.accuracy < TARGETS[name]!) misses.push(`${name} test accuracy ${pct(s.accuracy)} < ${pct(TARGETS[name]!)}`);
+        if (e2e >= MAX_ONE_TEXT_MS) misses.push(`${name} one text ${fmt(e2e)} ms ≥ ${MAX_ONE_TEXT_MS} ms`);
+      }
+      if (s.rowsPerS < MIN_PREDICT_ROWS_PER_S) {
+        notes.push(`MISSED ≥ ${MIN_PREDICT_ROWS_PER_S} texts/s`);
+        misses.push(`${name} ${head.name} predicts ${fmt(s.rowsPerS, 0)} texts/s`);
+      }
+      const finalFitS = (result.timings.find((t) => t.phase === 'fit')?.ms ?? NaN) / 1000;
+      rows.push([
+        name,
+        head.name,
+        describe(chosen, result.params, result.headType),
+        fmt(metrics.macro_f1, 3),
+        pct(s.accuracy),
+        fmt(s.macroF1, 3),
+        fmt(fitS),
+        fmt(finalFitS),
+        `${fmt(finalFitS / ref.fit_s, 2)}×`,
+        fmt(s.rowsPerS, 0),
+        fmt(s.oneRowMs, 2),
+        Number.isNaN(e2e) ? '-' : fmt(e2e, 1),
+        notes.join('; '),
+      ]);
+      log(`${name}: ${head.name}: ${fmtRow(rows[rows.length - 1]!)}`);
+    }
+  }
+} finally {
+  await registry.close();
+}
+
+function fmtRow(r: Array<string | number>): string {
+  return r.slice(2, 12).join(' | ');
+}
+
+const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+console.log(
+  `bench:heads — \`npm run bench:heads\`, ${availableParallelism()} CPUs (${cpu}), ${THREADS} training threads, ${new Date().toISOString().slice(0, 10)}; ` +
+    `5-fold CV on train, scored on test; total ${fmt((performance.now() - benchStarted) / 60000)} min`,
+);
+console.log(
+  'pipeline s = runPipeline (sweep, search, CV, final fit); final fit = the stored head alone (SVM with probability estimates, which scikit-learn\'s reference fit skips); ' +
+    'test acc = argmax of predictProba, as the service predicts; predict texts/s = predictProba on cached features, batches of 256; 1 text = encoder + predict, median.',
+);
+printTable(
+  ['dataset', 'head', 'chosen (layers, params)', 'CV macro-F1', 'test acc', 'test macro-F1', 'pipeline s', 'final fit s', 'final fit / sklearn fit', 'predict texts/s', '1-row ms', '1 text enc+pred ms', 'notes'],
+  rows,
+);
+console.log(misses.length ? `\nTargets missed: ${misses.join('; ')}` : `\nAll targets met (accuracy of auto + layer sweep, ≥ ${MIN_PREDICT_ROWS_PER_S} texts/s, one text < ${MAX_ONE_TEXT_MS} ms).`);
