@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import request from 'supertest';
-import { intents } from '../helpers/fixtures.js';
+import { intents, LONG_JOB } from '../helpers/fixtures.js';
 import { testService } from '../helpers/app.js';
 import { createTask, train, waitForJob } from '../helpers/jobs.js';
 
@@ -33,7 +33,7 @@ test('embeddings and predict latency stay low while another task trains', async 
   const idle = { embed: await medianMs(embed, 30), predict: await medianMs(predict, 30) };
 
   const busy = await createTask(app, 'busy', rows);
-  const started = await request(app).post(`/v1/tasks/${busy}/jobs`).send({ head: 'auto', layer_sweep: true }).expect(202);
+  const started = await request(app).post(`/v1/tasks/${busy}/jobs`).send(LONG_JOB).expect(202);
   for (;;) {
     const j = (await request(app).get(`/v1/tasks/${busy}/jobs/${started.body.id}`).expect(200)).body;
     if (j.state === 'running' && j.progress.phase !== 'features' && j.progress.phase !== 'starting') break;

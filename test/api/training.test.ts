@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import request from 'supertest';
-import { intents } from '../helpers/fixtures.js';
+import { intents, LONG_JOB } from '../helpers/fixtures.js';
 import { testService } from '../helpers/app.js';
 import { createTask, train, waitForJob } from '../helpers/jobs.js';
 
@@ -191,7 +191,7 @@ test('bad training and predict requests get clear 4xx errors and create nothing'
 
 test('cancelling: a running job stops and records it; the task keeps its active version', async () => {
   const taskId = await createTask(app, 'cancel', rows);
-  const started = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'auto', layer_sweep: true }).expect(202);
+  const started = await request(app).post(`/v1/tasks/${taskId}/jobs`).send(LONG_JOB).expect(202);
   for (;;) {
     const j = (await request(app).get(`/v1/tasks/${taskId}/jobs/${started.body.id}`).expect(200)).body;
     if (j.state === 'running' && j.progress.phase !== 'features') break;

@@ -8,7 +8,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { onFileEnd } from './file-end.js';
 import { DEFAULT_MODEL, loadConfig } from '../../src/config.js';
 import { ModelRegistry } from '../../src/encoder/registry.js';
 import type { ReadinessCheck } from '../../src/http/routes/health.js';
@@ -18,15 +18,13 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
 let shared: Promise<ModelRegistry> | undefined;
-// Registered when this module is imported, at the top of a test file, so it runs when the
-// whole file ends (an after() inside a test would close the models when that test ends).
-after(async () => {
-  if (shared) await (await shared).close();
-});
-
 /** One registry per test file (each file is its own process), closed when the file ends. */
 export function testModels(): Promise<ModelRegistry> {
-  shared ??= ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
+  if (!shared) {
+    const loading = ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
+    shared = loading;
+    onFileEnd(async () => (await loading).close());
+  }
   return shared;
 }
 
@@ -34,7 +32,7 @@ export function testModels(): Promise<ModelRegistry> {
 export async function testStore(maxLabels = 10_000): Promise<SqliteStore> {
   const store = new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'transferd-test-')), 'transferd.db'), maxLabels });
   await store.migrate();
-  after(() => store.close());
+  onFileEnd(() => store.close());
   return store;
 }
 
@@ -53,7 +51,7 @@ export async function testService(options: TestOptions = {}): Promise<Parts & { 
   const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS));
   const parts = assemble({ config, log: createLogger('test', true), models: await testModels(), store, ...(options.readiness ? { readiness: options.readiness } : {}) });
   if (options.train !== false) parts.runner.start();
-  after(async () => {
+  onFileEnd(async () => {
     await parts.runner.stop();
     parts.predictions.close();
     await parts.pool.close();
@@ -70,7 +68,7 @@ export async function testApp(options: TestOptions = {}) {
 export async function listen(handler: RequestListener): Promise<{ url: string; server: Server }> {
   const server = createServer(handler);
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  after(() => new Promise<void>((ok) => server.close(() => ok())));
+  onFileEnd(() => new Promise<void>((ok) => server.close(() => ok())));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 

@@ -55,3 +55,11 @@ export function intents(perLabel = 30, offset = 0): LabelledText[] {
 }
 
 export const jsonl = (rows: LabelledText[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+
+/**
+ * A training request that keeps a job busy for many seconds on the fixture
+ * (a 2,000-tree forest under 10-fold cross-validation: CPU-bound, with many
+ * points between fits where a cancellation or a shutdown is noticed), for tests
+ * that must act while a job runs.
+ */
+export const LONG_JOB = { head: { type: 'random_forest', params: { n_estimators: 2000 } }, evaluation: { method: 'cv', folds: 10 } } as const;

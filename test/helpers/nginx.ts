@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { running } from './process.js';
 
 export const NGINX = process.env['NGINX'] ?? '/usr/sbin/nginx';
 
@@ -75,7 +76,8 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
   const proc = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  process.on('exit', () => proc.kill('SIGQUIT'));
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {

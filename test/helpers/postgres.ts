@@ -4,7 +4,7 @@
  * An unreachable server fails the tests loudly; nothing is skipped.
  */
 import { randomBytes } from 'node:crypto';
-import { after } from 'node:test';
+import { onFileEnd } from './file-end.js';
 import pg from 'pg';
 
 export const PG_URL = process.env['TRANSFERD_TEST_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -12,7 +12,7 @@ export const PG_URL = process.env['TRANSFERD_TEST_DATABASE_URL'] ?? process.env[
 /** A new schema name, dropped when the test file ends. */
 export function freshSchema(prefix = 't'): string {
   const schema = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  after(async () => {
+  onFileEnd(async () => {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -11,11 +11,16 @@ export interface ServiceProcess {
   exited: Promise<number | string>;
 }
 
-const running = new Set<ChildProcess>();
-// Not node:test's after(): benchmarks use these helpers too, outside the test runner.
-process.on('exit', () => {
+/** Every child process started through these helpers and still running. */
+export const running = new Set<ChildProcess>();
+
+/** Kills whatever is still running; test files do it when they end (see cleanup.ts). */
+export function killAll(): void {
   for (const p of running) p.kill('SIGKILL');
-});
+  running.clear();
+}
+// Last resort for scripts (benchmarks use these helpers outside the test runner).
+process.on('exit', killAll);
 
 /** Starts `node dist/src/main.js` on a free port and resolves once it listens (not necessarily ready). */
 export function startServiceProcess(env: Record<string, string> = {}): Promise<ServiceProcess> {

@@ -2,10 +2,11 @@
  * Three replicas on one PostgreSQL database behind a real nginx. Every request
  * may land anywhere; replicas keep caches, never truth.
  */
+import '../helpers/cleanup.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applicationName } from '../../src/store/postgres.js';
-import { intents, jsonl } from '../helpers/fixtures.js';
+import { intents, jsonl, LONG_JOB } from '../helpers/fixtures.js';
 import { call, jobEnd } from '../helpers/http.js';
 import { startNginx } from '../helpers/nginx.js';
 import { admin, freshSchema, PG_URL } from '../helpers/postgres.js';
@@ -77,7 +78,7 @@ test('a version activated through one replica is served by every replica within 
 test('SIGKILL of the replica running a long job: another replica finishes it; no example lost or duplicated', async () => {
   const task = (await call(lb.url, 'POST', '/v1/tasks', { name: 'survivor' })).body;
   assert.equal((await call(lb.url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(rows), 'application/x-ndjson')).status, 201);
-  const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, { head: 'auto', layer_sweep: true })).body;
+  const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, LONG_JOB)).body;
   let runner: string | null = null;
   for (;;) {
     const j = (await call(lb.url, 'GET', `/v1/tasks/${task.id}/jobs/${job.id}`)).body;

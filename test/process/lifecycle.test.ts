@@ -1,4 +1,5 @@
 /** The service as a process: readiness while starting, responsiveness under load, graceful shutdown. */
+import '../helpers/cleanup.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServiceProcess, waitFor } from '../helpers/process.js';

@@ -1,10 +1,11 @@
 /** Everything survives a restart: stop the service, start it on the same data directory, predict with the same version. */
+import '../helpers/cleanup.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { intents, jsonl } from '../helpers/fixtures.js';
+import { intents, jsonl, LONG_JOB } from '../helpers/fixtures.js';
 import { call, jobEnd } from '../helpers/http.js';
 import { startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
 
@@ -35,7 +36,7 @@ test('tasks, examples, versions and predictions survive a restart; a job interru
   assert.equal((await finished(svc, task['id'], job['id']))['state'], 'succeeded');
   const before = (await api(svc, 'POST', `/v1/tasks/${task['id']}/predict`, { input: probes })).body;
   // A long job, interrupted by a graceful stop: it goes back to the queue.
-  const long = (await api(svc, 'POST', `/v1/tasks/${task['id']}/jobs`, { head: 'auto', layer_sweep: true, activate: false })).body;
+  const long = (await api(svc, 'POST', `/v1/tasks/${task['id']}/jobs`, { ...LONG_JOB, activate: false })).body;
   for (;;) {
     const j = (await api(svc, 'GET', `/v1/tasks/${task['id']}/jobs/${long['id']}`)).body;
     if (j['state'] === 'running') break;
