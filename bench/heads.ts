@@ -45,7 +45,7 @@ const shared = (a: Float32Array | Int32Array) => {
   out.set(a as never);
   return out;
 };
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 const registry = await ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: THREADS, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 1e9 });
 const encoder = registry.get(DEFAULT_MODEL)!;
@@ -77,7 +77,7 @@ function describe(chosen: FeatureSpec, params: Record<string, unknown>, headType
 
 /** Median encode + predict time of one short text, on the interactive lane as requests are served. */
 async function oneTextMs(texts: string[], spec: FeatureSpec, predictor: ReturnType<typeof loadPredictor>): Promise<number> {
-  const short = texts.filter((t) => t.split(' ').length <= 12).slice(0, 60);
+  const short = texts.filter((t) => t.split(' ').length <= 12).slice(0, 110);
   const times: number[] = [];
   for (const text of short) {
     const started = performance.now();
@@ -131,6 +131,12 @@ try {
         notes.push(`MISSED ≥ ${MIN_PREDICT_ROWS_PER_S} texts/s`);
         misses.push(`${name} ${head.name} predicts ${fmt(s.rowsPerS, 0)} texts/s`);
       }
+      const search = result.report['search'] as { results: Array<{ head_type: string; params: Record<string, unknown>; ms: number }> } | undefined;
+      if (search) {
+        const costly = [...search.results].sort((a, b) => b.ms - a.ms).slice(0, 4);
+        log(`${name}: ${head.name}: costliest configurations (worker s): ${costly.map((r) => `${r.head_type} ${JSON.stringify(r.params).slice(0, 48)} ${fmt(r.ms / 1000)}`).join('; ')}`);
+      }
+      log(`${name}: ${head.name}: phases (s): ${result.timings.map((t) => `${t.phase} ${fmt(t.ms / 1000)}`).join(', ')}`);
       const finalFitS = (result.timings.find((t) => t.phase === 'fit')?.ms ?? NaN) / 1000;
       rows.push([
         name,

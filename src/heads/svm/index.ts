@@ -19,9 +19,11 @@
  *     test accuracy, votes                      93.25 %     93.08 %
  *     predictProba rows/s (6,378 SVs)           226         3,215
  *
- * scikit-learn on the same features: 95.0 % TREC, 93.1 % Banking77. The
- * worker-thread trainer could not beat the single thread here because the
- * second core was busy; it pays off when cores are free.
+ * scikit-learn on the same features: 95.0 % TREC, 93.1 % Banking77. (The
+ * "2 workers" figures are of the earlier per-fit worker threads, measured
+ * with the second core busy.) Training jobs now run every fit on one
+ * job-wide pool with shared kernel matrices (./cv.ts, ./kernel-cache.ts);
+ * `npm run bench:heads` measures the whole pipeline.
  */
 import type { Dataset } from '../types.js';
 import type { SvmModel } from './model.js';

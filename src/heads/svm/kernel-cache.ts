@@ -61,11 +61,6 @@ export class KernelCache {
     return e.buffer;
   }
 
-  /** Drops the matrices (another data set's may be built next). */
-  clear(): void {
-    this.entry = null;
-  }
-
   private forData(data: Dataset): Entry {
     if (this.entry?.data !== data) {
       this.entry = null; // let the previous data set's matrices go before allocating new ones
