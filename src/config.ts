@@ -29,6 +29,7 @@ export const ENV = {
     doc: 'Comma-separated models to load; the first is the default for requests that name none.',
   },
   TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Intra-op threads of onnxruntime per model (default: the CPU count).' },
+  TRANSFERD_ORT_SPIN: { schema: bool.default(false), doc: 'Let idle onnxruntime threads spin-wait for work: a little lower latency on an idle machine, CPU taken from HTTP, tokenisation and training otherwise.' },
   TRANSFERD_MAX_BATCH_TOKENS: { schema: int(16).default(8192), doc: 'Token budget of one encoder run (batch size × padded length).' },
   TRANSFERD_MAX_BATCH_SIZE: { schema: int(1, 4096).default(64), doc: 'Most sequences in one encoder run.' },
   TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 503.' },

@@ -143,6 +143,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       modelsDir: config.TRANSFERD_MODELS_DIR,
       models: config.TRANSFERD_MODELS,
       threads: config.TRANSFERD_ORT_THREADS,
+      spin: config.TRANSFERD_ORT_SPIN,
       maxBatchTokens: config.TRANSFERD_MAX_BATCH_TOKENS,
       maxBatchSize: config.TRANSFERD_MAX_BATCH_SIZE,
       maxQueuedTexts: config.TRANSFERD_MAX_QUEUED_TEXTS,

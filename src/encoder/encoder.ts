@@ -14,6 +14,7 @@ export interface EncoderOptions {
   modelDir: string;
   manifest: ModelManifest;
   threads: number;
+  spin: boolean;
   maxBatchTokens: number;
   maxBatchSize: number;
   /** Interactive texts allowed to wait at once; beyond it calls fail fast as overloaded. */
@@ -102,6 +103,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
       modelDir: this.options.modelDir,
       manifest: this.options.manifest,
       threads: this.options.threads,
+      spin: this.options.spin,
       maxBatchTokens: this.options.maxBatchTokens,
       maxBatchSize: this.options.maxBatchSize,
     };

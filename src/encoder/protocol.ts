@@ -8,6 +8,8 @@ export interface WorkerInit {
   manifest: ModelManifest;
   /** onnxruntime intra-op threads. */
   threads: number;
+  /** Let idle onnxruntime threads spin-wait for work (lower latency alone, but they burn CPU others need). */
+  spin: boolean;
   maxBatchTokens: number;
   maxBatchSize: number;
 }

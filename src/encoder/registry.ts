@@ -8,6 +8,8 @@ export interface RegistryOptions {
   modelsDir: string;
   models: string[];
   threads: number;
+  /** onnxruntime spin-waiting (default off). */
+  spin?: boolean;
   maxBatchTokens: number;
   maxBatchSize: number;
   maxQueuedTexts: number;
@@ -40,7 +42,7 @@ export class ModelRegistry {
         if (options.maxBatchTokens < manifest.maxTokens) {
           throw new Error(`TRANSFERD_MAX_BATCH_TOKENS (${options.maxBatchTokens}) must hold one ${manifest.maxTokens}-token input of ${name}`);
         }
-        encoders.set(name, await Encoder.start({ ...options, modelDir, manifest, maxQueuedTexts: options.maxQueuedTexts }));
+        encoders.set(name, await Encoder.start({ ...options, spin: options.spin ?? false, modelDir, manifest }));
       }
     } catch (err) {
       await Promise.all([...encoders.values()].map((e) => e.close()));

@@ -42,6 +42,7 @@ const session = await ort.InferenceSession.create(`${init.modelDir}/onnx/model.o
   intraOpNumThreads: init.threads,
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
+  extra: { session: { intra_op: { allow_spinning: init.spin ? '1' : '0' } } },
 });
 
 const queue = new BatchQueue<Sequence>({ maxTokens: init.maxBatchTokens, maxSize: init.maxBatchSize });

@@ -21,7 +21,7 @@ let shared: Promise<ModelRegistry> | undefined;
 /** One registry per test file (each file is its own process), closed when the file ends. */
 export function testModels(): Promise<ModelRegistry> {
   if (!shared) {
-    const loading = ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
+    const loading = ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, spin: false, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
     shared = loading;
     onFileEnd(async () => (await loading).close());
   }
