@@ -50,6 +50,8 @@ export function createApp(deps: AppDeps): App {
   const { models, metrics, log, limits } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Responses are computed per request and never revalidated; hashing every body for an ETag costs CPU the encoder needs.
+  app.set('etag', false);
   app.set('trust proxy', true); // behind nginx, the client address comes from X-Forwarded-For
   let draining = false;
 

@@ -4,10 +4,14 @@
  * ONNX run takes one batch bounded by a padded-token budget.
  *
  * A batch is formed around the oldest waiting sequence of the busiest-priority
- * lane: the lane's first `window` sequences are sorted by length and the batch
- * is the contiguous run around the oldest one that fits the budget, reaching
- * for shorter neighbours first (they do not raise the padded length). Sorting
- * cuts padding; always including the oldest sequence means nothing starves.
+ * lane: the lane's first `window` sequences are sorted by length and split into
+ * contiguous runs that minimise the total padded tokens plus a fixed cost per
+ * ONNX run; the batch is the run that holds the oldest sequence, and the rest go
+ * back to the queue. Padding is paid in full by every matrix product: 16 random
+ * Banking77 texts padded to the longest cost 1.8× the tokens of the same texts
+ * split by length (measured with raw onnxruntime, 2 threads), while one more run
+ * costs about as much as 8–10 tokens. Always including the oldest sequence means
+ * nothing starves.
  */
 export interface QueuedSequence {
   /** Number of tokens, special tokens included. */
@@ -63,6 +67,12 @@ export interface BatchLimits {
   maxTokens: number;
   /** Largest number of sequences in one batch. */
   maxSize: number;
+  /**
+   * Fixed cost of one ONNX run, in padded tokens. Measured ~8–10 for
+   * all-MiniLM-L6-v2 on 2 threads; the default leans a little towards fewer,
+   * larger runs.
+   */
+  runCostTokens?: number;
 }
 
 export class BatchQueue<T extends QueuedSequence> {
@@ -87,20 +97,42 @@ export class BatchQueue<T extends QueuedSequence> {
   next(): T[] {
     const lane = this.lanes.interactive.size > 0 ? this.lanes.interactive : this.lanes.bulk;
     if (lane.size === 0) return [];
-    const { maxTokens, maxSize } = this.limits;
-    const window = lane.take(maxSize * 4);
+    const window = lane.take(this.limits.maxSize * 4);
     const oldest = window[0]!;
     const sorted = [...window].sort((a, b) => a.item.length - b.item.length || a.arrival - b.arrival);
-    const pivot = sorted.indexOf(oldest);
-    let lo = pivot;
-    let hi = pivot;
-    const fits = (from: number, to: number) => to - from + 1 <= maxSize && (to - from + 1) * sorted[to]!.item.length <= maxTokens;
-    while (lo > 0 && fits(lo - 1, hi)) lo--;
-    while (hi < sorted.length - 1 && fits(lo, hi + 1)) hi++;
+    const [lo, hi] = this.runAround(sorted, sorted.indexOf(oldest));
     const batch = sorted.slice(lo, hi + 1);
     const chosen = new Set(batch);
     lane.giveBack(window.filter((e) => !chosen.has(e)));
     return batch.map((e) => e.item);
+  }
+
+  /**
+   * Splits length-sorted entries into contiguous runs that fit the limits and
+   * minimise Σ(size × longest + runCost), by dynamic programming over prefixes
+   * (the window is at most 4 × maxSize long), and returns the run holding `pivot`.
+   */
+  private runAround(sorted: Entry<T>[], pivot: number): [number, number] {
+    const { maxTokens, maxSize, runCostTokens = 16 } = this.limits;
+    const n = sorted.length;
+    const best = new Float64Array(n + 1).fill(Infinity);
+    const start = new Int32Array(n + 1);
+    best[0] = 0;
+    for (let j = 1; j <= n; j++) {
+      const longest = sorted[j - 1]!.item.length;
+      for (let i = j - 1; i >= 0; i--) {
+        const size = j - i;
+        // A single over-long sequence still runs alone; anything larger must fit.
+        if (size > 1 && (size > maxSize || size * longest > maxTokens)) break;
+        const cost = best[i]! + size * longest + runCostTokens;
+        if (cost < best[j]!) {
+          best[j] = cost;
+          start[j] = i;
+        }
+      }
+    }
+    for (let j = n; j > 0; j = start[j]!) if (start[j]! <= pivot) return [start[j]!, j - 1];
+    return [pivot, pivot];
   }
 
   /** Removes everything (used when the encoder fails and every waiter must be told). */

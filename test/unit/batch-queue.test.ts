@@ -47,17 +47,37 @@ test('a single sequence longer than the budget still runs alone', () => {
   assert.deepEqual(q.next().map((s) => s.id), ['small']);
 });
 
-test('many thousands of bulk sequences drain completely in budgeted batches', () => {
+test('many thousands of bulk sequences drain completely in budgeted batches with little padding', () => {
   const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 2048, maxSize: 64 });
   const n = 20_000;
-  for (let i = 0; i < n; i++) q.push(seq(String(i), 3 + ((i * 7919) % 120)), 'bulk');
+  let tokens = 0;
+  for (let i = 0; i < n; i++) {
+    const length = 3 + ((i * 7919) % 120);
+    tokens += length;
+    q.push(seq(String(i), length), 'bulk');
+  }
   const seen = new Set<string>();
   let batches = 0;
+  let padded = 0;
   for (let b = q.next(); b.length; b = q.next()) {
     batches++;
+    padded += b.length * b[b.length - 1]!.length;
     assert.ok(b.length * b[b.length - 1]!.length <= 2048 || b.length === 1);
     for (const s of b) seen.add(s.id);
   }
   assert.equal(seen.size, n);
-  assert.ok(batches < n / 10, `${batches} batches for ${n} sequences: batching is not coalescing`);
+  assert.ok(batches < n / 4, `${batches} batches for ${n} sequences: batching is not coalescing`);
+  assert.ok(padded < tokens * 1.15, `${padded} padded tokens for ${tokens} real ones`);
+});
+
+test('a window of mixed lengths is split by length rather than padded to the longest', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 100_000, maxSize: 64 });
+  // The oldest is short; eight short and eight long sequences wait.
+  for (let i = 0; i < 8; i++) q.push(seq(`short${i}`, 10), 'interactive');
+  for (let i = 0; i < 8; i++) q.push(seq(`long${i}`, 200), 'interactive');
+  assert.deepEqual(q.next().map((s) => s.length), Array(8).fill(10), 'short ones run together, unpadded');
+  assert.deepEqual(q.next().map((s) => s.length), Array(8).fill(200));
+  // Similar lengths still share one run: splitting would cost more runs than it saves padding.
+  for (const len of [10, 11, 12, 12, 13]) q.push(seq(`s${len}`, len), 'interactive');
+  assert.equal(q.next().length, 5);
 });
