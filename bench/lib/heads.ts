@@ -1,6 +1,7 @@
 /** Helpers of bench:heads: labelled splits as class indexes, and scoring a trained head. */
 import { computeMetrics, argmaxRows } from '../../src/heads/evaluation.js';
 import type { Predictor } from '../../src/heads/types.js';
+import type { PredictPool } from '../../src/serving/predict-pool.js';
 import { median } from './stats.js';
 import { loadJsonl } from './datasets.js';
 
@@ -50,4 +51,29 @@ export function score(predictor: Predictor, x: Float32Array, n: number, y: Int32
     single.push(performance.now() - started);
   }
   return { accuracy: m.accuracy, macroF1: m.macro_f1, rowsPerS: n / (median(passes.map((p) => p.ms)) / 1000), oneRowMs: median(single) };
+}
+
+/**
+ * Rows per second through the service's predict pool (median of 3 passes over
+ * x): requests of `batch` rows, `inflight` at a time, as concurrent predict
+ * calls on cached features arrive.
+ */
+export async function poolRowsPerS(pool: PredictPool, versionId: string, artifact: Uint8Array, x: Float32Array, n: number, batch = 256, inflight = 4): Promise<number> {
+  const dim = x.length / n;
+  const pass = async () => {
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inflight }, async () => {
+        for (let r = (next += batch) - batch; r < n; r = (next += batch) - batch) {
+          const rows = Math.min(batch, n - r);
+          await pool.predict(versionId, async () => artifact, x.slice(r * dim, (r + rows) * dim), rows);
+        }
+      }),
+    );
+    return performance.now() - started;
+  };
+  await pass(); // every worker loads the head
+  const ms = [await pass(), await pass(), await pass()];
+  return n / (median(ms) / 1000);
 }

@@ -170,9 +170,10 @@ export const ADAPTERS: Record<HeadType, HeadAdapter<SvmHeadParams> | HeadAdapter
 };
 
 /** A predictor for a stored artifact, whatever its head type. */
-export function loadPredictor(artifact: unknown): Predictor {
+/** `threads`: onnxruntime threads of an SVM's kernel products (default one per core). */
+export function loadPredictor(artifact: unknown, opts: { threads?: number } = {}): Predictor {
   const a = artifact as { format?: string };
-  if (a.format === 'libsvm') return loadSvmPredictor(artifact as SvmArtifact);
+  if (a.format === 'libsvm') return loadSvmPredictor(artifact as SvmArtifact, opts);
   if (a.format === 'ml-random-forest') return loadForestPredictor(artifact as ForestArtifact);
   throw new Error(`unknown artifact format ${String(a.format)}`);
 }

@@ -13,6 +13,9 @@ interface Slot {
   pending: Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void; retry: () => void }>;
 }
 
+/** Below this many rows a part is not worth a message and a second worker's copy of the head. */
+const MIN_ROWS_PER_PART = 128;
+
 export interface PredictPoolOptions {
   threads: number;
   /** Predictors each worker keeps loaded. */
@@ -51,21 +54,44 @@ export class PredictPool {
     return slot;
   }
 
-  private choose(versionId: string): Slot {
+  private choose(versionId: string, spread: boolean): Slot {
     const least = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     const holder = this.slots.filter((s) => s.holds.has(versionId)).reduce<Slot | undefined>((a, b) => (!a || b.busy < a.busy ? b : a), undefined);
-    // Loading an artifact costs more than waiting behind one request.
-    return holder && holder.busy <= least.busy + 1 ? holder : least;
+    // Loading an artifact costs more than waiting behind one request, but the parts of a split batch must run side by side.
+    return holder && holder.busy <= least.busy + (spread ? 0 : 1) ? holder : least;
   }
 
-  /** n × classes probabilities for `x` under `versionId`; `artifact` supplies the stored bytes when a worker needs them. */
-  predict(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number): Promise<Float32Array> {
+  /**
+   * n × classes probabilities for `x` under `versionId`; `artifact` supplies the
+   * stored bytes when a worker needs them. A large batch is split over the
+   * workers so that one big request uses every core.
+   */
+  async predict(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number): Promise<Float32Array> {
+    const parts = Math.min(this.slots.length, Math.floor(n / MIN_ROWS_PER_PART));
+    if (parts < 2) return this.predictPart(versionId, artifact, x, n, false);
+    const dim = x.length / n;
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
+    const results = await Promise.all(
+      bounds.slice(0, -1).map((from, i) => this.predictPart(versionId, artifact, x.slice(from * dim, bounds[i + 1]! * dim), bounds[i + 1]! - from, true)),
+    );
+    const out = new Float32Array((results[0]!.length / (bounds[1]! - bounds[0]!)) * n);
+    results.forEach((r, i) => out.set(r, (bounds[i]! * out.length) / n));
+    return out;
+  }
+
+  private predictPart(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number, spread: boolean): Promise<Float32Array> {
     const run = async (forceArtifact: boolean): Promise<Float32Array> => {
-      const slot = this.choose(versionId);
-      const bytes = forceArtifact || !slot.holds.has(versionId) ? await artifact() : undefined;
+      const slot = this.choose(versionId, spread);
+      slot.busy++; // before the artifact is read, so the other parts of a split batch choose other workers
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = forceArtifact || !slot.holds.has(versionId) ? await artifact() : undefined;
+      } catch (err) {
+        slot.busy--;
+        throw err;
+      }
       return new Promise<Float32Array>((resolve, reject) => {
         const id = this.nextId++;
-        slot.busy++;
         slot.pending.set(id, { resolve, reject, retry: () => run(true).then(resolve, reject) });
         slot.holds.add(versionId);
         const msg: ToPredictWorker = { type: 'predict', id, versionId, x, n, ...(bytes ? { artifact: bytes } : {}) };

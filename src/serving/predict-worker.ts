@@ -21,7 +21,8 @@ function predictorFor(versionId: string, artifact?: Uint8Array): Predictor | und
     return p;
   }
   if (!artifact) return undefined;
-  p = loadPredictor(JSON.parse(gunzipSync(artifact).toString('utf8')));
+  // One onnxruntime thread: the pool's workers are the parallelism, and more threads per worker would oversubscribe the cores.
+  p = loadPredictor(JSON.parse(gunzipSync(artifact).toString('utf8')), { threads: 1 });
   predictors.set(versionId, p);
   while (predictors.size > maxPredictors) predictors.delete(predictors.keys().next().value!);
   return p;

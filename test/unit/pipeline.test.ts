@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FeatureSpec } from '../../src/encoder/feature-spec.js';
-import { runPipeline, Cancelled } from '../../src/training/pipeline.js';
+import { runPipeline, Cancelled, withinOneStandardError } from '../../src/training/pipeline.js';
 import type { JobThreadInput, JobThreadResult } from '../../src/training/protocol.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../../src/training/request.js';
 
@@ -81,4 +81,29 @@ test('a raised cancel flag stops the pipeline between fits', async () => {
     }),
     Cancelled,
   );
+});
+
+test('one-standard-error rule: paired fold differences decide what is close', () => {
+  assert.ok(withinOneStandardError([0.9, 0.8, 0.85], [0.9, 0.8, 0.85]), 'equal scores are close');
+  assert.ok(withinOneStandardError([0.91, 0.79, 0.86], [0.9, 0.8, 0.85]), 'a noisy difference around zero is close');
+  assert.ok(!withinOneStandardError([0.85, 0.75, 0.8], [0.9, 0.8, 0.85]), 'trailing on every fold is not');
+  assert.ok(!withinOneStandardError([0.9], [0.9]), 'one hold-out split has no error estimate');
+});
+
+test('layer sweep: of candidates within one standard error, the one with fewer dimensions is trained', async () => {
+  const base = input({ head: 'svm', layer_sweep: true }, 2, 3);
+  // Candidate 3: candidate 2's columns twice (24 dimensions, the same information); it goes first in the list.
+  const two = base.candidates[2]!;
+  const x = new Float32Array(new SharedArrayBuffer(N * DIM * 2 * 4));
+  for (let i = 0; i < N; i++) {
+    x.set(two.x.subarray(i * DIM, (i + 1) * DIM), i * 2 * DIM);
+    x.set(two.x.subarray(i * DIM, (i + 1) * DIM), i * 2 * DIM + DIM);
+  }
+  const wide = { spec: { ...two.spec, layers: [1, 2] }, dim: DIM * 2, x };
+  const r = await runPipeline({ ...base, candidates: [wide, ...base.candidates] }, () => undefined);
+  const sweep = r.report['layer_sweep'] as { results: Array<{ layers: number[]; dimensions: number; within_one_se: boolean }>; chosen: { layers: number[] } };
+  assert.deepEqual(sweep.results.map((s) => s.dimensions), [24, 12, 12, 12]);
+  assert.ok(sweep.results[0]!.within_one_se, 'the doubled copy scores like the original');
+  assert.deepEqual(sweep.chosen.layers, [2], 'the smaller copy wins');
+  assert.equal(r.chosen, 3);
 });

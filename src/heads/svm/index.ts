@@ -64,9 +64,9 @@ export function svmArtifact(model: SvmModel, classes: number): SvmArtifact {
   return { format: 'libsvm', model: writeModelText(model), classes };
 }
 
-export function loadSvmPredictor(artifact: SvmArtifact): SvmPredictor {
+export function loadSvmPredictor(artifact: SvmArtifact, opts: { threads?: number } = {}): SvmPredictor {
   if (artifact.format !== 'libsvm') throw new Error(`not a libsvm artifact: ${String(artifact.format)}`);
-  return new SvmPredictor(parseModelText(artifact.model), { classes: artifact.classes });
+  return new SvmPredictor(parseModelText(artifact.model), { classes: artifact.classes, ...opts });
 }
 
 /** Trains in the calling thread; returns the artifact and a predictor for it. */

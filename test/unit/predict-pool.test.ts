@@ -1,0 +1,44 @@
+/**
+ * The predict pool: a large batch is split over the workers and comes back in
+ * order, equal to one predictor's output; small batches stay whole.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { loadSvmPredictor, svmArtifact, trainSvm } from '../../src/heads/svm/index.js';
+import { PredictPool } from '../../src/serving/predict-pool.js';
+
+/** Three noisy clusters in 8 dimensions; deterministic. */
+function blobs(n: number): { x: Float32Array; y: Int32Array } {
+  const x = new Float32Array(n * 8);
+  const y = new Int32Array(n);
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let d = 0; d < 8; d++) x[i * 8 + d] = (d % 3 === y[i] ? 1 : 0) + 0.8 * rand();
+  }
+  return { x, y };
+}
+
+test('a batch larger than one part is split over the workers and equals a single predictor row for row', async () => {
+  const train = blobs(300);
+  const { model } = trainSvm({ ...train, n: 300, dim: 8, classes: 3 }, { kernel: 'rbf', C: 1, probability: true });
+  const artifact = svmArtifact(model, 3);
+  const bytes = gzipSync(JSON.stringify(artifact));
+  const reference = loadSvmPredictor(artifact, { threads: 1 });
+  const pool = new PredictPool({ threads: 2, maxPredictors: 4 });
+  try {
+    let reads = 0;
+    const read = async () => (reads++, bytes);
+    for (const n of [1, 127, 256, 1001]) {
+      const { x } = blobs(n);
+      const got = await pool.predict('v1', read, x, n);
+      assert.deepEqual([...got], [...reference.predictProba(x, n)], `${n} rows`);
+    }
+    // Each worker read the artifact once (the first when one row came, the second when 256 were split) and kept it.
+    assert.equal(reads, 2);
+  } finally {
+    await pool.close();
+  }
+});
