@@ -169,8 +169,10 @@ export const ADAPTERS: Record<HeadType, HeadAdapter<SvmHeadParams> | HeadAdapter
   random_forest: forestAdapter,
 };
 
-/** A predictor for a stored artifact, whatever its head type. */
-/** `threads`: onnxruntime threads of an SVM's kernel products (default one per core). */
+/**
+ * A predictor for a stored artifact, whatever its head type. `threads`:
+ * onnxruntime threads of an SVM's kernel products (default one per core).
+ */
 export function loadPredictor(artifact: unknown, opts: { threads?: number } = {}): Predictor {
   const a = artifact as { format?: string };
   if (a.format === 'libsvm') return loadSvmPredictor(artifact as SvmArtifact, opts);

@@ -173,7 +173,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
 
   // 1. Layer sweep: the probe on every candidate feature matrix. The best
   // macro-F1 wins unless a candidate with fewer dimensions is within one
-  // standard error of it (see oneStandardError): then the smaller one does.
+  // standard error of it (see withinOneStandardError): then the smaller one does.
   let chosen = 0;
   if (request.layerSweep) {
     const results = await timed('layer_sweep', async () => {
@@ -183,7 +183,8 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
     });
     const best = results.reduce((b, r) => (r.v.macroF1 > b.v.macroF1 ? r : b), results[0]!);
     const close = results.filter((r) => r === best || withinOneStandardError(r.v.perSplitF1, best.v.perSplitF1));
-    chosen = close.reduce((b, r) => (datasets[r.d]!.dim < datasets[b.d]!.dim ? r : b), best).d;
+    const dim = (r: { d: number }) => datasets[r.d]!.dim;
+    chosen = close.reduce((b, r) => (dim(r) < dim(b) || (dim(r) === dim(b) && r.v.macroF1 > b.v.macroF1) ? r : b), best).d;
     report['layer_sweep'] = {
       probe: { head_type: fixed.type, params: fixed.params },
       rule: 'best macro-F1; a candidate with fewer dimensions within one standard error of it (paired over folds) is preferred',
