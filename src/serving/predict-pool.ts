@@ -82,18 +82,23 @@ export class PredictPool {
   private predictPart(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number, spread: boolean): Promise<Float32Array> {
     const run = async (forceArtifact: boolean): Promise<Float32Array> => {
       const slot = this.choose(versionId, spread);
-      slot.busy++; // before the artifact is read, so the other parts of a split batch choose other workers
+      // Marked before the artifact is read: the other parts of a split batch choose other workers, and
+      // requests arriving meanwhile queue behind this load instead of parsing the same head on another worker
+      // (one that overtakes it is answered 'missing' and retried with the artifact).
+      slot.busy++;
+      const held = slot.holds.has(versionId);
+      slot.holds.add(versionId);
       let bytes: Uint8Array | undefined;
       try {
-        bytes = forceArtifact || !slot.holds.has(versionId) ? await artifact() : undefined;
+        bytes = forceArtifact || !held ? await artifact() : undefined;
       } catch (err) {
         slot.busy--;
+        if (!held) slot.holds.delete(versionId);
         throw err;
       }
       return new Promise<Float32Array>((resolve, reject) => {
         const id = this.nextId++;
         slot.pending.set(id, { resolve, reject, retry: () => run(true).then(resolve, reject) });
-        slot.holds.add(versionId);
         const msg: ToPredictWorker = { type: 'predict', id, versionId, x, n, ...(bytes ? { artifact: bytes } : {}) };
         slot.worker.postMessage(msg);
       });
