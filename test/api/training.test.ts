@@ -93,7 +93,7 @@ test('features are computed once: retraining and a second task with the same spe
   assert.equal(svc.features.encodedTexts.training, before, 'another task with the same spec and texts encoded nothing');
 });
 
-test('layer sweep: every hidden state and the top-layer concatenation are cross-validated; the best is trained', async () => {
+test('layer sweep: every hidden state and the top-layer concatenation are cross-validated; the best, or a smaller candidate within one standard error, is trained', async () => {
   const taskId = await createTask(app, 'sweep', rows);
   const job = await train(app, taskId, { head: 'svm', layer_sweep: true, evaluation: { method: 'cv', folds: 3 } });
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
