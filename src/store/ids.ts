@@ -16,14 +16,16 @@ export function encodeCursor(createdAt: number, id: string): string {
   return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): [number, string] | undefined {
+/** The position a client's `after` names (none when absent); a cursor this service did not issue is an invalid_cursor error. */
+export function decodeCursor(cursor: string | undefined): [number, string] | undefined {
+  if (cursor === undefined) return undefined;
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string') return [v[0], v[1]];
   } catch {
     // fall through: a cursor we did not issue
   }
-  return undefined;
+  throw new StoreRuleError('invalid_cursor', 'the "after" cursor is not one this service issued');
 }
 
 /** A store rule a request broke (the HTTP layer turns these into 4xx). */

@@ -18,8 +18,7 @@ import { isConnectionError, StoreUnavailable } from './errors.js';
 import { planExamples } from './examples-plan.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, StoreRuleError, vectorToBytes } from './ids.js';
 import { migrations } from './migrations.js';
-import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, taskFromRow, VERSION_COLUMNS, versionFromRow } from './rows.js';
-import { lapsedError, pageOf } from './sqlite.js';
+import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, lapsedError, pageOf, TASK_SELECT, taskFromRow, VERSION_COLUMNS, versionFromRow, type Row } from './rows.js';
 import type {
   AddExamplesResult,
   ConflictPolicy,
@@ -38,12 +37,10 @@ import type {
   VersionRecord,
 } from './types.js';
 
-type Row = Record<string, unknown>;
 type Db = pg.Pool | pg.PoolClient;
 
 const CHANNEL = 'transferd_task_change';
 const NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-const TASK_SELECT = `SELECT t.*, (SELECT COUNT(*) FROM examples e WHERE e.task_id = t.id) AS example_count FROM tasks t`;
 /** Rows per multi-row statement: keeps parameter arrays and statement sizes moderate. */
 const CHUNK = 5000;
 
@@ -258,8 +255,7 @@ export class PostgresStore implements Store {
   }
 
   async listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
-    const cursor = after === undefined ? undefined : decodeCursor(after);
-    if (after !== undefined && !cursor) throw new StoreRuleError('invalid_cursor', 'the "after" cursor is not one this service issued');
+    const cursor = decodeCursor(after);
     const rows = cursor
       ? await this.q(`${TASK_SELECT} WHERE t.tenant_id = $1 AND (t.created_at, t.id) > ($2, $3) ORDER BY t.created_at, t.id LIMIT $4`, [tenantId, cursor[0], cursor[1], limit + 1])
       : await this.q(`${TASK_SELECT} WHERE t.tenant_id = $1 ORDER BY t.created_at, t.id LIMIT $2`, [tenantId, limit + 1]);
@@ -419,8 +415,7 @@ export class PostgresStore implements Store {
   }
 
   async listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
-    const cursor = after === undefined ? undefined : decodeCursor(after);
-    if (after !== undefined && !cursor) throw new StoreRuleError('invalid_cursor', 'the "after" cursor is not one this service issued');
+    const cursor = decodeCursor(after);
     const rows = cursor
       ? await this.q('SELECT * FROM jobs WHERE tenant_id = $1 AND task_id = $2 AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT $5', [tenantId, taskId, cursor[0], cursor[1], limit + 1])
       : await this.q('SELECT * FROM jobs WHERE tenant_id = $1 AND task_id = $2 ORDER BY created_at, id LIMIT $3', [tenantId, taskId, limit + 1]);

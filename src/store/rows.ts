@@ -1,8 +1,22 @@
 /** Row → record mapping shared by both dialects (PostgreSQL returns BIGINT as strings, SQLite booleans as 0/1). */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
-import type { ExampleRecord, JobRecord, JobState, TaskRecord, VersionRecord } from './types.js';
+import type { ExampleRecord, JobRecord, JobState, Page, TaskRecord, VersionRecord } from './types.js';
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
+
+/** Tasks with their example counts; callers append WHERE/ORDER BY in their dialect. */
+export const TASK_SELECT = `SELECT t.*, (SELECT COUNT(*) FROM examples e WHERE e.task_id = t.id) AS example_count FROM tasks t`;
+
+/** The error a job gets when its lease lapses on the last allowed attempt. */
+export function lapsedError() {
+  return { code: 'lease_expired', message: 'the replica running this job stopped renewing its lease on the last allowed attempt' };
+}
+
+/** Fetching limit+1 rows tells whether another page exists without a COUNT. */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
+}
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;

@@ -11,7 +11,7 @@ import { packArtifact, unpackArtifact } from './artifact.js';
 import { planExamples } from './examples-plan.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, StoreRuleError, vectorToBytes } from './ids.js';
 import { migrations } from './migrations.js';
-import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, taskFromRow, VERSION_COLUMNS, versionFromRow } from './rows.js';
+import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, lapsedError, pageOf, TASK_SELECT, taskFromRow, VERSION_COLUMNS, versionFromRow, type Row } from './rows.js';
 import type {
   AddExamplesResult,
   ConflictPolicy,
@@ -29,10 +29,6 @@ import type {
   TaskRecord,
   VersionRecord,
 } from './types.js';
-
-type Row = Record<string, unknown>;
-
-const TASK_SELECT = `SELECT t.*, (SELECT COUNT(*) FROM examples e WHERE e.task_id = t.id) AS example_count FROM tasks t`;
 
 export interface SqliteOptions {
   path: string;
@@ -104,8 +100,7 @@ export class SqliteStore implements Store {
   }
 
   async listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
-    const cursor = after === undefined ? undefined : decodeCursor(after);
-    if (after !== undefined && !cursor) throw new StoreRuleError('invalid_cursor', 'the "after" cursor is not one this service issued');
+    const cursor = decodeCursor(after);
     const rows = (
       cursor
         ? this.db.prepare(`${TASK_SELECT} WHERE t.tenant_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`).all(tenantId, cursor[0], cursor[1], limit + 1)
@@ -253,8 +248,7 @@ export class SqliteStore implements Store {
   }
 
   async listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
-    const cursor = after === undefined ? undefined : decodeCursor(after);
-    if (after !== undefined && !cursor) throw new StoreRuleError('invalid_cursor', 'the "after" cursor is not one this service issued');
+    const cursor = decodeCursor(after);
     const rows = (
       cursor
         ? this.db.prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?').all(tenantId, taskId, cursor[0], cursor[1], limit + 1)
@@ -401,15 +395,5 @@ export class SqliteStore implements Store {
       })
       .immediate();
   }
-}
-
-export function lapsedError() {
-  return { code: 'lease_expired', message: 'the replica running this job stopped renewing its lease on the last allowed attempt' };
-}
-
-/** Fetching limit+1 rows tells whether another page exists without a COUNT. */
-export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
 }
 
