@@ -101,7 +101,7 @@ class PoolWorker {
     this.worker.on('message', (m: FromPoolWorker) => {
       const p = this.pending;
       this.pending = null;
-      if (m.type === 'error') p?.reject(new Error(`head pool worker: ${m.message}`));
+      if (m.type === 'error') p?.reject(Object.assign(new Error(`head pool worker: ${m.message}`), m.stack ? { stack: m.stack } : {}));
       else p?.resolve({ result: m.result, ms: m.ms });
     });
     this.worker.on('error', (e) => this.fail(e));

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { runTask, transferables, type PoolTask } from './tasks.js';
 
 export type ToPoolWorker = { type: 'task'; task: PoolTask } | { type: 'close' };
-export type FromPoolWorker = { type: 'done'; result: unknown; ms: number } | { type: 'error'; message: string };
+export type FromPoolWorker = { type: 'done'; result: unknown; ms: number } | { type: 'error'; message: string; stack?: string };
 
 const port = parentPort!;
 port.on('message', (msg: ToPoolWorker) => {
@@ -21,6 +21,8 @@ port.on('message', (msg: ToPoolWorker) => {
     const reply: FromPoolWorker = { type: 'done', result, ms: performance.now() - started };
     port.postMessage(reply, transferables(result));
   } catch (e) {
-    port.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies FromPoolWorker);
+    // The message can reach a job's recorded error (and so an API response); the stack is for logs only.
+    const err = e instanceof Error ? e : new Error(String(e));
+    port.postMessage({ type: 'error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) } satisfies FromPoolWorker);
   }
 });
