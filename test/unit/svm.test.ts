@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { gramMatrix } from '../../src/heads/linalg/gram.js';
+import { HeadPool } from '../../src/heads/pool/pool.js';
+import { KernelCache } from '../../src/heads/svm/kernel-cache.js';
 import type { Dataset } from '../../src/heads/types.js';
 import {
   SvmPredictor,
@@ -18,6 +20,7 @@ import {
   svmArtifact,
   trainPairs,
   trainSvm,
+  trainSvmOnPool,
   trainSvmParallel,
   trainingKernel,
   writeModelText,
@@ -239,9 +242,14 @@ test('worker threads train the same model as the calling thread', async () => {
   const params = { kernel: 'rbf' as const, C: 10, gamma: 0.1, probability: true };
   const parallel = await trainSvmParallel(train4, params, { threads: 2 });
   assert.equal(writeModelText(parallel.model), writeModelText(trainSvm(train4, params).model));
-  // Without room for the kernel matrix, workers compute kernel rows from the shared features.
-  const rowwise = await trainSvmParallel(train4, { ...params, kernelMatrixMb: 0 }, { threads: 2 });
-  assert.deepEqual([...rowwise.model.nSV], [...parallel.model.nSV]);
+  // Without a shared kernel matrix (a cache that shares none), workers compute kernel rows from the shared features.
+  const pool = new HeadPool(2);
+  try {
+    const rowwise = await trainSvmOnPool(pool, new KernelCache(pool, 0), train4, params);
+    assert.deepEqual([...rowwise.model.nSV], [...parallel.model.nSV]);
+  } finally {
+    await pool.close();
+  }
 });
 
 test('the seed drives the probability cross-validation', () => {
