@@ -31,7 +31,9 @@ export interface SvmParams {
   seed: number;
   /**
    * Largest full n×n kernel matrix, MB, to precompute with fast matrix code;
-   * above it kernel values are computed from the features row by row.
+   * above it kernel values are computed from the features row by row. Read by
+   * trainSvm in the calling thread; training on a head pool shares matrices
+   * through a KernelCache instead, bounded by its row count (./kernel-cache.ts).
    */
   kernelMatrixMb: number;
 }
