@@ -323,8 +323,9 @@ export class TreeBuilder {
   }
 
   /**
-   * The same ordering for large nodes, by a stable LSD radix sort (three
-   * 11-bit digits) of the values' float32 bits mapped to unsigned integers
+   * The same ordering for large nodes, by a stable LSD radix sort (four
+   * RADIX_BITS = 8-bit digits, a pass skipped when every key shares its digit)
+   * of the values' float32 bits mapped to unsigned integers
    * that order as the floats do: linear time, where the comparison sort is
    * the forest's main cost. Equal values may come out in another order than
    * sortPositions' keys give them, which changes nothing: scan only splits
