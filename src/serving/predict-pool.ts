@@ -4,6 +4,7 @@
  * least busy one, which gets the artifact with the request.
  */
 import { Worker } from 'node:worker_threads';
+import { evenRanges } from '../heads/pool/pool.js';
 import type { FromPredictWorker, ToPredictWorker } from './predict-protocol.js';
 
 interface Slot {
@@ -70,12 +71,11 @@ export class PredictPool {
     const parts = Math.min(this.slots.length, Math.floor(n / MIN_ROWS_PER_PART));
     if (parts < 2) return this.predictPart(versionId, artifact, x, n, false);
     const dim = x.length / n;
-    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * n) / parts));
-    const results = await Promise.all(
-      bounds.slice(0, -1).map((from, i) => this.predictPart(versionId, artifact, x.slice(from * dim, bounds[i + 1]! * dim), bounds[i + 1]! - from, true)),
-    );
-    const out = new Float32Array((results[0]!.length / (bounds[1]! - bounds[0]!)) * n);
-    results.forEach((r, i) => out.set(r, (bounds[i]! * out.length) / n));
+    const ranges = evenRanges(n, parts);
+    const results = await Promise.all(ranges.map(([from, to]) => this.predictPart(versionId, artifact, x.slice(from * dim, to * dim), to - from, true)));
+    const width = results[0]!.length / (ranges[0]![1] - ranges[0]![0]);
+    const out = new Float32Array(width * n);
+    results.forEach((r, i) => out.set(r, ranges[i]![0] * width));
     return out;
   }
 

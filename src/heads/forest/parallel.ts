@@ -5,24 +5,18 @@
  * get per-tree leaf labels of their held-out rows back instead of trees.
  */
 import type { Dataset } from '../types.js';
-import { sharedDataset, type HeadPool } from '../pool/pool.js';
+import { evenRanges, sharedDataset, type HeadPool } from '../pool/pool.js';
 import type { FlatTree } from './cart.js';
 import { voteLeafLabels } from './cv.js';
 import type { ForestArtifact } from './model.js';
 import { resolveForestParams, type ForestParams } from './params.js';
 import { assembleForest } from './train.js';
 
-/** [from, to) tree ranges, one per worker. */
-function treeRanges(trees: number, parts: number): Array<[number, number]> {
-  const n = Math.max(1, Math.min(parts, trees));
-  return Array.from({ length: n }, (_, w) => [Math.round((w * trees) / n), Math.round(((w + 1) * trees) / n)]);
-}
-
 export async function growForestOnPool(pool: HeadPool, data: Dataset, params: ForestParams): Promise<ForestArtifact> {
   const resolved = resolveForestParams(params, data.dim);
   const shared = sharedDataset(data);
   const parts = await Promise.all(
-    treeRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
+    evenRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
       pool.run({ kind: 'forest-trees', data: shared, train: null, params: resolved, from, to, test: null }),
     ),
   );
@@ -42,7 +36,7 @@ export async function forestFoldPredict(
 ): Promise<{ predicted: Int32Array; ms: number }> {
   const resolved = resolveForestParams(params, data.dim);
   const parts = await Promise.all(
-    treeRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
+    evenRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
       pool.run({ kind: 'forest-trees', data, train, params: resolved, from, to, test }),
     ),
   );

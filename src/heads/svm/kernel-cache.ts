@@ -11,7 +11,7 @@
  */
 import type { Dataset } from '../types.js';
 import { gramMatrix } from '../linalg/gram.js';
-import type { HeadPool } from '../pool/pool.js';
+import { evenRanges, type HeadPool } from '../pool/pool.js';
 import { gramDiagonal, type KernelParams } from './kernel.js';
 
 export const MAX_SHARED_ROWS = 20_000;
@@ -52,7 +52,7 @@ export class KernelCache {
     if (e.kernelKey !== key) {
       e.kernelKey = null;
       await Promise.all(
-        rowRanges(data.n, this.pool.size).map(([from, to]) =>
+        evenRanges(data.n, this.pool.size).map(([from, to]) =>
           this.pool.run({ kind: 'kernel-rows', gram: e.gram, out: e.buffer!, n: data.n, sq: e.sq, kernel: p, from, to }),
         ),
       );
@@ -69,9 +69,4 @@ export class KernelCache {
     }
     return this.entry;
   }
-}
-
-/** [from, to) row ranges splitting 0..n into `parts` nearly equal pieces. */
-function rowRanges(n: number, parts: number): Array<[number, number]> {
-  return Array.from({ length: parts }, (_, t) => [Math.floor((t * n) / parts), Math.floor(((t + 1) * n) / parts)]);
 }
