@@ -18,7 +18,7 @@ import { DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
 
-const THREADS = Number(process.env['TRANSFERD_ORT_THREADS'] ?? availableParallelism());
+const THREADS = Number(process.env.TRANSFERD_ORT_THREADS ?? availableParallelism());
 const REPS = 3;
 const MODEL_DIR = `models/${DEFAULT_MODEL}`;
 const CONFIGS = [
@@ -53,7 +53,11 @@ async function rawThroughput(session: ort.InferenceSession, texts: string[]): Pr
     for (const s of batch) tokens += s.length;
     const dims = [batch.length, T];
     await session.run(
-      { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) },
+      {
+        input_ids: new ort.Tensor('int64', ids, dims),
+        attention_mask: new ort.Tensor('int64', mask, dims),
+        token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
+      },
       ['hidden_states.6'],
     );
   }
@@ -75,7 +79,10 @@ async function startService(): Promise<{ port: number; stop: () => Promise<void>
     proc.on('exit', (code) => fail(new Error(`service exited with ${code}`)));
   });
   for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -86,10 +93,20 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function post(port: number, body: string): Promise<number> {
   return new Promise((ok, fail) => {
     const started = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: '/v1/embeddings', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/embeddings',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
+      },
+    );
     req.on('error', fail);
     req.end(body);
   });
@@ -99,7 +116,10 @@ function post(port: number, body: string): Promise<number> {
 async function load(port: number, texts: string[], clients: number, perRequest: number, requests: number) {
   const bodies = Array.from({ length: requests }, (_, r) => {
     const input = Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!);
-    return { body: JSON.stringify({ input: perRequest === 1 ? input[0] : input, encoding_format: 'base64' }), tokens: input.reduce((n, t) => n + tokenCount(t), 0) };
+    return {
+      body: JSON.stringify({ input: perRequest === 1 ? input[0] : input, encoding_format: 'base64' }),
+      tokens: input.reduce((n, t) => n + tokenCount(t), 0),
+    };
   });
   const latencies: number[] = [];
   let next = 0;
@@ -115,10 +135,17 @@ async function load(port: number, texts: string[], clients: number, perRequest: 
 }
 
 const rows: Array<Array<string | number>> = [];
-const session = await ort.InferenceSession.create(`${MODEL_DIR}/onnx/model.onnx`, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(`${MODEL_DIR}/onnx/model.onnx`, {
+  intraOpNumThreads: THREADS,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+});
 const service = await startService();
 try {
-  for (const [name, file] of [['banking77', 'banking77.test.jsonl'], ['sst2', 'sst2.test.jsonl']] as const) {
+  for (const [name, file] of [
+    ['banking77', 'banking77.test.jsonl'],
+    ['sst2', 'sst2.test.jsonl'],
+  ] as const) {
     const texts = shuffled(loadJsonl(file).map((e) => e.text));
     // The raw baseline is measured before and between the service's configurations and its median used,
     // so that drift on a shared machine moves both sides of the ratio alike.
@@ -136,11 +163,31 @@ try {
       process.stderr.write('.');
     }
     const raw = { tokensPerS: median(rawRuns.map((x) => x.tokensPerS)), textsPerS: median(rawRuns.map((x) => x.textsPerS)) };
-    rows.push([name, `raw onnxruntime, sorted batches of 32 (${rawRuns.length} runs)`, '-', '-', fmt(raw.textsPerS, 0), fmt(raw.tokensPerS, 0), '-', '-', '1.00']);
+    rows.push([
+      name,
+      `raw onnxruntime, sorted batches of 32 (${rawRuns.length} runs)`,
+      '-',
+      '-',
+      fmt(raw.textsPerS, 0),
+      fmt(raw.tokensPerS, 0),
+      '-',
+      '-',
+      '1.00',
+    ]);
     for (const { c, runs } of measured) {
       const lat = runs.flatMap((x) => x.latencies);
       const tokensPerS = median(runs.map((x) => x.tokensPerS));
-      rows.push([name, 'service over HTTP', c.clients, c.perRequest, fmt(median(runs.map((x) => x.textsPerS)), 0), fmt(tokensPerS, 0), fmt(percentile(lat, 50), 2), fmt(percentile(lat, 99), 2), fmt(tokensPerS / raw.tokensPerS, 2)]);
+      rows.push([
+        name,
+        'service over HTTP',
+        c.clients,
+        c.perRequest,
+        fmt(median(runs.map((x) => x.textsPerS)), 0),
+        fmt(tokensPerS, 0),
+        fmt(percentile(lat, 50), 2),
+        fmt(percentile(lat, 99), 2),
+        fmt(tokensPerS / raw.tokensPerS, 2),
+      ]);
     }
   }
 } finally {
@@ -149,5 +196,7 @@ try {
   agent.destroy();
 }
 process.stderr.write('\n');
-console.log(`bench:embed — ${DEFAULT_MODEL}, ${THREADS} onnxruntime threads, ${availableParallelism()} CPUs; throughput = median of ${REPS} runs, latency pooled over them`);
+console.log(
+  `bench:embed — ${DEFAULT_MODEL}, ${THREADS} onnxruntime threads, ${availableParallelism()} CPUs; throughput = median of ${REPS} runs, latency pooled over them`,
+);
 printTable(['dataset', 'mode', 'clients', 'texts/req', 'texts/s', 'tokens/s', 'p50 ms', 'p99 ms', 'service/raw (tokens/s)'], rows);

@@ -57,7 +57,14 @@ try {
   process.exit(2);
 }
 
-const registry = await ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: THREADS, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 1e9 });
+const registry = await ModelRegistry.load({
+  modelsDir: 'models',
+  models: [DEFAULT_MODEL],
+  threads: THREADS,
+  maxBatchTokens: 8192,
+  maxBatchSize: 64,
+  maxQueuedTexts: 1e9,
+});
 const encoder = registry.get(DEFAULT_MODEL)!;
 // The service's own predict pool, as configured by default on this machine.
 const POOL_THREADS = Math.min(2, availableParallelism());
@@ -84,7 +91,10 @@ function sklearnReference(name: string, data: LabelledSplits, train: Float32Arra
 }
 
 function describe(chosen: FeatureSpec, params: Record<string, unknown>, headType: string): string {
-  const p = headType === 'svm' ? `${params['kernel']} C=${params['C']}${params['kernel'] === 'linear' ? '' : ` γ=${params['gamma']}`}` : `max_features=${params['max_features']}`;
+  const p =
+    headType === 'svm'
+      ? `${params.kernel} C=${params.C}${params.kernel === 'linear' ? '' : ` γ=${params.gamma}`}`
+      : `max_features=${params.max_features}`;
   return `L${chosen.layers.join('+')} ${headType === 'svm' ? 'svm' : 'forest'} ${p}`;
 }
 
@@ -118,12 +128,35 @@ try {
 
     log(`${name}: scikit-learn SVC reference`);
     const ref = sklearnReference(name, data, train.features[0]!, test.features[0]!);
-    rows.push([name, 'scikit-learn SVC (reference)', `L${modelLayers} svm rbf C=10 γ=scale`, '-', pct(ref.accuracy), '-', '-', fmt(ref.fit_s), '1.00×', '-', '-', '-', '-', encodeNote]);
+    rows.push([
+      name,
+      'scikit-learn SVC (reference)',
+      `L${modelLayers} svm rbf C=10 γ=scale`,
+      '-',
+      pct(ref.accuracy),
+      '-',
+      '-',
+      fmt(ref.fit_s),
+      '1.00×',
+      '-',
+      '-',
+      '-',
+      '-',
+      encodeNote,
+    ]);
 
     for (const head of HEADS) {
       log(`${name}: ${head.name}`);
       const request = normalizeRequest(trainingRequestSchema.parse({ ...head.request, seed: 0 }));
-      const input = { request, labels: data.labels, y, n, candidates: request.layerSweep ? candidates : candidates.slice(0, 1), threads: THREADS, cancel: new Int32Array(new SharedArrayBuffer(4)) };
+      const input = {
+        request,
+        labels: data.labels,
+        y,
+        n,
+        candidates: request.layerSweep ? candidates : candidates.slice(0, 1),
+        threads: THREADS,
+        cancel: new Int32Array(new SharedArrayBuffer(4)),
+      };
       const started = performance.now();
       let lastPhase = '';
       const result = await runPipeline(input, (phase) => phase !== lastPhase && log(`${name}: ${head.name}: ${(lastPhase = phase)}`));
@@ -145,10 +178,12 @@ try {
         notes.push(`MISSED ≥ ${MIN_PREDICT_ROWS_PER_S} texts/s`);
         misses.push(`${name} ${head.name} predicts ${fmt(servedRowsPerS, 0)} texts/s`);
       }
-      const search = result.report['search'] as { results: Array<{ head_type: string; params: Record<string, unknown>; ms: number }> } | undefined;
+      const search = result.report.search as { results: Array<{ head_type: string; params: Record<string, unknown>; ms: number }> } | undefined;
       if (search) {
         const costly = [...search.results].sort((a, b) => b.ms - a.ms).slice(0, 4);
-        log(`${name}: ${head.name}: costliest configurations (worker s): ${costly.map((r) => `${r.head_type} ${JSON.stringify(r.params).slice(0, 48)} ${fmt(r.ms / 1000)}`).join('; ')}`);
+        log(
+          `${name}: ${head.name}: costliest configurations (worker s): ${costly.map((r) => `${r.head_type} ${JSON.stringify(r.params).slice(0, 48)} ${fmt(r.ms / 1000)}`).join('; ')}`,
+        );
       }
       log(`${name}: ${head.name}: phases (s): ${result.timings.map((t) => `${t.phase} ${fmt(t.ms / 1000)}`).join(', ')}`);
       const finalFitS = (result.timings.find((t) => t.phase === 'fit')?.ms ?? NaN) / 1000;
@@ -186,11 +221,30 @@ console.log(
     `5-fold CV on train, scored on test; total ${fmt((performance.now() - benchStarted) / 60000)} min`,
 );
 console.log(
-  'pipeline s = runPipeline (sweep, search, CV, final fit); final fit = the stored head alone (SVM with probability estimates, which scikit-learn\'s reference fit skips); ' +
-    'test acc = argmax of predictProba, as the service predicts; predict texts/s = predictProba on cached features in batches of 256, on one thread and through the service\'s predict pool (4 requests in flight); 1 text = encoder + predict, median.',
+  "pipeline s = runPipeline (sweep, search, CV, final fit); final fit = the stored head alone (SVM with probability estimates, which scikit-learn's reference fit skips); " +
+    "test acc = argmax of predictProba, as the service predicts; predict texts/s = predictProba on cached features in batches of 256, on one thread and through the service's predict pool (4 requests in flight); 1 text = encoder + predict, median.",
 );
 printTable(
-  ['dataset', 'head', 'chosen (layers, params)', 'CV macro-F1', 'test acc', 'test macro-F1', 'pipeline s', 'final fit s', 'final fit / sklearn fit', 'predict texts/s, 1 thread', `predict texts/s, pool of ${POOL_THREADS}`, '1-row ms', '1 text enc+pred ms', 'notes'],
+  [
+    'dataset',
+    'head',
+    'chosen (layers, params)',
+    'CV macro-F1',
+    'test acc',
+    'test macro-F1',
+    'pipeline s',
+    'final fit s',
+    'final fit / sklearn fit',
+    'predict texts/s, 1 thread',
+    `predict texts/s, pool of ${POOL_THREADS}`,
+    '1-row ms',
+    '1 text enc+pred ms',
+    'notes',
+  ],
   rows,
 );
-console.log(misses.length ? `\nTargets missed: ${misses.join('; ')}` : `\nAll targets met (accuracy of auto + layer sweep, ≥ ${MIN_PREDICT_ROWS_PER_S} texts/s, one text < ${MAX_ONE_TEXT_MS} ms).`);
+console.log(
+  misses.length
+    ? `\nTargets missed: ${misses.join('; ')}`
+    : `\nAll targets met (accuracy of auto + layer sweep, ≥ ${MIN_PREDICT_ROWS_PER_S} texts/s, one text < ${MAX_ONE_TEXT_MS} ms).`,
+);

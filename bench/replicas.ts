@@ -16,7 +16,7 @@ import { call, jobEnd } from '../test/helpers/http.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 
-const PG_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const REPS = 3;
 const CLIENTS = 16;
@@ -27,7 +27,12 @@ await admin.connect();
 const commits = async () => Number((await admin.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()')).rows[0].xact_commit);
 
 async function replica(id: string): Promise<ServiceProcess> {
-  const svc = await startServiceProcess({ DATABASE_URL: PG_URL, TRANSFERD_DATABASE_SCHEMA: schema, TRANSFERD_REPLICA_ID: id, TRANSFERD_ORT_THREADS: String(availableParallelism()) });
+  const svc = await startServiceProcess({
+    DATABASE_URL: PG_URL,
+    TRANSFERD_DATABASE_SCHEMA: schema,
+    TRANSFERD_REPLICA_ID: id,
+    TRANSFERD_ORT_THREADS: String(availableParallelism()),
+  });
   await waitFor(`${svc.url}/readyz`, (s) => s === 200, 60_000);
   return svc;
 }
@@ -37,17 +42,29 @@ function post(url: string, path: string, body: string): Promise<number> {
   return new Promise((ok, fail) => {
     const started = performance.now();
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
+      },
+    );
     req.on('error', fail);
     req.end(body);
   });
 }
 
 async function load(url: string, taskId: string, texts: string[], perRequest: number, requests: number) {
-  const bodies = Array.from({ length: requests }, (_, r) => JSON.stringify({ input: Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!), top_k: 1 }));
+  const bodies = Array.from({ length: requests }, (_, r) =>
+    JSON.stringify({ input: Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!), top_k: 1 }),
+  );
   const latencies: number[] = [];
   let next = 0;
   const before = await commits();
@@ -66,7 +83,9 @@ const train = all.slice(0, 3000);
 const seen = train.map((e) => e.text);
 const seenSet = new Set(seen);
 // Texts no replica has seen: each measured run of the encoder scenario takes its own, so no run finds them cached.
-const unseen = [...new Set([...shuffled(loadJsonl('banking77.test.jsonl'), 7).map((e) => e.text), ...all.slice(3000).map((e) => e.text)])].filter((t) => !seenSet.has(t));
+const unseen = [...new Set([...shuffled(loadJsonl('banking77.test.jsonl'), 7).map((e) => e.text), ...all.slice(3000).map((e) => e.text)])].filter(
+  (t) => !seenSet.has(t),
+);
 let unseenUsed = 0;
 const fresh = (n: number) => {
   if (unseenUsed + n > unseen.length) throw new Error('out of unseen texts');
@@ -79,7 +98,9 @@ const task = (await call(replicas[0]!.url, 'POST', '/v1/tasks', { name: 'bench' 
 await call(replicas[0]!.url, 'POST', `/v1/tasks/${task.id}/examples`, train.map((e) => JSON.stringify(e)).join('\n'), 'application/x-ndjson');
 log('training v1 (svm) and v2 (random forest, not activated)');
 for (const head of ['svm', 'random_forest']) {
-  const job = (await call(replicas[0]!.url, 'POST', `/v1/tasks/${task.id}/jobs`, { head, activate: head === 'svm', evaluation: { method: 'holdout', fraction: 0.1 } })).body;
+  const job = (
+    await call(replicas[0]!.url, 'POST', `/v1/tasks/${task.id}/jobs`, { head, activate: head === 'svm', evaluation: { method: 'holdout', fraction: 0.1 } })
+  ).body;
   const end = await jobEnd(replicas[0]!.url, task.id, job.id, 600_000);
   if (end.state !== 'succeeded') throw new Error(JSON.stringify(end));
 }
@@ -98,7 +119,8 @@ for (const count of [1, 3]) {
   lb?.proc.kill('SIGQUIT');
   lb = await startNginx(replicas.map((r) => r.port));
   // Steady state: every replica has the head and the seen texts' features in memory (loaded from the store once).
-  for (const r of replicas) for (let k = 0; k < seen.length; k += 100) await call(r.url, 'POST', `/v1/tasks/${task.id}/predict`, { input: seen.slice(k, k + 100) });
+  for (const r of replicas)
+    for (let k = 0; k < seen.length; k += 100) await call(r.url, 'POST', `/v1/tasks/${task.id}/predict`, { input: seen.slice(k, k + 100) });
   for (const [i, s] of SCENARIOS.entries()) {
     log(`${count} replica(s): ${s.name}, ${s.perRequest} text(s)/request`);
     await load(lb.url, task.id, s.texts(), s.perRequest, Math.min(200, s.requests)); // warm-up: connections, JIT
@@ -107,7 +129,17 @@ for (const count of [1, 3]) {
     const tput = median(runs.map((x) => x.textsPerS));
     if (count === 1) baseline.set(i, tput);
     const lat = runs.flatMap((x) => x.latencies);
-    rows.push([count, s.name, s.perRequest, CLIENTS, fmt(tput, 0), fmt(percentile(lat, 50), 1), fmt(percentile(lat, 99), 1), fmt(tput / baseline.get(i)!, 2), fmt(median(runs.map((x) => x.xactsPerRequest)), 2)]);
+    rows.push([
+      count,
+      s.name,
+      s.perRequest,
+      CLIENTS,
+      fmt(tput, 0),
+      fmt(percentile(lat, 50), 1),
+      fmt(percentile(lat, 99), 1),
+      fmt(tput / baseline.get(i)!, 2),
+      fmt(median(runs.map((x) => x.xactsPerRequest)), 2),
+    ]);
   }
 }
 
@@ -137,9 +169,14 @@ agent.destroy();
 await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 await admin.end();
 
-console.log(`bench:replicas — ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} CPUs, PostgreSQL ${PG_URL.replace(/\/\/[^@]*@/, '//')}, nginx least_conn, ${CLIENTS} concurrent clients, throughput = median of ${REPS} runs (baseline: 1 replica, same run)`);
+console.log(
+  `bench:replicas — ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} CPUs, PostgreSQL ${PG_URL.replace(/\/\/[^@]*@/, '//')}, nginx least_conn, ${CLIENTS} concurrent clients, throughput = median of ${REPS} runs (baseline: 1 replica, same run)`,
+);
 printTable(['replicas', 'texts', 'texts/req', 'clients', 'texts/s', 'p50 ms', 'p99 ms', 'vs 1 replica', 'db transactions/request'], rows);
 console.log();
-printTable(['activation → every replica serving it', 'median ms', 'max ms', 'activations'], [['through replica 1, 3 replicas', fmt(median(fanout), 1), fmt(Math.max(...fanout), 1), fanout.length]]);
+printTable(
+  ['activation → every replica serving it', 'median ms', 'max ms', 'activations'],
+  [['through replica 1, 3 replicas', fmt(median(fanout), 1), fmt(Math.max(...fanout), 1), fanout.length]],
+);
 console.log(`(each: ${fanout.map((x) => fmt(x, 0)).join(', ')} ms)`);
 process.exit(0);

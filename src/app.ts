@@ -74,17 +74,34 @@ export function createApp(deps: AppDeps): App {
   app.use(json);
 
   const docs = new ApiDoc();
-  docs.add(...healthOperations, ...modelsOperations, ...embeddingsOperations(limits), ...tasksOperations, ...examplesOperations, ...jobsOperations, ...versionsOperations, ...predictOperations(limits), {
-    method: 'get',
-    path: '/openapi.json',
-    tag: 'operations',
-    summary: 'This document.',
-    responses: { 200: { description: 'OpenAPI 3.1 document.' } },
-  });
+  docs.add(
+    ...healthOperations,
+    ...modelsOperations,
+    ...embeddingsOperations(limits),
+    ...tasksOperations,
+    ...examplesOperations,
+    ...jobsOperations,
+    ...versionsOperations,
+    ...predictOperations(limits),
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'operations',
+      summary: 'This document.',
+      responses: { 200: { description: 'OpenAPI 3.1 document.' } },
+    },
+  );
 
   const readiness: ReadinessCheck[] = [
     () => (draining ? 'shutting down' : null),
-    () => (models.ready ? null : `models not ready: ${models.all().filter((e) => !e.ready).map((e) => e.manifest.name).join(', ')}`),
+    () =>
+      models.ready
+        ? null
+        : `models not ready: ${models
+            .all()
+            .filter((e) => !e.ready)
+            .map((e) => e.manifest.name)
+            .join(', ')}`,
     async () => {
       try {
         await deps.store.ping();

@@ -25,19 +25,39 @@ export const ENV = {
   HOST: { schema: z.string().default('0.0.0.0'), doc: 'Interface to listen on.' },
   TRANSFERD_MODELS_DIR: { schema: z.string().default('models'), doc: 'Folder of imported models (`npm run import-model`).' },
   TRANSFERD_MODELS: {
-    schema: z.string().default(DEFAULT_MODEL).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    schema: z
+      .string()
+      .default(DEFAULT_MODEL)
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
     doc: 'Comma-separated models to load; the first is the default for requests that name none.',
   },
   TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Intra-op threads of onnxruntime per model (default: the CPU count).' },
-  TRANSFERD_ORT_SPIN: { schema: bool.default(false), doc: 'Let idle onnxruntime threads spin-wait for work: a little lower latency on an idle machine, CPU taken from HTTP, tokenisation and training otherwise.' },
+  TRANSFERD_ORT_SPIN: {
+    schema: bool.default(false),
+    doc: 'Let idle onnxruntime threads spin-wait for work: a little lower latency on an idle machine, CPU taken from HTTP, tokenisation and training otherwise.',
+  },
   TRANSFERD_MAX_BATCH_TOKENS: { schema: int(16).default(8192), doc: 'Token budget of one encoder run (batch size × padded length).' },
   TRANSFERD_MAX_BATCH_SIZE: { schema: int(1, 4096).default(64), doc: 'Most sequences in one encoder run.' },
   TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 503.' },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
   TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body (bytes, or 512kb, 10mb).' },
-  DATABASE_URL: { schema: z.string().min(1).optional(), doc: 'PostgreSQL connection URL (postgres://user@host:5432/db); set it to share state between replicas. Unset: embedded SQLite.' },
-  TRANSFERD_DATABASE_SCHEMA: { schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').default('public'), doc: 'PostgreSQL schema for the tables (created if missing).' },
+  DATABASE_URL: {
+    schema: z.string().min(1).optional(),
+    doc: 'PostgreSQL connection URL (postgres://user@host:5432/db); set it to share state between replicas. Unset: embedded SQLite.',
+  },
+  TRANSFERD_DATABASE_SCHEMA: {
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _')
+      .default('public'),
+    doc: 'PostgreSQL schema for the tables (created if missing).',
+  },
   TRANSFERD_DATABASE_POOL: { schema: int(1, 1000).default(10), doc: 'PostgreSQL connections per replica.' },
   TRANSFERD_DATA_DIR: { schema: z.string().default('data'), doc: 'Where the embedded SQLite store lives (`transferd.db`), when DATABASE_URL is unset.' },
   TRANSFERD_UPLOAD_LIMIT: { schema: bytes.default(256 * 1024 ** 2), doc: 'Largest example upload (bytes after decompression; streamed, not buffered).' },
@@ -46,13 +66,25 @@ export const ENV = {
   TRANSFERD_FEATURE_CACHE: { schema: bytes.default(256 * 1024 ** 2), doc: 'In-memory feature cache per replica (bytes, or 256mb).' },
   TRANSFERD_TRAINING_CONCURRENCY: { schema: int(0, 64).default(1), doc: 'Training jobs this replica runs at once; 0 makes it serve-only.' },
   TRANSFERD_TRAINING_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Threads one training job may use (one-vs-one pairs, trees).' },
-  TRANSFERD_TRAINING_HEAP_MB: { schema: int(0).default(0), doc: "Heap limit of a training thread in MB (0: Node's default); a job that exceeds it fails, the service stays up." },
-  TRANSFERD_JOB_LEASE_MS: { schema: int(100).default(30_000), doc: 'Lease on a running job; a replica that stops renewing it for this long loses the job to another.' },
+  TRANSFERD_TRAINING_HEAP_MB: {
+    schema: int(0).default(0),
+    doc: "Heap limit of a training thread in MB (0: Node's default); a job that exceeds it fails, the service stays up.",
+  },
+  TRANSFERD_JOB_LEASE_MS: {
+    schema: int(100).default(30_000),
+    doc: 'Lease on a running job; a replica that stops renewing it for this long loses the job to another.',
+  },
   TRANSFERD_JOB_POLL_MS: { schema: int(10).default(1000), doc: 'How often an idle replica looks for queued jobs.' },
   TRANSFERD_JOB_MAX_ATTEMPTS: { schema: int(1, 100).default(3), doc: 'Claims of a job before a lapsed lease fails it.' },
   TRANSFERD_PREDICT_THREADS: { schema: int(1, 64).default(Math.min(2, availableParallelism())), doc: 'Worker threads that score features with trained heads.' },
-  TRANSFERD_ACTIVE_VERSION_TTL_MS: { schema: int(0).default(1000), doc: "How long a replica serves a task's active version from memory before checking the store (change notices also invalidate it)." },
-  TRANSFERD_REPLICA_ID: { schema: z.string().min(1).optional(), doc: 'Name of this replica in job leases (default: host name, process id and a random suffix).' },
+  TRANSFERD_ACTIVE_VERSION_TTL_MS: {
+    schema: int(0).default(1000),
+    doc: "How long a replica serves a task's active version from memory before checking the store (change notices also invalidate it).",
+  },
+  TRANSFERD_REPLICA_ID: {
+    schema: z.string().min(1).optional(),
+    doc: 'Name of this replica in job leases (default: host name, process id and a random suffix).',
+  },
   TRANSFERD_SHUTDOWN_TIMEOUT_MS: { schema: int(0).default(15_000), doc: 'On SIGTERM, how long in-flight requests may take before exit.' },
   TRANSFERD_LOG_REQUESTS: { schema: bool.default(false), doc: 'Log one line per request to stdout.' },
 } as const;

@@ -1,15 +1,13 @@
 /** One JSON object per line: easy to read in a terminal and to ship to a log store. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export interface Logger {
-  (level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
-}
+export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void
 
 export function createLogger(component = 'transferd', quiet = false): Logger {
   return (level, msg, fields = {}) => {
     if (quiet && level !== 'error') return;
     const line = JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields });
-    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
+    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
   };
 }
 

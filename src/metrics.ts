@@ -76,16 +76,39 @@ export function createMetrics() {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Gauges read at scrape time from the parts that own the numbers. */
-export function observeServing(metrics: Metrics, sources: { runningJobs: () => number; featureCache: () => { entries: number; bytes: number; hits: number; misses: number }; encodedTexts: () => { predict: number; training: number } }): void {
+export function observeServing(
+  metrics: Metrics,
+  sources: {
+    runningJobs: () => number;
+    featureCache: () => { entries: number; bytes: number; hits: number; misses: number };
+    encodedTexts: () => { predict: number; training: number };
+  },
+): void {
   const registers = [metrics.registry];
-  new client.Gauge({ name: 'training_jobs_running', help: 'Training jobs running on this replica.', registers, collect() { this.set(sources.runningJobs()); } });
+  new client.Gauge({
+    name: 'training_jobs_running',
+    help: 'Training jobs running on this replica.',
+    registers,
+    collect() {
+      this.set(sources.runningJobs());
+    },
+  });
   new client.Gauge({
     name: 'feature_cache_entries',
     help: 'Feature vectors held in memory.',
     registers,
-    collect() { this.set(sources.featureCache().entries); },
+    collect() {
+      this.set(sources.featureCache().entries);
+    },
   });
-  new client.Gauge({ name: 'feature_cache_bytes', help: 'Bytes of feature vectors held in memory.', registers, collect() { this.set(sources.featureCache().bytes); } });
+  new client.Gauge({
+    name: 'feature_cache_bytes',
+    help: 'Bytes of feature vectors held in memory.',
+    registers,
+    collect() {
+      this.set(sources.featureCache().bytes);
+    },
+  });
   new client.Gauge({
     name: 'feature_cache_lookups',
     help: 'Feature cache lookups since start, by result.',

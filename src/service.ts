@@ -40,7 +40,10 @@ function startingApp() {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', reasons: ['starting: loading models'] }));
   app.use((_req, res) => {
-    res.status(503).set('Retry-After', '1').json({ error: { message: 'service is starting', type: 'overloaded_error', param: null, code: 'starting' } });
+    res
+      .status(503)
+      .set('Retry-After', '1')
+      .json({ error: { message: 'service is starting', type: 'overloaded_error', param: null, code: 'starting' } });
   });
   return app;
 }
@@ -72,13 +75,28 @@ export interface Parts {
 }
 
 /** Builds everything that serves requests from loaded models and an open store. Tests call it in-process. */
-export function assemble({ config, log, models, store, readiness }: { config: Config; log: Logger; models: ModelRegistry; store: Store; readiness?: ReadinessCheck[] }): Parts {
+export function assemble({
+  config,
+  log,
+  models,
+  store,
+  readiness,
+}: {
+  config: Config;
+  log: Logger;
+  models: ModelRegistry;
+  store: Store;
+  readiness?: ReadinessCheck[];
+}): Parts {
   const metrics = createMetrics();
   observeEncoders(metrics, models);
   for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
   const features = new FeatureService(models, store, config.TRANSFERD_FEATURE_CACHE);
   const pool = new PredictPool({ threads: config.TRANSFERD_PREDICT_THREADS, maxPredictors: 32 });
-  const predictions = new PredictionService(store, features, pool, { activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS, artifactCacheBytes: 256 * 1024 ** 2 });
+  const predictions = new PredictionService(store, features, pool, {
+    activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS,
+    artifactCacheBytes: 256 * 1024 ** 2,
+  });
   const runner = new TrainingRunner({
     store,
     features,

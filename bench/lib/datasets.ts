@@ -7,7 +7,7 @@ export interface Example {
   label: string;
 }
 
-export const DATASETS_DIR = resolve(process.env['TRANSFERD_DATASETS_DIR'] ?? join(process.cwd(), '..', 'shared', 'datasets'));
+export const DATASETS_DIR = resolve(process.env.TRANSFERD_DATASETS_DIR ?? join(process.cwd(), '..', 'shared', 'datasets'));
 
 export function loadJsonl(file: string): Example[] {
   return readFileSync(join(DATASETS_DIR, file), 'utf8')

@@ -58,7 +58,15 @@ export function score(predictor: Predictor, x: Float32Array, n: number, y: Int32
  * x): requests of `batch` rows, `inflight` at a time, as concurrent predict
  * calls on cached features arrive.
  */
-export async function poolRowsPerS(pool: PredictPool, versionId: string, artifact: Uint8Array, x: Float32Array, n: number, batch = 256, inflight = 4): Promise<number> {
+export async function poolRowsPerS(
+  pool: PredictPool,
+  versionId: string,
+  artifact: Uint8Array,
+  x: Float32Array,
+  n: number,
+  batch = 256,
+  inflight = 4,
+): Promise<number> {
   const dim = x.length / n;
   const pass = async () => {
     const started = performance.now();

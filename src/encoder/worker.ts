@@ -35,7 +35,7 @@ const H = init.manifest.hiddenSize;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 env.allowRemoteModels = false;
-env.localModelPath = dirname(init.modelDir) + '/';
+env.localModelPath = `${dirname(init.modelDir)}/`;
 const tokenizer = await AutoTokenizer.from_pretrained(basename(init.modelDir), { local_files_only: true });
 const sepId = tokenizer.sep_token_id as number;
 const session = await ort.InferenceSession.create(`${init.modelDir}/onnx/model.onnx`, {

@@ -112,7 +112,12 @@ export class FeatureService {
         const unique = new Map<string, number>(); // a text repeated in one call is encoded once
         for (const i of textIdx) if (!unique.has(hashes[i]!)) unique.set(hashes[i]!, i);
         const toEncode = [...unique.values()];
-        const result = await this.encode(model, toEncode.map((i) => texts[i]!), specIdx.map((s) => specs[s]!), { ...options, lane: 'interactive' });
+        const result = await this.encode(
+          model,
+          toEncode.map((i) => texts[i]!),
+          specIdx.map((s) => specs[s]!),
+          { ...options, lane: 'interactive' },
+        );
         encoded += toEncode.length;
         tokens += result.tokens;
         specIdx.forEach((s, k) => {
@@ -163,7 +168,12 @@ export class FeatureService {
       options.signal?.throwIfAborted();
       const idx = todo.slice(start, start + chunk);
       for (const [model, specIdx] of byModel) {
-        const result = await this.encode(model, idx.map((i) => texts[i]!), specIdx.map((s) => specs[s]!), { lane: 'bulk', signal: options.signal });
+        const result = await this.encode(
+          model,
+          idx.map((i) => texts[i]!),
+          specIdx.map((s) => specs[s]!),
+          { lane: 'bulk', signal: options.signal },
+        );
         tokens += result.tokens;
         await Promise.all(
           specIdx.map((s, k) => {

@@ -10,7 +10,7 @@ import type { Split } from './evaluation.js';
 import { loadForestPredictor, type ForestArtifact } from './forest/index.js';
 import { forestFoldPredict, growForestOnPool } from './forest/parallel.js';
 import { sharedDataset, type HeadPool } from './pool/pool.js';
-import { KernelCache, kernelKey } from './svm/kernel-cache.js';
+import { type KernelCache, kernelKey } from './svm/kernel-cache.js';
 import { loadSvmPredictor, resolveParams, svmArtifact, trainSvmOnPool, type SvmArtifact, type SvmParams } from './svm/index.js';
 import type { Dataset, Predictor } from './types.js';
 import type { ForestHeadParams, HeadType, SvmHeadParams } from '../training/request.js';

@@ -8,7 +8,10 @@ import { ApiError, badRequest, notFound, unavailable } from './errors.js';
 export function encoderFor(models: ModelRegistry, name: string | undefined, param = 'model'): Encoder {
   const encoder = models.get(name ?? models.defaultModel);
   if (!encoder) {
-    const known = models.list().map((m) => m.name).join(', ');
+    const known = models
+      .list()
+      .map((m) => m.name)
+      .join(', ');
     throw notFound(`model "${name}" does not exist; loaded models: ${known}`, param, 'model_not_found');
   }
   return encoder;

@@ -35,8 +35,7 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: string | null = null, code = 'invalid_value') =>
-  new ApiError(400, code, message, param);
+export const badRequest = (message: string, param: string | null = null, code = 'invalid_value') => new ApiError(400, code, message, param);
 export const notFound = (message: string, param: string | null = null, code = 'not_found') => new ApiError(404, code, message, param);
 export const conflict = (message: string, code = 'conflict', param: string | null = null) => new ApiError(409, code, message, param);
 export const unavailable = (message: string, code = 'unavailable', retryAfterSeconds = 1) =>
@@ -59,9 +58,7 @@ function fromBodyParser(err: { type?: string; status?: number; limit?: number; m
   }
 }
 
-export interface ErrorLogger {
-  (err: unknown, context: { method: string; path: string }): void;
-}
+export type ErrorLogger = (err: unknown, context: { method: string; path: string }) => void
 
 export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
   return (err, req, res, next) => {

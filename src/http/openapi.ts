@@ -53,9 +53,11 @@ export class ApiDoc {
       ];
       const responses: Record<string, unknown> = {};
       for (const [status, r] of Object.entries(op.responses)) {
-        responses[status] = r.schema ? { description: r.description, content: { 'application/json': { schema: jsonSchema(r.schema) } } } : { description: r.description };
+        responses[status] = r.schema
+          ? { description: r.description, content: { 'application/json': { schema: jsonSchema(r.schema) } } }
+          : { description: r.description };
       }
-      responses['default'] = { description: 'Error', content: { 'application/json': { schema: jsonSchema(errorSchema) } } };
+      responses.default = { description: 'Error', content: { 'application/json': { schema: jsonSchema(errorSchema) } } };
       const content: Record<string, unknown> = {};
       if (op.body) {
         content['application/json'] = { schema: jsonSchema(op.body) };

@@ -90,7 +90,7 @@ function fromObject(value: unknown, where: string): UploadRecord {
   const o = value as Record<string, unknown>;
   const extra = Object.keys(o).filter((k) => k !== 'text' && k !== 'label');
   if (extra.length) throw new RecordError(where, `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}`);
-  return { text: o['text'], label: o['label'], where };
+  return { text: o.text, label: o.label, where };
 }
 
 async function* jsonlRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[]): AsyncGenerator<UploadRecord> {
@@ -199,7 +199,12 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[])
         textCol = header.indexOf('text');
         labelCol = header.indexOf('label');
         width = header.length;
-        if (textCol < 0 || labelCol < 0) throw new ApiError(400, 'invalid_csv', `line ${info.lines}: the CSV header must name the columns "text" and "label" (got ${record.map((h) => JSON.stringify(h)).join(', ')})`);
+        if (textCol < 0 || labelCol < 0)
+          throw new ApiError(
+            400,
+            'invalid_csv',
+            `line ${info.lines}: the CSV header must name the columns "text" and "label" (got ${record.map((h) => JSON.stringify(h)).join(', ')})`,
+          );
         continue;
       }
       if (record.length !== width) {
@@ -237,7 +242,8 @@ function check(r: UploadRecord, limits: UploadLimits): ValidExample {
   if (typeof r.text !== 'string') throw new RecordError(r.where, r.text === undefined ? 'text is missing' : 'text must be a string');
   if (!r.text.trim()) throw new RecordError(r.where, 'text is empty');
   if (r.text.length > limits.maxTextChars) throw new RecordError(r.where, `text is longer than ${limits.maxTextChars} characters`);
-  if (typeof r.label !== 'string') throw new RecordError(r.where, r.label === undefined ? 'label is missing' : `label must be a string (got ${JSON.stringify(r.label)})`);
+  if (typeof r.label !== 'string')
+    throw new RecordError(r.where, r.label === undefined ? 'label is missing' : `label must be a string (got ${JSON.stringify(r.label)})`);
   if (!r.label.trim()) throw new RecordError(r.where, 'label is empty');
   if (r.label.length > limits.maxLabelChars) throw new RecordError(r.where, `label is longer than ${limits.maxLabelChars} characters`);
   return { text: r.text, label: r.label };

@@ -1,5 +1,5 @@
 /** Turns schema failures into ApiErrors that name the offending field. */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApiError } from './errors.js';
 
 type Issue = z.core.$ZodIssue;
@@ -34,7 +34,8 @@ function deepest(issue: Issue): Issue {
   // Every branch rejected the type itself: name all the types that would do.
   const expected = issue.errors.flatMap((b) => b.filter((i) => i.code === 'invalid_type').map((i) => (i as { expected: string }).expected));
   const received = /received (\w+)/.exec(issue.errors[0]?.[0]?.message ?? '')?.[1];
-  const message = received === 'undefined' ? `is required (${expected.join(' or ')})` : `expected ${expected.join(' or ')}, received ${received ?? 'another type'}`;
+  const message =
+    received === 'undefined' ? `is required (${expected.join(' or ')})` : `expected ${expected.join(' or ')}, received ${received ?? 'another type'}`;
   return { ...issue, message } as Issue;
 }
 

@@ -18,7 +18,18 @@ import { isConnectionError, StoreUnavailable } from './errors.js';
 import { planExamples } from './examples-plan.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, StoreRuleError, vectorToBytes } from './ids.js';
 import { migrations } from './migrations.js';
-import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, lapsedError, pageOf, TASK_SELECT, taskFromRow, VERSION_COLUMNS, versionFromRow, type Row } from './rows.js';
+import {
+  exampleFromRow,
+  INITIAL_PROGRESS,
+  jobFromRow,
+  lapsedError,
+  pageOf,
+  TASK_SELECT,
+  taskFromRow,
+  VERSION_COLUMNS,
+  versionFromRow,
+  type Row,
+} from './rows.js';
 import type {
   AddExamplesResult,
   ConflictPolicy,
@@ -153,7 +164,7 @@ export class PostgresStore implements Store {
         await c.query(`SELECT pg_advisory_lock(hashtext('transferd-migrations-' || $1))`, [this.o.schema]);
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.o.schema}`);
         await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-        const applied = new Set((await c.query('SELECT version FROM schema_migrations')).rows.map((r: Row) => Number(r['version'])));
+        const applied = new Set((await c.query('SELECT version FROM schema_migrations')).rows.map((r: Row) => Number(r.version)));
         for (const m of migrations('postgres')) {
           if (applied.has(m.version)) continue;
           await c.query('BEGIN');
@@ -240,7 +251,12 @@ export class PostgresStore implements Store {
     const id = newId('task');
     try {
       await this.q('INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)', [
-        id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), Date.now(),
+        id,
+        task.tenantId,
+        task.name,
+        task.description,
+        JSON.stringify(task.spec),
+        Date.now(),
       ]);
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new StoreRuleError('name_taken', `a task named "${task.name}" already exists`);
@@ -257,7 +273,12 @@ export class PostgresStore implements Store {
   async listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
     const cursor = decodeCursor(after);
     const rows = cursor
-      ? await this.q(`${TASK_SELECT} WHERE t.tenant_id = $1 AND (t.created_at, t.id) > ($2, $3) ORDER BY t.created_at, t.id LIMIT $4`, [tenantId, cursor[0], cursor[1], limit + 1])
+      ? await this.q(`${TASK_SELECT} WHERE t.tenant_id = $1 AND (t.created_at, t.id) > ($2, $3) ORDER BY t.created_at, t.id LIMIT $4`, [
+          tenantId,
+          cursor[0],
+          cursor[1],
+          limit + 1,
+        ])
       : await this.q(`${TASK_SELECT} WHERE t.tenant_id = $1 ORDER BY t.created_at, t.id LIMIT $2`, [tenantId, limit + 1]);
     return pageOf(rows.map(taskFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
   }
@@ -293,8 +314,9 @@ export class PostgresStore implements Store {
 
   private async checkLabelLimit(c: Db, taskId: string): Promise<void> {
     const [row] = await this.q('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = $1', [taskId], c);
-    const labels = Number(row!['n']);
-    if (labels > this.o.maxLabels) throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.o.maxLabels}`);
+    const labels = Number(row!.n);
+    if (labels > this.o.maxLabels)
+      throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.o.maxLabels}`);
   }
 
   async addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
@@ -304,7 +326,7 @@ export class PostgresStore implements Store {
       const existing = new Map<string, string>();
       for (const part of chunks([...new Set(examples.map((e) => e.textHash))])) {
         for (const r of await this.q('SELECT text_hash, label FROM examples WHERE task_id = $1 AND text_hash = ANY($2::text[])', [taskId, part], c)) {
-          existing.set(String(r['text_hash']), String(r['label']));
+          existing.set(String(r.text_hash), String(r.label));
         }
       }
       const plan = planExamples(existing, examples, policy);
@@ -334,9 +356,18 @@ export class PostgresStore implements Store {
   async listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
     const rows =
       options.label === undefined
-        ? await this.q('SELECT * FROM examples WHERE tenant_id = $1 AND task_id = $2 AND id > $3 ORDER BY id LIMIT $4', [tenantId, taskId, options.after ?? 0, options.limit + 1])
+        ? await this.q('SELECT * FROM examples WHERE tenant_id = $1 AND task_id = $2 AND id > $3 ORDER BY id LIMIT $4', [
+            tenantId,
+            taskId,
+            options.after ?? 0,
+            options.limit + 1,
+          ])
         : await this.q('SELECT * FROM examples WHERE tenant_id = $1 AND task_id = $2 AND id > $3 AND label = $4 ORDER BY id LIMIT $5', [
-            tenantId, taskId, options.after ?? 0, options.label, options.limit + 1,
+            tenantId,
+            taskId,
+            options.after ?? 0,
+            options.label,
+            options.limit + 1,
           ]);
     return pageOf(rows.map(exampleFromRow), options.limit, (e) => String(e.id));
   }
@@ -349,7 +380,11 @@ export class PostgresStore implements Store {
   async relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
     return this.tx(async (c) => {
       await this.q('SELECT id FROM tasks WHERE id = $1 FOR UPDATE', [taskId], c);
-      const [row] = await this.q('UPDATE examples SET label = $1 WHERE tenant_id = $2 AND task_id = $3 AND id = $4 RETURNING *', [label, tenantId, taskId, exampleId], c);
+      const [row] = await this.q(
+        'UPDATE examples SET label = $1 WHERE tenant_id = $2 AND task_id = $3 AND id = $4 RETURNING *',
+        [label, tenantId, taskId, exampleId],
+        c,
+      );
       if (!row) return undefined;
       await this.checkLabelLimit(c, taskId);
       return exampleFromRow(row);
@@ -364,13 +399,20 @@ export class PostgresStore implements Store {
     const rows =
       label === undefined
         ? await this.q('WITH d AS (DELETE FROM examples WHERE tenant_id = $1 AND task_id = $2 RETURNING 1) SELECT COUNT(*) AS n FROM d', [tenantId, taskId])
-        : await this.q('WITH d AS (DELETE FROM examples WHERE tenant_id = $1 AND task_id = $2 AND label = $3 RETURNING 1) SELECT COUNT(*) AS n FROM d', [tenantId, taskId, label]);
-    return Number(rows[0]!['n']);
+        : await this.q('WITH d AS (DELETE FROM examples WHERE tenant_id = $1 AND task_id = $2 AND label = $3 RETURNING 1) SELECT COUNT(*) AS n FROM d', [
+            tenantId,
+            taskId,
+            label,
+          ]);
+    return Number(rows[0]!.n);
   }
 
   async labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>> {
-    const rows = await this.q('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = $1 AND task_id = $2 GROUP BY label ORDER BY label', [tenantId, taskId]);
-    return new Map(rows.map((r) => [String(r['label']), Number(r['n'])]));
+    const rows = await this.q('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = $1 AND task_id = $2 GROUP BY label ORDER BY label', [
+      tenantId,
+      taskId,
+    ]);
+    return new Map(rows.map((r) => [String(r.label), Number(r.n)]));
   }
 
   async allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]> {
@@ -383,7 +425,7 @@ export class PostgresStore implements Store {
     const out = new Map<string, Float32Array>();
     for (const part of chunks(textHashes)) {
       for (const r of await this.q('SELECT text_hash, vector FROM features WHERE spec_key = $1 AND text_hash = ANY($2::text[])', [specKey, part])) {
-        out.set(String(r['text_hash']), bytesToVector(r['vector'] as Buffer));
+        out.set(String(r.text_hash), bytesToVector(r.vector as Buffer));
       }
     }
     return out;
@@ -391,11 +433,10 @@ export class PostgresStore implements Store {
 
   async putFeatures(specKey: string, entries: Array<[string, Float32Array]>): Promise<void> {
     for (const part of chunks(entries, 2000)) {
-      await this.q('INSERT INTO features (spec_key, text_hash, vector) SELECT $1, h, v FROM unnest($2::text[], $3::bytea[]) AS u(h, v) ON CONFLICT DO NOTHING', [
-        specKey,
-        part.map(([h]) => h),
-        part.map(([, v]) => vectorToBytes(v)),
-      ]);
+      await this.q(
+        'INSERT INTO features (spec_key, text_hash, vector) SELECT $1, h, v FROM unnest($2::text[], $3::bytea[]) AS u(h, v) ON CONFLICT DO NOTHING',
+        [specKey, part.map(([h]) => h), part.map(([, v]) => vectorToBytes(v))],
+      );
     }
   }
 
@@ -417,7 +458,13 @@ export class PostgresStore implements Store {
   async listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
     const cursor = decodeCursor(after);
     const rows = cursor
-      ? await this.q('SELECT * FROM jobs WHERE tenant_id = $1 AND task_id = $2 AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT $5', [tenantId, taskId, cursor[0], cursor[1], limit + 1])
+      ? await this.q('SELECT * FROM jobs WHERE tenant_id = $1 AND task_id = $2 AND (created_at, id) > ($3, $4) ORDER BY created_at, id LIMIT $5', [
+          tenantId,
+          taskId,
+          cursor[0],
+          cursor[1],
+          limit + 1,
+        ])
       : await this.q('SELECT * FROM jobs WHERE tenant_id = $1 AND task_id = $2 ORDER BY created_at, id LIMIT $3', [tenantId, taskId, limit + 1]);
     return pageOf(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }
@@ -436,10 +483,16 @@ export class PostgresStore implements Store {
 
   async claimJob(owner: string, leaseMs: number): Promise<JobRecord | undefined> {
     return this.tx(async (c) => {
-      await this.q(`UPDATE jobs SET state = 'cancelled', finished_at = ${NOW}, lease_owner = NULL WHERE state = 'running' AND lease_expires_at < ${NOW} AND cancel_requested`, [], c);
-      await this.q(`UPDATE jobs SET state = 'failed', finished_at = ${NOW}, lease_owner = NULL, error = $1 WHERE state = 'running' AND lease_expires_at < ${NOW} AND attempts >= max_attempts`, [
-        JSON.stringify(lapsedError()),
-      ], c);
+      await this.q(
+        `UPDATE jobs SET state = 'cancelled', finished_at = ${NOW}, lease_owner = NULL WHERE state = 'running' AND lease_expires_at < ${NOW} AND cancel_requested`,
+        [],
+        c,
+      );
+      await this.q(
+        `UPDATE jobs SET state = 'failed', finished_at = ${NOW}, lease_owner = NULL, error = $1 WHERE state = 'running' AND lease_expires_at < ${NOW} AND attempts >= max_attempts`,
+        [JSON.stringify(lapsedError())],
+        c,
+      );
       // SKIP LOCKED: replicas claiming at the same moment take different jobs instead of queueing on one row.
       const [next] = await this.q(
         `SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < ${NOW}) ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
@@ -450,7 +503,7 @@ export class PostgresStore implements Store {
       const [row] = await this.q(
         `UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = ${NOW} + $2, attempts = attempts + 1, started_at = COALESCE(started_at, ${NOW})
          WHERE id = $3 RETURNING *`,
-        [owner, leaseMs, next['id']],
+        [owner, leaseMs, next.id],
         c,
       );
       return jobFromRow(row!);
@@ -462,7 +515,7 @@ export class PostgresStore implements Store {
       `UPDATE jobs SET lease_expires_at = ${NOW} + $1, progress = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running' RETURNING cancel_requested`,
       [leaseMs, JSON.stringify(progress), jobId, owner],
     );
-    return row ? { owned: true, cancelRequested: Boolean(row['cancel_requested']) } : { owned: false, cancelRequested: false };
+    return row ? { owned: true, cancelRequested: Boolean(row.cancel_requested) } : { owned: false, cancelRequested: false };
   }
 
   async releaseJob(jobId: string, owner: string): Promise<boolean> {
@@ -481,23 +534,36 @@ export class PostgresStore implements Store {
       let number: number | null = null;
       if (outcome.version && packed) {
         const v = outcome.version;
-        const [task] = await this.q('UPDATE tasks SET next_version = next_version + 1 WHERE id = $1 RETURNING next_version - 1 AS number', [job['task_id']], c);
-        number = Number(task!['number']);
+        const [task] = await this.q('UPDATE tasks SET next_version = next_version + 1 WHERE id = $1 RETURNING next_version - 1 AS number', [job.task_id], c);
+        number = Number(task!.number);
         await this.q(
           `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${NOW}, $14, $15)`,
           [
-            newId('ver'), job['tenant_id'], job['task_id'], number, v.headType, JSON.stringify(v.params), JSON.stringify(v.spec), JSON.stringify(v.labels),
-            JSON.stringify(v.metrics), JSON.stringify(v.report), v.exampleCount, Math.round(v.trainingMs), jobId, packed.bytes, packed.jsonBytes,
+            newId('ver'),
+            job.tenant_id,
+            job.task_id,
+            number,
+            v.headType,
+            JSON.stringify(v.params),
+            JSON.stringify(v.spec),
+            JSON.stringify(v.labels),
+            JSON.stringify(v.metrics),
+            JSON.stringify(v.report),
+            v.exampleCount,
+            Math.round(v.trainingMs),
+            jobId,
+            packed.bytes,
+            packed.jsonBytes,
           ],
           c,
         );
         if (outcome.activate) {
-          await this.q(`UPDATE tasks SET active_version = $1, updated_at = ${NOW} WHERE id = $2`, [number, job['task_id']], c);
-          await this.notify(c, { tenantId: String(job['tenant_id']), taskId: String(job['task_id']), activeVersion: number });
+          await this.q(`UPDATE tasks SET active_version = $1, updated_at = ${NOW} WHERE id = $2`, [number, job.task_id], c);
+          await this.notify(c, { tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number });
         }
       }
-      const progress = outcome.progress ?? (JSON.parse(String(job['progress'])) as JobProgress);
+      const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
       const [row] = await this.q(
         `UPDATE jobs SET state = $1, error = $2, version_number = $3, finished_at = ${NOW}, lease_owner = NULL, lease_expires_at = NULL, progress = $4 WHERE id = $5 RETURNING *`,
         [
@@ -516,7 +582,9 @@ export class PostgresStore implements Store {
   // ---- versions
 
   async listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]> {
-    return (await this.q(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = $1 AND task_id = $2 ORDER BY number`, [tenantId, taskId])).map(versionFromRow);
+    return (await this.q(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = $1 AND task_id = $2 ORDER BY number`, [tenantId, taskId])).map(
+      versionFromRow,
+    );
   }
 
   async getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined> {
@@ -531,7 +599,7 @@ export class PostgresStore implements Store {
 
   async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
     const [row] = await this.q('SELECT artifact FROM versions WHERE tenant_id = $1 AND task_id = $2 AND number = $3', [tenantId, taskId, number]);
-    return row ? (row['artifact'] as Buffer) : undefined;
+    return row ? (row.artifact as Buffer) : undefined;
   }
 
   async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {
@@ -549,7 +617,7 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const [task] = await this.q('SELECT active_version FROM tasks WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [tenantId, taskId], c);
       if (!task) return 'missing' as const;
-      if (task['active_version'] !== null && Number(task['active_version']) === number) return 'active' as const;
+      if (task.active_version !== null && Number(task.active_version) === number) return 'active' as const;
       const rows = await this.q('DELETE FROM versions WHERE tenant_id = $1 AND task_id = $2 AND number = $3 RETURNING id', [tenantId, taskId, number], c);
       return rows.length ? ('deleted' as const) : ('missing' as const);
     });

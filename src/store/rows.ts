@@ -23,67 +23,67 @@ const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
 
 export function taskFromRow(r: Row): TaskRecord {
   return {
-    id: String(r['id']),
-    tenantId: String(r['tenant_id']),
-    name: String(r['name']),
-    description: (r['description'] as string | null) ?? null,
-    spec: json<FeatureSpec>(r['spec']),
-    activeVersion: numOrNull(r['active_version']),
-    exampleCount: num(r['example_count'] ?? 0),
-    createdAt: num(r['created_at']),
-    updatedAt: num(r['updated_at']),
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    name: String(r.name),
+    description: (r.description as string | null) ?? null,
+    spec: json<FeatureSpec>(r.spec),
+    activeVersion: numOrNull(r.active_version),
+    exampleCount: num(r.example_count ?? 0),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
   };
 }
 
 export function exampleFromRow(r: Row): ExampleRecord {
   return {
-    id: num(r['id']),
-    taskId: String(r['task_id']),
-    text: String(r['text']),
-    textHash: String(r['text_hash']),
-    label: String(r['label']),
-    createdAt: num(r['created_at']),
+    id: num(r.id),
+    taskId: String(r.task_id),
+    text: String(r.text),
+    textHash: String(r.text_hash),
+    label: String(r.label),
+    createdAt: num(r.created_at),
   };
 }
 
 export function jobFromRow(r: Row): JobRecord {
   return {
-    id: String(r['id']),
-    tenantId: String(r['tenant_id']),
-    taskId: String(r['task_id']),
-    state: r['state'] as JobState,
-    request: json(r['request']),
-    progress: json(r['progress']),
-    error: r['error'] ? json(r['error']) : null,
-    attempts: num(r['attempts']),
-    maxAttempts: num(r['max_attempts']),
-    leaseOwner: (r['lease_owner'] as string | null) ?? null,
-    leaseExpiresAt: numOrNull(r['lease_expires_at']),
-    cancelRequested: Boolean(r['cancel_requested']),
-    versionNumber: numOrNull(r['version_number']),
-    createdAt: num(r['created_at']),
-    startedAt: numOrNull(r['started_at']),
-    finishedAt: numOrNull(r['finished_at']),
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    taskId: String(r.task_id),
+    state: r.state as JobState,
+    request: json(r.request),
+    progress: json(r.progress),
+    error: r.error ? json(r.error) : null,
+    attempts: num(r.attempts),
+    maxAttempts: num(r.max_attempts),
+    leaseOwner: (r.lease_owner as string | null) ?? null,
+    leaseExpiresAt: numOrNull(r.lease_expires_at),
+    cancelRequested: Boolean(r.cancel_requested),
+    versionNumber: numOrNull(r.version_number),
+    createdAt: num(r.created_at),
+    startedAt: numOrNull(r.started_at),
+    finishedAt: numOrNull(r.finished_at),
   };
 }
 
 export function versionFromRow(r: Row): VersionRecord {
   return {
-    id: String(r['id']),
-    tenantId: String(r['tenant_id']),
-    taskId: String(r['task_id']),
-    number: num(r['number']),
-    headType: String(r['head_type']),
-    params: json(r['params']),
-    spec: json<FeatureSpec>(r['spec']),
-    labels: json<string[]>(r['labels']),
-    metrics: json(r['metrics']),
-    report: json(r['report']),
-    exampleCount: num(r['example_count']),
-    trainingMs: num(r['training_ms']),
-    jobId: (r['job_id'] as string | null) ?? null,
-    createdAt: num(r['created_at']),
-    artifactBytes: num(r['artifact_bytes']),
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    taskId: String(r.task_id),
+    number: num(r.number),
+    headType: String(r.head_type),
+    params: json(r.params),
+    spec: json<FeatureSpec>(r.spec),
+    labels: json<string[]>(r.labels),
+    metrics: json(r.metrics),
+    report: json(r.report),
+    exampleCount: num(r.example_count),
+    trainingMs: num(r.training_ms),
+    jobId: (r.job_id as string | null) ?? null,
+    createdAt: num(r.created_at),
+    artifactBytes: num(r.artifact_bytes),
   };
 }
 

@@ -11,7 +11,18 @@ import { packArtifact, unpackArtifact } from './artifact.js';
 import { planExamples } from './examples-plan.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, StoreRuleError, vectorToBytes } from './ids.js';
 import { migrations } from './migrations.js';
-import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, lapsedError, pageOf, TASK_SELECT, taskFromRow, VERSION_COLUMNS, versionFromRow, type Row } from './rows.js';
+import {
+  exampleFromRow,
+  INITIAL_PROGRESS,
+  jobFromRow,
+  lapsedError,
+  pageOf,
+  TASK_SELECT,
+  taskFromRow,
+  VERSION_COLUMNS,
+  versionFromRow,
+  type Row,
+} from './rows.js';
 import type {
   AddExamplesResult,
   ConflictPolicy,
@@ -51,13 +62,20 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as Row)['version'] as number));
+    const applied = new Set(
+      this.db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => (r as Row).version as number),
+    );
     for (const m of migrations('sqlite')) {
       if (applied.has(m.version)) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(m.sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        })
+        .immediate();
     }
   }
 
@@ -103,7 +121,9 @@ export class SqliteStore implements Store {
     const cursor = decodeCursor(after);
     const rows = (
       cursor
-        ? this.db.prepare(`${TASK_SELECT} WHERE t.tenant_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`).all(tenantId, cursor[0], cursor[1], limit + 1)
+        ? this.db
+            .prepare(`${TASK_SELECT} WHERE t.tenant_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`)
+            .all(tenantId, cursor[0], cursor[1], limit + 1)
         : this.db.prepare(`${TASK_SELECT} WHERE t.tenant_id = ? ORDER BY t.created_at, t.id LIMIT ?`).all(tenantId, limit + 1)
     ) as Row[];
     return pageOf(rows.map(taskFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
@@ -148,14 +168,14 @@ export class SqliteStore implements Store {
         for (const ex of examples) {
           if (existing.has(ex.textHash)) continue;
           const row = lookup.get(taskId, ex.textHash) as Row | undefined;
-          if (row) existing.set(ex.textHash, String(row['label']));
+          if (row) existing.set(ex.textHash, String(row.label));
         }
         const plan = planExamples(existing, examples, policy);
         if (plan.result.conflicts.length) return plan.result;
         const now = Date.now();
         for (const ex of plan.insert) insert.run(tenantId, taskId, ex.text, ex.textHash, ex.label, now);
         for (const r of plan.relabel) relabel.run(r.label, taskId, r.textHash);
-        const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row)['n'] as number;
+        const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row).n as number;
         if (labels > this.options.maxLabels) {
           // Throwing rolls the whole upload back.
           throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
@@ -185,10 +205,13 @@ export class SqliteStore implements Store {
   async relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
     return this.db
       .transaction(() => {
-        const changed = this.db.prepare('UPDATE examples SET label = ? WHERE tenant_id = ? AND task_id = ? AND id = ?').run(label, tenantId, taskId, exampleId).changes;
+        const changed = this.db
+          .prepare('UPDATE examples SET label = ? WHERE tenant_id = ? AND task_id = ? AND id = ?')
+          .run(label, tenantId, taskId, exampleId).changes;
         if (!changed) return undefined;
-        const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row)['n'] as number;
-        if (labels > this.options.maxLabels) throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
+        const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row).n as number;
+        if (labels > this.options.maxLabels)
+          throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
         return exampleFromRow(this.db.prepare('SELECT * FROM examples WHERE id = ?').get(exampleId) as Row);
       })
       .immediate();
@@ -205,8 +228,10 @@ export class SqliteStore implements Store {
   }
 
   async labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>> {
-    const rows = this.db.prepare('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = ? AND task_id = ? GROUP BY label ORDER BY label').all(tenantId, taskId) as Row[];
-    return new Map(rows.map((r) => [String(r['label']), Number(r['n'])]));
+    const rows = this.db
+      .prepare('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = ? AND task_id = ? GROUP BY label ORDER BY label')
+      .all(tenantId, taskId) as Row[];
+    return new Map(rows.map((r) => [String(r.label), Number(r.n)]));
   }
 
   async allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]> {
@@ -220,7 +245,7 @@ export class SqliteStore implements Store {
     const out = new Map<string, Float32Array>();
     for (const h of textHashes) {
       const row = get.get(key, h) as Row | undefined;
-      if (row) out.set(h, bytesToVector(row['vector'] as Buffer));
+      if (row) out.set(h, bytesToVector(row.vector as Buffer));
     }
     return out;
   }
@@ -251,7 +276,9 @@ export class SqliteStore implements Store {
     const cursor = decodeCursor(after);
     const rows = (
       cursor
-        ? this.db.prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?').all(tenantId, taskId, cursor[0], cursor[1], limit + 1)
+        ? this.db
+            .prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?')
+            .all(tenantId, taskId, cursor[0], cursor[1], limit + 1)
         : this.db.prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? ORDER BY created_at, id LIMIT ?').all(tenantId, taskId, limit + 1)
     ) as Row[];
     return pageOf(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
@@ -261,7 +288,9 @@ export class SqliteStore implements Store {
     const now = Date.now();
     this.db.transaction(() => {
       this.db
-        .prepare(`UPDATE jobs SET state = 'cancelled', finished_at = ?, progress = json_set(progress, '$.phase', 'cancelled') WHERE tenant_id = ? AND task_id = ? AND id = ? AND state = 'queued'`)
+        .prepare(
+          `UPDATE jobs SET state = 'cancelled', finished_at = ?, progress = json_set(progress, '$.phase', 'cancelled') WHERE tenant_id = ? AND task_id = ? AND id = ? AND state = 'queued'`,
+        )
         .run(now, tenantId, taskId, jobId);
       this.db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE tenant_id = ? AND task_id = ? AND id = ? AND state = 'running'`).run(tenantId, taskId, jobId);
     })();
@@ -274,7 +303,9 @@ export class SqliteStore implements Store {
       .transaction(() => {
         // Lapsed leases of jobs that asked to be cancelled, or that used their last attempt, end here.
         this.db
-          .prepare(`UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_owner = NULL WHERE state = 'running' AND lease_expires_at < ? AND cancel_requested = 1`)
+          .prepare(
+            `UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_owner = NULL WHERE state = 'running' AND lease_expires_at < ? AND cancel_requested = 1`,
+          )
           .run(now, now);
         this.db
           .prepare(
@@ -289,8 +320,8 @@ export class SqliteStore implements Store {
           .prepare(
             `UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?) WHERE id = ?`,
           )
-          .run(owner, now + leaseMs, now, next['id']);
-        return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(next['id']) as Row;
+          .run(owner, now + leaseMs, now, next.id);
+        return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(next.id) as Row;
       })
       .immediate();
     return row && jobFromRow(row);
@@ -303,13 +334,15 @@ export class SqliteStore implements Store {
         .run(Date.now() + leaseMs, JSON.stringify(progress), jobId, owner).changes > 0;
     if (!owned) return { owned: false, cancelRequested: false };
     const row = this.db.prepare('SELECT cancel_requested FROM jobs WHERE id = ?').get(jobId) as Row;
-    return { owned: true, cancelRequested: Boolean(row['cancel_requested']) };
+    return { owned: true, cancelRequested: Boolean(row.cancel_requested) };
   }
 
   async releaseJob(jobId: string, owner: string): Promise<boolean> {
     return (
       this.db
-        .prepare(`UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ? AND lease_owner = ? AND state = 'running'`)
+        .prepare(
+          `UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+        )
         .run(jobId, owner).changes > 0
     );
   }
@@ -325,28 +358,48 @@ export class SqliteStore implements Store {
         let number: number | null = null;
         if (outcome.version && packed) {
           const v = outcome.version;
-          const task = this.db.prepare('SELECT next_version FROM tasks WHERE id = ?').get(job['task_id']) as Row;
-          number = Number(task['next_version']);
+          const task = this.db.prepare('SELECT next_version FROM tasks WHERE id = ?').get(job.task_id) as Row;
+          number = Number(task.next_version);
           this.db
             .prepare(
               `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
             )
             .run(
-              newId('ver'), job['tenant_id'], job['task_id'], number, v.headType, JSON.stringify(v.params), JSON.stringify(v.spec), JSON.stringify(v.labels),
-              JSON.stringify(v.metrics), JSON.stringify(v.report), v.exampleCount, Math.round(v.trainingMs), jobId, now, packed.bytes, packed.jsonBytes,
+              newId('ver'),
+              job.tenant_id,
+              job.task_id,
+              number,
+              v.headType,
+              JSON.stringify(v.params),
+              JSON.stringify(v.spec),
+              JSON.stringify(v.labels),
+              JSON.stringify(v.metrics),
+              JSON.stringify(v.report),
+              v.exampleCount,
+              Math.round(v.trainingMs),
+              jobId,
+              now,
+              packed.bytes,
+              packed.jsonBytes,
             );
           this.db
             .prepare(`UPDATE tasks SET next_version = next_version + 1${outcome.activate ? ', active_version = ?' : ''}, updated_at = ? WHERE id = ?`)
-            .run(...(outcome.activate ? [number] : []), now, job['task_id']);
-          if (outcome.activate) changed = { tenantId: String(job['tenant_id']), taskId: String(job['task_id']), activeVersion: number };
+            .run(...(outcome.activate ? [number] : []), now, job.task_id);
+          if (outcome.activate) changed = { tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number };
         }
-        const progress = outcome.progress ?? (JSON.parse(String(job['progress'])) as JobProgress);
+        const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
         this.db
-          .prepare(`UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ?`)
+          .prepare(
+            `UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ?`,
+          )
           .run(
-            outcome.state, outcome.error ? JSON.stringify(outcome.error) : null, number, now,
-            JSON.stringify({ ...progress, phase: outcome.state, percent: outcome.state === 'succeeded' ? 100 : progress.percent }), jobId,
+            outcome.state,
+            outcome.error ? JSON.stringify(outcome.error) : null,
+            number,
+            now,
+            JSON.stringify({ ...progress, phase: outcome.state, percent: outcome.state === 'succeeded' ? 100 : progress.percent }),
+            jobId,
           );
         return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(jobId) as Row;
       })
@@ -358,11 +411,15 @@ export class SqliteStore implements Store {
   // ---- versions
 
   async listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]> {
-    return (this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number`).all(tenantId, taskId) as Row[]).map(versionFromRow);
+    return (this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number`).all(tenantId, taskId) as Row[]).map(
+      versionFromRow,
+    );
   }
 
   async getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined> {
-    const row = this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?`).get(tenantId, taskId, number) as Row | undefined;
+    const row = this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?`).get(tenantId, taskId, number) as
+      | Row
+      | undefined;
     return row && versionFromRow(row);
   }
 
@@ -372,8 +429,10 @@ export class SqliteStore implements Store {
   }
 
   async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
-    const row = this.db.prepare('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').get(tenantId, taskId, number) as Row | undefined;
-    return row ? (row['artifact'] as Buffer) : undefined;
+    const row = this.db.prepare('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').get(tenantId, taskId, number) as
+      | Row
+      | undefined;
+    return row ? (row.artifact as Buffer) : undefined;
   }
 
   async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {
@@ -389,11 +448,10 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const task = this.db.prepare('SELECT active_version FROM tasks WHERE tenant_id = ? AND id = ?').get(tenantId, taskId) as Row | undefined;
         if (!task) return 'missing' as const;
-        if (task['active_version'] === number) return 'active' as const;
+        if (task.active_version === number) return 'active' as const;
         const n = this.db.prepare('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').run(tenantId, taskId, number).changes;
         return n ? ('deleted' as const) : ('missing' as const);
       })
       .immediate();
   }
 }
-

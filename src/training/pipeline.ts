@@ -94,9 +94,15 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
   // The configurations a search tries (on the features it searches), and the one a sweep probes with.
   const searchedOn = (data: Dataset): Config[] =>
     head.type === 'auto'
-      ? head.candidates.flatMap((t) => adapterOf(t).grid(data).map((params) => ({ type: t, params })))
+      ? head.candidates.flatMap((t) =>
+          adapterOf(t)
+            .grid(data)
+            .map((params) => ({ type: t, params })),
+        )
       : head.search
-        ? adapterOf(head.type).grid(data).map((params) => ({ type: head.type, params }))
+        ? adapterOf(head.type)
+            .grid(data)
+            .map((params) => ({ type: head.type, params }))
         : [];
   const fixed: Config =
     head.type === 'auto'
@@ -135,7 +141,12 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
     await Promise.all(
       [...new Set(pending.map((c) => c.type))].map(async (type) => {
         const mine = pending.filter((c) => c.type === type);
-        const outcomes = await adapterOf(type).crossValidate(datasets[d]!, splits, mine.map((c) => c.params), ctx);
+        const outcomes = await adapterOf(type).crossValidate(
+          datasets[d]!,
+          splits,
+          mine.map((c) => c.params),
+          ctx,
+        );
         mine.forEach((c, i) => validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms)));
       }),
     );
@@ -151,13 +162,24 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
       });
       return correct / split.test.length;
     });
-    const perSplitF1 = splits.map((split, s) => computeMetrics(Int32Array.from(split.test, (row) => y[row]!), perSplitPredicted[s]!, labels).macro_f1);
+    const perSplitF1 = splits.map(
+      (split, s) =>
+        computeMetrics(
+          Int32Array.from(split.test, (row) => y[row]!),
+          perSplitPredicted[s]!,
+          labels,
+        ).macro_f1,
+    );
     const m = metricsOf(predicted);
     return { predicted, accuracy: m.accuracy, macroF1: m.macro_f1, perSplit, perSplitF1, ms };
   };
   const metricsOf = (predicted: Int32Array): Metrics => {
     const rows = [...predicted.keys()].filter((i) => predicted[i]! >= 0);
-    return computeMetrics(Int32Array.from(rows, (i) => y[i]!), Int32Array.from(rows, (i) => predicted[i]!), labels);
+    return computeMetrics(
+      Int32Array.from(rows, (i) => y[i]!),
+      Int32Array.from(rows, (i) => predicted[i]!),
+      labels,
+    );
   };
 
   const timings: PhaseTiming[] = [];
@@ -185,7 +207,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
     const close = results.filter((r) => r === best || withinOneStandardError(r.v.perSplitF1, best.v.perSplitF1));
     const dim = (r: { d: number }) => datasets[r.d]!.dim;
     chosen = close.reduce((b, r) => (dim(r) < dim(b) || (dim(r) === dim(b) && r.v.macroF1 > b.v.macroF1) ? r : b), best).d;
-    report['layer_sweep'] = {
+    report.layer_sweep = {
       probe: { head_type: fixed.type, params: fixed.params },
       rule: 'best macro-F1; a candidate with fewer dimensions within one standard error of it (paired over folds) is preferred',
       results: results.map(({ d, v }) => ({
@@ -208,9 +230,15 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
     const results = searched.map((config, i) => ({ config, v: validated[i]! }));
     const winner = results.reduce((b, r) => (r.v.macroF1 > b.v.macroF1 ? r : b), results[0]!);
     best = winner.config;
-    report['search'] = {
+    report.search = {
       metric: 'macro_f1',
-      results: results.map(({ config, v }) => ({ head_type: config.type, params: config.params, accuracy: round(v.accuracy), macro_f1: round(v.macroF1), ms: Math.round(v.ms) })),
+      results: results.map(({ config, v }) => ({
+        head_type: config.type,
+        params: config.params,
+        accuracy: round(v.accuracy),
+        macro_f1: round(v.macroF1),
+        ms: Math.round(v.ms),
+      })),
       chosen: { head_type: best.type, params: best.params },
     };
   }
@@ -220,7 +248,9 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
   const metrics = {
     ...metricsOf(evaluation.predicted),
     method: request.evaluation.method,
-    ...(request.evaluation.method === 'cv' ? { folds: request.evaluation.folds, fold_accuracy: evaluation.perSplit.map(round) } : { holdout_fraction: request.evaluation.fraction }),
+    ...(request.evaluation.method === 'cv'
+      ? { folds: request.evaluation.folds, fold_accuracy: evaluation.perSplit.map(round) }
+      : { holdout_fraction: request.evaluation.fraction }),
   };
 
   // 4. The final head, on every example.

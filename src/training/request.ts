@@ -11,7 +11,10 @@ export const svmParamsSchema = z
   .object({
     kernel: z.enum(['linear', 'rbf', 'poly']).default('rbf'),
     C: positive.max(1e6).default(10).describe('Penalty on margin violations.'),
-    gamma: z.union([positive.max(1e6), z.enum(['scale', 'auto'])]).default('scale').describe("Kernel width (rbf, poly): a number, 'scale' = 1/(dim·var(X)) or 'auto' = 1/dim."),
+    gamma: z
+      .union([positive.max(1e6), z.enum(['scale', 'auto'])])
+      .default('scale')
+      .describe("Kernel width (rbf, poly): a number, 'scale' = 1/(dim·var(X)) or 'auto' = 1/dim."),
     degree: z.number().int().min(1).max(10).default(3).describe('Polynomial degree (poly).'),
     coef0: z.number().finite().min(-1e6).max(1e6).default(0).describe('Polynomial offset (poly).'),
     class_weight: z
@@ -34,7 +37,12 @@ export const forestParamsSchema = z
     min_samples_split: z.number().int().min(2).default(2),
     min_samples_leaf: z.number().int().min(1).default(1),
     bootstrap: z.boolean().default(true),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
   })
   .strict();
 
@@ -82,14 +90,23 @@ export const layerSweepSchema = z
 
 export const trainingRequestSchema = z
   .object({
-    head: z.union([z.enum(['svm', 'random_forest', 'auto']), headSchema]).default('svm').describe('A head type, or {type, params | search}.'),
+    head: z
+      .union([z.enum(['svm', 'random_forest', 'auto']), headSchema])
+      .default('svm')
+      .describe('A head type, or {type, params | search}.'),
     evaluation: evaluationSchema.default({ method: 'cv', folds: 5 }),
     layer_sweep: z
       .union([z.boolean(), layerSweepSchema])
       .default(false)
       .describe("Cross-validate a probe on every hidden layer (and the top layers' concatenation) and train on the best."),
     activate: z.boolean().default(true).describe('Make the new version active when it succeeds.'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe('Seeds folds and probability calibration.'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0)
+      .describe('Seeds folds and probability calibration.'),
   })
   .strict();
 

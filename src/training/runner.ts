@@ -48,12 +48,19 @@ export class JobFailure extends Error {
 export function checkTrainable(counts: Map<string, number>, request: TrainingRequest): void {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   if (total === 0) throw new JobFailure('no_examples', 'the task has no examples; add labelled examples before training');
-  if (counts.size < 2) throw new JobFailure('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
+  if (counts.size < 2)
+    throw new JobFailure('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
   const need = minPerLabel(request.evaluation);
   const small = [...counts].filter(([, n]) => n < need);
   if (small.length) {
-    const how = request.evaluation.method === 'cv' ? `${need}-fold cross-validation needs at least ${need} examples per label` : 'a held-out evaluation needs at least 2 examples per label';
-    const list = small.slice(0, 10).map(([l, n]) => `"${l}" (${n})`).join(', ');
+    const how =
+      request.evaluation.method === 'cv'
+        ? `${need}-fold cross-validation needs at least ${need} examples per label`
+        : 'a held-out evaluation needs at least 2 examples per label';
+    const list = small
+      .slice(0, 10)
+      .map(([l, n]) => `"${l}" (${n})`)
+      .join(', ');
     throw new JobFailure('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
   }
   const weights = 'params' in request.head && request.head.type === 'svm' ? request.head.params.class_weight : null;
@@ -71,7 +78,8 @@ export function candidateSpecs(task: TaskRecord, request: TrainingRequest, model
     const layers = request.layerSweep.layers ?? Array.from({ length: modelLayers + 1 }, (_, i) => i);
     for (const l of layers) specs.push(resolveSpec({ ...base, layers: l }, modelLayers));
     const top = Math.min(request.layerSweep.topConcat, modelLayers);
-    if (top >= 2) specs.push(resolveSpec({ ...base, layers: Array.from({ length: top }, (_, i) => modelLayers - top + 1 + i), layer_combine: 'concat' }, modelLayers));
+    if (top >= 2)
+      specs.push(resolveSpec({ ...base, layers: Array.from({ length: top }, (_, i) => modelLayers - top + 1 + i), layer_combine: 'concat' }, modelLayers));
   }
   const seen = new Set<string>();
   return specs.filter((s) => !seen.has(specKey(s)) && seen.add(specKey(s)));
@@ -193,7 +201,11 @@ export class TrainingRunner {
         if (failure.code === 'internal_error') this.o.log('error', 'job failed', { job: job.id, ...errorFields(reason) });
         const state = failure.code === 'cancelled' ? 'cancelled' : 'failed';
         const finished = await this.o.store
-          .finishJob(job.id, this.o.owner, { state, progress: final(), ...(state === 'failed' ? { error: { code: failure.code, message: failure.message } } : {}) })
+          .finishJob(job.id, this.o.owner, {
+            state,
+            progress: final(),
+            ...(state === 'failed' ? { error: { code: failure.code, message: failure.message } } : {}),
+          })
           .catch((e) => this.o.log('error', 'could not record the job end', { job: job.id, ...errorFields(e) }));
         if (finished) this.o.onJobEnd?.(finished, Date.now() - started);
       }
@@ -283,17 +295,27 @@ export class TrainingRunner {
       signal.addEventListener('abort', onAbort, { once: true });
       worker.on('message', (m: FromJobThread) => {
         if (m.type === 'progress') onProgress(m.phase, m.fraction);
-        else if (signal.aborted) return; // wait for the exit, then report the abort reason
+        else if (signal.aborted)
+          return; // wait for the exit, then report the abort reason
         else if (m.type === 'result') settle(() => resolve(m.result));
         else settle(() => reject(new JobFailure(m.code, m.message)));
       });
       worker.on('error', (err) => {
         const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
         settle(() =>
-          reject(new JobFailure('worker_crashed', oom ? `the training thread ran out of memory (limit ${this.o.heapMb} MB)` : `the training thread crashed: ${err.message}`)),
+          reject(
+            new JobFailure(
+              'worker_crashed',
+              oom ? `the training thread ran out of memory (limit ${this.o.heapMb} MB)` : `the training thread crashed: ${err.message}`,
+            ),
+          ),
         );
       });
-      worker.on('exit', (code) => settle(() => (signal.aborted ? reject(signal.reason) : reject(new JobFailure('worker_crashed', `the training thread exited unexpectedly (code ${code})`)))));
+      worker.on('exit', (code) =>
+        settle(() =>
+          signal.aborted ? reject(signal.reason) : reject(new JobFailure('worker_crashed', `the training thread exited unexpectedly (code ${code})`)),
+        ),
+      );
     });
   }
 }

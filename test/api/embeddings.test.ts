@@ -4,7 +4,10 @@ import request from 'supertest';
 import { cosine, norm, testApp } from '../helpers/app.js';
 
 const { app } = await testApp();
-const embed = (body: unknown) => request(app).post('/v1/embeddings').send(body as object);
+const embed = (body: unknown) =>
+  request(app)
+    .post('/v1/embeddings')
+    .send(body as object);
 
 // sentence-transformers' published output for all-MiniLM-L6-v2 (mean pooling, L2-normalised, last layer).
 const REFERENCE = [0.06765693, 0.06349593, 0.04871314, 0.07930495, 0.03744806, 0.00265273];
@@ -57,7 +60,10 @@ test('pooling modes differ and normalize=false keeps the raw scale', async () =>
 test('a batch returns the same vectors as single requests, in input order, despite padding', async () => {
   const texts = ['Hi', 'How do I activate my new card when I am abroad and the app does not work?', 'Refund', 'exchange rate'];
   const batch = (await embed({ input: texts }).expect(200)).body.data as Array<{ index: number; embedding: number[] }>;
-  assert.deepEqual(batch.map((d) => d.index), [0, 1, 2, 3]);
+  assert.deepEqual(
+    batch.map((d) => d.index),
+    [0, 1, 2, 3],
+  );
   for (const [i, t] of texts.entries()) {
     const single = (await embed({ input: t }).expect(200)).body.data[0].embedding as number[];
     assert.ok(cosine(single, batch[i]!.embedding) > 0.99999, `text ${i}: batch and single differ`);
@@ -74,7 +80,10 @@ test('dimensions keeps the first N and re-normalises; base64 carries the same fl
   const b64 = (await embed({ input: text, encoding_format: 'base64' }).expect(200)).body.data[0].embedding as string;
   const buf = Buffer.from(b64, 'base64');
   const decoded = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  assert.deepEqual(Array.from(decoded), full.map((x) => Math.fround(x)));
+  assert.deepEqual(
+    Array.from(decoded),
+    full.map((x) => Math.fround(x)),
+  );
 });
 
 test('truncation: long inputs are cut to 256 tokens by default and refused with 413 when truncate=false', async () => {
@@ -143,7 +152,10 @@ test('bad input: malformed JSON → 400, wrong content type → 415, over-long t
 
 test('bad input: a body over the configured limit → 413 without reaching the encoder', async () => {
   const small = await testApp({ env: { TRANSFERD_BODY_LIMIT: '1024' } });
-  const res = await request(small.app).post('/v1/embeddings').send({ input: 'x'.repeat(2000) }).expect(413);
+  const res = await request(small.app)
+    .post('/v1/embeddings')
+    .send({ input: 'x'.repeat(2000) })
+    .expect(413);
   assert.equal(res.body.error.code, 'body_too_large');
 });
 
@@ -151,5 +163,5 @@ test('unknown routes answer 404 and wrong methods 405, both as JSON errors', asy
   const nf = await request(app).get('/v1/nothing').expect(404);
   assert.equal(nf.body.error.code, 'route_not_found');
   const mna = await request(app).get('/v1/embeddings').expect(405);
-  assert.equal(mna.headers['allow'], 'POST');
+  assert.equal(mna.headers.allow, 'POST');
 });

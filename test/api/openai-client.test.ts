@@ -39,7 +39,7 @@ test('service extensions (layers, pooling) pass through the client', async () =>
   assert.ok(cosine(last.data[0]!.embedding, first.data[0]!.embedding) < 0.99);
 });
 
-test('errors surface as the client\'s typed API errors', async () => {
+test("errors surface as the client's typed API errors", async () => {
   await assert.rejects(client.embeddings.create({ model: 'no-such-model', input: 'x' }), (e: unknown) => {
     assert.ok(e instanceof OpenAI.NotFoundError);
     assert.equal((e as InstanceType<typeof OpenAI.NotFoundError>).code, 'model_not_found');

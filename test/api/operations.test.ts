@@ -20,9 +20,17 @@ test('GET /v1/models lists the model with its layers, hidden size and token limi
 test('health, readiness and metrics', async () => {
   assert.deepEqual((await request(app).get('/healthz').expect(200)).body, { status: 'ok' });
   assert.deepEqual((await request(app).get('/readyz').expect(200)).body, { status: 'ready' });
-  await request(app).post('/v1/embeddings').send({ input: ['one', 'two words'] }).expect(200);
+  await request(app)
+    .post('/v1/embeddings')
+    .send({ input: ['one', 'two words'] })
+    .expect(200);
   await request(app).post('/v1/embeddings').send({ input: '' }).expect(400);
-  const text = (await request(app).get('/metrics').expect(200).expect('content-type', /text\/plain/)).text;
+  const text = (
+    await request(app)
+      .get('/metrics')
+      .expect(200)
+      .expect('content-type', /text\/plain/)
+  ).text;
   for (const re of [
     /http_requests_total\{method="POST",route="\/v1\/embeddings",status="200"\} 1/,
     /http_requests_total\{method="POST",route="\/v1\/embeddings",status="400"\} 1/,

@@ -6,13 +6,19 @@ import { testApp, testStore } from '../helpers/app.js';
 
 const { app } = await testApp();
 let n = 0;
-const newTask = async (extra: object = {}) => (await request(app).post('/v1/tasks').send({ name: `task ${n++}`, ...extra }).expect(201)).body;
+const newTask = async (extra: object = {}) =>
+  (
+    await request(app)
+      .post('/v1/tasks')
+      .send({ name: `task ${n++}`, ...extra })
+      .expect(201)
+  ).body;
 const upload = (taskId: string, body: string | Buffer, type: string, query = '') =>
   request(app).post(`/v1/tasks/${taskId}/examples${query}`).set('content-type', type).send(body);
 
 test('tasks: create with the default spec, read, list in pages, rename, change spec, delete', async () => {
   const created = await request(app).post('/v1/tasks').send({ name: 'intents', description: 'banking intents' }).expect(201);
-  assert.equal(created.headers['location'], `/v1/tasks/${created.body.id}`);
+  assert.equal(created.headers.location, `/v1/tasks/${created.body.id}`);
   assert.deepEqual(created.body.feature_spec, { model: 'all-MiniLM-L6-v2', layers: [6], layer_combine: 'concat', pooling: 'mean', normalize: true });
   assert.equal(created.body.example_count, 0);
   assert.equal(created.body.active_version, null);
@@ -24,7 +30,12 @@ test('tasks: create with the default spec, read, list in pages, rename, change s
   assert.equal(first.has_more, true);
   const second = (await request(app).get(`/v1/tasks?limit=2&after=${first.next_after}`).expect(200)).body;
   assert.ok(second.data.every((t: { id: string }) => !first.data.some((f: { id: string }) => f.id === t.id)));
-  const patched = (await request(app).patch(`/v1/tasks/${id}`).send({ name: 'intents-v2', feature_spec: { layers: [-2, -1], pooling: 'max' } }).expect(200)).body;
+  const patched = (
+    await request(app)
+      .patch(`/v1/tasks/${id}`)
+      .send({ name: 'intents-v2', feature_spec: { layers: [-2, -1], pooling: 'max' } })
+      .expect(200)
+  ).body;
   assert.equal(patched.name, 'intents-v2');
   assert.deepEqual(patched.feature_spec.layers, [5, 6]);
   assert.equal(patched.feature_spec.pooling, 'max');
@@ -56,7 +67,14 @@ test('tasks: bad input is refused with the field named', async () => {
 
 test('examples: JSON array, JSON Lines, CSV (quoted commas and newlines) and gzip uploads', async () => {
   const t = await newTask();
-  const json = await upload(t.id, JSON.stringify([{ text: 'hello there', label: 'greet' }, { text: 'bye now', label: 'leave' }]), 'application/json').expect(201);
+  const json = await upload(
+    t.id,
+    JSON.stringify([
+      { text: 'hello there', label: 'greet' },
+      { text: 'bye now', label: 'leave' },
+    ]),
+    'application/json',
+  ).expect(201);
   assert.deepEqual([json.body.format, json.body.inserted, json.body.example_count], ['json', 2, 2]);
   const jsonl = await upload(t.id, '{"text":"good morning","label":"greet"}\n\n{"text":"see you","label":"leave"}\n', 'application/x-ndjson').expect(201);
   assert.equal(jsonl.body.inserted, 2);
@@ -77,22 +95,60 @@ test('examples: JSON array, JSON Lines, CSV (quoted commas and newlines) and gzi
 
 test('examples: duplicates are detected; a conflicting label rejects the upload unless told to skip or replace', async () => {
   const t = await newTask();
-  await upload(t.id, JSON.stringify([{ text: 'a', label: 'x' }, { text: 'b', label: 'y' }]), 'application/json').expect(201);
-  const dup = await upload(t.id, JSON.stringify([{ text: 'a', label: 'x' }, { text: 'a', label: 'x' }]), 'application/json').expect(200);
+  await upload(
+    t.id,
+    JSON.stringify([
+      { text: 'a', label: 'x' },
+      { text: 'b', label: 'y' },
+    ]),
+    'application/json',
+  ).expect(201);
+  const dup = await upload(
+    t.id,
+    JSON.stringify([
+      { text: 'a', label: 'x' },
+      { text: 'a', label: 'x' },
+    ]),
+    'application/json',
+  ).expect(200);
   assert.deepEqual([dup.body.inserted, dup.body.duplicates], [0, 2]);
-  const clash = await upload(t.id, JSON.stringify([{ text: 'c', label: 'x' }, { text: 'b', label: 'z' }]), 'application/json').expect(409);
+  const clash = await upload(
+    t.id,
+    JSON.stringify([
+      { text: 'c', label: 'x' },
+      { text: 'b', label: 'z' },
+    ]),
+    'application/json',
+  ).expect(409);
   assert.equal(clash.body.error.code, 'label_conflict');
   assert.deepEqual(clash.body.error.conflicts, [{ text: 'b', existing_label: 'y', new_label: 'z' }]);
   assert.equal((await request(app).get(`/v1/tasks/${t.id}`).expect(200)).body.example_count, 2, 'nothing of the rejected upload was written');
-  const replaced = await upload(t.id, JSON.stringify([{ text: 'c', label: 'x' }, { text: 'b', label: 'z' }]), 'application/json', '?on_conflict=replace').expect(201);
+  const replaced = await upload(
+    t.id,
+    JSON.stringify([
+      { text: 'c', label: 'x' },
+      { text: 'b', label: 'z' },
+    ]),
+    'application/json',
+    '?on_conflict=replace',
+  ).expect(201);
   assert.deepEqual([replaced.body.inserted, replaced.body.relabelled], [1, 1]);
-  assert.equal((await request(app).post(`/v1/tasks/${t.id}/examples?on_conflict=maybe`).set('content-type', 'application/json').send('[]').expect(400)).body.error.param, 'query.on_conflict');
+  assert.equal(
+    (await request(app).post(`/v1/tasks/${t.id}/examples?on_conflict=maybe`).set('content-type', 'application/json').send('[]').expect(400)).body.error.param,
+    'query.on_conflict',
+  );
 });
 
 test('examples: malformed uploads are rejected whole, with line numbers', async () => {
   const t = await newTask();
   const cases: Array<[string, string, number, string, RegExp]> = [
-    ['application/x-ndjson', '{"text":"ok","label":"a"}\n{"text":"broken"\n{"text":"","label":"a"}\n{"text":"x","label":7}\n', 400, 'invalid_examples', /4 invalid|3 invalid/],
+    [
+      'application/x-ndjson',
+      '{"text":"ok","label":"a"}\n{"text":"broken"\n{"text":"","label":"a"}\n{"text":"x","label":7}\n',
+      400,
+      'invalid_examples',
+      /4 invalid|3 invalid/,
+    ],
     ['application/json', '[{"text":"ok","label":"a"}, {"text":"x"}]', 400, 'invalid_examples', /examples\[1\]: label is missing/],
     ['application/json', '[{"text":"ok","label":"a"}', 400, 'invalid_json', /not closed/],
     ['application/json', '{"text":"ok","label":"a"}', 400, 'invalid_json', /must be an array/],
@@ -107,7 +163,8 @@ test('examples: malformed uploads are rejected whole, with line numbers', async 
     assert.equal(res.body.error.code, code, body);
     assert.match(res.body.error.message, message, body);
   }
-  const detail = (await upload(t.id, '{"text":"ok","label":"a"}\n{"text":"broken"\n{"text":"","label":"a"}\n{"text":"x","label":7}\n', 'application/x-ndjson')).body.error;
+  const detail = (await upload(t.id, '{"text":"ok","label":"a"}\n{"text":"broken"\n{"text":"","label":"a"}\n{"text":"x","label":7}\n', 'application/x-ndjson'))
+    .body.error;
   assert.deepEqual(
     detail.errors.map((e: { at: string }) => e.at),
     ['line 2', 'line 3', 'line 4'],
@@ -142,7 +199,11 @@ test('examples: 100,000 examples in one JSON Lines upload', async () => {
 
 test('examples: page, relabel, delete one, delete a label, refuse an unscoped delete', async () => {
   const t = await newTask();
-  await upload(t.id, Array.from({ length: 5 }, (_, i) => JSON.stringify({ text: `s${i}`, label: i < 3 ? 'a' : 'b' })).join('\n'), 'application/x-ndjson').expect(201);
+  await upload(
+    t.id,
+    Array.from({ length: 5 }, (_, i) => JSON.stringify({ text: `s${i}`, label: i < 3 ? 'a' : 'b' })).join('\n'),
+    'application/x-ndjson',
+  ).expect(201);
   const p1 = (await request(app).get(`/v1/tasks/${t.id}/examples?limit=2`).expect(200)).body;
   const p2 = (await request(app).get(`/v1/tasks/${t.id}/examples?limit=2&after=${p1.next_after}`).expect(200)).body;
   assert.ok(p2.data[0].id > p1.data[1].id);

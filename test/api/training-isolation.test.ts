@@ -28,8 +28,14 @@ test('embeddings and predict latency stay low while another task trains', async 
   const served = await createTask(app, 'served', rows);
   assert.equal((await train(app, served, { head: 'svm' })).state, 'succeeded');
   let i = 0;
-  const embed = () => request(app).post('/v1/embeddings').send({ input: `latency probe ${i++}` });
-  const predict = () => request(app).post(`/v1/tasks/${served}/predict`).send({ input: `is it raining in town ${i++}` });
+  const embed = () =>
+    request(app)
+      .post('/v1/embeddings')
+      .send({ input: `latency probe ${i++}` });
+  const predict = () =>
+    request(app)
+      .post(`/v1/tasks/${served}/predict`)
+      .send({ input: `is it raining in town ${i++}` });
   const idle = { embed: await medianMs(embed, 30), predict: await medianMs(predict, 30) };
 
   const busy = await createTask(app, 'busy', rows);
@@ -43,7 +49,9 @@ test('embeddings and predict latency stay low while another task trains', async 
   const during = { embed: await medianMs(embed, 30), predict: await medianMs(predict, 30) };
   const still = (await request(app).get(`/v1/tasks/${busy}/jobs/${started.body.id}`).expect(200)).body;
   assert.equal(still.state, 'running', 'the measurements were taken while the job ran');
-  t.diagnostic(`median ms idle → during training: embeddings ${idle.embed.toFixed(1)} → ${during.embed.toFixed(1)}, predict ${idle.predict.toFixed(1)} → ${during.predict.toFixed(1)}`);
+  t.diagnostic(
+    `median ms idle → during training: embeddings ${idle.embed.toFixed(1)} → ${during.embed.toFixed(1)}, predict ${idle.predict.toFixed(1)} → ${during.predict.toFixed(1)}`,
+  );
   // A fit on the event loop would hold requests for whole seconds; allow for a shared, noisy machine.
   for (const k of ['embed', 'predict'] as const) {
     assert.ok(during[k] < Math.max(10 * idle[k], 100), `${k}: median ${during[k].toFixed(1)} ms during training vs ${idle[k].toFixed(1)} ms idle`);

@@ -18,7 +18,7 @@ const HELD_OUT = [
 test('train an SVM through the API: 202 + Location, progress, an honest evaluation, then predictions', async () => {
   const taskId = await createTask(app, 'svm-e2e', rows);
   const started = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'svm' }).expect(202);
-  assert.equal(started.headers['location'], `/v1/tasks/${taskId}/jobs/${started.body.id}`);
+  assert.equal(started.headers.location, `/v1/tasks/${taskId}/jobs/${started.body.id}`);
   assert.ok(['queued', 'running'].includes(started.body.state));
   const job = await waitForJob(app, taskId, started.body.id);
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
@@ -36,15 +36,24 @@ test('train an SVM through the API: 202 + Location, progress, an honest evaluati
   assert.equal(version.metrics.fold_accuracy.length, 5);
   assert.ok(version.metrics.accuracy > 0.9, `cross-validated accuracy ${version.metrics.accuracy}`);
   assert.equal(version.metrics.per_label.length, 4);
-  assert.equal(version.metrics.confusion_matrix.matrix.flat().reduce((a: number, b: number) => a + b, 0), rows.length);
+  assert.equal(
+    version.metrics.confusion_matrix.matrix.flat().reduce((a: number, b: number) => a + b, 0),
+    rows.length,
+  );
   const artifact = (await request(app).get(`/v1/tasks/${taskId}/versions/1/artifact`).expect(200)).body;
   assert.equal(artifact.format, 'libsvm');
   assert.match(artifact.model, /^svm_type c_svc\nkernel_type rbf/);
   assert.match(artifact.model, /\nprobA /, 'the model carries libsvm probability estimates');
 
-  const res = await request(app).post(`/v1/tasks/${taskId}/predict`).send({ input: HELD_OUT.map((h) => h.text) }).expect(200);
+  const res = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: HELD_OUT.map((h) => h.text) })
+    .expect(200);
   assert.equal(res.body.version, 1);
-  assert.deepEqual(res.body.data.map((d: { label: string }) => d.label), HELD_OUT.map((h) => h.label));
+  assert.deepEqual(
+    res.body.data.map((d: { label: string }) => d.label),
+    HELD_OUT.map((h) => h.label),
+  );
   for (const d of res.body.data) {
     const sum = Object.values(d.probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(sum - 1) < 1e-3, `probabilities sum to ${sum}`);
@@ -65,13 +74,25 @@ test('a random forest version, rollback to the SVM, and pinned versions', async 
   assert.equal(v2.head_type, 'random_forest');
   assert.equal(v2.params.n_estimators, 50);
   assert.equal((await request(app).get(`/v1/tasks/${taskId}/versions/2/artifact`).expect(200)).body.format, 'ml-random-forest');
-  const predict = async (extra: object = {}) => (await request(app).post(`/v1/tasks/${taskId}/predict`).send({ input: HELD_OUT[0]!.text, ...extra }).expect(200)).body;
+  const predict = async (extra: object = {}) =>
+    (
+      await request(app)
+        .post(`/v1/tasks/${taskId}/predict`)
+        .send({ input: HELD_OUT[0]!.text, ...extra })
+        .expect(200)
+    ).body;
   assert.equal((await predict()).version, 2, 'the new version became active');
   assert.equal((await request(app).post(`/v1/tasks/${taskId}/versions/1/activate`).expect(200)).body.active_version, 1);
   assert.equal((await predict()).version, 1, 'rollback took effect at once');
   assert.equal((await predict({ version: 2 })).version, 2);
   const list = (await request(app).get(`/v1/tasks/${taskId}/versions`).expect(200)).body.data;
-  assert.deepEqual(list.map((v: { version: number; active: boolean }) => [v.version, v.active]), [[1, true], [2, false]]);
+  assert.deepEqual(
+    list.map((v: { version: number; active: boolean }) => [v.version, v.active]),
+    [
+      [1, true],
+      [2, false],
+    ],
+  );
   assert.equal((await request(app).delete(`/v1/tasks/${taskId}/versions/1`).expect(409)).body.error.code, 'version_active');
   await request(app).delete(`/v1/tasks/${taskId}/versions/2`).expect(204);
   await request(app).post(`/v1/tasks/${taskId}/predict`).send({ input: 'x', version: 2 }).expect(404);
@@ -121,10 +142,13 @@ test('auto: the whole grid is cross-validated and reported; the best macro-F1 wi
   const results = v.report.search.results as Array<{ head_type: string; params: { kernel?: string; C?: number }; macro_f1: number }>;
   assert.equal(results.filter((r) => r.head_type === 'svm' && r.params.kernel === 'linear').length, 4);
   assert.equal(results.filter((r) => r.head_type === 'svm' && r.params.kernel === 'rbf').length, 12);
-  assert.deepEqual([...new Set(results.filter((r) => r.head_type === 'svm').map((r) => r.params.C))].sort((a, b) => a! - b!), [0.1, 1, 10, 100]);
+  assert.deepEqual(
+    [...new Set(results.filter((r) => r.head_type === 'svm').map((r) => r.params.C))].sort((a, b) => a! - b!),
+    [0.1, 1, 10, 100],
+  );
   assert.ok(results.some((r) => r.head_type === 'random_forest'));
   const best = Math.max(...results.map((r) => r.macro_f1));
-  assert.equal(v.metrics.macro_f1, best, 'the version carries the winner\'s cross-validated score');
+  assert.equal(v.metrics.macro_f1, best, "the version carries the winner's cross-validated score");
   assert.equal(v.head_type, v.report.search.chosen.head_type);
 });
 
@@ -134,7 +158,12 @@ test('hold-out evaluation and evaluating a version on a labelled set the client 
   const v = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
   assert.equal(v.metrics.method, 'holdout');
   assert.ok(Math.abs(v.metrics.n - rows.length * 0.25) <= 4, `held out ${v.metrics.n} of ${rows.length}`);
-  const ev = (await request(app).post(`/v1/tasks/${taskId}/evaluate`).send({ examples: [...HELD_OUT, { text: 'Book a table for two', label: 'restaurant' }] }).expect(200)).body;
+  const ev = (
+    await request(app)
+      .post(`/v1/tasks/${taskId}/evaluate`)
+      .send({ examples: [...HELD_OUT, { text: 'Book a table for two', label: 'restaurant' }] })
+      .expect(200)
+  ).body;
   assert.equal(ev.n, 5);
   assert.deepEqual(ev.unknown_labels, ['restaurant']);
   assert.equal(ev.accuracy, 0.8, 'the four known intents right, the unknown label necessarily wrong');
@@ -142,26 +171,50 @@ test('hold-out evaluation and evaluating a version on a labelled set the client 
 
 test('multi-task predict: one encoder pass per distinct feature spec, every head on the shared features', async () => {
   const a = await createTask(app, 'multi-a', rows);
-  const b = await createTask(app, 'multi-b', rows.map((r) => ({ text: r.text, label: r.label === 'banking' ? 'money' : 'other' })));
+  const b = await createTask(
+    app,
+    'multi-b',
+    rows.map((r) => ({ text: r.text, label: r.label === 'banking' ? 'money' : 'other' })),
+  );
   const c = await createTask(app, 'multi-c', rows, { layers: 3 });
   for (const t of [a, b, c]) assert.equal((await train(app, t, { head: 'svm' })).state, 'succeeded');
   const texts = ['Will it be sunny in Rome on Saturday?', 'Pay my phone bill from my checking account', 'A completely new sentence about nothing'];
   const before = svc.features.encodedTexts.predict;
-  const res = (await request(app).post('/v1/predict').send({ input: texts, tasks: [a, { task: b, version: 1 }, c] }).expect(200)).body;
-  assert.deepEqual(res.data.map((d: { task: string }) => d.task), [a, b, c]);
+  const res = (
+    await request(app)
+      .post('/v1/predict')
+      .send({ input: texts, tasks: [a, { task: b, version: 1 }, c] })
+      .expect(200)
+  ).body;
+  assert.deepEqual(
+    res.data.map((d: { task: string }) => d.task),
+    [a, b, c],
+  );
   assert.equal(res.data[0].predictions[0].label, 'weather');
   assert.equal(res.data[1].predictions[1].label, 'money');
   assert.equal(svc.features.encodedTexts.predict - before, texts.length, 'each text went through the encoder once for three tasks and two specs');
   assert.equal(res.usage.encoded_texts, texts.length);
-  const again = (await request(app).post('/v1/predict').send({ input: texts, tasks: [a, b, c] }).expect(200)).body;
+  const again = (
+    await request(app)
+      .post('/v1/predict')
+      .send({ input: texts, tasks: [a, b, c] })
+      .expect(200)
+  ).body;
   assert.equal(again.usage.encoded_texts, 0, 'texts already seen are never encoded again');
-  const bad = await request(app).post('/v1/predict').send({ input: 'x', tasks: [a, 'task_nope'] }).expect(404);
+  const bad = await request(app)
+    .post('/v1/predict')
+    .send({ input: 'x', tasks: [a, 'task_nope'] })
+    .expect(404);
   assert.equal(bad.body.error.param, 'tasks[1]');
 });
 
 test('bad training and predict requests get clear 4xx errors and create nothing', async () => {
   const empty = await createTask(app, 'empty', []);
-  const one = await createTask(app, 'one-label', rows.filter((r) => r.label === 'music'));
+  const one = await createTask(
+    app,
+    'one-label',
+    rows.filter((r) => r.label === 'music'),
+  );
   const small = await createTask(app, 'small-label', [...rows.filter((r) => r.label !== 'sports'), ...rows.filter((r) => r.label === 'sports').slice(0, 3)]);
   const ok = await createTask(app, 'fine', rows);
   const cases: Array<[string, object, number, string, RegExp, string | null]> = [

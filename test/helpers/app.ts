@@ -21,7 +21,15 @@ let shared: Promise<ModelRegistry> | undefined;
 /** One registry per test file (each file is its own process), closed when the file ends. */
 export function testModels(): Promise<ModelRegistry> {
   if (!shared) {
-    const loading = ModelRegistry.load({ modelsDir: 'models', models: [DEFAULT_MODEL], threads: 2, spin: false, maxBatchTokens: 8192, maxBatchSize: 64, maxQueuedTexts: 16384 });
+    const loading = ModelRegistry.load({
+      modelsDir: 'models',
+      models: [DEFAULT_MODEL],
+      threads: 2,
+      spin: false,
+      maxBatchTokens: 8192,
+      maxBatchSize: 64,
+      maxQueuedTexts: 16384,
+    });
     shared = loading;
     onFileEnd(async () => (await loading).close());
   }
@@ -49,7 +57,13 @@ export interface TestOptions {
 export async function testService(options: TestOptions = {}): Promise<Parts & { store: Store }> {
   const config = loadConfig({ TRANSFERD_JOB_POLL_MS: '50', TRANSFERD_JOB_LEASE_MS: '5000', TRANSFERD_TRAINING_THREADS: '2', ...options.env });
   const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS));
-  const parts = assemble({ config, log: createLogger('test', true), models: await testModels(), store, ...(options.readiness ? { readiness: options.readiness } : {}) });
+  const parts = assemble({
+    config,
+    log: createLogger('test', true),
+    models: await testModels(),
+    store,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+  });
   if (options.train !== false) parts.runner.start();
   onFileEnd(async () => {
     await parts.runner.stop();
@@ -73,7 +87,9 @@ export async function listen(handler: RequestListener): Promise<{ url: string; s
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

@@ -26,7 +26,8 @@ const TEMPLATES: Record<string, Array<(i: number) => string>> = {
     (i) => `How do I pay my ${['rent', 'loan', 'mortgage', 'credit card bill', 'taxes'][i % 5]} from the bank app`,
   ],
   sports: [
-    (i) => `Who won the ${['football', 'basketball', 'tennis', 'hockey', 'baseball'][i % 5]} game ${['yesterday', 'last night', 'on Sunday', 'this afternoon', 'today'][(i + 1) % 5]}`,
+    (i) =>
+      `Who won the ${['football', 'basketball', 'tennis', 'hockey', 'baseball'][i % 5]} game ${['yesterday', 'last night', 'on Sunday', 'this afternoon', 'today'][(i + 1) % 5]}`,
     (i) => `When does ${CITIES[i % 10]} play their next match`,
     (i) => `Show me the score of the ${['final', 'semifinal', 'derby', 'qualifier', 'friendly'][i % 5]} in ${CITIES[(i + 4) % 10]}`,
     (i) => `How many goals did the ${['striker', 'captain', 'goalkeeper', 'rookie', 'midfielder'][i % 5]} score this season`,

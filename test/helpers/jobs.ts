@@ -4,7 +4,12 @@ import request from 'supertest';
 import { jsonl, type LabelledText } from './fixtures.js';
 
 export async function createTask(app: Express, name: string, rows: LabelledText[], featureSpec?: object): Promise<string> {
-  const task = (await request(app).post('/v1/tasks').send({ name, ...(featureSpec ? { feature_spec: featureSpec } : {}) }).expect(201)).body;
+  const task = (
+    await request(app)
+      .post('/v1/tasks')
+      .send({ name, ...(featureSpec ? { feature_spec: featureSpec } : {}) })
+      .expect(201)
+  ).body;
   if (rows.length) await request(app).post(`/v1/tasks/${task.id}/examples`).set('content-type', 'application/x-ndjson').send(jsonl(rows)).expect(201);
   return task.id as string;
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { running } from './process.js';
 
-export const NGINX = process.env['NGINX'] ?? '/usr/sbin/nginx';
+export const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
 
 export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -82,7 +82,13 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`nginx exited (${proc.exitCode}): ${stderr} ${safeRead(join(dir, 'error.log'))}`);
-    if (await fetch(`${url}/healthz`).then(() => true, () => false)) return { url, proc };
+    if (
+      await fetch(`${url}/healthz`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { url, proc };
     if (Date.now() > deadline) throw new Error(`nginx did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -47,8 +47,8 @@ export function startServiceProcess(env: Record<string, string> = {}): Promise<S
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          if (entry['msg'] === 'listening') {
-            const port = entry['port'] as number;
+          if (entry.msg === 'listening') {
+            const port = entry.port as number;
             resolve({ proc, port, url: `http://127.0.0.1:${port}`, logs, exited });
           }
         } catch {
@@ -67,7 +67,10 @@ export async function waitFor(url: string, predicate: (status: number) => boolea
   const seen: number[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const status = await fetch(url).then((r) => r.status, () => 0);
+    const status = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
     seen.push(status);
     if (predicate(status)) return seen;
     await new Promise((r) => setTimeout(r, 10));

@@ -13,7 +13,17 @@ const ex = (text: string, label: string): NewExample => ({ text, label, textHash
 const T = DEFAULT_TENANT;
 
 function version(labels: string[]): NewVersion {
-  return { headType: 'svm', params: { C: 1 }, spec, labels, metrics: { accuracy: 0.9 }, report: {}, exampleCount: 3, trainingMs: 12, artifact: { format: 'libsvm', model: 'svm_type c_svc\n' } };
+  return {
+    headType: 'svm',
+    params: { C: 1 },
+    spec,
+    labels,
+    metrics: { accuracy: 0.9 },
+    report: {},
+    exampleCount: 3,
+    trainingMs: 12,
+    artifact: { format: 'libsvm', model: 'svm_type c_svc\n' },
+  };
 }
 
 export function storeContract(name: string, makeStore: () => Promise<Store>): void {
@@ -28,7 +38,10 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const { store, task } = await fresh();
     assert.equal((await store.getTask(T, task.id))!.name, task.name);
     assert.equal(await store.getTask('other-tenant', task.id), undefined, 'another tenant cannot see the task');
-    await assert.rejects(store.createTask({ tenantId: T, name: task.name, description: null, spec }), (e: unknown) => e instanceof StoreRuleError && e.code === 'name_taken');
+    await assert.rejects(
+      store.createTask({ tenantId: T, name: task.name, description: null, spec }),
+      (e: unknown) => e instanceof StoreRuleError && e.code === 'name_taken',
+    );
     const renamed = await store.updateTask(T, task.id, { name: `${task.name}-renamed`, description: 'about' });
     assert.equal(renamed!.description, 'about');
     const extra = await Promise.all([1, 2, 3].map((i) => store.createTask({ tenantId: T, name: `${task.name}-p${i}`, description: null, spec })));
@@ -64,7 +77,12 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
 
   test(`${name}: examples page by id, filter by label, relabel and delete`, async () => {
     const { store, task } = await fresh();
-    await store.addExamples(T, task.id, Array.from({ length: 7 }, (_, i) => ex(`text ${i}`, i % 2 ? 'odd' : 'even')), 'error');
+    await store.addExamples(
+      T,
+      task.id,
+      Array.from({ length: 7 }, (_, i) => ex(`text ${i}`, i % 2 ? 'odd' : 'even')),
+      'error',
+    );
     const ids: number[] = [];
     let after: number | undefined;
     for (;;) {
@@ -74,7 +92,10 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       after = Number(page.next);
     }
     assert.equal(ids.length, 7);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
     const odd = await store.listExamples(T, task.id, { limit: 10, label: 'odd' });
     assert.equal(odd.items.length, 3);
     const relabelled = await store.relabelExample(T, task.id, ids[0]!, 'first');
@@ -90,7 +111,12 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const { store, task } = await fresh();
     // Each store is made with maxLabels 50 for the contract.
     await assert.rejects(
-      store.addExamples(T, task.id, Array.from({ length: 60 }, (_, i) => ex(`t${i}`, `label-${i}`)), 'error'),
+      store.addExamples(
+        T,
+        task.id,
+        Array.from({ length: 60 }, (_, i) => ex(`t${i}`, `label-${i}`)),
+        'error',
+      ),
       (e: unknown) => e instanceof StoreRuleError && e.code === 'too_many_labels',
     );
     assert.equal((await store.getTask(T, task.id))!.exampleCount, 0);
@@ -181,7 +207,10 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
       await store.finishJob(job.id, 'r', { state: 'succeeded', version: version(['a', 'b']), activate: true });
     }
-    assert.deepEqual((await store.listVersions(T, task.id)).map((v) => v.number), [1, 2]);
+    assert.deepEqual(
+      (await store.listVersions(T, task.id)).map((v) => v.number),
+      [1, 2],
+    );
     assert.equal((await store.getTask(T, task.id))!.activeVersion, 2);
     assert.equal((await store.activateVersion(T, task.id, 1))!.activeVersion, 1);
     assert.equal(await store.activateVersion(T, task.id, 9), undefined);

@@ -51,7 +51,10 @@ test('a task created, filled and trained through nginx predicts identically on e
   const answers = await Promise.all(replicas.map((r) => call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes })));
   for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
   for (const a of answers.slice(1)) assert.deepEqual(a.body.data, answers[0]!.body.data);
-  assert.deepEqual(answers[0]!.body.data.map((d: { label: string }) => d.label), ['weather', 'music', 'banking', 'sports']);
+  assert.deepEqual(
+    answers[0]!.body.data.map((d: { label: string }) => d.label),
+    ['weather', 'music', 'banking', 'sports'],
+  );
 });
 
 test('a version activated through one replica is served by every replica within one second', async () => {
@@ -89,7 +92,7 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
     assert.equal(j.state === 'succeeded' || j.state === 'failed', false, 'the job ended before the kill');
     await new Promise((ok) => setTimeout(ok, 50));
   }
-  const victim = replicas.find((r) => r.logs.some((l) => l['msg'] === 'job started' && l['job'] === job.id))!;
+  const victim = replicas.find((r) => r.logs.some((l) => l.msg === 'job started' && l.job === job.id))!;
   assert.ok(victim, `found the replica ${runner} running the job`);
   const killedAt = Date.now();
   victim.proc.kill('SIGKILL');
@@ -97,9 +100,9 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
   const end = await jobEnd(lb.url, task.id, job.id, 300_000);
   assert.equal(end.state, 'succeeded', JSON.stringify(end.error));
   assert.equal(end.attempts, 2, 'claimed a second time after the lease lapsed');
-  const takeover = replicas.find((r) => r !== victim && r.logs.some((l) => l['msg'] === 'job started' && l['job'] === job.id));
+  const takeover = replicas.find((r) => r !== victim && r.logs.some((l) => l.msg === 'job started' && l.job === job.id));
   assert.ok(takeover, 'another replica started the job');
-  const restartedAfter = (takeover!.logs.find((l) => l['msg'] === 'job started' && l['job'] === job.id)!['time'] as string);
+  const restartedAfter = takeover!.logs.find((l) => l.msg === 'job started' && l.job === job.id)!.time as string;
   assert.ok(Date.parse(restartedAfter) - killedAt < LEASE_MS + 2000, `taken over ${Date.parse(restartedAfter) - killedAt} ms after the kill`);
   const version = (await call(lb.url, 'GET', `/v1/tasks/${task.id}/versions/${end.version}`)).body;
   assert.equal(version.example_count, rows.length);
@@ -125,7 +128,9 @@ test('PostgreSQL connections cut for a few seconds: requests fail cleanly with 5
     // Reads that must reach the database on every call.
     const target = replicas[(statuses.get(200) ?? 0) % 3]!;
     const r = await call(target.url, 'GET', `/v1/tasks/${taskId}/examples?limit=5`).catch((err: Error) => {
-      throw new Error(`${err.message} (${String((err as { cause?: unknown }).cause)}); replica exit: ${target.proc.exitCode ?? target.proc.signalCode}; last logs: ${JSON.stringify(target.logs.slice(-8))}`);
+      throw new Error(
+        `${err.message} (${String((err as { cause?: unknown }).cause)}); replica exit: ${target.proc.exitCode ?? target.proc.signalCode}; last logs: ${JSON.stringify(target.logs.slice(-8))}`,
+      );
     });
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     if (r.status !== 200) {
@@ -148,7 +153,10 @@ test('two replicas started at the same moment on an empty database both come up;
   const pair = await Promise.all(['race-a', 'race-b'].map((id) => startServiceProcess({ ...env(id), TRANSFERD_DATABASE_SCHEMA: fresh })));
   for (const r of pair) await waitFor(`${r.url}/readyz`, (s) => s === 200, 60_000);
   const { rows: applied } = await admin(`SELECT version FROM ${fresh}.schema_migrations`);
-  assert.deepEqual(applied.map((r) => r.version), [1]);
+  assert.deepEqual(
+    applied.map((r) => r.version),
+    [1],
+  );
   for (const r of pair) r.proc.kill('SIGTERM');
   for (const r of pair) assert.equal(await r.exited, 0);
 });

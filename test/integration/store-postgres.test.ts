@@ -23,13 +23,21 @@ test('postgres: migrations run once when several stores start at the same moment
   const racers = Array.from({ length: 4 }, () => new PostgresStore({ url: PG_URL, schema: own, maxLabels: 50, poolSize: 2 }));
   await Promise.all(racers.map((s) => s.migrate()));
   const { rows } = await admin(`SELECT version FROM ${own}.schema_migrations`);
-  assert.deepEqual(rows.map((r) => r.version), [1]);
+  assert.deepEqual(
+    rows.map((r) => r.version),
+    [1],
+  );
   await Promise.all(racers.map((s) => s.close()));
 });
 
 test('postgres: an activation is announced to every store listening on the database', async () => {
   const [a, b] = [await make(), await make()];
-  const task = await a.createTask({ tenantId: 'default', name: `notify-${Date.now()}`, description: null, spec: { model: 'm', layers: [6], layerCombine: 'concat', pooling: 'mean', normalize: true } });
+  const task = await a.createTask({
+    tenantId: 'default',
+    name: `notify-${Date.now()}`,
+    description: null,
+    spec: { model: 'm', layers: [6], layerCombine: 'concat', pooling: 'mean', normalize: true },
+  });
   const job = await a.createJob({ tenantId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
   let claimed = await a.claimJob('a', 60_000);
   while (claimed && claimed.id !== job.id) claimed = await a.claimJob('a', 60_000);
@@ -47,7 +55,10 @@ test('postgres: a connection cut mid-query is recognised as the database being u
   victim.on('error', () => undefined);
   await victim.connect();
   const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-  const sleeping = victim.query('SELECT pg_sleep(10)').then(() => undefined, (e: unknown) => e);
+  const sleeping = victim.query('SELECT pg_sleep(10)').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   await new Promise((r) => setTimeout(r, 100));
   await admin('SELECT pg_terminate_backend($1)', [pid]);
   const err = await sleeping;
@@ -60,7 +71,9 @@ test('postgres: after its connections are cut, the store answers again and its l
   const store = await make();
   await store.ping();
   const reset = new Promise<void>((ok) => store.onTaskChange((c) => c.taskId === '*' && ok()));
-  const { rows } = await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
+  const { rows } = await admin(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+  );
   assert.ok(rows.length > 0);
   const keepAlive = setInterval(() => undefined, 100); // the store's reconnect timer does not hold the process open
   await reset;

@@ -25,7 +25,7 @@ test('/readyz answers 503 until the model is loaded and warmed up, then 200; /he
   assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
   const seen = await waitFor(`${svc.url}/readyz`, (s) => s === 200);
   assert.equal(seen[0], 503, `first readiness answer was ${seen[0]}, expected 503 while loading`);
-  const ready = svc.logs.find((l) => l['msg'] === 'ready');
+  const ready = svc.logs.find((l) => l.msg === 'ready');
   assert.ok(ready, 'the service logs when it is ready');
   svc.proc.kill('SIGTERM');
   assert.equal(await svc.exited, 0);
@@ -61,7 +61,7 @@ test('SIGTERM drains: the in-flight request completes, new connections are refus
   assert.equal(((await res.json()) as { data: unknown[] }).data.length, 512);
   assert.equal(await svc.exited, 0);
   await assert.rejects(fetch(`${svc.url}/healthz`), 'the port no longer accepts connections');
-  assert.ok(svc.logs.some((l) => l['msg'] === 'shutting down: draining in-flight requests'));
+  assert.ok(svc.logs.some((l) => l.msg === 'shutting down: draining in-flight requests'));
 });
 
 test('a bad configuration stops the process with exit code 2 and names the variable', async () => {

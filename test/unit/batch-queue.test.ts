@@ -9,9 +9,15 @@ test('a batch fits the padded-token budget and comes out shortest first', () => 
   for (const [i, len] of [30, 5, 10, 40, 8].entries()) q.push(seq(`s${i}`, len), 'interactive');
   const batch = q.next();
   const lengths = batch.map((s) => s.length);
-  assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
+  assert.deepEqual(
+    lengths,
+    [...lengths].sort((a, b) => a - b),
+  );
   assert.ok(batch.length * Math.max(...lengths) <= 100, `padded cost ${batch.length}×${Math.max(...lengths)} over budget`);
-  assert.ok(batch.some((s) => s.id === 's0'), 'the oldest sequence is always in the batch');
+  assert.ok(
+    batch.some((s) => s.id === 's0'),
+    'the oldest sequence is always in the batch',
+  );
   const rest = [...q.drain(), ...batch].map((s) => s.id).sort();
   assert.deepEqual(rest, ['s0', 's1', 's2', 's3', 's4'], 'nothing is lost or duplicated');
 });
@@ -21,8 +27,14 @@ test('interactive sequences go before bulk ones', () => {
   q.push(seq('b1', 5), 'bulk');
   q.push(seq('b2', 5), 'bulk');
   q.push(seq('i1', 5), 'interactive');
-  assert.deepEqual(q.next().map((s) => s.id), ['i1']);
-  assert.deepEqual(q.next().map((s) => s.id), ['b1', 'b2']);
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['i1'],
+  );
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['b1', 'b2'],
+  );
   assert.equal(q.size, 0);
 });
 
@@ -43,8 +55,14 @@ test('a single sequence longer than the budget still runs alone', () => {
   const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 10, maxSize: 8 });
   q.push(seq('big', 50), 'interactive');
   q.push(seq('small', 2), 'interactive');
-  assert.deepEqual(q.next().map((s) => s.id), ['big']);
-  assert.deepEqual(q.next().map((s) => s.id), ['small']);
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['big'],
+  );
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['small'],
+  );
 });
 
 test('many thousands of bulk sequences drain completely in budgeted batches with little padding', () => {
@@ -75,8 +93,15 @@ test('a window of mixed lengths is split by length rather than padded to the lon
   // The oldest is short; eight short and eight long sequences wait.
   for (let i = 0; i < 8; i++) q.push(seq(`short${i}`, 10), 'interactive');
   for (let i = 0; i < 8; i++) q.push(seq(`long${i}`, 200), 'interactive');
-  assert.deepEqual(q.next().map((s) => s.length), Array(8).fill(10), 'short ones run together, unpadded');
-  assert.deepEqual(q.next().map((s) => s.length), Array(8).fill(200));
+  assert.deepEqual(
+    q.next().map((s) => s.length),
+    Array(8).fill(10),
+    'short ones run together, unpadded',
+  );
+  assert.deepEqual(
+    q.next().map((s) => s.length),
+    Array(8).fill(200),
+  );
   // Similar lengths still share one run: splitting would cost more runs than it saves padding.
   for (const len of [10, 11, 12, 12, 13]) q.push(seq(`s${len}`, len), 'interactive');
   assert.equal(q.next().length, 5);

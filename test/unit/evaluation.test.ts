@@ -13,7 +13,11 @@ test('metrics: accuracy, per-label precision/recall/F1 and macro-F1 as scikit-le
   assert.deepEqual([c!.precision, c!.recall], [0.5, 1]);
   const f1 = (p: number, r: number) => (2 * p * r) / (p + r);
   assert.ok(Math.abs(m.macro_f1 - (f1(1, 2 / 3) + 0.5 + f1(0.5, 1)) / 3) < 1e-12);
-  assert.deepEqual(m.confusion_matrix.matrix, [[2, 1, 0], [0, 1, 1], [0, 0, 1]]);
+  assert.deepEqual(m.confusion_matrix.matrix, [
+    [2, 1, 0],
+    [0, 1, 1],
+    [0, 0, 1],
+  ]);
 });
 
 test('stratified folds keep class proportions and cover every row once', () => {

@@ -14,7 +14,7 @@ import { forestParamsSchema } from '../../src/training/request.js';
 
 function noisy(n: number, dim: number, classes: number): Dataset {
   let s = 17;
-  const rand = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
   const x = new Float32Array(n * dim);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -28,7 +28,7 @@ function noisy(n: number, dim: number, classes: number): Dataset {
 const data = noisy(300, 9, 4);
 const splits = [0, 1, 2].map((f) => foldSplit(stratifiedFolds(data.y, data.classes, 3, 5), f));
 
-test('leaf labels voted in tree order give the stored forest\'s labels, ties included', () => {
+test("leaf labels voted in tree order give the stored forest's labels, ties included", () => {
   const params = resolveForestParams({ nEstimators: 16, maxFeatures: 2, seed: 3 }, data.dim);
   const { train, test: held } = splits[0]!;
   const trees = trainTrees(takeRows(data, train), params, 0, params.nEstimators);
@@ -45,7 +45,10 @@ test('pooled forest folds and final fit equal single-thread forests', async () =
     const [outcome] = await forestAdapter.crossValidate(data, splits, [params], { pool, kernels: new KernelCache(pool), seed: 0, labels: [] });
     splits.forEach((split, s) => {
       const heldOut = takeRows(data, split.test);
-      const expected = loadForestPredictor(trainForest(takeRows(data, split.train), { nEstimators: 12, maxFeatures: 'log2', seed: 42 })).predictLabels(heldOut.x, heldOut.n);
+      const expected = loadForestPredictor(trainForest(takeRows(data, split.train), { nEstimators: 12, maxFeatures: 'log2', seed: 42 })).predictLabels(
+        heldOut.x,
+        heldOut.n,
+      );
       assert.deepEqual([...outcome!.predicted[s]!], [...expected], `split ${s}`);
     });
     const pooled = await growForestOnPool(pool, data, { nEstimators: 7, seed: 9 });
@@ -79,7 +82,7 @@ function bestRootSplit(data: Dataset): { feature: number; threshold: number } {
 
 test('large nodes (radix-sorted) find the best split: values of both signs, ties, −0 and +0', () => {
   let s = 99;
-  const rand = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
   const n = 1500;
   const dim = 4;
   const x = new Float32Array(n * dim);

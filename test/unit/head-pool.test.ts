@@ -20,7 +20,16 @@ test('a failing task rejects with its message, no stack trace in it; the worker 
     assert.match(err.message, /^head pool worker: Cannot read properties of null/);
     assert.doesNotMatch(err.message, /\n\s+at /, 'no stack frames in the message');
     assert.match(err.stack ?? '', /tasks\.js/, 'the worker-side stack is kept for the logs');
-    const ok = await pool.run({ kind: 'kernel-rows', gram: new Float32Array(1), out: new Float32Array(1), n: 1, sq: new Float64Array(1), kernel: { kernel: 'linear', gamma: 1, degree: 3, coef0: 0 }, from: 0, to: 1 });
+    const ok = await pool.run({
+      kind: 'kernel-rows',
+      gram: new Float32Array(1),
+      out: new Float32Array(1),
+      n: 1,
+      sq: new Float64Array(1),
+      kernel: { kernel: 'linear', gamma: 1, degree: 3, coef0: 0 },
+      from: 0,
+      to: 1,
+    });
     assert.equal(ok.result, null);
   } finally {
     await pool.close();

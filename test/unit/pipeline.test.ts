@@ -23,7 +23,7 @@ function shared<T extends Float32Array | Int32Array>(a: T): T {
 /** Candidate feature matrices of growing class separation (layer l separates best at l = 2). */
 function input(request: TrainingRequestInput, threads: number, layers = 1): JobThreadInput {
   let s = 7;
-  const rand = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
   const y = Int32Array.from({ length: N }, (_, i) => i % LABELS.length);
   const candidates = Array.from({ length: layers }, (_, l) => {
     const x = new Float32Array(N * DIM);
@@ -45,23 +45,34 @@ function input(request: TrainingRequestInput, threads: number, layers = 1): JobT
 /** The result without timings, which differ from run to run. */
 function stable(r: JobThreadResult): unknown {
   const strip = (o: unknown): unknown =>
-    Array.isArray(o) ? o.map(strip) : o && typeof o === 'object' ? Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'ms').map(([k, v]) => [k, strip(v)])) : o;
+    Array.isArray(o)
+      ? o.map(strip)
+      : o && typeof o === 'object'
+        ? Object.fromEntries(
+            Object.entries(o)
+              .filter(([k]) => k !== 'ms')
+              .map(([k, v]) => [k, strip(v)]),
+          )
+        : o;
   return strip({ ...r, timings: undefined });
 }
 
 test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each step', async () => {
   const r = await runPipeline(input({ head: 'auto', layer_sweep: true }, 2, 4), () => undefined);
-  const sweep = r.report['layer_sweep'] as { results: Array<{ layers: number[]; macro_f1: number; ms: number }>; chosen: { layers: number[] } };
+  const sweep = r.report.layer_sweep as { results: Array<{ layers: number[]; macro_f1: number; ms: number }>; chosen: { layers: number[] } };
   assert.equal(sweep.results.length, 4);
   assert.deepEqual(sweep.chosen.layers, [2], 'the most separable candidate wins the sweep');
   assert.equal(r.chosen, 2);
-  const search = r.report['search'] as { results: Array<{ head_type: string; macro_f1: number }>; chosen: { head_type: string } };
+  const search = r.report.search as { results: Array<{ head_type: string; macro_f1: number }>; chosen: { head_type: string } };
   assert.equal(search.results.length, 16 + 3);
   assert.equal(Math.max(...search.results.map((x) => x.macro_f1)), (r.metrics as { macro_f1: number }).macro_f1);
   assert.equal(search.chosen.head_type, r.headType);
   const metrics = r.metrics as { method: string; folds: number; fold_accuracy: number[]; n: number };
   assert.deepEqual([metrics.method, metrics.folds, metrics.fold_accuracy.length, metrics.n], ['cv', 4, 4, N]);
-  assert.deepEqual(r.timings.map((t) => t.phase), ['layer_sweep', 'search', 'evaluate', 'fit']);
+  assert.deepEqual(
+    r.timings.map((t) => t.phase),
+    ['layer_sweep', 'search', 'evaluate', 'fit'],
+  );
 });
 
 test('one thread or two: the same choices, metrics and artifact', async () => {
@@ -101,8 +112,11 @@ test('layer sweep: of candidates within one standard error, the one with fewer d
   }
   const wide = { spec: { ...two.spec, layers: [1, 2] }, dim: DIM * 2, x };
   const r = await runPipeline({ ...base, candidates: [wide, ...base.candidates] }, () => undefined);
-  const sweep = r.report['layer_sweep'] as { results: Array<{ layers: number[]; dimensions: number; within_one_se: boolean }>; chosen: { layers: number[] } };
-  assert.deepEqual(sweep.results.map((s) => s.dimensions), [24, 12, 12, 12]);
+  const sweep = r.report.layer_sweep as { results: Array<{ layers: number[]; dimensions: number; within_one_se: boolean }>; chosen: { layers: number[] } };
+  assert.deepEqual(
+    sweep.results.map((s) => s.dimensions),
+    [24, 12, 12, 12],
+  );
   assert.ok(sweep.results[0]!.within_one_se, 'the doubled copy scores like the original');
   assert.deepEqual(sweep.chosen.layers, [2], 'the smaller copy wins');
   assert.equal(r.chosen, 3);

@@ -54,6 +54,10 @@ test('specs resolve negative layers, fill defaults and key equal specs equally',
 
 test('specs reject out-of-range, fractional, duplicate and empty layer lists', () => {
   for (const layers of [7, -8, 1.5, [3, 3], [-1, 6], []] as Array<number | number[]>) {
-    assert.throws(() => resolveSpec({ model: 'm', layers }, 6), (e: unknown) => e instanceof SpecError && e.param === 'layers', `layers ${JSON.stringify(layers)}`);
+    assert.throws(
+      () => resolveSpec({ model: 'm', layers }, 6),
+      (e: unknown) => e instanceof SpecError && e.param === 'layers',
+      `layers ${JSON.stringify(layers)}`,
+    );
   }
 });

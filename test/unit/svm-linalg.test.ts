@@ -5,15 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crossProducts, crossProductsJs, gramMatrix } from '../../src/heads/linalg/gram.js';
-import {
-  FeatureKernel,
-  GramKernel,
-  MatrixKernel,
-  QMatrix,
-  gramToKernelMatrix,
-  kernelFromDot,
-  type KernelParams,
-} from '../../src/heads/svm/kernel.js';
+import { FeatureKernel, GramKernel, MatrixKernel, QMatrix, gramToKernelMatrix, kernelFromDot, type KernelParams } from '../../src/heads/svm/kernel.js';
 import { solveCSvc } from '../../src/heads/svm/smo.js';
 
 function randomMatrix(seed: number, rows: number, cols: number): Float32Array {
@@ -72,10 +64,17 @@ test('kernel sources agree: full matrix, Gram, and features on demand', () => {
   const cols = Int32Array.from({ length: n }, (_, i) => (i * 7) % n);
   for (const p of kernels) {
     const direct = Array.from(cols, (j) => {
-      let uv = 0, uu = 0, vv = 0, d2 = 0;
+      let uv = 0,
+        uu = 0,
+        vv = 0,
+        d2 = 0;
       for (let k = 0; k < dim; k++) {
-        const u = x[5 * dim + k]!, v = x[j * dim + k]!;
-        uv += u * v; uu += u * u; vv += v * v; d2 += (u - v) ** 2;
+        const u = x[5 * dim + k]!,
+          v = x[j * dim + k]!;
+        uv += u * v;
+        uu += u * u;
+        vv += v * v;
+        d2 += (u - v) ** 2;
       }
       return p.kernel === 'rbf' ? Math.exp(-p.gamma * d2) : kernelFromDot(p, uv, uu, vv);
     });

@@ -19,7 +19,7 @@ import { svmParamsSchema } from '../../src/training/request.js';
 
 function blobs(seed: number, n: number, dim: number, classes: number): Dataset {
   let s = seed;
-  const uniform = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const uniform = () => (s = (s * 16807) % 2147483647) / 2147483647;
   const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   const centres = Array.from({ length: classes * dim }, () => gauss() * 1.2);
   const x = new Float32Array(n * dim);
@@ -54,10 +54,14 @@ for (const kernel of [rbf, { kernel: 'linear', gamma: 1, degree: 3, coef0: 0 } a
   });
 }
 
-test('held-out rows scored from the kernel matrix get the predictor\'s labels', () => {
+test("held-out rows scored from the kernel matrix get the predictor's labels", () => {
   const full = gramToKernelMatrix(gramMatrix(data.x, data.n, data.dim), data.n, rbf);
   for (const { train, test: held } of splits) {
-    const fit = trainSvm(takeRows(data, train), { kernel: 'rbf', gamma: rbf.gamma, C: 10, probability: false }, { kernel: new MatrixView(full, data.n, train) });
+    const fit = trainSvm(
+      takeRows(data, train),
+      { kernel: 'rbf', gamma: rbf.gamma, C: 10, probability: false },
+      { kernel: new MatrixView(full, data.n, train) },
+    );
     const heldOut = takeRows(data, held);
     const expected = new SvmPredictor(fit.model, { backend: 'js' }).predictLabels(heldOut.x, heldOut.n);
     assert.deepEqual([...predictFromKernel(fit, full, data.n, train, held)], [...expected]);
@@ -67,7 +71,10 @@ test('held-out rows scored from the kernel matrix get the predictor\'s labels', 
 test('a kernel view refuses rows outside the matrix, and trainSvm a source of the wrong size', () => {
   const full = new Float32Array(16);
   assert.throws(() => new MatrixView(full, 4, Int32Array.of(0, 4)), /outside/);
-  assert.throws(() => trainSvm(takeRows(data, Int32Array.of(0, 1, 2)), { probability: false }, { kernel: new MatrixView(full, 4, Int32Array.of(0, 1)) }), /2 rows, data 3/);
+  assert.throws(
+    () => trainSvm(takeRows(data, Int32Array.of(0, 1, 2)), { probability: false }, { kernel: new MatrixView(full, 4, Int32Array.of(0, 1)) }),
+    /2 rows, data 3/,
+  );
 });
 
 test('pooled cross-validation of a grid: one Gram, shared kernels, the same predictions as fresh fits', async () => {

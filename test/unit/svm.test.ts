@@ -231,7 +231,10 @@ test('pairs trained in separate batches assemble into the same model as trainSvm
 test('a caller-provided Gram matrix is shared, not overwritten, and gives the same model', () => {
   const gram = gramMatrix(train4.x, train4.n, train4.dim);
   const before = gram.slice();
-  for (const params of [{ kernel: 'rbf' as const, C: 10, gamma: 0.1 }, { kernel: 'poly' as const, C: 1, gamma: 0.1, coef0: 1 }]) {
+  for (const params of [
+    { kernel: 'rbf' as const, C: 10, gamma: 0.1 },
+    { kernel: 'poly' as const, C: 1, gamma: 0.1, coef0: 1 },
+  ]) {
     const fromGram = trainSvm(train4, params, { gram });
     assert.equal(writeModelText(fromGram.model), writeModelText(trainSvm(train4, params).model));
   }

@@ -30,27 +30,19 @@ export function hiddenStateName(layer: number): string {
 
 /** Validates the parts of config.json the graph depends on. */
 export function checkBertConfig(config: Record<string, unknown>): BertConfig {
-  const need = [
-    'hidden_size',
-    'num_hidden_layers',
-    'num_attention_heads',
-    'intermediate_size',
-    'max_position_embeddings',
-    'type_vocab_size',
-    'vocab_size',
-  ];
+  const need = ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size', 'vocab_size'];
   for (const key of need) {
     if (typeof config[key] !== 'number') throw new Error(`config.json: "${key}" must be a number`);
   }
-  const act = config['hidden_act'] ?? 'gelu';
+  const act = config.hidden_act ?? 'gelu';
   if (act !== 'gelu') throw new Error(`config.json: hidden_act "${String(act)}" is not supported (only the exact erf GELU)`);
-  const pos = config['position_embedding_type'] ?? 'absolute';
+  const pos = config.position_embedding_type ?? 'absolute';
   if (pos !== 'absolute') throw new Error(`config.json: position_embedding_type "${String(pos)}" is not supported`);
   const c = config as unknown as BertConfig;
   if (c.hidden_size % c.num_attention_heads !== 0) {
     throw new Error(`config.json: hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
   }
-  return { ...c, layer_norm_eps: typeof config['layer_norm_eps'] === 'number' ? (config['layer_norm_eps'] as number) : 1e-12 };
+  return { ...c, layer_norm_eps: typeof config.layer_norm_eps === 'number' ? (config.layer_norm_eps as number) : 1e-12 };
 }
 
 /** Looks a tensor up with or without the `bert.` prefix some checkpoints carry. */
@@ -85,7 +77,9 @@ export interface GraphOptions {
 /** Packs Wq, Wk, Wv ([out, in] each) into one [in, 3·out] matrix for the fused Attention op. */
 function packQkv(q: Tensor, k: Tensor, v: Tensor): Float32Array {
   const [H] = q.shape as [number, number];
-  const tq = transpose(q), tk = transpose(k), tv = transpose(v);
+  const tq = transpose(q),
+    tk = transpose(k),
+    tv = transpose(v);
   const out = new Float32Array(H * 3 * H);
   for (let r = 0; r < H; r++) {
     out.set(tq.subarray(r * H, (r + 1) * H), r * 3 * H);
@@ -154,7 +148,12 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
     b.set(get(`${a}.query.bias`, [H]).data, 0);
     b.set(get(`${a}.key.bias`, [H]).data, H);
     b.set(get(`${a}.value.bias`, [H]).data, 2 * H);
-    return g.node('Attention', [hidden, g.float(`${a}.qkv.weight`, [H, 3 * H], w), g.float(`${a}.qkv.bias`, [3 * H], b), maskIndex], { num_heads: heads }, 'com.microsoft');
+    return g.node(
+      'Attention',
+      [hidden, g.float(`${a}.qkv.weight`, [H, 3 * H], w), g.float(`${a}.qkv.bias`, [3 * H], b), maskIndex],
+      { num_heads: heads },
+      'com.microsoft',
+    );
   };
   for (let i = 0; i < config.num_hidden_layers; i++) {
     const p = `encoder.layer.${i}`;

@@ -8,7 +8,9 @@ import { importCheckpoint } from './importer.js';
 import { DEFAULT_MODEL } from '../../config.js';
 
 function usage(): never {
-  console.error('usage: import-model <checkpoint-dir> <name> [--max-tokens N] [--standard-attention] [--force] [--models-dir DIR]\n       import-model --default');
+  console.error(
+    'usage: import-model <checkpoint-dir> <name> [--max-tokens N] [--standard-attention] [--force] [--models-dir DIR]\n       import-model --default',
+  );
   process.exit(2);
 }
 
@@ -22,7 +24,7 @@ function main(argv: string[]): void {
     else if (a.startsWith('--')) usage();
     else positional.push(a);
   }
-  const modelsDir = resolve(String(flags.get('--models-dir') ?? process.env['TRANSFERD_MODELS_DIR'] ?? 'models'));
+  const modelsDir = resolve(String(flags.get('--models-dir') ?? process.env.TRANSFERD_MODELS_DIR ?? 'models'));
   let src: string, name: string, maxTokens: number | undefined;
   if (flags.has('--default')) {
     [src, name, maxTokens] = [bundledCheckpointDir(), DEFAULT_MODEL, 256]; // sentence-transformers' max_seq_length for this model

@@ -74,12 +74,12 @@ function resolveMaxTokens(dir: string, config: { max_position_embeddings: number
   }
   const st = join(dir, 'sentence_bert_config.json');
   if (existsSync(st)) {
-    const v = readJson(st)['max_seq_length'];
+    const v = readJson(st).max_seq_length;
     if (typeof v === 'number') return Math.min(v, cap);
   }
   const tc = join(dir, 'tokenizer_config.json');
   if (existsSync(tc)) {
-    const v = readJson(tc)['model_max_length'];
+    const v = readJson(tc).model_max_length;
     if (typeof v === 'number' && v <= cap) return v;
   }
   return cap;
@@ -91,7 +91,7 @@ function serviceTokenizer(tokenizer: Record<string, unknown>): Record<string, un
 }
 
 function tokenizerConfig(tokenizer: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
-  const normalizer = tokenizer['normalizer'] as { lowercase?: boolean } | null;
+  const normalizer = tokenizer.normalizer as { lowercase?: boolean } | null;
   return {
     tokenizer_class: 'BertTokenizer',
     do_lower_case: normalizer?.lowercase ?? true,
@@ -154,11 +154,11 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const staging = `${outDir}.importing-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'onnx'), { recursive: true });
-  writeFileSync(join(staging, 'config.json'), JSON.stringify(rawConfig, null, 2) + '\n');
+  writeFileSync(join(staging, 'config.json'), `${JSON.stringify(rawConfig, null, 2)}\n`);
   writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(serviceTokenizer(tokenizer)));
-  writeFileSync(join(staging, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig(tokenizer, maxTokens), null, 2) + '\n');
+  writeFileSync(join(staging, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(tokenizer, maxTokens), null, 2)}\n`);
   writeFileSync(join(staging, 'onnx', 'model.onnx'), onnxBytes);
-  writeFileSync(join(staging, 'transferd.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileSync(join(staging, 'transferd.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(outDir, { recursive: true, force: true });
   renameSync(staging, outDir);
   return { manifest, skipped: false, ms: performance.now() - started };

@@ -55,8 +55,7 @@ export function readSafetensors(path: string): Map<string, Tensor> {
     const [start, end] = entry.data_offsets;
     if (end > file.byteLength - dataStart) throw new Error(`${path}: tensor ${name} runs past the end of the file`);
     const bytes = file.subarray(dataStart + start, dataStart + end);
-    const data =
-      entry.dtype === 'F16' ? decodeFloat16(bytes) : entry.dtype === 'BF16' ? decodeBfloat16(bytes) : decodeFloat32(bytes);
+    const data = entry.dtype === 'F16' ? decodeFloat16(bytes) : entry.dtype === 'BF16' ? decodeBfloat16(bytes) : decodeFloat32(bytes);
     const expected = entry.shape.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new Error(`${path}: tensor ${name} has ${data.length} values, shape says ${expected}`);
     tensors.set(name, { shape: entry.shape, data });

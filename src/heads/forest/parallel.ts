@@ -20,7 +20,11 @@ export async function growForestOnPool(pool: HeadPool, data: Dataset, params: Fo
       pool.run({ kind: 'forest-trees', data: shared, train: null, params: resolved, from, to, test: null }),
     ),
   );
-  return assembleForest(parts.flatMap((p) => p.result as FlatTree[]), data, resolved);
+  return assembleForest(
+    parts.flatMap((p) => p.result as FlatTree[]),
+    data,
+    resolved,
+  );
 }
 
 /**
@@ -36,9 +40,7 @@ export async function forestFoldPredict(
 ): Promise<{ predicted: Int32Array; ms: number }> {
   const resolved = resolveForestParams(params, data.dim);
   const parts = await Promise.all(
-    evenRanges(resolved.nEstimators, pool.size).map(([from, to]) =>
-      pool.run({ kind: 'forest-trees', data, train, params: resolved, from, to, test }),
-    ),
+    evenRanges(resolved.nEstimators, pool.size).map(([from, to]) => pool.run({ kind: 'forest-trees', data, train, params: resolved, from, to, test })),
   );
   // Ranges come back in tree order, each trees × test.length: together, the whole forest's leaf labels.
   const leaves = new Int32Array(resolved.nEstimators * test.length);

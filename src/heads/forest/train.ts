@@ -22,11 +22,7 @@ export function trainTrees(data: Dataset, params: ResolvedForestParams, from: nu
 }
 
 /** Wraps all of a forest's trees, in index order, as an ml-random-forest model. */
-export function assembleForest(
-  trees: FlatTree[],
-  shape: { dim: number; classes: number },
-  params: ResolvedForestParams,
-): ForestArtifact {
+export function assembleForest(trees: FlatTree[], shape: { dim: number; classes: number }, params: ResolvedForestParams): ForestArtifact {
   if (trees.length !== params.nEstimators) {
     throw new RangeError(`expected ${params.nEstimators} trees, got ${trees.length}`);
   }

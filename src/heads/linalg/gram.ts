@@ -40,14 +40,7 @@ export function gramMatrix(x: Float32Array, n: number, dim: number, opts: Produc
 }
 
 /** A·Bᵀ for row-major A (n × dim) and B (m × dim): n×m, row-major. */
-export function crossProducts(
-  a: Float32Array,
-  n: number,
-  b: Float32Array,
-  m: number,
-  dim: number,
-  opts: ProductOptions = {},
-): Float32Array {
+export function crossProducts(a: Float32Array, n: number, b: Float32Array, m: number, dim: number, opts: ProductOptions = {}): Float32Array {
   checkShape(a, n, dim, 'A');
   checkShape(b, m, dim, 'B');
   const out = opts.out ?? new Float32Array(n * m);
@@ -84,24 +77,74 @@ export function crossProductsJs(
   const n4 = n - (n % 4);
   const m4 = m - (m % 4);
   for (let i = 0; i < n4; i += 4) {
-    const a0 = i * dim, a1 = a0 + dim, a2 = a1 + dim, a3 = a2 + dim;
+    const a0 = i * dim,
+      a1 = a0 + dim,
+      a2 = a1 + dim,
+      a3 = a2 + dim;
     for (let j = 0; j < m4; j += 4) {
-      const b0 = j * dim, b1 = b0 + dim, b2 = b1 + dim, b3 = b2 + dim;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      const b0 = j * dim,
+        b1 = b0 + dim,
+        b2 = b1 + dim,
+        b3 = b2 + dim;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0,
+        s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0;
       for (let k = 0; k < dim; k++) {
-        const x0 = a[a0 + k]!, x1 = a[a1 + k]!, x2 = a[a2 + k]!, x3 = a[a3 + k]!;
-        const y0 = b[b0 + k]!, y1 = b[b1 + k]!, y2 = b[b2 + k]!, y3 = b[b3 + k]!;
-        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-        s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-        s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+        const x0 = a[a0 + k]!,
+          x1 = a[a1 + k]!,
+          x2 = a[a2 + k]!,
+          x3 = a[a3 + k]!;
+        const y0 = b[b0 + k]!,
+          y1 = b[b1 + k]!,
+          y2 = b[b2 + k]!,
+          y3 = b[b3 + k]!;
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s02 += x0 * y2;
+        s03 += x0 * y3;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s12 += x1 * y2;
+        s13 += x1 * y3;
+        s20 += x2 * y0;
+        s21 += x2 * y1;
+        s22 += x2 * y2;
+        s23 += x2 * y3;
+        s30 += x3 * y0;
+        s31 += x3 * y1;
+        s32 += x3 * y2;
+        s33 += x3 * y3;
       }
       const o = i * m + j;
-      out[o] = s00; out[o + 1] = s01; out[o + 2] = s02; out[o + 3] = s03;
-      out[o + m] = s10; out[o + m + 1] = s11; out[o + m + 2] = s12; out[o + m + 3] = s13;
-      out[o + 2 * m] = s20; out[o + 2 * m + 1] = s21; out[o + 2 * m + 2] = s22; out[o + 2 * m + 3] = s23;
-      out[o + 3 * m] = s30; out[o + 3 * m + 1] = s31; out[o + 3 * m + 2] = s32; out[o + 3 * m + 3] = s33;
+      out[o] = s00;
+      out[o + 1] = s01;
+      out[o + 2] = s02;
+      out[o + 3] = s03;
+      out[o + m] = s10;
+      out[o + m + 1] = s11;
+      out[o + m + 2] = s12;
+      out[o + m + 3] = s13;
+      out[o + 2 * m] = s20;
+      out[o + 2 * m + 1] = s21;
+      out[o + 2 * m + 2] = s22;
+      out[o + 2 * m + 3] = s23;
+      out[o + 3 * m] = s30;
+      out[o + 3 * m + 1] = s31;
+      out[o + 3 * m + 2] = s32;
+      out[o + 3 * m + 3] = s33;
     }
     for (let j = m4; j < m; j++) for (let r = 0; r < 4; r++) out[(i + r) * m + j] = dot(a, (i + r) * dim, b, j * dim, dim);
   }
@@ -111,7 +154,10 @@ export function crossProductsJs(
 
 /** Dot product of a[ao .. ao+dim) and b[bo .. bo+dim). */
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   const d4 = dim - (dim % 4);
   let k = 0;
   for (; k < d4; k += 4) {
@@ -159,15 +205,7 @@ function createSession(threads: number): OrtSession | null {
  * through a pre-allocated output tensor; SharedArrayBuffer-backed arrays
  * (which the native binding rejects) are copied in, or receive a copy.
  */
-function crossProductsOrt(
-  { Tensor, session }: OrtSession,
-  a: Float32Array,
-  n: number,
-  b: Float32Array,
-  m: number,
-  dim: number,
-  out: Float32Array,
-): void {
+function crossProductsOrt({ Tensor, session }: OrtSession, a: Float32Array, n: number, b: Float32Array, m: number, dim: number, out: Float32Array): void {
   const aOwn = unshared(a.subarray(0, n * dim));
   const bOwn = a === b ? aOwn : unshared(b.subarray(0, m * dim));
   const bt = new Tensor('float32', bOwn, [m, dim]);
@@ -179,13 +217,12 @@ function crossProductsOrt(
     const target = out.subarray(r0 * m, (r0 + rows) * m);
     if (outShared) {
       const result = session.run({ a: at, b: bt }, { out: null }, {});
-      target.set(result['out']!.data as Float32Array);
+      target.set(result.out!.data as Float32Array);
     } else {
       session.run({ a: at, b: bt }, { out: new Tensor('float32', target, [rows, m]) }, {});
     }
   }
 }
-
 
 /**
  * `batch` independent products A_b·B_b, A = batch × n × k and B = batch × k × m
@@ -200,7 +237,10 @@ export function batchedProducts(a: Float32Array, b: Float32Array, batch: number,
   if (session) {
     const { Tensor } = session;
     session.session.run(
-      { a: new Tensor('float32', unshared(a.subarray(0, batch * n * k)), [batch, n, k]), b: new Tensor('float32', unshared(b.subarray(0, batch * k * m)), [batch, k, m]) },
+      {
+        a: new Tensor('float32', unshared(a.subarray(0, batch * n * k)), [batch, n, k]),
+        b: new Tensor('float32', unshared(b.subarray(0, batch * k * m)), [batch, k, m]),
+      },
       { out: new Tensor('float32', out, [batch, n, m]) },
       {},
     );

@@ -70,10 +70,7 @@ export function loadSvmPredictor(artifact: SvmArtifact, opts: { threads?: number
 }
 
 /** Trains in the calling thread; returns the artifact and a predictor for it. */
-export function trainSvmHead(
-  data: Dataset,
-  params: Partial<SvmParams> = {},
-): { artifact: SvmArtifact; predictor: SvmPredictor; iterations: number } {
+export function trainSvmHead(data: Dataset, params: Partial<SvmParams> = {}): { artifact: SvmArtifact; predictor: SvmPredictor; iterations: number } {
   const { model, iterations } = trainSvm(data, params);
   return {
     artifact: svmArtifact(model, data.classes),

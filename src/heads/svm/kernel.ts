@@ -67,15 +67,7 @@ export function gramDiagonal(gram: Float32Array, n: number): Float64Array {
  * threads can share the work. `out` defaults to the Gram itself (in place);
  * a separate `out` keeps the Gram for kernels with other parameters.
  */
-export function gramRowsToKernel(
-  gram: Float32Array,
-  n: number,
-  sq: Float64Array,
-  p: KernelParams,
-  from: number,
-  to: number,
-  out: Float32Array = gram,
-): void {
+export function gramRowsToKernel(gram: Float32Array, n: number, sq: Float64Array, p: KernelParams, from: number, to: number, out: Float32Array = gram): void {
   if (p.kernel === 'linear') {
     if (out !== gram) out.set(gram.subarray(from * n, to * n), from * n);
     return;
@@ -87,7 +79,7 @@ export function gramRowsToKernel(
       const g = p.gamma;
       for (let j = 0; j < n; j++) {
         const d = si + sq[j]! - 2 * gram[base + j]!;
-        out[base + j] = Math.exp(-g * (d > 0 ? d : 0));
+        out[base + j] = Math.exp(-g * (Math.max(d , 0)));
       }
     } else {
       for (let j = 0; j < n; j++) out[base + j] = powi(p.gamma * gram[base + j]! + p.coef0, p.degree);

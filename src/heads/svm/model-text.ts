@@ -57,9 +57,9 @@ export function writeModelText(m: SvmModel): string {
     for (let c = 0; c < k - 1; c++) parts.push(fmt(m.svCoef[c * total + s]!));
     for (let d = 0; d < dim; d++) parts.push(`${d + 1}:${fmt32(m.sv[s * dim + d]!)}`);
     // libsvm ends every value with a space, the line included.
-    lines.push(parts.join(' ') + ' ');
+    lines.push(`${parts.join(' ')} `);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Shortest text that reads back as the same double. */
@@ -93,7 +93,7 @@ export function parseModelText(text: string): SvmModel {
 
   const one = (key: string): string => {
     const v = header.get(key);
-    if (!v || v.length !== 1) throw new Error(`libsvm model: missing or malformed "${key}"`);
+    if (v?.length !== 1) throw new Error(`libsvm model: missing or malformed "${key}"`);
     return v[0]!;
   };
   const numbers = (key: string, count: number): Float64Array => {

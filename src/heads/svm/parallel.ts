@@ -42,5 +42,10 @@ export async function trainSvmOnPool(pool: HeadPool, kernels: KernelCache, data:
   const size = Math.max(1, Math.ceil(order.length / (pool.size * CHUNKS_PER_WORKER)));
   const chunks = Array.from({ length: Math.ceil(order.length / size) }, (_, c) => order.slice(c * size, (c + 1) * size));
   const results = await Promise.all(chunks.map((pairs) => pool.run({ kind: 'svm-pairs', data: shared, kernel, groups, params, pairs })));
-  return assembleModel(data, groups, params, results.flatMap((r) => r.result));
+  return assembleModel(
+    data,
+    groups,
+    params,
+    results.flatMap((r) => r.result),
+  );
 }

@@ -36,11 +36,7 @@ export class PartialSumGraph {
   run(x: Float32Array, rows: number, dim: number): Float32Array {
     const { Tensor } = this.ort;
     const out = new Float32Array(rows * this.width);
-    this.session.run(
-      { x: new Tensor('float32', unshared(x), [rows, dim]) },
-      { p: new Tensor('float32', out, [rows, this.width]) },
-      {},
-    );
+    this.session.run({ x: new Tensor('float32', unshared(x), [rows, dim]) }, { p: new Tensor('float32', out, [rows, this.width]) }, {});
     return out;
   }
 }
@@ -50,7 +46,14 @@ function buildGraph(kp: KernelParams, blocks: ClassBlock[], dim: number): Uint8A
   const total = blocks.reduce((s, b) => s + b.n, 0);
   const g = new GraphBuilder('svm_partial_sums', 13);
   const x = g.input('x', DT.FLOAT, ['rows', dim]);
-  const sv = g.float('sv', [total, dim], concat(blocks.map((b) => b.sv), total * dim));
+  const sv = g.float(
+    'sv',
+    [total, dim],
+    concat(
+      blocks.map((b) => b.sv),
+      total * dim,
+    ),
+  );
   const K = kernelNodes(g, kp, x, sv, blocks, total);
 
   const parts: string[] = [];
@@ -76,8 +79,15 @@ function kernelNodes(g: GraphBuilder, kp: KernelParams, x: string, sv: string, b
       return g.node('Pow', [base, g.scalar(kp.degree)]);
     }
     case 'rbf': {
-      const svsq = concat64(blocks.map((b) => b.sq), total);
-      const negGsq = g.float('neg_gamma_svsq', [1, total], Float32Array.from(svsq, (v) => -kp.gamma * v));
+      const svsq = concat64(
+        blocks.map((b) => b.sq),
+        total,
+      );
+      const negGsq = g.float(
+        'neg_gamma_svsq',
+        [1, total],
+        Float32Array.from(svsq, (v) => -kp.gamma * v),
+      );
       const t = g.node('Gemm', [x, sv, negGsq], { transB: 1, alpha: { float: 2 * kp.gamma }, beta: { float: 1 } });
       const xsq = g.node('ReduceSumSquare', [x], { axes: [1], keepdims: 1 });
       const e = g.node('Sub', [t, g.node('Mul', [xsq, g.scalar(kp.gamma)])]);

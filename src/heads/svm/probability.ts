@@ -29,7 +29,11 @@ export function sigmoidTrain(f: Float64Array, positive: Uint8Array): Sigmoid {
   let B = Math.log((prior0 + 1) / (prior1 + 1));
   let fval = objective(f, t, A, B);
   for (let iter = 0; iter < maxIter; iter++) {
-    let h11 = sigma, h22 = sigma, h21 = 0, g1 = 0, g2 = 0;
+    let h11 = sigma,
+      h22 = sigma,
+      h21 = 0,
+      g1 = 0,
+      g2 = 0;
     for (let i = 0; i < l; i++) {
       const fApB = f[i]! * A + B;
       let p: number, q: number;

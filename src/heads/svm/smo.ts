@@ -121,9 +121,12 @@ class Solver {
     const { q, alpha, y, C, G, active } = this;
     const Qi = q.row(i);
     const Qj = q.row(j);
-    const Ci = C[i]!, Cj = C[j]!;
-    const oldAi = alpha[i]!, oldAj = alpha[j]!;
-    let ai = oldAi, aj = oldAj;
+    const Ci = C[i]!,
+      Cj = C[j]!;
+    const oldAi = alpha[i]!,
+      oldAj = alpha[j]!;
+    let ai = oldAi,
+      aj = oldAj;
     if (y[i] !== y[j]) {
       let quad = q.qd[i]! + q.qd[j]! + 2 * Qi[j]!;
       if (quad <= 0) quad = TAU;
@@ -132,11 +135,23 @@ class Solver {
       ai += delta;
       aj += delta;
       if (diff > 0) {
-        if (aj < 0) { aj = 0; ai = diff; }
-      } else if (ai < 0) { ai = 0; aj = -diff; }
+        if (aj < 0) {
+          aj = 0;
+          ai = diff;
+        }
+      } else if (ai < 0) {
+        ai = 0;
+        aj = -diff;
+      }
       if (diff > Ci - Cj) {
-        if (ai > Ci) { ai = Ci; aj = Ci - diff; }
-      } else if (aj > Cj) { aj = Cj; ai = Cj + diff; }
+        if (ai > Ci) {
+          ai = Ci;
+          aj = Ci - diff;
+        }
+      } else if (aj > Cj) {
+        aj = Cj;
+        ai = Cj + diff;
+      }
     } else {
       let quad = q.qd[i]! + q.qd[j]! - 2 * Qi[j]!;
       if (quad <= 0) quad = TAU;
@@ -145,11 +160,23 @@ class Solver {
       ai -= delta;
       aj += delta;
       if (sum > Ci) {
-        if (ai > Ci) { ai = Ci; aj = sum - Ci; }
-      } else if (aj < 0) { aj = 0; ai = sum; }
+        if (ai > Ci) {
+          ai = Ci;
+          aj = sum - Ci;
+        }
+      } else if (aj < 0) {
+        aj = 0;
+        ai = sum;
+      }
       if (sum > Cj) {
-        if (aj > Cj) { aj = Cj; ai = sum - Cj; }
-      } else if (ai < 0) { ai = 0; aj = sum; }
+        if (aj > Cj) {
+          aj = Cj;
+          ai = sum - Cj;
+        }
+      } else if (ai < 0) {
+        ai = 0;
+        aj = sum;
+      }
     }
     alpha[i] = ai;
     alpha[j] = aj;
@@ -160,7 +187,8 @@ class Solver {
 
     // Gradient update, finding the next maximal violator on the way.
     const { status } = this;
-    const dai = ai - oldAi, daj = aj - oldAj;
+    const dai = ai - oldAi,
+      daj = aj - oldAj;
     const n = this.activeSize;
     let gmax = -Infinity;
     let gmaxIdx = -1;
@@ -169,8 +197,14 @@ class Solver {
       const g = G[k]! + Qi[k]! * dai + Qj[k]! * daj;
       G[k] = g;
       if (y[k] === 1) {
-        if (status[k] !== UPPER && -g >= gmax) { gmax = -g; gmaxIdx = k; }
-      } else if (status[k] !== LOWER && g >= gmax) { gmax = g; gmaxIdx = k; }
+        if (status[k] !== UPPER && -g >= gmax) {
+          gmax = -g;
+          gmaxIdx = k;
+        }
+      } else if (status[k] !== LOWER && g >= gmax) {
+        gmax = g;
+        gmaxIdx = k;
+      }
     }
     this.gmax = gmax;
     this.gmaxIdx = gmaxIdx;
@@ -225,7 +259,10 @@ class Solver {
           quad = qdi + qd[b]! + 2 * yi * Qi[b]!;
         }
         const objDiff = -(gradDiff * gradDiff) / (quad > 0 ? quad : TAU);
-        if (objDiff <= objDiffMin) { GminIdx = b; objDiffMin = objDiff; }
+        if (objDiff <= objDiffMin) {
+          GminIdx = b;
+          objDiffMin = objDiff;
+        }
       }
     }
     if (Gmax + Gmax2 < this.eps || GminIdx === -1) return false;
@@ -241,8 +278,14 @@ class Solver {
     for (let t = 0; t < this.activeSize; t++) {
       const a = active[t]!;
       if (y[a] === 1) {
-        if (status[a] !== UPPER && -G[a]! >= gmax) { gmax = -G[a]!; gmaxIdx = a; }
-      } else if (status[a] !== LOWER && G[a]! >= gmax) { gmax = G[a]!; gmaxIdx = a; }
+        if (status[a] !== UPPER && -G[a]! >= gmax) {
+          gmax = -G[a]!;
+          gmaxIdx = a;
+        }
+      } else if (status[a] !== LOWER && G[a]! >= gmax) {
+        gmax = G[a]!;
+        gmaxIdx = a;
+      }
     }
     this.gmax = gmax;
     this.gmaxIdx = gmaxIdx;

@@ -214,13 +214,7 @@ function crossValidatedDecisions(
  * positives first. svm_train puts the +1 class first whichever row comes
  * first (libsvm's −1/+1 label swap), which fixes the solver's variable order.
  */
-function foldProblem(
-  perm: Int32Array,
-  begin: number,
-  end: number,
-  idx: Int32Array,
-  y: Int8Array,
-): { idx: Int32Array; y: Int8Array; positives: number } {
+function foldProblem(perm: Int32Array, begin: number, end: number, idx: Int32Array, y: Int8Array): { idx: Int32Array; y: Int8Array; positives: number } {
   const l = perm.length - (end - begin);
   const subIdx = new Int32Array(l);
   const subY = new Int8Array(l);
@@ -241,14 +235,7 @@ function foldProblem(
 }
 
 /** decisions[a] = Σ coef·K(sv, idx[a]) − ρ for each held-out position a. */
-function predictHeldOut(
-  kernel: KernelSource,
-  subIdx: Int32Array,
-  fit: BinaryFit,
-  held: Int32Array,
-  idx: Int32Array,
-  decisions: Float64Array,
-): void {
+function predictHeldOut(kernel: KernelSource, subIdx: Int32Array, fit: BinaryFit, held: Int32Array, idx: Int32Array, decisions: Float64Array): void {
   let count = 0;
   for (let s = 0; s < subIdx.length; s++) if (fit.coef[s] !== 0) count++;
   const svRows = new Int32Array(count);
@@ -310,7 +297,7 @@ export function assembleModel(
   const pairs = pairList(k);
   const byPair = new Array<PairResult | undefined>(pairs.length);
   for (const r of results) byPair[r.pair] = r;
-  const missing = byPair.findIndex((r) => r === undefined);
+  const missing = byPair.indexOf(undefined);
   if (missing >= 0 || byPair.length !== pairs.length) throw new Error(`pair ${missing} has no result`);
   const res = byPair as PairResult[];
 

@@ -23,13 +23,7 @@ export function textInput(limits: TextLimits) {
     })
     .min(1, 'must not be empty')
     .max(limits.maxInputChars, `is longer than ${limits.maxInputChars} characters`);
-  return z.union([
-    text,
-    z
-      .array(text)
-      .min(1, 'must hold at least one text')
-      .max(limits.maxInputs, `holds more than ${limits.maxInputs} texts`),
-  ]);
+  return z.union([text, z.array(text).min(1, 'must hold at least one text').max(limits.maxInputs, `holds more than ${limits.maxInputs} texts`)]);
 }
 
 export function embeddingsRequest(limits: TextLimits) {

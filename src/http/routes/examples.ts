@@ -20,7 +20,9 @@ export const uploadQuery = z
       .describe('A text already in the task with another label: error (default: reject the upload), skip (keep the stored label), replace (take the new one).'),
   })
   .strict();
-export const uploadRecord = z.object({ text: z.string().min(1), label }).describe('One example; upload a JSON array of these, JSON Lines, or CSV with a "text,label" header.');
+export const uploadRecord = z
+  .object({ text: z.string().min(1), label })
+  .describe('One example; upload a JSON array of these, JSON Lines, or CSV with a "text,label" header.');
 export const listExamplesQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -46,7 +48,13 @@ export const uploadOut = z.object({
   example_count: z.number().int(),
 });
 
-const exampleJson = (e: ExampleRecord): z.infer<typeof exampleOut> => ({ id: e.id, object: 'example', text: e.text, label: e.label, created_at: iso(e.createdAt)! });
+const exampleJson = (e: ExampleRecord): z.infer<typeof exampleOut> => ({
+  id: e.id,
+  object: 'example',
+  text: e.text,
+  label: e.label,
+  created_at: iso(e.createdAt)!,
+});
 
 export const examplesOperations: Operation[] = [
   {
@@ -59,11 +67,44 @@ export const examplesOperations: Operation[] = [
     query: uploadQuery,
     responses: { 201: { description: 'Added.', schema: uploadOut }, 409: { description: 'A text is already present with another label (on_conflict=error).' } },
   },
-  { method: 'get', path: '/v1/tasks/:task/examples', tag: 'examples', summary: 'List examples by id.', query: listExamplesQuery, responses: { 200: { description: 'A page.', schema: listEnvelope(exampleOut) } } },
-  { method: 'get', path: '/v1/tasks/:task/examples/:example', tag: 'examples', summary: 'One example.', responses: { 200: { description: 'The example.', schema: exampleOut } } },
-  { method: 'patch', path: '/v1/tasks/:task/examples/:example', tag: 'examples', summary: 'Replace an example\'s label.', body: relabelBody, responses: { 200: { description: 'Updated.', schema: exampleOut } } },
-  { method: 'delete', path: '/v1/tasks/:task/examples/:example', tag: 'examples', summary: 'Delete one example.', responses: { 204: { description: 'Deleted.' } } },
-  { method: 'delete', path: '/v1/tasks/:task/examples', tag: 'examples', summary: 'Delete the examples of a label, or all of them (all=true).', query: deleteExamplesQuery, responses: { 200: { description: 'How many were deleted.' } } },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/examples',
+    tag: 'examples',
+    summary: 'List examples by id.',
+    query: listExamplesQuery,
+    responses: { 200: { description: 'A page.', schema: listEnvelope(exampleOut) } },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/examples/:example',
+    tag: 'examples',
+    summary: 'One example.',
+    responses: { 200: { description: 'The example.', schema: exampleOut } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/tasks/:task/examples/:example',
+    tag: 'examples',
+    summary: "Replace an example's label.",
+    body: relabelBody,
+    responses: { 200: { description: 'Updated.', schema: exampleOut } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tasks/:task/examples/:example',
+    tag: 'examples',
+    summary: 'Delete one example.',
+    responses: { 204: { description: 'Deleted.' } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tasks/:task/examples',
+    tag: 'examples',
+    summary: 'Delete the examples of a label, or all of them (all=true).',
+    query: deleteExamplesQuery,
+    responses: { 200: { description: 'How many were deleted.' } },
+  },
 ];
 
 function exampleId(raw: unknown): number {
@@ -80,7 +121,12 @@ export function examplesRouter(store: Store, limits: UploadLimits, json: Request
     const { on_conflict: policy } = parse(uploadQuery, req.query, 'query');
     const { examples, format } = await readUpload(req, limits);
     const result = await store
-      .addExamples(task.tenantId, task.id, examples.map((e) => ({ ...e, textHash: textHash(e.text) })), policy)
+      .addExamples(
+        task.tenantId,
+        task.id,
+        examples.map((e) => ({ ...e, textHash: textHash(e.text) })),
+        policy,
+      )
       .catch(storeRule);
     if (result.conflicts.length) {
       throw new ApiError(

@@ -68,11 +68,37 @@ export const jobsOperations: Operation[] = [
     tag: 'training',
     summary: 'Start training (runs in the background; poll the job).',
     body: trainingRequestSchema,
-    responses: { 202: { description: 'Queued; Location names the job.', schema: jobOut }, 409: { description: 'The examples cannot be trained on as asked (empty task, one label, a label with too few examples).' } },
+    responses: {
+      202: { description: 'Queued; Location names the job.', schema: jobOut },
+      409: { description: 'The examples cannot be trained on as asked (empty task, one label, a label with too few examples).' },
+    },
   },
-  { method: 'get', path: '/v1/tasks/:task/jobs', tag: 'training', summary: 'List jobs, oldest first.', query: pageQuery, responses: { 200: { description: 'A page.', schema: listEnvelope(jobOut) } } },
-  { method: 'get', path: '/v1/tasks/:task/jobs/:job', tag: 'training', summary: 'A job: state, progress, timings, error, version.', responses: { 200: { description: 'The job.', schema: jobOut } } },
-  { method: 'delete', path: '/v1/tasks/:task/jobs/:job', tag: 'training', summary: 'Cancel a queued or running job.', responses: { 200: { description: 'Cancelled (queued job).', schema: jobOut }, 202: { description: 'Cancellation requested (running job).', schema: jobOut }, 409: { description: 'The job already finished.' } } },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/jobs',
+    tag: 'training',
+    summary: 'List jobs, oldest first.',
+    query: pageQuery,
+    responses: { 200: { description: 'A page.', schema: listEnvelope(jobOut) } },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/jobs/:job',
+    tag: 'training',
+    summary: 'A job: state, progress, timings, error, version.',
+    responses: { 200: { description: 'The job.', schema: jobOut } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tasks/:task/jobs/:job',
+    tag: 'training',
+    summary: 'Cancel a queued or running job.',
+    responses: {
+      200: { description: 'Cancelled (queued job).', schema: jobOut },
+      202: { description: 'Cancellation requested (running job).', schema: jobOut },
+      409: { description: 'The job already finished.' },
+    },
+  },
 ];
 
 export interface JobsDeps {
@@ -125,7 +151,8 @@ export function jobsRouter({ store, models, maxAttempts, wake }: JobsDeps): Rout
     const task = await taskOr404(store, req);
     const before = await store.getJob(task.tenantId, task.id, String(req.params.job));
     if (!before) throw notFound(`job "${req.params.job}" does not exist in task ${task.id}`, 'job', 'job_not_found');
-    if (FINISHED_STATES.includes(before.state)) throw conflict(`job ${before.id} already ${before.state}; only queued or running jobs can be cancelled`, 'job_finished');
+    if (FINISHED_STATES.includes(before.state))
+      throw conflict(`job ${before.id} already ${before.state}; only queued or running jobs can be cancelled`, 'job_finished');
     const job = (await store.cancelJob(task.tenantId, task.id, before.id))!;
     res.status(job.state === 'cancelled' ? 200 : 202).json(jobJson(job));
   });

@@ -53,9 +53,30 @@ export const predictOut = z.object({
 export function predictOperations(limits: TextLimits): Operation[] {
   const s = predictSchemas(limits);
   return [
-    { method: 'post', path: '/v1/tasks/:task/predict', tag: 'predict', summary: 'Label texts with the task\'s active (or a pinned) version.', body: s.predict, responses: { 200: { description: 'Predictions in input order.', schema: predictOut }, 409: { description: 'The task has no active version.' } } },
-    { method: 'post', path: '/v1/predict', tag: 'predict', summary: 'Label texts with several tasks: the encoder runs once per distinct feature spec.', body: s.multi, responses: { 200: { description: 'Predictions per task.' } } },
-    { method: 'post', path: '/v1/tasks/:task/evaluate', tag: 'predict', summary: 'Evaluate a version on a labelled set.', body: s.evaluate, responses: { 200: { description: 'accuracy, macro_f1, per_label, confusion_matrix.' } } },
+    {
+      method: 'post',
+      path: '/v1/tasks/:task/predict',
+      tag: 'predict',
+      summary: "Label texts with the task's active (or a pinned) version.",
+      body: s.predict,
+      responses: { 200: { description: 'Predictions in input order.', schema: predictOut }, 409: { description: 'The task has no active version.' } },
+    },
+    {
+      method: 'post',
+      path: '/v1/predict',
+      tag: 'predict',
+      summary: 'Label texts with several tasks: the encoder runs once per distinct feature spec.',
+      body: s.multi,
+      responses: { 200: { description: 'Predictions per task.' } },
+    },
+    {
+      method: 'post',
+      path: '/v1/tasks/:task/evaluate',
+      tag: 'predict',
+      summary: 'Evaluate a version on a labelled set.',
+      body: s.evaluate,
+      responses: { 200: { description: 'accuracy, macro_f1, per_label, confusion_matrix.' } },
+    },
   ];
 }
 
@@ -134,7 +155,13 @@ export function predictRouter(predictions: PredictionService, limits: TextLimits
     const index = new Map(labels.map((l, i) => [l, i]));
     const truth = Int32Array.from(body.examples, (e) => index.get(e.label)!);
     const predicted = argmaxRows(scored[0]!.probabilities, texts.length, known.length);
-    res.json({ object: 'evaluation', task: target.task.id, version: target.version.number, unknown_labels: unknown, ...computeMetrics(truth, predicted, labels) });
+    res.json({
+      object: 'evaluation',
+      task: target.task.id,
+      version: target.version.number,
+      unknown_labels: unknown,
+      ...computeMetrics(truth, predicted, labels),
+    });
   });
   return router;
 }

@@ -15,7 +15,10 @@ import { jsonBody, parse } from '../validate.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200).describe('Unique within the tenant.');
 const description = z.string().max(2000).nullable().optional();
-const featureSpec = z.object(featureSpecFields).strict().describe('How texts become features: the same options as /v1/embeddings. Default: last layer, mean pooling, normalized.');
+const featureSpec = z
+  .object(featureSpecFields)
+  .strict()
+  .describe('How texts become features: the same options as /v1/embeddings. Default: last layer, mean pooling, normalized.');
 
 export const createTaskBody = z.object({ name, description, feature_spec: featureSpec.optional() }).strict();
 export const updateTaskBody = z
@@ -52,16 +55,49 @@ export function taskJson(t: TaskRecord, labelCounts?: Map<string, number>): z.in
 }
 
 export const tasksOperations: Operation[] = [
-  { method: 'post', path: '/v1/tasks', tag: 'tasks', summary: 'Create a task.', body: createTaskBody, responses: { 201: { description: 'Created.', schema: taskOut } } },
-  { method: 'get', path: '/v1/tasks', tag: 'tasks', summary: 'List tasks.', query: pageQuery, responses: { 200: { description: 'A page of tasks.', schema: listEnvelope(taskOut) } } },
-  { method: 'get', path: '/v1/tasks/:task', tag: 'tasks', summary: 'A task, with its label counts.', responses: { 200: { description: 'The task.', schema: taskOut } } },
-  { method: 'patch', path: '/v1/tasks/:task', tag: 'tasks', summary: 'Rename, describe, or change the feature spec (used by later trainings; versions keep theirs).', body: updateTaskBody, responses: { 200: { description: 'Updated.', schema: taskOut } } },
-  { method: 'delete', path: '/v1/tasks/:task', tag: 'tasks', summary: 'Delete a task with its examples, jobs and versions.', responses: { 204: { description: 'Deleted.' } } },
+  {
+    method: 'post',
+    path: '/v1/tasks',
+    tag: 'tasks',
+    summary: 'Create a task.',
+    body: createTaskBody,
+    responses: { 201: { description: 'Created.', schema: taskOut } },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks',
+    tag: 'tasks',
+    summary: 'List tasks.',
+    query: pageQuery,
+    responses: { 200: { description: 'A page of tasks.', schema: listEnvelope(taskOut) } },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task',
+    tag: 'tasks',
+    summary: 'A task, with its label counts.',
+    responses: { 200: { description: 'The task.', schema: taskOut } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/tasks/:task',
+    tag: 'tasks',
+    summary: 'Rename, describe, or change the feature spec (used by later trainings; versions keep theirs).',
+    body: updateTaskBody,
+    responses: { 200: { description: 'Updated.', schema: taskOut } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tasks/:task',
+    tag: 'tasks',
+    summary: 'Delete a task with its examples, jobs and versions.',
+    responses: { 204: { description: 'Deleted.' } },
+  },
 ];
 
 /** Loads the task named in the path for the request's tenant, or 404. */
 export async function taskOr404(store: Store, req: Request): Promise<TaskRecord> {
-  const id = String(req.params['task']);
+  const id = String(req.params.task);
   const task = await store.getTask(tenantOf(req), id);
   if (!task) throw notFound(`task "${id}" does not exist`, 'task', 'task_not_found');
   return task;

@@ -53,16 +53,46 @@ function summary(metrics: unknown) {
 }
 
 export const versionsOperations: Operation[] = [
-  { method: 'get', path: '/v1/tasks/:task/versions', tag: 'versions', summary: 'List versions (metrics summarised).', responses: { 200: { description: 'Versions, oldest first.' } } },
-  { method: 'get', path: '/v1/tasks/:task/versions/:version', tag: 'versions', summary: 'A version with its full evaluation and training report.', responses: { 200: { description: 'The version.', schema: versionOut } } },
-  { method: 'get', path: '/v1/tasks/:task/versions/:version/artifact', tag: 'versions', summary: 'The portable artifact (libsvm model text or ml-random-forest JSON).', responses: { 200: { description: 'Artifact JSON.' } } },
-  { method: 'post', path: '/v1/tasks/:task/versions/:version/activate', tag: 'versions', summary: 'Make this version active (rollback or roll forward).', responses: { 200: { description: 'The task.', schema: taskOut } } },
-  { method: 'delete', path: '/v1/tasks/:task/versions/:version', tag: 'versions', summary: 'Delete an inactive version.', responses: { 204: { description: 'Deleted.' }, 409: { description: 'The version is active.' } } },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/versions',
+    tag: 'versions',
+    summary: 'List versions (metrics summarised).',
+    responses: { 200: { description: 'Versions, oldest first.' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/versions/:version',
+    tag: 'versions',
+    summary: 'A version with its full evaluation and training report.',
+    responses: { 200: { description: 'The version.', schema: versionOut } },
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/:task/versions/:version/artifact',
+    tag: 'versions',
+    summary: 'The portable artifact (libsvm model text or ml-random-forest JSON).',
+    responses: { 200: { description: 'Artifact JSON.' } },
+  },
+  {
+    method: 'post',
+    path: '/v1/tasks/:task/versions/:version/activate',
+    tag: 'versions',
+    summary: 'Make this version active (rollback or roll forward).',
+    responses: { 200: { description: 'The task.', schema: taskOut } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tasks/:task/versions/:version',
+    tag: 'versions',
+    summary: 'Delete an inactive version.',
+    responses: { 204: { description: 'Deleted.' }, 409: { description: 'The version is active.' } },
+  },
 ];
 
 function versionNumber(req: Request): number {
-  const n = Number(req.params['version']);
-  if (!Number.isSafeInteger(n) || n < 1) throw notFound(`version "${req.params['version']}" does not exist`, 'version', 'version_not_found');
+  const n = Number(req.params.version);
+  if (!Number.isSafeInteger(n) || n < 1) throw notFound(`version "${req.params.version}" does not exist`, 'version', 'version_not_found');
   return n;
 }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const pageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
-    after: z.string().min(1).max(500).optional().describe('Cursor from the previous page\'s next_after.'),
+    after: z.string().min(1).max(500).optional().describe("Cursor from the previous page's next_after."),
   })
   .strict();
 
