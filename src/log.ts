@@ -1,7 +1,7 @@
 /** One JSON object per line: easy to read in a terminal and to ship to a log store. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void
+export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 export function createLogger(component = 'transferd', quiet = false): Logger {
   return (level, msg, fields = {}) => {
@@ -12,5 +12,7 @@ export function createLogger(component = 'transferd', quiet = false): Logger {
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {
-  return err instanceof Error ? { error: err.message, stack: err.stack } : { error: String(err) };
+  if (!(err instanceof Error)) return { error: String(err) };
+  const cause = err.cause instanceof Error ? { cause: err.cause.message } : {};
+  return { error: err.message, ...cause, stack: err.stack };
 }

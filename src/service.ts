@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, type App } from './app.js';
 import { ConnectionTracker } from './http/drain.js';
+import { errorBody, statusOf } from './http/errors.js';
+import { DomainError } from './errors.js';
 import type { ReadinessCheck } from './http/routes/health.js';
 import { DEFAULT_MODEL, type Config } from './config.js';
 import { importCheckpoint } from './encoder/import/importer.js';
@@ -41,9 +43,9 @@ function startingApp() {
   app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', reasons: ['starting: loading models'] }));
   app.use((_req, res) => {
     res
-      .status(503)
+      .status(statusOf('starting'))
       .set('Retry-After', '1')
-      .json({ error: { message: 'service is starting', type: 'overloaded_error', param: null, code: 'starting' } });
+      .json(errorBody(new DomainError('starting', 'service is starting')));
   });
   return app;
 }

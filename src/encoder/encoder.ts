@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { DomainError } from '../errors.js';
 import type { Lane } from './batch-queue.js';
 import type { FeatureSpec } from './feature-spec.js';
 import type { ModelManifest } from './import/importer.js';
@@ -35,18 +36,6 @@ export interface EncodeResult {
   /** Tokens per text after truncation, special tokens included. */
   tokenCounts: Int32Array;
   tokens: number;
-}
-
-export type EncoderErrorCode = 'input_too_long' | 'overloaded' | 'unavailable' | 'inference_failed' | 'aborted';
-
-export class EncoderError extends Error {
-  constructor(
-    readonly code: EncoderErrorCode,
-    message: string,
-    readonly index?: number,
-  ) {
-    super(message);
-  }
 }
 
 interface Pending {
@@ -119,7 +108,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
       const fail = (reason: string) => {
         if (this.worker !== worker) return;
         this.isReady = false;
-        this.failAll(new EncoderError('unavailable', `encoder ${this.manifest.name} stopped: ${reason}`));
+        this.failAll(new DomainError('encoder_unavailable', `encoder ${this.manifest.name} stopped: ${reason}`));
         reject(new Error(reason));
         if (!this.closing) {
           this.emit('restart', reason);
@@ -139,7 +128,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
       return;
     }
     if (m.type === 'fatal') {
-      this.failAll(new EncoderError('unavailable', m.message));
+      this.failAll(new DomainError('encoder_unavailable', m.message));
       return;
     }
     if (m.type === 'ready') return;
@@ -150,7 +139,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
       let tokens = 0;
       for (const c of m.tokenCounts) tokens += c;
       p.resolve({ features: m.features, tokenCounts: m.tokenCounts, tokens });
-    } else p.reject(new EncoderError(m.code, m.message, m.index));
+    } else p.reject(new DomainError(m.code, m.message, m.index === undefined ? null : `input[${m.index}]`));
   }
 
   private settle(id: number, p: Pending): void {
@@ -168,12 +157,12 @@ export class Encoder extends EventEmitter<EncoderEvents> {
 
   encode(texts: string[], specs: FeatureSpec[], options: EncodeOptions = {}): Promise<EncodeResult> {
     const lane = options.lane ?? 'interactive';
-    if (!this.isReady) return Promise.reject(new EncoderError('unavailable', `encoder ${this.manifest.name} is not ready`));
+    if (!this.isReady) return Promise.reject(new DomainError('encoder_unavailable', `encoder ${this.manifest.name} is not ready`));
     if (lane === 'interactive' && this.interactiveQueued + texts.length > this.options.maxQueuedTexts) {
-      return Promise.reject(new EncoderError('overloaded', `encoder ${this.manifest.name} has ${this.interactiveQueued} texts waiting; try again shortly`));
+      return Promise.reject(new DomainError('overloaded', `encoder ${this.manifest.name} has ${this.interactiveQueued} texts waiting; try again shortly`));
     }
     if (texts.length === 0) return Promise.resolve({ features: specs.map(() => new Float32Array(0)), tokenCounts: new Int32Array(0), tokens: 0 });
-    if (options.signal?.aborted) return Promise.reject(new EncoderError('aborted', 'request aborted'));
+    if (options.signal?.aborted) return Promise.reject(new DomainError('client_closed_request', 'the client closed the request'));
     const id = this.nextId++;
     return new Promise<EncodeResult>((resolve, reject) => {
       const onAbort = () => {
@@ -181,7 +170,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
         if (!p) return;
         this.settle(id, p);
         this.post({ type: 'cancel', id });
-        reject(new EncoderError('aborted', 'request aborted'));
+        reject(new DomainError('client_closed_request', 'the client closed the request'));
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => options.signal?.removeEventListener('abort', onAbort);
@@ -203,7 +192,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
   async close(): Promise<void> {
     this.closing = true;
     this.isReady = false;
-    this.failAll(new EncoderError('unavailable', 'encoder is shutting down'));
+    this.failAll(new DomainError('encoder_unavailable', 'encoder is shutting down'));
     const exited = new Promise<void>((ok) => this.worker.once('exit', () => ok()));
     this.post({ type: 'shutdown' });
     await exited;

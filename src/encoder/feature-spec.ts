@@ -3,6 +3,8 @@
  * hidden layers, how tokens are pooled, how layers are combined, and whether
  * the result is L2-normalised. Two tasks with equal specs share features.
  */
+import { DomainError } from '../errors.js';
+
 export const POOLINGS = ['mean', 'cls', 'max'] as const;
 export const COMBINES = ['concat', 'mean'] as const;
 export type Pooling = (typeof POOLINGS)[number];
@@ -26,34 +28,26 @@ export interface FeatureSpecInput {
   normalize?: boolean | undefined;
 }
 
-/** Thrown for a spec the model cannot satisfy; `param` names the offending field. */
-export class SpecError extends Error {
-  constructor(
-    message: string,
-    readonly param: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Resolves negative layer indexes against a model with `modelLayers` encoder
  * layers and fills defaults (last layer, mean pooling, concat, normalized).
  */
 export function resolveSpec(input: FeatureSpecInput, modelLayers: number): FeatureSpec {
   const requested = input.layers === undefined ? [-1] : Array.isArray(input.layers) ? input.layers : [input.layers];
-  if (requested.length === 0) throw new SpecError('layers must name at least one layer', 'layers');
+  if (requested.length === 0) throw new DomainError('invalid_feature_spec', 'layers must name at least one layer', 'layers');
   const layers = requested.map((l) => {
     const abs = l < 0 ? modelLayers + 1 + l : l;
     if (!Number.isInteger(l) || abs < 0 || abs > modelLayers) {
-      throw new SpecError(
+      throw new DomainError(
+        'invalid_feature_spec',
         `layer ${l} is out of range: model ${input.model} has hidden states 0..${modelLayers} (or -1..-${modelLayers + 1} from the top)`,
         'layers',
       );
     }
     return abs;
   });
-  if (new Set(layers).size !== layers.length) throw new SpecError(`layers [${requested.join(', ')}] name the same layer twice`, 'layers');
+  if (new Set(layers).size !== layers.length)
+    throw new DomainError('invalid_feature_spec', `layers [${requested.join(', ')}] name the same layer twice`, 'layers');
   return {
     model: input.model,
     layers,

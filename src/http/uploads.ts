@@ -9,7 +9,7 @@ import type { Request } from 'express';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
-import { ApiError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 export interface UploadRecord {
   text: unknown;
@@ -35,7 +35,7 @@ export function uploadFormat(req: Request): UploadFormat {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const format = MEDIA_TYPES[type];
   if (!format) {
-    throw new ApiError(415, 'unsupported_media_type', `send examples as ${UPLOAD_MEDIA_TYPES.join(', ')} (got "${type || 'no content type'}")`);
+    throw new DomainError('unsupported_media_type', `send examples as ${UPLOAD_MEDIA_TYPES.join(', ')} (got "${type || 'no content type'}")`);
   }
   return format;
 }
@@ -46,17 +46,17 @@ async function* bodyChunks(req: Request, limit: number): AsyncGenerator<Buffer> 
   let stream: Readable = req;
   if (encoding === 'gzip') stream = req.pipe(createGunzip());
   else if (encoding === 'deflate') stream = req.pipe(createInflate());
-  else if (encoding !== 'identity') throw new ApiError(415, 'unsupported_encoding', `content encoding "${encoding}" is not supported (use gzip or deflate)`);
+  else if (encoding !== 'identity') throw new DomainError('unsupported_encoding', `content encoding "${encoding}" is not supported (use gzip or deflate)`);
   let total = 0;
   try {
     for await (const chunk of stream) {
       total += (chunk as Buffer).byteLength;
-      if (total > limit) throw new ApiError(413, 'body_too_large', `upload exceeds the limit of ${limit} bytes`);
+      if (total > limit) throw new DomainError('body_too_large', `upload exceeds the limit of ${limit} bytes`);
       yield chunk as Buffer;
     }
   } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw new ApiError(400, 'invalid_body', `could not read the upload: ${(err as Error).message}`);
+    if (err instanceof DomainError) throw err;
+    throw new DomainError('invalid_body', `could not read the upload: ${(err as Error).message}`);
   }
 }
 
@@ -139,12 +139,12 @@ async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, errors: RecordEr
     for (let i = 0; i < s.length; i++) {
       const ch = s[i]!;
       if (ended) {
-        if (!/\s/.test(ch)) throw new ApiError(400, 'invalid_json', 'unexpected content after the closing "]" of the examples array');
+        if (!/\s/.test(ch)) throw new DomainError('invalid_json', 'unexpected content after the closing "]" of the examples array');
         continue;
       }
       if (!started) {
         if (/\s/.test(ch)) continue;
-        if (ch !== '[') throw new ApiError(400, 'invalid_json', 'a JSON upload must be an array of {"text", "label"} objects');
+        if (ch !== '[') throw new DomainError('invalid_json', 'a JSON upload must be an array of {"text", "label"} objects');
         started = true;
         from = i + 1;
         continue;
@@ -175,7 +175,7 @@ async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, errors: RecordEr
   };
   for await (const chunk of chunks) yield* scan(decoder.decode(chunk, { stream: true }));
   yield* scan(decoder.decode());
-  if (!ended) throw new ApiError(400, 'invalid_json', started ? 'the examples array is not closed (truncated upload?)' : 'the upload is empty');
+  if (!ended) throw new DomainError('invalid_json', started ? 'the examples array is not closed (truncated upload?)' : 'the upload is empty');
 }
 
 async function* csvRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[]): AsyncGenerator<UploadRecord> {
@@ -200,8 +200,7 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[])
         labelCol = header.indexOf('label');
         width = header.length;
         if (textCol < 0 || labelCol < 0)
-          throw new ApiError(
-            400,
+          throw new DomainError(
             'invalid_csv',
             `line ${info.lines}: the CSV header must name the columns "text" and "label" (got ${record.map((h) => JSON.stringify(h)).join(', ')})`,
           );
@@ -214,13 +213,13 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[])
       yield { text: record[textCol], label: record[labelCol], where };
     }
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof DomainError) throw err;
     const e = err as Error & { lines?: number };
-    throw new ApiError(400, 'invalid_csv', `${e.lines ? `line ${e.lines}: ` : ''}${e.message}`);
+    throw new DomainError('invalid_csv', `${e.lines ? `line ${e.lines}: ` : ''}${e.message}`);
   } finally {
     await feed;
   }
-  if (textCol < 0) throw new ApiError(400, 'invalid_csv', 'the upload is empty: expected a header line "text,label"');
+  if (textCol < 0) throw new DomainError('invalid_csv', 'the upload is empty: expected a header line "text,label"');
 }
 
 export interface ValidExample {
@@ -249,7 +248,7 @@ function check(r: UploadRecord, limits: UploadLimits): ValidExample {
   return { text: r.text, label: r.label };
 }
 
-/** Reads and validates a whole upload; throws one ApiError listing the problems, or returns every example. */
+/** Reads and validates a whole upload; throws one DomainError listing the problems, or returns every example. */
 export async function readUpload(req: Request, limits: UploadLimits): Promise<{ examples: ValidExample[]; format: UploadFormat }> {
   const format = uploadFormat(req);
   const errors: RecordError[] = [];
@@ -258,7 +257,7 @@ export async function readUpload(req: Request, limits: UploadLimits): Promise<{ 
   const examples: ValidExample[] = [];
   let count = 0;
   for await (const r of records) {
-    if (++count > limits.maxExamples) throw new ApiError(413, 'too_many_examples', `an upload may hold at most ${limits.maxExamples} examples`);
+    if (++count > limits.maxExamples) throw new DomainError('too_many_examples', `an upload may hold at most ${limits.maxExamples} examples`);
     try {
       examples.push(check(r, limits));
     } catch (err) {
@@ -268,15 +267,13 @@ export async function readUpload(req: Request, limits: UploadLimits): Promise<{ 
   if (errors.length) {
     const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => ({ at: e.where, message: e.message }));
     const more = errors.length - listed.length;
-    throw new ApiError(
-      400,
+    throw new DomainError(
       'invalid_examples',
       `${errors.length} invalid example${errors.length > 1 ? 's' : ''}; nothing was added. First: ${listed[0]!.at}: ${listed[0]!.message}`,
       'examples',
-      {},
       { errors: listed, ...(more > 0 ? { more } : {}) },
     );
   }
-  if (examples.length === 0) throw new ApiError(400, 'no_examples', 'the upload holds no examples', 'examples');
+  if (examples.length === 0) throw new DomainError('empty_upload', 'the upload holds no examples', 'examples');
   return { examples, format };
 }

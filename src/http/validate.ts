@@ -1,6 +1,6 @@
-/** Turns schema failures into ApiErrors that name the offending field. */
+/** Turns schema failures into errors that name the offending field. */
 import type { z } from 'zod';
-import { ApiError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -45,24 +45,24 @@ function describe(issue: Issue): string {
   return issue.message.replace(/^Invalid input: /, '');
 }
 
-export function issueToApiError(error: z.ZodError, root?: string): ApiError {
+export function issueToError(error: z.ZodError, root?: string): DomainError {
   const issue = deepest(error.issues[0]!);
   const path = root ? [root, ...issue.path] : issue.path;
   const param = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? formatPath([...path, issue.keys[0]!]) : formatPath(path);
   const where = path.length ? `${formatPath(path)}: ` : '';
-  return new ApiError(400, 'invalid_request', `${where}${describe(issue)}`, param || null);
+  return new DomainError('invalid_request', `${where}${describe(issue)}`, param || null);
 }
 
-/** Parses `value` with `schema` or throws a 400 ApiError. */
+/** Parses `value` with `schema` or throws an invalid_request error. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, root?: string): z.output<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw issueToApiError(r.error, root);
+  if (!r.success) throw issueToError(r.error, root);
   return r.data;
 }
 
 /** Requires a JSON object body (express leaves `req.body` undefined for other content types). */
 export function jsonBody(body: unknown): Record<string, unknown> {
-  if (body === undefined) throw new ApiError(415, 'unsupported_media_type', 'send a JSON body with Content-Type: application/json');
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'invalid_request', 'request body must be a JSON object');
+  if (body === undefined) throw new DomainError('unsupported_media_type', 'send a JSON body with Content-Type: application/json');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new DomainError('invalid_request', 'request body must be a JSON object');
   return body as Record<string, unknown>;
 }

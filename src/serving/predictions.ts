@@ -8,20 +8,12 @@
  * reports a change; the expiry bounds staleness if a change notice is missed.
  */
 import type { EncodeOptions } from '../encoder/encoder.js';
+import { DomainError } from '../errors.js';
 import { specKey } from '../encoder/feature-spec.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { LruCache } from '../features/lru.js';
 import type { Store, TaskRecord, VersionRecord } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
-
-export class PredictionError extends Error {
-  constructor(
-    readonly code: 'task_not_found' | 'version_not_found' | 'no_active_version',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface Target {
   task: TaskRecord;
@@ -99,7 +91,7 @@ export class PredictionService {
     const task = await this.store.getTask(tenantId, taskId);
     if (!task) {
       this.tasks.delete(key);
-      throw new PredictionError('task_not_found', `task "${taskId}" does not exist`);
+      throw new DomainError('task_not_found', `task "${taskId}" does not exist`, 'task');
     }
     this.tasks.set(key, { task, expires: Date.now() + this.options.activeTtlMs });
     return task;
@@ -109,12 +101,12 @@ export class PredictionService {
   async target(tenantId: string, taskId: string, number?: number): Promise<Target> {
     const task = await this.task(tenantId, taskId);
     const n = number ?? task.activeVersion;
-    if (n === null) throw new PredictionError('no_active_version', `task "${taskId}" has no active version yet; train it first`);
+    if (n === null) throw new DomainError('no_active_version', `task "${taskId}" has no active version yet; train it first`, 'task');
     const key = `${tenantId}|${taskId}|${n}`;
     let version = this.versions.get(key);
     if (!version) {
       version = await this.store.getVersion(tenantId, taskId, n);
-      if (!version) throw new PredictionError('version_not_found', `task "${taskId}" has no version ${n}`);
+      if (!version) throw new DomainError('version_not_found', `task "${taskId}" has no version ${n}`, 'version');
       this.versions.set(key, version);
     }
     return { task, version };
@@ -125,7 +117,7 @@ export class PredictionService {
       let bytes = this.artifacts.get(v.id);
       if (!bytes) {
         bytes = await this.store.getArtifactBytes(v.tenantId, v.taskId, v.number);
-        if (!bytes) throw new PredictionError('version_not_found', `version ${v.number} of task "${v.taskId}" was deleted`);
+        if (!bytes) throw new DomainError('version_not_found', `version ${v.number} of task "${v.taskId}" was deleted`, 'version');
         this.artifacts.set(v.id, bytes);
       }
       return bytes;

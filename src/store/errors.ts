@@ -1,7 +1,14 @@
-/** The store could not be reached (connection refused or cut, server shutting down): callers answer 503 and retry later. */
-export class StoreUnavailable extends Error {
+import { DomainError } from '../errors.js';
+
+/**
+ * The store could not be reached (connection refused or cut, server shutting
+ * down): callers answer 503 and retry later. The message is for clients; the
+ * connection's own error, for the logs, is the `cause`.
+ */
+export class StoreUnavailable extends DomainError {
   constructor(cause: unknown) {
-    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+    super('store_unavailable', 'the database is unavailable; try again shortly');
+    this.cause = cause;
   }
 }
 

@@ -1,5 +1,6 @@
 /** Identifiers, hashes and cursors shared by the store implementations. */
 import { createHash, randomBytes } from 'node:crypto';
+import { DomainError } from '../errors.js';
 
 /** `task_…`, `job_…`: a prefix that says what the id names, then 96 random bits. */
 export function newId(prefix: 'task' | 'job' | 'ver'): string {
@@ -25,17 +26,7 @@ export function decodeCursor(cursor: string | undefined): [number, string] | und
   } catch {
     // fall through: a cursor we did not issue
   }
-  throw new StoreRuleError('invalid_cursor', 'the "after" cursor is not one this service issued');
-}
-
-/** A store rule a request broke (the HTTP layer turns these into 4xx). */
-export class StoreRuleError extends Error {
-  constructor(
-    readonly code: 'name_taken' | 'too_many_labels' | 'invalid_cursor',
-    message: string,
-  ) {
-    super(message);
-  }
+  throw new DomainError('invalid_cursor', 'the "after" cursor is not one this service issued', 'after');
 }
 
 /** Float32 features as stored bytes, and back (copying: stored buffers need not be aligned). */

@@ -16,7 +16,8 @@ import pg from 'pg';
 import { packArtifact, unpackArtifact } from './artifact.js';
 import { isConnectionError, StoreUnavailable } from './errors.js';
 import { planExamples } from './examples-plan.js';
-import { bytesToVector, decodeCursor, encodeCursor, newId, StoreRuleError, vectorToBytes } from './ids.js';
+import { DomainError } from '../errors.js';
+import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
 import { migrations } from './migrations.js';
 import {
   exampleFromRow,
@@ -259,7 +260,7 @@ export class PostgresStore implements Store {
         Date.now(),
       ]);
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new StoreRuleError('name_taken', `a task named "${task.name}" already exists`);
+      if ((err as { code?: string }).code === '23505') throw new DomainError('name_taken', `a task named "${task.name}" already exists`, 'name');
       throw err;
     }
     return (await this.getTask(task.tenantId, id))!;
@@ -296,7 +297,7 @@ export class PostgresStore implements Store {
         taskId,
       ]);
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new StoreRuleError('name_taken', `a task named "${patch.name}" already exists`);
+      if ((err as { code?: string }).code === '23505') throw new DomainError('name_taken', `a task named "${patch.name}" already exists`, 'name');
       throw err;
     }
     return this.getTask(tenantId, taskId);
@@ -315,8 +316,7 @@ export class PostgresStore implements Store {
   private async checkLabelLimit(c: Db, taskId: string): Promise<void> {
     const [row] = await this.q('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = $1', [taskId], c);
     const labels = Number(row!.n);
-    if (labels > this.o.maxLabels)
-      throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.o.maxLabels}`);
+    if (labels > this.o.maxLabels) throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.o.maxLabels}`);
   }
 
   async addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {

@@ -9,7 +9,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { packArtifact, unpackArtifact } from './artifact.js';
 import { planExamples } from './examples-plan.js';
-import { bytesToVector, decodeCursor, encodeCursor, newId, StoreRuleError, vectorToBytes } from './ids.js';
+import { DomainError } from '../errors.js';
+import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
 import { migrations } from './migrations.js';
 import {
   exampleFromRow,
@@ -106,7 +107,8 @@ export class SqliteStore implements Store {
         .prepare('INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), now, now);
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreRuleError('name_taken', `a task named "${task.name}" already exists`);
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new DomainError('name_taken', `a task named "${task.name}" already exists`, 'name');
       throw err;
     }
     return (await this.getTask(task.tenantId, id))!;
@@ -144,7 +146,8 @@ export class SqliteStore implements Store {
           taskId,
         );
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreRuleError('name_taken', `a task named "${patch.name}" already exists`);
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new DomainError('name_taken', `a task named "${patch.name}" already exists`, 'name');
       throw err;
     }
     return this.getTask(tenantId, taskId);
@@ -178,7 +181,7 @@ export class SqliteStore implements Store {
         const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row).n as number;
         if (labels > this.options.maxLabels) {
           // Throwing rolls the whole upload back.
-          throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
+          throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
         }
         this.db.prepare('UPDATE tasks SET updated_at = ? WHERE id = ?').run(now, taskId);
         return plan.result;
@@ -211,7 +214,7 @@ export class SqliteStore implements Store {
         if (!changed) return undefined;
         const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row).n as number;
         if (labels > this.options.maxLabels)
-          throw new StoreRuleError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
+          throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
         return exampleFromRow(this.db.prepare('SELECT * FROM examples WHERE id = ?').get(exampleId) as Row);
       })
       .immediate();

@@ -6,7 +6,8 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromJobThread, JobThreadInput } from './protocol.js';
-import { Cancelled, runPipeline } from './pipeline.js';
+import { isDomainError } from '../errors.js';
+import { runPipeline } from './pipeline.js';
 
 const post = (m: FromJobThread) => parentPort!.postMessage(m);
 try {
@@ -24,6 +25,5 @@ try {
   });
   post({ type: 'result', result });
 } catch (err) {
-  if (err instanceof Cancelled) post({ type: 'error', code: 'cancelled', message: 'cancelled' });
-  else post({ type: 'error', code: 'training_failed', message: (err as Error).message });
+  post({ type: 'error', code: isDomainError(err) ? err.code : 'training_failed', message: (err as Error).message });
 }

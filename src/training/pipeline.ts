@@ -5,6 +5,7 @@
  * and the final fit. Every step validates on the same folds (seeded by the
  * request), so predictions made for one step are reused by the next.
  */
+import { DomainError } from '../errors.js';
 import { ADAPTERS, type FitContext, type HeadAdapter } from '../heads/adapters.js';
 import { computeMetrics, foldSplit, stratifiedFolds, stratifiedHoldout, type Metrics, type Split } from '../heads/evaluation.js';
 import { HeadPool } from '../heads/pool/pool.js';
@@ -34,12 +35,6 @@ interface Validation {
 }
 
 export type Progress = (phase: string, fraction: number) => void;
-
-export class Cancelled extends Error {
-  constructor() {
-    super('cancelled');
-  }
-}
 
 const adapterOf = (type: HeadType) => ADAPTERS[type] as HeadAdapter<Params>;
 
@@ -115,7 +110,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
   let done = 0;
   let phase = 'layer_sweep';
   const checkCancel = () => {
-    if (Atomics.load(input.cancel, 0) !== 0) throw new Cancelled();
+    if (Atomics.load(input.cancel, 0) !== 0) throw new DomainError('cancelled', 'cancelled');
   };
   const ctx: FitContext = {
     pool,

@@ -1,4 +1,5 @@
 /** Messages between the job runner (main thread) and a job's training thread. */
+import type { ErrorCode } from '../errors.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { TrainingRequest } from './request.js';
 
@@ -49,4 +50,4 @@ export interface JobThreadResult {
 export type FromJobThread =
   | { type: 'progress'; phase: string; fraction: number }
   | { type: 'result'; result: JobThreadResult }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: ErrorCode; message: string };

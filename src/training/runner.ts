@@ -12,7 +12,7 @@ import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
 import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
-import { StoreUnavailable } from '../store/errors.js';
+import { DomainError } from '../errors.js';
 import type { FromJobThread, JobThreadInput, JobThreadResult } from './protocol.js';
 import { minPerLabel, type TrainingRequest } from './request.js';
 
@@ -34,22 +34,12 @@ export interface RunnerOptions {
   onJobEnd?: (job: JobRecord, ms: number) => void;
 }
 
-/** A reason a job cannot succeed, told to the client as is. */
-export class JobFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Checks that a task's examples can be trained on as requested; the message says what to fix. */
 export function checkTrainable(counts: Map<string, number>, request: TrainingRequest): void {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  if (total === 0) throw new JobFailure('no_examples', 'the task has no examples; add labelled examples before training');
+  if (total === 0) throw new DomainError('no_examples', 'the task has no examples; add labelled examples before training');
   if (counts.size < 2)
-    throw new JobFailure('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
+    throw new DomainError('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
   const need = minPerLabel(request.evaluation);
   const small = [...counts].filter(([, n]) => n < need);
   if (small.length) {
@@ -61,12 +51,17 @@ export function checkTrainable(counts: Map<string, number>, request: TrainingReq
       .slice(0, 10)
       .map(([l, n]) => `"${l}" (${n})`)
       .join(', ');
-    throw new JobFailure('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
+    throw new DomainError('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
   }
   const weights = 'params' in request.head && request.head.type === 'svm' ? request.head.params.class_weight : null;
   if (weights && weights !== 'balanced') {
     const unknown = Object.keys(weights).filter((l) => !counts.has(l));
-    if (unknown.length) throw new JobFailure('unknown_label', `class_weight names labels the task does not have: ${unknown.map((l) => `"${l}"`).join(', ')}`);
+    if (unknown.length)
+      throw new DomainError(
+        'unknown_label',
+        `class_weight names labels the task does not have: ${unknown.map((l) => `"${l}"`).join(', ')}`,
+        'head.params.class_weight',
+      );
   }
 }
 
@@ -142,7 +137,7 @@ export class TrainingRunner {
   async stop(timeoutMs = 60_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const c of this.running.values()) c.abort(new JobFailure('shutdown', 'the replica is shutting down'));
+    for (const c of this.running.values()) c.abort(new DomainError('shutdown', 'the replica is shutting down'));
     const deadline = Date.now() + timeoutMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.running.size) this.o.log('warn', 'training threads still busy at shutdown', { jobs: [...this.running.keys()] });
@@ -172,8 +167,8 @@ export class TrainingRunner {
         this.o.log('warn', 'lease renewal failed', { job: job.id, ...errorFields(err) });
         return { owned: true, cancelRequested: false }; // a database hiccup: keep working, the lease has slack
       });
-      if (!r.owned) abort.abort(new JobFailure('lease_lost', 'the job is no longer held by this replica'));
-      else if (r.cancelRequested) abort.abort(new JobFailure('cancelled', 'cancelled on request'));
+      if (!r.owned) abort.abort(new DomainError('lease_lost', 'the job is no longer held by this replica'));
+      else if (r.cancelRequested) abort.abort(new DomainError('cancelled', 'cancelled on request'));
     };
     const heartbeat = setInterval(() => void beat(), Math.max(50, this.o.leaseMs / 3));
     heartbeat.unref();
@@ -186,11 +181,7 @@ export class TrainingRunner {
     } catch (err) {
       const reason = abort.signal.aborted ? abort.signal.reason : err;
       const failure =
-        reason instanceof JobFailure
-          ? reason
-          : reason instanceof StoreUnavailable
-            ? new JobFailure('store_unavailable', reason.message)
-            : new JobFailure('internal_error', `training failed: ${(reason as Error)?.message ?? String(reason)}`);
+        reason instanceof DomainError ? reason : new DomainError('internal_error', `training failed: ${(reason as Error)?.message ?? String(reason)}`);
       if (failure.code === 'lease_lost') {
         this.o.log('warn', 'job abandoned', { job: job.id, reason: failure.message });
       } else if (failure.code === 'shutdown' || failure.code === 'store_unavailable') {
@@ -219,9 +210,9 @@ export class TrainingRunner {
   private async execute(job: JobRecord, signal: AbortSignal, phase: (name: string, percent: number) => void) {
     const request = job.request as TrainingRequest;
     const task = await this.o.store.getTask(job.tenantId, job.taskId);
-    if (!task) throw new JobFailure('task_deleted', 'the task was deleted');
+    if (!task) throw new DomainError('task_deleted', 'the task was deleted');
     const encoder = this.o.models.get(task.spec.model);
-    if (!encoder) throw new JobFailure('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
+    if (!encoder) throw new DomainError('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
 
     const examples: ExampleRecord[] = await this.o.store.allExamples(job.tenantId, job.taskId);
     const counts = new Map<string, number>();
@@ -298,13 +289,13 @@ export class TrainingRunner {
         else if (signal.aborted)
           return; // wait for the exit, then report the abort reason
         else if (m.type === 'result') settle(() => resolve(m.result));
-        else settle(() => reject(new JobFailure(m.code, m.message)));
+        else settle(() => reject(new DomainError(m.code, m.message)));
       });
       worker.on('error', (err) => {
         const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
         settle(() =>
           reject(
-            new JobFailure(
+            new DomainError(
               'worker_crashed',
               oom ? `the training thread ran out of memory (limit ${this.o.heapMb} MB)` : `the training thread crashed: ${err.message}`,
             ),
@@ -313,7 +304,7 @@ export class TrainingRunner {
       });
       worker.on('exit', (code) =>
         settle(() =>
-          signal.aborted ? reject(signal.reason) : reject(new JobFailure('worker_crashed', `the training thread exited unexpectedly (code ${code})`)),
+          signal.aborted ? reject(signal.reason) : reject(new DomainError('worker_crashed', `the training thread exited unexpectedly (code ${code})`)),
         ),
       );
     });

@@ -152,7 +152,7 @@ test('examples: malformed uploads are rejected whole, with line numbers', async 
     ['application/json', '[{"text":"ok","label":"a"}, {"text":"x"}]', 400, 'invalid_examples', /examples\[1\]: label is missing/],
     ['application/json', '[{"text":"ok","label":"a"}', 400, 'invalid_json', /not closed/],
     ['application/json', '{"text":"ok","label":"a"}', 400, 'invalid_json', /must be an array/],
-    ['application/json', '[]', 400, 'no_examples', /no examples/],
+    ['application/json', '[]', 400, 'empty_upload', /no examples/],
     ['text/csv', 'words,category\nhello,a\n', 400, 'invalid_csv', /must name the columns "text" and "label"/],
     ['text/csv', 'text,label\nhello,a\n"unclosed,b\n', 400, 'invalid_csv', /line/],
     ['text/csv', 'text,label\nhello,a,extra\n', 400, 'invalid_examples', /line 2: has 3 fields/],

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
-import { StoreRuleError, textHash } from '../../src/store/ids.js';
+import { DomainError } from '../../src/errors.js';
+import { textHash } from '../../src/store/ids.js';
 import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store } from '../../src/store/types.js';
 
 const spec = resolveSpec({ model: 'all-MiniLM-L6-v2' }, 6);
@@ -40,7 +41,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(await store.getTask('other-tenant', task.id), undefined, 'another tenant cannot see the task');
     await assert.rejects(
       store.createTask({ tenantId: T, name: task.name, description: null, spec }),
-      (e: unknown) => e instanceof StoreRuleError && e.code === 'name_taken',
+      (e: unknown) => e instanceof DomainError && e.code === 'name_taken',
     );
     const renamed = await store.updateTask(T, task.id, { name: `${task.name}-renamed`, description: 'about' });
     assert.equal(renamed!.description, 'about');
@@ -117,7 +118,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
         Array.from({ length: 60 }, (_, i) => ex(`t${i}`, `label-${i}`)),
         'error',
       ),
-      (e: unknown) => e instanceof StoreRuleError && e.code === 'too_many_labels',
+      (e: unknown) => e instanceof DomainError && e.code === 'too_many_labels',
     );
     assert.equal((await store.getTask(T, task.id))!.exampleCount, 0);
   });

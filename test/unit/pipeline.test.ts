@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FeatureSpec } from '../../src/encoder/feature-spec.js';
-import { runPipeline, Cancelled, withinOneStandardError } from '../../src/training/pipeline.js';
+import { isDomainError } from '../../src/errors.js';
+import { runPipeline, withinOneStandardError } from '../../src/training/pipeline.js';
 import type { JobThreadInput, JobThreadResult } from '../../src/training/protocol.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../../src/training/request.js';
 
@@ -90,7 +91,7 @@ test('a raised cancel flag stops the pipeline between fits', async () => {
     runPipeline(job, () => {
       if (++seen === 3) Atomics.store(job.cancel, 0, 1);
     }),
-    Cancelled,
+    (e: unknown) => isDomainError(e, 'cancelled'),
   );
 });
 

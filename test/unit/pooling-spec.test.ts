@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveSpec, specDimensions, specKey, SpecError } from '../../src/encoder/feature-spec.js';
+import { resolveSpec, specDimensions, specKey } from '../../src/encoder/feature-spec.js';
+import { DomainError } from '../../src/errors.js';
 import { featureOf, l2normalize } from '../../src/encoder/pooling.js';
 
 // Batch of 2 sequences padded to T=3, H=2. Sequence 0 has 2 real tokens, sequence 1 has 3.
@@ -56,7 +57,7 @@ test('specs reject out-of-range, fractional, duplicate and empty layer lists', (
   for (const layers of [7, -8, 1.5, [3, 3], [-1, 6], []] as Array<number | number[]>) {
     assert.throws(
       () => resolveSpec({ model: 'm', layers }, 6),
-      (e: unknown) => e instanceof SpecError && e.param === 'layers',
+      (e: unknown) => e instanceof DomainError && e.code === 'invalid_feature_spec' && e.param === 'layers',
       `layers ${JSON.stringify(layers)}`,
     );
   }

@@ -471,6 +471,6 @@ function sortKeys(keys: Float64Array, lo: number, hi: number): void {
 }
 
 function medianOfThree(a: number, b: number, c: number): number {
-  if (a < b) return b < c ? b : Math.max(a , c);
-  return a < c ? a : Math.max(b , c);
+  if (a < b) return b < c ? b : Math.max(a, c);
+  return a < c ? a : Math.max(b, c);
 }

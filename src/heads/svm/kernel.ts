@@ -79,7 +79,7 @@ export function gramRowsToKernel(gram: Float32Array, n: number, sq: Float64Array
       const g = p.gamma;
       for (let j = 0; j < n; j++) {
         const d = si + sq[j]! - 2 * gram[base + j]!;
-        out[base + j] = Math.exp(-g * (Math.max(d , 0)));
+        out[base + j] = Math.exp(-g * Math.max(d, 0));
       }
     } else {
       for (let j = 0; j < n; j++) out[base + j] = powi(p.gamma * gram[base + j]! + p.coef0, p.degree);

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { specDimensions } from '../../encoder/feature-spec.js';
 import { l2normalize } from '../../encoder/pooling.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
-import { badRequest } from '../errors.js';
-import { clientGone, encodeTexts, specFor } from '../encoding.js';
+import { DomainError } from '../../errors.js';
+import { clientGone, specFor } from '../encoding.js';
 import type { Operation } from '../openapi.js';
 import { featureSpecFields } from '../schemas/feature-spec.js';
 import { jsonBody, parse } from '../validate.js';
@@ -80,9 +80,9 @@ export function embeddingsRouter(models: ModelRegistry, limits: TextLimits): Rou
     const texts = typeof body.input === 'string' ? [body.input] : body.input;
     const fullDim = specDimensions(spec, encoder.manifest.hiddenSize);
     if (body.dimensions !== undefined && body.dimensions > fullDim) {
-      throw badRequest(`dimensions ${body.dimensions} exceeds the ${fullDim} this model and layer choice produce`, 'dimensions');
+      throw new DomainError('invalid_value', `dimensions ${body.dimensions} exceeds the ${fullDim} this model and layer choice produce`, 'dimensions');
     }
-    const result = await encodeTexts(encoder, texts, [spec], { truncate: body.truncate ?? true, signal: clientGone(res) });
+    const result = await encoder.encode(texts, [spec], { truncate: body.truncate ?? true, signal: clientGone(res) });
     let vectors = result.features[0]!;
     let dim = fullDim;
     if (body.dimensions !== undefined && body.dimensions < fullDim) {

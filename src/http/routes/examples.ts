@@ -3,12 +3,12 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { textHash } from '../../store/ids.js';
 import type { ExampleRecord, Store } from '../../store/types.js';
-import { ApiError, badRequest, notFound } from '../errors.js';
+import { DomainError } from '../../errors.js';
 import type { Operation } from '../openapi.js';
 import { iso, listEnvelope } from '../schemas/common.js';
 import { readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
 import { jsonBody, parse } from '../validate.js';
-import { storeRule, taskOr404 } from './tasks.js';
+import { taskOr404 } from './tasks.js';
 
 const label = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -109,7 +109,7 @@ export const examplesOperations: Operation[] = [
 
 function exampleId(raw: unknown): number {
   const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(`example "${String(raw)}" does not exist`, 'example', 'example_not_found');
+  if (!Number.isSafeInteger(id) || id <= 0) throw new DomainError('example_not_found', `example "${String(raw)}" does not exist`, 'example');
   return id;
 }
 
@@ -120,21 +120,17 @@ export function examplesRouter(store: Store, limits: UploadLimits, json: Request
     const task = await taskOr404(store, req);
     const { on_conflict: policy } = parse(uploadQuery, req.query, 'query');
     const { examples, format } = await readUpload(req, limits);
-    const result = await store
-      .addExamples(
-        task.tenantId,
-        task.id,
-        examples.map((e) => ({ ...e, textHash: textHash(e.text) })),
-        policy,
-      )
-      .catch(storeRule);
+    const result = await store.addExamples(
+      task.tenantId,
+      task.id,
+      examples.map((e) => ({ ...e, textHash: textHash(e.text) })),
+      policy,
+    );
     if (result.conflicts.length) {
-      throw new ApiError(
-        409,
+      throw new DomainError(
         'label_conflict',
         `${result.conflicts.length > 1 ? 'texts are' : 'a text is'} already in the task with another label; nothing was added (on_conflict=skip keeps the stored labels, replace takes the new ones). First: "${result.conflicts[0]!.text.slice(0, 80)}" is "${result.conflicts[0]!.existingLabel}", upload says "${result.conflicts[0]!.newLabel}"`,
         'on_conflict',
-        {},
         { conflicts: result.conflicts.map((c) => ({ text: c.text, existing_label: c.existingLabel, new_label: c.newLabel })) },
       );
     }
@@ -160,27 +156,27 @@ export function examplesRouter(store: Store, limits: UploadLimits, json: Request
   router.get('/v1/tasks/:task/examples/:example', async (req, res) => {
     const task = await taskOr404(store, req);
     const e = await store.getExample(task.tenantId, task.id, exampleId(req.params.example));
-    if (!e) throw notFound(`example ${req.params.example} does not exist in task ${task.id}`, 'example', 'example_not_found');
+    if (!e) throw new DomainError('example_not_found', `example ${req.params.example} does not exist in task ${task.id}`, 'example');
     res.json(exampleJson(e));
   });
   router.patch('/v1/tasks/:task/examples/:example', json, async (req, res) => {
     const task = await taskOr404(store, req);
     const body = parse(relabelBody, jsonBody(req.body));
-    const e = await store.relabelExample(task.tenantId, task.id, exampleId(req.params.example), body.label).catch(storeRule);
-    if (!e) throw notFound(`example ${req.params.example} does not exist in task ${task.id}`, 'example', 'example_not_found');
+    const e = await store.relabelExample(task.tenantId, task.id, exampleId(req.params.example), body.label);
+    if (!e) throw new DomainError('example_not_found', `example ${req.params.example} does not exist in task ${task.id}`, 'example');
     res.json(exampleJson(e));
   });
   router.delete('/v1/tasks/:task/examples/:example', async (req, res) => {
     const task = await taskOr404(store, req);
     if (!(await store.deleteExample(task.tenantId, task.id, exampleId(req.params.example)))) {
-      throw notFound(`example ${req.params.example} does not exist in task ${task.id}`, 'example', 'example_not_found');
+      throw new DomainError('example_not_found', `example ${req.params.example} does not exist in task ${task.id}`, 'example');
     }
     res.status(204).end();
   });
   router.delete('/v1/tasks/:task/examples', async (req, res) => {
     const task = await taskOr404(store, req);
     const q = parse(deleteExamplesQuery, req.query, 'query');
-    if (q.label !== undefined && q.all === 'true') throw badRequest('pass either label or all=true, not both', 'all');
+    if (q.label !== undefined && q.all === 'true') throw new DomainError('invalid_value', 'pass either label or all=true, not both', 'all');
     const deleted = await store.deleteExamples(task.tenantId, task.id, q.label);
     res.json({ object: 'examples.deletion', deleted });
   });

@@ -1,16 +1,16 @@
 /** Training jobs: start (202 + Location), watch, list, cancel. */
 import { Router } from 'express';
 import { z } from 'zod';
-import { resolveSpec, SpecError } from '../../encoder/feature-spec.js';
+import { resolveSpec } from '../../encoder/feature-spec.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { FINISHED_STATES, type JobRecord, type Store } from '../../store/types.js';
-import { checkTrainable, JobFailure } from '../../training/runner.js';
+import { checkTrainable } from '../../training/runner.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequest } from '../../training/request.js';
-import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { DomainError, isDomainError } from '../../errors.js';
 import type { Operation } from '../openapi.js';
 import { iso, listEnvelope, pageQuery } from '../schemas/common.js';
 import { jsonBody, parse } from '../validate.js';
-import { storeRule, taskOr404 } from './tasks.js';
+import { taskOr404 } from './tasks.js';
 
 export const jobOut = z.object({
   id: z.string(),
@@ -115,22 +115,15 @@ export function jobsRouter({ store, models, maxAttempts, wake }: JobsDeps): Rout
     const task = await taskOr404(store, req);
     const request = normalizeRequest(parse(trainingRequestSchema, req.body === undefined ? {} : jsonBody(req.body)));
     const layers = models.get(task.spec.model)?.manifest.layers;
-    if (layers === undefined) throw new ApiError(409, 'model_unavailable', `the task's model ${task.spec.model} is not loaded`);
+    if (layers === undefined) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
     for (const l of request.layerSweep?.layers ?? []) {
       try {
         resolveSpec({ model: task.spec.model, layers: l }, layers);
       } catch (err) {
-        if (err instanceof SpecError) throw badRequest(err.message, 'layer_sweep.layers', 'invalid_feature_spec');
-        throw err;
+        throw isDomainError(err, 'invalid_feature_spec') ? err.at('layer_sweep.layers') : err;
       }
     }
-    try {
-      checkTrainable(await store.labelCounts(task.tenantId, task.id), request);
-    } catch (err) {
-      if (!(err instanceof JobFailure)) throw err;
-      if (err.code === 'unknown_label') throw badRequest(err.message, 'head.params.class_weight', err.code);
-      throw conflict(err.message, err.code);
-    }
+    checkTrainable(await store.labelCounts(task.tenantId, task.id), request);
     const job = await store.createJob({ tenantId: task.tenantId, taskId: task.id, request, maxAttempts });
     wake();
     res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));
@@ -138,21 +131,21 @@ export function jobsRouter({ store, models, maxAttempts, wake }: JobsDeps): Rout
   router.get('/v1/tasks/:task/jobs', async (req, res) => {
     const task = await taskOr404(store, req);
     const q = parse(pageQuery, req.query, 'query');
-    const page = await store.listJobs(task.tenantId, task.id, q.limit, q.after).catch(storeRule);
+    const page = await store.listJobs(task.tenantId, task.id, q.limit, q.after);
     res.json({ object: 'list', data: page.items.map(jobJson), has_more: page.next !== null, next_after: page.next });
   });
   router.get('/v1/tasks/:task/jobs/:job', async (req, res) => {
     const task = await taskOr404(store, req);
     const job = await store.getJob(task.tenantId, task.id, String(req.params.job));
-    if (!job) throw notFound(`job "${req.params.job}" does not exist in task ${task.id}`, 'job', 'job_not_found');
+    if (!job) throw new DomainError('job_not_found', `job "${req.params.job}" does not exist in task ${task.id}`, 'job');
     res.json(jobJson(job));
   });
   router.delete('/v1/tasks/:task/jobs/:job', async (req, res) => {
     const task = await taskOr404(store, req);
     const before = await store.getJob(task.tenantId, task.id, String(req.params.job));
-    if (!before) throw notFound(`job "${req.params.job}" does not exist in task ${task.id}`, 'job', 'job_not_found');
+    if (!before) throw new DomainError('job_not_found', `job "${req.params.job}" does not exist in task ${task.id}`, 'job');
     if (FINISHED_STATES.includes(before.state))
-      throw conflict(`job ${before.id} already ${before.state}; only queued or running jobs can be cancelled`, 'job_finished');
+      throw new DomainError('job_finished', `job ${before.id} already ${before.state}; only queued or running jobs can be cancelled`);
     const job = (await store.cancelJob(task.tenantId, task.id, before.id))!;
     res.status(job.state === 'cancelled' ? 200 : 202).json(jobJson(job));
   });

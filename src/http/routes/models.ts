@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import type { Operation } from '../openapi.js';
-import { notFound } from '../errors.js';
+import { DomainError } from '../../errors.js';
 
 const model = z.object({
   id: z.string(),
@@ -39,7 +39,7 @@ export function modelsRouter(models: ModelRegistry, startedAt: number): Router {
   });
   router.get('/v1/models/:model', (req, res) => {
     const m = models.list().find((x) => x.name === req.params.model);
-    if (!m) throw notFound(`model "${req.params.model}" does not exist`, 'model', 'model_not_found');
+    if (!m) throw new DomainError('model_not_found', `model "${req.params.model}" does not exist`, 'model');
     res.json(describe(m));
   });
   return router;

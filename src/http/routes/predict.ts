@@ -5,9 +5,9 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { argmaxRows, computeMetrics } from '../../heads/evaluation.js';
-import { PredictionError, type PredictionService, type Target } from '../../serving/predictions.js';
-import { conflict, notFound } from '../errors.js';
-import { clientGone, encoderFailure } from '../encoding.js';
+import { isDomainError } from '../../errors.js';
+import type { PredictionService, Target } from '../../serving/predictions.js';
+import { clientGone } from '../encoding.js';
 import type { Operation } from '../openapi.js';
 import { tenantOf } from '../tenant.js';
 import { jsonBody, parse } from '../validate.js';
@@ -95,25 +95,20 @@ function predictionsJson(probabilities: Float32Array, labels: string[], n: numbe
   });
 }
 
-function predictionFailure(err: unknown, param: string): never {
-  if (err instanceof PredictionError) {
-    if (err.code === 'no_active_version') throw conflict(err.message, err.code, param);
-    throw notFound(err.message, err.code === 'task_not_found' ? param : 'version', err.code);
-  }
-  return encoderFailure(err);
-}
-
 export function predictRouter(predictions: PredictionService, limits: TextLimits): Router {
   const s = predictSchemas(limits);
   const router = Router();
-  const targetOf = (req: Request, task: string, version: number | undefined, param: string) =>
-    predictions.target(tenantOf(req), task, version).catch((err) => predictionFailure(err, param));
+  /** The version answering for `task`; `where` names the task's place in a multi-task request. */
+  const targetOf = (req: Request, task: string, version: number | undefined, where?: string) =>
+    predictions.target(tenantOf(req), task, version).catch((err: unknown) => {
+      throw where && isDomainError(err) ? err.at(err.param === 'version' ? `${where}.version` : where) : err;
+    });
 
   router.post('/v1/tasks/:task/predict', async (req, res) => {
     const body = parse(s.predict, jsonBody(req.body));
-    const target = await targetOf(req, String(req.params.task), body.version, 'task');
+    const target = await targetOf(req, String(req.params.task), body.version);
     const texts = typeof body.input === 'string' ? [body.input] : body.input;
-    const { scored, tokens, encoded } = await predictions.score([target], texts, { signal: clientGone(res) }).catch((err) => predictionFailure(err, 'task'));
+    const { scored, tokens, encoded } = await predictions.score([target], texts, { signal: clientGone(res) });
     res.json({
       object: 'list',
       task: target.task.id,
@@ -131,7 +126,7 @@ export function predictRouter(predictions: PredictionService, limits: TextLimits
       const { task, version } = typeof t === 'string' ? { task: t, version: undefined } : t;
       targets.push(await targetOf(req, task, version, `tasks[${i}]`));
     }
-    const { scored, tokens, encoded } = await predictions.score(targets, texts, { signal: clientGone(res) }).catch((err) => predictionFailure(err, 'tasks'));
+    const { scored, tokens, encoded } = await predictions.score(targets, texts, { signal: clientGone(res) });
     res.json({
       object: 'list',
       data: scored.map(({ target, probabilities }) => ({
@@ -145,9 +140,9 @@ export function predictRouter(predictions: PredictionService, limits: TextLimits
 
   router.post('/v1/tasks/:task/evaluate', async (req, res) => {
     const body = parse(s.evaluate, jsonBody(req.body));
-    const target = await targetOf(req, String(req.params.task), body.version, 'task');
+    const target = await targetOf(req, String(req.params.task), body.version);
     const texts = body.examples.map((e) => e.text);
-    const { scored } = await predictions.score([target], texts, { signal: clientGone(res) }).catch((err) => predictionFailure(err, 'task'));
+    const { scored } = await predictions.score([target], texts, { signal: clientGone(res) });
     const known = target.version.labels;
     // Labels the version never saw still count, as rows it can only get wrong.
     const unknown = [...new Set(body.examples.map((e) => e.label).filter((l) => !known.includes(l)))];

@@ -3,9 +3,8 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { specToJson } from '../../encoder/feature-spec.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
-import { StoreRuleError } from '../../store/ids.js';
 import type { Store, TaskRecord } from '../../store/types.js';
-import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { DomainError } from '../../errors.js';
 import { specFor } from '../encoding.js';
 import type { Operation } from '../openapi.js';
 import { featureSpecOut, iso, listEnvelope, pageQuery } from '../schemas/common.js';
@@ -99,18 +98,8 @@ export const tasksOperations: Operation[] = [
 export async function taskOr404(store: Store, req: Request): Promise<TaskRecord> {
   const id = String(req.params.task);
   const task = await store.getTask(tenantOf(req), id);
-  if (!task) throw notFound(`task "${id}" does not exist`, 'task', 'task_not_found');
+  if (!task) throw new DomainError('task_not_found', `task "${id}" does not exist`, 'task');
   return task;
-}
-
-/** Store rule violations as API errors. */
-export function storeRule(err: unknown): never {
-  if (err instanceof StoreRuleError) {
-    if (err.code === 'name_taken') throw conflict(err.message, 'name_taken', 'name');
-    if (err.code === 'invalid_cursor') throw badRequest(err.message, 'after', 'invalid_cursor');
-    throw new ApiError(400, err.code, err.message);
-  }
-  throw err;
 }
 
 export function tasksRouter(store: Store, models: ModelRegistry): Router {
@@ -118,12 +107,12 @@ export function tasksRouter(store: Store, models: ModelRegistry): Router {
   router.post('/v1/tasks', async (req, res) => {
     const body = parse(createTaskBody, jsonBody(req.body));
     const { spec } = specFor(models, body.feature_spec ?? {}, 'feature_spec.');
-    const task = await store.createTask({ tenantId: tenantOf(req), name: body.name, description: body.description ?? null, spec }).catch(storeRule);
+    const task = await store.createTask({ tenantId: tenantOf(req), name: body.name, description: body.description ?? null, spec });
     res.status(201).location(`/v1/tasks/${task.id}`).json(taskJson(task));
   });
   router.get('/v1/tasks', async (req, res) => {
     const q = parse(pageQuery, req.query, 'query');
-    const page = await store.listTasks(tenantOf(req), q.limit, q.after).catch(storeRule);
+    const page = await store.listTasks(tenantOf(req), q.limit, q.after);
     res.json({ object: 'list', data: page.items.map((t) => taskJson(t)), has_more: page.next !== null, next_after: page.next });
   });
   router.get('/v1/tasks/:task', async (req, res) => {
@@ -134,10 +123,12 @@ export function tasksRouter(store: Store, models: ModelRegistry): Router {
     const task = await taskOr404(store, req);
     const body = parse(updateTaskBody, jsonBody(req.body));
     const spec = body.feature_spec ? specFor(models, body.feature_spec, 'feature_spec.').spec : undefined;
-    const updated = await store
-      .updateTask(task.tenantId, task.id, { name: body.name, ...(body.description !== undefined ? { description: body.description } : {}), spec })
-      .catch(storeRule);
-    if (!updated) throw notFound(`task "${task.id}" does not exist`, 'task', 'task_not_found');
+    const updated = await store.updateTask(task.tenantId, task.id, {
+      name: body.name,
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      spec,
+    });
+    if (!updated) throw new DomainError('task_not_found', `task "${task.id}" does not exist`, 'task');
     res.json(taskJson(updated));
   });
   router.delete('/v1/tasks/:task', async (req, res) => {

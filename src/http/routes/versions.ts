@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { specToJson } from '../../encoder/feature-spec.js';
 import type { Store, TaskRecord, VersionRecord } from '../../store/types.js';
 import type { PredictionService } from '../../serving/predictions.js';
-import { conflict, notFound } from '../errors.js';
+import { DomainError } from '../../errors.js';
 import type { Operation } from '../openapi.js';
 import { featureSpecOut, iso } from '../schemas/common.js';
 import { taskJson, taskOr404, taskOut } from './tasks.js';
@@ -92,7 +92,7 @@ export const versionsOperations: Operation[] = [
 
 function versionNumber(req: Request): number {
   const n = Number(req.params.version);
-  if (!Number.isSafeInteger(n) || n < 1) throw notFound(`version "${req.params.version}" does not exist`, 'version', 'version_not_found');
+  if (!Number.isSafeInteger(n) || n < 1) throw new DomainError('version_not_found', `version "${req.params.version}" does not exist`, 'version');
   return n;
 }
 
@@ -102,7 +102,7 @@ export function versionsRouter(store: Store, predictions: PredictionService): Ro
     const task = await taskOr404(store, req);
     const number = versionNumber(req);
     const version = await store.getVersion(task.tenantId, task.id, number);
-    if (!version) throw notFound(`task ${task.id} has no version ${number}`, 'version', 'version_not_found');
+    if (!version) throw new DomainError('version_not_found', `task ${task.id} has no version ${number}`, 'version');
     return { task, version };
   };
   router.get('/v1/tasks/:task/versions', async (req, res) => {
@@ -117,7 +117,7 @@ export function versionsRouter(store: Store, predictions: PredictionService): Ro
   router.get('/v1/tasks/:task/versions/:version/artifact', async (req, res) => {
     const { task, version } = await load(req);
     const bytes = await store.getArtifactBytes(task.tenantId, task.id, version.number);
-    if (!bytes) throw notFound(`task ${task.id} has no version ${version.number}`, 'version', 'version_not_found');
+    if (!bytes) throw new DomainError('version_not_found', `task ${task.id} has no version ${version.number}`, 'version');
     // Stored gzip-compressed: pass it through when the client accepts gzip, as almost all do.
     if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').type('application/json').send(Buffer.from(bytes));
     else res.json(await store.getArtifact(task.tenantId, task.id, version.number));
@@ -125,15 +125,16 @@ export function versionsRouter(store: Store, predictions: PredictionService): Ro
   router.post('/v1/tasks/:task/versions/:version/activate', async (req, res) => {
     const { task, version } = await load(req);
     const updated = await store.activateVersion(task.tenantId, task.id, version.number);
-    if (!updated) throw notFound(`task ${task.id} has no version ${version.number}`, 'version', 'version_not_found');
+    if (!updated) throw new DomainError('version_not_found', `task ${task.id} has no version ${version.number}`, 'version');
     predictions.invalidate(task.tenantId, task.id);
     res.json(taskJson(updated));
   });
   router.delete('/v1/tasks/:task/versions/:version', async (req, res) => {
     const { task, version } = await load(req);
     const outcome = await store.deleteVersion(task.tenantId, task.id, version.number);
-    if (outcome === 'active') throw conflict(`version ${version.number} is active; activate another version before deleting it`, 'version_active', 'version');
-    if (outcome === 'missing') throw notFound(`task ${task.id} has no version ${version.number}`, 'version', 'version_not_found');
+    if (outcome === 'active')
+      throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
+    if (outcome === 'missing') throw new DomainError('version_not_found', `task ${task.id} has no version ${version.number}`, 'version');
     predictions.invalidate(task.tenantId, task.id, version.id);
     res.status(204).end();
   });
