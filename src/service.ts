@@ -4,7 +4,6 @@
  * `stop()` drains in-flight requests before releasing the models.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -16,6 +15,7 @@ import type { ReadinessCheck } from './http/routes/health.js';
 import { DEFAULT_MODEL, type Config } from './config.js';
 import { importCheckpoint } from './encoder/import/importer.js';
 import { bundledCheckpointDir } from './encoder/import/bundled.js';
+import { readManifest } from './encoder/manifest.js';
 import { ModelRegistry } from './encoder/registry.js';
 import { errorFields, type Logger } from './log.js';
 import { FeatureService } from './features/feature-service.js';
@@ -53,7 +53,7 @@ function startingApp() {
 /** The bundled default model is imported on first start when `npm ci` did not do it. */
 function ensureDefaultModel(config: Config, log: Logger): void {
   const dir = resolve(join(config.TRANSFERD_MODELS_DIR, DEFAULT_MODEL));
-  if (!config.TRANSFERD_MODELS.includes(DEFAULT_MODEL) || existsSync(join(dir, 'transferd.json'))) return;
+  if (!config.TRANSFERD_MODELS.includes(DEFAULT_MODEL) || readManifest(dir)) return;
   const r = importCheckpoint(bundledCheckpointDir(), dir, DEFAULT_MODEL, { maxTokens: 256 });
   log('info', 'imported the bundled model', { model: DEFAULT_MODEL, ms: Math.round(r.ms) });
 }

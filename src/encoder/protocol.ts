@@ -1,7 +1,8 @@
-/** Messages between the encoder's main-thread client and its worker thread. */
-import type { FeatureSpec } from './feature-spec.js';
+/** The encoder worker's API (see ../workers/channel.ts) and what it is started with. */
+import type { CallContext, Reply } from '../workers/protocol.js';
 import type { Lane } from './batch-queue.js';
-import type { ModelManifest } from './import/importer.js';
+import type { FeatureSpec } from './feature-spec.js';
+import type { ModelManifest } from './manifest.js';
 
 export interface WorkerInit {
   modelDir: string;
@@ -14,11 +15,24 @@ export interface WorkerInit {
   maxBatchSize: number;
 }
 
-export type ToWorker =
-  | { type: 'encode'; id: number; texts: string[]; specs: FeatureSpec[]; truncate: boolean; lane: Lane }
-  | { type: 'cancel'; id: number }
-  /** Finish the current run, then exit (terminating a thread inside onnxruntime aborts the process). */
-  | { type: 'shutdown' };
+export interface EncodeArgs {
+  texts: string[];
+  specs: FeatureSpec[];
+  /** Cut over-long inputs, or fail with `input_too_long`. */
+  truncate: boolean;
+  lane: Lane;
+}
+
+export interface Encoded {
+  /** One array per spec: texts × dimensions, row-major. */
+  features: Float32Array[];
+  /** Tokens per text after truncation, special tokens included. */
+  tokenCounts: Int32Array;
+}
+
+export type EncoderApi = {
+  encode(args: EncodeArgs, call: CallContext): Promise<Reply<Encoded>>;
+};
 
 export interface BatchStats {
   size: number;
@@ -31,9 +45,4 @@ export interface BatchStats {
   queued: number;
 }
 
-export type FromWorker =
-  | { type: 'ready'; warmupMs: number }
-  | { type: 'result'; id: number; features: Float32Array[]; tokenCounts: Int32Array }
-  | { type: 'error'; id: number; code: 'input_too_long' | 'inference_failed'; message: string; index?: number }
-  | { type: 'batch'; stats: BatchStats }
-  | { type: 'fatal'; message: string };
+export type EncoderEvent = { type: 'batch'; stats: BatchStats };

@@ -1,8 +1,7 @@
 /** The loaded models, by name. */
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Encoder } from './encoder.js';
-import type { ModelManifest } from './import/importer.js';
+import { readManifest } from './manifest.js';
 
 export interface RegistryOptions {
   modelsDir: string;
@@ -34,11 +33,10 @@ export class ModelRegistry {
     try {
       for (const name of options.models) {
         const modelDir = resolve(join(options.modelsDir, name));
-        const manifestPath = join(modelDir, 'transferd.json');
-        if (!existsSync(manifestPath)) {
+        const manifest = readManifest(modelDir);
+        if (!manifest) {
           throw new Error(`model ${name} is not imported in ${options.modelsDir} (run: npm run import-model -- <checkpoint-dir> ${name})`);
         }
-        const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
         if (options.maxBatchTokens < manifest.maxTokens) {
           throw new Error(`TRANSFERD_MAX_BATCH_TOKENS (${options.maxBatchTokens}) must hold one ${manifest.maxTokens}-token input of ${name}`);
         }

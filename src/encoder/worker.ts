@@ -4,22 +4,25 @@
  * synchronously on the calling thread, so it lives here, off the event loop
  * that serves HTTP.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { dirname, basename } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { basename, dirname } from 'node:path';
+import { workerData } from 'node:worker_threads';
 import { AutoTokenizer, env } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
+import { DomainError } from '../errors.js';
+import { reply, serve } from '../workers/serve.js';
 import { BatchQueue } from './batch-queue.js';
-import { specDimensions, type FeatureSpec } from './feature-spec.js';
+import { type FeatureSpec, specDimensions } from './feature-spec.js';
+import { hiddenStateName } from './manifest.js';
 import { featureOf } from './pooling.js';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
-import { hiddenStateName } from './import/bert-graph.js';
+import type { EncodeArgs, Encoded, EncoderApi, EncoderEvent, WorkerInit } from './protocol.js';
 
 interface Request {
-  id: number;
   specs: FeatureSpec[];
   features: Float32Array[];
   tokenCounts: Int32Array;
   remaining: number;
+  done: (r: Encoded) => void;
+  fail: (e: Error) => void;
 }
 
 interface Sequence {
@@ -30,9 +33,7 @@ interface Sequence {
 }
 
 const init = workerData as WorkerInit;
-const port = parentPort!;
 const H = init.manifest.hiddenSize;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 env.allowRemoteModels = false;
 env.localModelPath = `${dirname(init.modelDir)}/`;
@@ -46,10 +47,11 @@ const session = await ort.InferenceSession.create(`${init.modelDir}/onnx/model.o
 });
 
 const queue = new BatchQueue<Sequence>({ maxTokens: init.maxBatchTokens, maxSize: init.maxBatchSize });
-const requests = new Map<number, Request>();
-let running = false;
+/** Requests still wanted: a cancelled one is removed here, and its sequences are dropped when a batch would take them. */
+const live = new Set<Request>();
+let running: Promise<void> | undefined;
 let scheduled = false;
-let shuttingDown = false;
+let stopping = false;
 
 /** Token ids with [CLS]/[SEP]; over-long sequences keep their head and end in [SEP]. */
 function tokenize(text: string): { ids: number[]; tooLong: boolean } {
@@ -60,51 +62,51 @@ function tokenize(text: string): { ids: number[]; tooLong: boolean } {
   return { ids: cut, tooLong: true };
 }
 
-function accept(msg: Extract<ToWorker, { type: 'encode' }>): void {
-  const request: Request = {
-    id: msg.id,
-    specs: msg.specs,
-    features: msg.specs.map((s) => new Float32Array(msg.texts.length * specDimensions(s, H))),
-    tokenCounts: new Int32Array(msg.texts.length),
-    remaining: msg.texts.length,
-  };
-  const sequences: Sequence[] = [];
-  for (let i = 0; i < msg.texts.length; i++) {
-    const { ids, tooLong } = tokenize(msg.texts[i]!);
-    if (tooLong && !msg.truncate) {
-      const full = (tokenizer.encode(msg.texts[i]!) as number[]).length;
-      post({
-        type: 'error',
-        id: msg.id,
-        code: 'input_too_long',
-        index: i,
-        message: `input[${i}] has ${full} tokens; the model takes at most ${init.manifest.maxTokens} (send "truncate": true to cut it)`,
-      });
-      return;
+function encode(args: EncodeArgs, signal: AbortSignal): Promise<Encoded> {
+  return new Promise((done, fail) => {
+    const request: Request = {
+      specs: args.specs,
+      features: args.specs.map((s) => new Float32Array(args.texts.length * specDimensions(s, H))),
+      tokenCounts: new Int32Array(args.texts.length),
+      remaining: args.texts.length,
+      done,
+      fail,
+    };
+    const sequences: Sequence[] = [];
+    for (let i = 0; i < args.texts.length; i++) {
+      const text = args.texts[i]!;
+      const { ids, tooLong } = tokenize(text);
+      if (tooLong && !args.truncate) {
+        const full = (tokenizer.encode(text) as number[]).length;
+        const message = `input[${i}] has ${full} tokens; the model takes at most ${init.manifest.maxTokens} (send "truncate": true to cut it)`;
+        throw new DomainError('input_too_long', message, `input[${i}]`);
+      }
+      request.tokenCounts[i] = ids.length;
+      sequences.push({ request, index: i, ids, length: ids.length });
     }
-    request.tokenCounts[i] = ids.length;
-    sequences.push({ request, index: i, ids, length: ids.length });
-  }
-  requests.set(msg.id, request);
-  for (const s of sequences) queue.push(s, msg.lane);
-  schedule();
+    live.add(request);
+    signal.addEventListener('abort', () => live.delete(request), { once: true });
+    for (const s of sequences) queue.push(s, args.lane);
+    schedule();
+  });
 }
 
 function schedule(): void {
-  if (running || scheduled || queue.size === 0) return;
+  if (running || scheduled || stopping || queue.size === 0) return;
   scheduled = true;
   // setImmediate lets messages that arrived during the last run join the queue first.
   setImmediate(() => {
     scheduled = false;
-    void runBatch();
+    running = runBatch().finally(() => {
+      running = undefined;
+      schedule();
+    });
   });
 }
 
 async function runBatch(): Promise<void> {
-  // Sequences of cancelled requests are dropped here rather than searched for on cancel.
-  const batch = queue.next().filter((s) => requests.get(s.request.id) === s.request);
-  if (batch.length === 0) return schedule();
-  running = true;
+  const batch = queue.next().filter((s) => live.has(s.request));
+  if (batch.length === 0) return;
   const B = batch.length;
   const T = batch[batch.length - 1]!.length; // next() returns sequences shortest first
   const ids = new BigInt64Array(B * T);
@@ -120,9 +122,10 @@ async function runBatch(): Promise<void> {
   const layers = new Set<number>();
   for (const s of batch) for (const spec of s.request.specs) for (const l of spec.layers) layers.add(l);
   const started = performance.now();
+  let out: ort.InferenceSession.ReturnType;
   try {
     const dims = [B, T];
-    const out = await session.run(
+    out = await session.run(
       {
         input_ids: new ort.Tensor('int64', ids, dims),
         attention_mask: new ort.Tensor('int64', mask, dims),
@@ -130,53 +133,31 @@ async function runBatch(): Promise<void> {
       },
       [...layers].map(hiddenStateName),
     );
-    const inferenceMs = performance.now() - started;
-    const states = new Map<number, Float32Array>();
-    for (const l of layers) states.set(l, out[hiddenStateName(l)]!.data as Float32Array);
-    batch.forEach((s, b) => {
-      const r = s.request;
-      r.specs.forEach((spec, k) => {
-        const dim = specDimensions(spec, H);
-        featureOf(states, b, T, H, s.length, spec, r.features[k]!, s.index * dim);
-      });
-      if (--r.remaining === 0) {
-        requests.delete(r.id);
-        post({ type: 'result', id: r.id, features: r.features, tokenCounts: r.tokenCounts }, [
-          ...r.features.map((f) => f.buffer as ArrayBuffer),
-          r.tokenCounts.buffer as ArrayBuffer,
-        ]);
-      }
-    });
-    post({ type: 'batch', stats: { size: B, paddedTokens: B * T, tokens, inferenceMs, queued: queue.size } });
   } catch (err) {
     for (const r of new Set(batch.map((s) => s.request))) {
-      requests.delete(r.id);
-      post({ type: 'error', id: r.id, code: 'inference_failed', message: `inference failed: ${(err as Error).message}` });
+      live.delete(r);
+      r.fail(new DomainError('inference_failed', `inference failed: ${(err as Error).message}`));
     }
-  } finally {
-    running = false;
-    if (shuttingDown) process.exit(0);
-    schedule();
+    return;
   }
+  const inferenceMs = performance.now() - started;
+  const states = new Map<number, Float32Array>();
+  for (const l of layers) states.set(l, out[hiddenStateName(l)]!.data as Float32Array);
+  for (const [b, s] of batch.entries()) {
+    const r = s.request;
+    r.specs.forEach((spec, k) => {
+      const dim = specDimensions(spec, H);
+      featureOf(states, b, T, H, s.length, spec, r.features[k]!, s.index * dim);
+    });
+    if (--r.remaining === 0) {
+      live.delete(r);
+      r.done({ features: r.features, tokenCounts: r.tokenCounts });
+    }
+  }
+  served.emit({ type: 'batch', stats: { size: B, paddedTokens: B * T, tokens, inferenceMs, queued: queue.size } });
 }
 
-port.on('message', (msg: ToWorker) => {
-  try {
-    if (msg.type === 'encode') accept(msg);
-    else if (msg.type === 'cancel') requests.delete(msg.id);
-    else if (msg.type === 'shutdown') {
-      shuttingDown = true;
-      queue.drain();
-      requests.clear();
-      if (!running) process.exit(0);
-    }
-  } catch (err) {
-    if (msg.type === 'encode') post({ type: 'error', id: msg.id, code: 'inference_failed', message: (err as Error).message });
-  }
-});
-
-// Warm-up: the first run pays for memory planning and kernel selection; do it before reporting ready.
-const warmStart = performance.now();
+// Warm-up: the first run pays for memory planning and kernel selection; do it before serving.
 const warmIds = tokenize('warm up').ids;
 const warmDims = [1, warmIds.length];
 await session.run({
@@ -184,4 +165,21 @@ await session.run({
   attention_mask: new ort.Tensor('int64', new BigInt64Array(warmIds.length).fill(1n), warmDims),
   token_type_ids: new ort.Tensor('int64', new BigInt64Array(warmIds.length), warmDims),
 });
-post({ type: 'ready', warmupMs: performance.now() - warmStart });
+
+const served = serve<EncoderApi, EncoderEvent>(
+  {
+    encode: async (args, call) => {
+      const r = await encode(args, call.signal);
+      return reply(r, [...r.features.map((f) => f.buffer as ArrayBuffer), r.tokenCounts.buffer as ArrayBuffer]);
+    },
+  },
+  {
+    // The run in progress finishes (a thread stopped inside onnxruntime aborts the process); nothing else starts.
+    onStop: async () => {
+      stopping = true;
+      queue.drain();
+      live.clear();
+      await running;
+    },
+  },
+);

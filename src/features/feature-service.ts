@@ -13,7 +13,7 @@ import { specDimensions, specKey, type FeatureSpec } from '../encoder/feature-sp
 import type { ModelRegistry } from '../encoder/registry.js';
 import { textHash } from '../store/ids.js';
 import type { Store } from '../store/types.js';
-import { LruCache } from './lru.js';
+import { LruCache } from '../lib/lru.js';
 
 export interface FeatureMatrix {
   spec: FeatureSpec;

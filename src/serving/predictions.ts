@@ -11,7 +11,7 @@ import type { EncodeOptions } from '../encoder/encoder.js';
 import { DomainError } from '../errors.js';
 import { specKey } from '../encoder/feature-spec.js';
 import type { FeatureService } from '../features/feature-service.js';
-import { LruCache } from '../features/lru.js';
+import { LruCache } from '../lib/lru.js';
 import type { Store, TaskRecord, VersionRecord } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
 

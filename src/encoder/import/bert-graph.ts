@@ -5,7 +5,8 @@
  * `hidden_states.L` (the output of encoder layer L), all [batch, sequence, hidden].
  * Asking for any layer, or several, therefore costs one forward pass.
  */
-import { DT, GraphBuilder } from './onnx-graph.js';
+import { DT, GraphBuilder } from '../../onnx/graph.js';
+import { hiddenStateName } from '../manifest.js';
 import type { Tensor } from './safetensors.js';
 
 export interface BertConfig {
@@ -23,10 +24,6 @@ export interface BertConfig {
 
 /** The additive attention bias for padded keys: the most negative finite fp32, as transformers does. */
 const MASK_BIAS = -3.4028234663852886e38;
-
-export function hiddenStateName(layer: number): string {
-  return `hidden_states.${layer}`;
-}
 
 /** Validates the parts of config.json the graph depends on. */
 export function checkBertConfig(config: Record<string, unknown>): BertConfig {

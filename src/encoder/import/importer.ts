@@ -10,27 +10,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildBertGraph, checkBertConfig, hiddenStateName } from './bert-graph.js';
+import { hiddenStateName, MANIFEST_FILE, type ModelManifest } from '../manifest.js';
+import { buildBertGraph, checkBertConfig } from './bert-graph.js';
 import { readSafetensors } from './safetensors.js';
 
 /** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
 export const IMPORTER_VERSION = 2;
-
-/** What the service reads about a model: written next to the ONNX file as transferd.json. */
-export interface ModelManifest {
-  name: string;
-  architecture: 'bert';
-  /** Number of encoder layers; hidden states run from 0 (embeddings) to `layers`. */
-  layers: number;
-  hiddenSize: number;
-  /** Longest input in tokens, [CLS] and [SEP] included. */
-  maxTokens: number;
-  hiddenStateOutputs: string[];
-  /** `fused`: onnxruntime's com.microsoft.Attention; `standard`: plain ONNX ops only (portable to other runtimes). */
-  attention: 'fused' | 'standard';
-  importerVersion: number;
-  sourceSha256: string;
-}
 
 export interface ImportOptions {
   /** Overrides the maximum sequence length found in the checkpoint. */
@@ -118,7 +103,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const weightsPath = findWeights(srcDir);
   const sourceSha256 = sha256Files([configPath, tokenizerPath, weightsPath]);
 
-  const manifestPath = join(outDir, 'transferd.json');
+  const manifestPath = join(outDir, MANIFEST_FILE);
   if (!options.force && existsSync(manifestPath) && existsSync(join(outDir, 'onnx', 'model.onnx'))) {
     const existing = readJson(manifestPath) as unknown as ModelManifest;
     const attention = options.standardAttention ? 'standard' : 'fused';
@@ -158,7 +143,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(serviceTokenizer(tokenizer)));
   writeFileSync(join(staging, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(tokenizer, maxTokens), null, 2)}\n`);
   writeFileSync(join(staging, 'onnx', 'model.onnx'), onnxBytes);
-  writeFileSync(join(staging, 'transferd.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(outDir, { recursive: true, force: true });
   renameSync(staging, outDir);
   return { manifest, skipped: false, ms: performance.now() - started };

@@ -17,8 +17,8 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
-import { GraphBuilder, DT } from '../../encoder/import/onnx-graph.js';
-import { isShared, syncOrt, unshared } from './ort.js';
+import { GraphBuilder, DT } from '../../onnx/graph.js';
+import { isShared, syncOrt, unshared } from '../../onnx/session.js';
 
 /** Below this many multiply-adds the JS loop wins over building ORT tensors. */
 const ORT_MIN_WORK = 2e6;

@@ -12,8 +12,8 @@
  * onnxruntime (see ./predict.ts for how P becomes decision values).
  */
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
-import { GraphBuilder, DT } from '../../encoder/import/onnx-graph.js';
-import { syncOrt, unshared, type SyncOrt } from '../linalg/ort.js';
+import { GraphBuilder, DT } from '../../onnx/graph.js';
+import { syncOrt, unshared, type SyncOrt } from '../../onnx/session.js';
 import type { ClassBlock } from './predict.js';
 import type { KernelParams } from './kernel.js';
 

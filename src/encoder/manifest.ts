@@ -1,0 +1,36 @@
+/**
+ * The model manifest (`transferd.json` beside the ONNX graph): what the
+ * service reads about an imported model. The importer writes it and the
+ * registry and the encoder read it, so it lives here rather than in either.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const MANIFEST_FILE = 'transferd.json';
+
+export interface ModelManifest {
+  name: string;
+  architecture: 'bert';
+  /** Number of encoder layers; hidden states run from 0 (embeddings) to `layers`. */
+  layers: number;
+  hiddenSize: number;
+  /** Longest input in tokens, [CLS] and [SEP] included. */
+  maxTokens: number;
+  hiddenStateOutputs: string[];
+  /** `fused`: onnxruntime's com.microsoft.Attention; `standard`: plain ONNX ops only (portable to other runtimes). */
+  attention: 'fused' | 'standard';
+  importerVersion: number;
+  sourceSha256: string;
+}
+
+/** The graph output holding hidden state `layer` (0 = embedding output, L = last encoder layer). */
+export function hiddenStateName(layer: number): string {
+  return `hidden_states.${layer}`;
+}
+
+/** The manifest of the model imported in `modelDir`, or undefined when there is none. */
+export function readManifest(modelDir: string): ModelManifest | undefined {
+  const path = join(modelDir, MANIFEST_FILE);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
+}
