@@ -18,7 +18,7 @@ import { DEFAULT_MODEL } from '../src/config.js';
 import type { FeatureSpec } from '../src/encoder/feature-spec.js';
 import { specDimensions } from '../src/encoder/feature-spec.js';
 import { ModelRegistry } from '../src/encoder/registry.js';
-import { loadPredictor } from '../src/heads/adapters.js';
+import { loadPredictor } from '../src/heads/registry.js';
 import { runPipeline } from '../src/training/pipeline.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../src/training/request.js';
 import { candidateSpecs } from '../src/training/runner.js';
@@ -92,9 +92,7 @@ function sklearnReference(name: string, data: LabelledSplits, train: Float32Arra
 
 function describe(chosen: FeatureSpec, params: Record<string, unknown>, headType: string): string {
   const p =
-    headType === 'svm'
-      ? `${params.kernel} C=${params.C}${params.kernel === 'linear' ? '' : ` γ=${params.gamma}`}`
-      : `max_features=${params.max_features}`;
+    headType === 'svm' ? `${params.kernel} C=${params.C}${params.kernel === 'linear' ? '' : ` γ=${params.gamma}`}` : `max_features=${params.max_features}`;
   return `L${chosen.layers.join('+')} ${headType === 'svm' ? 'svm' : 'forest'} ${p}`;
 }
 

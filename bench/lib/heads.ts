@@ -1,6 +1,6 @@
 /** Helpers of bench:heads: labelled splits as class indexes, and scoring a trained head. */
 import { computeMetrics, argmaxRows } from '../../src/heads/evaluation.js';
-import type { Predictor } from '../../src/heads/types.js';
+import type { Predictor } from '../../src/heads/head.js';
 import type { PredictPool } from '../../src/serving/predict-pool.js';
 import { median } from './stats.js';
 import { loadJsonl } from './datasets.js';

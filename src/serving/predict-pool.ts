@@ -3,15 +3,15 @@
  * worker that already holds its version when one is free enough, else to the
  * least busy one, which gets the artifact with the request.
  */
-import { Worker } from 'node:worker_threads';
-import { evenRanges } from '../heads/pool/pool.js';
-import type { FromPredictWorker, ToPredictWorker } from './predict-protocol.js';
+import { evenRanges } from '../lib/ranges.js';
+import { WorkerChannel } from '../workers/channel.js';
+import type { PredictApi } from './predict-protocol.js';
 
 interface Slot {
-  worker: Worker;
+  channel: WorkerChannel<PredictApi>;
   busy: number;
+  /** Versions this worker has loaded (or is loading), as far as this side knows. */
   holds: Set<string>;
-  pending: Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void; retry: () => void }>;
 }
 
 /** Below this many rows a part is not worth a message and a second worker's copy of the head. */
@@ -25,33 +25,21 @@ export interface PredictPoolOptions {
 
 export class PredictPool {
   private readonly slots: Slot[] = [];
-  private nextId = 1;
-  private closed = false;
 
   constructor(private readonly options: PredictPoolOptions) {
     for (let i = 0; i < Math.max(1, options.threads); i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./predict-worker.js', import.meta.url), { workerData: { maxPredictors: this.options.maxPredictors } });
-    const slot: Slot = { worker, busy: 0, holds: new Set(), pending: new Map() };
-    worker.on('message', (m: FromPredictWorker) => {
-      const p = slot.pending.get(m.id);
-      if (!p) return;
-      slot.pending.delete(m.id);
-      slot.busy--;
-      if (m.type === 'result') p.resolve(m.probabilities);
-      else if (m.type === 'missing') p.retry();
-      else p.reject(new Error(m.message));
+    const channel = new WorkerChannel<PredictApi>({
+      url: new URL('./predict-worker.js', import.meta.url),
+      name: 'predict worker',
+      workerData: { maxPredictors: this.options.maxPredictors },
+      restartDelayMs: 0,
     });
-    const replace = (reason: string) => {
-      if (this.closed) return;
-      for (const p of slot.pending.values()) p.reject(new Error(`predict worker failed: ${reason}`));
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots[i] = this.spawn();
-    };
-    worker.on('error', (err) => replace(err.message));
-    worker.on('exit', (code) => replace(`exited with code ${code}`));
+    const slot: Slot = { channel, busy: 0, holds: new Set() };
+    // A replacement worker holds nothing.
+    channel.on('exit', () => slot.holds.clear());
     return slot;
   }
 
@@ -96,12 +84,13 @@ export class PredictPool {
         if (!held) slot.holds.delete(versionId);
         throw err;
       }
-      return new Promise<Float32Array>((resolve, reject) => {
-        const id = this.nextId++;
-        slot.pending.set(id, { resolve, reject, retry: () => run(true).then(resolve, reject) });
-        const msg: ToPredictWorker = { type: 'predict', id, versionId, x, n, ...(bytes ? { artifact: bytes } : {}) };
-        slot.worker.postMessage(msg);
-      });
+      let r: Awaited<ReturnType<typeof slot.channel.call<'predict'>>>;
+      try {
+        r = await slot.channel.call('predict', { versionId, x, n, ...(bytes ? { artifact: bytes } : {}) });
+      } finally {
+        slot.busy--;
+      }
+      return 'missing' in r ? run(true) : r.probabilities;
     };
     return run(false);
   }
@@ -112,13 +101,6 @@ export class PredictPool {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(
-      this.slots.map((s) => {
-        const exited = new Promise<void>((ok) => s.worker.once('exit', () => ok()));
-        s.worker.postMessage({ type: 'shutdown' } satisfies ToPredictWorker);
-        return exited;
-      }),
-    );
+    await Promise.all(this.slots.map((s) => s.channel.stop()));
   }
 }

@@ -1,18 +1,17 @@
-/** Messages between the predict pool and its worker threads. */
-export type ToPredictWorker =
-  | {
-      type: 'predict';
-      id: number;
-      versionId: string;
-      /** The gzip-compressed artifact, sent when the worker may not hold this version. */
-      artifact?: Uint8Array;
-      x: Float32Array;
-      n: number;
-    }
-  /** Exit between requests (never terminated mid-request: that would abort inside onnxruntime). */
-  | { type: 'shutdown' };
+/** The predict worker's API (see ../workers/channel.ts). */
+import type { Reply } from '../workers/protocol.js';
 
-export type FromPredictWorker =
-  | { type: 'result'; id: number; probabilities: Float32Array; classes: number }
-  | { type: 'missing'; id: number }
-  | { type: 'error'; id: number; message: string };
+export interface PredictArgs {
+  versionId: string;
+  /** The gzip-compressed artifact, sent when the worker may not hold this version. */
+  artifact?: Uint8Array;
+  x: Float32Array;
+  n: number;
+}
+
+/** `missing`: the worker does not hold the version and got no artifact; send it again with one. */
+export type Predicted = { probabilities: Float32Array; classes: number } | { missing: true };
+
+export type PredictApi = {
+  predict(args: PredictArgs): Reply<Predicted> | Predicted;
+};

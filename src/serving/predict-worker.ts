@@ -1,17 +1,18 @@
 /**
- * A predict worker: unpacks artifacts, builds predictors, and scores feature
- * rows. Kept off the event loop because scoring a large batch against an SVM
- * with thousands of support vectors is real CPU work.
+ * A predict worker: unpacks artifacts, loads predictors through the head
+ * registry (never the training code), and scores feature rows. Kept off the
+ * event loop because scoring a large batch against an SVM with thousands of
+ * support vectors is real CPU work.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
-import { loadPredictor } from '../heads/adapters.js';
-import type { Predictor } from '../heads/types.js';
-import type { FromPredictWorker, ToPredictWorker } from './predict-protocol.js';
+import type { Predictor } from '../heads/head.js';
+import { loadPredictor } from '../heads/registry.js';
+import { reply, serve } from '../workers/serve.js';
+import type { PredictApi } from './predict-protocol.js';
 
 const { maxPredictors } = workerData as { maxPredictors: number };
 const predictors = new Map<string, Predictor>(); // insertion order = recency
-const post = (m: FromPredictWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 function predictorFor(versionId: string, artifact?: Uint8Array): Predictor | undefined {
   let p = predictors.get(versionId);
@@ -28,14 +29,11 @@ function predictorFor(versionId: string, artifact?: Uint8Array): Predictor | und
   return p;
 }
 
-parentPort!.on('message', (m: ToPredictWorker) => {
-  if (m.type === 'shutdown') process.exit(0);
-  try {
-    const p = predictorFor(m.versionId, m.artifact);
-    if (!p) return post({ type: 'missing', id: m.id });
-    const probabilities = p.predictProba(m.x, m.n);
-    post({ type: 'result', id: m.id, probabilities, classes: p.classes }, [probabilities.buffer as ArrayBuffer]);
-  } catch (err) {
-    post({ type: 'error', id: m.id, message: (err as Error).message });
-  }
+serve<PredictApi>({
+  predict({ versionId, artifact, x, n }) {
+    const p = predictorFor(versionId, artifact);
+    if (!p) return { missing: true };
+    const probabilities = p.predictProba(x, n);
+    return reply({ probabilities, classes: p.classes }, [probabilities.buffer as ArrayBuffer]);
+  },
 });

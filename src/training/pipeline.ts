@@ -6,18 +6,18 @@
  * request), so predictions made for one step are reused by the next.
  */
 import { DomainError } from '../errors.js';
-import { ADAPTERS, type FitContext, type HeadAdapter } from '../heads/adapters.js';
-import { computeMetrics, foldSplit, stratifiedFolds, stratifiedHoldout, type Metrics, type Split } from '../heads/evaluation.js';
-import { HeadPool } from '../heads/pool/pool.js';
-import { KernelCache } from '../heads/svm/kernel-cache.js';
-import type { Dataset } from '../heads/types.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
+import type { Dataset } from '../heads/dataset.js';
+import { computeMetrics, foldSplit, type Metrics, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
+import type { HeadJob, JobContext } from '../heads/head.js';
+import { headOf } from '../heads/registry.js';
+import { TrainingPool } from './pool/pool.js';
 import type { JobThreadInput, JobThreadResult, PhaseTiming } from './protocol.js';
-import { forestParamsSchema, svmParamsSchema, type HeadType } from './request.js';
+import { isAuto } from './request.js';
 
 type Params = Record<string, unknown>;
 interface Config {
-  type: HeadType;
+  type: string;
   params: Params;
 }
 
@@ -35,8 +35,6 @@ interface Validation {
 }
 
 export type Progress = (phase: string, fraction: number) => void;
-
-const adapterOf = (type: HeadType) => ADAPTERS[type] as HeadAdapter<Params>;
 
 function describeSpec(spec: FeatureSpec) {
   return { layers: spec.layers, layer_combine: spec.layerCombine, pooling: spec.pooling, normalize: spec.normalize };
@@ -63,10 +61,10 @@ export function withinOneStandardError(candidate: number[], best: number[]): boo
 
 /**
  * Runs the job on a pool of `input.threads` worker threads that lives for the
- * whole pipeline; every fit is a task on it (see ../heads/pool/pool.ts).
+ * whole pipeline; every fit is a task on it (see ./pool/pool.ts).
  */
 export async function runPipeline(input: JobThreadInput, progress: Progress): Promise<JobThreadResult> {
-  const pool = new HeadPool(Math.max(1, input.threads));
+  const pool = new TrainingPool(Math.max(1, input.threads));
   try {
     return await pipeline(input, progress, pool);
   } finally {
@@ -74,7 +72,7 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
   }
 }
 
-async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPool): Promise<JobThreadResult> {
+async function pipeline(input: JobThreadInput, progress: Progress, pool: TrainingPool): Promise<JobThreadResult> {
   const { request, labels, y, n } = input;
   const classes = labels.length;
   const datasets: Dataset[] = input.candidates.map((c) => ({ x: c.x, y, n, dim: c.dim, classes }));
@@ -85,36 +83,27 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
     for (let f = 0; f < ev.folds; f++) splits.push(foldSplit(fold, f));
   } else splits.push(stratifiedHoldout(y, classes, ev.fraction, request.seed));
   const head = request.head;
+  const definition = (type: string) => {
+    const h = headOf(type);
+    if (!h) throw new DomainError('invalid_params', `unknown head type ${type}`, 'head.type');
+    return h;
+  };
 
-  // The configurations a search tries (on the features it searches), and the one a sweep probes with.
-  const searchedOn = (data: Dataset): Config[] =>
-    head.type === 'auto'
-      ? head.candidates.flatMap((t) =>
-          adapterOf(t)
-            .grid(data)
-            .map((params) => ({ type: t, params })),
-        )
-      : head.search
-        ? adapterOf(head.type)
-            .grid(data)
-            .map((params) => ({ type: head.type, params }))
-        : [];
-  const fixed: Config =
-    head.type === 'auto'
-      ? { type: head.candidates[0]!, params: head.candidates[0] === 'svm' ? svmParamsSchema.parse({}) : forestParamsSchema.parse({}) }
-      : { type: head.type, params: head.params as Params };
+  // The configurations a search tries (on the features it searches), and the one a sweep probes with:
+  // auto's first candidate with its defaults.
+  const searchedTypes = isAuto(head) ? head.candidates : head.search ? [head.type] : [];
+  const fixed: Config = isAuto(head)
+    ? { type: head.candidates[0]!, params: definition(head.candidates[0]!).params.parse({}) }
+    : { type: head.type, params: head.params };
 
-  // Progress counts fits: sweep, search and evaluation fits, plus the final fit weighed as a few of them.
-  const sweepCount = request.layerSweep ? datasets.length : 0;
-  const total = (sweepCount + searchedOn(datasets[0]!).length + 1) * splits.length + 3 * splits.length;
+  let total = 1;
   let done = 0;
   let phase = 'layer_sweep';
   const checkCancel = () => {
     if (Atomics.load(input.cancel, 0) !== 0) throw new DomainError('cancelled', 'cancelled');
   };
-  const ctx: FitContext = {
+  const ctx: JobContext = {
     pool,
-    kernels: new KernelCache(pool),
     seed: request.seed,
     labels,
     onValidated: () => {
@@ -122,6 +111,19 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
       progress(phase, Math.min(0.99, ++done / total));
     },
   };
+  // Each head type's work in this job, started once: its state (an SVM's kernel matrices) serves every step.
+  const jobs = new Map<string, HeadJob<Params>>();
+  for (const type of new Set([fixed.type, ...searchedTypes])) jobs.set(type, (await definition(type).trainer()).start(ctx));
+  const jobOf = (type: string) => jobs.get(type)!;
+  const searchedOn = (data: Dataset): Config[] =>
+    searchedTypes.flatMap((type) =>
+      jobOf(type)
+        .grid(data)
+        .map((params) => ({ type, params })),
+    );
+  // Progress counts fits: sweep, search and evaluation fits, plus the final fit weighed as a few of them.
+  const sweepCount = request.layerSweep ? datasets.length : 0;
+  total = (sweepCount + searchedOn(datasets[0]!).length + 1) * splits.length + 3 * splits.length;
 
   const validations = new Map<string, Validation>();
   const keyOf = (d: number, config: Config) => `${d}|${config.type}|${JSON.stringify(config.params)}`;
@@ -136,11 +138,10 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
     await Promise.all(
       [...new Set(pending.map((c) => c.type))].map(async (type) => {
         const mine = pending.filter((c) => c.type === type);
-        const outcomes = await adapterOf(type).crossValidate(
+        const outcomes = await jobOf(type).crossValidate(
           datasets[d]!,
           splits,
           mine.map((c) => c.params),
-          ctx,
         );
         mine.forEach((c, i) => validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms)));
       }),
@@ -250,7 +251,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: HeadPoo
 
   // 4. The final head, on every example.
   checkCancel();
-  const artifact = await timed('fit', () => adapterOf(best.type).fit(datasets[chosen]!, best.params, ctx));
+  const artifact = await timed('fit', () => jobOf(best.type).fit(datasets[chosen]!, best.params));
   progress('fit', 1);
   return { chosen, headType: best.type, params: best.params, artifact, metrics, report, timings };
 }

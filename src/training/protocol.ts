@@ -1,5 +1,4 @@
-/** Messages between the job runner (main thread) and a job's training thread. */
-import type { ErrorCode } from '../errors.js';
+/** What the job runner (main thread) and a job's training thread exchange. */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { TrainingRequest } from './request.js';
 
@@ -47,7 +46,9 @@ export interface JobThreadResult {
   timings: PhaseTiming[];
 }
 
-export type FromJobThread =
-  | { type: 'progress'; phase: string; fraction: number }
-  | { type: 'result'; result: JobThreadResult }
-  | { type: 'error'; code: ErrorCode; message: string };
+/** The training thread runs one job: its input arrives as workerData, so the call takes no argument. */
+export type JobThreadApi = {
+  run(args: null): Promise<JobThreadResult>;
+};
+
+export type JobThreadEvent = { type: 'progress'; phase: string; fraction: number };

@@ -4,76 +4,34 @@
  * documents it in OpenAPI, and travels with the job in the store.
  */
 import { z } from 'zod';
+import { HEAD_TYPES, HEADS } from '../heads/registry.js';
 
-const positive = z.number().positive().finite();
+const headTypes = [...HEAD_TYPES, 'auto'];
 
-export const svmParamsSchema = z
-  .object({
-    kernel: z.enum(['linear', 'rbf', 'poly']).default('rbf'),
-    C: positive.max(1e6).default(10).describe('Penalty on margin violations.'),
-    gamma: z
-      .union([positive.max(1e6), z.enum(['scale', 'auto'])])
-      .default('scale')
-      .describe("Kernel width (rbf, poly): a number, 'scale' = 1/(dim·var(X)) or 'auto' = 1/dim."),
-    degree: z.number().int().min(1).max(10).default(3).describe('Polynomial degree (poly).'),
-    coef0: z.number().finite().min(-1e6).max(1e6).default(0).describe('Polynomial offset (poly).'),
-    class_weight: z
-      .union([z.literal('balanced'), z.record(z.string().min(1), positive.max(1e6))])
-      .nullable()
-      .default(null)
-      .describe("Multiply C per label: 'balanced' (n / (labels × count)) or {label: weight}; for imbalanced labels."),
-    tolerance: positive.max(1).default(1e-3).describe('Solver stopping tolerance.'),
-  })
-  .strict();
-
-export const forestParamsSchema = z
-  .object({
-    n_estimators: z.number().int().min(1).max(2000).default(100),
-    max_features: z
-      .union([z.enum(['sqrt', 'log2']), z.number().gt(0).lt(1), z.number().int().min(1)])
-      .default('sqrt')
-      .describe("Candidate features per split: 'sqrt', 'log2', a fraction in (0, 1) or a count."),
-    max_depth: z.number().int().min(1).max(1000).nullable().default(null),
-    min_samples_split: z.number().int().min(2).default(2),
-    min_samples_leaf: z.number().int().min(1).default(1),
-    bootstrap: z.boolean().default(true),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(42),
-  })
-  .strict();
-
-export type SvmHeadParams = z.output<typeof svmParamsSchema>;
-export type ForestHeadParams = z.output<typeof forestParamsSchema>;
-export const HEAD_TYPES = ['svm', 'random_forest'] as const;
-export type HeadType = (typeof HEAD_TYPES)[number];
-
-const svmHead = z
-  .object({
-    type: z.literal('svm'),
-    params: svmParamsSchema.default(svmParamsSchema.parse({})),
-    search: z.boolean().default(false).describe('Cross-validate a grid of kernels, C and gamma instead of fixed params.'),
-  })
-  .strict();
-const forestHead = z
-  .object({
-    type: z.literal('random_forest'),
-    params: forestParamsSchema.default(forestParamsSchema.parse({})),
-    search: z.boolean().default(false).describe('Cross-validate a grid of max_features and max_depth instead of fixed params.'),
-  })
-  .strict();
+/** One variant per head type of the registry: fixed parameters (its defaults filled in) or a search of its grid. */
+const fixedOrSearched = HEADS.map((h) =>
+  z
+    .object({
+      type: z.literal(h.type),
+      params: h.params.default(h.params.parse({})),
+      search: z.boolean().default(false).describe(`Cross-validate a grid instead of fixed params: ${h.searchDescription}.`),
+    })
+    .strict(),
+);
 const autoHead = z
   .object({
     type: z.literal('auto'),
-    candidates: z.array(z.enum(HEAD_TYPES)).min(1).max(HEAD_TYPES.length).default(['svm', 'random_forest']).describe('Head types whose grids are searched.'),
+    candidates: z
+      .array(z.enum(HEAD_TYPES as [string, ...string[]]))
+      .min(1)
+      .max(HEAD_TYPES.length)
+      .default([...HEAD_TYPES])
+      .describe('Head types whose grids are searched.'),
   })
   .strict();
 
-export const headSchema = z.discriminatedUnion('type', [svmHead, forestHead, autoHead], {
-  error: (i) => (i.code === 'invalid_union' ? `unknown head type; use one of svm, random_forest, auto` : undefined),
+export const headSchema = z.discriminatedUnion('type', [autoHead, ...fixedOrSearched], {
+  error: (i) => (i.code === 'invalid_union' ? `unknown head type; use one of ${headTypes.join(', ')}` : undefined),
 });
 
 export const evaluationSchema = z.discriminatedUnion('method', [
@@ -91,7 +49,7 @@ export const layerSweepSchema = z
 export const trainingRequestSchema = z
   .object({
     head: z
-      .union([z.enum(['svm', 'random_forest', 'auto']), headSchema])
+      .union([z.enum(headTypes as [string, ...string[]]), headSchema])
       .default('svm')
       .describe('A head type, or {type, params | search}.'),
     evaluation: evaluationSchema.default({ method: 'cv', folds: 5 }),
@@ -112,8 +70,25 @@ export const trainingRequestSchema = z
 
 export type TrainingRequestInput = z.input<typeof trainingRequestSchema>;
 
+/** `auto`: search the grids of several head types. */
+export interface AutoHeadRequest {
+  type: 'auto';
+  candidates: string[];
+}
+
+/** One head type: its parameters (defaults filled in by its schema), or a search of its grid. */
+export interface FixedHeadRequest {
+  type: string;
+  params: Record<string, unknown>;
+  search: boolean;
+}
+
+export type HeadRequest = AutoHeadRequest | FixedHeadRequest;
+
+export const isAuto = (head: HeadRequest): head is AutoHeadRequest => head.type === 'auto';
+
 export interface TrainingRequest {
-  head: z.output<typeof headSchema>;
+  head: HeadRequest;
   evaluation: z.output<typeof evaluationSchema>;
   layerSweep: { layers?: number[]; topConcat: number } | null;
   activate: boolean;
@@ -122,7 +97,7 @@ export interface TrainingRequest {
 
 /** The parsed body in its canonical form: head strings become objects with defaults. */
 export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>): TrainingRequest {
-  const head = typeof raw.head === 'string' ? headSchema.parse({ type: raw.head }) : raw.head;
+  const head = (typeof raw.head === 'string' ? headSchema.parse({ type: raw.head }) : raw.head) as HeadRequest;
   const sweep = raw.layer_sweep === false ? null : raw.layer_sweep === true ? layerSweepSchema.parse({}) : raw.layer_sweep;
   return {
     head,

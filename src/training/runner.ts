@@ -6,15 +6,16 @@
  * A replica that dies stops renewing its lease; another replica claims the
  * job again. A replica never writes a job it no longer holds.
  */
-import { Worker } from 'node:worker_threads';
 import { resolveSpec, specDimensions, specKey, type FeatureSpec } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
 import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
-import { DomainError } from '../errors.js';
-import type { FromJobThread, JobThreadInput, JobThreadResult } from './protocol.js';
-import { minPerLabel, type TrainingRequest } from './request.js';
+import { DomainError, isDomainError } from '../errors.js';
+import { headOf } from '../heads/registry.js';
+import { WorkerChannel } from '../workers/channel.js';
+import type { JobThreadApi, JobThreadEvent, JobThreadInput, JobThreadResult } from './protocol.js';
+import { isAuto, minPerLabel, type TrainingRequest } from './request.js';
 
 export interface RunnerOptions {
   store: Store;
@@ -34,8 +35,12 @@ export interface RunnerOptions {
   onJobEnd?: (job: JobRecord, ms: number) => void;
 }
 
-/** Checks that a task's examples can be trained on as requested; the message says what to fix. */
-export function checkTrainable(counts: Map<string, number>, request: TrainingRequest): void {
+/**
+ * Checks that a task's examples can be trained on as requested, and that the
+ * head's parameters suit the task (`dim`: the smallest feature dimension the
+ * job may train on); the message says what to fix.
+ */
+export function checkTrainable(counts: ReadonlyMap<string, number>, request: TrainingRequest, dim = Number.POSITIVE_INFINITY): void {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   if (total === 0) throw new DomainError('no_examples', 'the task has no examples; add labelled examples before training');
   if (counts.size < 2)
@@ -53,15 +58,12 @@ export function checkTrainable(counts: Map<string, number>, request: TrainingReq
       .join(', ');
     throw new DomainError('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
   }
-  const weights = 'params' in request.head && request.head.type === 'svm' ? request.head.params.class_weight : null;
-  if (weights && weights !== 'balanced') {
-    const unknown = Object.keys(weights).filter((l) => !counts.has(l));
-    if (unknown.length)
-      throw new DomainError(
-        'unknown_label',
-        `class_weight names labels the task does not have: ${unknown.map((l) => `"${l}"`).join(', ')}`,
-        'head.params.class_weight',
-      );
+  const head = request.head;
+  if (isAuto(head)) return;
+  try {
+    headOf(head.type)?.check(head.params, { labels: counts, dim });
+  } catch (err) {
+    throw isDomainError(err) ? err.at(`head.params${err.param ? `.${err.param}` : ''}`) : err;
   }
 }
 
@@ -262,51 +264,34 @@ export class TrainingRunner {
 
   /**
    * Runs the job's training thread; a crash of the thread fails this job only.
-   * Aborting sets the thread's cancel flag and waits for it to stop between
-   * fits: terminating it inside a native onnxruntime call would abort the process.
+   * Aborting sets the thread's cancel flag; the thread stops between fits and
+   * the abort reason is what the job records (terminating it inside a native
+   * onnxruntime call would abort the process).
    */
-  private train(input: JobThreadInput, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(new URL('./job-thread.js', import.meta.url), {
-        workerData: input,
-        ...(this.o.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb } } : {}),
-      });
-      let settled = false;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const onAbort = () => {
-        Atomics.store(input.cancel, 0, 1);
-        // The thread answers with a 'cancelled' error once its current fit ends; the abort reason is what the job records.
-        worker.once('exit', () => settle(() => reject(signal.reason)));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      worker.on('message', (m: FromJobThread) => {
-        if (m.type === 'progress') onProgress(m.phase, m.fraction);
-        else if (signal.aborted)
-          return; // wait for the exit, then report the abort reason
-        else if (m.type === 'result') settle(() => resolve(m.result));
-        else settle(() => reject(new DomainError(m.code, m.message)));
-      });
-      worker.on('error', (err) => {
-        const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
-        settle(() =>
-          reject(
-            new DomainError(
-              'worker_crashed',
-              oom ? `the training thread ran out of memory (limit ${this.o.heapMb} MB)` : `the training thread crashed: ${err.message}`,
-            ),
-          ),
-        );
-      });
-      worker.on('exit', (code) =>
-        settle(() =>
-          signal.aborted ? reject(signal.reason) : reject(new DomainError('worker_crashed', `the training thread exited unexpectedly (code ${code})`)),
-        ),
-      );
+  private async train(input: JobThreadInput, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
+    const thread = new WorkerChannel<JobThreadApi, JobThreadEvent>({
+      url: new URL('./job-thread.js', import.meta.url),
+      name: 'the training thread',
+      workerData: input,
+      ...(this.o.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb } } : {}),
     });
+    thread.on('event', (e) => onProgress(e.phase, e.fraction));
+    const onAbort = () => Atomics.store(input.cancel, 0, 1);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await thread.call('run', null);
+      if (signal.aborted) throw signal.reason;
+      return result;
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      const cause = (err as Error).cause as { code?: string } | undefined;
+      if (isDomainError(err, 'worker_crashed') && cause?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new DomainError('worker_crashed', `the training thread ran out of memory (limit ${this.o.heapMb} MB)`);
+      }
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await thread.stop();
+    }
   }
 }

@@ -23,7 +23,9 @@ export interface CallContext {
 }
 
 export type ArgsOf<A extends Api, M extends keyof A> = Parameters<A[M]>[0];
-export type ResultOf<A extends Api, M extends keyof A> = Awaited<ReturnType<A[M]>> extends Reply<infer T> ? T : Awaited<ReturnType<A[M]>>;
+/** What the caller gets: the handler's value, out of its Reply if it has one (distributes over unions). */
+type Unreply<R> = R extends Reply<infer T> ? T : R;
+export type ResultOf<A extends Api, M extends keyof A> = Unreply<Awaited<ReturnType<A[M]>>>;
 
 /** An error as it crosses the thread boundary: a DomainError keeps its code and param. */
 export interface WireError {

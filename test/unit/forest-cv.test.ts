@@ -1,16 +1,17 @@
 /** Forest folds on a head pool: leaf labels tallied in tree order are the stored forest's labels. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forestAdapter } from '../../src/heads/adapters.js';
+import { type Dataset, takeRows } from '../../src/heads/dataset.js';
 import { foldSplit, stratifiedFolds } from '../../src/heads/evaluation.js';
 import { leafLabels, voteLeafLabels } from '../../src/heads/forest/cv.js';
-import { loadForestPredictor, resolveForestParams, trainForest, trainTrees } from '../../src/heads/forest/index.js';
-import { growForestOnPool } from '../../src/heads/forest/parallel.js';
-import { HeadPool } from '../../src/heads/pool/pool.js';
-import { KernelCache } from '../../src/heads/svm/kernel-cache.js';
-import { takeRows } from '../../src/heads/svm/cv.js';
-import type { Dataset } from '../../src/heads/types.js';
-import { forestParamsSchema } from '../../src/training/request.js';
+import { forestParamsSchema } from '../../src/heads/forest/index.js';
+import { resolveForestParams } from '../../src/heads/forest/params.js';
+import { loadForestPredictor } from '../../src/heads/forest/predict.js';
+import { trainTrees } from '../../src/heads/forest/train.js';
+import { type forestOps, forestTrainer, growForestOnPool } from '../../src/heads/forest/trainer.js';
+import { opsOn } from '../../src/heads/head.js';
+import { TrainingPool } from '../../src/training/pool/pool.js';
+import { trainForestHere } from '../helpers/forest.js';
 
 function noisy(n: number, dim: number, classes: number): Dataset {
   let s = 17;
@@ -34,25 +35,25 @@ test("leaf labels voted in tree order give the stored forest's labels, ties incl
   const trees = trainTrees(takeRows(data, train), params, 0, params.nEstimators);
   const voted = voteLeafLabels(leafLabels(trees, data.x, data.dim, held), trees.length, held.length, data.classes);
   const heldOut = takeRows(data, held);
-  const stored = loadForestPredictor(trainForest(takeRows(data, train), { nEstimators: 16, maxFeatures: 2, seed: 3 })).predictLabels(heldOut.x, heldOut.n);
+  const stored = loadForestPredictor(trainForestHere(takeRows(data, train), { nEstimators: 16, maxFeatures: 2, seed: 3 })).predictLabels(heldOut.x, heldOut.n);
   assert.deepEqual([...voted], [...stored]);
 });
 
 test('pooled forest folds and final fit equal single-thread forests', async () => {
-  const pool = new HeadPool(2);
+  const pool = new TrainingPool(2);
   try {
     const params = { ...forestParamsSchema.parse({}), n_estimators: 12, max_features: 'log2' as const };
-    const [outcome] = await forestAdapter.crossValidate(data, splits, [params], { pool, kernels: new KernelCache(pool), seed: 0, labels: [] });
+    const [outcome] = await forestTrainer.start({ pool, seed: 0, labels: [] }).crossValidate(data, splits, [params]);
     splits.forEach((split, s) => {
       const heldOut = takeRows(data, split.test);
-      const expected = loadForestPredictor(trainForest(takeRows(data, split.train), { nEstimators: 12, maxFeatures: 'log2', seed: 42 })).predictLabels(
+      const expected = loadForestPredictor(trainForestHere(takeRows(data, split.train), { nEstimators: 12, maxFeatures: 'log2', seed: 42 })).predictLabels(
         heldOut.x,
         heldOut.n,
       );
       assert.deepEqual([...outcome!.predicted[s]!], [...expected], `split ${s}`);
     });
-    const pooled = await growForestOnPool(pool, data, { nEstimators: 7, seed: 9 });
-    assert.equal(JSON.stringify(pooled), JSON.stringify(trainForest(data, { nEstimators: 7, seed: 9 })));
+    const pooled = await growForestOnPool(opsOn<typeof forestOps>(pool, 'random_forest'), data, { nEstimators: 7, seed: 9 });
+    assert.equal(JSON.stringify(pooled), JSON.stringify(trainForestHere(data, { nEstimators: 7, seed: 9 })));
   } finally {
     await pool.close();
   }

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RandomForestClassifier } from 'ml-random-forest';
-import {
-  assembleForest,
-  loadForestPredictor,
-  resolveForestParams,
-  trainForest,
-  trainTrees,
-  ForestPredictor,
-  type ForestArtifact,
-  type ForestParams,
-  type RandomForestClassifierJSON,
-} from '../../src/heads/forest/index.js';
-import type { Dataset } from '../../src/heads/types.js';
+import { isDomainError } from '../../src/errors.js';
+import type { Dataset } from '../../src/heads/dataset.js';
+import type { ForestArtifact, RandomForestClassifierJSON } from '../../src/heads/forest/model.js';
+import { type ForestParams, resolveForestParams } from '../../src/heads/forest/params.js';
+import { ForestPredictor, loadForestPredictor } from '../../src/heads/forest/predict.js';
+import { assembleForest, trainTrees } from '../../src/heads/forest/train.js';
+import { trainForestHere } from '../helpers/forest.js';
 
 /** Deterministic test data source, independent of the forest's own generator. */
 function mulberry32(seed: number): () => number {
@@ -108,7 +103,7 @@ test('ml-random-forest loads our model and predicts exactly our labels, vote tie
   ];
   let ties = 0;
   for (const params of configs) {
-    const artifact = roundTrip(trainForest(noisy.train, params));
+    const artifact = roundTrip(trainForestHere(noisy.train, params));
     const ours = loadForestPredictor(artifact);
     const labels = ours.predictLabels(noisy.test.x, noisy.test.n);
     assert.deepEqual(libraryPredict(artifact.model, noisy.test), Array.from(labels), JSON.stringify(params));
@@ -133,9 +128,9 @@ test('a model trained by ml-random-forest (per-tree feature subsets) predicts th
 });
 
 test('the same seed gives byte-identical JSON; another seed gives other trees', () => {
-  const a = JSON.stringify(trainForest(noisy.train, { nEstimators: 6, seed: 1 }));
-  const b = JSON.stringify(trainForest(noisy.train, { nEstimators: 6, seed: 1 }));
-  const c = JSON.stringify(trainForest(noisy.train, { nEstimators: 6, seed: 2 }));
+  const a = JSON.stringify(trainForestHere(noisy.train, { nEstimators: 6, seed: 1 }));
+  const b = JSON.stringify(trainForestHere(noisy.train, { nEstimators: 6, seed: 1 }));
+  const c = JSON.stringify(trainForestHere(noisy.train, { nEstimators: 6, seed: 2 }));
   // assert.ok rather than equal: a failure would otherwise print both JSON documents.
   assert.ok(a === b, 'same seed, different JSON');
   assert.ok(a !== c, 'different seeds, same JSON');
@@ -143,7 +138,7 @@ test('the same seed gives byte-identical JSON; another seed gives other trees', 
 
 test('trees grown in separate ranges (as workers would) assemble into the same forest', () => {
   const params = resolveForestParams({ nEstimators: 7, seed: 5 }, noisy.train.dim);
-  const whole = trainForest(noisy.train, { nEstimators: 7, seed: 5 });
+  const whole = trainForestHere(noisy.train, { nEstimators: 7, seed: 5 });
   const parts = [...trainTrees(noisy.train, params, 0, 3), ...trainTrees(noisy.train, params, 3, 7)];
   const merged = assembleForest(parts, noisy.train, params);
   assert.ok(JSON.stringify(merged) === JSON.stringify(whole), 'merged ranges differ from one run');
@@ -151,18 +146,18 @@ test('trees grown in separate ranges (as workers would) assemble into the same f
 
 test('a separable problem is learnt almost perfectly', () => {
   const { train, test: held } = split(blobs(400, 10, 4, 0.3, 21), 300);
-  const predictor = loadForestPredictor(trainForest(train, { nEstimators: 20 }));
+  const predictor = loadForestPredictor(trainForestHere(train, { nEstimators: 20 }));
   assert.ok(accuracy(predictor.predictLabels(held.x, held.n), held.y) >= 0.97);
 });
 
 test('without bootstrap, every feature and no limits, a tree fits its training rows exactly', () => {
   const { train } = split(blobs(200, 8, 3, 1.5, 2), 200);
-  const predictor = loadForestPredictor(trainForest(train, { nEstimators: 1, bootstrap: false, maxFeatures: 1 }));
+  const predictor = loadForestPredictor(trainForestHere(train, { nEstimators: 1, bootstrap: false, maxFeatures: 1 }));
   assert.equal(accuracy(predictor.predictLabels(train.x, train.n), train.y), 1);
 });
 
 test('maxDepth bounds every tree and is reached', () => {
-  const artifact = trainForest(noisy.train, { nEstimators: 10, maxDepth: 4 });
+  const artifact = trainForestHere(noisy.train, { nEstimators: 10, maxDepth: 4 });
   const depths = artifact.model.baseModel.estimators.map((tree) => depth(tree.root));
   assert.ok(depths.every((d) => d <= 4));
   assert.ok(depths.includes(4));
@@ -179,7 +174,7 @@ test('minSamplesLeaf bounds the rows in every leaf', () => {
 });
 
 test('vote shares are multiples of 1/trees and sum to 1 per row', () => {
-  const predictor = loadForestPredictor(trainForest(noisy.train, { nEstimators: 9 }));
+  const predictor = loadForestPredictor(trainForestHere(noisy.train, { nEstimators: 9 }));
   const proba = predictor.predictProba(noisy.test.x, noisy.test.n);
   assert.equal(proba.length, noisy.test.n * noisy.test.classes);
   for (let i = 0; i < noisy.test.n; i++) {
@@ -195,16 +190,17 @@ test('maxFeatures resolves like scikit-learn and bad parameters are refused', ()
   assert.equal(resolveForestParams({ maxFeatures: 0.25 }, 384).maxFeatures, 96);
   assert.equal(resolveForestParams({ maxFeatures: 1 }, 384).maxFeatures, 384);
   assert.equal(resolveForestParams({ maxFeatures: 40 }, 384).maxFeatures, 40);
-  assert.throws(() => resolveForestParams({ maxFeatures: 500 }, 384), RangeError);
-  assert.throws(() => resolveForestParams({ maxFeatures: 2.5 }, 384), RangeError);
-  assert.throws(() => resolveForestParams({ minSamplesSplit: 1 }, 384), RangeError);
-  assert.throws(() => resolveForestParams({ seed: 0.5 }, 384), RangeError);
+  const invalid = (param: string) => (e: unknown) => isDomainError(e, 'invalid_params') && e.param === param;
+  assert.throws(() => resolveForestParams({ maxFeatures: 500 }, 384), invalid('max_features'));
+  assert.throws(() => resolveForestParams({ maxFeatures: 2.5 }, 384), invalid('max_features'));
+  assert.throws(() => resolveForestParams({ minSamplesSplit: 1 }, 384), invalid('min_samples_split'));
+  assert.throws(() => resolveForestParams({ seed: 0.5 }, 384), invalid('seed'));
 });
 
 test('labels outside 0..classes-1 and non-finite features are refused', () => {
   const bad = { ...noisy.train, y: noisy.train.y.map((c) => (c === 0 ? 9 : c)) };
-  assert.throws(() => trainForest(bad, { nEstimators: 1 }), RangeError);
+  assert.throws(() => trainForestHere(bad, { nEstimators: 1 }), RangeError);
   const x = noisy.train.x.slice();
   x[5] = NaN;
-  assert.throws(() => trainForest({ ...noisy.train, x }, { nEstimators: 1 }), RangeError);
+  assert.throws(() => trainForestHere({ ...noisy.train, x }, { nEstimators: 1 }), RangeError);
 });

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadSvmPredictor, svmArtifact, trainSvm } from '../../src/heads/svm/index.js';
+import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/index.js';
+import { trainSvmHere } from '../helpers/svm.js';
 import { PredictPool } from '../../src/serving/predict-pool.js';
 
 /** Three noisy clusters in 8 dimensions; deterministic. */
@@ -23,7 +24,7 @@ function blobs(n: number): { x: Float32Array; y: Int32Array } {
 
 test('a batch larger than one part is split over the workers and equals a single predictor row for row', async () => {
   const train = blobs(300);
-  const { model } = trainSvm({ ...train, n: 300, dim: 8, classes: 3 }, { kernel: 'rbf', C: 1, probability: true });
+  const { model } = trainSvmHere({ ...train, n: 300, dim: 8, classes: 3 }, { kernel: 'rbf', C: 1, probability: true });
   const artifact = svmArtifact(model, 3);
   const bytes = gzipSync(JSON.stringify(artifact));
   const reference = loadSvmPredictor(artifact, { threads: 1 });

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crossProducts, crossProductsJs, gramMatrix } from '../../src/heads/linalg/gram.js';
-import { FeatureKernel, GramKernel, MatrixKernel, QMatrix, gramToKernelMatrix, kernelFromDot, type KernelParams } from '../../src/heads/svm/kernel.js';
+import { FeatureKernel, MatrixKernel, QMatrix, gramToKernelMatrix, rowsOf } from '../../src/heads/svm/kernel.js';
+import { kernelFromDot, type KernelParams } from '../../src/heads/svm/kernel-function.js';
 import { solveCSvc } from '../../src/heads/svm/smo.js';
 
 function randomMatrix(seed: number, rows: number, cols: number): Float32Array {
@@ -57,7 +58,7 @@ const kernels: KernelParams[] = [
   { kernel: 'poly', gamma: 0.5, degree: 3, coef0: 1 },
 ];
 
-test('kernel sources agree: full matrix, Gram, and features on demand', () => {
+test('kernel sources agree: full matrix, features on demand, and row views of both', () => {
   const n = 40;
   const dim = 7;
   const x = randomMatrix(4, n, dim);
@@ -78,15 +79,21 @@ test('kernel sources agree: full matrix, Gram, and features on demand', () => {
       }
       return p.kernel === 'rbf' ? Math.exp(-p.gamma * d2) : kernelFromDot(p, uv, uu, vv);
     });
-    const sources = [
-      new MatrixKernel(gramToKernelMatrix(gramMatrix(x, n, dim), n, p), n),
-      new GramKernel(gramMatrix(x, n, dim), n, p),
-      new FeatureKernel(x, n, dim, p),
-    ];
-    for (const s of sources) {
+    const matrix = new MatrixKernel(gramToKernelMatrix(gramMatrix(x, n, dim), n, p), n);
+    const features = new FeatureKernel(x, n, dim, p);
+    // A view of every row in reverse order, read at the mirrored row and columns, reads the same values.
+    const reversed = Int32Array.from({ length: n }, (_, i) => n - 1 - i);
+    const sources = [matrix, features, rowsOf(matrix, reversed), rowsOf(features, reversed)];
+    for (const [k, s] of sources.entries()) {
       const row = new Float32Array(n);
-      s.row(5, cols, row);
-      assert.ok(maxAbsDiff(row, direct) < 1e-5, `${p.kernel} ${s.constructor.name}`);
+      if (k < 2) s.row(5, cols, row);
+      else
+        s.row(
+          n - 1 - 5,
+          Int32Array.from(cols, (c) => n - 1 - c),
+          row,
+        );
+      assert.ok(maxAbsDiff(row, direct) < 1e-5, `${p.kernel} source ${k} (${s.constructor.name})`);
     }
   }
 });

@@ -6,16 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { svmAdapter, type FitContext } from '../../src/heads/adapters.js';
+import { type Dataset, takeRows } from '../../src/heads/dataset.js';
 import { foldSplit, stratifiedFolds } from '../../src/heads/evaluation.js';
+import type { JobContext } from '../../src/heads/head.js';
 import { gramMatrix } from '../../src/heads/linalg/gram.js';
-import { HeadPool } from '../../src/heads/pool/pool.js';
-import { foldPredict, predictFromKernel, takeRows } from '../../src/heads/svm/cv.js';
-import { MatrixView, gramToKernelMatrix, type KernelParams } from '../../src/heads/svm/kernel.js';
+import { foldPredict, predictFromKernel } from '../../src/heads/svm/cv.js';
+import { svmParamsSchema } from '../../src/heads/svm/index.js';
+import { FeatureKernel, gramToKernelMatrix, MatrixKernel, MatrixView } from '../../src/heads/svm/kernel.js';
+import type { KernelParams } from '../../src/heads/svm/kernel-function.js';
 import { KernelCache } from '../../src/heads/svm/kernel-cache.js';
-import { SvmPredictor, trainSvm, trainSvmParallel, writeModelText, type SvmParams } from '../../src/heads/svm/index.js';
-import type { Dataset } from '../../src/heads/types.js';
-import { svmParamsSchema } from '../../src/training/request.js';
+import { writeModelText } from '../../src/heads/svm/model-text.js';
+import type { SvmParams } from '../../src/heads/svm/params.js';
+import { SvmPredictor } from '../../src/heads/svm/predict.js';
+import { trainSvm } from '../../src/heads/svm/train.js';
+import { startSvmJob } from '../../src/heads/svm/trainer.js';
+import { TrainingPool } from '../../src/training/pool/pool.js';
+import { svmPool, trainSvmHere, trainSvmOnOwnPool } from '../helpers/svm.js';
 
 function blobs(seed: number, n: number, dim: number, classes: number): Dataset {
   let s = seed;
@@ -48,51 +54,50 @@ for (const kernel of [rbf, { kernel: 'linear', gamma: 1, degree: 3, coef0: 0 } a
     const full = gramToKernelMatrix(gram.slice(), data.n, kernel);
     const { train } = splits[1]!;
     const params: Partial<SvmParams> = { kernel: kernel.kernel, gamma: kernel.gamma, C: 3, probability: false };
-    const viewed = trainSvm(takeRows(data, train), params, { kernel: new MatrixView(full, data.n, train) });
-    const fresh = trainSvm(takeRows(data, train), params, { gram: subGram(gram, data.n, train) });
+    const viewed = trainSvm(takeRows(data, train), params, new MatrixView(full, data.n, train));
+    const fresh = trainSvm(
+      takeRows(data, train),
+      params,
+      new MatrixKernel(gramToKernelMatrix(subGram(gram, data.n, train), train.length, kernel), train.length),
+    );
     assert.equal(writeModelText(viewed.model), writeModelText(fresh.model));
   });
 }
 
-test("held-out rows scored from the kernel matrix get the predictor's labels", () => {
-  const full = gramToKernelMatrix(gramMatrix(data.x, data.n, data.dim), data.n, rbf);
+test("held-out rows scored from the kernel matrix, or from the features, get the predictor's labels", () => {
+  const full = new MatrixKernel(gramToKernelMatrix(gramMatrix(data.x, data.n, data.dim), data.n, rbf), data.n);
+  const features = new FeatureKernel(data.x, data.n, data.dim, rbf);
   for (const { train, test: held } of splits) {
-    const fit = trainSvm(
-      takeRows(data, train),
-      { kernel: 'rbf', gamma: rbf.gamma, C: 10, probability: false },
-      { kernel: new MatrixView(full, data.n, train) },
-    );
+    const fit = trainSvm(takeRows(data, train), { kernel: 'rbf', gamma: rbf.gamma, C: 10, probability: false }, new MatrixView(full.k, data.n, train));
     const heldOut = takeRows(data, held);
     const expected = new SvmPredictor(fit.model, { backend: 'js' }).predictLabels(heldOut.x, heldOut.n);
-    assert.deepEqual([...predictFromKernel(fit, full, data.n, train, held)], [...expected]);
+    assert.deepEqual([...predictFromKernel(fit, full, train, held)], [...expected]);
+    assert.deepEqual([...predictFromKernel(fit, features, train, held)], [...expected]);
   }
 });
 
 test('a kernel view refuses rows outside the matrix, and trainSvm a source of the wrong size', () => {
   const full = new Float32Array(16);
   assert.throws(() => new MatrixView(full, 4, Int32Array.of(0, 4)), /outside/);
-  assert.throws(
-    () => trainSvm(takeRows(data, Int32Array.of(0, 1, 2)), { probability: false }, { kernel: new MatrixView(full, 4, Int32Array.of(0, 1)) }),
-    /2 rows, data 3/,
-  );
+  assert.throws(() => trainSvm(takeRows(data, Int32Array.of(0, 1, 2)), { probability: false }, new MatrixView(full, 4, Int32Array.of(0, 1))), /2 rows, data 3/);
 });
 
 test('pooled cross-validation of a grid: one Gram, shared kernels, the same predictions as fresh fits', async () => {
-  const pool = new HeadPool(2);
+  const pool = new TrainingPool(2);
   try {
-    const ctx: FitContext = { pool, kernels: new KernelCache(pool), seed: 1, labels: ['a', 'b', 'c', 'd', 'e'] };
+    const ctx: JobContext = { pool, seed: 1, labels: ['a', 'b', 'c', 'd', 'e'] };
     const base = svmParamsSchema.parse({});
     const configs = [
       { ...base, kernel: 'rbf' as const, C: 1, gamma: rbf.gamma },
       { ...base, kernel: 'linear' as const, C: 0.5 },
       { ...base, kernel: 'rbf' as const, C: 10, gamma: rbf.gamma },
     ];
-    const outcomes = await svmAdapter.crossValidate(data, splits, configs, ctx);
+    const outcomes = await startSvmJob(ctx).crossValidate(data, splits, configs);
     const full = gramToKernelMatrix(gramMatrix(data.x, data.n, data.dim), data.n, rbf);
     const linear = gramMatrix(data.x, data.n, data.dim);
     configs.forEach((p, c) => {
       splits.forEach((split, s) => {
-        const kernel = p.kernel === 'linear' ? linear : full;
+        const kernel = new MatrixKernel(p.kernel === 'linear' ? linear : full, data.n);
         const expected = foldPredict(data, kernel, split.train, split.test, { kernel: p.kernel, C: p.C, gamma: p.gamma });
         assert.deepEqual([...outcomes[c]!.predicted[s]!], [...expected], `config ${c}, split ${s}`);
       });
@@ -103,11 +108,12 @@ test('pooled cross-validation of a grid: one Gram, shared kernels, the same pred
 });
 
 test('data sets above the shared-matrix bound fit each fold on its own, with the same labels here', async () => {
-  const pool = new HeadPool(2);
+  const pool = new TrainingPool(2);
   try {
     const config = { ...svmParamsSchema.parse({}), C: 10, gamma: rbf.gamma };
-    const shared = await svmAdapter.crossValidate(data, splits, [config], { pool, kernels: new KernelCache(pool), seed: 1, labels: [] });
-    const own = await svmAdapter.crossValidate(data, splits, [config], { pool, kernels: new KernelCache(pool, 100), seed: 1, labels: [] });
+    const ctx: JobContext = { pool, seed: 1, labels: [] };
+    const shared = await startSvmJob(ctx).crossValidate(data, splits, [config]);
+    const own = await startSvmJob(ctx, new KernelCache(svmPool(pool), 100)).crossValidate(data, splits, [config]);
     const agree = splits.reduce((sum, _, s) => sum + own[0]!.predicted[s]!.filter((v, i) => v === shared[0]!.predicted[s]![i]).length, 0);
     assert.ok(agree >= data.n - 2, `${agree} of ${data.n} held-out labels agree`);
   } finally {
@@ -117,6 +123,6 @@ test('data sets above the shared-matrix bound fit each fold on its own, with the
 
 test('the final fit on a pool, with probabilities, is the single-thread fit', async () => {
   const params: Partial<SvmParams> = { kernel: 'rbf', gamma: rbf.gamma, C: 5, probability: true, seed: 4 };
-  const pooled = await trainSvmParallel(data, params, { threads: 2 });
-  assert.equal(writeModelText(pooled.model), writeModelText(trainSvm(data, params).model));
+  const pooled = await trainSvmOnOwnPool(data, params, 2);
+  assert.equal(writeModelText(pooled.model), writeModelText(trainSvmHere(data, params).model));
 });

@@ -6,26 +6,13 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { gramMatrix } from '../../src/heads/linalg/gram.js';
-import { HeadPool } from '../../src/heads/pool/pool.js';
-import { KernelCache } from '../../src/heads/svm/kernel-cache.js';
-import type { Dataset } from '../../src/heads/types.js';
-import {
-  SvmPredictor,
-  assembleModel,
-  groupClasses,
-  loadSvmPredictor,
-  parseModelText,
-  resolveParams,
-  svmArtifact,
-  trainPairs,
-  trainSvm,
-  trainSvmOnPool,
-  trainSvmParallel,
-  trainingKernel,
-  writeModelText,
-  type SvmParams,
-} from '../../src/heads/svm/index.js';
+import type { Dataset } from '../../src/heads/dataset.js';
+import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/index.js';
+import { parseModelText, writeModelText } from '../../src/heads/svm/model-text.js';
+import { resolveParams, type SvmParams } from '../../src/heads/svm/params.js';
+import { SvmPredictor } from '../../src/heads/svm/predict.js';
+import { assembleModel, groupClasses, trainPairs } from '../../src/heads/svm/train.js';
+import { localKernel, trainSvmHere, trainSvmOnOwnPool } from '../helpers/svm.js';
 
 interface LibsvmJs {
   train(samples: number[][], labels: number[]): void;
@@ -125,7 +112,7 @@ const cases: Array<{ name: string; train: Dataset; test: Dataset; params: Partia
 
 for (const c of cases) {
   test(`${c.name}: trained like libsvm-js, the same decision function`, () => {
-    const ours = trainSvm(c.train, { ...c.params, probability: false });
+    const ours = trainSvmHere(c.train, { ...c.params, probability: false });
     const lib = trainLibsvm(c.train, c.params);
     const theirs = parseModelText(lib.serializeModel());
 
@@ -143,7 +130,7 @@ for (const c of cases) {
   });
 
   test(`${c.name}: libsvm-js loads our model text and predicts exactly as we do`, () => {
-    const ours = trainSvm(c.train, { ...c.params, probability: true });
+    const ours = trainSvmHere(c.train, { ...c.params, probability: true });
     const artifact = svmArtifact(ours.model, c.train.classes);
     const predictor = loadSvmPredictor(artifact);
     const loaded = SVM.load(artifact.model);
@@ -174,7 +161,7 @@ test('a model trained by libsvm-js, read by our parser, predicts as libsvm-js do
 
 test('probability estimates behave like libsvm-js: rows sum to 1, accuracy on par', () => {
   const params = { kernel: 'rbf' as const, C: 10, gamma: 0.1, probability: true };
-  const predictor = new SvmPredictor(trainSvm(train4, params).model);
+  const predictor = new SvmPredictor(trainSvmHere(train4, params).model);
   const proba = predictor.predictProba(test4.x, test4.n);
   for (let i = 0; i < test4.n; i++) {
     const row = proba.subarray(i * 4, (i + 1) * 4);
@@ -189,7 +176,7 @@ test('probability estimates behave like libsvm-js: rows sum to 1, accuracy on pa
 });
 
 test('two classes: the probability is the pair sigmoid itself', () => {
-  const model = trainSvm(train2, { kernel: 'rbf', C: 3, gamma: 0.2, probability: true }).model;
+  const model = trainSvmHere(train2, { kernel: 'rbf', C: 3, gamma: 0.2, probability: true }).model;
   const predictor = new SvmPredictor(model);
   const dec = predictor.decisionValues(test2.x, test2.n);
   const proba = predictor.predictProba(test2.x, test2.n);
@@ -203,8 +190,8 @@ test('two classes: the probability is the pair sigmoid itself', () => {
 test('class weights shift the boundary toward the rare class, as in libsvm-js', () => {
   const [train, test] = split(blobs(23, runs([0, 270], [1, 30], [0, 250], [1, 250]), 4, 2, 0.35), 300);
   const base = { kernel: 'rbf' as const, C: 1, gamma: 0.25, probability: false };
-  const plain = new SvmPredictor(trainSvm(train, base).model).predictLabels(test.x, test.n);
-  const weighted = trainSvm(train, { ...base, classWeight: 'balanced' }).model;
+  const plain = new SvmPredictor(trainSvmHere(train, base).model).predictLabels(test.x, test.n);
+  const weighted = trainSvmHere(train, { ...base, classWeight: 'balanced' }).model;
   const balanced = new SvmPredictor(weighted).predictLabels(test.x, test.n);
   const rare = (labels: Int32Array): number => labels.reduce((s, l) => s + (l === 1 ? 1 : 0), 0);
   assert.ok(rare(balanced) > rare(plain), `rare-class predictions: ${rare(plain)} → ${rare(balanced)}`);
@@ -218,55 +205,37 @@ test('class weights shift the boundary toward the rare class, as in libsvm-js', 
 
 test('pairs trained in separate batches assemble into the same model as trainSvm', () => {
   const params = { kernel: 'rbf' as const, C: 10, gamma: 0.1, probability: true, seed: 7 };
-  const whole = trainSvm(train4, params);
+  const whole = trainSvmHere(train4, params);
   const resolved = resolveParams(train4, params);
   const groups = groupClasses(train4.y, train4.n, train4.classes);
-  const ctx = { groups, params: resolved, kernel: trainingKernel(train4, resolved) };
+  const ctx = { groups, params: resolved, kernel: localKernel(train4, resolved.kernel) };
   // As two workers would: odd and even pairs, results in any order.
   const results = [...trainPairs(ctx, [5, 3, 1]), ...trainPairs(ctx, [0, 2, 4])];
   const assembled = assembleModel(train4, groups, resolved, results);
   assert.equal(writeModelText(assembled.model), writeModelText(whole.model));
 });
 
-test('a caller-provided Gram matrix is shared, not overwritten, and gives the same model', () => {
-  const gram = gramMatrix(train4.x, train4.n, train4.dim);
-  const before = gram.slice();
-  for (const params of [
-    { kernel: 'rbf' as const, C: 10, gamma: 0.1 },
-    { kernel: 'poly' as const, C: 1, gamma: 0.1, coef0: 1 },
-  ]) {
-    const fromGram = trainSvm(train4, params, { gram });
-    assert.equal(writeModelText(fromGram.model), writeModelText(trainSvm(train4, params).model));
-  }
-  assert.deepEqual(gram, before);
-});
-
 test('worker threads train the same model as the calling thread', async () => {
   const params = { kernel: 'rbf' as const, C: 10, gamma: 0.1, probability: true };
-  const parallel = await trainSvmParallel(train4, params, { threads: 2 });
-  assert.equal(writeModelText(parallel.model), writeModelText(trainSvm(train4, params).model));
+  const parallel = await trainSvmOnOwnPool(train4, params, 2);
+  assert.equal(writeModelText(parallel.model), writeModelText(trainSvmHere(train4, params).model));
   // Without a shared kernel matrix (a cache that shares none), workers compute kernel rows from the shared features.
-  const pool = new HeadPool(2);
-  try {
-    const rowwise = await trainSvmOnPool(pool, new KernelCache(pool, 0), train4, params);
-    assert.deepEqual([...rowwise.model.nSV], [...parallel.model.nSV]);
-  } finally {
-    await pool.close();
-  }
+  const rowwise = await trainSvmOnOwnPool(train4, params, 2, 0);
+  assert.deepEqual([...rowwise.model.nSV], [...parallel.model.nSV]);
 });
 
 test('the seed drives the probability cross-validation', () => {
   const p = { kernel: 'rbf' as const, C: 10, gamma: 0.1, probability: true };
-  const a = trainSvm(train4, { ...p, seed: 1 }).model;
-  const b = trainSvm(train4, { ...p, seed: 1 }).model;
-  const c = trainSvm(train4, { ...p, seed: 2 }).model;
+  const a = trainSvmHere(train4, { ...p, seed: 1 }).model;
+  const b = trainSvmHere(train4, { ...p, seed: 1 }).model;
+  const c = trainSvmHere(train4, { ...p, seed: 2 }).model;
   assert.deepEqual([...a.probA!], [...b.probA!]);
   assert.notDeepEqual([...a.probA!], [...c.probA!]);
 });
 
 test('model text round-trips exactly and keeps classes absent from training', () => {
   const data: Dataset = { ...train4, classes: 6 };
-  const { model } = trainSvm(data, { kernel: 'poly', C: 1, gamma: 0.1, degree: 2, coef0: 1 });
+  const { model } = trainSvmHere(data, { kernel: 'poly', C: 1, gamma: 0.1, degree: 2, coef0: 1 });
   const text = writeModelText(model);
   assert.equal(writeModelText(parseModelText(text)), text);
   assert.deepEqual(parseModelText(text).sv, model.sv);
@@ -281,7 +250,7 @@ test('model text round-trips exactly and keeps classes absent from training', ()
 });
 
 test('the JS fallback predicts as the onnxruntime graph does', () => {
-  const { model } = trainSvm(train4, { kernel: 'rbf', C: 10, gamma: 0.1, probability: true });
+  const { model } = trainSvmHere(train4, { kernel: 'rbf', C: 10, gamma: 0.1, probability: true });
   const ort = new SvmPredictor(model);
   const js = new SvmPredictor(model, { backend: 'js' });
   assert.ok(maxAbsDiff(ort.decisionValues(test4.x, test4.n), js.decisionValues(test4.x, test4.n)) < 1e-4);
@@ -293,7 +262,7 @@ test('the JS fallback predicts as the onnxruntime graph does', () => {
 });
 
 test('without probability estimates, predictProba is one-hot on the voted class', () => {
-  const { model } = trainSvm(train4, { kernel: 'linear', C: 1, probability: false });
+  const { model } = trainSvmHere(train4, { kernel: 'linear', C: 1, probability: false });
   const predictor = new SvmPredictor(model);
   const labels = predictor.predictLabels(test4.x, test4.n);
   const proba = predictor.predictProba(test4.x, test4.n);

@@ -9,7 +9,7 @@
  * as single float64 keys that carry both value and position; the node's rows are partitioned in place, so growing a tree allocates
  * nothing proportional to the data beyond its output.
  */
-import type { Dataset } from '../types.js';
+import type { Dataset } from '../dataset.js';
 import type { Rng } from './rng.js';
 
 /** Sort keys keep a row's position within its node in these low mantissa bits. */

@@ -1,27 +1,60 @@
 /**
- * Random-forest classifier head. Artifacts are ml-random-forest 2.1
- * `RandomForestClassifier#toJSON()` models, loadable by that library, but
- * trees are grown by our own CART builder (scikit-learn's algorithm).
- *
- * Measured on TREC (5,452 train / 500 test rows; all-MiniLM-L6-v2 last layer,
- * mean-pooled, L2-normalised, 384 dims), 100 trees, 'sqrt' features, on a
- * shared, noisy 2-core machine; medians of 3 runs (seeds 1, 2, 3):
- *
- *                                       fit (s)   accuracy   predict rows/s
- *   this head, 1 thread                    5.6      0.798        56,000
- *   this head, 2 workers (trainTrees)      3.7      (the same forest)
- *   scikit-learn 1.2.1, n_jobs=1           6.6      0.808        21,000
- *   ml-random-forest, only 5 trees       180        0.384        25,000
- *   ml-random-forest predicting our 100-tree model                2,800
- *
- * Over ten more seeds (11–20) mean accuracy was 0.796 here and 0.788 for
- * scikit-learn. ml-random-forest samples features per tree only; it ran with
- * 19 per tree (the 'sqrt' count), at 36 s a tree, so about an hour for 100.
- * A 100-tree TREC artifact is 14 MB of JSON.
+ * The `random_forest` head type: CART trees grown as scikit-learn grows a
+ * random forest's (Gini, a fresh random subset of features at every node,
+ * bootstrap samples), stored as ml-random-forest 2.1's
+ * `RandomForestClassifier#toJSON()`, which that library loads and predicts
+ * from. This module is what serving loads; the training side is ./trainer.ts.
  */
-export type { ForestParams, MaxFeatures, ResolvedForestParams } from './params.js';
-export { resolveForestParams } from './params.js';
-export type { FlatTree } from './cart.js';
-export type { ForestArtifact, RandomForestClassifierJSON } from './model.js';
-export { trainForest, trainTrees, assembleForest } from './train.js';
-export { ForestPredictor, loadForestPredictor } from './predict.js';
+import { z } from 'zod';
+import type { HeadDefinition } from '../head.js';
+import type { ForestArtifact } from './model.js';
+import { resolveForestParams } from './params.js';
+import { loadForestPredictor } from './predict.js';
+
+export const forestParamsSchema = z
+  .object({
+    n_estimators: z.number().int().min(1).max(2000).default(100).describe('Number of trees.'),
+    max_features: z
+      .union([z.enum(['sqrt', 'log2']), z.number().gt(0).lt(1), z.number().int().min(1)])
+      .default('sqrt')
+      .describe("Candidate features per split: 'sqrt', 'log2', a fraction in (0, 1) or a count (at most the feature dimension)."),
+    max_depth: z.number().int().min(1).max(1000).nullable().default(null).describe('Deepest split level; null: unlimited.'),
+    min_samples_split: z.number().int().min(2).default(2),
+    min_samples_leaf: z.number().int().min(1).default(1),
+    bootstrap: z.boolean().default(true).describe('Grow each tree on a bootstrap sample of the examples.'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
+  })
+  .strict();
+
+export type ForestHeadParams = z.output<typeof forestParamsSchema>;
+
+/** The API's parameters in the forest code's terms. */
+export function forestParams(p: ForestHeadParams) {
+  return {
+    nEstimators: p.n_estimators,
+    maxFeatures: p.max_features,
+    maxDepth: p.max_depth,
+    minSamplesSplit: p.min_samples_split,
+    minSamplesLeaf: p.min_samples_leaf,
+    bootstrap: p.bootstrap,
+    seed: p.seed,
+  };
+}
+
+export const forestHead: HeadDefinition<ForestHeadParams> = {
+  type: 'random_forest',
+  format: 'ml-random-forest',
+  params: forestParamsSchema,
+  searchDescription: "max_features ∈ {'sqrt', 'log2', 0.1}, the other parameters as given by default",
+  check(params, task) {
+    // Resolving against the smallest feature dimension the job may use throws what cannot work there.
+    resolveForestParams(forestParams(params), task.dim);
+  },
+  load: (artifact) => loadForestPredictor(artifact as ForestArtifact),
+  trainer: async () => (await import('./trainer.js')).forestTrainer,
+};

@@ -1,4 +1,5 @@
 /** Training parameters of the forest head, with scikit-learn's meanings. */
+import { DomainError } from '../../errors.js';
 
 export type MaxFeatures = 'sqrt' | 'log2' | number;
 
@@ -46,11 +47,11 @@ export function resolveForestParams(params: ForestParams, dim: number): Resolved
     bootstrap: params.bootstrap ?? true,
     seed: params.seed ?? 42,
   };
-  requireInteger('nEstimators', resolved.nEstimators, 1);
-  if (resolved.maxDepth !== Infinity) requireInteger('maxDepth', resolved.maxDepth, 0);
-  requireInteger('minSamplesSplit', resolved.minSamplesSplit, 2);
-  requireInteger('minSamplesLeaf', resolved.minSamplesLeaf, 1);
-  if (!Number.isInteger(resolved.seed)) throw new RangeError(`seed must be an integer, got ${resolved.seed}`);
+  requireInteger('n_estimators', resolved.nEstimators, 1);
+  if (resolved.maxDepth !== Infinity) requireInteger('max_depth', resolved.maxDepth, 0);
+  requireInteger('min_samples_split', resolved.minSamplesSplit, 2);
+  requireInteger('min_samples_leaf', resolved.minSamplesLeaf, 1);
+  if (!Number.isInteger(resolved.seed)) throw new DomainError('invalid_params', `seed must be an integer, got ${resolved.seed}`, 'seed');
   resolved.seed |= 0;
   return resolved;
 }
@@ -61,9 +62,13 @@ function featureCount(maxFeatures: MaxFeatures, dim: number): number {
   if (maxFeatures === 'log2') return Math.max(1, Math.floor(Math.log2(dim)));
   if (maxFeatures > 0 && maxFeatures <= 1) return Math.max(1, Math.floor(maxFeatures * dim));
   if (Number.isInteger(maxFeatures) && maxFeatures > 1 && maxFeatures <= dim) return maxFeatures;
-  throw new RangeError(`maxFeatures must be 'sqrt', 'log2', a fraction in (0, 1] or an integer in 2..${dim}; got ${maxFeatures}`);
+  throw new DomainError(
+    'invalid_params',
+    `max_features must be 'sqrt', 'log2', a fraction in (0, 1] or an integer in 2..${dim} (the feature dimension); got ${maxFeatures}`,
+    'max_features',
+  );
 }
 
 function requireInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) throw new DomainError('invalid_params', `${name} must be an integer ≥ ${min}, got ${value}`, name);
 }

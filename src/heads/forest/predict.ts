@@ -4,7 +4,7 @@
  * forest; rows are then walked tree by tree over blocks of rows, so one
  * tree's table stays in cache while a block passes through it.
  */
-import type { Predictor } from '../types.js';
+import type { Predictor } from '../head.js';
 import { isLeaf, type ForestArtifact, type RandomForestClassifierJSON, type TreeNodeJSON } from './model.js';
 
 /** Rows per block: 256 rows × 384 float32 features ≈ 400 KB, about an L2 cache. */

@@ -3,10 +3,10 @@
  * (seed, i), so callers may grow disjoint ranges of trees in worker threads
  * and concatenate them in index order: the forest is the same either way.
  */
-import type { Dataset } from '../types.js';
+import type { Dataset } from '../dataset.js';
 import { TreeBuilder, toColumns, type FlatTree } from './cart.js';
 import { toTreeJSON, treeOptions, type ForestArtifact } from './model.js';
-import { resolveForestParams, type ForestParams, type ResolvedForestParams } from './params.js';
+import type { ResolvedForestParams } from './params.js';
 import { Rng, treeSeed } from './rng.js';
 
 /** Grows trees from .. to − 1 of the forest described by `params`. */
@@ -48,12 +48,6 @@ export function assembleForest(trees: FlatTree[], shape: { dim: number; classes:
       name: 'RFClassifier',
     },
   };
-}
-
-/** Trains a whole forest on the calling thread. */
-export function trainForest(data: Dataset, params: ForestParams = {}): ForestArtifact {
-  const resolved = resolveForestParams(params, data.dim);
-  return assembleForest(trainTrees(data, resolved, 0, resolved.nEstimators), data, resolved);
 }
 
 function checkLabels(data: Dataset): void {

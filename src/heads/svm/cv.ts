@@ -1,44 +1,35 @@
 /**
- * Cross-validation fits on a shared kernel matrix: a fold trains on a row
- * view of the full data set's kernel matrix and scores its held-out rows by
- * gathering their kernel values against the support vectors from the same
- * matrix, so a fold computes no kernel value and builds no predictor graph.
+ * Cross-validation fits that read a job's kernel values instead of computing
+ * their own: a fold trains on a row view of the data set's kernel source and
+ * scores its held-out rows by gathering their kernel values against the
+ * support vectors from the same source. With a shared kernel matrix a fold
+ * computes no kernel value and builds no predictor graph; for data sets too
+ * large to share one, the same code reads values computed from the features.
  */
-import type { Dataset } from '../types.js';
+import type { Dataset } from '../dataset.js';
+import { takeRows } from '../dataset.js';
 import { batchedProducts } from '../linalg/gram.js';
-import { MatrixView } from './kernel.js';
+import { type KernelSource, rowsOf } from './kernel.js';
 import { pairCount } from './model.js';
 import type { SvmParams } from './params.js';
 import { coefBlock, decisionsFromPartialSums, votedClass } from './predict.js';
-import { trainSvm, type SvmTrainResult } from './train.js';
+import { type SvmTrainResult, trainSvm } from './train.js';
 
 /** Held-out rows scored per batch: bounds the partial sums to BATCH × k(k−1) values. */
 const BATCH = 256;
 
-/** The rows `rows` of `data` as a data set of their own. */
-export function takeRows(data: Dataset, rows: Int32Array): Dataset {
-  const { dim } = data;
-  const x = new Float32Array(rows.length * dim);
-  const y = new Int32Array(rows.length);
-  rows.forEach((r, i) => {
-    x.set(data.x.subarray(r * dim, (r + 1) * dim), i * dim);
-    y[i] = data.y[r]!;
-  });
-  return { x, y, n: rows.length, dim, classes: data.classes };
-}
-
 /**
  * Trains on the rows `train` and predicts the class of each row of `test`
- * (libsvm's votes), all kernel values read from `kernel`, the data set's
- * full data.n × data.n kernel matrix for the kernel in `params`.
+ * (libsvm's votes); `kernel` gives the kernel values (for the kernel in
+ * `params`) between any two of data's rows.
  */
-export function foldPredict(data: Dataset, kernel: Float32Array, train: Int32Array, test: Int32Array, params: Partial<SvmParams>): Int32Array {
-  const fit = trainSvm(takeRows(data, train), { ...params, probability: false }, { kernel: new MatrixView(kernel, data.n, train) });
-  return predictFromKernel(fit, kernel, data.n, train, test);
+export function foldPredict(data: Dataset, kernel: KernelSource, train: Int32Array, test: Int32Array, params: Partial<SvmParams>): Int32Array {
+  const fit = trainSvm(takeRows(data, train), { ...params, probability: false }, rowsOf(kernel, train));
+  return predictFromKernel(fit, kernel, train, test);
 }
 
-/** Voted class of each `test` row for a model trained on the rows `train` of a stride × stride kernel matrix. */
-export function predictFromKernel(fit: SvmTrainResult, kernel: Float32Array, stride: number, train: Int32Array, test: Int32Array): Int32Array {
+/** Voted class of each `test` row for a model trained on the rows `train` of `kernel`'s rows. */
+export function predictFromKernel(fit: SvmTrainResult, kernel: KernelSource, train: Int32Array, test: Int32Array): Int32Array {
   const { model } = fit;
   const k = model.labels.length;
   const out = new Int32Array(test.length);
@@ -48,7 +39,7 @@ export function predictFromKernel(fit: SvmTrainResult, kernel: Float32Array, str
   const blocks = new KernelBlocks(fit, train);
   for (let r0 = 0; r0 < test.length; r0 += BATCH) {
     const rows = test.subarray(r0, r0 + BATCH);
-    if (k > 1) decisionsFromPartialSums(blocks.partialSums(kernel, stride, rows), rows.length, k, model.rho, dec);
+    if (k > 1) decisionsFromPartialSums(blocks.partialSums(kernel, rows), rows.length, k, model.rho, dec);
     for (let r = 0; r < rows.length; r++) out[r0 + r] = model.labels[votedClass(dec, r * pairs, k, votes)]!;
   }
   return out;
@@ -62,8 +53,8 @@ export function predictFromKernel(fit: SvmTrainResult, kernel: Float32Array, str
 class KernelBlocks {
   private readonly k: number;
   private readonly m: number;
-  /** Training row (of the full matrix) of each block's SVs, −1 for padding: k × m. */
-  private readonly svRow: Int32Array;
+  /** Row (of the kernel source) of each SV of block a. */
+  private readonly svRows: Int32Array[];
   /** k × m × (k−1): block a's sv_coef columns, transposed, zero-padded. */
   private readonly coef: Float32Array;
 
@@ -71,34 +62,28 @@ class KernelBlocks {
     const { model, svIndices } = fit;
     const k = (this.k = model.labels.length);
     const m = (this.m = Math.max(1, ...model.nSV));
-    this.svRow = new Int32Array(k * m).fill(-1);
+    this.svRows = [];
     this.coef = new Float32Array(k * m * (k - 1));
     let start = 0;
     for (let a = 0; a < k; a++) {
       const na = model.nSV[a]!;
       const block = coefBlock(model, a, start);
+      this.svRows.push(Int32Array.from({ length: na }, (_, s) => train[svIndices[start + s]!]!));
       for (let s = 0; s < na; s++) {
-        this.svRow[a * m + s] = train[svIndices[start + s]!]!;
         for (let c = 0; c < k - 1; c++) this.coef[(a * m + s) * (k - 1) + c] = block[c * na + s]!;
       }
       start += na;
     }
   }
 
-  /** rows × k(k−1) partial sums of the given rows of the full kernel matrix. */
-  partialSums(kernel: Float32Array, stride: number, rows: Int32Array): Float32Array {
-    const { k, m, svRow } = this;
+  /** rows × k(k−1) partial sums of the given rows of the kernel source. */
+  partialSums(kernel: KernelSource, rows: Int32Array): Float32Array {
+    const { k, m } = this;
     const n = rows.length;
     const kv = new Float32Array(k * n * m);
     for (let a = 0; a < k; a++) {
-      for (let r = 0; r < n; r++) {
-        const base = rows[r]! * stride;
-        const o = (a * n + r) * m;
-        for (let s = 0; s < m; s++) {
-          const sv = svRow[a * m + s]!;
-          if (sv >= 0) kv[o + s] = kernel[base + sv]!;
-        }
-      }
+      const svs = this.svRows[a]!;
+      for (let r = 0; r < n; r++) kernel.row(rows[r]!, svs, kv.subarray((a * n + r) * m, (a * n + r) * m + svs.length));
     }
     const products = batchedProducts(kv, this.coef, k, n, m, k - 1);
     // Block-major (a, r, c) to row-major (r, a, c), the layout decisionsFromPartialSums reads.

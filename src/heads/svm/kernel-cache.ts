@@ -9,10 +9,12 @@
  * above MAX_SHARED_ROWS (3.2 GB) nothing is shared and fits compute their
  * own kernel values.
  */
-import type { Dataset } from '../types.js';
+import type { Dataset } from '../dataset.js';
 import { gramMatrix } from '../linalg/gram.js';
-import { evenRanges, type HeadPool } from '../pool/pool.js';
-import { gramDiagonal, type KernelParams } from './kernel.js';
+import { evenRanges } from '../../lib/ranges.js';
+import { gramDiagonal } from './kernel.js';
+import type { KernelParams } from './kernel-function.js';
+import type { SvmPool } from './trainer.js';
 
 export const MAX_SHARED_ROWS = 20_000;
 
@@ -33,7 +35,7 @@ export class KernelCache {
   private entry: Entry | null = null;
 
   constructor(
-    private readonly pool: HeadPool,
+    private readonly pool: SvmPool,
     readonly maxRows = MAX_SHARED_ROWS,
   ) {}
 
@@ -53,7 +55,7 @@ export class KernelCache {
       e.kernelKey = null;
       await Promise.all(
         evenRanges(data.n, this.pool.size).map(([from, to]) =>
-          this.pool.run({ kind: 'kernel-rows', gram: e.gram, out: e.buffer!, n: data.n, sq: e.sq, kernel: p, from, to }),
+          this.pool.run('kernel-rows', { gram: e.gram, out: e.buffer!, n: data.n, sq: e.sq, kernel: p, from, to }),
         ),
       );
       e.kernelKey = key;

@@ -1,48 +1,11 @@
 /**
- * Kernels as libsvm defines them, and the sources of kernel values the solver
- * reads rows from.
- *
- *   linear  u·v
- *   rbf     exp(-gamma‖u−v‖²)
- *   poly    (gamma u·v + coef0)^degree
- *
- * Every kernel here is a function of u·v, ‖u‖² and ‖v‖², so a dot-product
- * Gram matrix (computed once by fast matrix code) yields any kernel value.
+ * The sources of kernel values the SVM solver reads rows from (a full
+ * precomputed matrix, a view of its rows, or values computed from the
+ * features), the conversion of a Gram matrix into kernel values, and libsvm's
+ * cached Q matrix. Training only; see ./kernel-function.ts for the kernels.
  */
 import { dot, rowSquaredNorms } from '../linalg/gram.js';
-
-export type KernelType = 'linear' | 'rbf' | 'poly';
-
-export interface KernelParams {
-  kernel: KernelType;
-  gamma: number;
-  degree: number;
-  coef0: number;
-}
-
-/** The kernel value from a dot product and the two squared norms. */
-export function kernelFromDot(p: KernelParams, uv: number, uu: number, vv: number): number {
-  switch (p.kernel) {
-    case 'linear':
-      return uv;
-    case 'rbf':
-      // Float rounding can make ‖u−v‖² slightly negative for (near-)duplicate rows.
-      return Math.exp(-p.gamma * Math.max(0, uu + vv - 2 * uv));
-    case 'poly':
-      return powi(p.gamma * uv + p.coef0, p.degree);
-  }
-}
-
-/** libsvm's powi: repeated squaring, so integer degrees match it bit for bit. */
-function powi(base: number, times: number): number {
-  let tmp = base;
-  let ret = 1;
-  for (let t = times; t > 0; t = Math.floor(t / 2)) {
-    if (t % 2 === 1) ret *= tmp;
-    tmp *= tmp;
-  }
-  return ret;
-}
+import { type KernelParams, kernelFromDot, powi } from './kernel-function.js';
 
 /**
  * Rewrites a dot-product Gram matrix (n×n) in place into the kernel matrix.
@@ -103,7 +66,7 @@ export interface KernelSource {
 /** A full precomputed kernel matrix (see gramToKernelMatrix). */
 export class MatrixKernel implements KernelSource {
   constructor(
-    private readonly k: Float32Array,
+    readonly k: Float32Array,
     readonly n: number,
   ) {
     if (k.length < n * n) throw new Error(`kernel matrix holds ${k.length} values, needs ${n}×${n}`);
@@ -152,36 +115,6 @@ export class MatrixView implements KernelSource {
   }
 }
 
-/** Kernel values from a dot-product Gram matrix, leaving it intact (e.g. shared by a parameter search). */
-export class GramKernel implements KernelSource {
-  private readonly sq: Float64Array;
-
-  constructor(
-    private readonly gram: Float32Array,
-    readonly n: number,
-    private readonly p: KernelParams,
-  ) {
-    if (gram.length < n * n) throw new Error(`Gram matrix holds ${gram.length} values, needs ${n}×${n}`);
-    this.sq = new Float64Array(n);
-    for (let i = 0; i < n; i++) this.sq[i] = gram[i * n + i]!;
-  }
-
-  row(i: number, cols: Int32Array, out: Float32Array): void {
-    const { gram, sq, p } = this;
-    const base = i * this.n;
-    const si = sq[i]!;
-    for (let t = 0; t < cols.length; t++) {
-      const j = cols[t]!;
-      out[t] = kernelFromDot(p, gram[base + j]!, si, sq[j]!);
-    }
-  }
-
-  diag(i: number): number {
-    const s = this.sq[i]!;
-    return Math.fround(kernelFromDot(this.p, s, s, s));
-  }
-}
-
 /** Kernel values computed from the feature rows on demand: no n² memory, dim work per value. */
 export class FeatureKernel implements KernelSource {
   private readonly sq: Float64Array;
@@ -207,6 +140,43 @@ export class FeatureKernel implements KernelSource {
   diag(i: number): number {
     const s = this.sq[i]!;
     return Math.fround(kernelFromDot(this.p, s, s, s));
+  }
+}
+
+/**
+ * The rows `rows` of a source as a source of its own (row i here is row
+ * rows[i] there): a cross-validation fold trains on its rows of the data
+ * set's kernel values without computing or copying any. Over a full matrix
+ * the view gathers straight from it.
+ */
+export function rowsOf(source: KernelSource, rows: Int32Array): KernelSource {
+  return source instanceof MatrixKernel ? new MatrixView(source.k, source.n, rows) : new RowsView(source, rows);
+}
+
+class RowsView implements KernelSource {
+  readonly n: number;
+  /** The last column list mapped, by identity: the solver asks with the same list again and again. */
+  private lastCols: Int32Array | undefined;
+  private mapped = new Int32Array(0);
+
+  constructor(
+    private readonly source: KernelSource,
+    private readonly rows: Int32Array,
+  ) {
+    for (const r of rows) if (!(r >= 0 && r < source.n)) throw new Error(`row ${r} outside 0..${source.n - 1}`);
+    this.n = rows.length;
+  }
+
+  row(i: number, cols: Int32Array, out: Float32Array): void {
+    if (cols !== this.lastCols || this.mapped.length !== cols.length) {
+      this.mapped = Int32Array.from(cols, (c) => this.rows[c]!);
+      this.lastCols = cols;
+    }
+    this.source.row(this.rows[i]!, this.mapped, out);
+  }
+
+  diag(i: number): number {
+    return this.source.diag(this.rows[i]!);
   }
 }
 

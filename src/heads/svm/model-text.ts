@@ -29,7 +29,7 @@
  * Banking77-sized RBF model (≈ 6,400 SVs × 384 features, 46 MB), whoever
  * wrote the text. Our parser has no such limit.
  */
-import type { KernelType } from './kernel.js';
+import type { KernelType } from './kernel-function.js';
 import { type SvmModel, pairCount, totalSv } from './model.js';
 
 const KERNEL_NAMES: Record<KernelType, string> = { linear: 'linear', rbf: 'rbf', poly: 'polynomial' };

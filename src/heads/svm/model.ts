@@ -2,7 +2,7 @@
  * A trained multiclass C-SVC in libsvm's own layout (struct svm_model), so
  * it maps one-to-one onto the libsvm model text.
  */
-import type { KernelParams } from './kernel.js';
+import type { KernelParams } from './kernel-function.js';
 
 export interface SvmModel {
   kernel: KernelParams;

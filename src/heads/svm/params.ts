@@ -3,8 +3,9 @@
  * set (gamma heuristics, class weights) into plain numbers that can cross a
  * worker boundary.
  */
-import type { Dataset } from '../types.js';
-import type { KernelParams, KernelType } from './kernel.js';
+import { DomainError } from '../../errors.js';
+import type { Dataset } from '../dataset.js';
+import type { KernelParams, KernelType } from './kernel-function.js';
 
 export interface SvmParams {
   kernel: KernelType;
@@ -29,13 +30,6 @@ export interface SvmParams {
   shrinking: boolean;
   /** Seed of the cross-validation shuffles behind the probability estimates. */
   seed: number;
-  /**
-   * Largest full n×n kernel matrix, MB, to precompute with fast matrix code;
-   * above it kernel values are computed from the features row by row. Read by
-   * trainSvm in the calling thread; training on a head pool shares matrices
-   * through a KernelCache instead, bounded by its row count (./kernel-cache.ts).
-   */
-  kernelMatrixMb: number;
 }
 
 export const defaultSvmParams: Readonly<SvmParams> = {
@@ -49,7 +43,6 @@ export const defaultSvmParams: Readonly<SvmParams> = {
   cacheMb: 100,
   shrinking: true,
   seed: 1,
-  kernelMatrixMb: 1024,
 };
 
 /** Parameters with everything data-dependent turned into numbers. */
@@ -62,15 +55,14 @@ export interface ResolvedSvmParams {
   cacheMb: number;
   shrinking: boolean;
   seed: number;
-  kernelMatrixMb: number;
 }
 
 export function resolveParams(data: Dataset, given: Partial<SvmParams> = {}): ResolvedSvmParams {
   const p: SvmParams = { ...defaultSvmParams, ...given };
-  if (!(p.C > 0)) throw new Error(`C must be > 0, got ${p.C}`);
-  if (!(p.tolerance > 0)) throw new Error(`tolerance must be > 0, got ${p.tolerance}`);
+  if (!(p.C > 0)) throw new DomainError('invalid_params', `C must be > 0, got ${p.C}`, 'C');
+  if (!(p.tolerance > 0)) throw new DomainError('invalid_params', `tolerance must be > 0, got ${p.tolerance}`, 'tolerance');
   if (p.kernel === 'poly' && !(Number.isInteger(p.degree) && p.degree >= 0)) {
-    throw new Error(`degree must be a non-negative integer, got ${p.degree}`);
+    throw new DomainError('invalid_params', `degree must be a non-negative integer, got ${p.degree}`, 'degree');
   }
   const gamma = resolveGamma(data, p.gamma);
   const weights = resolveClassWeights(data, p.classWeight);
@@ -82,13 +74,12 @@ export function resolveParams(data: Dataset, given: Partial<SvmParams> = {}): Re
     cacheMb: p.cacheMb,
     shrinking: p.shrinking,
     seed: p.seed,
-    kernelMatrixMb: p.kernelMatrixMb,
   };
 }
 
 function resolveGamma(data: Dataset, gamma: SvmParams['gamma']): number {
   if (typeof gamma === 'number') {
-    if (!(gamma > 0)) throw new Error(`gamma must be > 0, got ${gamma}`);
+    if (!(gamma > 0)) throw new DomainError('invalid_params', `gamma must be > 0, got ${gamma}`, 'gamma');
     return gamma;
   }
   if (gamma === 'auto') return 1 / data.dim;
@@ -119,7 +110,7 @@ function resolveClassWeights(data: Dataset, w: SvmParams['classWeight']): number
     const present = counts.filter((c) => c > 0).length;
     return counts.map((c) => (c > 0 ? data.n / (present * c) : 1));
   }
-  if (w.length !== data.classes) throw new Error(`classWeight has ${w.length} entries for ${data.classes} classes`);
-  for (const v of w) if (!(v > 0)) throw new Error(`class weights must be > 0, got ${v}`);
+  if (w.length !== data.classes) throw new DomainError('invalid_params', `class_weight has ${w.length} entries for ${data.classes} classes`, 'class_weight');
+  for (const v of w) if (!(v > 0)) throw new DomainError('invalid_params', `class weights must be > 0, got ${v}`, 'class_weight');
   return [...w];
 }

@@ -15,7 +15,7 @@ import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { GraphBuilder, DT } from '../../onnx/graph.js';
 import { syncOrt, unshared, type SyncOrt } from '../../onnx/session.js';
 import type { ClassBlock } from './predict.js';
-import type { KernelParams } from './kernel.js';
+import type { KernelParams } from './kernel-function.js';
 
 export class PartialSumGraph {
   private constructor(

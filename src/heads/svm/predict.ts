@@ -14,9 +14,9 @@
  * The products run as one onnxruntime graph per model (./predict-graph.ts),
  * or, without onnxruntime, through ../linalg/gram.ts's JS kernels.
  */
-import type { Predictor } from '../types.js';
+import type { Predictor } from '../head.js';
 import { crossProducts, rowSquaredNorms } from '../linalg/gram.js';
-import { kernelFromDot } from './kernel.js';
+import { kernelFromDot } from './kernel-function.js';
 import { type SvmModel, pairCount, totalSv } from './model.js';
 import { PartialSumGraph } from './predict-graph.js';
 import { multiclassProbability, sigmoidPredict } from './probability.js';

@@ -16,9 +16,8 @@
  * SharedArrayBuffers; results do not depend on how pairs are spread,
  * because every pair's cross-validation shuffle has its own seed.
  */
-import type { Dataset } from '../types.js';
-import { gramMatrix } from '../linalg/gram.js';
-import { FeatureKernel, GramKernel, MatrixKernel, QMatrix, gramToKernelMatrix, type KernelSource } from './kernel.js';
+import type { Dataset } from '../dataset.js';
+import { type KernelSource, QMatrix } from './kernel.js';
 import { type SvmModel, pairCount, pairList } from './model.js';
 import { resolveParams, type ResolvedSvmParams, type SvmParams } from './params.js';
 import { sigmoidTrain } from './probability.js';
@@ -85,36 +84,13 @@ export function groupClasses(y: Int32Array, n: number, classes: number): ClassGr
 }
 
 /**
- * The kernel source for training: the full kernel matrix when it fits in
- * `kernelMatrixMb` (one fast Gram product, then every solver only gathers),
- * else values computed from the features on demand.
+ * Trains everything in the calling thread on the kernel values `kernel`
+ * gives for data's rows (a MatrixView of a matrix shared by a job's fits, or
+ * values computed from the features); they must match the kernel in `given`.
  */
-export function trainingKernel(data: Dataset, params: ResolvedSvmParams): KernelSource {
-  if (data.n * data.n * 4 <= params.kernelMatrixMb * MB) {
-    const gram = gramMatrix(data.x, data.n, data.dim);
-    return new MatrixKernel(gramToKernelMatrix(gram, data.n, params.kernel), data.n);
-  }
-  return new FeatureKernel(data.x, data.n, data.dim, params.kernel);
-}
-
-export interface TrainOptions {
-  /**
-   * The dot-product Gram matrix of data.x (n×n), if the caller has one: it
-   * is read, not overwritten, so a search over C and gamma can share it.
-   */
-  gram?: Float32Array;
-  /**
-   * Kernel values of data's rows (e.g. a MatrixView of a matrix shared by a
-   * parameter search); they must match the kernel in the parameters.
-   */
-  kernel?: KernelSource;
-}
-
-/** Trains everything in the calling thread. */
-export function trainSvm(data: Dataset, given: Partial<SvmParams> = {}, opts: TrainOptions = {}): SvmTrainResult {
+export function trainSvm(data: Dataset, given: Partial<SvmParams>, kernel: KernelSource): SvmTrainResult {
   const params = resolveParams(data, given);
   const groups = groupClasses(data.y, data.n, data.classes);
-  const kernel = opts.kernel ?? (opts.gram ? new GramKernel(opts.gram, data.n, params.kernel) : trainingKernel(data, params));
   if (kernel.n !== data.n) throw new Error(`kernel source has ${kernel.n} rows, data ${data.n}`);
   const ctx: PairContext = { groups, params, kernel };
   const all = Array.from({ length: pairCount(groups.labels.length) }, (_, p) => p);

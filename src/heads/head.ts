@@ -1,0 +1,121 @@
+/**
+ * What a head type is, as one interface: its parameters (schema and
+ * defaults, the API's form), how its stored artifacts load into predictors,
+ * and, imported only when training, its grid, cross-validation and fit. A
+ * head type is one folder under heads/ that exports a HeadDefinition, and one
+ * line in ./registry.ts; training, serving and the API read the registry.
+ *
+ * The definition is light on purpose: predict workers import it to load
+ * predictors and never pull in the training code behind `trainer()`.
+ */
+import type { z } from 'zod';
+import type { Dataset } from './dataset.js';
+import type { Split } from './evaluation.js';
+
+/** A trained head, ready to score feature rows. */
+export interface Predictor {
+  readonly classes: number;
+  /** n × classes probabilities (rows sum to 1), row-major. */
+  predictProba(x: Float32Array, n: number): Float32Array;
+}
+
+export interface LoadOptions {
+  /** onnxruntime threads a predictor may use (one in predict workers: the pool is the parallelism). */
+  threads?: number;
+}
+
+/** What a request's parameters are checked against before a job is queued. */
+export interface TaskShape {
+  /** Examples per label. */
+  labels: ReadonlyMap<string, number>;
+  /** The smallest feature dimension the job may train on. */
+  dim: number;
+}
+
+export interface HeadDefinition<P extends object = Record<string, unknown>> {
+  /** The API's name for the head type. */
+  readonly type: string;
+  /** The `format` field of its artifacts. */
+  readonly format: string;
+  /** Its parameters as a strict zod object whose fields all have defaults: `params.parse({})` is the default head. */
+  readonly params: z.ZodType<P>;
+  /** What `search: true` tries, for the API's documentation. */
+  readonly searchDescription: string;
+  /**
+   * Throws a DomainError (`invalid_params`, `unknown_label`; `param` relative
+   * to the params object) when the parameters cannot work on this task, so the
+   * request fails at once instead of the job failing later.
+   */
+  check(params: P, task: TaskShape): void;
+  /** A predictor for a stored artifact of this head type. */
+  load(artifact: unknown, options: LoadOptions): Predictor;
+  /** The training side, imported on first use. */
+  trainer(): Promise<HeadTrainer<P>>;
+}
+
+/** A configuration's cross-validation: predictions of each split's test rows, in the split's order. */
+export interface CvOutcome {
+  predicted: Int32Array[];
+  /** Worker time spent on the configuration's fits (they run concurrently, so not wall time). */
+  ms: number;
+}
+
+/** What a training job gives a head type. */
+export interface JobContext {
+  /** The job's worker threads: every fit runs there. */
+  pool: WorkerPool;
+  seed: number;
+  /** Class index → label. */
+  labels: string[];
+  /** Called as each configuration finishes a split; may throw to stop (cancellation). */
+  onValidated?: () => void;
+}
+
+export interface HeadTrainer<P extends object> {
+  /** The operations this head's fits run on the training pool's workers, by name. */
+  readonly ops: WorkerOps;
+  /** A head type's work within one job; state it keeps (shared kernel matrices) lives as long as the job. */
+  start(job: JobContext): HeadJob<P>;
+}
+
+export interface HeadJob<P extends object> {
+  /** Parameters a search tries, in the API's form. */
+  grid(data: Dataset): P[];
+  /**
+   * Trains each configuration on each split's training rows (no probability
+   * calibration) and predicts its test rows. Configurations and splits run
+   * concurrently on the pool; results do not depend on the order.
+   */
+  crossValidate(data: Dataset, splits: Split[], configs: P[]): Promise<CvOutcome[]>;
+  /** Trains the head that is stored and served; returns its artifact (plain JSON). */
+  fit(data: Dataset, params: P): Promise<unknown>;
+}
+
+/** Functions a pool worker runs for a head; arguments and results are structured-clonable. */
+export type WorkerOps = Record<string, (args: never) => unknown>;
+
+export interface TaskOutcome<T> {
+  result: T;
+  /** Time the worker spent on the task. */
+  ms: number;
+}
+
+/**
+ * The training pool as a head sees it: runs one of a head's ops on a worker.
+ * Results come back with their typed arrays transferred, and arguments in
+ * SharedArrayBuffers are not copied.
+ */
+export interface WorkerPool {
+  readonly size: number;
+  run(head: string, op: string, args: unknown): Promise<TaskOutcome<unknown>>;
+}
+
+/** A typed view of `pool` for the ops of one head. */
+export function opsOn<O extends WorkerOps>(pool: WorkerPool, head: string) {
+  return {
+    size: pool.size,
+    run<K extends keyof O & string>(op: K, args: Parameters<O[K]>[0]): Promise<TaskOutcome<ReturnType<O[K]>>> {
+      return pool.run(head, op, args) as Promise<TaskOutcome<ReturnType<O[K]>>>;
+    },
+  };
+}

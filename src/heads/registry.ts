@@ -1,0 +1,30 @@
+/**
+ * Every head type the service knows: training, serving and the API read this
+ * list. A new head type is a folder under heads/ and one line in HEADS.
+ */
+import { forestHead } from './forest/index.js';
+import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
+import { svmHead } from './svm/index.js';
+
+/** A head seen through the registry: its parameters are whatever its own schema produced. */
+export type AnyHead = HeadDefinition<Record<string, unknown>>;
+
+/** Each head's code is typed by its own parameters; the list only passes it parameters its schema parsed. */
+const listed = <P extends object>(head: HeadDefinition<P>) => head as unknown as AnyHead;
+
+export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead)];
+
+export const HEAD_TYPES: readonly string[] = HEADS.map((h) => h.type);
+
+/** The head type called `type`, or undefined. */
+export function headOf(type: string): AnyHead | undefined {
+  return HEADS.find((h) => h.type === type);
+}
+
+/** A predictor for a stored artifact, whatever its head type (found by the artifact's `format`). */
+export function loadPredictor(artifact: unknown, options: LoadOptions = {}): Predictor {
+  const format = (artifact as { format?: unknown } | null)?.format;
+  const head = HEADS.find((h) => h.format === format);
+  if (!head) throw new Error(`unknown artifact format ${String(format)}`);
+  return head.load(artifact, options);
+}
