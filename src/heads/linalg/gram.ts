@@ -4,14 +4,11 @@
  *
  * Large products run as a one-node ONNX graph (Gemm with transB) on
  * onnxruntime-node, whose MLAS kernels are an order of magnitude faster than
- * JavaScript; small ones stay in JS, where session overhead would dominate.
- * Measured on the shared 2-core dev box (X·Xᵀ of the 5,452 × 384 TREC
- * features, 22.8 GFLOP, median of 3, the other core busy with other work):
- * onnxruntime 0.36 s with 2 threads, 0.30 s with 1; the JS kernel below
- * 5.6 s (4 GFLOP/s). At 500 × 384 × 500: ORT 2.3 ms, JS 53 ms.
- * ORT falls back to JS if the native module cannot load.
+ * JavaScript (the README's design notes have the figures); small ones stay in
+ * JS, where session overhead would dominate. ORT falls back to JS if the
+ * native module cannot load.
  *
- * Everything here is synchronous (see ./ort.ts), so predictors can stay
+ * Everything here is synchronous (see ../../onnx/session.ts), so predictors can stay
  * synchronous. Long products block the calling thread; run training in a
  * worker thread.
  */

@@ -1,0 +1,86 @@
+/**
+ * The architecture's import rules, checked on the source: imports run
+ * downward (http → serving/training → features → heads/store → encoder/onnx),
+ * a head never imports training, http, the store or the encoder, serving never
+ * imports training, and a predict worker loads predictors without pulling in
+ * any training code.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { test } from 'node:test';
+
+const SRC = 'src';
+
+/** Every .ts file under src, as paths relative to src. */
+function sources(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [relative(SRC, join(dir, e.name))] : [],
+  );
+}
+
+/**
+ * The src files a file imports statically (`import … from`, `export … from`);
+ * dynamic import() is lazy by design and not followed. `runtime`: only the
+ * imports that load code (`import type` is erased when compiled).
+ */
+function imports(file: string, runtime = false): string[] {
+  const text = readFileSync(join(SRC, file), 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/^(import|export)(\s+type)?\s[^;]*?from\s+'(\.[^']+)'/gms)) {
+    if (runtime && m[2]) continue;
+    out.push(normalize(join(dirname(file), m[3]!)).replace(/\.js$/, '.ts'));
+  }
+  return out;
+}
+
+/** The part a file belongs to: its top folder, or the file's own name at the root. */
+const partOf = (file: string) => (file.includes('/') ? file.split('/')[0]! : file.replace(/\.ts$/, ''));
+
+/** What each part may import (besides itself). The entry points (main, service, app) may import anything. */
+const ALLOWED: Record<string, string[]> = {
+  errors: [],
+  lib: [],
+  onnx: [],
+  config: [],
+  log: [],
+  workers: ['errors'],
+  encoder: ['errors', 'lib', 'onnx', 'workers', 'config'],
+  heads: ['errors', 'lib', 'onnx'],
+  store: ['errors', 'lib', 'encoder', 'config', 'log'],
+  features: ['errors', 'lib', 'encoder', 'store'],
+  metrics: ['encoder'],
+  training: ['errors', 'lib', 'onnx', 'workers', 'heads', 'features', 'store', 'encoder', 'log'],
+  serving: ['errors', 'lib', 'workers', 'heads', 'features', 'store', 'encoder'],
+  http: ['errors', 'lib', 'encoder', 'features', 'heads', 'serving', 'training', 'store', 'log', 'metrics', 'config'],
+};
+const ENTRY = new Set(['main', 'service', 'app']);
+
+test('imports run downward: every part imports only the parts below it', () => {
+  const files = sources();
+  const bad: string[] = [];
+  for (const file of files) {
+    const from = partOf(file);
+    if (ENTRY.has(from)) continue;
+    const allowed = ALLOWED[from];
+    assert.ok(allowed, `src/${file}: part "${from}" has no import rule; add one to ALLOWED`);
+    for (const target of imports(file)) {
+      const to = partOf(target);
+      if (to !== from && !allowed.includes(to)) bad.push(`src/${file} imports src/${target} (${from} → ${to})`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('a predict worker loads predictors without importing any training code', () => {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const target of imports(file, true)) visit(target);
+  };
+  visit('serving/predict-worker.ts');
+  const training = [...seen].filter((f) => f.startsWith('training/') || /^heads\/[^/]+\/(trainer|train|smo|cart|cv|kernel|kernel-cache)\.ts$/.test(f));
+  assert.deepEqual(training, []);
+  assert.ok(seen.has('heads/registry.ts') && seen.has('heads/svm/predict.ts') && seen.has('heads/forest/predict.ts'), 'it does load every head type');
+});
