@@ -32,10 +32,10 @@ function blobs(n: number, dim: number, classes: number, spread: number, seed: nu
   for (let i = 0; i < n; i++) {
     const c = Math.floor(rand() * classes);
     y[i] = c;
-    for (let f = 0; f < dim; f++) x[i * dim + f] = centres[c * dim + f] + spread * (rand() + rand() + rand() - 1.5);
+    for (let f = 0; f < dim; f++) x[i * dim + f] = centres[c * dim + f]! + spread * (rand() + rand() + rand() - 1.5);
     x[i * dim] = 0.5;
-    x[i * dim + 1] = Math.round(x[i * dim + 1] * 2) / 2;
-    x[i * dim + 2] = -Math.abs(x[i * dim + 2]) - 1;
+    x[i * dim + 1] = Math.round(x[i * dim + 1]! * 2) / 2;
+    x[i * dim + 2] = -Math.abs(x[i * dim + 2]!) - 1;
   }
   return { x, n, dim, y, classes };
 }
@@ -77,7 +77,7 @@ function tiedRows(proba: Float32Array, classes: number): Set<number> {
 
 function argmax(proba: Float32Array, classes: number, row: number): number {
   let best = 0;
-  for (let c = 1; c < classes; c++) if (proba[row * classes + c] > proba[row * classes + best]) best = c;
+  for (let c = 1; c < classes; c++) if (proba[row * classes + c]! > proba[row * classes + best]!) best = c;
   return best;
 }
 
@@ -168,7 +168,7 @@ test('minSamplesLeaf bounds the rows in every leaf', () => {
   const params = resolveForestParams({ nEstimators: 3, minSamplesLeaf: 7, bootstrap: false }, noisy.train.dim);
   for (const tree of trainTrees(noisy.train, params, 0, 3)) {
     tree.feature.forEach((feature, node) => {
-      if (feature < 0) assert.ok(tree.weight[node] >= 7);
+      if (feature < 0) assert.ok(tree.weight[node]! >= 7);
     });
   }
 });

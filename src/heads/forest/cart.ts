@@ -35,7 +35,7 @@ export function toColumns(data: Dataset): Columns {
   const xT = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < dim; f++) {
-      const v = x[i * dim + f];
+      const v = x[i * dim + f]!;
       if (!Number.isFinite(v)) throw new RangeError(`feature ${f} of row ${i} is not finite`);
       xT[f * n + i] = v;
     }
@@ -108,9 +108,9 @@ class NodeLists {
   /** Leaf counts must be added right after the leaf itself: nodes are numbered in preorder. */
   addCounts(classCount: Float64Array): void {
     for (let c = 0; c < classCount.length; c++) {
-      if (classCount[c] > 0) {
+      if (classCount[c]! > 0) {
         this.countClass.push(c);
-        this.count.push(classCount[c]);
+        this.count.push(classCount[c]!);
       }
     }
   }
@@ -217,12 +217,12 @@ export class TreeBuilder {
     const rowWeight = this.rowWeight;
     if (this.params.bootstrap) {
       rowWeight.fill(0);
-      for (let i = 0; i < n; i++) rowWeight[rng.below(n)]++;
+      for (let i = 0; i < n; i++) rowWeight[rng.below(n)]!++;
     } else {
       rowWeight.fill(1);
     }
     let m = 0;
-    for (let i = 0; i < n; i++) if (rowWeight[i] > 0) this.rows[m++] = i;
+    for (let i = 0; i < n; i++) if (rowWeight[i]! > 0) this.rows[m++] = i;
     return m;
   }
 
@@ -233,15 +233,15 @@ export class TreeBuilder {
     classCount.fill(0);
     let weight = 0;
     for (let i = start; i < end; i++) {
-      const row = rows[i];
-      classCount[y[row]] += rowWeight[row];
-      weight += rowWeight[row];
+      const row = rows[i]!;
+      classCount[y[row]!]! += rowWeight[row]!;
+      weight += rowWeight[row]!;
     }
     let sumSq = 0;
     let present = 0;
     for (let c = 0; c < classCount.length; c++) {
-      sumSq += classCount[c] * classCount[c];
-      if (classCount[c] > 0) present++;
+      sumSq += classCount[c]! * classCount[c]!;
+      if (classCount[c]! > 0) present++;
     }
     return { weight, sumSq, pure: present <= 1 };
   }
@@ -265,8 +265,8 @@ export class TreeBuilder {
     let sawVarying = false;
     for (let k = 0; k < dim && (k < this.params.maxFeatures || !sawVarying); k++) {
       const pick = k + rng.below(dim - k);
-      const feature = perm[pick];
-      perm[pick] = perm[k];
+      const feature = perm[pick]!;
+      perm[pick] = perm[k]!;
       perm[k] = feature;
       if (!this.gather(feature, start, end)) continue;
       sawVarying = true;
@@ -281,8 +281,8 @@ export class TreeBuilder {
     const { rows, rowWeight, classAt, weightAt } = this;
     const y = this.cols.y;
     for (let i = start; i < end; i++) {
-      classAt[i - start] = y[rows[i]];
-      weightAt[i - start] = rowWeight[rows[i]];
+      classAt[i - start] = y[rows[i]!]!;
+      weightAt[i - start] = rowWeight[rows[i]!]!;
     }
   }
 
@@ -294,7 +294,7 @@ export class TreeBuilder {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = start; i < end; i++) {
-      const v = xT[base + rows[i]];
+      const v = xT[base + rows[i]!]!;
       values[i - start] = v;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -315,11 +315,11 @@ export class TreeBuilder {
     }
     const { values, keys, keyWords, order } = this;
     for (let p = 0; p < m; p++) {
-      keys[p] = values[p];
-      keyWords[2 * p + LOW_WORD] |= p;
+      keys[p] = values[p]!;
+      keyWords[2 * p + LOW_WORD]! |= p;
     }
     sortKeys(keys, 0, m);
-    for (let p = 0; p < m; p++) order[p] = keyWords[2 * p + LOW_WORD] & POSITION_MASK;
+    for (let p = 0; p < m; p++) order[p] = keyWords[2 * p + LOW_WORD]! & POSITION_MASK;
   }
 
   /**
@@ -338,7 +338,7 @@ export class TreeBuilder {
     let swapKeys = this.radixSwapKeys;
     let swapOrder = this.radixSwapOrder;
     for (let p = 0; p < m; p++) {
-      const u = bits[p];
+      const u = bits[p]!;
       // Negative floats order in reverse of their bits: flip them all; positive ones only gain the top bit.
       keys[p] = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
       order[p] = p;
@@ -346,19 +346,19 @@ export class TreeBuilder {
     const counts = this.radixCounts;
     for (let shift = 0; shift < 32; shift += RADIX_BITS) {
       counts.fill(0);
-      for (let p = 0; p < m; p++) counts[(keys[p] >>> shift) & RADIX_MASK]++;
-      if (counts[(keys[0] >>> shift) & RADIX_MASK] === m) continue; // one digit for all: the pass would not move anything
+      for (let p = 0; p < m; p++) counts[(keys[p]! >>> shift) & RADIX_MASK]!++;
+      if (counts[(keys[0]! >>> shift) & RADIX_MASK] === m) continue; // one digit for all: the pass would not move anything
       let sum = 0;
       for (let d = 0; d < RADIX_BUCKETS; d++) {
-        const c = counts[d];
+        const c = counts[d]!;
         counts[d] = sum;
         sum += c;
       }
       for (let p = 0; p < m; p++) {
-        const k = keys[p];
-        const dst = counts[(k >>> shift) & RADIX_MASK]++;
+        const k = keys[p]!;
+        const dst = counts[(k >>> shift) & RADIX_MASK]!++;
         swapKeys[dst] = k;
-        swapOrder[dst] = order[p];
+        swapOrder[dst] = order[p]!;
       }
       [keys, swapKeys] = [swapKeys, keys];
       [order, swapOrder] = [swapOrder, order];
@@ -380,18 +380,18 @@ export class TreeBuilder {
     let rightSq = sumSq;
     // After position p the left side holds p + 1 rows; both sides need minLeaf.
     for (let p = 0; p < m - minLeaf; p++) {
-      const pos = order[p];
-      const w = weightAt[pos];
-      const c = classAt[pos];
-      const inLeft = leftCount[c];
-      const inRight = classCount[c] - inLeft;
+      const pos = order[p]!;
+      const w = weightAt[pos]!;
+      const c = classAt[pos]!;
+      const inLeft = leftCount[c]!;
+      const inRight = classCount[c]! - inLeft;
       leftSq += w * (2 * inLeft + w);
       rightSq -= w * (2 * inRight - w);
       leftCount[c] = inLeft + w;
       leftWeight += w;
       if (p + 1 < minLeaf) continue;
-      const v = values[pos];
-      const next = values[order[p + 1]];
+      const v = values[pos]!;
+      const next = values[order[p + 1]!]!;
       if (!(next > v)) continue;
       const proxy = leftSq / leftWeight + rightSq / (weight - leftWeight);
       if (proxy > this.bestProxy) {
@@ -411,11 +411,11 @@ export class TreeBuilder {
     let i = start;
     let j = end - 1;
     while (i <= j) {
-      if (xT[base + rows[i]] < threshold) {
+      if (xT[base + rows[i]!]! < threshold) {
         i++;
       } else {
-        const row = rows[i];
-        rows[i] = rows[j];
+        const row = rows[i]!;
+        rows[i] = rows[j]!;
         rows[j--] = row;
       }
     }
@@ -439,15 +439,15 @@ const INSERTION_SORT_MAX = 16;
  */
 function sortKeys(keys: Float64Array, lo: number, hi: number): void {
   while (hi - lo > INSERTION_SORT_MAX) {
-    const pivot = medianOfThree(keys[lo], keys[(lo + hi) >>> 1], keys[hi - 1]);
+    const pivot = medianOfThree(keys[lo]!, keys[(lo + hi) >>> 1]!, keys[hi - 1]!);
     let i = lo;
     let j = hi - 1;
     while (i <= j) {
-      while (keys[i] < pivot) i++;
-      while (keys[j] > pivot) j--;
+      while (keys[i]! < pivot) i++;
+      while (keys[j]! > pivot) j--;
       if (i <= j) {
-        const t = keys[i];
-        keys[i++] = keys[j];
+        const t = keys[i]!;
+        keys[i++] = keys[j]!;
         keys[j--] = t;
       }
     }
@@ -460,10 +460,10 @@ function sortKeys(keys: Float64Array, lo: number, hi: number): void {
     }
   }
   for (let i = lo + 1; i < hi; i++) {
-    const key = keys[i];
+    const key = keys[i]!;
     let j = i - 1;
-    while (j >= lo && keys[j] > key) {
-      keys[j + 1] = keys[j];
+    while (j >= lo && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
       j--;
     }
     keys[j + 1] = key;

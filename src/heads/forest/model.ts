@@ -105,22 +105,22 @@ export function toTreeJSON(tree: FlatTree, options: TreeOptionsJSON): DecisionTr
 }
 
 function nodeJSON(tree: FlatTree, node: number): TreeNodeJSON {
-  if (tree.feature[node] < 0) return { distribution: [leafDistribution(tree, node)] };
+  if (tree.feature[node]! < 0) return { distribution: [leafDistribution(tree, node)] };
   return {
-    splitValue: tree.threshold[node],
-    splitColumn: tree.feature[node],
-    gain: tree.gain[node],
-    numberSamples: tree.weight[node],
-    left: nodeJSON(tree, tree.left[node]),
-    right: nodeJSON(tree, tree.right[node]),
+    splitValue: tree.threshold[node]!,
+    splitColumn: tree.feature[node]!,
+    gain: tree.gain[node]!,
+    numberSamples: tree.weight[node]!,
+    left: nodeJSON(tree, tree.left[node]!),
+    right: nodeJSON(tree, tree.right[node]!),
   };
 }
 
 function leafDistribution(tree: FlatTree, node: number): number[] {
-  const from = tree.countStart[node];
-  const to = tree.countStart[node + 1];
+  const from = tree.countStart[node]!;
+  const to = tree.countStart[node + 1]!;
   // Counts are stored in class order, so the last entry is the largest class present.
-  const shares = new Array<number>(tree.countClass[to - 1] + 1).fill(0);
-  for (let e = from; e < to; e++) shares[tree.countClass[e]] = tree.count[e] / tree.weight[node];
+  const shares = new Array<number>(tree.countClass[to - 1]! + 1).fill(0);
+  for (let e = from; e < to; e++) shares[tree.countClass[e]!] = tree.count[e]! / tree.weight[node]!;
   return shares;
 }

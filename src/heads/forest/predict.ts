@@ -32,9 +32,9 @@ class NodeTables {
     this.right.push(-1);
     this.label.push(-1);
     if (isLeaf(node)) {
-      this.label[id] = firstArgmax(node.distribution[0]);
+      this.label[id] = firstArgmax(node.distribution[0]!);
     } else {
-      this.feature[id] = columns[node.splitColumn];
+      this.feature[id] = columns[node.splitColumn]!;
       this.threshold[id] = node.splitValue;
       this.left[id] = this.addTree(node.left, columns);
       this.right[id] = this.addTree(node.right, columns);
@@ -59,7 +59,7 @@ export class ForestPredictor implements Predictor {
     if (model.name !== 'RFClassifier') throw new TypeError(`not an ml-random-forest classifier: ${model.name}`);
     const { estimators, indexes } = model.baseModel;
     const tables = new NodeTables();
-    this.roots = Int32Array.from(estimators, (tree, i) => tables.addTree(tree.root, indexes[i]));
+    this.roots = Int32Array.from(estimators, (tree, i) => tables.addTree(tree.root, indexes[i]!));
     this.feature = Int32Array.from(tables.feature);
     this.threshold = Float64Array.from(tables.threshold);
     this.left = Int32Array.from(tables.left);
@@ -75,7 +75,7 @@ export class ForestPredictor implements Predictor {
   predictProba(x: Float32Array, n: number): Float32Array {
     const { votes } = this.tally(x, n);
     const proba = new Float32Array(votes.length);
-    for (let i = 0; i < votes.length; i++) proba[i] = votes[i] / this.trees;
+    for (let i = 0; i < votes.length; i++) proba[i] = votes[i]! / this.trees;
     return proba;
   }
 
@@ -97,11 +97,11 @@ export class ForestPredictor implements Predictor {
     for (let first = 0; first < n; first += BLOCK_ROWS) {
       const last = Math.min(n, first + BLOCK_ROWS);
       for (let t = 0; t < this.trees; t++) {
-        const root = this.roots[t];
+        const root = this.roots[t]!;
         for (let row = first; row < last; row++) {
           const label = this.leafLabel(x, row * dim, root);
-          const count = ++votes[row * k + label];
-          if (count > winnerVotes[row]) {
+          const count = ++votes[row * k + label]!;
+          if (count > winnerVotes[row]!) {
             winnerVotes[row] = count;
             winner[row] = label;
           }
@@ -114,10 +114,10 @@ export class ForestPredictor implements Predictor {
   private leafLabel(x: Float32Array, offset: number, root: number): number {
     const { feature, threshold, left, right } = this;
     let node = root;
-    while (feature[node] >= 0) {
-      node = x[offset + feature[node]] < threshold[node] ? left[node] : right[node];
+    while (feature[node]! >= 0) {
+      node = x[offset + feature[node]!]! < threshold[node]! ? left[node]! : right[node]!;
     }
-    return this.label[node];
+    return this.label[node]!;
   }
 
   private rowLength(x: Float32Array, n: number): number {
@@ -132,6 +132,6 @@ export class ForestPredictor implements Predictor {
 /** ml-matrix's maxRowIndex: the first index of the largest entry. */
 function firstArgmax(values: number[]): number {
   let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;
 }

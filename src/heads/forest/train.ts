@@ -55,7 +55,7 @@ function checkLabels(data: Dataset): void {
     throw new RangeError('dataset shape does not match n × dim features and n labels');
   }
   for (let i = 0; i < data.n; i++) {
-    const label = data.y[i];
+    const label = data.y[i]!;
     if (!(label >= 0 && label < data.classes)) throw new RangeError(`label ${label} of row ${i} is outside 0..${data.classes - 1}`);
   }
 }
