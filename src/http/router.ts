@@ -19,7 +19,7 @@ function checkDeclaration(r: Route): void {
 }
 
 /** The methods a path answers, as express reports them (GET brings HEAD). */
-export function allowedMethods(routes: readonly Route[]): string[] {
+function allowedMethods(routes: readonly Route[]): string[] {
   const methods = new Set(routes.map((r) => r.method.toUpperCase()));
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].sort();
