@@ -5,22 +5,26 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { ModelRegistry } from './encoder/registry.js';
 import type { FeatureService } from './features/feature-service.js';
-import type { Store } from './store/types.js';
+import { errorHandler, routeNotFound } from './http/errors.js';
+import { ApiDoc } from './http/openapi.js';
+import type { Route } from './http/route.js';
+import { routerOf } from './http/router.js';
+import { docsRoutes } from './http/routes/docs.js';
+import { embeddingsRoutes } from './http/routes/embeddings.js';
+import { examplesRoutes } from './http/routes/examples.js';
+import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
+import { jobsRoutes } from './http/routes/jobs.js';
+import { modelsRoutes } from './http/routes/models.js';
+import { predictRoutes } from './http/routes/predict.js';
+import { tasksRoutes } from './http/routes/tasks.js';
+import { versionsRoutes } from './http/routes/versions.js';
+import type { TextLimits } from './http/schemas/text-input.js';
 import type { UploadLimits } from './http/uploads.js';
-import { examplesOperations, examplesRouter } from './http/routes/examples.js';
-import { tasksOperations, tasksRouter } from './http/routes/tasks.js';
-import { jobsOperations, jobsRouter } from './http/routes/jobs.js';
-import { versionsOperations, versionsRouter } from './http/routes/versions.js';
-import { predictOperations, predictRouter } from './http/routes/predict.js';
-import type { PredictionService } from './serving/predictions.js';
 import type { Logger } from './log.js';
 import { errorFields } from './log.js';
 import type { Metrics } from './metrics.js';
-import { errorHandler, methodNotAllowed, routeNotFound } from './http/errors.js';
-import { ApiDoc } from './http/openapi.js';
-import { embeddingsOperations, embeddingsRouter, type TextLimits } from './http/routes/embeddings.js';
-import { healthOperations, healthRouter, type ReadinessCheck } from './http/routes/health.js';
-import { modelsOperations, modelsRouter } from './http/routes/models.js';
+import type { PredictionService } from './serving/predictions.js';
+import type { Store } from './store/types.js';
 
 export interface AppDeps {
   models: ModelRegistry;
@@ -68,29 +72,6 @@ export function createApp(deps: AppDeps): App {
     next();
   };
   app.use(instrument);
-  const json = express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  // Example uploads stream their body themselves, so they are routed before the JSON parser reads it.
-  app.use(examplesRouter(deps.store, deps.uploads, json));
-  app.use(json);
-
-  const docs = new ApiDoc();
-  docs.add(
-    ...healthOperations,
-    ...modelsOperations,
-    ...embeddingsOperations(limits),
-    ...tasksOperations,
-    ...examplesOperations,
-    ...jobsOperations,
-    ...versionsOperations,
-    ...predictOperations(limits),
-    {
-      method: 'get',
-      path: '/openapi.json',
-      tag: 'operations',
-      summary: 'This document.',
-      responses: { 200: { description: 'OpenAPI 3.1 document.' } },
-    },
-  );
 
   const readiness: ReadinessCheck[] = [
     () => (draining ? 'shutting down' : null),
@@ -112,17 +93,22 @@ export function createApp(deps: AppDeps): App {
     },
     ...(deps.readiness ?? []),
   ];
-  app.use(healthRouter(readiness, metrics));
-  app.use(modelsRouter(models, Date.now()));
-  app.use(embeddingsRouter(models, limits));
-  app.use(tasksRouter(deps.store, models));
-  app.use(jobsRouter({ store: deps.store, models, ...deps.training }));
-  app.use(versionsRouter(deps.store, deps.predictions));
-  app.use(predictRouter(deps.predictions, limits));
-  app.get('/openapi.json', (_req, res) => {
-    res.json(docs.document({ title: 'transferd', version: VERSION }));
-  });
-  app.all('/v1/embeddings', methodNotAllowed(['POST']));
+  // The routes never change once built, so neither does their document.
+  let document: unknown;
+  const routes: Route[] = [
+    ...healthRoutes(readiness, metrics),
+    ...modelsRoutes(models, Date.now()),
+    ...embeddingsRoutes(models, limits),
+    ...tasksRoutes(deps.store, models),
+    ...examplesRoutes(deps.store, deps.uploads),
+    ...jobsRoutes({ store: deps.store, models, ...deps.training }),
+    ...versionsRoutes(deps.store, deps.predictions),
+    ...predictRoutes(deps.predictions, limits),
+    ...docsRoutes(() => (document ??= docs.document({ title: 'transferd', version: VERSION }))),
+  ];
+  const docs = new ApiDoc(routes);
+  const json = express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  app.use(routerOf(routes, json));
   app.use(routeNotFound);
   app.use(errorHandler((err, ctx) => log('error', 'request failed', { ...ctx, ...errorFields(err) })));
 

@@ -115,9 +115,7 @@ export function toDomainError(err: unknown): { error: DomainError; internal: boo
   return { error: new DomainError('internal_error', 'internal error; the request was not completed'), internal: true };
 }
 
-export interface ErrorLogger {
-  (err: unknown, context: { method: string; path: string; code: ErrorCode }): void;
-}
+export type ErrorLogger = (err: unknown, context: { method: string; path: string; code: ErrorCode }) => void;
 
 export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
   return (err, req, res, next) => {
@@ -133,10 +131,3 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
 export const routeNotFound: RequestHandler = (req, _res, next) => {
   next(new DomainError('route_not_found', `no route for ${req.method} ${req.path}`));
 };
-
-export const methodNotAllowed =
-  (allowed: string[]): RequestHandler =>
-  (req, res, next) => {
-    res.set('Allow', allowed.join(', '));
-    next(new DomainError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`));
-  };

@@ -1,21 +1,10 @@
 /**
- * The OpenAPI document, assembled from the same zod schemas that validate
- * requests, so the document cannot drift from what the service accepts.
+ * The OpenAPI document, generated from the route declarations the app
+ * registers: the same zod schemas that validate requests describe them, and a
+ * route cannot exist without appearing here.
  */
 import { z } from 'zod';
-
-export interface Operation {
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  /** Express-style path; `:id` becomes `{id}`. */
-  path: string;
-  summary: string;
-  tag: string;
-  body?: z.ZodType;
-  /** Also accepted as these non-JSON media types (the schema describes one record). */
-  alternateMediaTypes?: string[];
-  query?: z.ZodObject;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
-}
+import type { Route } from './route.js';
 
 const errorSchema = z.object({
   error: z.object({
@@ -31,44 +20,63 @@ function jsonSchema(schema: z.ZodType): unknown {
   return rest;
 }
 
-export class ApiDoc {
-  private readonly operations: Operation[] = [];
+/** `/v1/tasks/:task` as OpenAPI writes it: `/v1/tasks/{task}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/:(\w+)/g, '{$1}');
+}
 
-  add(...ops: Operation[]): void {
-    this.operations.push(...ops);
+function parameters(r: Route): unknown[] {
+  return [
+    ...Object.entries(r.params ?? {}).map(([name, p]) => ({ name, in: 'path', required: true, description: p.description, schema: jsonSchema(p.schema) })),
+    ...Object.entries(r.query?.shape ?? {}).map(([name, s]) => {
+      const schema = s as z.ZodType;
+      const { description, ...rest } = jsonSchema(schema) as { description?: string };
+      return { name, in: 'query', required: !schema.safeParse(undefined).success, ...(description ? { description } : {}), schema: rest };
+    }),
+  ];
+}
+
+function requestBody(r: Route): unknown {
+  if (r.body) return { required: !r.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(r.body) } } };
+  if (!r.streamedBody) return undefined;
+  const { mediaTypes, schema, description } = r.streamedBody;
+  const content: Record<string, unknown> = {};
+  for (const t of mediaTypes) content[t] = { schema: t === 'application/json' ? jsonSchema(schema) : { type: 'string' } };
+  return { required: true, description, content };
+}
+
+function responses(r: Route): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, doc] of Object.entries(r.responses)) {
+    const content = doc.mediaType
+      ? { [doc.mediaType]: { schema: doc.schema ? jsonSchema(doc.schema) : { type: 'string' } } }
+      : doc.schema
+        ? { 'application/json': { schema: jsonSchema(doc.schema) } }
+        : undefined;
+    const headers = doc.headers && Object.fromEntries(Object.entries(doc.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }]));
+    out[status] = { description: doc.description, ...(headers ? { headers } : {}), ...(content ? { content } : {}) };
   }
+  out.default = { description: 'Error', content: { 'application/json': { schema: jsonSchema(errorSchema) } } };
+  return out;
+}
+
+export class ApiDoc {
+  constructor(readonly routes: readonly Route[]) {}
 
   document(info: { title: string; version: string }): unknown {
     const paths: Record<string, Record<string, unknown>> = {};
-    for (const op of this.operations) {
-      const path = op.path.replace(/:(\w+)/g, '{$1}');
-      const parameters = [
-        ...[...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
-        ...Object.entries(op.query?.shape ?? {}).map(([name, s]) => ({
-          name,
-          in: 'query',
-          required: !(s as z.ZodType).safeParse(undefined).success,
-          schema: jsonSchema(s as z.ZodType),
-        })),
-      ];
-      const responses: Record<string, unknown> = {};
-      for (const [status, r] of Object.entries(op.responses)) {
-        responses[status] = r.schema
-          ? { description: r.description, content: { 'application/json': { schema: jsonSchema(r.schema) } } }
-          : { description: r.description };
-      }
-      responses.default = { description: 'Error', content: { 'application/json': { schema: jsonSchema(errorSchema) } } };
-      const content: Record<string, unknown> = {};
-      if (op.body) {
-        content['application/json'] = { schema: jsonSchema(op.body) };
-        for (const t of op.alternateMediaTypes ?? []) content[t] = { schema: { type: 'string' } };
-      }
-      (paths[path] ??= {})[op.method] = {
-        summary: op.summary,
-        tags: [op.tag],
-        ...(parameters.length ? { parameters } : {}),
-        ...(op.body ? { requestBody: { required: true, content } } : {}),
-        responses,
+    for (const r of this.routes) {
+      const params = parameters(r);
+      const body = requestBody(r);
+      const path = openApiPath(r.path);
+      paths[path] ??= {};
+      paths[path][r.method] = {
+        summary: r.summary,
+        ...(r.description ? { description: r.description } : {}),
+        tags: [r.tag],
+        ...(params.length ? { parameters: params } : {}),
+        ...(body ? { requestBody: body } : {}),
+        responses: responses(r),
       };
     }
     return { openapi: '3.1.0', info, paths };

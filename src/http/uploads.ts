@@ -66,8 +66,7 @@ async function* lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   let rest = '';
   for await (const chunk of chunks) {
     rest += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
       yield rest.slice(0, nl).replace(/\r$/, '');
       rest = rest.slice(nl + 1);
     }

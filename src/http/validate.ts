@@ -59,10 +59,3 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, root?: str
   if (!r.success) throw issueToError(r.error, root);
   return r.data;
 }
-
-/** Requires a JSON object body (express leaves `req.body` undefined for other content types). */
-export function jsonBody(body: unknown): Record<string, unknown> {
-  if (body === undefined) throw new DomainError('unsupported_media_type', 'send a JSON body with Content-Type: application/json');
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new DomainError('invalid_request', 'request body must be a JSON object');
-  return body as Record<string, unknown>;
-}

@@ -1,32 +1,15 @@
 /** POST /v1/embeddings: OpenAI-compatible, with layer, pooling and normalisation extensions. */
-import { Router } from 'express';
 import { z } from 'zod';
 import { specDimensions } from '../../encoder/feature-spec.js';
 import { l2normalize } from '../../encoder/pooling.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
 import { clientGone, specFor } from '../encoding.js';
-import type { Operation } from '../openapi.js';
+import { type Route, route } from '../route.js';
 import { featureSpecFields } from '../schemas/feature-spec.js';
-import { jsonBody, parse } from '../validate.js';
+import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
-export interface TextLimits {
-  maxInputs: number;
-  maxInputChars: number;
-}
-
-/** One text, or a non-empty list of them: the `input` of embeddings and predict calls. */
-export function textInput(limits: TextLimits) {
-  const text = z
-    .string({
-      error: (i) => (typeof i.input === 'number' || Array.isArray(i.input) ? 'token-id input is not supported; send text' : undefined),
-    })
-    .min(1, 'must not be empty')
-    .max(limits.maxInputChars, `is longer than ${limits.maxInputChars} characters`);
-  return z.union([text, z.array(text).min(1, 'must hold at least one text').max(limits.maxInputs, `holds more than ${limits.maxInputs} texts`)]);
-}
-
-export function embeddingsRequest(limits: TextLimits) {
+function embeddingsRequest(limits: TextLimits) {
   return z
     .object({
       input: textInput(limits).describe('Text or texts to embed.'),
@@ -39,25 +22,18 @@ export function embeddingsRequest(limits: TextLimits) {
     .strict();
 }
 
-export const embeddingsResponse = z.object({
+const embeddingsResponse = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ object: z.literal('embedding'), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  data: z.array(
+    z.object({
+      object: z.literal('embedding'),
+      index: z.number().int(),
+      embedding: z.union([z.array(z.number()), z.string()]).describe('Numbers, or a base64 string with encoding_format=base64.'),
+    }),
+  ),
   model: z.string(),
   usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
 });
-
-export function embeddingsOperations(limits: TextLimits): Operation[] {
-  return [
-    {
-      method: 'post',
-      path: '/v1/embeddings',
-      tag: 'embeddings',
-      summary: 'Embed texts (OpenAI-compatible; any hidden layer or combination of layers).',
-      body: embeddingsRequest(limits),
-      responses: { 200: { description: 'Embeddings in input order.', schema: embeddingsResponse } },
-    },
-  ];
-}
 
 /** Serialises the response by hand: for large batches this is several times faster than building arrays for JSON.stringify. */
 function responseJson(vectors: Float32Array, dim: number, count: number, model: string, tokens: number, base64: boolean): string {
@@ -71,30 +47,39 @@ function responseJson(vectors: Float32Array, dim: number, count: number, model: 
   return parts.join('');
 }
 
-export function embeddingsRouter(models: ModelRegistry, limits: TextLimits): Router {
-  const schema = embeddingsRequest(limits);
-  const router = Router();
-  router.post('/v1/embeddings', async (req, res) => {
-    const body = parse(schema, jsonBody(req.body));
-    const { encoder, spec } = specFor(models, body);
-    const texts = typeof body.input === 'string' ? [body.input] : body.input;
-    const fullDim = specDimensions(spec, encoder.manifest.hiddenSize);
-    if (body.dimensions !== undefined && body.dimensions > fullDim) {
-      throw new DomainError('invalid_value', `dimensions ${body.dimensions} exceeds the ${fullDim} this model and layer choice produce`, 'dimensions');
-    }
-    const result = await encoder.encode(texts, [spec], { truncate: body.truncate ?? true, signal: clientGone(res) });
-    let vectors = result.features[0]!;
-    let dim = fullDim;
-    if (body.dimensions !== undefined && body.dimensions < fullDim) {
-      dim = body.dimensions;
-      const cut = new Float32Array(texts.length * dim);
-      for (let i = 0; i < texts.length; i++) {
-        cut.set(vectors.subarray(i * fullDim, i * fullDim + dim), i * dim);
-        if (spec.normalize) l2normalize(cut, i * dim, dim);
-      }
-      vectors = cut;
-    }
-    res.type('application/json').send(responseJson(vectors, dim, texts.length, encoder.manifest.name, result.tokens, body.encoding_format === 'base64'));
-  });
-  return router;
+export function embeddingsRoutes(models: ModelRegistry, limits: TextLimits): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/embeddings',
+      tag: 'embeddings',
+      summary: 'Embed texts (OpenAI-compatible; any hidden layer or combination of layers).',
+      body: embeddingsRequest(limits),
+      responses: {
+        200: { description: 'Embeddings in input order.', schema: embeddingsResponse },
+        413: { description: 'An input is longer than the model takes and truncate is false.' },
+      },
+      handler: async ({ body, res }) => {
+        const { encoder, spec } = specFor(models, body);
+        const inputs = texts(body.input);
+        const fullDim = specDimensions(spec, encoder.manifest.hiddenSize);
+        if (body.dimensions !== undefined && body.dimensions > fullDim) {
+          throw new DomainError('invalid_value', `dimensions ${body.dimensions} exceeds the ${fullDim} this model and layer choice produce`, 'dimensions');
+        }
+        const result = await encoder.encode(inputs, [spec], { truncate: body.truncate ?? true, signal: clientGone(res) });
+        let vectors = result.features[0]!;
+        let dim = fullDim;
+        if (body.dimensions !== undefined && body.dimensions < fullDim) {
+          dim = body.dimensions;
+          const cut = new Float32Array(inputs.length * dim);
+          for (let i = 0; i < inputs.length; i++) {
+            cut.set(vectors.subarray(i * fullDim, i * fullDim + dim), i * dim);
+            if (spec.normalize) l2normalize(cut, i * dim, dim);
+          }
+          vectors = cut;
+        }
+        res.type('application/json').send(responseJson(vectors, dim, inputs.length, encoder.manifest.name, result.tokens, body.encoding_format === 'base64'));
+      },
+    }),
+  ];
 }

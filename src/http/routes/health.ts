@@ -1,44 +1,61 @@
 /** Liveness, readiness and metrics endpoints. */
-import { Router } from 'express';
+import { z } from 'zod';
 import type { Metrics } from '../../metrics.js';
-import type { Operation } from '../openapi.js';
+import { type Route, route } from '../route.js';
 
 /** A readiness check answers null when fine, or why the service should not get traffic. */
 export type ReadinessCheck = () => Promise<string | null> | string | null;
 
-export const healthOperations: Operation[] = [
-  { method: 'get', path: '/healthz', tag: 'operations', summary: 'Alive (the process answers).', responses: { 200: { description: 'Alive.' } } },
-  {
-    method: 'get',
-    path: '/readyz',
-    tag: 'operations',
-    summary: 'Ready for traffic: models loaded and warmed up, store reachable.',
-    responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready, with reasons.' } },
-  },
-  { method: 'get', path: '/metrics', tag: 'operations', summary: 'Prometheus metrics.', responses: { 200: { description: 'Text exposition format.' } } },
-];
+const alive = z.object({ status: z.literal('ok') });
+const ready = z.object({ status: z.literal('ready') });
+const notReady = z.object({ status: z.literal('not_ready'), reasons: z.array(z.string()) });
 
-export function healthRouter(checks: ReadinessCheck[], metrics: Metrics): Router {
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/readyz', async (_req, res) => {
-    const reasons = (
-      await Promise.all(
-        checks.map(async (c) => {
-          try {
-            return await c();
-          } catch (err) {
-            return (err as Error).message;
-          }
-        }),
-      )
-    ).filter((r): r is string => r !== null);
-    res.status(reasons.length ? 503 : 200).json(reasons.length ? { status: 'not_ready', reasons } : { status: 'ready' });
-  });
-  router.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  return router;
+async function failing(checks: ReadinessCheck[]): Promise<string[]> {
+  const reasons = await Promise.all(
+    checks.map(async (c) => {
+      try {
+        return await c();
+      } catch (err) {
+        return (err as Error).message;
+      }
+    }),
+  );
+  return reasons.filter((r): r is string => r !== null);
+}
+
+export function healthRoutes(checks: ReadinessCheck[], metrics: Metrics): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/healthz',
+      tag: 'operations',
+      summary: 'Alive (the process answers).',
+      responses: { 200: { description: 'Alive.', schema: alive } },
+      handler: ({ res }) => {
+        res.json({ status: 'ok' } satisfies z.infer<typeof alive>);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/readyz',
+      tag: 'operations',
+      summary: 'Ready for traffic: models loaded and warmed up, store reachable, not shutting down.',
+      responses: { 200: { description: 'Ready.', schema: ready }, 503: { description: 'Not ready, with the reasons.', schema: notReady } },
+      handler: async ({ res }) => {
+        const reasons = await failing(checks);
+        if (reasons.length) res.status(503).json({ status: 'not_ready', reasons } satisfies z.infer<typeof notReady>);
+        else res.json({ status: 'ready' } satisfies z.infer<typeof ready>);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/metrics',
+      tag: 'operations',
+      summary: 'Prometheus metrics.',
+      responses: { 200: { description: 'Prometheus text exposition format.', mediaType: metrics.registry.contentType } },
+      handler: async ({ res }) => {
+        res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
+    }),
+  ];
 }

@@ -1,15 +1,16 @@
 /** Head versions: immutable results of training; one is active per task; rollback by activating another. */
-import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { specToJson } from '../../encoder/feature-spec.js';
-import type { Store, TaskRecord, VersionRecord } from '../../store/types.js';
-import type { PredictionService } from '../../serving/predictions.js';
 import { DomainError } from '../../errors.js';
-import type { Operation } from '../openapi.js';
-import { featureSpecOut, iso } from '../schemas/common.js';
-import { taskJson, taskOr404, taskOut } from './tasks.js';
+import type { PredictionService } from '../../serving/predictions.js';
+import type { Store, TaskRecord, VersionRecord } from '../../store/types.js';
+import { taskOf } from '../resources.js';
+import { type Route, route } from '../route.js';
+import { featureSpecOut, iso, listEnvelope } from '../schemas/common.js';
+import { taskParam, versionParam } from '../schemas/params.js';
+import { taskJson, taskOut } from '../schemas/task.js';
 
-export const versionOut = z.object({
+const versionFields = {
   object: z.literal('head_version'),
   task: z.string(),
   version: z.number().int(),
@@ -18,18 +19,27 @@ export const versionOut = z.object({
   params: z.unknown(),
   feature_spec: featureSpecOut,
   labels: z.array(z.string()),
-  metrics: z.unknown().describe('accuracy, macro_f1, per_label, confusion_matrix, and how they were measured.'),
-  report: z.unknown().describe('Layer sweep and search tables, feature reuse, phase timings.'),
   example_count: z.number().int(),
   training_ms: z.number(),
-  artifact_bytes: z.number().int(),
+  artifact_bytes: z.number().int().describe('Size of the artifact JSON, uncompressed.'),
   job: z.string().nullable(),
   created_at: z.string(),
+};
+const versionOut = z.object({
+  ...versionFields,
+  metrics: z
+    .unknown()
+    .describe('accuracy, macro_f1, per_label, confusion_matrix and n, with how they were measured: method, and folds and fold_accuracy or holdout_fraction.'),
+  report: z.unknown().describe('layer_sweep and search tables (when they ran), features (feature reuse), timings (per phase).'),
+});
+const versionSummaryOut = z.object({
+  ...versionFields,
+  metrics: z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.string() }),
 });
 
-export function versionJson(v: VersionRecord, task: TaskRecord, detail = true): z.infer<typeof versionOut> {
+function versionJson(v: VersionRecord, task: TaskRecord) {
   return {
-    object: 'head_version',
+    object: 'head_version' as const,
     task: v.taskId,
     version: v.number,
     active: task.activeVersion === v.number,
@@ -37,8 +47,6 @@ export function versionJson(v: VersionRecord, task: TaskRecord, detail = true): 
     params: v.params,
     feature_spec: specToJson(v.spec),
     labels: v.labels,
-    metrics: detail ? v.metrics : summary(v.metrics),
-    report: detail ? v.report : undefined,
     example_count: v.exampleCount,
     training_ms: v.trainingMs,
     artifact_bytes: v.artifactBytes,
@@ -47,96 +55,98 @@ export function versionJson(v: VersionRecord, task: TaskRecord, detail = true): 
   };
 }
 
-function summary(metrics: unknown) {
-  const m = metrics as { accuracy?: number; macro_f1?: number; method?: string };
-  return { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method };
+const versionDetail = (v: VersionRecord, task: TaskRecord): z.infer<typeof versionOut> => ({ ...versionJson(v, task), metrics: v.metrics, report: v.report });
+
+function versionSummary(v: VersionRecord, task: TaskRecord): z.infer<typeof versionSummaryOut> {
+  const m = v.metrics as z.infer<typeof versionSummaryOut>['metrics'];
+  return { ...versionJson(v, task), metrics: { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method } };
 }
 
-export const versionsOperations: Operation[] = [
-  {
-    method: 'get',
-    path: '/v1/tasks/:task/versions',
-    tag: 'versions',
-    summary: 'List versions (metrics summarised).',
-    responses: { 200: { description: 'Versions, oldest first.' } },
-  },
-  {
-    method: 'get',
-    path: '/v1/tasks/:task/versions/:version',
-    tag: 'versions',
-    summary: 'A version with its full evaluation and training report.',
-    responses: { 200: { description: 'The version.', schema: versionOut } },
-  },
-  {
-    method: 'get',
-    path: '/v1/tasks/:task/versions/:version/artifact',
-    tag: 'versions',
-    summary: 'The portable artifact (libsvm model text or ml-random-forest JSON).',
-    responses: { 200: { description: 'Artifact JSON.' } },
-  },
-  {
-    method: 'post',
-    path: '/v1/tasks/:task/versions/:version/activate',
-    tag: 'versions',
-    summary: 'Make this version active (rollback or roll forward).',
-    responses: { 200: { description: 'The task.', schema: taskOut } },
-  },
-  {
-    method: 'delete',
-    path: '/v1/tasks/:task/versions/:version',
-    tag: 'versions',
-    summary: 'Delete an inactive version.',
-    responses: { 204: { description: 'Deleted.' }, 409: { description: 'The version is active.' } },
-  },
-];
+const missing = (taskId: string, number: number) => new DomainError('version_not_found', `task ${taskId} has no version ${number}`, 'version');
 
-function versionNumber(req: Request): number {
-  const n = Number(req.params.version);
-  if (!Number.isSafeInteger(n) || n < 1) throw new DomainError('version_not_found', `version "${req.params.version}" does not exist`, 'version');
-  return n;
-}
-
-export function versionsRouter(store: Store, predictions: PredictionService): Router {
-  const router = Router();
-  const load = async (req: Request) => {
-    const task = await taskOr404(store, req);
-    const number = versionNumber(req);
+export function versionsRoutes(store: Store, predictions: PredictionService): Route[] {
+  const versionOf = async (tenant: string, taskId: string, number: number) => {
+    const task = await taskOf(store, tenant, taskId);
     const version = await store.getVersion(task.tenantId, task.id, number);
-    if (!version) throw new DomainError('version_not_found', `task ${task.id} has no version ${number}`, 'version');
+    if (!version) throw missing(task.id, number);
     return { task, version };
   };
-  router.get('/v1/tasks/:task/versions', async (req, res) => {
-    const task = await taskOr404(store, req);
-    const versions = await store.listVersions(task.tenantId, task.id);
-    res.json({ object: 'list', data: versions.map((v) => versionJson(v, task, false)), has_more: false, next_after: null });
-  });
-  router.get('/v1/tasks/:task/versions/:version', async (req, res) => {
-    const { task, version } = await load(req);
-    res.json(versionJson(version, task));
-  });
-  router.get('/v1/tasks/:task/versions/:version/artifact', async (req, res) => {
-    const { task, version } = await load(req);
-    const bytes = await store.getArtifactBytes(task.tenantId, task.id, version.number);
-    if (!bytes) throw new DomainError('version_not_found', `task ${task.id} has no version ${version.number}`, 'version');
-    // Stored gzip-compressed: pass it through when the client accepts gzip, as almost all do.
-    if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').type('application/json').send(Buffer.from(bytes));
-    else res.json(await store.getArtifact(task.tenantId, task.id, version.number));
-  });
-  router.post('/v1/tasks/:task/versions/:version/activate', async (req, res) => {
-    const { task, version } = await load(req);
-    const updated = await store.activateVersion(task.tenantId, task.id, version.number);
-    if (!updated) throw new DomainError('version_not_found', `task ${task.id} has no version ${version.number}`, 'version');
-    predictions.invalidate(task.tenantId, task.id);
-    res.json(taskJson(updated));
-  });
-  router.delete('/v1/tasks/:task/versions/:version', async (req, res) => {
-    const { task, version } = await load(req);
-    const outcome = await store.deleteVersion(task.tenantId, task.id, version.number);
-    if (outcome === 'active')
-      throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
-    if (outcome === 'missing') throw new DomainError('version_not_found', `task ${task.id} has no version ${version.number}`, 'version');
-    predictions.invalidate(task.tenantId, task.id, version.id);
-    res.status(204).end();
-  });
-  return router;
+  const params = { task: taskParam, version: versionParam };
+  return [
+    route({
+      method: 'get',
+      path: '/v1/tasks/:task/versions',
+      tag: 'versions',
+      summary: 'List versions, oldest first, with their metrics summarised (no paging: every version is listed).',
+      params: { task: taskParam },
+      responses: { 200: { description: 'Every version.', schema: listEnvelope(versionSummaryOut) } },
+      handler: async ({ params, tenant, res }) => {
+        const task = await taskOf(store, tenant, params.task);
+        const versions = await store.listVersions(task.tenantId, task.id);
+        res.json({ object: 'list', data: versions.map((v) => versionSummary(v, task)), has_more: false, next_after: null });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/tasks/:task/versions/:version',
+      tag: 'versions',
+      summary: 'A version with its full evaluation and training report.',
+      params,
+      responses: { 200: { description: 'The version.', schema: versionOut } },
+      handler: async ({ params, tenant, res }) => {
+        const { task, version } = await versionOf(tenant, params.task, params.version);
+        res.json(versionDetail(version, task));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/tasks/:task/versions/:version/artifact',
+      tag: 'versions',
+      summary:
+        'The portable artifact: {format: "libsvm", model: LIBSVM model text, classes} or {format: "ml-random-forest", model: ml-random-forest JSON, classes, params}.',
+      description: 'Sent gzip-compressed (Content-Encoding: gzip) when the client accepts gzip, as it is stored.',
+      params,
+      responses: { 200: { description: 'Artifact JSON.' } },
+      handler: async ({ params, tenant, req, res }) => {
+        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const bytes = await store.getArtifactBytes(task.tenantId, task.id, version.number);
+        if (!bytes) throw missing(task.id, version.number);
+        // Stored gzip-compressed: pass it through when the client accepts gzip, as almost all do.
+        if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').type('application/json').send(Buffer.from(bytes));
+        else res.json(await store.getArtifact(task.tenantId, task.id, version.number));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/tasks/:task/versions/:version/activate',
+      tag: 'versions',
+      summary: 'Make this version active (rollback or roll forward).',
+      params,
+      responses: { 200: { description: 'The task.', schema: taskOut } },
+      handler: async ({ params, tenant, res }) => {
+        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const updated = await store.activateVersion(task.tenantId, task.id, version.number);
+        if (!updated) throw missing(task.id, version.number);
+        predictions.invalidate(task.tenantId, task.id);
+        res.json(taskJson(updated));
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/tasks/:task/versions/:version',
+      tag: 'versions',
+      summary: 'Delete an inactive version.',
+      params,
+      responses: { 204: { description: 'Deleted.' }, 409: { description: 'The version is active.' } },
+      handler: async ({ params, tenant, res }) => {
+        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const outcome = await store.deleteVersion(task.tenantId, task.id, version.number);
+        if (outcome === 'active')
+          throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
+        if (outcome === 'missing') throw missing(task.id, version.number);
+        predictions.invalidate(task.tenantId, task.id, version.id);
+        res.status(204).end();
+      },
+    }),
+  ];
 }

@@ -1,4 +1,4 @@
-/** Schemas shared by the resource routers: paging, timestamps, path ids. */
+/** Schemas shared by the resource routes: paging, timestamps, feature specs. */
 import { z } from 'zod';
 
 export const pageQuery = z
@@ -11,7 +11,15 @@ export const pageQuery = z
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export const listEnvelope = <T extends z.ZodType>(item: T) =>
-  z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean(), next_after: z.string().nullable() });
+  z.object({
+    object: z.literal('list'),
+    data: z.array(item),
+    has_more: z.boolean(),
+    next_after: z.string().nullable().describe('Pass as `after` for the next page; null on the last.'),
+  });
+
+/** One page in the envelope every list shares. */
+export const listJson = <T>(data: T[], next: string | null) => ({ object: 'list' as const, data, has_more: next !== null, next_after: next });
 
 export const featureSpecOut = z.object({
   model: z.string(),

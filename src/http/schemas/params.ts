@@ -1,0 +1,13 @@
+/** The path segments that name resources, shared by every route under them. */
+import { z } from 'zod';
+import type { PathParam } from '../route.js';
+
+const id = z.string();
+/** Versions and examples are numbered from 1; any other segment names none. */
+const positiveInt = z.coerce.number().int().min(1);
+
+export const modelParam = { schema: id, notFound: 'model_not_found', description: 'Model name (GET /v1/models).' } satisfies PathParam;
+export const taskParam = { schema: id, notFound: 'task_not_found', description: 'Task id.' } satisfies PathParam;
+export const exampleParam = { schema: positiveInt, notFound: 'example_not_found', description: 'Example id.' } satisfies PathParam;
+export const jobParam = { schema: id, notFound: 'job_not_found', description: 'Job id.' } satisfies PathParam;
+export const versionParam = { schema: positiveInt, notFound: 'version_not_found', description: 'Version number (1, 2, …).' } satisfies PathParam;
