@@ -49,7 +49,12 @@ async function rawThroughput(session: ort.InferenceSession, texts: string[]): Pr
     const T = batch[batch.length - 1]!.length;
     const ids = new BigInt64Array(batch.length * T);
     const mask = new BigInt64Array(batch.length * T);
-    batch.forEach((s, b) => s.forEach((id, t) => ((ids[b * T + t] = BigInt(id)), (mask[b * T + t] = 1n))));
+    for (const [b, s] of batch.entries()) {
+      for (const [t, id] of s.entries()) {
+        ids[b * T + t] = BigInt(id);
+        mask[b * T + t] = 1n;
+      }
+    }
     for (const s of batch) tokens += s.length;
     const dims = [batch.length, T];
     await session.run(
@@ -86,7 +91,12 @@ async function startService(): Promise<{ port: number; stop: () => Promise<void>
     if (ready) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { port, stop: () => new Promise((ok) => (proc.once('exit', () => ok()), proc.kill('SIGTERM'))) };
+  const stop = () =>
+    new Promise<void>((ok) => {
+      proc.once('exit', () => ok());
+      proc.kill('SIGTERM');
+    });
+  return { port, stop };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });

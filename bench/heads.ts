@@ -21,7 +21,7 @@ import { ModelRegistry } from '../src/encoder/registry.js';
 import { loadPredictor } from '../src/heads/registry.js';
 import { runPipeline } from '../src/training/pipeline.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../src/training/request.js';
-import { candidateSpecs } from '../src/training/runner.js';
+import { candidateSpecs } from '../src/training/plan.js';
 import type { TaskRecord } from '../src/store/types.js';
 import { gzipSync } from 'node:zlib';
 import { PredictPool } from '../src/serving/predict-pool.js';
@@ -157,7 +157,11 @@ try {
       };
       const started = performance.now();
       let lastPhase = '';
-      const result = await runPipeline(input, (phase) => phase !== lastPhase && log(`${name}: ${head.name}: ${(lastPhase = phase)}`));
+      const result = await runPipeline(input, (phase) => {
+        if (phase === lastPhase) return;
+        lastPhase = phase;
+        log(`${name}: ${head.name}: ${phase}`);
+      });
       const fitS = (performance.now() - started) / 1000;
       const chosen = input.candidates[result.chosen]!.spec;
       const testX = test.features[specs.indexOf(chosen)]!;

@@ -89,7 +89,8 @@ const unseen = [...new Set([...shuffled(loadJsonl('banking77.test.jsonl'), 7).ma
 let unseenUsed = 0;
 const fresh = (n: number) => {
   if (unseenUsed + n > unseen.length) throw new Error('out of unseen texts');
-  return unseen.slice(unseenUsed, (unseenUsed += n));
+  unseenUsed += n;
+  return unseen.slice(unseenUsed - n, unseenUsed);
 };
 
 log(`schema ${schema}: starting replicas`);

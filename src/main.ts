@@ -1,10 +1,10 @@
 /** Process entry: configuration, start, graceful shutdown on SIGTERM/SIGINT. */
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { createLogger, errorFields } from './log.js';
 import { startService } from './service.js';
 
 const log = createLogger();
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {

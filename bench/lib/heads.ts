@@ -73,7 +73,9 @@ export async function poolRowsPerS(
     let next = 0;
     await Promise.all(
       Array.from({ length: inflight }, async () => {
-        for (let r = (next += batch) - batch; r < n; r = (next += batch) - batch) {
+        // Each request takes the next unclaimed range of rows.
+        for (let r = next; r < n; r = next) {
+          next += batch;
           const rows = Math.min(batch, n - r);
           await pool.predict(versionId, async () => artifact, x.slice(r * dim, (r + rows) * dim), rows);
         }

@@ -105,7 +105,7 @@ export class FeatureService {
     let tokens = 0;
     // Group by model: every spec of a model shares one pass over the union of its missing texts.
     const byModel = new Map<string, number[]>();
-    specs.forEach((spec, s) => missing[s]!.length && byModel.set(spec.model, [...(byModel.get(spec.model) ?? []), s]));
+    for (const [s, spec] of specs.entries()) if (missing[s]!.length) byModel.set(spec.model, [...(byModel.get(spec.model) ?? []), s]);
     await Promise.all(
       [...byModel].map(async ([model, specIdx]) => {
         const textIdx = [...new Set(specIdx.flatMap((s) => missing[s]!))].sort((a, b) => a - b);
@@ -161,7 +161,7 @@ export class FeatureService {
     const todo = [...missing].sort((a, b) => a - b);
     let tokens = 0;
     const byModel = new Map<string, number[]>();
-    specs.forEach((spec, s) => byModel.set(spec.model, [...(byModel.get(spec.model) ?? []), s]));
+    for (const [s, spec] of specs.entries()) byModel.set(spec.model, [...(byModel.get(spec.model) ?? []), s]);
     let done = 0;
     options.onProgress?.(0, todo.length);
     for (let start = 0; start < todo.length; start += chunk) {

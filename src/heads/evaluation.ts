@@ -76,7 +76,7 @@ function shuffle(xs: number[], rand: () => number): number[] {
 
 function rowsByClass(y: Int32Array, classes: number, rand: () => number): number[][] {
   const by = Array.from({ length: classes }, () => [] as number[]);
-  y.forEach((c, i) => by[c]!.push(i));
+  for (const [i, c] of y.entries()) by[c]!.push(i);
   return by.map((rows) => shuffle(rows, rand));
 }
 
@@ -102,7 +102,7 @@ export interface Split {
 export function foldSplit(fold: Int32Array, f: number): Split {
   const train: number[] = [];
   const test: number[] = [];
-  fold.forEach((v, i) => (v === f ? test : train).push(i));
+  for (const [i, v] of fold.entries()) (v === f ? test : train).push(i);
   return { train: Int32Array.from(train), test: Int32Array.from(test) };
 }
 

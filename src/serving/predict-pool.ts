@@ -63,7 +63,7 @@ export class PredictPool {
     const results = await Promise.all(ranges.map(([from, to]) => this.predictPart(versionId, artifact, x.slice(from * dim, to * dim), to - from, true)));
     const width = results[0]!.length / (ranges[0]![1] - ranges[0]![0]);
     const out = new Float32Array(width * n);
-    results.forEach((r, i) => out.set(r, ranges[i]![0] * width));
+    for (const [i, r] of results.entries()) out.set(r, ranges[i]![0] * width);
     return out;
   }
 

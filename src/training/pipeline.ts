@@ -143,7 +143,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
           splits,
           mine.map((c) => c.params),
         );
-        mine.forEach((c, i) => validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms)));
+        for (const [i, c] of mine.entries()) validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms));
       }),
     );
     return configs.map((c) => validations.get(keyOf(d, c))!);

@@ -6,16 +6,16 @@
  * A replica that dies stops renewing its lease; another replica claims the
  * job again. A replica never writes a job it no longer holds.
  */
-import { resolveSpec, specDimensions, specKey, type FeatureSpec } from '../encoder/feature-spec.js';
+import { specDimensions } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
-import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
+import type { ExampleRecord, JobProgress, JobRecord, Store } from '../store/types.js';
 import { DomainError, isDomainError } from '../errors.js';
-import { headOf } from '../heads/registry.js';
 import { WorkerChannel } from '../workers/channel.js';
 import type { JobThreadApi, JobThreadEvent, JobThreadInput, JobThreadResult } from './protocol.js';
-import { isAuto, minPerLabel, type TrainingRequest } from './request.js';
+import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
+import type { TrainingRequest } from './request.js';
 
 export interface RunnerOptions {
   store: Store;
@@ -33,53 +33,6 @@ export interface RunnerOptions {
   /** Heap limit of a training thread, MB (0 = Node's default). */
   heapMb: number;
   onJobEnd?: (job: JobRecord, ms: number) => void;
-}
-
-/**
- * Checks that a task's examples can be trained on as requested, and that the
- * head's parameters suit the task (`dim`: the smallest feature dimension the
- * job may train on); the message says what to fix.
- */
-export function checkTrainable(counts: ReadonlyMap<string, number>, request: TrainingRequest, dim = Number.POSITIVE_INFINITY): void {
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  if (total === 0) throw new DomainError('no_examples', 'the task has no examples; add labelled examples before training');
-  if (counts.size < 2)
-    throw new DomainError('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
-  const need = minPerLabel(request.evaluation);
-  const small = [...counts].filter(([, n]) => n < need);
-  if (small.length) {
-    const how =
-      request.evaluation.method === 'cv'
-        ? `${need}-fold cross-validation needs at least ${need} examples per label`
-        : 'a held-out evaluation needs at least 2 examples per label';
-    const list = small
-      .slice(0, 10)
-      .map(([l, n]) => `"${l}" (${n})`)
-      .join(', ');
-    throw new DomainError('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
-  }
-  const head = request.head;
-  if (isAuto(head)) return;
-  try {
-    headOf(head.type)?.check(head.params, { labels: counts, dim });
-  } catch (err) {
-    throw isDomainError(err) ? err.at(`head.params${err.param ? `.${err.param}` : ''}`) : err;
-  }
-}
-
-/** The feature specs a job trains on: the task's own first, then the layer-sweep candidates. */
-export function candidateSpecs(task: TaskRecord, request: TrainingRequest, modelLayers: number): FeatureSpec[] {
-  const specs = [task.spec];
-  if (request.layerSweep) {
-    const base = { model: task.spec.model, pooling: task.spec.pooling, normalize: task.spec.normalize };
-    const layers = request.layerSweep.layers ?? Array.from({ length: modelLayers + 1 }, (_, i) => i);
-    for (const l of layers) specs.push(resolveSpec({ ...base, layers: l }, modelLayers));
-    const top = Math.min(request.layerSweep.topConcat, modelLayers);
-    if (top >= 2)
-      specs.push(resolveSpec({ ...base, layers: Array.from({ length: top }, (_, i) => modelLayers - top + 1 + i), layer_combine: 'concat' }, modelLayers));
-  }
-  const seen = new Set<string>();
-  return specs.filter((s) => !seen.has(specKey(s)) && seen.add(specKey(s)));
 }
 
 function shared<T extends Float32Array | Int32Array>(make: (buffer: SharedArrayBuffer) => T, bytes: number): T {
@@ -219,13 +172,13 @@ export class TrainingRunner {
     const examples: ExampleRecord[] = await this.o.store.allExamples(job.tenantId, job.taskId);
     const counts = new Map<string, number>();
     for (const e of examples) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
-    checkTrainable(counts, request);
+    const specs = candidateSpecs(task, request, encoder.manifest.layers);
+    checkTrainable(counts, request, smallestDimension(specs, encoder.manifest.hiddenSize));
     const labels = [...counts.keys()].sort();
     const classOf = new Map(labels.map((l, i) => [l, i]));
     const n = examples.length;
 
     phase('features', 1);
-    const specs = candidateSpecs(task, request, encoder.manifest.layers);
     const feats = await this.o.features.forTraining(
       specs,
       examples.map((e) => e.text),
@@ -235,7 +188,7 @@ export class TrainingRunner {
     signal.throwIfAborted();
 
     const y = shared((b) => new Int32Array(b), n * 4);
-    examples.forEach((e, i) => (y[i] = classOf.get(e.label)!));
+    for (const [i, e] of examples.entries()) y[i] = classOf.get(e.label)!;
     const candidates = feats.matrices.map((m) => {
       const x = shared((b) => new Float32Array(b), m.x.byteLength);
       x.set(m.x);

@@ -18,7 +18,7 @@ test('the default embedding matches the published sentence-transformers values w
   assert.equal(res.body.model, 'all-MiniLM-L6-v2');
   const v: number[] = res.body.data[0].embedding;
   assert.equal(v.length, 384);
-  REFERENCE.forEach((r, i) => assert.ok(Math.abs(v[i]! - r) < 1e-3, `dim ${i}: ${v[i]} vs ${r}`));
+  for (const [i, r] of REFERENCE.entries()) assert.ok(Math.abs(v[i]! - r) < 1e-3, `dim ${i}: ${v[i]} vs ${r}`);
   assert.ok(Math.abs(norm(v) - 1) < 1e-5);
   assert.deepEqual(res.body.usage, { prompt_tokens: 7, total_tokens: 7 });
 });

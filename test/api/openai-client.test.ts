@@ -13,7 +13,7 @@ test('embeddings.create with the client default (base64 on the wire) decodes to 
   const res = await client.embeddings.create({ model: 'all-MiniLM-L6-v2', input: 'This is an example sentence' });
   const v = Array.from(res.data[0]!.embedding);
   assert.equal(v.length, 384);
-  REFERENCE.forEach((r, i) => assert.ok(Math.abs(v[i]! - r) < 1e-3, `dim ${i}: ${v[i]} vs ${r}`));
+  for (const [i, r] of REFERENCE.entries()) assert.ok(Math.abs(v[i]! - r) < 1e-3, `dim ${i}: ${v[i]} vs ${r}`);
   assert.equal(res.model, 'all-MiniLM-L6-v2');
   assert.equal(res.usage.prompt_tokens, 7);
 });

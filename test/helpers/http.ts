@@ -1,7 +1,8 @@
 /** A small JSON client over fetch, for tests that talk to real processes. */
 export interface Reply {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the service answered
+  body: any;
 }
 
 export async function call(base: string, method: string, path: string, body?: unknown, type = 'application/json'): Promise<Reply> {

@@ -40,8 +40,7 @@ export function startServiceProcess(env: Record<string, string> = {}): Promise<S
     let buffered = '';
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         try {

@@ -15,7 +15,10 @@ import { trainForestHere } from '../helpers/forest.js';
 
 function noisy(n: number, dim: number, classes: number): Dataset {
   let s = 17;
-  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
+  const rand = () => {
+    s = (s * 48271) % 2147483647;
+    return s / 2147483647;
+  };
   const x = new Float32Array(n * dim);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -83,7 +86,10 @@ function bestRootSplit(data: Dataset): { feature: number; threshold: number } {
 
 test('large nodes (radix-sorted) find the best split: values of both signs, ties, −0 and +0', () => {
   let s = 99;
-  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
+  const rand = () => {
+    s = (s * 48271) % 2147483647;
+    return s / 2147483647;
+  };
   const n = 1500;
   const dim = 4;
   const x = new Float32Array(n * dim);

@@ -24,7 +24,10 @@ function shared<T extends Float32Array | Int32Array>(a: T): T {
 /** Candidate feature matrices of growing class separation (layer l separates best at l = 2). */
 function input(request: TrainingRequestInput, threads: number, layers = 1): JobThreadInput {
   let s = 7;
-  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
+  const rand = () => {
+    s = (s * 48271) % 2147483647;
+    return s / 2147483647;
+  };
   const y = Int32Array.from({ length: N }, (_, i) => i % LABELS.length);
   const candidates = Array.from({ length: layers }, (_, l) => {
     const x = new Float32Array(N * DIM);

@@ -14,7 +14,10 @@ function blobs(n: number): { x: Float32Array; y: Int32Array } {
   const x = new Float32Array(n * 8);
   const y = new Int32Array(n);
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return (seed / 2 ** 31) * 2 - 1;
+  };
   for (let i = 0; i < n; i++) {
     y[i] = i % 3;
     for (let d = 0; d < 8; d++) x[i * 8 + d] = (d % 3 === y[i] ? 1 : 0) + 0.8 * rand();
@@ -31,7 +34,10 @@ test('a batch larger than one part is split over the workers and equals a single
   const pool = new PredictPool({ threads: 2, maxPredictors: 4 });
   try {
     let reads = 0;
-    const read = async () => (reads++, bytes);
+    const read = async () => {
+      reads++;
+      return bytes;
+    };
     for (const n of [1, 127, 256, 1001]) {
       const { x } = blobs(n);
       const got = await pool.predict('v1', read, x, n);

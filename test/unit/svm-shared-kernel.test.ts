@@ -25,7 +25,10 @@ import { svmPool, trainSvmHere, trainSvmOnOwnPool } from '../helpers/svm.js';
 
 function blobs(seed: number, n: number, dim: number, classes: number): Dataset {
   let s = seed;
-  const uniform = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const uniform = () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
   const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   const centres = Array.from({ length: classes * dim }, () => gauss() * 1.2);
   const x = new Float32Array(n * dim);
@@ -44,7 +47,7 @@ const splits = [0, 1, 2, 3].map((f) => foldSplit(stratifiedFolds(data.y, data.cl
 /** The same Gram entries for the subset, gathered from the full Gram. */
 function subGram(gram: Float32Array, n: number, rows: Int32Array): Float32Array {
   const out = new Float32Array(rows.length * rows.length);
-  rows.forEach((r, i) => rows.forEach((c, j) => (out[i * rows.length + j] = gram[r * n + c]!)));
+  for (const [i, r] of rows.entries()) for (const [j, c] of rows.entries()) out[i * rows.length + j] = gram[r * n + c]!;
   return out;
 }
 

@@ -165,7 +165,7 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
   }
 
   const outDims = ['batch_size', 'sequence_length', H];
-  states.forEach((s, layer) => g.output(hiddenStateName(layer), s, DT.FLOAT, outDims));
+  for (const [layer, s] of states.entries()) g.output(hiddenStateName(layer), s, DT.FLOAT, outDims);
   g.output('last_hidden_state', hidden, DT.FLOAT, outDims);
   return g.encode('transferd-importer');
 }

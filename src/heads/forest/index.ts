@@ -50,7 +50,7 @@ export const forestHead: HeadDefinition<ForestHeadParams> = {
   type: 'random_forest',
   format: 'ml-random-forest',
   params: forestParamsSchema,
-  searchDescription: "max_features ∈ {'sqrt', 'log2', 0.1}, the other parameters as given by default",
+  searchDescription: "max_features ∈ {'sqrt', 'log2', 0.1}, every other parameter at its default (given params are not used)",
   check(params, task) {
     // Resolving against the smallest feature dimension the job may use throws what cannot work there.
     resolveForestParams(forestParams(params), task.dim);

@@ -60,8 +60,10 @@ class KernelBlocks {
 
   constructor(fit: SvmTrainResult, train: Int32Array) {
     const { model, svIndices } = fit;
-    const k = (this.k = model.labels.length);
-    const m = (this.m = Math.max(1, ...model.nSV));
+    const k = model.labels.length;
+    const m = Math.max(1, ...model.nSV);
+    this.k = k;
+    this.m = m;
     this.svRows = [];
     this.coef = new Float32Array(k * m * (k - 1));
     let start = 0;

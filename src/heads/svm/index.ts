@@ -56,7 +56,8 @@ export const svmHead: HeadDefinition<SvmHeadParams> = {
   type: 'svm',
   format: 'libsvm',
   params: svmParamsSchema,
-  searchDescription: 'linear with C ∈ {0.1, 1, 10, 100}, and RBF with C ∈ {0.1, 1, 10, 100} × gamma ∈ {scale/4, scale, 4·scale}',
+  searchDescription:
+    'linear with C ∈ {0.1, 1, 10, 100}, and RBF with C ∈ {0.1, 1, 10, 100} × gamma ∈ {scale/4, scale, 4·scale} (poly is not tried), every other parameter at its default (given params are not used)',
   check(params, task) {
     const weights = params.class_weight;
     if (weights && weights !== 'balanced') {

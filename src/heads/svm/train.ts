@@ -76,7 +76,7 @@ export function groupClasses(y: Int32Array, n: number, classes: number): ClassGr
   const start = new Int32Array(labels.length);
   for (let k = 1; k < labels.length; k++) start[k] = start[k - 1]! + count[k - 1]!;
   const position = new Int32Array(classes).fill(-1);
-  labels.forEach((c, k) => (position[c] = k));
+  for (const [k, c] of labels.entries()) position[c] = k;
   const next = Int32Array.from(start);
   const rows = new Int32Array(n);
   for (let r = 0; r < n; r++) rows[next[position[y[r]!]!]!++] = r;

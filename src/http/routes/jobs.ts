@@ -1,11 +1,10 @@
 /** Training jobs: start (202 + Location), watch, list, cancel. */
 import { z } from 'zod';
-import { resolveSpec } from '../../encoder/feature-spec.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
-import { DomainError, isDomainError } from '../../errors.js';
+import { DomainError } from '../../errors.js';
 import { FINISHED_STATES, type JobRecord, type Store } from '../../store/types.js';
 import { normalizeRequest, type TrainingRequest, trainingRequestSchema } from '../../training/request.js';
-import { checkTrainable } from '../../training/runner.js';
+import { candidateSpecs, checkTrainable, smallestDimension } from '../../training/plan.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson, pageQuery } from '../schemas/common.js';
@@ -94,16 +93,10 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       handler: async ({ params, body, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
         const request = normalizeRequest(body);
-        const layers = models.get(task.spec.model)?.manifest.layers;
-        if (layers === undefined) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
-        for (const l of request.layerSweep?.layers ?? []) {
-          try {
-            resolveSpec({ model: task.spec.model, layers: l }, layers);
-          } catch (err) {
-            throw isDomainError(err, 'invalid_feature_spec') ? err.at('layer_sweep.layers') : err;
-          }
-        }
-        checkTrainable(await store.labelCounts(task.tenantId, task.id), request);
+        const manifest = models.get(task.spec.model)?.manifest;
+        if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
+        const specs = candidateSpecs(task, request, manifest.layers);
+        checkTrainable(await store.labelCounts(task.tenantId, task.id), request, smallestDimension(specs, manifest.hiddenSize));
         const job = await store.createJob({ tenantId: task.tenantId, taskId: task.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));

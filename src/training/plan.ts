@@ -1,0 +1,70 @@
+/**
+ * What a job will train on, decided before it is queued and again when it
+ * runs: the candidate feature specs (the task's own, then a layer sweep's),
+ * and whether the task's examples and the head's parameters allow training
+ * as asked. Pure, so the API refuses a request at once with the error the job
+ * would otherwise fail with later.
+ */
+import { type FeatureSpec, resolveSpec, specDimensions, specKey } from '../encoder/feature-spec.js';
+import { DomainError, isDomainError } from '../errors.js';
+import { headOf } from '../heads/registry.js';
+import type { TaskRecord } from '../store/types.js';
+import { isAuto, minPerLabel, type TrainingRequest } from './request.js';
+
+/**
+ * Checks that a task's examples can be trained on as requested, and that the
+ * head's parameters suit the task (`dim`: the smallest feature dimension the
+ * job may train on); the message says what to fix.
+ */
+export function checkTrainable(counts: ReadonlyMap<string, number>, request: TrainingRequest, dim: number): void {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) throw new DomainError('no_examples', 'the task has no examples; add labelled examples before training');
+  if (counts.size < 2)
+    throw new DomainError('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
+  const need = minPerLabel(request.evaluation);
+  const small = [...counts].filter(([, n]) => n < need);
+  if (small.length) {
+    const how =
+      request.evaluation.method === 'cv'
+        ? `${need}-fold cross-validation needs at least ${need} examples per label`
+        : 'a held-out evaluation needs at least 2 examples per label';
+    const list = small
+      .slice(0, 10)
+      .map(([l, n]) => `"${l}" (${n})`)
+      .join(', ');
+    throw new DomainError('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
+  }
+  const head = request.head;
+  if (isAuto(head)) return;
+  try {
+    headOf(head.type)?.check(head.params, { labels: counts, dim });
+  } catch (err) {
+    throw isDomainError(err) ? err.at(`head.params${err.param ? `.${err.param}` : ''}`) : err;
+  }
+}
+
+/** The feature specs a job trains on: the task's own first, then the layer-sweep candidates. */
+export function candidateSpecs(task: TaskRecord, request: TrainingRequest, modelLayers: number): FeatureSpec[] {
+  const specs = [task.spec];
+  if (request.layerSweep) {
+    const base = { model: task.spec.model, pooling: task.spec.pooling, normalize: task.spec.normalize };
+    const layers = request.layerSweep.layers ?? Array.from({ length: modelLayers + 1 }, (_, i) => i);
+    for (const l of layers) {
+      try {
+        specs.push(resolveSpec({ ...base, layers: l }, modelLayers));
+      } catch (err) {
+        throw isDomainError(err, 'invalid_feature_spec') ? err.at('layer_sweep.layers') : err;
+      }
+    }
+    const top = Math.min(request.layerSweep.topConcat, modelLayers);
+    if (top >= 2)
+      specs.push(resolveSpec({ ...base, layers: Array.from({ length: top }, (_, i) => modelLayers - top + 1 + i), layer_combine: 'concat' }, modelLayers));
+  }
+  const seen = new Set<string>();
+  return specs.filter((s) => !seen.has(specKey(s)) && seen.add(specKey(s)));
+}
+
+/** The smallest feature dimension among `specs` for a model of hidden size `hidden`: what every head parameter must suit. */
+export function smallestDimension(specs: FeatureSpec[], hidden: number): number {
+  return Math.min(...specs.map((s) => specDimensions(s, hidden)));
+}
