@@ -9,8 +9,8 @@
  *         concurrent clients sending 1 or 32 texts per request.
  * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
  */
+import { closeConnections, timedPost } from './lib/http.js';
 import { spawn } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, env } from '@huggingface/transformers';
@@ -99,29 +99,6 @@ async function startService(): Promise<{ port: number; stop: () => Promise<void>
   return { port, stop };
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-function post(port: number, body: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    const started = performance.now();
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/v1/embeddings',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
-      },
-    );
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 /** `clients` loops, each sending its share of `requests` back to back. */
 async function load(port: number, texts: string[], clients: number, perRequest: number, requests: number) {
   const bodies = Array.from({ length: requests }, (_, r) => {
@@ -136,7 +113,7 @@ async function load(port: number, texts: string[], clients: number, perRequest: 
   const start = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      while (next < bodies.length) latencies.push(await post(port, bodies[next++]!.body));
+      while (next < bodies.length) latencies.push(await timedPost(`http://127.0.0.1:${port}`, '/v1/embeddings', bodies[next++]!.body));
     }),
   );
   const s = (performance.now() - start) / 1000;
@@ -203,7 +180,7 @@ try {
 } finally {
   await service.stop();
   await session.release();
-  agent.destroy();
+  closeConnections();
 }
 process.stderr.write('\n');
 console.log(

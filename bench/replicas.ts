@@ -6,13 +6,14 @@
  * database transactions each request costs, and the time from activating a
  * version on one replica to every replica serving it.
  */
+import { closeConnections, timedPost } from './lib/http.js';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { startNginx, type Nginx } from '../test/helpers/nginx.js';
 import { startServiceProcess, waitFor, type ServiceProcess } from '../test/helpers/process.js';
-import { call, jobEnd } from '../test/helpers/http.js';
+import { call } from '../test/helpers/http.js';
+import { waitForJob } from '../test/helpers/jobs.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 
@@ -37,30 +38,6 @@ async function replica(id: string): Promise<ServiceProcess> {
   return svc;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-function post(url: string, path: string, body: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    const started = performance.now();
-    const u = new URL(url);
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => (res.statusCode === 200 ? ok(performance.now() - started) : fail(new Error(`status ${res.statusCode}`))));
-      },
-    );
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 async function load(url: string, taskId: string, texts: string[], perRequest: number, requests: number) {
   const bodies = Array.from({ length: requests }, (_, r) =>
     JSON.stringify({ input: Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!), top_k: 1 }),
@@ -71,7 +48,7 @@ async function load(url: string, taskId: string, texts: string[], perRequest: nu
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (next < bodies.length) latencies.push(await post(url, `/v1/tasks/${taskId}/predict`, bodies[next++]!));
+      while (next < bodies.length) latencies.push(await timedPost(url, `/v1/tasks/${taskId}/predict`, bodies[next++]!));
     }),
   );
   const seconds = (performance.now() - start) / 1000;
@@ -102,7 +79,7 @@ for (const head of ['svm', 'random_forest']) {
   const job = (
     await call(replicas[0]!.url, 'POST', `/v1/tasks/${task.id}/jobs`, { head, activate: head === 'svm', evaluation: { method: 'holdout', fraction: 0.1 } })
   ).body;
-  const end = await jobEnd(replicas[0]!.url, task.id, job.id, 600_000);
+  const end = await waitForJob(replicas[0]!.url, task.id, job.id, 600_000);
   if (end.state !== 'succeeded') throw new Error(JSON.stringify(end));
 }
 
@@ -166,7 +143,7 @@ for (let k = 0; k < 10; k++) {
 for (const r of replicas) r.proc.kill('SIGTERM');
 await Promise.all(replicas.map((r) => r.exited));
 lb?.proc.kill('SIGQUIT');
-agent.destroy();
+closeConnections();
 await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 await admin.end();
 

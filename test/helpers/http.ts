@@ -20,14 +20,3 @@ export async function call(base: string, method: string, path: string, body?: un
   }
   return { status: res.status, body: parsed };
 }
-
-/** Polls a job until it ends. */
-export async function jobEnd(base: string, taskId: string, jobId: string, timeoutMs = 180_000): Promise<Reply['body']> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await call(base, 'GET', `/v1/tasks/${taskId}/jobs/${jobId}`);
-    if (r.status === 200 && ['succeeded', 'failed', 'cancelled'].includes(r.body.state)) return r.body;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not end in ${timeoutMs} ms: ${JSON.stringify(r.body)}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}

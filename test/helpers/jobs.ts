@@ -1,7 +1,10 @@
 /** Helpers for tests that train through the API. */
 import type { Express } from 'express';
 import request from 'supertest';
+import type { z } from 'zod';
+import type { jobOut } from '../../src/http/routes/jobs.js';
 import { jsonl, type LabelledText } from './fixtures.js';
+import { call } from './http.js';
 
 export async function createTask(app: Express, name: string, rows: LabelledText[], featureSpec?: object): Promise<string> {
   const task = (
@@ -14,24 +17,24 @@ export async function createTask(app: Express, name: string, rows: LabelledText[
   return task.id as string;
 }
 
-export interface JobJson {
-  id: string;
-  state: string;
-  progress: { phase: string; percent: number };
-  timings: Array<{ phase: string; ms: number }>;
-  error: { code: string; message: string } | null;
-  version: number | null;
-  cancel_requested: boolean;
-}
+/** A job as the API answers it. */
+export type JobJson = z.infer<typeof jobOut>;
 
-/** Polls a job until it ends (or `timeoutMs` passes) and returns its last state. */
-export async function waitForJob(app: Express, taskId: string, jobId: string, timeoutMs = 120_000): Promise<JobJson> {
+/**
+ * Polls a job until it ends (or `timeoutMs` passes) and returns its last
+ * state: through an in-process app, or over HTTP to a running service (a
+ * base URL such as a replica's or nginx's).
+ */
+export async function waitForJob(target: Express | string, taskId: string, jobId: string, timeoutMs = 120_000): Promise<JobJson> {
+  const path = `/v1/tasks/${taskId}/jobs/${jobId}`;
+  const get = typeof target === 'string' ? () => call(target, 'GET', path) : async () => await request(target).get(path);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = (await request(app).get(`/v1/tasks/${taskId}/jobs/${jobId}`).expect(200)).body as JobJson;
-    if (['succeeded', 'failed', 'cancelled'].includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    const r = await get();
+    const job = r.body as JobJson;
+    if (r.status === 200 && ['succeeded', 'failed', 'cancelled'].includes(job.state)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not end in ${timeoutMs} ms: ${r.status} ${JSON.stringify(r.body)}`);
+    await new Promise((ok) => setTimeout(ok, 50));
   }
 }
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applicationName } from '../../src/store/postgres.js';
 import { intents, jsonl, LONG_JOB } from '../helpers/fixtures.js';
-import { call, jobEnd } from '../helpers/http.js';
+import { call } from '../helpers/http.js';
+import { waitForJob } from '../helpers/jobs.js';
 import { startNginx } from '../helpers/nginx.js';
 import { admin, freshSchema, PG_URL } from '../helpers/postgres.js';
 import { startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
@@ -41,7 +42,7 @@ async function trainedTask(name: string, body: object = { head: 'svm' }) {
   const task = (await call(lb.url, 'POST', '/v1/tasks', { name })).body;
   assert.equal((await call(lb.url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(rows), 'application/x-ndjson')).status, 201);
   const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, body)).body;
-  const end = await jobEnd(lb.url, task.id, job.id);
+  const end = await waitForJob(lb.url, task.id, job.id);
   assert.equal(end.state, 'succeeded', JSON.stringify(end.error));
   return { taskId: task.id as string, version: end.version as number };
 }
@@ -60,7 +61,7 @@ test('a task created, filled and trained through nginx predicts identically on e
 test('a version activated through one replica is served by every replica within one second', async () => {
   const { taskId } = await trainedTask('freshness');
   const second = (await call(lb.url, 'POST', `/v1/tasks/${taskId}/jobs`, { head: 'random_forest', activate: false })).body;
-  assert.equal((await jobEnd(lb.url, taskId, second.id)).version, 2);
+  assert.equal((await waitForJob(lb.url, taskId, second.id)).version, 2);
   // Every replica has version 1 cached now.
   for (const r of replicas) assert.equal((await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[0] })).body.version, 1);
   const activated = Date.now();
@@ -97,7 +98,7 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
   const killedAt = Date.now();
   victim.proc.kill('SIGKILL');
   await victim.exited;
-  const end = await jobEnd(lb.url, task.id, job.id, 300_000);
+  const end = await waitForJob(lb.url, task.id, job.id, 300_000);
   assert.equal(end.state, 'succeeded', JSON.stringify(end.error));
   assert.equal(end.attempts, 2, 'claimed a second time after the lease lapsed');
   const takeover = replicas.find((r) => r !== victim && r.logs.some((l) => l.msg === 'job started' && l.job === job.id));

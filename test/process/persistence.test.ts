@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { intents, jsonl, LONG_JOB } from '../helpers/fixtures.js';
-import { call, jobEnd } from '../helpers/http.js';
+import { call } from '../helpers/http.js';
+import { waitForJob } from '../helpers/jobs.js';
 import { startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'transferd-restart-'));
@@ -24,7 +25,7 @@ async function stop(svc: ServiceProcess): Promise<void> {
 }
 
 const api = (svc: ServiceProcess, method: string, path: string, body?: unknown, type?: string) => call(svc.url, method, path, body, type);
-const finished = (svc: ServiceProcess, taskId: string, jobId: string) => jobEnd(svc.url, taskId, jobId);
+const finished = (svc: ServiceProcess, taskId: string, jobId: string) => waitForJob(svc.url, taskId, jobId);
 
 const probes = ['Will it snow in Oslo tomorrow?', 'Play something relaxing', 'Move 40 dollars to savings'];
 

@@ -10,7 +10,7 @@ import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson, pageQuery } from '../schemas/common.js';
 import { jobParam, taskParam } from '../schemas/params.js';
 
-const jobOut = z.object({
+export const jobOut = z.object({
   id: z.string(),
   object: z.literal('training_job'),
   task: z.string(),
