@@ -25,7 +25,12 @@ export interface Transaction extends Statements {
 
 /** One connection on which transactions can run, one after another. */
 export interface Session extends Statements {
-  /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
+  /**
+   * Runs `fn` in a transaction: committed when it resolves, rolled back when
+   * it throws. Inside `fn`, every statement goes through `tx`: on SQLite one
+   * made on the adapter would wait for this very transaction to end (never),
+   * on PostgreSQL it would run outside it.
+   */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
 }
 
