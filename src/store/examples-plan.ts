@@ -1,7 +1,7 @@
 /**
  * Decides what an upload of examples does to a task, given the labels already
- * stored for its texts. Pure, so SQLite and PostgreSQL apply the same rules
- * inside their own transactions.
+ * stored for its texts. Pure: the rules read apart from the statements that
+ * apply them (SqlStore.addExamples, inside its transaction).
  */
 import type { AddExamplesResult, ConflictPolicy, NewExample } from './types.js';
 

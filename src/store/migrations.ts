@@ -1,22 +1,17 @@
 /**
  * Schema migrations, numbered and applied in order exactly once. The SQL is
- * written per dialect where types differ (SQLite BLOB/INTEGER vs PostgreSQL
- * BYTEA/BIGINT); the tables, columns and constraints are the same.
+ * written once; only column types differ between the databases (SQLite
+ * BLOB/INTEGER vs PostgreSQL BYTEA/BIGINT), and come from the dialect.
  */
+import type { Adapter, ColumnTypes } from './adapter.js';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
 }
 
-type Dialect = 'sqlite' | 'postgres';
-
-function initial(d: Dialect): string {
-  const bigint = d === 'sqlite' ? 'INTEGER' : 'BIGINT';
-  const bytes = d === 'sqlite' ? 'BLOB' : 'BYTEA';
-  const serial = d === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY';
-  const bool = d === 'sqlite' ? 'INTEGER' : 'BOOLEAN';
-  const falseValue = d === 'sqlite' ? '0' : 'FALSE';
+function initial({ bigint, bytes, serial, bool, false: falseValue, keyedTable }: ColumnTypes): string {
   return `
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,
@@ -58,7 +53,7 @@ CREATE TABLE features (
   text_hash TEXT NOT NULL,
   vector ${bytes} NOT NULL,
   PRIMARY KEY (spec_key, text_hash)
-)${d === 'sqlite' ? ' WITHOUT ROWID' : ''};
+)${keyedTable};
 
 CREATE TABLE jobs (
   id TEXT PRIMARY KEY,
@@ -103,6 +98,24 @@ CREATE TABLE versions (
 `;
 }
 
-export function migrations(d: Dialect): Migration[] {
-  return [{ version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(d) }];
+export function migrations(types: ColumnTypes): Migration[] {
+  return [{ version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) }];
+}
+
+/** Applies the migrations not applied yet, each in its own transaction, under the database's migration lock. */
+export async function applyMigrations(db: Adapter): Promise<void> {
+  const { now, types } = db.dialect;
+  await db.migrating(async (session) => {
+    await session.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${types.bigint} NOT NULL)`);
+    const applied = new Set((await session.query('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+    for (const m of migrations(types)) {
+      if (applied.has(m.version)) continue;
+      await session.transaction(async (tx) => {
+        // Asked again inside the transaction: where the lock is only the transaction's (SQLite), another process may have just applied it.
+        if ((await tx.query('SELECT 1 FROM schema_migrations WHERE version = ?', [m.version])).length) return;
+        await tx.exec(m.sql);
+        await tx.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ${now})`, [m.version, m.name]);
+      });
+    }
+  });
 }

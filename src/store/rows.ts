@@ -1,10 +1,10 @@
-/** Row → record mapping shared by both dialects (PostgreSQL returns BIGINT as strings, SQLite booleans as 0/1). */
+/** Row → record mapping for both databases (PostgreSQL returns BIGINT as strings, SQLite booleans as 0/1). */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { ExampleRecord, JobRecord, JobState, Page, TaskRecord, VersionRecord } from './types.js';
 
 export type Row = Record<string, unknown>;
 
-/** Tasks with their example counts; callers append WHERE/ORDER BY in their dialect. */
+/** Tasks with their example counts; callers append WHERE and ORDER BY. */
 export const TASK_SELECT = `SELECT t.*, (SELECT COUNT(*) FROM examples e WHERE e.task_id = t.id) AS example_count FROM tasks t`;
 
 /** The error a job gets when its lease lapses on the last allowed attempt. */

@@ -1,460 +1,189 @@
 /**
- * The embedded store: one SQLite file (WAL mode) under the data directory.
- * better-sqlite3 is synchronous; every statement here is short (indexed
- * lookups, bounded writes), and each multi-row write is one transaction.
+ * The embedded store: one SQLite file (WAL mode) under the data directory,
+ * through better-sqlite3, whose one connection per process is synchronous.
+ *
+ * - Transactions begin IMMEDIATE: they hold the database's single write lock
+ *   from their first statement, so nothing they read can change under them.
+ *   That is what FOR UPDATE (and SKIP LOCKED, for job claims) give on
+ *   PostgreSQL, so those clauses are empty here. Other processes on the file
+ *   wait (busy_timeout).
+ * - Within the process, statements and transactions take turns on the
+ *   connection (turns.ts says why).
+ * - Changes are announced in-process, after the commit.
  */
-import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { packArtifact, unpackArtifact } from './artifact.js';
-import { planExamples } from './examples-plan.js';
-import { DomainError } from '../errors.js';
-import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
-import { migrations } from './migrations.js';
-import {
-  exampleFromRow,
-  INITIAL_PROGRESS,
-  jobFromRow,
-  lapsedError,
-  pageOf,
-  TASK_SELECT,
-  taskFromRow,
-  VERSION_COLUMNS,
-  versionFromRow,
-  type Row,
-} from './rows.js';
-import type {
-  AddExamplesResult,
-  ConflictPolicy,
-  ExampleRecord,
-  JobOutcome,
-  JobProgress,
-  JobRecord,
-  NewExample,
-  NewJob,
-  NewTask,
-  Page,
-  Store,
-  TaskChange,
-  TaskPatch,
-  TaskRecord,
-  VersionRecord,
-} from './types.js';
+import { type Adapter, type Column, type Dialect, type Fragment, type Session, type Transaction, transact } from './adapter.js';
+import type { Row } from './rows.js';
+import { SqlStore } from './sql-store.js';
+import { Turns } from './turns.js';
+import type { TaskChange } from './types.js';
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  // 'subsec' keeps the clock's milliseconds as a fraction of a second; ×1000 can land a hair below the whole number, hence round().
+  now: `CAST(round(unixepoch('now', 'subsec') * 1000) AS INTEGER)`,
+  forUpdate: '',
+  forUpdateSkipLocked: '',
+  inList: 'IN (SELECT value FROM json_each(?))',
+  list: (values) => JSON.stringify(values),
+  rows: lentRows,
+  isUniqueViolation: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
+  types: { bigint: 'INTEGER', bytes: 'BLOB', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bool: 'INTEGER', false: '0', keyedTable: ' WITHOUT ROWID' },
+};
+
+/** The widest table a statement can pass as a parameter (Dialect.rows). */
+const TABLE_COLUMNS = 4;
+
+/** SQLite binds no arrays: a table parameter is lent, for the run of its statement, to the table-valued function transferd_rows. */
+class TableParam {
+  constructor(readonly columns: readonly Column[]) {}
+}
+
+function lentRows(alias: string, columns: Record<string, Column>): Fragment {
+  const names = Object.keys(columns);
+  if (names.length > TABLE_COLUMNS) throw new Error(`a table parameter has at most ${TABLE_COLUMNS} columns`);
+  return {
+    sql: `(SELECT ${names.map((name, i) => `c${i} AS ${name}`).join(', ')}, o FROM transferd_rows(?)) AS ${alias}`,
+    params: [new TableParam(Object.values(columns))],
+  };
+}
+
+/** Prepared statements are kept: the store's statements are few and fixed (the bound guards against SQL built from data). */
+const MAX_PREPARED = 500;
+
+export class SqliteAdapter implements Adapter {
+  readonly dialect = sqliteDialect;
+  private readonly db: Database.Database;
+  private readonly turns = new Turns();
+  private readonly prepared = new Map<string, Database.Statement>();
+  private listener: ((change: TaskChange) => void) | undefined;
+  /** The table parameters of the statement running now (statements run one at a time, synchronously). */
+  private lent: TableParam[] = [];
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    const lent = (handle: unknown) => this.lent[Number(handle)]?.columns ?? [];
+    this.db.table('transferd_rows', {
+      columns: [...Array.from({ length: TABLE_COLUMNS }, (_, i) => `c${i}`), 'o'],
+      parameters: ['handle'],
+      *rows(handle: unknown) {
+        const columns = Array.from({ length: TABLE_COLUMNS }, (_, i) => lent(handle)[i]?.values);
+        const count = columns[0]?.length ?? 0;
+        for (let r = 0; r < count; r++) yield [...columns.map((values) => values?.[r] ?? null), r];
+      },
+    });
+  }
+
+  query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    return this.outside(() => this.rows(sql, params));
+  }
+
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return this.outside(() => this.changes(sql, params));
+  }
+
+  exec(script: string): Promise<void> {
+    return this.outside(() => void this.db.exec(script));
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const handOn = await this.turns.take();
+    const announced: TaskChange[] = [];
+    let result: T;
+    try {
+      const tx: Transaction = {
+        query: async (sql, params = []) => this.rows(sql, params),
+        run: async (sql, params = []) => this.changes(sql, params),
+        exec: async (script) => void this.db.exec(script),
+        notify: async (change) => void announced.push(change),
+      };
+      result = await transact(tx, 'BEGIN IMMEDIATE', fn);
+    } finally {
+      handOn();
+    }
+    for (const change of announced) this.listener?.(change);
+    return result;
+  }
+
+  /** Needs no lock of its own: each migration is applied in an IMMEDIATE transaction that re-checks it was not applied meanwhile. */
+  migrating<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  async listen(listener: (change: TaskChange) => void): Promise<void> {
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    const handOn = await this.turns.take();
+    try {
+      this.db.close();
+    } finally {
+      handOn();
+    }
+  }
+
+  /** A statement outside any transaction: at once when the connection is free, else when the transactions ahead of it have ended. */
+  private async outside<T>(fn: () => T): Promise<T> {
+    if (this.turns.free) return fn();
+    const handOn = await this.turns.take();
+    try {
+      return fn();
+    } finally {
+      handOn();
+    }
+  }
+
+  private rows(sql: string, params: readonly unknown[]): Row[] {
+    const statement = this.statement(sql);
+    try {
+      if (statement.reader) return statement.all(...this.bind(params)) as Row[];
+      statement.run(...this.bind(params));
+      return [];
+    } finally {
+      this.lent = [];
+    }
+  }
+
+  private changes(sql: string, params: readonly unknown[]): number {
+    try {
+      return this.statement(sql).run(...this.bind(params)).changes;
+    } finally {
+      this.lent = [];
+    }
+  }
+
+  /** Parameters as better-sqlite3 binds them: a table parameter becomes the number transferd_rows finds it under. */
+  private bind(params: readonly unknown[]): unknown[] {
+    return params.map((p) => (p instanceof TableParam ? this.lent.push(p) - 1 : p));
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+}
 
 export interface SqliteOptions {
   path: string;
   maxLabels: number;
 }
 
-export class SqliteStore implements Store {
-  readonly kind = 'sqlite' as const;
-  private readonly db: Database.Database;
-  private readonly changes = new EventEmitter<{ change: [TaskChange] }>();
-
-  constructor(private readonly options: SqliteOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-  }
-
-  async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const applied = new Set(
-      this.db
-        .prepare('SELECT version FROM schema_migrations')
-        .all()
-        .map((r) => (r as Row).version as number),
-    );
-    for (const m of migrations('sqlite')) {
-      if (applied.has(m.version)) continue;
-      this.db
-        .transaction(() => {
-          this.db.exec(m.sql);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-        })
-        .immediate();
-    }
-  }
-
-  async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
-  }
-
-  async close(): Promise<void> {
-    this.db.close();
-  }
-
-  onTaskChange(listener: (change: TaskChange) => void): () => void {
-    this.changes.on('change', listener);
-    return () => this.changes.off('change', listener);
-  }
-
-  private emitChange(tenantId: string, taskId: string, activeVersion: number | null): void {
-    this.changes.emit('change', { tenantId, taskId, activeVersion });
-  }
-
-  // ---- tasks
-
-  async createTask(task: NewTask): Promise<TaskRecord> {
-    const now = Date.now();
-    const id = newId('task');
-    try {
-      this.db
-        .prepare('INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), now, now);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
-        throw new DomainError('name_taken', `a task named "${task.name}" already exists`, 'name');
-      throw err;
-    }
-    return (await this.getTask(task.tenantId, id))!;
-  }
-
-  async getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined> {
-    const row = this.db.prepare(`${TASK_SELECT} WHERE t.tenant_id = ? AND t.id = ?`).get(tenantId, taskId) as Row | undefined;
-    return row && taskFromRow(row);
-  }
-
-  async listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
-    const cursor = decodeCursor(after);
-    const rows = (
-      cursor
-        ? this.db
-            .prepare(`${TASK_SELECT} WHERE t.tenant_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`)
-            .all(tenantId, cursor[0], cursor[1], limit + 1)
-        : this.db.prepare(`${TASK_SELECT} WHERE t.tenant_id = ? ORDER BY t.created_at, t.id LIMIT ?`).all(tenantId, limit + 1)
-    ) as Row[];
-    return pageOf(rows.map(taskFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
-  }
-
-  async updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined> {
-    const current = await this.getTask(tenantId, taskId);
-    if (!current) return undefined;
-    try {
-      this.db
-        .prepare('UPDATE tasks SET name = ?, description = ?, spec = ?, updated_at = ? WHERE tenant_id = ? AND id = ?')
-        .run(
-          patch.name ?? current.name,
-          patch.description === undefined ? current.description : patch.description,
-          JSON.stringify(patch.spec ?? current.spec),
-          Date.now(),
-          tenantId,
-          taskId,
-        );
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
-        throw new DomainError('name_taken', `a task named "${patch.name}" already exists`, 'name');
-      throw err;
-    }
-    return this.getTask(tenantId, taskId);
-  }
-
-  async deleteTask(tenantId: string, taskId: string): Promise<boolean> {
-    const deleted = this.db.prepare('DELETE FROM tasks WHERE tenant_id = ? AND id = ?').run(tenantId, taskId).changes > 0;
-    if (deleted) this.emitChange(tenantId, taskId, null);
-    return deleted;
-  }
-
-  // ---- examples
-
-  async addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
-    const lookup = this.db.prepare('SELECT label FROM examples WHERE task_id = ? AND text_hash = ?');
-    const insert = this.db.prepare('INSERT INTO examples (tenant_id, task_id, text, text_hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-    const relabel = this.db.prepare('UPDATE examples SET label = ? WHERE task_id = ? AND text_hash = ?');
-    return this.db
-      .transaction(() => {
-        const existing = new Map<string, string>();
-        for (const ex of examples) {
-          if (existing.has(ex.textHash)) continue;
-          const row = lookup.get(taskId, ex.textHash) as Row | undefined;
-          if (row) existing.set(ex.textHash, String(row.label));
-        }
-        const plan = planExamples(existing, examples, policy);
-        if (plan.result.conflicts.length) return plan.result;
-        const now = Date.now();
-        for (const ex of plan.insert) insert.run(tenantId, taskId, ex.text, ex.textHash, ex.label, now);
-        for (const r of plan.relabel) relabel.run(r.label, taskId, r.textHash);
-        const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row).n as number;
-        if (labels > this.options.maxLabels) {
-          // Throwing rolls the whole upload back.
-          throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
-        }
-        this.db.prepare('UPDATE tasks SET updated_at = ? WHERE id = ?').run(now, taskId);
-        return plan.result;
-      })
-      .immediate();
-  }
-
-  async listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
-    const where = ['tenant_id = ?', 'task_id = ?', 'id > ?'];
-    const args: unknown[] = [tenantId, taskId, options.after ?? 0];
-    if (options.label !== undefined) {
-      where.push('label = ?');
-      args.push(options.label);
-    }
-    const rows = this.db.prepare(`SELECT * FROM examples WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...args, options.limit + 1) as Row[];
-    return pageOf(rows.map(exampleFromRow), options.limit, (e) => String(e.id));
-  }
-
-  async getExample(tenantId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? AND id = ?').get(tenantId, taskId, exampleId) as Row | undefined;
-    return row && exampleFromRow(row);
-  }
-
-  async relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
-    return this.db
-      .transaction(() => {
-        const changed = this.db
-          .prepare('UPDATE examples SET label = ? WHERE tenant_id = ? AND task_id = ? AND id = ?')
-          .run(label, tenantId, taskId, exampleId).changes;
-        if (!changed) return undefined;
-        const labels = (this.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?').get(taskId) as Row).n as number;
-        if (labels > this.options.maxLabels)
-          throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
-        return exampleFromRow(this.db.prepare('SELECT * FROM examples WHERE id = ?').get(exampleId) as Row);
-      })
-      .immediate();
-  }
-
-  async deleteExample(tenantId: string, taskId: string, exampleId: number): Promise<boolean> {
-    return this.db.prepare('DELETE FROM examples WHERE tenant_id = ? AND task_id = ? AND id = ?').run(tenantId, taskId, exampleId).changes > 0;
-  }
-
-  async deleteExamples(tenantId: string, taskId: string, label?: string): Promise<number> {
-    return label === undefined
-      ? this.db.prepare('DELETE FROM examples WHERE tenant_id = ? AND task_id = ?').run(tenantId, taskId).changes
-      : this.db.prepare('DELETE FROM examples WHERE tenant_id = ? AND task_id = ? AND label = ?').run(tenantId, taskId, label).changes;
-  }
-
-  async labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>> {
-    const rows = this.db
-      .prepare('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = ? AND task_id = ? GROUP BY label ORDER BY label')
-      .all(tenantId, taskId) as Row[];
-    return new Map(rows.map((r) => [String(r.label), Number(r.n)]));
-  }
-
-  async allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]> {
-    return (this.db.prepare('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? ORDER BY id').all(tenantId, taskId) as Row[]).map(exampleFromRow);
-  }
-
-  // ---- features
-
-  async getFeatures(key: string, textHashes: string[]): Promise<Map<string, Float32Array>> {
-    const get = this.db.prepare('SELECT vector FROM features WHERE spec_key = ? AND text_hash = ?');
-    const out = new Map<string, Float32Array>();
-    for (const h of textHashes) {
-      const row = get.get(key, h) as Row | undefined;
-      if (row) out.set(h, bytesToVector(row.vector as Buffer));
-    }
-    return out;
-  }
-
-  async putFeatures(key: string, entries: Array<[string, Float32Array]>): Promise<void> {
-    const put = this.db.prepare('INSERT OR IGNORE INTO features (spec_key, text_hash, vector) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
-      for (const [h, v] of entries) put.run(key, h, vectorToBytes(v));
-    })();
-  }
-
-  // ---- jobs
-
-  async createJob(job: NewJob): Promise<JobRecord> {
-    const id = newId('job');
-    this.db
-      .prepare('INSERT INTO jobs (id, tenant_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, job.tenantId, job.taskId, 'queued', JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts, Date.now());
-    return (await this.getJob(job.tenantId, job.taskId, id))!;
-  }
-
-  async getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND id = ?').get(tenantId, taskId, jobId) as Row | undefined;
-    return row && jobFromRow(row);
-  }
-
-  async listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
-    const cursor = decodeCursor(after);
-    const rows = (
-      cursor
-        ? this.db
-            .prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?')
-            .all(tenantId, taskId, cursor[0], cursor[1], limit + 1)
-        : this.db.prepare('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? ORDER BY created_at, id LIMIT ?').all(tenantId, taskId, limit + 1)
-    ) as Row[];
-    return pageOf(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
-  }
-
-  async cancelJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
-    const now = Date.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `UPDATE jobs SET state = 'cancelled', finished_at = ?, progress = json_set(progress, '$.phase', 'cancelled') WHERE tenant_id = ? AND task_id = ? AND id = ? AND state = 'queued'`,
-        )
-        .run(now, tenantId, taskId, jobId);
-      this.db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE tenant_id = ? AND task_id = ? AND id = ? AND state = 'running'`).run(tenantId, taskId, jobId);
-    })();
-    return this.getJob(tenantId, taskId, jobId);
-  }
-
-  async claimJob(owner: string, leaseMs: number): Promise<JobRecord | undefined> {
-    const now = Date.now();
-    const row = this.db
-      .transaction(() => {
-        // Lapsed leases of jobs that asked to be cancelled, or that used their last attempt, end here.
-        this.db
-          .prepare(
-            `UPDATE jobs SET state = 'cancelled', finished_at = ?, lease_owner = NULL WHERE state = 'running' AND lease_expires_at < ? AND cancel_requested = 1`,
-          )
-          .run(now, now);
-        this.db
-          .prepare(
-            `UPDATE jobs SET state = 'failed', finished_at = ?, lease_owner = NULL, error = ? WHERE state = 'running' AND lease_expires_at < ? AND attempts >= max_attempts`,
-          )
-          .run(now, JSON.stringify(lapsedError()), now);
-        const next = this.db
-          .prepare(`SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < ?) ORDER BY created_at, id LIMIT 1`)
-          .get(now) as Row | undefined;
-        if (!next) return undefined;
-        this.db
-          .prepare(
-            `UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, started_at = COALESCE(started_at, ?) WHERE id = ?`,
-          )
-          .run(owner, now + leaseMs, now, next.id);
-        return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(next.id) as Row;
-      })
-      .immediate();
-    return row && jobFromRow(row);
-  }
-
-  async heartbeat(jobId: string, owner: string, leaseMs: number, progress: JobProgress): Promise<{ owned: boolean; cancelRequested: boolean }> {
-    const owned =
-      this.db
-        .prepare(`UPDATE jobs SET lease_expires_at = ?, progress = ? WHERE id = ? AND lease_owner = ? AND state = 'running'`)
-        .run(Date.now() + leaseMs, JSON.stringify(progress), jobId, owner).changes > 0;
-    if (!owned) return { owned: false, cancelRequested: false };
-    const row = this.db.prepare('SELECT cancel_requested FROM jobs WHERE id = ?').get(jobId) as Row;
-    return { owned: true, cancelRequested: Boolean(row.cancel_requested) };
-  }
-
-  async releaseJob(jobId: string, owner: string): Promise<boolean> {
-    return (
-      this.db
-        .prepare(
-          `UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ? AND lease_owner = ? AND state = 'running'`,
-        )
-        .run(jobId, owner).changes > 0
-    );
-  }
-
-  async finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined> {
-    const packed = outcome.version ? await packArtifact(outcome.version.artifact) : undefined;
-    const now = Date.now();
-    let changed: TaskChange | undefined;
-    const row = this.db
-      .transaction(() => {
-        const job = this.db.prepare(`SELECT * FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'`).get(jobId, owner) as Row | undefined;
-        if (!job) return undefined;
-        let number: number | null = null;
-        if (outcome.version && packed) {
-          const v = outcome.version;
-          const task = this.db.prepare('SELECT next_version FROM tasks WHERE id = ?').get(job.task_id) as Row;
-          number = Number(task.next_version);
-          this.db
-            .prepare(
-              `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              newId('ver'),
-              job.tenant_id,
-              job.task_id,
-              number,
-              v.headType,
-              JSON.stringify(v.params),
-              JSON.stringify(v.spec),
-              JSON.stringify(v.labels),
-              JSON.stringify(v.metrics),
-              JSON.stringify(v.report),
-              v.exampleCount,
-              Math.round(v.trainingMs),
-              jobId,
-              now,
-              packed.bytes,
-              packed.jsonBytes,
-            );
-          this.db
-            .prepare(`UPDATE tasks SET next_version = next_version + 1${outcome.activate ? ', active_version = ?' : ''}, updated_at = ? WHERE id = ?`)
-            .run(...(outcome.activate ? [number] : []), now, job.task_id);
-          if (outcome.activate) changed = { tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number };
-        }
-        const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
-        this.db
-          .prepare(
-            `UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ?`,
-          )
-          .run(
-            outcome.state,
-            outcome.error ? JSON.stringify(outcome.error) : null,
-            number,
-            now,
-            JSON.stringify({ ...progress, phase: outcome.state, percent: outcome.state === 'succeeded' ? 100 : progress.percent }),
-            jobId,
-          );
-        return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(jobId) as Row;
-      })
-      .immediate();
-    if (changed) this.emitChange(changed.tenantId, changed.taskId, changed.activeVersion);
-    return row && jobFromRow(row);
-  }
-
-  // ---- versions
-
-  async listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]> {
-    return (this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number`).all(tenantId, taskId) as Row[]).map(
-      versionFromRow,
-    );
-  }
-
-  async getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined> {
-    const row = this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?`).get(tenantId, taskId, number) as
-      | Row
-      | undefined;
-    return row && versionFromRow(row);
-  }
-
-  async getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined> {
-    const bytes = await this.getArtifactBytes(tenantId, taskId, number);
-    return bytes && unpackArtifact(bytes);
-  }
-
-  async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
-    const row = this.db.prepare('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').get(tenantId, taskId, number) as
-      | Row
-      | undefined;
-    return row ? (row.artifact as Buffer) : undefined;
-  }
-
-  async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {
-    const exists = this.db.prepare('SELECT 1 FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').get(tenantId, taskId, number);
-    if (!exists) return undefined;
-    this.db.prepare('UPDATE tasks SET active_version = ?, updated_at = ? WHERE tenant_id = ? AND id = ?').run(number, Date.now(), tenantId, taskId);
-    this.emitChange(tenantId, taskId, number);
-    return this.getTask(tenantId, taskId);
-  }
-
-  async deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'> {
-    return this.db
-      .transaction(() => {
-        const task = this.db.prepare('SELECT active_version FROM tasks WHERE tenant_id = ? AND id = ?').get(tenantId, taskId) as Row | undefined;
-        if (!task) return 'missing' as const;
-        if (task.active_version === number) return 'active' as const;
-        const n = this.db.prepare('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?').run(tenantId, taskId, number).changes;
-        return n ? ('deleted' as const) : ('missing' as const);
-      })
-      .immediate();
+/** The default store: every statement in SqlStore, on this process's SQLite file. */
+export class SqliteStore extends SqlStore {
+  constructor(options: SqliteOptions) {
+    super(new SqliteAdapter(options.path), { maxLabels: options.maxLabels });
   }
 }

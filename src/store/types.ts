@@ -3,7 +3,9 @@
  * versions. Replicas keep caches, never truth. Every task-related record
  * carries its tenant; every read and write names the tenant it acts for.
  *
- * Two implementations: SQLite (default, one process) and PostgreSQL (replicas).
+ * One interface per kind of record, so a part can ask for only what it uses;
+ * `Store` is all of them. One implementation (sql-store.ts) over two
+ * databases: SQLite (default, one process) and PostgreSQL (replicas).
  */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 
@@ -114,11 +116,8 @@ export interface NewJob {
   maxAttempts: number;
 }
 
-export interface VersionRecord {
-  id: string;
-  tenantId: string;
-  taskId: string;
-  number: number;
+/** What training says of a head version: written with it, read back with it. */
+export interface VersionFacts {
   headType: string;
   params: unknown;
   spec: FeatureSpec;
@@ -128,20 +127,19 @@ export interface VersionRecord {
   report: unknown;
   exampleCount: number;
   trainingMs: number;
+}
+
+export interface VersionRecord extends VersionFacts {
+  id: string;
+  tenantId: string;
+  taskId: string;
+  number: number;
   jobId: string | null;
   createdAt: number;
   artifactBytes: number;
 }
 
-export interface NewVersion {
-  headType: string;
-  params: unknown;
-  spec: FeatureSpec;
-  labels: string[];
-  metrics: unknown;
-  report: unknown;
-  exampleCount: number;
-  trainingMs: number;
+export interface NewVersion extends VersionFacts {
   /** The portable JSON artifact (libsvm model text, forest toJSON, …). */
   artifact: unknown;
 }
@@ -163,21 +161,16 @@ export interface TaskChange {
   activeVersion: number | null;
 }
 
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Applies pending migrations (safe when several replicas start at once). */
-  migrate(): Promise<void>;
-  /** Throws when the store is unreachable. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-
+export interface TaskStore {
   createTask(task: NewTask): Promise<TaskRecord>;
   getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined>;
   listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>>;
   updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined>;
   /** Deletes the task with its examples, jobs and versions. */
   deleteTask(tenantId: string, taskId: string): Promise<boolean>;
+}
 
+export interface ExampleStore {
   /** All-or-nothing: with policy `error` and any conflict, nothing is written. */
   addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult>;
   listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>>;
@@ -189,11 +182,15 @@ export interface Store {
   labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>>;
   /** A consistent snapshot of every example, in id order (training input). */
   allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]>;
+}
 
+export interface FeatureStore {
   /** Stored features under `specKey` for the given text hashes (missing ones are absent). */
   getFeatures(specKey: string, textHashes: string[]): Promise<Map<string, Float32Array>>;
   putFeatures(specKey: string, entries: Array<[string, Float32Array]>): Promise<void>;
+}
 
+export interface JobStore {
   createJob(job: NewJob): Promise<JobRecord>;
   getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
   listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>>;
@@ -211,7 +208,9 @@ export interface Store {
   releaseJob(jobId: string, owner: string): Promise<boolean>;
   /** Ends a job we hold; writes its version (and activates it) in the same transaction. */
   finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
+}
 
+export interface VersionStore {
   listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]>;
   getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined>;
   getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined>;
@@ -219,7 +218,15 @@ export interface Store {
   getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
   activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
   deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;
-
   /** Calls `listener` when any task's active version changes (on any replica, where the store can tell). */
   onTaskChange(listener: (change: TaskChange) => void): () => void;
+}
+
+export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, VersionStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations (safe when several replicas start at once). */
+  migrate(): Promise<void>;
+  /** Throws when the store is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }

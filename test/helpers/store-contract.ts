@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { DomainError } from '../../src/errors.js';
 import { textHash } from '../../src/store/ids.js';
-import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store } from '../../src/store/types.js';
+import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store, type TaskRecord } from '../../src/store/types.js';
 
 const spec = resolveSpec({ model: 'all-MiniLM-L6-v2' }, 6);
 const ex = (text: string, label: string): NewExample => ({ text, label, textHash: textHash(text) });
@@ -74,6 +74,95 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const replaced = await store.addExamples(T, task.id, [ex('b', 'z')], 'replace');
     assert.equal(replaced.relabelled, 1);
     assert.deepEqual(Object.fromEntries(await store.labelCounts(T, task.id)), { x: 2, z: 1 });
+  });
+
+  test(`${name}: texts and labels round-trip exactly, whatever characters they hold`, async () => {
+    const { store, task } = await fresh();
+    const odd = ["it's", 'say "hi"', 'back\\slash', 'what?', '$1 and $2', 'line\nbreak\ttab', '😀 é\u0301', ' padded ', '5', '[1,"x"]'];
+    await store.addExamples(
+      T,
+      task.id,
+      odd.map((t) => ex(t, `${t}?`)),
+      'error',
+    );
+    const stored = await store.allExamples(T, task.id);
+    assert.deepEqual(
+      stored.map((e) => [e.text, e.label, e.textHash]),
+      odd.map((t) => [t, `${t}?`, textHash(t)]),
+    );
+  });
+
+  test(`${name}: replace relabels every conflicting text of a large upload`, async () => {
+    const { store, task } = await fresh();
+    const texts = Array.from({ length: 5500 }, (_, i) => `relabel ${i}`);
+    await store.addExamples(
+      T,
+      task.id,
+      texts.map((t) => ex(t, 'before')),
+      'error',
+    );
+    const result = await store.addExamples(
+      T,
+      task.id,
+      texts.map((t, i) => ex(t, i % 2 ? 'odd' : 'even')),
+      'replace',
+    );
+    assert.equal(result.relabelled, 5500);
+    assert.deepEqual(Object.fromEntries(await store.labelCounts(T, task.id)), { even: 2750, odd: 2750 });
+  });
+
+  test(`${name}: uploads at the same moment are each whole or not at all, see each other's texts, and other requests go on meanwhile`, async () => {
+    const { store, task } = await fresh();
+    // Over 5,000 texts: several statements per upload, so each transaction stays open across many awaits.
+    const a = Array.from({ length: 6000 }, (_, i) => ex(`shared ${i}`, `l${i % 5}`));
+    const b = Array.from({ length: 6000 }, (_, i) => ex(`shared ${i + 3000}`, `l${(i + 3000) % 5}`));
+    const tooManyLabels = Array.from({ length: 12_000 }, (_, i) => ex(`many ${i}`, `m${i % 60}`));
+    const uploads = Promise.allSettled([
+      store.addExamples(T, task.id, tooManyLabels, 'error'),
+      store.addExamples(T, task.id, a, 'error'),
+      store.addExamples(T, task.id, b, 'error'),
+    ]);
+    // Other requests, one each turn of the microtask queue, so some arrive while a transaction is open.
+    const created: Array<Promise<TaskRecord>> = [];
+    const reads: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 100; i++) {
+      created.push(store.createTask({ tenantId: T, name: `${task.name}-meanwhile-${i}`, description: null, spec }));
+      await null;
+      reads.push(store.listExamples(T, task.id, { limit: 10 }));
+      await null;
+    }
+    const [rBad, ra, rb] = await uploads;
+    assert.ok(ra.status === 'fulfilled' && rb.status === 'fulfilled', 'both uploads succeed');
+    assert.equal(ra.value.inserted + rb.value.inserted, 9000);
+    assert.equal(ra.value.duplicates + rb.value.duplicates, 3000, "the later upload sees the earlier one's texts");
+    assert.ok(rBad.status === 'rejected' && rBad.reason instanceof DomainError && rBad.reason.code === 'too_many_labels');
+    assert.equal((await store.getTask(T, task.id))!.exampleCount, 9000, 'the rolled-back upload left nothing behind');
+    await Promise.all(reads);
+    for (const made of await Promise.all(created)) {
+      assert.ok(made && (await store.getTask(T, made.id)), 'a write made meanwhile is not rolled back with an upload');
+    }
+  });
+
+  test(`${name}: timestamps come from the database's clock, one value per statement`, async (t) => {
+    const realNow = Date.now();
+    // An application clock far off (a replica with a wrong clock) must not show in any record.
+    t.mock.method(Date, 'now', () => 1_000);
+    const { store, task } = await fresh();
+    assert.equal(task.createdAt, task.updatedAt);
+    assert.ok(Math.abs(task.createdAt - realNow) < 60_000, `${task.createdAt} is not near ${realNow}`);
+    await store.addExamples(T, task.id, [ex('clock', 'x')], 'error');
+    const [example] = await store.allExamples(T, task.id);
+    assert.ok(example!.createdAt >= task.createdAt);
+    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    assert.ok(job.createdAt >= task.createdAt);
+    let claimed = await store.claimJob('clock', 60_000);
+    while (claimed && claimed.id !== job.id) claimed = await store.claimJob('clock', 60_000);
+    assert.equal(claimed!.leaseExpiresAt! - claimed!.startedAt!, 60_000, 'the lease and the start read the same clock once');
+    const done = await store.finishJob(job.id, 'clock', { state: 'succeeded', version: version(['x']), activate: true });
+    assert.ok(done!.finishedAt! >= claimed!.startedAt!);
+    const v = await store.getVersion(T, task.id, 1);
+    assert.ok(v!.createdAt >= claimed!.startedAt! && v!.createdAt <= done!.finishedAt!);
+    assert.ok((await store.getTask(T, task.id))!.updatedAt >= task.createdAt);
   });
 
   test(`${name}: examples page by id, filter by label, relabel and delete`, async () => {

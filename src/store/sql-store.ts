@@ -1,0 +1,458 @@
+/**
+ * Every statement of the store, written once over the database adapter
+ * (adapter.ts): `?` placeholders, and the dialect's fragments where SQLite
+ * and PostgreSQL spell a thing differently (the clock, row locks, lists and
+ * tables passed as parameters). A store method is added here, once.
+ *
+ * Every timestamp is the database's clock (dialect.now): replicas whose
+ * clocks disagree still order tasks and jobs the same way (paging cursors
+ * are (created_at, id)) and agree on when a lease lapses.
+ */
+import { EventEmitter } from 'node:events';
+import { DomainError } from '../errors.js';
+import { type Adapter, bytes, integer, type Statements, text } from './adapter.js';
+import { packArtifact, unpackArtifact } from './artifact.js';
+import { planExamples } from './examples-plan.js';
+import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
+import { applyMigrations } from './migrations.js';
+import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, lapsedError, pageOf, TASK_SELECT, taskFromRow, VERSION_COLUMNS, versionFromRow } from './rows.js';
+import type {
+  AddExamplesResult,
+  ConflictPolicy,
+  ExampleRecord,
+  JobOutcome,
+  JobProgress,
+  JobRecord,
+  NewExample,
+  NewJob,
+  NewTask,
+  Page,
+  Store,
+  TaskChange,
+  TaskPatch,
+  TaskRecord,
+  VersionRecord,
+} from './types.js';
+
+/** Rows per statement when many are read or written: keeps parameters and statements moderate in size. */
+const CHUNK = 5000;
+/** Feature vectors are larger rows: fewer per statement. */
+const FEATURE_CHUNK = 2000;
+
+function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+export interface SqlStoreOptions {
+  /** Distinct labels a task may have; a write that would pass it is rolled back. */
+  maxLabels: number;
+}
+
+export class SqlStore implements Store {
+  readonly kind: Store['kind'];
+  private readonly changes = new EventEmitter<{ change: [TaskChange] }>();
+
+  constructor(
+    private readonly db: Adapter,
+    private readonly options: SqlStoreOptions,
+  ) {
+    this.kind = db.dialect.name;
+  }
+
+  private get d() {
+    return this.db.dialect;
+  }
+
+  async migrate(): Promise<void> {
+    await applyMigrations(this.db);
+    await this.db.listen((change) => this.changes.emit('change', change));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  onTaskChange(listener: (change: TaskChange) => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  // ---- tasks
+
+  async createTask(task: NewTask): Promise<TaskRecord> {
+    const id = newId('task');
+    await this.uniqueName(task.name, () =>
+      this.db.run(`INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`, [
+        id,
+        task.tenantId,
+        task.name,
+        task.description,
+        JSON.stringify(task.spec),
+      ]),
+    );
+    return (await this.getTask(task.tenantId, id))!;
+  }
+
+  async getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.db.query(`${TASK_SELECT} WHERE t.tenant_id = ? AND t.id = ?`, [tenantId, taskId]);
+    return row && taskFromRow(row);
+  }
+
+  async listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
+    const cursor = decodeCursor(after);
+    const rows = cursor
+      ? await this.db.query(`${TASK_SELECT} WHERE t.tenant_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`, [
+          tenantId,
+          cursor[0],
+          cursor[1],
+          limit + 1,
+        ])
+      : await this.db.query(`${TASK_SELECT} WHERE t.tenant_id = ? ORDER BY t.created_at, t.id LIMIT ?`, [tenantId, limit + 1]);
+    return pageOf(rows.map(taskFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
+  }
+
+  async updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined> {
+    const current = await this.getTask(tenantId, taskId);
+    if (!current) return undefined;
+    await this.uniqueName(patch.name, () =>
+      this.db.run(`UPDATE tasks SET name = ?, description = ?, spec = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [
+        patch.name ?? current.name,
+        patch.description === undefined ? current.description : patch.description,
+        JSON.stringify(patch.spec ?? current.spec),
+        tenantId,
+        taskId,
+      ]),
+    );
+    return this.getTask(tenantId, taskId);
+  }
+
+  /** Runs a write that may give a task a name its tenant already uses. */
+  private async uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (this.d.isUniqueViolation(err)) throw new DomainError('name_taken', `a task named "${name}" already exists`, 'name');
+      throw err;
+    }
+  }
+
+  async deleteTask(tenantId: string, taskId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const deleted = (await tx.run('DELETE FROM tasks WHERE tenant_id = ? AND id = ?', [tenantId, taskId])) > 0;
+      if (deleted) await tx.notify({ tenantId, taskId, activeVersion: null });
+      return deleted;
+    });
+  }
+
+  // ---- examples
+
+  async addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
+    return this.db.transaction(async (tx) => {
+      // Uploads to one task take turns, so duplicate detection sees every committed row.
+      await tx.query(`SELECT id FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
+      const existing = new Map<string, string>();
+      const ids = new Map<string, number>();
+      for (const part of chunks([...new Set(examples.map((e) => e.textHash))])) {
+        const rows = await tx.query(`SELECT id, text_hash, label FROM examples WHERE task_id = ? AND text_hash ${this.d.inList}`, [taskId, this.d.list(part)]);
+        for (const r of rows) {
+          existing.set(String(r.text_hash), String(r.label));
+          ids.set(String(r.text_hash), Number(r.id));
+        }
+      }
+      const plan = planExamples(existing, examples, policy);
+      if (plan.result.conflicts.length) return plan.result;
+      for (const part of chunks(plan.insert)) {
+        const u = this.d.rows('u', { t: text(part.map((e) => e.text)), h: text(part.map((e) => e.textHash)), l: text(part.map((e) => e.label)) });
+        await tx.run(
+          `INSERT INTO examples (tenant_id, task_id, text, text_hash, label, created_at) SELECT ?, ?, u.t, u.h, u.l, ${this.d.now} FROM ${u.sql} ORDER BY u.o`,
+          [tenantId, taskId, ...u.params],
+        );
+      }
+      for (const part of chunks(plan.relabel)) {
+        // By id, not by (task_id, text_hash): SQLite would scan the whole task once per relabelled row.
+        const u = this.d.rows('u', { id: integer(part.map((r) => ids.get(r.textHash)!)), l: text(part.map((r) => r.label)) });
+        await tx.run(`UPDATE examples AS e SET label = u.l FROM ${u.sql} WHERE e.id = u.id`, u.params);
+      }
+      await this.checkLabelLimit(tx, taskId);
+      await tx.run(`UPDATE tasks SET updated_at = ${this.d.now} WHERE id = ?`, [taskId]);
+      return plan.result;
+    });
+  }
+
+  /** Throwing inside the transaction rolls the whole write back. */
+  private async checkLabelLimit(tx: Statements, taskId: string): Promise<void> {
+    const [row] = await tx.query('SELECT COUNT(DISTINCT label) AS n FROM examples WHERE task_id = ?', [taskId]);
+    const labels = Number(row!.n);
+    if (labels > this.options.maxLabels)
+      throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
+  }
+
+  async listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
+    const byLabel = options.label !== undefined;
+    const rows = await this.db.query(
+      `SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? AND id > ?${byLabel ? ' AND label = ?' : ''} ORDER BY id LIMIT ?`,
+      [tenantId, taskId, options.after ?? 0, ...(byLabel ? [options.label] : []), options.limit + 1],
+    );
+    return pageOf(rows.map(exampleFromRow), options.limit, (e) => String(e.id));
+  }
+
+  async getExample(tenantId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? AND id = ?', [tenantId, taskId, exampleId]);
+    return row && exampleFromRow(row);
+  }
+
+  async relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
+      const [row] = await tx.query('UPDATE examples SET label = ? WHERE tenant_id = ? AND task_id = ? AND id = ? RETURNING *', [
+        label,
+        tenantId,
+        taskId,
+        exampleId,
+      ]);
+      if (!row) return undefined;
+      await this.checkLabelLimit(tx, taskId);
+      return exampleFromRow(row);
+    });
+  }
+
+  async deleteExample(tenantId: string, taskId: string, exampleId: number): Promise<boolean> {
+    return (await this.db.run('DELETE FROM examples WHERE tenant_id = ? AND task_id = ? AND id = ?', [tenantId, taskId, exampleId])) > 0;
+  }
+
+  async deleteExamples(tenantId: string, taskId: string, label?: string): Promise<number> {
+    return label === undefined
+      ? this.db.run('DELETE FROM examples WHERE tenant_id = ? AND task_id = ?', [tenantId, taskId])
+      : this.db.run('DELETE FROM examples WHERE tenant_id = ? AND task_id = ? AND label = ?', [tenantId, taskId, label]);
+  }
+
+  async labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>> {
+    const rows = await this.db.query('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = ? AND task_id = ? GROUP BY label ORDER BY label', [
+      tenantId,
+      taskId,
+    ]);
+    return new Map(rows.map((r) => [String(r.label), Number(r.n)]));
+  }
+
+  async allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]> {
+    return (await this.db.query('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? ORDER BY id', [tenantId, taskId])).map(exampleFromRow);
+  }
+
+  // ---- features
+
+  async getFeatures(specKey: string, textHashes: string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const part of chunks(textHashes)) {
+      const rows = await this.db.query(`SELECT text_hash, vector FROM features WHERE spec_key = ? AND text_hash ${this.d.inList}`, [
+        specKey,
+        this.d.list(part),
+      ]);
+      for (const r of rows) out.set(String(r.text_hash), bytesToVector(r.vector as Buffer));
+    }
+    return out;
+  }
+
+  async putFeatures(specKey: string, entries: Array<[string, Float32Array]>): Promise<void> {
+    for (const part of chunks(entries, FEATURE_CHUNK)) {
+      const u = this.d.rows('u', { h: text(part.map(([h]) => h)), v: bytes(part.map(([, v]) => vectorToBytes(v))) });
+      // `WHERE true`: without a WHERE, SQLite would read ON CONFLICT as the ON of a join.
+      await this.db.run(`INSERT INTO features (spec_key, text_hash, vector) SELECT ?, u.h, u.v FROM ${u.sql} WHERE true ON CONFLICT DO NOTHING`, [
+        specKey,
+        ...u.params,
+      ]);
+    }
+  }
+
+  // ---- jobs
+
+  async createJob(job: NewJob): Promise<JobRecord> {
+    const [row] = await this.db.query(
+      `INSERT INTO jobs (id, tenant_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ${this.d.now}) RETURNING *`,
+      [newId('job'), job.tenantId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts],
+    );
+    return jobFromRow(row!);
+  }
+
+  async getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND id = ?', [tenantId, taskId, jobId]);
+    return row && jobFromRow(row);
+  }
+
+  async listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
+    const cursor = decodeCursor(after);
+    const rows = cursor
+      ? await this.db.query('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [
+          tenantId,
+          taskId,
+          cursor[0],
+          cursor[1],
+          limit + 1,
+        ])
+      : await this.db.query('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? ORDER BY created_at, id LIMIT ?', [tenantId, taskId, limit + 1]);
+    return pageOf(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
+  }
+
+  async cancelJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query(`SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND id = ?${this.d.forUpdate}`, [tenantId, taskId, jobId]);
+      const job = row && jobFromRow(row);
+      if (job?.state === 'queued') {
+        const progress = JSON.stringify({ ...job.progress, phase: 'cancelled' });
+        const [cancelled] = await tx.query(`UPDATE jobs SET state = 'cancelled', finished_at = ${this.d.now}, progress = ? WHERE id = ? RETURNING *`, [
+          progress,
+          jobId,
+        ]);
+        return jobFromRow(cancelled!);
+      }
+      if (job?.state === 'running') {
+        // The runner hears of it at its next heartbeat and stops.
+        const [flagged] = await tx.query('UPDATE jobs SET cancel_requested = TRUE WHERE id = ? RETURNING *', [jobId]);
+        return jobFromRow(flagged!);
+      }
+      return job;
+    });
+  }
+
+  async claimJob(owner: string, leaseMs: number): Promise<JobRecord | undefined> {
+    const now = this.d.now;
+    return this.db.transaction(async (tx) => {
+      // Lapsed leases of jobs that asked to be cancelled, or that used their last attempt, end here.
+      await tx.run(
+        `UPDATE jobs SET state = 'cancelled', finished_at = ${now}, lease_owner = NULL WHERE state = 'running' AND lease_expires_at < ${now} AND cancel_requested`,
+      );
+      await tx.run(
+        `UPDATE jobs SET state = 'failed', finished_at = ${now}, lease_owner = NULL, error = ? WHERE state = 'running' AND lease_expires_at < ${now} AND attempts >= max_attempts`,
+        [JSON.stringify(lapsedError())],
+      );
+      const [next] = await tx.query(
+        `SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < ${now}) ORDER BY created_at, id LIMIT 1${this.d.forUpdateSkipLocked}`,
+      );
+      if (!next) return undefined;
+      const [row] = await tx.query(
+        `UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ${now} + ?, attempts = attempts + 1, started_at = COALESCE(started_at, ${now})
+         WHERE id = ? RETURNING *`,
+        [owner, leaseMs, next.id],
+      );
+      return jobFromRow(row!);
+    });
+  }
+
+  async heartbeat(jobId: string, owner: string, leaseMs: number, progress: JobProgress): Promise<{ owned: boolean; cancelRequested: boolean }> {
+    const [row] = await this.db.query(
+      `UPDATE jobs SET lease_expires_at = ${this.d.now} + ?, progress = ? WHERE id = ? AND lease_owner = ? AND state = 'running' RETURNING cancel_requested`,
+      [leaseMs, JSON.stringify(progress), jobId, owner],
+    );
+    return row ? { owned: true, cancelRequested: Boolean(row.cancel_requested) } : { owned: false, cancelRequested: false };
+  }
+
+  async releaseJob(jobId: string, owner: string): Promise<boolean> {
+    const released = await this.db.run(
+      `UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+       WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+      [jobId, owner],
+    );
+    return released > 0;
+  }
+
+  async finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined> {
+    // Compressed before the transaction, on libuv's thread pool: a large artifact neither stalls the event loop nor holds locks.
+    const packed = outcome.version ? await packArtifact(outcome.version.artifact) : undefined;
+    const now = this.d.now;
+    return this.db.transaction(async (tx) => {
+      const [job] = await tx.query(`SELECT * FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'${this.d.forUpdate}`, [jobId, owner]);
+      if (!job) return undefined;
+      let number: number | null = null;
+      if (outcome.version && packed) {
+        const v = outcome.version;
+        const [task] = await tx.query('UPDATE tasks SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number', [job.task_id]);
+        number = Number(task!.number);
+        await tx.run(
+          `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?)`,
+          [
+            newId('ver'),
+            job.tenant_id,
+            job.task_id,
+            number,
+            v.headType,
+            JSON.stringify(v.params),
+            JSON.stringify(v.spec),
+            JSON.stringify(v.labels),
+            JSON.stringify(v.metrics),
+            JSON.stringify(v.report),
+            v.exampleCount,
+            Math.round(v.trainingMs),
+            jobId,
+            packed.bytes,
+            packed.jsonBytes,
+          ],
+        );
+        if (outcome.activate) {
+          await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${now} WHERE id = ?`, [number, job.task_id]);
+          await tx.notify({ tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number });
+        }
+      }
+      const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
+      const [row] = await tx.query(
+        `UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ${now}, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ? RETURNING *`,
+        [
+          outcome.state,
+          outcome.error ? JSON.stringify(outcome.error) : null,
+          number,
+          JSON.stringify({ ...progress, phase: outcome.state, percent: outcome.state === 'succeeded' ? 100 : progress.percent }),
+          jobId,
+        ],
+      );
+      return jobFromRow(row!);
+    });
+  }
+
+  // ---- versions
+
+  async listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]> {
+    const rows = await this.db.query(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number`, [tenantId, taskId]);
+    return rows.map(versionFromRow);
+  }
+
+  async getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined> {
+    const [row] = await this.db.query(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?`, [tenantId, taskId, number]);
+    return row && versionFromRow(row);
+  }
+
+  async getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined> {
+    const bytes = await this.getArtifactBytes(tenantId, taskId, number);
+    return bytes && unpackArtifact(bytes);
+  }
+
+  async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
+    const [row] = await this.db.query('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+    return row ? (row.artifact as Buffer) : undefined;
+  }
+
+  async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {
+    const activated = await this.db.transaction(async (tx) => {
+      const [exists] = await tx.query('SELECT 1 FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+      if (!exists) return false;
+      await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [number, tenantId, taskId]);
+      await tx.notify({ tenantId, taskId, activeVersion: number });
+      return true;
+    });
+    return activated ? this.getTask(tenantId, taskId) : undefined;
+  }
+
+  async deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'> {
+    return this.db.transaction(async (tx) => {
+      const [task] = await tx.query(`SELECT active_version FROM tasks WHERE tenant_id = ? AND id = ?${this.d.forUpdate}`, [tenantId, taskId]);
+      if (!task) return 'missing';
+      if (task.active_version !== null && Number(task.active_version) === number) return 'active';
+      const deleted = await tx.run('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+      return deleted ? 'deleted' : 'missing';
+    });
+  }
+}
