@@ -8,7 +8,9 @@ import type { FeatureService } from './features/feature-service.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
 import { ApiDoc } from './http/openapi.js';
 import type { Route } from './http/route.js';
-import { routerOf } from './http/router.js';
+import { Authenticator } from './http/auth.js';
+import { type Access, routerOf } from './http/router.js';
+import { clientsRoutes } from './http/routes/clients.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { examplesRoutes } from './http/routes/examples.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   metrics: Metrics;
   log: Logger;
   limits: TextLimits & { bodyLimitBytes: number };
+  /** Authentication and client rate limits; default: keys off (one open client), no rate limits. */
+  access?: Access;
   /** Extra readiness checks (the store, later); model readiness is always checked. */
   readiness?: ReadinessCheck[];
   logRequests?: boolean;
@@ -104,11 +108,13 @@ export function createApp(deps: AppDeps): App {
     ...jobsRoutes({ store: deps.store, models, ...deps.training }),
     ...versionsRoutes(deps.store, deps.predictions),
     ...predictRoutes(deps.predictions, limits),
+    ...clientsRoutes(deps.store),
     ...docsRoutes(() => (document ??= docs.document({ title: 'transferd', version: VERSION }))),
   ];
   const docs = new ApiDoc(routes);
   const json = express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  app.use(routerOf(routes, json));
+  const access = deps.access ?? { auth: new Authenticator(deps.store, undefined), limiter: null };
+  app.use(routerOf(routes, json, access));
   app.use(routeNotFound);
   app.use(errorHandler((err, ctx) => log('error', 'request failed', { ...ctx, ...errorFields(err) })));
 

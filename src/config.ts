@@ -43,7 +43,11 @@ export const ENV = {
   },
   TRANSFERD_MAX_BATCH_TOKENS: { schema: int(16).default(8192), doc: 'Token budget of one encoder run (batch size × padded length).' },
   TRANSFERD_MAX_BATCH_SIZE: { schema: int(1, 4096).default(64), doc: 'Most sequences in one encoder run.' },
-  TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 503.' },
+  TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 429.' },
+  TRANSFERD_MAX_QUEUE_WAIT_MS: {
+    schema: int(0).default(2000),
+    doc: 'A request whose texts would wait longer than this for the encoder (predicted from recent runs) gets 429 at once (0: only the text bound).',
+  },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
   TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body (bytes, or 512kb, 10mb).' },
@@ -64,6 +68,33 @@ export const ENV = {
   TRANSFERD_MAX_UPLOAD_EXAMPLES: { schema: int(1).default(200_000), doc: 'Most examples in one upload.' },
   TRANSFERD_MAX_LABELS: { schema: int(2).default(10_000), doc: 'Most distinct labels in one task.' },
   TRANSFERD_FEATURE_CACHE: { schema: bytes.default(256 * 1024 ** 2), doc: 'In-memory feature cache per replica (bytes, or 256mb).' },
+  TRANSFERD_ADMIN_KEY: {
+    schema: z.string().min(32, 'use at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+    doc: 'Turns API keys on: this key manages clients and their keys (/v1/admin); every other route then needs a client key. Unset: one open client, no keys, no client limits.',
+  },
+  TRANSFERD_SHARED_FEATURE_CACHE: {
+    schema: bool.default(false),
+    doc: "With keys on, share cached features between clients (more reuse, but a client can time whether another sent a text). Default: each client's own.",
+  },
+  TRANSFERD_CLIENT_REQUESTS_PER_MINUTE: {
+    schema: int(0).default(6000),
+    doc: "A client's requests per minute over all replicas, unless its own limit says otherwise (0: none).",
+  },
+  TRANSFERD_CLIENT_TOKENS_PER_MINUTE: { schema: int(0).default(300_000), doc: "A client's encoder tokens per minute over all replicas (0: none)." },
+  TRANSFERD_CLIENT_MAX_TASKS: { schema: int(0).default(1000), doc: 'Tasks a client may have (0: no limit).' },
+  TRANSFERD_CLIENT_MAX_EXAMPLES: { schema: int(0).default(1_000_000), doc: "Examples over all of a client's tasks (0: no limit)." },
+  TRANSFERD_CLIENT_MAX_STORED_BYTES: {
+    schema: bytes.default(1024 ** 3),
+    doc: "UTF-8 bytes of a client's example texts and labels plus its stored head artifacts (bytes, or 1gb; 0: no limit).",
+  },
+  TRANSFERD_CLIENT_MAX_RUNNING_JOBS: {
+    schema: int(0).default(1),
+    doc: "A client's training jobs running at once over all replicas; more wait in the queue (0: no limit).",
+  },
+  TRANSFERD_CLIENT_MAX_ACTIVE_JOBS: {
+    schema: int(0).default(10),
+    doc: "A client's training jobs queued or running; a request beyond it gets 403 (0: no limit).",
+  },
   TRANSFERD_TRAINING_CONCURRENCY: { schema: int(0, 64).default(1), doc: 'Training jobs this replica runs at once; 0 makes it serve-only.' },
   TRANSFERD_TRAINING_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Threads one training job may use (one-vs-one pairs, trees).' },
   TRANSFERD_TRAINING_HEAP_MB: {

@@ -44,6 +44,15 @@ export const ERROR_CODES = [
   'overloaded',
   'encoder_unavailable',
   'inference_failed',
+  // Clients, keys and limits.
+  'missing_api_key',
+  'invalid_api_key',
+  'insufficient_scope',
+  'keys_disabled',
+  'client_not_found',
+  'key_not_found',
+  'rate_limited',
+  'quota_exceeded',
   // Training requests.
   'invalid_params',
   'no_examples',
@@ -67,6 +76,9 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class DomainError extends Error {
+  /** Seconds a client should wait before retrying, when the failure itself knows (a rate limit's refill); else the code's default. */
+  retryAfterSeconds: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -82,8 +94,15 @@ export class DomainError extends Error {
   /** The same error about another field: a caller that knows where a value came from in the request names it. */
   at(param: string | null): DomainError {
     const moved = new DomainError(this.code, this.message, param, this.details);
+    moved.retryAfterSeconds = this.retryAfterSeconds;
     if (this.stack) moved.stack = this.stack;
     return moved;
+  }
+
+  /** This error, telling the client to retry in `seconds` (rounded up, at least 1). */
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+    return this;
   }
 }
 

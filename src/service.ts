@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, type App } from './app.js';
+import { Authenticator } from './http/auth.js';
 import { ConnectionTracker } from './http/drain.js';
+import { RateLimiter, startCensus } from './http/limits.js';
 import { errorBody, statusOf } from './http/errors.js';
 import { DomainError } from './errors.js';
 import type { ReadinessCheck } from './http/routes/health.js';
@@ -19,7 +21,7 @@ import { readManifest } from './encoder/manifest.js';
 import { ModelRegistry } from './encoder/registry.js';
 import { errorFields, type Logger } from './log.js';
 import { FeatureService } from './features/feature-service.js';
-import { openStore } from './store/open.js';
+import { clientLimits, openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import { createMetrics, observeEncoders, observeServing, type Metrics } from './metrics.js';
 import { PredictPool } from './serving/predict-pool.js';
@@ -74,6 +76,8 @@ export interface Parts {
   predictions: PredictionService;
   features: FeatureService;
   metrics: Metrics;
+  /** Stops the replica census and the key cache's subscription. */
+  close(): void;
 }
 
 /** Builds everything that serves requests from loaded models and an open store. Tests call it in-process. */
@@ -93,7 +97,16 @@ export function assemble({
   const metrics = createMetrics();
   observeEncoders(metrics, models);
   for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
-  const features = new FeatureService(models, store, config.TRANSFERD_FEATURE_CACHE);
+  const keysOn = config.TRANSFERD_ADMIN_KEY !== undefined;
+  const features = new FeatureService(models, store, {
+    memoryBytes: config.TRANSFERD_FEATURE_CACHE,
+    perClient: keysOn && !config.TRANSFERD_SHARED_FEATURE_CACHE,
+  });
+  const replicaId = config.TRANSFERD_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const auth = new Authenticator(store, config.TRANSFERD_ADMIN_KEY);
+  const limits = clientLimits(config);
+  const limiter = keysOn ? new RateLimiter(store, limits) : null;
+  const stopCensus = limiter ? startCensus(store, replicaId, limiter, (err) => log('warn', 'replica heartbeat failed', errorFields(err))) : () => undefined;
   const pool = new PredictPool({ threads: config.TRANSFERD_PREDICT_THREADS, maxPredictors: 32 });
   const predictions = new PredictionService(store, features, pool, {
     activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS,
@@ -104,7 +117,7 @@ export function assemble({
     features,
     models,
     log,
-    owner: config.TRANSFERD_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    owner: replicaId,
     concurrency: config.TRANSFERD_TRAINING_CONCURRENCY,
     leaseMs: config.TRANSFERD_JOB_LEASE_MS,
     pollMs: config.TRANSFERD_JOB_POLL_MS,
@@ -127,13 +140,18 @@ export function assemble({
     log,
     logRequests: config.TRANSFERD_LOG_REQUESTS,
     ...(readiness ? { readiness } : {}),
+    access: { auth, limiter },
     limits: {
       maxInputs: config.TRANSFERD_MAX_INPUTS,
       maxInputChars: config.TRANSFERD_MAX_INPUT_CHARS,
       bodyLimitBytes: config.TRANSFERD_BODY_LIMIT,
     },
   });
-  return { app, runner, pool, predictions, features, metrics };
+  const close = () => {
+    stopCensus();
+    auth.close();
+  };
+  return { app, runner, pool, predictions, features, metrics, close };
 }
 
 export async function startService(config: Config, log: Logger): Promise<RunningService> {
@@ -144,6 +162,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
   let runner: TrainingRunner | undefined;
   let pool: PredictPool | undefined;
   let predictions: PredictionService | undefined;
+  let parts: Parts | undefined;
   const server = createServer((req, res) => handler(req, res));
   const connections = new ConnectionTracker(server);
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
@@ -167,12 +186,16 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxBatchTokens: config.TRANSFERD_MAX_BATCH_TOKENS,
       maxBatchSize: config.TRANSFERD_MAX_BATCH_SIZE,
       maxQueuedTexts: config.TRANSFERD_MAX_QUEUED_TEXTS,
+      maxQueueWaitMs: config.TRANSFERD_MAX_QUEUE_WAIT_MS,
     });
-    const parts = assemble({ config, log, models, store });
+    parts = assemble({ config, log, models, store });
     ({ runner, pool, predictions } = parts);
     full = parts.app;
     handler = full.app;
     parts.runner.start();
+    if (config.TRANSFERD_ADMIN_KEY === undefined) {
+      log('warn', 'API keys are off: every request acts for one open client, with no client limits (set TRANSFERD_ADMIN_KEY to turn keys on)');
+    } else log('info', 'API keys are on: /v1/admin manages clients and keys', { sharedFeatureCache: config.TRANSFERD_SHARED_FEATURE_CACHE });
     log('info', 'ready', { models: models.list() });
   })();
 
@@ -190,6 +213,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       }
       await closed;
       await runner?.stop();
+      parts?.close();
       predictions?.close();
       await pool?.close();
       await models?.close().catch((err) => log('error', 'closing models failed', errorFields(err)));

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { DomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
+import { QueueAdmission } from './admission.js';
 import type { Lane } from './batch-queue.js';
 import type { FeatureSpec } from './feature-spec.js';
 import type { ModelManifest } from './manifest.js';
@@ -21,6 +22,8 @@ export interface EncoderOptions {
   maxBatchSize: number;
   /** Interactive texts allowed to wait at once; beyond it calls fail fast as overloaded. */
   maxQueuedTexts: number;
+  /** Longest predicted wait of an interactive call's texts before it fails fast as overloaded (0: only the text bound). */
+  maxQueueWaitMs?: number;
 }
 
 export interface EncodeOptions {
@@ -50,6 +53,7 @@ const RESTART_DELAY_MS = 1000;
 export class Encoder extends EventEmitter<EncoderEvents> {
   private readonly channel: WorkerChannel<EncoderApi, EncoderEvent>;
   private readonly waiting: Record<Lane, number> = { interactive: 0, bulk: 0 };
+  private readonly admission: QueueAdmission;
 
   private constructor(private readonly options: EncoderOptions) {
     super();
@@ -67,7 +71,11 @@ export class Encoder extends EventEmitter<EncoderEvents> {
       workerData: init,
       restartDelayMs: RESTART_DELAY_MS,
     });
-    this.channel.on('event', (e) => this.emit('batch', e.stats));
+    this.admission = new QueueAdmission({ maxQueuedTexts: options.maxQueuedTexts, maxWaitMs: options.maxQueueWaitMs ?? 0 });
+    this.channel.on('event', (e) => {
+      this.admission.observe(e.stats.size, e.stats.inferenceMs);
+      this.emit('batch', e.stats);
+    });
     this.channel.on('exit', (reason) => this.emit('restart', reason));
   }
 
@@ -100,8 +108,11 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     const lane = options.lane ?? 'interactive';
     const name = this.manifest.name;
     if (!this.channel.ready) throw new DomainError('encoder_unavailable', `encoder ${name} is not ready`);
-    if (lane === 'interactive' && this.waiting.interactive + texts.length > this.options.maxQueuedTexts) {
-      throw new DomainError('overloaded', `encoder ${name} has ${this.waiting.interactive} texts waiting; try again shortly`);
+    if (lane === 'interactive') {
+      const admission = this.admission.admit(this.waiting.interactive, texts.length);
+      if (!admission.admitted) {
+        throw new DomainError('overloaded', `encoder ${name} is busy: ${admission.reason}; try again shortly`).retryAfter(admission.retryAfterMs / 1000);
+      }
     }
     if (texts.length === 0) return { features: specs.map(() => new Float32Array(0)), tokenCounts: new Int32Array(0), tokens: 0 };
     this.waiting[lane] += texts.length;

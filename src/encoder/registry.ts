@@ -12,6 +12,8 @@ export interface RegistryOptions {
   maxBatchTokens: number;
   maxBatchSize: number;
   maxQueuedTexts: number;
+  /** Longest predicted queue wait of an interactive call (0: only the text bound). */
+  maxQueueWaitMs?: number;
 }
 
 export interface ModelInfo {

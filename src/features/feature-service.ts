@@ -7,12 +7,15 @@
  * Predictions keep new features in memory only (the store would otherwise grow
  * with every text ever predicted); training persists them, so retraining and
  * other tasks with the same spec never run the encoder again.
+ *
+ * With API keys on, each client's features are its own (cache keys carry the
+ * client) unless sharing is configured.
  */
 import type { EncodeOptions } from '../encoder/encoder.js';
 import { specDimensions, specKey, type FeatureSpec } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
 import { textHash } from '../store/ids.js';
-import type { Store } from '../store/types.js';
+import type { FeatureStore } from '../store/types.js';
 import { LruCache } from '../lib/lru.js';
 
 export interface FeatureMatrix {
@@ -38,6 +41,18 @@ export interface TrainingFeatureOptions {
 
 type Encode = (model: string, texts: string[], specs: FeatureSpec[], options: EncodeOptions) => Promise<{ features: Float32Array[]; tokens: number }>;
 
+export interface FeatureServiceOptions {
+  /** Bytes of feature vectors kept in memory. */
+  memoryBytes: number;
+  /**
+   * Keep each client's features apart (the default with keys on): shared
+   * features would let a client time whether another client sent a text.
+   */
+  perClient: boolean;
+  /** The encoder call (default: the registry's model). */
+  encode?: Encode;
+}
+
 export class FeatureService {
   private readonly memory: LruCache<Float32Array>;
   private readonly encode: Encode;
@@ -46,13 +61,12 @@ export class FeatureService {
 
   constructor(
     private readonly models: ModelRegistry,
-    private readonly store: Store,
-    memoryBytes: number,
-    encode?: Encode,
+    private readonly store: FeatureStore,
+    private readonly options: FeatureServiceOptions,
   ) {
-    this.memory = new LruCache<Float32Array>(memoryBytes, (v) => v.byteLength + 96);
+    this.memory = new LruCache<Float32Array>(options.memoryBytes, (v) => v.byteLength + 96);
     this.encode =
-      encode ??
+      options.encode ??
       ((model, texts, specs, options) => {
         const encoder = this.models.get(model);
         if (!encoder) throw new Error(`model ${model} is not loaded`);
@@ -62,6 +76,15 @@ export class FeatureService {
 
   get cacheStats() {
     return { entries: this.memory.size, bytes: this.memory.bytes, hits: this.memory.hits, misses: this.memory.misses };
+  }
+
+  /**
+   * The cache key of a spec's features for a client: its own, or (shared) the
+   * spec alone. The prefix ends in '/', which no spec key contains, so one
+   * client's keys can never be another's.
+   */
+  private keyOf(tenant: string, spec: FeatureSpec): string {
+    return this.options.perClient ? `${tenant}/${specKey(spec)}` : specKey(spec);
   }
 
   private dim(spec: FeatureSpec): number {
@@ -74,9 +97,9 @@ export class FeatureService {
    * Features for predictions: memory, then store, then the encoder (interactive
    * lane) for what is left. Specs may span models; each model runs once.
    */
-  async forTexts(specs: FeatureSpec[], texts: string[], options: EncodeOptions = {}): Promise<FeatureResult> {
+  async forTexts(tenant: string, specs: FeatureSpec[], texts: string[], options: EncodeOptions = {}): Promise<FeatureResult> {
     const hashes = texts.map(textHash);
-    const keys = specs.map(specKey);
+    const keys = specs.map((s) => this.keyOf(tenant, s));
     const matrices = specs.map((spec) => ({ spec, dim: this.dim(spec), x: new Float32Array(texts.length * this.dim(spec)) }));
     // missing[s] = indexes of texts whose features under spec s are not in memory.
     const missing = specs.map((_, s) => {
@@ -141,9 +164,9 @@ export class FeatureService {
    * store where present; the rest is encoded on the bulk lane in chunks and
    * persisted, so the next job (or another task with the same spec) skips it.
    */
-  async forTraining(specs: FeatureSpec[], texts: string[], textHashes: string[], options: TrainingFeatureOptions = {}): Promise<FeatureResult> {
+  async forTraining(tenant: string, specs: FeatureSpec[], texts: string[], textHashes: string[], options: TrainingFeatureOptions = {}): Promise<FeatureResult> {
     const chunk = options.chunk ?? 256;
-    const keys = specs.map(specKey);
+    const keys = specs.map((s) => this.keyOf(tenant, s));
     const matrices = specs.map((spec) => ({ spec, dim: this.dim(spec), x: new Float32Array(texts.length * this.dim(spec)) }));
     const missing = new Set<number>();
     for (let s = 0; s < specs.length; s++) {

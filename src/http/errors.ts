@@ -51,9 +51,17 @@ const STATUS: Record<ErrorCode, Mapping> = {
   no_active_version: { status: 409 },
   invalid_feature_spec: { status: 400 },
   input_too_long: { status: 413 },
-  overloaded: { status: 503, retryAfter: 1, expected: true },
+  overloaded: { status: 429, retryAfter: 1, expected: true },
   encoder_unavailable: { status: 503, retryAfter: 2 },
   inference_failed: { status: 500 },
+  missing_api_key: { status: 401 },
+  invalid_api_key: { status: 401 },
+  insufficient_scope: { status: 403 },
+  keys_disabled: { status: 404 },
+  client_not_found: { status: 404 },
+  key_not_found: { status: 404 },
+  rate_limited: { status: 429, retryAfter: 1, expected: true },
+  quota_exceeded: { status: 403 },
   invalid_params: { status: 400 },
   no_examples: { status: 409 },
   too_few_labels: { status: 409 },
@@ -123,7 +131,8 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     const { error } = toDomainError(err);
     const mapping = STATUS[error.code];
     if (mapping.status >= 500 && !mapping.expected) log(err, { method: req.method, path: req.path, code: error.code });
-    if (mapping.retryAfter !== undefined) res.set('Retry-After', String(mapping.retryAfter));
+    const retryAfter = error.retryAfterSeconds ?? mapping.retryAfter;
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     res.status(mapping.status).json(errorBody(error));
   };
 }

@@ -5,7 +5,6 @@
 import type { Request } from 'express';
 import { DomainError } from '../errors.js';
 import type { PathParams, Route } from './route.js';
-import { tenantOf } from './tenant.js';
 import { parse } from './validate.js';
 
 /** Whether the client sent a body at all (an empty one, Content-Length: 0, is none). */
@@ -41,10 +40,9 @@ function jsonBody(route: Route, req: Request): unknown {
 }
 
 /** A handler's input without the request and response, with the schema types erased as in Route. */
-export type ParsedRequest = Omit<Parameters<Route['handler']>[0], 'req' | 'res'>;
+export type ParsedRequest = Omit<Parameters<Route['handler']>[0], 'req' | 'res' | 'principal' | 'chargeTokens'>;
 
-export function readInput(route: Route, req: Request): ParsedRequest {
-  const tenant = tenantOf(req);
+export function readInput(route: Route, req: Request, tenant: string): ParsedRequest {
   const params = readParams(route.params ?? {}, req.params as Record<string, string>);
   const query = route.query ? parse(route.query, req.query, 'query') : undefined;
   let body: unknown;

@@ -7,6 +7,8 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
+import type { Scope } from '../store/types.js';
+import type { Principal } from './auth.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -42,16 +44,26 @@ export interface StreamedBody {
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-/** What a handler receives: the request already validated against the declaration's schemas. */
+/** What a handler receives: the request already authenticated, and validated against the declaration's schemas. */
 export interface Input<P extends PathParams, Q, B> {
   params: { [K in keyof P]: z.output<P[K]['schema']> };
   query: Parsed<Q>;
   body: Parsed<B>;
-  /** The tenant the request acts for (tenant.ts). */
+  /** The client the request acts for (auth.ts). */
   tenant: string;
+  principal: Principal;
+  /** Charges the client for encoder tokens the request used (its tokens-per-minute limit). */
+  chargeTokens(tokens: number): Promise<void>;
   req: Request;
   res: Response;
 }
+
+/**
+ * Who may call a route: a key with this scope; `any` key (the API document);
+ * or anyone (`public`: liveness, readiness, metrics). Without keys configured,
+ * every request holds every client scope.
+ */
+export type RouteScope = Scope | 'any' | 'public';
 
 export interface RouteDeclaration<P extends PathParams, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined> {
   method: Method;
@@ -61,6 +73,7 @@ export interface RouteDeclaration<P extends PathParams, Q extends z.ZodObject | 
   /** Longer prose for the document, when the summary cannot say it all. */
   description?: string;
   tag: string;
+  scope: RouteScope;
   params?: P;
   /** Routes without one ignore the query string. */
   query?: Q;

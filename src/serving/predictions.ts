@@ -131,7 +131,9 @@ export class PredictionService {
   async score(targets: Target[], texts: string[], options: EncodeOptions = {}): Promise<{ scored: Scored[]; tokens: number; encoded: number }> {
     const specs = new Map(targets.map((t) => [specKey(t.version.spec), t.version.spec]));
     const keys = [...specs.keys()];
-    const feats = await this.features.forTexts([...specs.values()], texts, options);
+    // Every target is a task of the same client: the request's.
+    const tenant = targets[0]?.task.tenantId ?? '';
+    const feats = await this.features.forTexts(tenant, [...specs.values()], texts, options);
     const scored = await Promise.all(
       targets.map(async (target) => {
         const matrix = feats.matrices[keys.indexOf(specKey(target.version.spec))]!;

@@ -6,7 +6,7 @@
  * the two databases spell differently.
  */
 import type { Row } from './rows.js';
-import type { TaskChange } from './types.js';
+import type { StoreChange } from './types.js';
 
 export interface Statements {
   /** The rows a statement returns (none for a statement that returns none). */
@@ -20,7 +20,7 @@ export interface Statements {
 /** Statements inside one transaction. A handle is good only until its transaction ends. */
 export interface Transaction extends Statements {
   /** Announces a change to every listener (on every replica, where the database can tell), once and only if the transaction commits. */
-  notify(change: TaskChange): Promise<void>;
+  notify(change: StoreChange): Promise<void>;
 }
 
 /** One connection on which transactions can run, one after another. */
@@ -39,7 +39,7 @@ export interface Adapter extends Session {
   /** Runs `fn` holding the lock that lets one process at a time migrate the schema. */
   migrating<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /** Starts delivering the changes transactions announce (on PostgreSQL, from every replica; a `'*'` change after a gap). */
-  listen(listener: (change: TaskChange) => void): Promise<void>;
+  listen(listener: (change: StoreChange) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,12 +79,16 @@ export interface Dialect {
   readonly forUpdate: string;
   /** Ends a SELECT like forUpdate, but rows another transaction holds are passed over instead of waited for. */
   readonly forUpdateSkipLocked: string;
+  /** A statement that makes job claims take turns (held until the transaction ends), where transactions do not already. */
+  readonly claimLock: string | null;
   /** `column ${inList}` with `list(values)` as its parameter: membership in a list of texts. */
   readonly inList: string;
   list(values: readonly string[]): unknown;
   /** A table named `alias` from parallel columns, with their position in column `o`: many rows in one statement. */
   rows(alias: string, columns: Record<string, Column>): Fragment;
   isUniqueViolation(err: unknown): boolean;
+  /** The length in bytes of a text (UTF-8) or binary expression. */
+  octetLength(expr: string): string;
   readonly types: ColumnTypes;
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 
 /** `task_…`, `job_…`: a prefix that says what the id names, then 96 random bits. */
-export function newId(prefix: 'task' | 'job' | 'ver'): string {
+export function newId(prefix: 'task' | 'job' | 'ver' | 'client' | 'key'): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
 }
 

@@ -98,8 +98,46 @@ CREATE TABLE versions (
 `;
 }
 
+/** Clients with limits, their API keys, and the replicas' heartbeats (rate limits are shared out by how many are alive). */
+function clients({ bigint }: ColumnTypes): string {
+  return `
+ALTER TABLE tenants ADD COLUMN requests_per_minute ${bigint};
+ALTER TABLE tenants ADD COLUMN tokens_per_minute ${bigint};
+ALTER TABLE tenants ADD COLUMN max_tasks ${bigint};
+ALTER TABLE tenants ADD COLUMN max_examples ${bigint};
+ALTER TABLE tenants ADD COLUMN max_stored_bytes ${bigint};
+ALTER TABLE tenants ADD COLUMN max_running_jobs ${bigint};
+ALTER TABLE tenants ADD COLUMN max_active_jobs ${bigint};
+CREATE INDEX tenants_order ON tenants (created_at, id);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name TEXT,
+  scopes TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at ${bigint} NOT NULL,
+  revoked_at ${bigint}
+);
+CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at, id);
+
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  last_seen ${bigint} NOT NULL
+);
+
+-- Quotas and fair claims count a client's rows.
+CREATE INDEX examples_tenant ON examples (tenant_id);
+CREATE INDEX jobs_tenant_state ON jobs (tenant_id, state);
+CREATE INDEX versions_tenant ON versions (tenant_id);
+`;
+}
+
 export function migrations(types: ColumnTypes): Migration[] {
-  return [{ version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) }];
+  return [
+    { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
+    { version: 2, name: 'clients: limits, API keys, replica heartbeats', sql: clients(types) },
+  ];
 }
 
 /** Applies the migrations not applied yet, each in its own transaction, under the database's migration lock. */

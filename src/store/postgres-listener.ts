@@ -5,7 +5,7 @@
  * listened is unknown, so every replica cache must be dropped.
  */
 import pg from 'pg';
-import type { TaskChange } from './types.js';
+import type { StoreChange } from './types.js';
 
 export interface ListenerOptions {
   client: pg.ClientConfig;
@@ -20,7 +20,7 @@ export class ChangeListener {
 
   constructor(
     private readonly o: ListenerOptions,
-    private readonly deliver: (change: TaskChange) => void,
+    private readonly deliver: (change: StoreChange) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -41,7 +41,7 @@ export class ChangeListener {
     client.on('notification', (n) => {
       if (n.channel !== this.o.channel || !n.payload) return;
       try {
-        this.deliver(JSON.parse(n.payload) as TaskChange);
+        this.deliver(JSON.parse(n.payload) as StoreChange);
       } catch {
         // not ours
       }

@@ -15,8 +15,8 @@ import { isConnectionError, StoreUnavailable } from './errors.js';
 import { numberedPlaceholders } from './placeholders.js';
 import { ChangeListener } from './postgres-listener.js';
 import type { Row } from './rows.js';
-import { SqlStore } from './sql-store.js';
-import type { TaskChange } from './types.js';
+import { SqlStore, type SqlStoreOptions } from './sql-store.js';
+import type { StoreChange } from './types.js';
 
 const ARRAY_TYPES = { text: 'text[]', integer: 'bigint[]', bytes: 'bytea[]' } as const;
 
@@ -27,6 +27,8 @@ export const postgresDialect: Dialect = {
   forUpdate: ' FOR UPDATE',
   // Replicas claiming at the same moment take different jobs instead of queueing on one row.
   forUpdateSkipLocked: ' FOR UPDATE SKIP LOCKED',
+  // Per schema, released at commit. Claims are few (a poll a second per replica), so taking turns costs nothing.
+  claimLock: "SELECT pg_advisory_xact_lock(hashtext('transferd-claims-' || current_schema()))",
   inList: '= ANY(?::text[])',
   list: (values) => values,
   rows: (alias, columns) => ({
@@ -36,6 +38,7 @@ export const postgresDialect: Dialect = {
     params: Object.values(columns).map((c) => c.values),
   }),
   isUniqueViolation: (err) => (err as { code?: string }).code === '23505',
+  octetLength: (expr) => `octet_length(${expr})`,
   types: { bigint: 'BIGINT', bytes: 'BYTEA', serial: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', bool: 'BOOLEAN', false: 'FALSE', keyedTable: '' },
 };
 
@@ -70,7 +73,7 @@ class PgStatements implements Statements {
 
 class PgTransaction extends PgStatements implements Transaction {
   // Delivered by the server at commit, to every listening replica, this one included.
-  async notify(change: TaskChange): Promise<void> {
+  async notify(change: StoreChange): Promise<void> {
     await this.query('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify(change)]);
   }
 }
@@ -86,11 +89,10 @@ class PgSession extends PgStatements implements Session {
   }
 }
 
-export interface PostgresOptions {
+export interface PostgresOptions extends SqlStoreOptions {
   url: string;
   /** Schema holding the tables (created if missing); separate schemas keep test runs or deployments apart. */
   schema: string;
-  maxLabels: number;
   poolSize: number;
   onWarning?: (msg: string, fields: Record<string, unknown>) => void;
 }
@@ -143,7 +145,7 @@ export class PostgresAdapter extends PgStatements implements Adapter {
     });
   }
 
-  async listen(deliver: (change: TaskChange) => void): Promise<void> {
+  async listen(deliver: (change: StoreChange) => void): Promise<void> {
     if (this.closed || this.listener) return;
     this.listener = new ChangeListener({ client: this.connection, channel: CHANNEL, onWarning: this.o.onWarning }, deliver);
     await this.listener.start();
@@ -197,6 +199,6 @@ export class PostgresAdapter extends PgStatements implements Adapter {
 /** The store for replicas: every statement in SqlStore, on a shared PostgreSQL schema. */
 export class PostgresStore extends SqlStore {
   constructor(options: PostgresOptions) {
-    super(new PostgresAdapter(options), { maxLabels: options.maxLabels });
+    super(new PostgresAdapter(options), options);
   }
 }

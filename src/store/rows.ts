@@ -1,6 +1,6 @@
 /** Row → record mapping for both databases (PostgreSQL returns BIGINT as strings, SQLite booleans as 0/1). */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
-import type { ExampleRecord, JobRecord, JobState, Page, TaskRecord, VersionRecord } from './types.js';
+import type { ExampleRecord, JobRecord, JobState, KeyRecord, Page, Scope, TaskRecord, TenantLimits, TenantRecord, VersionRecord } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -84,6 +84,34 @@ export function versionFromRow(r: Row): VersionRecord {
     jobId: (r.job_id as string | null) ?? null,
     createdAt: num(r.created_at),
     artifactBytes: num(r.artifact_bytes),
+  };
+}
+
+/** Each limit's column in tenants. */
+export const LIMIT_COLUMNS: Record<keyof TenantLimits, string> = {
+  requestsPerMinute: 'requests_per_minute',
+  tokensPerMinute: 'tokens_per_minute',
+  maxTasks: 'max_tasks',
+  maxExamples: 'max_examples',
+  maxStoredBytes: 'max_stored_bytes',
+  maxRunningJobs: 'max_running_jobs',
+  maxActiveJobs: 'max_active_jobs',
+};
+
+export function tenantFromRow(r: Row): TenantRecord {
+  const limits = Object.fromEntries(Object.entries(LIMIT_COLUMNS).map(([field, column]) => [field, numOrNull(r[column])])) as unknown as TenantLimits;
+  return { id: String(r.id), name: String(r.name), limits, createdAt: num(r.created_at) };
+}
+
+export function keyFromRow(r: Row): KeyRecord {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    name: (r.name as string | null) ?? null,
+    scopes: json<Scope[]>(r.scopes),
+    secretHash: String(r.secret_hash),
+    createdAt: num(r.created_at),
+    revokedAt: numOrNull(r.revoked_at),
   };
 }
 

@@ -10,29 +10,72 @@
  */
 import { EventEmitter } from 'node:events';
 import { DomainError } from '../errors.js';
-import { type Adapter, bytes, integer, type Statements, text } from './adapter.js';
+import { type Adapter, bytes, type Dialect, integer, type Statements, text } from './adapter.js';
 import { packArtifact, unpackArtifact } from './artifact.js';
 import { planExamples } from './examples-plan.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
 import { applyMigrations } from './migrations.js';
-import { exampleFromRow, INITIAL_PROGRESS, jobFromRow, lapsedError, pageOf, TASK_SELECT, taskFromRow, VERSION_COLUMNS, versionFromRow } from './rows.js';
-import type {
-  AddExamplesResult,
-  ConflictPolicy,
-  ExampleRecord,
-  JobOutcome,
-  JobProgress,
-  JobRecord,
-  NewExample,
-  NewJob,
-  NewTask,
-  Page,
-  Store,
-  TaskChange,
-  TaskPatch,
-  TaskRecord,
-  VersionRecord,
+import {
+  exampleFromRow,
+  INITIAL_PROGRESS,
+  jobFromRow,
+  keyFromRow,
+  LIMIT_COLUMNS,
+  lapsedError,
+  pageOf,
+  TASK_SELECT,
+  taskFromRow,
+  tenantFromRow,
+  VERSION_COLUMNS,
+  versionFromRow,
+} from './rows.js';
+import {
+  type AddExamplesResult,
+  type ConflictPolicy,
+  type ExampleRecord,
+  isKeyChange,
+  type JobOutcome,
+  type JobProgress,
+  type JobRecord,
+  type KeyChange,
+  type KeyRecord,
+  LIMIT_FIELDS,
+  type NewExample,
+  type NewJob,
+  type NewKey,
+  type NewTask,
+  type Page,
+  type Store,
+  type TaskChange,
+  type TaskPatch,
+  type TaskRecord,
+  type TenantLimits,
+  type TenantRecord,
+  type TenantUsage,
+  type VersionRecord,
 } from './types.js';
+
+type QuotaField = 'maxTasks' | 'maxExamples' | 'maxStoredBytes' | 'maxActiveJobs';
+
+/** What each quota counts of a client, as a scalar subquery whose every `?` is the client's id. */
+const QUOTA_COUNTS: Record<QuotaField, (d: Dialect) => string> = {
+  maxTasks: () => '(SELECT COUNT(*) FROM tasks WHERE tenant_id = ?)',
+  maxExamples: () => '(SELECT COUNT(*) FROM examples WHERE tenant_id = ?)',
+  maxStoredBytes: (d) =>
+    `((SELECT COALESCE(SUM(${d.octetLength('text')} + ${d.octetLength('label')}), 0) FROM examples WHERE tenant_id = ?)` +
+    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')}), 0) FROM versions WHERE tenant_id = ?))`,
+  maxActiveJobs: () => "(SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND state IN ('queued', 'running'))",
+};
+
+/** The parameters of a count built from QUOTA_COUNTS: the client's id for each `?`. */
+const tenantParams = (sql: string, tenantId: string) => Array.from(sql.matchAll(/\?/g), () => tenantId);
+
+const QUOTA_NAMES: Record<QuotaField, string> = {
+  maxTasks: 'tasks',
+  maxExamples: 'examples',
+  maxStoredBytes: 'stored bytes',
+  maxActiveJobs: 'queued or running training jobs',
+};
 
 /** Rows per statement when many are read or written: keeps parameters and statements moderate in size. */
 const CHUNK = 5000;
@@ -45,14 +88,21 @@ function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
+/** The service's default for each client limit; 0 means none. A client's own limits (null fields) fall back to these. */
+export type DefaultLimits = { [K in keyof TenantLimits]: number };
+
+export const NO_LIMITS: DefaultLimits = Object.fromEntries(LIMIT_FIELDS.map((f) => [f, 0])) as DefaultLimits;
+
 export interface SqlStoreOptions {
   /** Distinct labels a task may have; a write that would pass it is rolled back. */
   maxLabels: number;
+  /** Client limits that apply when a client has none of its own (default: none). */
+  limits?: DefaultLimits;
 }
 
 export class SqlStore implements Store {
   readonly kind: Store['kind'];
-  private readonly changes = new EventEmitter<{ change: [TaskChange] }>();
+  private readonly changes = new EventEmitter<{ change: [TaskChange]; key: [KeyChange] }>();
 
   constructor(
     private readonly db: Adapter,
@@ -67,7 +117,12 @@ export class SqlStore implements Store {
 
   async migrate(): Promise<void> {
     await applyMigrations(this.db);
-    await this.db.listen((change) => this.changes.emit('change', change));
+    await this.db.listen((change) => {
+      if (isKeyChange(change)) return void this.changes.emit('key', change);
+      this.changes.emit('change', change);
+      // A gap in the notices (taskId '*') may have hidden revocations too.
+      if (change.taskId === '*') this.changes.emit('key', { kind: 'key', keyId: '*' });
+    });
   }
 
   async ping(): Promise<void> {
@@ -83,19 +138,50 @@ export class SqlStore implements Store {
     return () => this.changes.off('change', listener);
   }
 
+  onKeyChange(listener: (change: KeyChange) => void): () => void {
+    this.changes.on('key', listener);
+    return () => this.changes.off('key', listener);
+  }
+
+  private get limits(): DefaultLimits {
+    return this.options.limits ?? NO_LIMITS;
+  }
+
+  /**
+   * Refuses a write that would take a client past a quota. Called inside the
+   * write's transaction, it locks the client's row first: a client's writes
+   * that count toward a quota take turns, so two of them cannot both fit in
+   * the last slot.
+   */
+  private async checkQuota(tx: Statements, tenantId: string, field: QuotaField, adding: number): Promise<void> {
+    const [row] = await tx.query(`SELECT ${LIMIT_COLUMNS[field]} AS own FROM tenants WHERE id = ?${this.d.forUpdate}`, [tenantId]);
+    const limit = row?.own === null || row?.own === undefined ? this.limits[field] : Number(row.own);
+    if (!limit) return;
+    const count = QUOTA_COUNTS[field](this.d);
+    const [counted] = await tx.query(`SELECT ${count} AS used`, tenantParams(count, tenantId));
+    const used = Number(counted!.used);
+    if (used + adding > limit) {
+      const message = `this would make ${used + adding} ${QUOTA_NAMES[field]}; the client's limit is ${limit}`;
+      throw new DomainError('quota_exceeded', message, null, { limit: LIMIT_COLUMNS[field], used, requested: adding });
+    }
+  }
+
   // ---- tasks
 
   async createTask(task: NewTask): Promise<TaskRecord> {
     const id = newId('task');
-    await this.uniqueName(task.name, () =>
-      this.db.run(`INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`, [
-        id,
-        task.tenantId,
-        task.name,
-        task.description,
-        JSON.stringify(task.spec),
-      ]),
-    );
+    await this.db.transaction(async (tx) => {
+      await this.checkQuota(tx, task.tenantId, 'maxTasks', 1);
+      await this.uniqueName(task.name, () =>
+        tx.run(`INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`, [
+          id,
+          task.tenantId,
+          task.name,
+          task.description,
+          JSON.stringify(task.spec),
+        ]),
+      );
+    });
     return (await this.getTask(task.tenantId, id))!;
   }
 
@@ -167,6 +253,9 @@ export class SqlStore implements Store {
       }
       const plan = planExamples(existing, examples, policy);
       if (plan.result.conflicts.length) return plan.result;
+      await this.checkQuota(tx, tenantId, 'maxExamples', plan.insert.length);
+      const newBytes = plan.insert.reduce((sum, e) => sum + Buffer.byteLength(e.text) + Buffer.byteLength(e.label), 0);
+      await this.checkQuota(tx, tenantId, 'maxStoredBytes', newBytes);
       for (const part of chunks(plan.insert)) {
         const u = this.d.rows('u', { t: text(part.map((e) => e.text)), h: text(part.map((e) => e.textHash)), l: text(part.map((e) => e.label)) });
         await tx.run(
@@ -272,11 +361,16 @@ export class SqlStore implements Store {
   // ---- jobs
 
   async createJob(job: NewJob): Promise<JobRecord> {
-    const [row] = await this.db.query(
-      `INSERT INTO jobs (id, tenant_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ${this.d.now}) RETURNING *`,
-      [newId('job'), job.tenantId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts],
-    );
-    return jobFromRow(row!);
+    return this.db.transaction(async (tx) => {
+      await this.checkQuota(tx, job.tenantId, 'maxActiveJobs', 1);
+      // A new version adds to what the client stores: a client already at its quota trains no more.
+      await this.checkQuota(tx, job.tenantId, 'maxStoredBytes', 0);
+      const [row] = await tx.query(
+        `INSERT INTO jobs (id, tenant_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ${this.d.now}) RETURNING *`,
+        [newId('job'), job.tenantId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts],
+      );
+      return jobFromRow(row!);
+    });
   }
 
   async getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
@@ -330,8 +424,17 @@ export class SqlStore implements Store {
         `UPDATE jobs SET state = 'failed', finished_at = ${now}, lease_owner = NULL, error = ? WHERE state = 'running' AND lease_expires_at < ${now} AND attempts >= max_attempts`,
         [JSON.stringify(lapsedError())],
       );
+      // Claims take turns across replicas, so each sees the others' claims when it counts a client's running jobs.
+      if (this.d.claimLock) await tx.query(this.d.claimLock);
+      // Fair across clients: the client with the fewest running jobs goes first (then the oldest job), and a
+      // client at its limit of running jobs waits. One client's ten queued jobs do not hold back another's one.
+      const running = `(SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = j.tenant_id AND r.state = 'running' AND r.lease_expires_at >= ${now})`;
+      const limit = `COALESCE((SELECT t.${LIMIT_COLUMNS.maxRunningJobs} FROM tenants t WHERE t.id = j.tenant_id), ?)`;
       const [next] = await tx.query(
-        `SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < ${now}) ORDER BY created_at, id LIMIT 1${this.d.forUpdateSkipLocked}`,
+        `SELECT j.id FROM jobs j
+         WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_expires_at < ${now})) AND (${limit} = 0 OR ${running} < ${limit})
+         ORDER BY ${running}, j.created_at, j.id LIMIT 1${this.d.forUpdateSkipLocked}`,
+        [this.limits.maxRunningJobs, this.limits.maxRunningJobs],
       );
       if (!next) return undefined;
       const [row] = await tx.query(
@@ -453,6 +556,117 @@ export class SqlStore implements Store {
       if (task.active_version !== null && Number(task.active_version) === number) return 'active';
       const deleted = await tx.run('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
       return deleted ? 'deleted' : 'missing';
+    });
+  }
+
+  // ---- clients (tenants), their keys, and replicas
+
+  async usage(tenantId: string): Promise<TenantUsage> {
+    const q = QUOTA_COUNTS;
+    const counts = [
+      q.maxTasks(this.d),
+      q.maxExamples(this.d),
+      q.maxStoredBytes(this.d),
+      "(SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND state = 'running')",
+      q.maxActiveJobs(this.d),
+    ];
+    const sql = `SELECT ${counts.map((c, i) => `${c} AS c${i}`).join(', ')}`;
+    const [row] = await this.db.query(sql, tenantParams(sql, tenantId));
+    const n = (i: number) => Number(row![`c${i}`]);
+    return { tasks: n(0), examples: n(1), storedBytes: n(2), runningJobs: n(3), activeJobs: n(4) };
+  }
+
+  async createTenant(name: string, limits: TenantLimits): Promise<TenantRecord> {
+    const id = newId('client');
+    const columns = LIMIT_FIELDS.map((f) => LIMIT_COLUMNS[f]);
+    await this.db.run(`INSERT INTO tenants (id, name, created_at, ${columns.join(', ')}) VALUES (?, ?, ${this.d.now}, ${columns.map(() => '?').join(', ')})`, [
+      id,
+      name,
+      ...LIMIT_FIELDS.map((f) => limits[f]),
+    ]);
+    return (await this.getTenant(id))!;
+  }
+
+  async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM tenants WHERE id = ?', [tenantId]);
+    return row && tenantFromRow(row);
+  }
+
+  async listTenants(limit: number, after?: string): Promise<Page<TenantRecord>> {
+    const cursor = decodeCursor(after);
+    const rows = cursor
+      ? await this.db.query('SELECT * FROM tenants WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [cursor[0], cursor[1], limit + 1])
+      : await this.db.query('SELECT * FROM tenants ORDER BY created_at, id LIMIT ?', [limit + 1]);
+    return pageOf(rows.map(tenantFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
+  }
+
+  async updateTenant(tenantId: string, patch: { name?: string; limits?: TenantLimits }): Promise<TenantRecord | undefined> {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    if (patch.name !== undefined) {
+      sets.push('name = ?');
+      params.push(patch.name);
+    }
+    if (patch.limits) {
+      for (const f of LIMIT_FIELDS) {
+        sets.push(`${LIMIT_COLUMNS[f]} = ?`);
+        params.push(patch.limits[f]);
+      }
+    }
+    if (sets.length) await this.db.run(`UPDATE tenants SET ${sets.join(', ')} WHERE id = ?`, [...params, tenantId]);
+    return this.getTenant(tenantId);
+  }
+
+  async deleteTenant(tenantId: string): Promise<boolean> {
+    const scope = `${tenantId}/`;
+    return this.db.transaction(async (tx) => {
+      const keys = await tx.query('SELECT id FROM api_keys WHERE tenant_id = ?', [tenantId]);
+      const tasks = await tx.query('SELECT id FROM tasks WHERE tenant_id = ?', [tenantId]);
+      await tx.run('DELETE FROM tasks WHERE tenant_id = ?', [tenantId]);
+      await tx.run('DELETE FROM features WHERE substr(spec_key, 1, ?) = ?', [scope.length, scope]);
+      const deleted = (await tx.run('DELETE FROM tenants WHERE id = ?', [tenantId])) > 0;
+      for (const k of keys) await tx.notify({ kind: 'key', keyId: String(k.id) });
+      for (const t of tasks) await tx.notify({ tenantId, taskId: String(t.id), activeVersion: null });
+      return deleted;
+    });
+  }
+
+  async createKey(key: NewKey): Promise<KeyRecord> {
+    const [row] = await this.db.query(
+      `INSERT INTO api_keys (id, tenant_id, name, scopes, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}) RETURNING *`,
+      [newId('key'), key.tenantId, key.name, JSON.stringify(key.scopes), key.secretHash],
+    );
+    return keyFromRow(row!);
+  }
+
+  async listKeys(tenantId: string): Promise<KeyRecord[]> {
+    return (await this.db.query('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id', [tenantId])).map(keyFromRow);
+  }
+
+  async revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ${this.d.now}) WHERE tenant_id = ? AND id = ? RETURNING *`, [
+        tenantId,
+        keyId,
+      ]);
+      if (row) await tx.notify({ kind: 'key', keyId });
+      return row && keyFromRow(row);
+    });
+  }
+
+  async findKey(keyId: string): Promise<KeyRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM api_keys WHERE id = ?', [keyId]);
+    return row && keyFromRow(row);
+  }
+
+  async replicaHeartbeat(id: string, windowMs: number): Promise<number> {
+    const now = this.d.now;
+    return this.db.transaction(async (tx) => {
+      await tx.run(`INSERT INTO replicas (id, last_seen) VALUES (?, ${now}) ON CONFLICT (id) DO UPDATE SET last_seen = ${now}`, [id]);
+      // Replicas gone for a long while are forgotten, so the table stays as small as the fleet.
+      await tx.run(`DELETE FROM replicas WHERE last_seen < ${now} - ?`, [Math.max(windowMs, 3_600_000)]);
+      const [row] = await tx.query(`SELECT COUNT(*) AS n FROM replicas WHERE last_seen >= ${now} - ?`, [windowMs]);
+      return Number(row!.n);
     });
   }
 }

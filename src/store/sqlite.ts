@@ -16,9 +16,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Adapter, type Column, type Dialect, type Fragment, type Session, type Transaction, transact } from './adapter.js';
 import type { Row } from './rows.js';
-import { SqlStore } from './sql-store.js';
+import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import { Turns } from './turns.js';
-import type { TaskChange } from './types.js';
+import type { StoreChange } from './types.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -26,10 +26,13 @@ export const sqliteDialect: Dialect = {
   now: `CAST(round(unixepoch('now', 'subsec') * 1000) AS INTEGER)`,
   forUpdate: '',
   forUpdateSkipLocked: '',
+  claimLock: null,
   inList: 'IN (SELECT value FROM json_each(?))',
   list: (values) => JSON.stringify(values),
   rows: lentRows,
   isUniqueViolation: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
+  // length() of a TEXT counts characters; of a BLOB, bytes.
+  octetLength: (expr) => `length(CAST(${expr} AS BLOB))`,
   types: { bigint: 'INTEGER', bytes: 'BLOB', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bool: 'INTEGER', false: '0', keyedTable: ' WITHOUT ROWID' },
 };
 
@@ -58,7 +61,7 @@ export class SqliteAdapter implements Adapter {
   private readonly db: Database.Database;
   private readonly turns = new Turns();
   private readonly prepared = new Map<string, Database.Statement>();
-  private listener: ((change: TaskChange) => void) | undefined;
+  private listener: ((change: StoreChange) => void) | undefined;
   /** The table parameters of the statement running now (statements run one at a time, synchronously). */
   private lent: TableParam[] = [];
 
@@ -95,7 +98,7 @@ export class SqliteAdapter implements Adapter {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const handOn = await this.turns.take();
-    const announced: TaskChange[] = [];
+    const announced: StoreChange[] = [];
     let result: T;
     try {
       const tx: Transaction = {
@@ -117,7 +120,7 @@ export class SqliteAdapter implements Adapter {
     return fn(this);
   }
 
-  async listen(listener: (change: TaskChange) => void): Promise<void> {
+  async listen(listener: (change: StoreChange) => void): Promise<void> {
     this.listener = listener;
   }
 
@@ -176,14 +179,13 @@ export class SqliteAdapter implements Adapter {
   }
 }
 
-export interface SqliteOptions {
+export interface SqliteOptions extends SqlStoreOptions {
   path: string;
-  maxLabels: number;
 }
 
 /** The default store: every statement in SqlStore, on this process's SQLite file. */
 export class SqliteStore extends SqlStore {
   constructor(options: SqliteOptions) {
-    super(new SqliteAdapter(options.path), { maxLabels: options.maxLabels });
+    super(new SqliteAdapter(options.path), options);
   }
 }

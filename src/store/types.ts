@@ -9,7 +9,66 @@
  */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 
+/** The one client of a service running without API keys, and the owner of everything stored before keys existed. */
 export const DEFAULT_TENANT = 'default';
+
+/** What an API key may do. `admin` manages clients and keys (an operator's key, not a client's). */
+export const SCOPES = ['embed', 'predict', 'train', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** A client's limits; null fields take the service's defaults (configuration). */
+export interface TenantLimits {
+  requestsPerMinute: number | null;
+  /** Encoder tokens (what its texts cost the encoder) per minute. */
+  tokensPerMinute: number | null;
+  maxTasks: number | null;
+  /** Examples over all its tasks. */
+  maxExamples: number | null;
+  /** UTF-8 bytes of its examples' texts and labels plus its versions' stored artifacts. */
+  maxStoredBytes: number | null;
+  /** Training jobs of its running at once, over every replica; the rest wait in the queue. */
+  maxRunningJobs: number | null;
+  /** Training jobs queued or running; a request beyond it is refused. */
+  maxActiveJobs: number | null;
+}
+
+export const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerMinute', 'maxTasks', 'maxExamples', 'maxStoredBytes', 'maxRunningJobs', 'maxActiveJobs'] as const;
+
+/** A client of the service (a tenant of the store). */
+export interface TenantRecord {
+  id: string;
+  name: string;
+  limits: TenantLimits;
+  createdAt: number;
+}
+
+/** An API key as stored: never the key itself, only a hash of its secret part. */
+export interface KeyRecord {
+  id: string;
+  tenantId: string;
+  name: string | null;
+  scopes: Scope[];
+  /** SHA-256 of the key's secret, hex. */
+  secretHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface NewKey {
+  tenantId: string;
+  name: string | null;
+  scopes: Scope[];
+  secretHash: string;
+}
+
+/** What a client has stored, as its quotas count it. */
+export interface TenantUsage {
+  tasks: number;
+  examples: number;
+  storedBytes: number;
+  runningJobs: number;
+  activeJobs: number;
+}
 
 export interface TaskRecord {
   id: string;
@@ -161,6 +220,19 @@ export interface TaskChange {
   activeVersion: number | null;
 }
 
+/** A key revoked (or a client deleted with its keys), for every replica's key cache; keyId '*' means any key may have changed. */
+export interface KeyChange {
+  kind: 'key';
+  keyId: string;
+}
+
+/** What transactions announce to every replica. A change without `kind` is a task's (replicas of older versions send those). */
+export type StoreChange = TaskChange | KeyChange;
+
+export function isKeyChange(change: StoreChange): change is KeyChange {
+  return (change as KeyChange).kind === 'key';
+}
+
 export interface TaskStore {
   createTask(task: NewTask): Promise<TaskRecord>;
   getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined>;
@@ -222,7 +294,31 @@ export interface VersionStore {
   onTaskChange(listener: (change: TaskChange) => void): () => void;
 }
 
-export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, VersionStore {
+export interface TenantStore {
+  createTenant(name: string, limits: TenantLimits): Promise<TenantRecord>;
+  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  listTenants(limit: number, after?: string): Promise<Page<TenantRecord>>;
+  updateTenant(tenantId: string, patch: { name?: string; limits?: TenantLimits }): Promise<TenantRecord | undefined>;
+  /** Deletes the client with its tasks (and their examples, jobs and versions), keys and cached features. */
+  deleteTenant(tenantId: string): Promise<boolean>;
+  /** What the client has stored, as its quotas count it. */
+  usage(tenantId: string): Promise<TenantUsage>;
+  createKey(key: NewKey): Promise<KeyRecord>;
+  listKeys(tenantId: string): Promise<KeyRecord[]>;
+  /** Marks the key revoked (it stays listed) and tells every replica; undefined when the client has no such key. */
+  revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
+  /** The key with this id, whoever's it is: what authentication reads. */
+  findKey(keyId: string): Promise<KeyRecord | undefined>;
+  /** Calls `listener` when a key is revoked or a client deleted (on any replica, where the store can tell). */
+  onKeyChange(listener: (change: KeyChange) => void): () => void;
+}
+
+export interface ReplicaStore {
+  /** Records that replica `id` is alive now; returns how many replicas were alive within `windowMs`. */
+  replicaHeartbeat(id: string, windowMs: number): Promise<number>;
+}
+
+export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, VersionStore, TenantStore, ReplicaStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations (safe when several replicas start at once). */
   migrate(): Promise<void>;

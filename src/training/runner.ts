@@ -180,6 +180,7 @@ export class TrainingRunner {
 
     phase('features', 1);
     const feats = await this.o.features.forTraining(
+      job.tenantId,
       specs,
       examples.map((e) => e.text),
       examples.map((e) => e.textHash),

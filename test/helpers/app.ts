@@ -14,6 +14,8 @@ import { ModelRegistry } from '../../src/encoder/registry.js';
 import type { ReadinessCheck } from '../../src/http/routes/health.js';
 import { createLogger } from '../../src/log.js';
 import { assemble, type Parts } from '../../src/service.js';
+import { clientLimits } from '../../src/store/open.js';
+import type { DefaultLimits } from '../../src/store/sql-store.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
@@ -37,8 +39,8 @@ export function testModels(): Promise<ModelRegistry> {
 }
 
 /** A fresh SQLite store in a temporary folder. */
-export async function testStore(maxLabels = 10_000): Promise<SqliteStore> {
-  const store = new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'transferd-test-')), 'transferd.db'), maxLabels });
+export async function testStore(maxLabels = 10_000, limits?: DefaultLimits): Promise<SqliteStore> {
+  const store = new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'transferd-test-')), 'transferd.db'), maxLabels, ...(limits ? { limits } : {}) });
   await store.migrate();
   onFileEnd(() => store.close());
   return store;
@@ -56,7 +58,7 @@ export interface TestOptions {
 /** The whole service minus the HTTP listener; `app.app` is the express handler. */
 export async function testService(options: TestOptions = {}): Promise<Parts & { store: Store }> {
   const config = loadConfig({ TRANSFERD_JOB_POLL_MS: '50', TRANSFERD_JOB_LEASE_MS: '5000', TRANSFERD_TRAINING_THREADS: '2', ...options.env });
-  const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS));
+  const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS, clientLimits(config)));
   const parts = assemble({
     config,
     log: createLogger('test', true),
@@ -66,6 +68,7 @@ export async function testService(options: TestOptions = {}): Promise<Parts & { 
   });
   if (options.train !== false) parts.runner.start();
   onFileEnd(async () => {
+    parts.close();
     await parts.runner.stop();
     parts.predictions.close();
     await parts.pool.close();

@@ -2,6 +2,8 @@
  * Three replicas on one PostgreSQL database behind a real nginx. Every request
  * may land anywhere; replicas keep caches, never truth.
  */
+import { migrations } from '../../src/store/migrations.js';
+import { postgresDialect } from '../../src/store/postgres.js';
 import '../helpers/cleanup.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -153,10 +155,10 @@ test('two replicas started at the same moment on an empty database both come up;
   const fresh = freshSchema('race');
   const pair = await Promise.all(['race-a', 'race-b'].map((id) => startServiceProcess({ ...env(id), TRANSFERD_DATABASE_SCHEMA: fresh })));
   for (const r of pair) await waitFor(`${r.url}/readyz`, (s) => s === 200, 60_000);
-  const { rows: applied } = await admin(`SELECT version FROM ${fresh}.schema_migrations`);
+  const { rows: applied } = await admin(`SELECT version FROM ${fresh}.schema_migrations ORDER BY version`);
   assert.deepEqual(
     applied.map((r) => r.version),
-    [1],
+    migrations(postgresDialect.types).map((m) => m.version),
   );
   for (const r of pair) r.proc.kill('SIGTERM');
   for (const r of pair) assert.equal(await r.exited, 0);

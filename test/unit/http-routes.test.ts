@@ -10,6 +10,10 @@ import { ApiDoc } from '../../src/http/openapi.js';
 import { type Route, route } from '../../src/http/route.js';
 import { routerOf } from '../../src/http/router.js';
 import { taskParam, versionParam } from '../../src/http/schemas/params.js';
+import { Authenticator } from '../../src/http/auth.js';
+
+/** Keys off: these routes are public, and nothing here reaches the store. */
+const access = { auth: new Authenticator({ findKey: async () => undefined, onKeyChange: () => () => undefined }, undefined), limiter: null };
 
 const seen: unknown[] = [];
 const routes: Route[] = [
@@ -17,6 +21,7 @@ const routes: Route[] = [
     method: 'post',
     path: '/things/:task/versions/:version',
     tag: 't',
+    scope: 'public',
     summary: 'Echo what the handler received.',
     params: { task: taskParam, version: versionParam },
     query: z.object({ n: z.coerce.number().int().default(3) }).strict(),
@@ -34,6 +39,7 @@ const routes: Route[] = [
     method: 'get',
     path: '/things/:task/versions/:version',
     tag: 't',
+    scope: 'public',
     summary: 'No body.',
     params: { task: taskParam, version: versionParam },
     responses: { 204: { description: 'Nothing.' } },
@@ -45,7 +51,7 @@ const routes: Route[] = [
 
 function appOf(rs: Route[]) {
   const app = express();
-  app.use(routerOf(rs, express.json()));
+  app.use(routerOf(rs, express.json(), access));
   app.use(routeNotFound);
   app.use(errorHandler(() => {}));
   return app;
@@ -71,20 +77,23 @@ test('the handler gets params, query and body parsed by their schemas', async ()
 });
 
 test('declarations that disagree with their path, or repeat a method and path, fail when the router is built', () => {
-  const base = { tag: 't', summary: 's', responses: {}, handler: () => {} };
-  assert.throws(() => routerOf([route({ ...base, method: 'get', path: '/a/:task' })], express.json()), /path parameters \[task\] but params declares \[\]/);
+  const base = { tag: 't', scope: 'public' as const, summary: 's', responses: {}, handler: () => {} };
   assert.throws(
-    () => routerOf([route({ ...base, method: 'get', path: '/a/:task', params: { task: taskParam, version: versionParam } })], express.json()),
+    () => routerOf([route({ ...base, method: 'get', path: '/a/:task' })], express.json(), access),
+    /path parameters \[task\] but params declares \[\]/,
+  );
+  assert.throws(
+    () => routerOf([route({ ...base, method: 'get', path: '/a/:task', params: { task: taskParam, version: versionParam } })], express.json(), access),
     /params declares \[task,version\]/,
   );
   assert.throws(
-    () => routerOf([route({ ...base, method: 'get', path: '/a' }), route({ ...base, method: 'get', path: '/a' })], express.json()),
+    () => routerOf([route({ ...base, method: 'get', path: '/a' }), route({ ...base, method: 'get', path: '/a' })], express.json(), access),
     /declared twice/,
   );
 });
 
 test('the document shows path parameters, optional bodies and streamed media types as declared', () => {
-  const base = { tag: 't', summary: 's', responses: { 200: { description: 'ok' } }, handler: () => {} };
+  const base = { tag: 't', scope: 'public' as const, summary: 's', responses: { 200: { description: 'ok' } }, handler: () => {} };
   const doc = new ApiDoc([
     ...routes,
     route({ ...base, method: 'post', path: '/optional', body: z.object({ a: z.number().default(1) }).prefault({}) }),

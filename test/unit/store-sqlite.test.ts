@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Transaction } from '../../src/store/adapter.js';
 import { SqliteAdapter, SqliteStore } from '../../src/store/sqlite.js';
 import { Turns } from '../../src/store/turns.js';
+import { isKeyChange } from '../../src/store/types.js';
 import { storeContract } from '../helpers/store-contract.js';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'store-')), 'transferd.db');
@@ -64,7 +65,7 @@ test('sqlite adapter: transactions at the same moment run one after the other, f
 test('sqlite adapter: a transaction handle kept past its transaction refuses statements; changes are announced after commit only', async () => {
   const db = await adapter();
   const heard: string[] = [];
-  await db.listen((change) => heard.push(change.taskId));
+  await db.listen((change) => heard.push(isKeyChange(change) ? change.keyId : change.taskId));
   let kept: Transaction | undefined;
   await db.transaction(async (tx) => {
     kept = tx;

@@ -7,6 +7,7 @@ export function docsRoutes(document: () => unknown): Route[] {
       method: 'get',
       path: '/openapi.json',
       tag: 'operations',
+      scope: 'any',
       summary: 'This document.',
       responses: { 200: { description: 'OpenAPI 3.1 document.' } },
       handler: ({ res }) => {

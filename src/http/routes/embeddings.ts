@@ -53,13 +53,14 @@ export function embeddingsRoutes(models: ModelRegistry, limits: TextLimits): Rou
       method: 'post',
       path: '/v1/embeddings',
       tag: 'embeddings',
+      scope: 'embed',
       summary: 'Embed texts (OpenAI-compatible; any hidden layer or combination of layers).',
       body: embeddingsRequest(limits),
       responses: {
         200: { description: 'Embeddings in input order.', schema: embeddingsResponse },
         413: { description: 'An input is longer than the model takes and truncate is false.' },
       },
-      handler: async ({ body, res }) => {
+      handler: async ({ body, res, chargeTokens }) => {
         const { encoder, spec } = specFor(models, body);
         const inputs = texts(body.input);
         const fullDim = specDimensions(spec, encoder.manifest.hiddenSize);
@@ -67,6 +68,7 @@ export function embeddingsRoutes(models: ModelRegistry, limits: TextLimits): Rou
           throw new DomainError('invalid_value', `dimensions ${body.dimensions} exceeds the ${fullDim} this model and layer choice produce`, 'dimensions');
         }
         const result = await encoder.encode(inputs, [spec], { truncate: body.truncate ?? true, signal: clientGone(res) });
+        await chargeTokens(result.tokens);
         let vectors = result.features[0]!;
         let dim = fullDim;
         if (body.dimensions !== undefined && body.dimensions < fullDim) {

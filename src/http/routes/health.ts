@@ -29,6 +29,7 @@ export function healthRoutes(checks: ReadinessCheck[], metrics: Metrics): Route[
       method: 'get',
       path: '/healthz',
       tag: 'operations',
+      scope: 'public',
       summary: 'Alive (the process answers).',
       responses: { 200: { description: 'Alive.', schema: alive } },
       handler: ({ res }) => {
@@ -39,6 +40,7 @@ export function healthRoutes(checks: ReadinessCheck[], metrics: Metrics): Route[
       method: 'get',
       path: '/readyz',
       tag: 'operations',
+      scope: 'public',
       summary: 'Ready for traffic: models loaded and warmed up, store reachable, not shutting down.',
       responses: { 200: { description: 'Ready.', schema: ready }, 503: { description: 'Not ready, with the reasons.', schema: notReady } },
       handler: async ({ res }) => {
@@ -51,6 +53,7 @@ export function healthRoutes(checks: ReadinessCheck[], metrics: Metrics): Route[
       method: 'get',
       path: '/metrics',
       tag: 'operations',
+      scope: 'public',
       summary: 'Prometheus metrics.',
       responses: { 200: { description: 'Prometheus text exposition format.', mediaType: metrics.registry.contentType } },
       handler: async ({ res }) => {

@@ -79,6 +79,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       method: 'post',
       path: '/v1/tasks/:task/jobs',
       tag: 'training',
+      scope: 'train',
       summary: 'Start training (runs in the background; poll the job).',
       params: { task: taskParam },
       // No body at all trains with every default.
@@ -106,6 +107,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       method: 'get',
       path: '/v1/tasks/:task/jobs',
       tag: 'training',
+      scope: 'read',
       summary: 'List jobs, oldest first.',
       params: { task: taskParam },
       query: pageQuery,
@@ -120,6 +122,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       method: 'get',
       path: '/v1/tasks/:task/jobs/:job',
       tag: 'training',
+      scope: 'read',
       summary: 'A job: state, progress, timings, error, version.',
       params: { task: taskParam, job: jobParam },
       responses: { 200: { description: 'The job.', schema: jobOut } },
@@ -132,6 +135,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       method: 'delete',
       path: '/v1/tasks/:task/jobs/:job',
       tag: 'training',
+      scope: 'train',
       summary: 'Cancel a queued or running job.',
       params: { task: taskParam, job: jobParam },
       responses: {

@@ -33,6 +33,7 @@ export function modelsRoutes(models: ModelRegistry, startedAt: number): Route[] 
       method: 'get',
       path: '/v1/models',
       tag: 'models',
+      scope: 'any',
       summary: 'List loaded models.',
       responses: { 200: { description: 'Models.', schema: modelsResponse } },
       handler: ({ res }) => {
@@ -43,6 +44,7 @@ export function modelsRoutes(models: ModelRegistry, startedAt: number): Route[] 
       method: 'get',
       path: '/v1/models/:model',
       tag: 'models',
+      scope: 'any',
       summary: 'One model.',
       params: { model: modelParam },
       responses: { 200: { description: 'Model.', schema: model } },

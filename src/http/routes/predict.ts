@@ -94,14 +94,16 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       method: 'post',
       path: '/v1/tasks/:task/predict',
       tag: 'predict',
+      scope: 'predict',
       summary: "Label texts with the task's active (or a pinned) version.",
       params: { task: taskParam },
       body: s.predict,
       responses: { 200: { description: 'Predictions in input order.', schema: predictOut }, 409: { description: 'The task has no active version.' } },
-      handler: async ({ params, body, tenant, res }) => {
+      handler: async ({ params, body, tenant, res, chargeTokens }) => {
         const target = await targetOf(tenant, params.task, body.version);
         const inputs = texts(body.input);
         const { scored, tokens, encoded } = await predictions.score([target], inputs, { signal: clientGone(res) });
+        await chargeTokens(tokens);
         res.json({
           object: 'list',
           task: target.task.id,
@@ -115,10 +117,11 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       method: 'post',
       path: '/v1/predict',
       tag: 'predict',
+      scope: 'predict',
       summary: 'Label texts with several tasks: the encoder runs once per distinct feature spec.',
       body: s.multi,
       responses: { 200: { description: 'Predictions per task.', schema: multiOut }, 409: { description: 'A task has no active version.' } },
-      handler: async ({ body, tenant, res }) => {
+      handler: async ({ body, tenant, res, chargeTokens }) => {
         const inputs = texts(body.input);
         const targets: Target[] = [];
         for (const [i, t] of body.tasks.entries()) {
@@ -126,6 +129,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
           targets.push(await targetOf(tenant, task, version, `tasks[${i}]`));
         }
         const { scored, tokens, encoded } = await predictions.score(targets, inputs, { signal: clientGone(res) });
+        await chargeTokens(tokens);
         res.json({
           object: 'list',
           data: scored.map(({ target, probabilities }) => ({
@@ -141,14 +145,16 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       method: 'post',
       path: '/v1/tasks/:task/evaluate',
       tag: 'predict',
+      scope: 'predict',
       summary: "Evaluate the task's active (or a pinned) version on a labelled set.",
       params: { task: taskParam },
       body: s.evaluate,
       responses: { 200: { description: 'Metrics of the version on the set.', schema: evaluationOut }, 409: { description: 'The task has no active version.' } },
-      handler: async ({ params, body, tenant, res }) => {
+      handler: async ({ params, body, tenant, res, chargeTokens }) => {
         const target = await targetOf(tenant, params.task, body.version);
         const inputs = body.examples.map((e) => e.text);
-        const { scored } = await predictions.score([target], inputs, { signal: clientGone(res) });
+        const { scored, tokens } = await predictions.score([target], inputs, { signal: clientGone(res) });
+        await chargeTokens(tokens);
         const known = target.version.labels;
         // Labels the version never saw still count, as rows it can only get wrong.
         const unknown = [...new Set(body.examples.map((e) => e.label).filter((l) => !known.includes(l)))];

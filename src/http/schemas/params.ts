@@ -11,3 +11,5 @@ export const taskParam = { schema: id, notFound: 'task_not_found', description: 
 export const exampleParam = { schema: positiveInt, notFound: 'example_not_found', description: 'Example id.' } satisfies PathParam;
 export const jobParam = { schema: id, notFound: 'job_not_found', description: 'Job id.' } satisfies PathParam;
 export const versionParam = { schema: positiveInt, notFound: 'version_not_found', description: 'Version number (1, 2, …).' } satisfies PathParam;
+export const clientParam = { schema: id, notFound: 'client_not_found', description: 'Client id.' } satisfies PathParam;
+export const keyParam = { schema: id, notFound: 'key_not_found', description: 'API key id (the middle part of the key).' } satisfies PathParam;
