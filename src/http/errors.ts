@@ -131,6 +131,8 @@ export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
     const { error } = toDomainError(err);
     const mapping = STATUS[error.code];
     if (mapping.status >= 500 && !mapping.expected) log(err, { method: req.method, path: req.path, code: error.code });
+    // RFC 6750: a 401 names the scheme the client should use.
+    if (mapping.status === 401) res.set('WWW-Authenticate', 'Bearer');
     const retryAfter = error.retryAfterSeconds ?? mapping.retryAfter;
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     res.status(mapping.status).json(errorBody(error));

@@ -5,10 +5,17 @@ export interface Reply {
   body: any;
 }
 
-export async function call(base: string, method: string, path: string, body?: unknown, type = 'application/json'): Promise<Reply> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  type = 'application/json',
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': type },
+    headers: { 'content-type': type, ...headers },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();

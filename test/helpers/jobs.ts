@@ -25,9 +25,11 @@ export type JobJson = z.infer<typeof jobOut>;
  * state: through an in-process app, or over HTTP to a running service (a
  * base URL such as a replica's or nginx's).
  */
-export async function waitForJob(target: Express | string, taskId: string, jobId: string, timeoutMs = 120_000): Promise<JobJson> {
+export async function waitForJob(target: Express | string, taskId: string, jobId: string, timeoutMs = 120_000, key?: string): Promise<JobJson> {
   const path = `/v1/tasks/${taskId}/jobs/${jobId}`;
-  const get = typeof target === 'string' ? () => call(target, 'GET', path) : async () => await request(target).get(path);
+  const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  const get =
+    typeof target === 'string' ? () => call(target, 'GET', path, undefined, 'application/json', auth) : async () => await request(target).get(path).set(auth);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await get();

@@ -311,4 +311,41 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.deepEqual(v1!.labels, ['a', 'b']);
     assert.ok(v1!.artifactBytes > 0);
   });
+
+  test(`${name}: claims are fair across clients, and a client at its limit of running jobs waits`, async () => {
+    const store = await makeStore();
+    const none = {
+      requestsPerMinute: null,
+      tokensPerMinute: null,
+      maxTasks: null,
+      maxExamples: null,
+      maxStoredBytes: null,
+      maxRunningJobs: null,
+      maxActiveJobs: null,
+    };
+    const busy = await store.createTenant('busy', { ...none, maxRunningJobs: 1 });
+    const other = await store.createTenant('other', none);
+    const taskOf = (tenantId: string) => store.createTask({ tenantId, name: `fair-${counter++}-${Date.now()}`, description: null, spec });
+    const [busyTask, otherTask] = [await taskOf(busy.id), await taskOf(other.id)];
+    const busyJobs = [];
+    for (let i = 0; i < 5; i++) busyJobs.push(await store.createJob({ tenantId: busy.id, taskId: busyTask.id, request: {}, maxAttempts: 1 }));
+    await new Promise((r) => setTimeout(r, 5)); // the other client's job is strictly later (jobs of one millisecond order by id)
+    const otherJob = await store.createJob({ tenantId: other.id, taskId: otherTask.id, request: {}, maxAttempts: 1 });
+    const mine = new Set([...busyJobs.map((j) => j.id), otherJob.id]);
+    /** The next claim of one of this test's jobs (other tests' leftovers are claimed and passed over), or undefined. */
+    const nextOfMine = async () => {
+      for (;;) {
+        const claimed = await store.claimJob('fair', 60_000);
+        if (!claimed || mine.has(claimed.id)) return claimed;
+      }
+    };
+    const first = await nextOfMine();
+    assert.ok(first && first.tenantId === busy.id, 'the oldest job first when no client runs any');
+    assert.equal((await nextOfMine())?.id, otherJob.id, "another client's later job before the busy client's second");
+    assert.equal(await nextOfMine(), undefined, 'the busy client, at its limit of one running job, waits');
+    assert.equal((await store.usage(busy.id)).runningJobs, 1);
+    await store.finishJob(first.id, 'fair', { state: 'failed', error: { code: 'training_failed', message: 'test' } });
+    const next = await nextOfMine();
+    assert.ok(next && next.tenantId === busy.id && next.id !== first.id, 'its next job once the first ended');
+  });
 }
