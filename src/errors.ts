@@ -13,11 +13,13 @@ export const ERROR_CODES = [
   'invalid_json',
   'invalid_body',
   'body_too_large',
+  'body_timeout',
   'unsupported_media_type',
   'unsupported_encoding',
   'request_aborted',
   'client_closed_request',
   'route_not_found',
+  'invalid_path',
   'method_not_allowed',
   'invalid_cursor',
   // Uploads of examples.
