@@ -47,6 +47,10 @@ export const ENV = {
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
   TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body (bytes, or 512kb, 10mb).' },
+  TRANSFERD_BODY_TIMEOUT_MS: {
+    schema: int(100, 3_600_000).default(60_000),
+    doc: 'Longest a request body (JSON or upload) may take to arrive; a slower one is answered 408 and its connection closed.',
+  },
   DATABASE_URL: {
     schema: z.string().min(1).optional(),
     doc: 'PostgreSQL connection URL (postgres://user@host:5432/db); set it to share state between replicas. Unset: embedded SQLite.',

@@ -64,6 +64,7 @@ export function uploadLimits(config: Config) {
     maxExamples: config.TRANSFERD_MAX_UPLOAD_EXAMPLES,
     maxTextChars: config.TRANSFERD_MAX_INPUT_CHARS,
     maxLabelChars: 200,
+    timeoutMs: config.TRANSFERD_BODY_TIMEOUT_MS,
   };
 }
 
@@ -131,6 +132,7 @@ export function assemble({
       maxInputs: config.TRANSFERD_MAX_INPUTS,
       maxInputChars: config.TRANSFERD_MAX_INPUT_CHARS,
       bodyLimitBytes: config.TRANSFERD_BODY_LIMIT,
+      bodyTimeoutMs: config.TRANSFERD_BODY_TIMEOUT_MS,
     },
   });
   return { app, runner, pool, predictions, features, metrics };
@@ -149,6 +151,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Only a backstop: a body that is read times out first, with a JSON 408 (http/body.ts). Node's own answer
+  // is a bare 408, checked every 30 s, so it must not come first.
+  server.requestTimeout = Math.max(server.headersTimeout, config.TRANSFERD_BODY_TIMEOUT_MS) + 60_000;
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.PORT, config.HOST, () => ok());
