@@ -70,7 +70,7 @@ function parseResponse(buf: Buffer): Parsed | undefined {
   return { status, headers, body: rest.subarray(0, length) };
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
  * Sends `requestHead` and the body pieces over one socket, stops sending once
