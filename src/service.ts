@@ -10,6 +10,7 @@ import express from 'express';
 import { createApp, type App } from './app.js';
 import { ConnectionTracker } from './http/drain.js';
 import { errorBody, statusOf } from './http/errors.js';
+import { hasBody } from './http/input.js';
 import { DomainError } from './errors.js';
 import type { ReadinessCheck } from './http/routes/health.js';
 import { DEFAULT_MODEL, type Config } from './config.js';
@@ -41,7 +42,9 @@ function startingApp() {
   const app = express();
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', reasons: ['starting: loading models'] }));
-  app.use((_req, res) => {
+  app.use((req, res) => {
+    // The body is never read here: close after answering rather than read whatever the client sends.
+    if (hasBody(req)) res.set('Connection', 'close');
     res
       .status(statusOf('starting'))
       .set('Retry-After', '1')

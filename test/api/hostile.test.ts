@@ -784,9 +784,17 @@ const accepted: Array<{ name: string; run: () => Promise<void> }> = [
 for (const c of accepted) test(`accepted: ${c.name}`, { timeout: 180_000 }, c.run);
 
 test('a slow body is answered 408 in JSON and its connection closed, for JSON routes and uploads', { timeout: 60_000 }, async () => {
-  const slow = await testService({ env: { TRANSFERD_BODY_TIMEOUT_MS: '300' }, train: false });
+  const slow = await testService({ env: { TRANSFERD_BODY_TIMEOUT_MS: '300', TRANSFERD_UPLOAD_LIMIT: '1mb' }, train: false });
   const target = await listen(slow.app.app);
   const task = (await request(slow.app.app).post('/v1/tasks').send({ name: 'slow' }).expect(201)).body.id as string;
+  // An upload over its limit with no length announced is cut off as it passes the limit.
+  const chunkedUpload = await rawRequest(
+    target.url,
+    head('POST', `/v1/tasks/${task}/examples`, { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked' }),
+    { body: chunked(Array.from({ length: 40 }, (_, i) => `${JSON.stringify({ text: `${i} ${'t'.repeat(60_000)}`, label: 'a' })}\n`)), closeWaitMs: 10_000 },
+  );
+  assertError({ status: chunkedUpload.status, body: chunkedUpload.json, headers: chunkedUpload.headers }, 413, 'body_too_large');
+  assert.equal(chunkedUpload.closed, true);
   for (const [path, type] of [
     ['/v1/embeddings', 'application/json'],
     [`/v1/tasks/${task}/examples`, 'application/x-ndjson'],
@@ -854,6 +862,21 @@ test('an upload cut off mid-gzip ends its read (nothing left waiting in memory)'
     server.closeAllConnections();
     server.close();
   }
+});
+
+test('operations on a deleted task are 404s, and write nothing', { timeout: 60_000 }, async () => {
+  const gone = await createTask(app, 'soon-deleted', intents(6));
+  scratch.add(gone);
+  const job = (await json(`/v1/tasks/${gone}/jobs`, { head: 'svm' })).body;
+  await request(app).delete(`/v1/tasks/${gone}`).expect(204);
+  assertError(await upload(gone, jsonl(intents(2))), 404, 'task_not_found');
+  assertError(await json(`/v1/tasks/${gone}/jobs`, {}), 404, 'task_not_found');
+  assertError(await del(`/v1/tasks/${gone}/jobs/${job.id}`), 404, 'task_not_found');
+  assertError(await json(`/v1/tasks/${gone}/predict`, { input: 'x' }), 404, 'task_not_found');
+  assertError(await viaSupertest(request(app).post(`/v1/tasks/${gone}/versions/1/activate`)), 404, 'task_not_found');
+  assertError(await json(`/v1/tasks/${gone}`, { name: 'back' }, 'patch'), 404, 'task_not_found');
+  assertError(await del(`/v1/tasks/${gone}`), 404, 'task_not_found');
+  assert.equal((await get('/v1/tasks?limit=1000')).body.data.filter((t: { id: string }) => t.id === gone).length, 0);
 });
 
 test('after the hostile requests: nothing logged as an error, still ready, and the store as it was', { timeout: 120_000 }, async () => {
