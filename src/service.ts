@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, type App } from './app.js';
+import { answerClientError } from './http/client-error.js';
 import { ConnectionTracker } from './http/drain.js';
 import { errorBody, statusOf } from './http/errors.js';
 import { hasBody } from './http/input.js';
@@ -151,6 +152,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
   let predictions: PredictionService | undefined;
   const server = createServer((req, res) => handler(req, res));
   const connections = new ConnectionTracker(server);
+  server.on('clientError', answerClientError);
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

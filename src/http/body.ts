@@ -88,7 +88,7 @@ export async function* bodyChunks(req: IncomingMessage, limits: BodyLimits, sign
   };
   const abandoned = () => stop(new DomainError('request_aborted', 'the body is no longer read'));
   const timer = setTimeout(
-    () => stop(new DomainError('body_timeout', `the request body did not arrive within ${limits.timeoutMs} ms; the connection is closed`)),
+    () => stop(new DomainError('request_timeout', `the request body did not arrive within ${limits.timeoutMs} ms; the connection is closed`)),
     limits.timeoutMs,
   );
   let received = 0;

@@ -802,7 +802,7 @@ test('a slow body is answered 408 in JSON and its connection closed, for JSON ro
     const r = await rawRequest(target.url, head('POST', path, { 'Content-Type': type, 'Content-Length': 1000 }), {
       body: ['{"text":"sl', { pauseMs: 30_000 }],
     });
-    assertError({ status: r.status, body: r.json, headers: r.headers }, 408, 'body_timeout');
+    assertError({ status: r.status, body: r.json, headers: r.headers }, 408, 'request_timeout');
     assert.equal(r.closed, true, 'the connection is closed');
   }
   assert.equal((await request(slow.app.app).get(`/v1/tasks/${task}`).expect(200)).body.example_count, 0);

@@ -36,7 +36,7 @@ test("a body that stops arriving gets the service's JSON 408, not Node's bare on
     body: ['{"input": "slo', { pauseMs: 120_000 }],
     closeWaitMs: 10_000,
   });
-  assertJsonError(r, 408, 'body_timeout');
+  assertJsonError(r, 408, 'request_timeout');
   assert.equal(r.closed, true);
 });
 
@@ -56,6 +56,15 @@ test('a malformed escape, brotli and a plain body labelled gzip are client error
     [],
     'nothing logged as an error',
   );
+});
+
+test("requests Node's HTTP parser refuses get the API's JSON errors too: a malformed header, headers too large", { timeout: 60_000 }, async () => {
+  const malformed = await rawRequest(svc.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', { closeWaitMs: 10_000 });
+  assertJsonError(malformed, 400, 'invalid_request');
+  assert.equal(malformed.closed, true);
+  const huge = await rawRequest(svc.url, head('GET', '/healthz', { 'X-Padding': 'p'.repeat(32 * 1024) }), { closeWaitMs: 10_000 });
+  assertJsonError(huge, 431, 'headers_too_large');
+  assert.equal((await fetch(`${svc.url}/readyz`)).status, 200);
 });
 
 test('a client that leaves mid-request does not hold up shutdown: SIGTERM drains without the timeout', { timeout: 90_000 }, async () => {
