@@ -6,6 +6,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { ModelRegistry } from './encoder/registry.js';
 import type { FeatureService } from './features/feature-service.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
+import { jsonBody } from './http/json-body.js';
 import { ApiDoc } from './http/openapi.js';
 import type { Route } from './http/route.js';
 import { Authenticator } from './http/auth.js';
@@ -37,7 +38,7 @@ export interface AppDeps {
   training: { maxAttempts: number; wake: () => void };
   metrics: Metrics;
   log: Logger;
-  limits: TextLimits & { bodyLimitBytes: number };
+  limits: TextLimits & { bodyLimitBytes: number; bodyTimeoutMs: number };
   /** Authentication and client rate limits; default: keys off (one open client), no rate limits. */
   access?: Access;
   /** Extra readiness checks (the store, later); model readiness is always checked. */
@@ -112,7 +113,7 @@ export function createApp(deps: AppDeps): App {
     ...docsRoutes(() => (document ??= docs.document({ title: 'transferd', version: VERSION }))),
   ];
   const docs = new ApiDoc(routes);
-  const json = express.json({ limit: limits.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  const json = jsonBody({ maxBytes: limits.bodyLimitBytes, timeoutMs: limits.bodyTimeoutMs });
   const access = deps.access ?? { auth: new Authenticator(deps.store, undefined), limiter: null };
   app.use(routerOf(routes, json, access));
   app.use(routeNotFound);

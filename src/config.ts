@@ -50,7 +50,11 @@ export const ENV = {
   },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
-  TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body (bytes, or 512kb, 10mb).' },
+  TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body, as sent and decompressed (bytes, or 512kb, 10mb).' },
+  TRANSFERD_BODY_TIMEOUT_MS: {
+    schema: int(100, 3_600_000).default(60_000),
+    doc: 'Longest a request body (JSON or upload) may take to arrive; a slower one is answered 408 and its connection closed.',
+  },
   DATABASE_URL: {
     schema: z.string().min(1).optional(),
     doc: 'PostgreSQL connection URL (postgres://user@host:5432/db); set it to share state between replicas. Unset: embedded SQLite.',
@@ -64,8 +68,8 @@ export const ENV = {
   },
   TRANSFERD_DATABASE_POOL: { schema: int(1, 1000).default(10), doc: 'PostgreSQL connections per replica.' },
   TRANSFERD_DATA_DIR: { schema: z.string().default('data'), doc: 'Where the embedded SQLite store lives (`transferd.db`), when DATABASE_URL is unset.' },
-  TRANSFERD_UPLOAD_LIMIT: { schema: bytes.default(256 * 1024 ** 2), doc: 'Largest example upload (bytes after decompression; streamed, not buffered).' },
-  TRANSFERD_MAX_UPLOAD_EXAMPLES: { schema: int(1).default(200_000), doc: 'Most examples in one upload.' },
+  TRANSFERD_UPLOAD_LIMIT: { schema: bytes.default(256 * 1024 ** 2), doc: 'Largest example upload, as sent and decompressed (bytes; streamed, not buffered).' },
+  TRANSFERD_MAX_UPLOAD_EXAMPLES: { schema: int(1).default(200_000), doc: 'Most records in one upload, valid or not.' },
   TRANSFERD_MAX_LABELS: { schema: int(2).default(10_000), doc: 'Most distinct labels in one task.' },
   TRANSFERD_FEATURE_CACHE: { schema: bytes.default(256 * 1024 ** 2), doc: 'In-memory feature cache per replica (bytes, or 256mb).' },
   TRANSFERD_ADMIN_KEY: {

@@ -9,9 +9,11 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp, type App } from './app.js';
 import { Authenticator } from './http/auth.js';
+import { answerClientError } from './http/client-error.js';
 import { ConnectionTracker } from './http/drain.js';
 import { RateLimiter, startCensus } from './http/limits.js';
 import { errorBody, statusOf } from './http/errors.js';
+import { hasBody } from './http/input.js';
 import { DomainError } from './errors.js';
 import type { ReadinessCheck } from './http/routes/health.js';
 import { DEFAULT_MODEL, type Config } from './config.js';
@@ -43,7 +45,9 @@ function startingApp() {
   const app = express();
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', reasons: ['starting: loading models'] }));
-  app.use((_req, res) => {
+  app.use((req, res) => {
+    // The body is never read here: close after answering rather than read whatever the client sends.
+    if (hasBody(req)) res.set('Connection', 'close');
     res
       .status(statusOf('starting'))
       .set('Retry-After', '1')
@@ -66,6 +70,7 @@ export function uploadLimits(config: Config) {
     maxExamples: config.TRANSFERD_MAX_UPLOAD_EXAMPLES,
     maxTextChars: config.TRANSFERD_MAX_INPUT_CHARS,
     maxLabelChars: 200,
+    timeoutMs: config.TRANSFERD_BODY_TIMEOUT_MS,
   };
 }
 
@@ -145,6 +150,7 @@ export function assemble({
       maxInputs: config.TRANSFERD_MAX_INPUTS,
       maxInputChars: config.TRANSFERD_MAX_INPUT_CHARS,
       bodyLimitBytes: config.TRANSFERD_BODY_LIMIT,
+      bodyTimeoutMs: config.TRANSFERD_BODY_TIMEOUT_MS,
     },
   });
   const close = () => {
@@ -165,9 +171,13 @@ export async function startService(config: Config, log: Logger): Promise<Running
   let parts: Parts | undefined;
   const server = createServer((req, res) => handler(req, res));
   const connections = new ConnectionTracker(server);
+  server.on('clientError', answerClientError);
   // Longer than a load balancer's idle timeout, so the balancer closes idle connections first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Only a backstop: a body that is read times out first, with a JSON 408 (http/body.ts). Node's own answer
+  // is a bare 408, checked every 30 s, so it must not come first.
+  server.requestTimeout = Math.max(server.headersTimeout, config.TRANSFERD_BODY_TIMEOUT_MS) + 60_000;
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.PORT, config.HOST, () => ok());

@@ -22,12 +22,18 @@ export class ConnectionTracker {
     });
     server.on('request', (req, res) => {
       const socket = req.socket;
-      this.active.set(socket, (this.active.get(socket) ?? 0) + 1);
+      const open = this.active.get(socket);
+      // Not tracked: the socket closed already, and must not be tracked again.
+      if (open !== undefined) this.active.set(socket, open + 1);
       if (this.draining) res.setHeader('Connection', 'close');
       res.on('close', () => {
-        const left = (this.active.get(socket) ?? 1) - 1;
-        this.active.set(socket, left);
-        if (this.draining && left === 0) socket.end();
+        // A client that went away mid-request closes its socket before the response closes; putting the
+        // socket back would leave shutdown waiting for it until the drain timeout.
+        const count = this.active.get(socket);
+        if (count !== undefined) {
+          this.active.set(socket, count - 1);
+          if (this.draining && count === 1) socket.end();
+        }
         this.checkIdle();
       });
     });

@@ -9,6 +9,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DomainError, type ErrorCode } from '../errors.js';
 import { StoreUnavailable } from '../store/errors.js';
+import { hasBody } from './input.js';
 
 export type ErrorType = 'invalid_request_error' | 'not_found_error' | 'conflict_error' | 'overloaded_error' | 'server_error';
 
@@ -26,11 +27,14 @@ const STATUS: Record<ErrorCode, Mapping> = {
   invalid_json: { status: 400 },
   invalid_body: { status: 400 },
   body_too_large: { status: 413 },
+  request_timeout: { status: 408 },
+  headers_too_large: { status: 431 },
   unsupported_media_type: { status: 415 },
   unsupported_encoding: { status: 415 },
   request_aborted: { status: 400 },
   client_closed_request: { status: 499 },
   route_not_found: { status: 404 },
+  invalid_path: { status: 400 },
   method_not_allowed: { status: 405 },
   invalid_cursor: { status: 400 },
   invalid_csv: { status: 400 },
@@ -113,28 +117,52 @@ function fromBodyParser(err: { type?: string; limit?: number; message?: string }
   }
 }
 
+/**
+ * Errors of the libraries under the routes that carry a client's status
+ * (http-errors' `status`): express's router when a path holds a malformed
+ * percent escape, a body parser. Their status says the client is at fault;
+ * their message may not be fit to repeat, so the code decides the words.
+ */
+function fromClientStatus(err: { status?: unknown; statusCode?: unknown }): DomainError | undefined {
+  const status = typeof err.status === 'number' ? err.status : err.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (err instanceof URIError) return new DomainError('invalid_path', 'the request path holds a malformed percent escape');
+  if (status === 413) return new DomainError('body_too_large', 'request body is too large');
+  if (status === 415) return new DomainError('unsupported_media_type', 'unsupported content type or encoding');
+  return new DomainError('invalid_request', 'the request could not be read');
+}
+
 /** Any thrown value as the DomainError the client gets; `internal` is true when it was not one (a bug). */
 export function toDomainError(err: unknown): { error: DomainError; internal: boolean } {
   if (err instanceof DomainError) return { error: err, internal: false };
   if (err instanceof StoreUnavailable)
     return { error: new DomainError('store_unavailable', 'the database is unavailable; try again shortly'), internal: false };
-  const parsed = fromBodyParser(err as object);
-  if (parsed) return { error: parsed, internal: false };
+  if (err !== null && typeof err === 'object') {
+    const known = fromBodyParser(err as object) ?? fromClientStatus(err as object);
+    if (known) return { error: known, internal: false };
+  }
   return { error: new DomainError('internal_error', 'internal error; the request was not completed'), internal: true };
 }
 
 export type ErrorLogger = (err: unknown, context: { method: string; path: string; code: ErrorCode }) => void;
 
 export function errorHandler(log: ErrorLogger): ErrorRequestHandler {
-  return (err, req, res, next) => {
-    if (res.headersSent) return next(err);
+  return (err, req, res, _next) => {
     const { error } = toDomainError(err);
     const mapping = STATUS[error.code];
     if (mapping.status >= 500 && !mapping.expected) log(err, { method: req.method, path: req.path, code: error.code });
+    if (res.headersSent) {
+      // Too late for an answer (a response cut short, or already answered): end the connection so the client sees it fail.
+      res.destroy();
+      return;
+    }
     // RFC 6750: a 401 names the scheme the client should use.
     if (mapping.status === 401) res.set('WWW-Authenticate', 'Bearer');
     const retryAfter = error.retryAfterSeconds ?? mapping.retryAfter;
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
+    // The body is not all read (refused by its announced length, a failed upload, a timeout): answer and close,
+    // rather than read the rest to keep the connection (Node would, for as long as the client sends).
+    if (hasBody(req) && !req.complete) res.set('Connection', 'close');
     res.status(mapping.status).json(errorBody(error));
   };
 }

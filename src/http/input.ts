@@ -4,6 +4,7 @@
  */
 import type { Request } from 'express';
 import { DomainError } from '../errors.js';
+import { refuseAnnouncedOver } from './body.js';
 import type { PathParams, Route } from './route.js';
 import { parse } from './validate.js';
 
@@ -12,12 +13,15 @@ export function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
+/** A path segment quoted in a message: clients send anything, and a message need not repeat all of it. */
+const quoted = (value: string | undefined) => JSON.stringify(value !== undefined && value.length > 100 ? `${value.slice(0, 100)}…` : (value ?? ''));
+
 function readParams(params: PathParams, raw: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, param] of Object.entries(params)) {
     const value = raw[name];
     const r = param.schema.safeParse(value);
-    if (!r.success) throw new DomainError(param.notFound, `${name} "${value}" does not exist`, name);
+    if (!r.success) throw new DomainError(param.notFound, `${name} ${quoted(value)} does not exist`, name);
     out[name] = r.data;
   }
   return out;
@@ -47,7 +51,8 @@ export function readInput(route: Route, req: Request, tenant: string): ParsedReq
   const query = route.query ? parse(route.query, req.query, 'query') : undefined;
   let body: unknown;
   if (route.body) body = parse(route.body, jsonBody(route, req));
-  else if (!route.streamedBody && hasBody(req)) {
+  else if (route.streamedBody) refuseAnnouncedOver(req, route.streamedBody.maxBytes ?? Number.POSITIVE_INFINITY);
+  else if (hasBody(req)) {
     // Silently dropping a body would let a client believe its fields took effect.
     throw new DomainError('invalid_request', `${route.method.toUpperCase()} ${route.path} takes no request body`);
   }

@@ -40,6 +40,8 @@ export interface StreamedBody {
   /** What the JSON form holds; the other media types carry the same records. */
   schema: z.ZodType;
   description: string;
+  /** Most bytes the body may hold: one announced larger is refused before the handler runs (the handler's reader bounds the rest). */
+  maxBytes?: number;
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;

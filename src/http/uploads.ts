@@ -1,15 +1,25 @@
 /**
  * Streaming parsers for example uploads: a JSON array, JSON Lines, or CSV
  * with a header naming `text` and `label`. The body is read as a stream (never
- * buffered whole); each record is validated as it arrives and errors carry the
- * line (or array index) they come from. The caller gets every record or an
- * error listing what was wrong: uploads are all-or-nothing.
+ * buffered whole, under the rules of body.ts); each record is validated as it
+ * arrives and problems carry the line (or array index) they come from. The
+ * caller gets every record or an error listing what was wrong: uploads are
+ * all-or-nothing.
+ *
+ * What an upload may cost is bounded by what it may hold, whatever it holds:
+ * every record counts toward the examples limit, valid or not; a record longer
+ * than a valid one could be is refused without being kept; and bad records are
+ * counted, with only the first few described. (Before, each bad record kept an
+ * Error and only valid ones counted: 500,000 bad records in 1 KB of gzip held
+ * 330 MB.)
  */
 import type { Request } from 'express';
-import { createGunzip, createInflate } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { DomainError } from '../errors.js';
+import { bodyChunks } from './body.js';
+import { jsonProblem } from './json-body.js';
+import { storableProblem } from './schemas/stored-text.js';
 
 export interface UploadRecord {
   text: unknown;
@@ -18,131 +28,193 @@ export interface UploadRecord {
   where: string;
 }
 
+/** A record that could not be read; kept as data, not as an Error (a stack per bad record is what filled the heap). */
+interface BadRecord {
+  where: string;
+  problem: string;
+}
+
+type Parsed = UploadRecord | BadRecord;
+
 export type UploadFormat = 'json' | 'jsonl' | 'csv';
 
-const MEDIA_TYPES: Record<string, UploadFormat> = {
-  'application/json': 'json',
-  'application/x-ndjson': 'jsonl',
-  'application/jsonl': 'jsonl',
-  'application/x-jsonlines': 'jsonl',
-  'application/jsonlines': 'jsonl',
-  'text/csv': 'csv',
-};
+const MEDIA_TYPES = new Map<string, UploadFormat>([
+  ['application/json', 'json'],
+  ['application/x-ndjson', 'jsonl'],
+  ['application/jsonl', 'jsonl'],
+  ['application/x-jsonlines', 'jsonl'],
+  ['application/jsonlines', 'jsonl'],
+  ['text/csv', 'csv'],
+]);
 
-export const UPLOAD_MEDIA_TYPES = Object.keys(MEDIA_TYPES);
+export const UPLOAD_MEDIA_TYPES = [...MEDIA_TYPES.keys()];
 
 export function uploadFormat(req: Request): UploadFormat {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const format = MEDIA_TYPES[type];
+  const format = MEDIA_TYPES.get(type);
   if (!format) {
-    throw new DomainError('unsupported_media_type', `send examples as ${UPLOAD_MEDIA_TYPES.join(', ')} (got "${type || 'no content type'}")`);
+    throw new DomainError('unsupported_media_type', `send examples as ${UPLOAD_MEDIA_TYPES.join(', ')} (got "${type.slice(0, 100) || 'no content type'}")`);
   }
   return format;
 }
 
-/** The request body as a byte stream, decompressed when sent with Content-Encoding gzip/deflate, cut off past `limit` bytes. */
-async function* bodyChunks(req: Request, limit: number): AsyncGenerator<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  let stream: Readable = req;
-  if (encoding === 'gzip') stream = req.pipe(createGunzip());
-  else if (encoding === 'deflate') stream = req.pipe(createInflate());
-  else if (encoding !== 'identity') throw new DomainError('unsupported_encoding', `content encoding "${encoding}" is not supported (use gzip or deflate)`);
-  let total = 0;
-  try {
-    for await (const chunk of stream) {
-      total += (chunk as Buffer).byteLength;
-      if (total > limit) throw new DomainError('body_too_large', `upload exceeds the limit of ${limit} bytes`);
-      yield chunk as Buffer;
-    }
-  } catch (err) {
-    if (err instanceof DomainError) throw err;
-    throw new DomainError('invalid_body', `could not read the upload: ${(err as Error).message}`);
-  }
+export interface UploadLimits {
+  maxBytes: number;
+  maxExamples: number;
+  maxTextChars: number;
+  maxLabelChars: number;
+  /** How long the body may take to arrive. */
+  timeoutMs: number;
 }
 
-/** Splits a byte stream into lines, decoding UTF-8 across chunk boundaries. */
-async function* lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+/**
+ * The longest a record's source can be and still hold a valid example: every
+ * character escaped (`\u0000`, six each) plus room for the field names and
+ * whitespace. Longer records are refused as they stream, without being kept.
+ */
+export function maxRecordChars(limits: UploadLimits): number {
+  return 6 * (limits.maxTextChars + limits.maxLabelChars) + 1024;
+}
+
+/** An upload's records nest one level (an object of strings); deeper is never valid, and is refused before JSON.parse builds it. */
+const MAX_RECORD_DEPTH = 16;
+
+const tooLong = (max: number) => `longer than ${max} characters, more than any valid example`;
+
+/**
+ * Splits a byte stream into lines, decoding UTF-8 across chunk boundaries. A
+ * line's pieces are joined once, at its end (appending to one growing string
+ * and slicing it per chunk was quadratic: one 32 MB line took 18 s). A line
+ * over `maxChars` is dropped as it arrives and comes out as null.
+ */
+async function* lines(chunks: AsyncIterable<Buffer>, maxChars: number): AsyncGenerator<string | null> {
   const decoder = new TextDecoder('utf-8');
-  let rest = '';
+  let pieces: string[] = [];
+  /** Characters of the current line so far; -1 once it is over the limit. */
+  let length = 0;
+  const add = (piece: string) => {
+    if (length < 0 || piece.length === 0) return;
+    length += piece.length;
+    if (length > maxChars) {
+      pieces = [];
+      length = -1;
+    } else pieces.push(piece);
+  };
+  const finish = (): string | null => {
+    const line = length < 0 ? null : pieces.join('').replace(/\r$/, '');
+    pieces = [];
+    length = 0;
+    return line;
+  };
   for await (const chunk of chunks) {
-    rest += decoder.decode(chunk, { stream: true });
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      yield rest.slice(0, nl).replace(/\r$/, '');
-      rest = rest.slice(nl + 1);
+    const text = decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      add(text.slice(from, nl));
+      yield finish();
+      from = nl + 1;
     }
+    add(text.slice(from));
   }
-  rest += decoder.decode();
-  if (rest.length) yield rest.replace(/\r$/, '');
+  add(decoder.decode());
+  if (length !== 0) yield finish();
 }
 
-class RecordError extends Error {
-  constructor(
-    readonly where: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function fromObject(value: unknown, where: string): UploadRecord {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RecordError(where, 'each example must be an object {"text", "label"}');
+function fromObject(value: unknown, where: string): Parsed {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { where, problem: 'each example must be an object {"text", "label"}' };
   const o = value as Record<string, unknown>;
   const extra = Object.keys(o).filter((k) => k !== 'text' && k !== 'label');
-  if (extra.length) throw new RecordError(where, `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}`);
+  if (extra.length) {
+    const named = extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40)));
+    return { where, problem: `unknown field${extra.length > 1 ? 's' : ''} ${named.join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}` };
+  }
   return { text: o.text, label: o.label, where };
 }
 
-async function* jsonlRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[]): AsyncGenerator<UploadRecord> {
+/** One record's JSON text as a record, or what is wrong with it. */
+function fromJson(text: string, where: string): Parsed {
+  if (tooDeep(text)) return { where, problem: `nests deeper than ${MAX_RECORD_DEPTH} levels` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { where, problem: `not valid JSON: ${jsonProblem(err)}` };
+  }
+  return fromObject(value, where);
+}
+
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) {
+      if (++depth > MAX_RECORD_DEPTH) return true;
+    } else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return false;
+}
+
+async function* jsonlRecords(chunks: AsyncIterable<Buffer>, maxChars: number): AsyncGenerator<Parsed> {
   let n = 0;
-  for await (const line of lines(chunks)) {
+  for await (const line of lines(chunks, maxChars)) {
     n++;
-    if (!line.trim()) continue;
-    try {
-      yield fromObject(JSON.parse(line), `line ${n}`);
-    } catch (err) {
-      errors.push(err instanceof RecordError ? err : new RecordError(`line ${n}`, `not valid JSON: ${(err as Error).message}`));
-    }
+    if (line === null) yield { where: `line ${n}`, problem: tooLong(maxChars) };
+    else if (line.trim()) yield fromJson(line, `line ${n}`);
   }
 }
+
+const isSpace = (ch: string) => ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t';
 
 /**
  * A JSON array read element by element: a scanner tracks strings and nesting,
  * and each top-level element is handed to JSON.parse on its own, so the whole
- * array never exists as one string.
+ * array never exists as one string. An element over `maxChars` is scanned
+ * through but not kept.
  */
-async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[]): AsyncGenerator<UploadRecord> {
+async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, maxChars: number): AsyncGenerator<Parsed> {
   const decoder = new TextDecoder('utf-8');
   let started = false;
   let ended = false;
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let element = '';
+  let pieces: string[] = [];
+  /** Characters of the current element so far; -1 once it is over the limit. */
+  let length = 0;
   let index = 0;
-  const emit = function* (): Generator<UploadRecord> {
-    const text = element.trim();
-    element = '';
-    if (!text) {
-      errors.push(new RecordError(`examples[${index}]`, 'empty array element (a stray comma?)'));
-      return;
-    }
-    const where = `examples[${index++}]`;
-    try {
-      yield fromObject(JSON.parse(text), where);
-    } catch (err) {
-      errors.push(err instanceof RecordError ? err : new RecordError(where, `not valid JSON: ${(err as Error).message}`));
-    }
+  const add = (piece: string) => {
+    if (length < 0) return;
+    length += piece.length;
+    if (length > maxChars) {
+      pieces = [];
+      length = -1;
+    } else pieces.push(piece);
   };
-  const scan = function* (s: string): Generator<UploadRecord> {
+  /** The element just closed; none when it is the nothing inside `[]`. */
+  const emit = (closing: boolean): Parsed | undefined => {
+    const over = length < 0;
+    const text = over ? '' : pieces.join('').trim();
+    pieces = [];
+    length = 0;
+    if (over) return { where: `examples[${index++}]`, problem: tooLong(maxChars) };
+    if (!text) return closing && index === 0 ? undefined : { where: `examples[${index}]`, problem: 'empty array element (a stray comma?)' };
+    return fromJson(text, `examples[${index++}]`);
+  };
+  const scan = function* (s: string): Generator<Parsed> {
     let from = 0;
     for (let i = 0; i < s.length; i++) {
       const ch = s[i]!;
       if (ended) {
-        if (!/\s/.test(ch)) throw new DomainError('invalid_json', 'unexpected content after the closing "]" of the examples array');
+        if (!isSpace(ch)) throw new DomainError('invalid_json', 'unexpected content after the closing "]" of the examples array');
         continue;
       }
       if (!started) {
-        if (/\s/.test(ch)) continue;
+        if (isSpace(ch)) continue;
         if (ch !== '[') throw new DomainError('invalid_json', 'a JSON upload must be an array of {"text", "label"} objects');
         started = true;
         from = i + 1;
@@ -158,35 +230,60 @@ async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, errors: RecordEr
       else if (ch === '{' || ch === '[') depth++;
       else if (ch === '}' || ch === ']') {
         if (depth === 0 && ch === ']') {
-          element += s.slice(from, i);
-          if (element.trim() || index > 0) yield* emit();
+          add(s.slice(from, i));
+          const r = emit(true);
+          if (r) yield r;
           ended = true;
           continue;
         }
         depth--;
       } else if (ch === ',' && depth === 0) {
-        element += s.slice(from, i);
-        yield* emit();
+        add(s.slice(from, i));
+        const r = emit(false);
+        if (r) yield r;
         from = i + 1;
       }
     }
-    if (started && !ended) element += s.slice(from);
+    if (started && !ended) add(s.slice(from));
   };
   for await (const chunk of chunks) yield* scan(decoder.decode(chunk, { stream: true }));
   yield* scan(decoder.decode());
   if (!ended) throw new DomainError('invalid_json', started ? 'the examples array is not closed (truncated upload?)' : 'the upload is empty');
 }
 
-async function* csvRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[]): AsyncGenerator<UploadRecord> {
-  const parser = parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
-  const feed = (async () => {
-    try {
-      for await (const chunk of chunks) if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
-      parser.end();
-    } catch (err) {
-      parser.destroy(err as Error);
+/** Resolves when the parser can take more input, or has ended (it fails inside write(), and then no 'drain' ever comes). */
+function writable(parser: Transform): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      parser.off('drain', done);
+      parser.off('close', done);
+      resolve();
+    };
+    parser.on('drain', done);
+    parser.on('close', done);
+  });
+}
+
+/** csv-parse's messages quote the offending field, which may be as long as a record: enough of it to find the line. */
+const shortened = (message: string) => (message.length > 300 ? `${message.slice(0, 300)}…` : message);
+
+/**
+ * CSV through csv-parse, which is pushed to: the body is fed to it while its
+ * records are read. When parsing stops (a broken quote, a bad header, enough
+ * records), `stopReading` ends the body's read too, so the answer does not wait
+ * for the client's next chunk.
+ */
+async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number, stopReading: AbortController): AsyncGenerator<Parsed> {
+  const parser = parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: maxChars });
+  const feeding = (async () => {
+    for await (const chunk of chunks) {
+      if (parser.destroyed) return;
+      if (!parser.write(chunk)) await writable(parser);
     }
-  })();
+    if (!parser.destroyed) parser.end();
+  })().catch((err: unknown) => {
+    parser.destroy(err as Error);
+  });
   let textCol = -1;
   let labelCol = -1;
   let width = 0;
@@ -198,25 +295,28 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, errors: RecordError[])
         textCol = header.indexOf('text');
         labelCol = header.indexOf('label');
         width = header.length;
-        if (textCol < 0 || labelCol < 0)
-          throw new DomainError(
-            'invalid_csv',
-            `line ${info.lines}: the CSV header must name the columns "text" and "label" (got ${record.map((h) => JSON.stringify(h)).join(', ')})`,
-          );
+        if (textCol < 0 || labelCol < 0) {
+          const got = record
+            .slice(0, 10)
+            .map((h) => JSON.stringify(h.slice(0, 40)))
+            .join(', ');
+          throw new DomainError('invalid_csv', `line ${info.lines}: the CSV header must name the columns "text" and "label" (got ${got})`);
+        }
         continue;
       }
-      if (record.length !== width) {
-        errors.push(new RecordError(where, `has ${record.length} fields; the header has ${width}`));
-        continue;
-      }
-      yield { text: record[textCol], label: record[labelCol], where };
+      if (record.length !== width) yield { where, problem: `has ${record.length} fields; the header has ${width}` };
+      else yield { text: record[textCol], label: record[labelCol], where };
     }
   } catch (err) {
     if (err instanceof DomainError) throw err;
-    const e = err as Error & { lines?: number };
-    throw new DomainError('invalid_csv', `${e.lines ? `line ${e.lines}: ` : ''}${e.message}`);
+    // csv-parse's own errors (quoting, record size) stop the parse: past a broken quote, no line can be trusted.
+    const e = err as Error & { lines?: number; code?: string };
+    const message = e.code === 'CSV_MAX_RECORD_SIZE' ? tooLong(maxChars) : shortened(e.message);
+    throw new DomainError('invalid_csv', `${e.lines ? `line ${e.lines}: ` : ''}${message}`);
   } finally {
-    await feed;
+    parser.destroy();
+    stopReading.abort();
+    await feeding;
   }
   if (textCol < 0) throw new DomainError('invalid_csv', 'the upload is empty: expected a header line "text,label"');
 }
@@ -226,51 +326,66 @@ export interface ValidExample {
   label: string;
 }
 
-export interface UploadLimits {
-  maxBytes: number;
-  maxExamples: number;
-  maxTextChars: number;
-  maxLabelChars: number;
-}
-
-/** Errors listed back to the client; past this many, the count says how many more. */
+/** Problems listed back to the client; past this many, only the count grows. */
 const MAX_LISTED_ERRORS = 20;
 
-function check(r: UploadRecord, limits: UploadLimits): ValidExample {
-  if (typeof r.text !== 'string') throw new RecordError(r.where, r.text === undefined ? 'text is missing' : 'text must be a string');
-  if (!r.text.trim()) throw new RecordError(r.where, 'text is empty');
-  if (r.text.length > limits.maxTextChars) throw new RecordError(r.where, `text is longer than ${limits.maxTextChars} characters`);
-  if (typeof r.label !== 'string')
-    throw new RecordError(r.where, r.label === undefined ? 'label is missing' : `label must be a string (got ${JSON.stringify(r.label)})`);
-  if (!r.label.trim()) throw new RecordError(r.where, 'label is empty');
-  if (r.label.length > limits.maxLabelChars) throw new RecordError(r.where, `label is longer than ${limits.maxLabelChars} characters`);
+/** What a value is, for a message (never the value itself: it may be huge, or nested past what stringifying survives). */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v;
+}
+
+/** The example a record holds, or what is wrong with it. */
+function check(r: UploadRecord, limits: UploadLimits): ValidExample | string {
+  if (typeof r.text !== 'string') return r.text === undefined ? 'text is missing' : `text must be a string (got ${kindOf(r.text)})`;
+  if (!r.text.trim()) return 'text is empty';
+  if (r.text.length > limits.maxTextChars) return `text is longer than ${limits.maxTextChars} characters`;
+  const textProblem = storableProblem(r.text);
+  if (textProblem) return `text ${textProblem}`;
+  if (typeof r.label !== 'string') return r.label === undefined ? 'label is missing' : `label must be a string (got ${kindOf(r.label)})`;
+  if (!r.label.trim()) return 'label is empty';
+  if (r.label.length > limits.maxLabelChars) return `label is longer than ${limits.maxLabelChars} characters`;
+  const labelProblem = storableProblem(r.label);
+  if (labelProblem) return `label ${labelProblem}`;
   return { text: r.text, label: r.label };
 }
 
 /** Reads and validates a whole upload; throws one DomainError listing the problems, or returns every example. */
 export async function readUpload(req: Request, limits: UploadLimits): Promise<{ examples: ValidExample[]; format: UploadFormat }> {
   const format = uploadFormat(req);
-  const errors: RecordError[] = [];
-  const chunks = bodyChunks(req, limits.maxBytes);
-  const records = format === 'json' ? jsonArrayRecords(chunks, errors) : format === 'jsonl' ? jsonlRecords(chunks, errors) : csvRecords(chunks, errors);
+  const stopReading = new AbortController();
+  const chunks = bodyChunks(req, { maxBytes: limits.maxBytes, timeoutMs: limits.timeoutMs }, stopReading.signal);
+  const maxChars = maxRecordChars(limits);
+  const records =
+    format === 'json' ? jsonArrayRecords(chunks, maxChars) : format === 'jsonl' ? jsonlRecords(chunks, maxChars) : csvRecords(chunks, maxChars, stopReading);
   const examples: ValidExample[] = [];
+  const listed: Array<{ at: string; message: string }> = [];
+  let bad = 0;
   let count = 0;
   for await (const r of records) {
-    if (++count > limits.maxExamples) throw new DomainError('too_many_examples', `an upload may hold at most ${limits.maxExamples} examples`);
-    try {
-      examples.push(check(r, limits));
-    } catch (err) {
-      errors.push(err as RecordError);
+    if (++count > limits.maxExamples) {
+      throw new DomainError('too_many_examples', `an upload may hold at most ${limits.maxExamples} examples (valid or not); nothing was added`);
     }
+    const outcome = 'problem' in r ? r.problem : check(r, limits);
+    if (typeof outcome === 'string') {
+      if (++bad <= MAX_LISTED_ERRORS) listed.push({ at: r.where, message: outcome });
+      // The upload fails whole now: keeping its valid examples would only hold memory.
+      examples.length = 0;
+    } else if (bad === 0) examples.push(outcome);
   }
-  if (errors.length) {
-    const listed = errors.slice(0, MAX_LISTED_ERRORS).map((e) => ({ at: e.where, message: e.message }));
-    const more = errors.length - listed.length;
+  if (bad) {
+    const first = listed[0]!;
     throw new DomainError(
       'invalid_examples',
-      `${errors.length} invalid example${errors.length > 1 ? 's' : ''}; nothing was added. First: ${listed[0]!.at}: ${listed[0]!.message}`,
+      `${bad} invalid example${bad > 1 ? 's' : ''}; nothing was added. First: ${first.at}: ${first.message}`,
       'examples',
-      { errors: listed, ...(more > 0 ? { more } : {}) },
+      {
+        errors: listed,
+        ...(bad > listed.length ? { more: bad - listed.length } : {}),
+      },
     );
   }
   if (examples.length === 0) throw new DomainError('empty_upload', 'the upload holds no examples', 'examples');

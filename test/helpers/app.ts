@@ -12,7 +12,7 @@ import { onFileEnd } from './file-end.js';
 import { DEFAULT_MODEL, loadConfig } from '../../src/config.js';
 import { ModelRegistry } from '../../src/encoder/registry.js';
 import type { ReadinessCheck } from '../../src/http/routes/health.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { assemble, type Parts } from '../../src/service.js';
 import { clientLimits } from '../../src/store/open.js';
 import type { DefaultLimits } from '../../src/store/sql-store.js';
@@ -53,6 +53,8 @@ export interface TestOptions {
   readiness?: ReadinessCheck[];
   /** Start the training runner (default true). */
   train?: boolean;
+  /** Where the service logs (default: errors to stderr). */
+  log?: Logger;
 }
 
 /** The whole service minus the HTTP listener; `app.app` is the express handler. */
@@ -61,7 +63,7 @@ export async function testService(options: TestOptions = {}): Promise<Parts & { 
   const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS, clientLimits(config)));
   const parts = assemble({
     config,
-    log: createLogger('test', true),
+    log: options.log ?? createLogger('test', true),
     models: await testModels(),
     store,
     ...(options.readiness ? { readiness: options.readiness } : {}),

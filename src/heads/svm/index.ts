@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import type { HeadDefinition } from '../head.js';
+import { labelRecord } from '../label-record.js';
 import type { SvmModel } from './model.js';
 import { parseModelText, writeModelText } from './model-text.js';
 import { SvmPredictor } from './predict.js';
@@ -24,7 +25,7 @@ export const svmParamsSchema = z
     degree: z.number().int().min(1).max(10).default(3).describe('Polynomial degree (poly).'),
     coef0: z.number().finite().min(-1e6).max(1e6).default(0).describe('Polynomial offset (poly).'),
     class_weight: z
-      .union([z.literal('balanced'), z.record(z.string().min(1), positive.max(1e6))])
+      .union([z.literal('balanced'), labelRecord(positive.max(1e6))])
       .nullable()
       .default(null)
       .describe("Multiply C per label: 'balanced' (n / (labels × count)) or {label: weight}; for imbalanced labels."),

@@ -9,6 +9,7 @@
 import { type Dataset, sharedDataset } from '../dataset.js';
 import type { CvOutcome, HeadJob, HeadTrainer, JobContext } from '../head.js';
 import { opsOn } from '../head.js';
+import { labelValue } from '../label-record.js';
 import { foldPredict } from './cv.js';
 import { type SvmArtifact, type SvmHeadParams, svmArtifact, svmParamsSchema } from './index.js';
 import type { KernelParams } from './kernel-function.js';
@@ -73,7 +74,7 @@ function internalParams(p: SvmHeadParams, job: JobContext, probability: boolean)
     tolerance: p.tolerance,
     probability,
     seed: job.seed,
-    ...(weights === 'balanced' ? { classWeight: 'balanced' as const } : weights ? { classWeight: job.labels.map((l) => weights[l] ?? 1) } : {}),
+    ...(weights === 'balanced' ? { classWeight: 'balanced' as const } : weights ? { classWeight: job.labels.map((l) => labelValue(weights, l) ?? 1) } : {}),
   };
 }
 

@@ -7,9 +7,11 @@ import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson } from '../schemas/common.js';
 import { exampleParam, taskParam } from '../schemas/params.js';
+import { MAX_EXPANSION } from '../body.js';
+import { stored } from '../schemas/stored-text.js';
 import { readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
 
-const label = z.string().trim().min(1, 'must not be empty').max(200);
+const label = stored(z.string().trim().min(1, 'must not be empty').max(200));
 
 const uploadQuery = z
   .object({
@@ -36,12 +38,12 @@ const listExamplesQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
     after: z.coerce.number().int().min(0).optional().describe('Return examples with an id greater than this (next_after of the previous page).'),
-    label: z.string().min(1).optional().describe('Only examples with this label.'),
+    label: stored(z.string().min(1)).optional().describe('Only examples with this label.'),
   })
   .strict();
 const deleteExamplesQuery = z
   .object({
-    label: z.string().min(1).optional().describe('Delete the examples with this label.'),
+    label: stored(z.string().min(1)).optional().describe('Delete the examples with this label.'),
     all: z.enum(['true']).optional().describe('Delete every example of the task.'),
   })
   .strict()
@@ -94,13 +96,15 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       streamedBody: {
         mediaTypes: UPLOAD_MEDIA_TYPES,
         schema: z.array(uploadRecord(limits)),
-        description: `A JSON array of {text, label}, JSON Lines of the same objects, or CSV whose header names the columns text and label; optionally gzip or deflate Content-Encoding. At most ${limits.maxExamples} examples and ${limits.maxBytes} bytes (decompressed).`,
+        description: `A JSON array of {text, label}, JSON Lines of the same objects, or CSV whose header names the columns text and label; optionally gzip or deflate Content-Encoding (expanding at most ${MAX_EXPANSION}× past the first MiB). At most ${limits.maxExamples} records (valid or not) and ${limits.maxBytes} bytes (sent, and decompressed).`,
+        maxBytes: limits.maxBytes,
       },
       responses: {
         201: { description: 'Added (at least one new example).', schema: uploadOut },
         200: { description: 'Nothing new: every text was already present, or skipped.', schema: uploadOut },
         409: { description: 'A text is already present with another label (on_conflict=error); nothing was added.' },
-        413: { description: 'Too many examples, or too many bytes.' },
+        408: { description: 'The body did not arrive in time.' },
+        413: { description: 'Too many examples, or too many bytes (announced, sent or decompressed).' },
         415: { description: 'Not one of the upload media types, or an unsupported Content-Encoding.' },
       },
       handler: async ({ params, query, tenant, req, res }) => {

@@ -8,10 +8,13 @@ import { argmaxRows, computeMetrics } from '../../heads/evaluation.js';
 import type { PredictionService, Target } from '../../serving/predictions.js';
 import { clientGone } from '../encoding.js';
 import { type Route, route } from '../route.js';
-import { taskParam } from '../schemas/params.js';
+import { MAX_VERSION, taskParam } from '../schemas/params.js';
+import { stored } from '../schemas/stored-text.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
-const versionField = z.number().int().min(1).optional().describe('Pin a version; default: the active one.');
+const versionField = z.number().int().min(1).max(MAX_VERSION).optional().describe('Pin a version; default: the active one.');
+/** Task ids go to the store: no NUL or lone surrogate (stored-text.ts). */
+const taskId = stored(z.string().min(1).max(256));
 const topK = z.number().int().min(1).optional().describe('Return only the k most probable labels per text (default: every label).');
 
 function predictSchemas(limits: TextLimits) {
@@ -21,7 +24,7 @@ function predictSchemas(limits: TextLimits) {
       .object({
         input: textInput(limits).describe('Text or texts to label.'),
         tasks: z
-          .array(z.union([z.string().min(1), z.object({ task: z.string().min(1), version: versionField }).strict()]))
+          .array(z.union([taskId, z.object({ task: taskId, version: versionField }).strict()]))
           .min(1, 'name at least one task')
           .max(100)
           .describe('Task ids, or {task, version} to pin a version.'),
@@ -76,7 +79,8 @@ function predictionsJson(probabilities: Float32Array, labels: string[], n: numbe
   return Array.from({ length: n }, (_, i) => {
     const row = probabilities.subarray(i * k, (i + 1) * k);
     const shown = topK === undefined || topK >= k ? order : [...order].sort((a, b) => row[b]! - row[a]!).slice(0, topK);
-    const probs: Record<string, number> = {};
+    // Labels are the client's strings: on a plain object, "__proto__" would set the prototype and vanish from the JSON.
+    const probs: Record<string, number> = Object.create(null);
     for (const c of shown) probs[labels[c]!] = round(row[c]!);
     return { index: i, label: labels[best[i]!]!, score: round(row[best[i]!]!), probabilities: probs };
   });

@@ -9,10 +9,11 @@ import { type Route, route } from '../route.js';
 import { listEnvelope, listJson, pageQuery } from '../schemas/common.js';
 import { featureSpecFields } from '../schemas/feature-spec.js';
 import { taskParam } from '../schemas/params.js';
+import { stored } from '../schemas/stored-text.js';
 import { taskJson, taskOut } from '../schemas/task.js';
 
-const name = z.string().trim().min(1, 'must not be empty').max(200).describe('Unique within the tenant.');
-const description = z.string().max(2000).nullable().optional();
+const name = stored(z.string().trim().min(1, 'must not be empty').max(200)).describe('Unique within the tenant.');
+const description = stored(z.string().max(2000)).nullable().optional();
 const featureSpec = z
   .object(featureSpecFields)
   .strict()
