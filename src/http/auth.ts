@@ -35,7 +35,7 @@ const KEY_CACHE_ENTRIES = 10_000;
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** A new key for key record `keyId`: the string handed to the client once, and the hash stored. */
+/** A new key secret (handed to the client once, inside the key string) and the hash that is stored. */
 export function newKeySecret(): { secret: string; secretHash: string } {
   const secret = randomBytes(24).toString('base64url');
   return { secret, secretHash: sha256(secret).toString('hex') };
