@@ -2,6 +2,12 @@
  * Worker threads that score features with trained heads. A request goes to a
  * worker that already holds its version when one is free enough, else to the
  * least busy one, which gets the artifact with the request.
+ *
+ * What a worker holds is tracked here as the worker keeps it: the
+ * `maxPredictors` most recently used versions, so the record stays as small
+ * as the worker's cache however many versions pass through. Where the two
+ * disagree (calls overtaking each other), the worker answers `missing` and
+ * the call is sent again with the artifact.
  */
 import { evenRanges } from '../lib/ranges.js';
 import { WorkerChannel } from '../workers/channel.js';
@@ -10,7 +16,7 @@ import type { PredictApi } from './predict-protocol.js';
 interface Slot {
   channel: WorkerChannel<PredictApi>;
   busy: number;
-  /** Versions this worker has loaded (or is loading), as far as this side knows. */
+  /** Versions this worker has loaded (or is loading), as far as this side knows; least recently used first. */
   holds: Set<string>;
 }
 
@@ -41,6 +47,21 @@ export class PredictPool {
     // A replacement worker holds nothing.
     channel.on('exit', () => slot.holds.clear());
     return slot;
+  }
+
+  /** Records that `slot` serves `versionId` now, forgetting what the worker evicts to make room for it. */
+  private use(slot: Slot, versionId: string): void {
+    slot.holds.delete(versionId);
+    slot.holds.add(versionId);
+    for (const oldest of slot.holds) {
+      if (slot.holds.size <= this.options.maxPredictors) break;
+      slot.holds.delete(oldest);
+    }
+  }
+
+  /** The versions each worker is believed to hold, least recently used first (for tests and diagnostics). */
+  held(): string[][] {
+    return this.slots.map((s) => [...s.holds]);
   }
 
   private choose(versionId: string, spread: boolean): Slot {
@@ -75,7 +96,7 @@ export class PredictPool {
       // (one that overtakes it is answered 'missing' and retried with the artifact).
       slot.busy++;
       const held = slot.holds.has(versionId);
-      slot.holds.add(versionId);
+      this.use(slot, versionId);
       let bytes: Uint8Array | undefined;
       try {
         bytes = forceArtifact || !held ? await artifact() : undefined;
@@ -95,9 +116,15 @@ export class PredictPool {
     return run(false);
   }
 
-  /** Forgets which workers hold a version (after it was deleted); workers evict it as they load others. */
-  forget(versionId: string): void {
-    for (const s of this.slots) s.holds.delete(versionId);
+  /** Deleted versions: no worker holds them any longer, and the workers free their predictors now. */
+  forget(versionIds: string[]): void {
+    if (versionIds.length === 0) return;
+    for (const s of this.slots) {
+      for (const id of versionIds) s.holds.delete(id);
+      // Every worker is told, not only the believed holders: the record here may have let go of a version first.
+      // A worker that died or stops holds nothing anyway.
+      s.channel.call('forget', { versionIds }).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

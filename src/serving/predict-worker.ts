@@ -36,4 +36,7 @@ serve<PredictApi>({
     const probabilities = p.predictProba(x, n);
     return reply({ probabilities, classes: p.classes }, [probabilities.buffer as ArrayBuffer]);
   },
+  forget({ versionIds }) {
+    for (const id of versionIds) predictors.delete(id);
+  },
 });

@@ -64,17 +64,17 @@ test('sqlite adapter: transactions at the same moment run one after the other, f
 test('sqlite adapter: a transaction handle kept past its transaction refuses statements; changes are announced after commit only', async () => {
   const db = await adapter();
   const heard: string[] = [];
-  await db.listen((change) => heard.push(change.taskId));
+  await db.listen((change) => change.kind === 'activated' && heard.push(change.taskId));
   let kept: Transaction | undefined;
   await db.transaction(async (tx) => {
     kept = tx;
-    await tx.notify({ tenantId: 'default', taskId: 'committed', activeVersion: 1 });
+    await tx.notify({ kind: 'activated', tenantId: 'default', taskId: 'committed', activeVersion: 1 });
     assert.deepEqual(heard, [], 'not before the commit');
   });
   await assert.rejects(kept!.query('SELECT 1'), /transaction that has ended/);
   await assert.rejects(
     db.transaction(async (tx) => {
-      await tx.notify({ tenantId: 'default', taskId: 'rolled-back', activeVersion: 1 });
+      await tx.notify({ kind: 'activated', tenantId: 'default', taskId: 'rolled-back', activeVersion: 1 });
       throw new Error('no');
     }),
     /no/,

@@ -144,7 +144,7 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
         if (outcome === 'active')
           throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
         if (outcome === 'missing') throw missing(task.id, version.number);
-        predictions.invalidate(task.tenantId, task.id, version.id);
+        predictions.invalidate(task.tenantId, task.id, { id: version.id, number: version.number });
         res.status(204).end();
       },
     }),
