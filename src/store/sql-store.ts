@@ -72,8 +72,8 @@ export class SqlStore implements Store {
     await this.db.listen((change) => this.changes.emit('change', change));
   }
 
-  async ping(): Promise<void> {
-    await this.db.query('SELECT 1');
+  ping(): Promise<void> {
+    return this.db.ping();
   }
 
   close(): Promise<void> {

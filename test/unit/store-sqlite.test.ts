@@ -24,7 +24,7 @@ async function adapter(): Promise<SqliteAdapter> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('sqlite adapter: statements outside a transaction wait until it ends, and are not rolled back with it', async () => {
+test('sqlite adapter: writes outside a transaction wait until it ends, and are not rolled back with it; reads see the last commit at once', async () => {
   const db = await adapter();
   const seen: string[] = [];
   const failing = db.transaction(async (tx) => {
@@ -34,11 +34,27 @@ test('sqlite adapter: statements outside a transaction wait until it ends, and a
     throw new Error('rolled back');
   });
   const write = db.run(`INSERT INTO t VALUES ('outside')`).then(() => seen.push('outside write'));
-  const read = db.query('SELECT x FROM t').then((rows) => seen.push(`read ${rows.map((r) => r.x).join()}`));
+  const read = db.query('SELECT x FROM t').then((rows) => seen.push(`read [${rows.map((r) => r.x).join()}]`));
+  const ping = db.ping().then(() => seen.push('ping'));
   await assert.rejects(failing, /rolled back/);
-  await Promise.all([write, read]);
-  assert.deepEqual(seen, ['transaction ends', 'outside write', 'read outside']);
+  await Promise.all([write, read, ping]);
+  assert.deepEqual(seen, ['read []', 'ping', 'transaction ends', 'outside write'], 'the read and the ping did not wait; the read saw nothing uncommitted');
   assert.deepEqual(await db.query('SELECT x FROM t'), [{ x: 'outside' }]);
+  await db.close();
+});
+
+test('sqlite adapter: a long transaction hands the event loop back between its statements', async () => {
+  const db = await adapter();
+  let timerFired = false;
+  setTimeout(() => {
+    timerFired = true;
+  }, 0);
+  const firedDuring = await db.transaction(async (tx) => {
+    // Bounded: without breaks the loop would run all 50,000 statements and never see the timer.
+    for (let i = 0; i < 50_000 && !timerFired; i++) await tx.run('INSERT INTO t VALUES (?)', [`row ${i}`]);
+    return timerFired;
+  });
+  assert.equal(firedDuring, true, 'a timer due meanwhile ran before the transaction ended');
   await db.close();
 });
 
