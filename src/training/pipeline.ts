@@ -64,7 +64,7 @@ export function withinOneStandardError(candidate: number[], best: number[]): boo
  * whole pipeline; every fit is a task on it (see ./pool/pool.ts).
  */
 export async function runPipeline(input: JobThreadInput, progress: Progress): Promise<JobThreadResult> {
-  const pool = new TrainingPool(Math.max(1, input.threads));
+  const pool = new TrainingPool(Math.max(1, input.threads), () => Atomics.load(input.cancel, 0) !== 0);
   try {
     return await pipeline(input, progress, pool);
   } finally {

@@ -12,7 +12,7 @@ import { onFileEnd } from './file-end.js';
 import { DEFAULT_MODEL, loadConfig } from '../../src/config.js';
 import { ModelRegistry } from '../../src/encoder/registry.js';
 import type { ReadinessCheck } from '../../src/http/routes/health.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { assemble, type Parts } from '../../src/service.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -51,6 +51,8 @@ export interface TestOptions {
   readiness?: ReadinessCheck[];
   /** Start the training runner (default true). */
   train?: boolean;
+  /** Where the service logs (default: errors only, to stderr). */
+  log?: Logger;
 }
 
 /** The whole service minus the HTTP listener; `app.app` is the express handler. */
@@ -59,7 +61,7 @@ export async function testService(options: TestOptions = {}): Promise<Parts & { 
   const store = options.store ?? (await testStore(config.TRANSFERD_MAX_LABELS));
   const parts = assemble({
     config,
-    log: createLogger('test', true),
+    log: options.log ?? createLogger('test', true),
     models: await testModels(),
     store,
     ...(options.readiness ? { readiness: options.readiness } : {}),
