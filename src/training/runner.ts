@@ -1,15 +1,16 @@
 /**
  * Runs training jobs: claims them from the store with a lease, computes their
  * features (once; reused afterwards), hands the heavy work to a training
- * thread, and writes the version and the job's end in one transaction.
+ * process of its own (when it ends, so does every byte it allocated), and
+ * writes the version and the job's end in one transaction.
  *
  * A replica that dies stops renewing its lease; another replica claims the
  * job again. A replica never writes a job it no longer holds.
  *
  * A cancellation or the deletion of the task reaches the replica running the
- * job through the store's change notices, and stops it at once (between two
- * fits of its training thread); the lease heartbeat finds the cancellation
- * too, should a notice be lost.
+ * job through the store's change notices, and stops it at once (its training
+ * process stops after the pool tasks running then); the lease heartbeat finds
+ * the cancellation too, should a notice be lost.
  */
 import { specDimensions } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
@@ -18,7 +19,7 @@ import { errorFields, type Logger } from '../log.js';
 import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, Store, TaskChange } from '../store/types.js';
 import { DomainError, isDomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
-import type { JobThreadApi, JobThreadEvent, JobThreadInput, JobThreadResult } from './protocol.js';
+import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
 import type { TrainingRequest } from './request.js';
 
@@ -35,13 +36,9 @@ export interface RunnerOptions {
   pollMs: number;
   /** Threads one job may use. */
   threads: number;
-  /** Heap limit of a training thread, MB (0 = Node's default). */
+  /** Heap limit of a job's training process, MB (0 = Node's default). */
   heapMb: number;
   onJobEnd?: (job: JobRecord, ms: number) => void;
-}
-
-function shared<T extends Float32Array | Int32Array>(make: (buffer: SharedArrayBuffer) => T, bytes: number): T {
-  return make(new SharedArrayBuffer(bytes));
 }
 
 interface Running {
@@ -124,7 +121,7 @@ export class TrainingRunner {
     for (const r of this.running.values()) r.abort.abort(new DomainError('shutdown', 'the replica is shutting down'));
     const deadline = Date.now() + timeoutMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (this.running.size) this.o.log('warn', 'training threads still busy at shutdown', { jobs: [...this.running.keys()] });
+    if (this.running.size) this.o.log('warn', 'training processes still busy at shutdown', { jobs: [...this.running.keys()] });
   }
 
   private async run(job: JobRecord): Promise<void> {
@@ -244,16 +241,13 @@ export class TrainingRunner {
     );
     signal.throwIfAborted();
 
-    const y = shared((b) => new Int32Array(b), n * 4);
-    for (const [i, e] of examples.entries()) y[i] = classOf.get(e.label)!;
-    const candidates = feats.matrices.map((m) => {
-      const x = shared((b) => new Float32Array(b), m.x.byteLength);
-      x.set(m.x);
-      return { spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x };
-    });
-    const input: JobThreadInput = { request, labels, y, n, candidates, threads: this.o.threads, cancel: new Int32Array(new SharedArrayBuffer(4)) };
+    const y = Int32Array.from(examples, (e) => classOf.get(e.label)!);
+    // Copied into the training process as they are: no shared copy is kept here.
+    const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
     phase('training', 25);
-    const result = await this.train(input, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
+    const result = await this.train({ request, labels, y, n, candidates, threads: this.o.threads }, signal, (name, fraction) =>
+      phase(name, 25 + 70 * fraction),
+    );
     const chosen = candidates[result.chosen]!;
     return {
       state: 'succeeded' as const,
@@ -273,35 +267,31 @@ export class TrainingRunner {
   }
 
   /**
-   * Runs the job's training thread; a crash of the thread fails this job only.
-   * Aborting sets the thread's cancel flag; the thread stops between fits and
-   * the abort reason is what the job records (terminating it inside a native
-   * onnxruntime call would abort the process).
+   * Runs the job in a training process of its own; its crash fails this job
+   * only. Aborting drops the call, which sets the job's cancel flag in the
+   * process: it stops after the pool tasks running then (stopping a thread
+   * inside a native onnxruntime call would abort the process), and exits
+   * before the job's end is recorded, so the next job starts on free memory.
    */
-  private async train(input: JobThreadInput, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
-    const thread = new WorkerChannel<JobThreadApi, JobThreadEvent>({
-      url: new URL('./job-thread.js', import.meta.url),
-      name: 'the training thread',
-      workerData: input,
+  private async train(args: JobArgs, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
+    const job = new WorkerChannel<JobThreadApi, JobThreadEvent>({
+      url: new URL('./job-process.js', import.meta.url),
+      name: 'the training process',
+      isolation: 'process',
       ...(this.o.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb } } : {}),
     });
-    thread.on('event', (e) => onProgress(e.phase, e.fraction));
-    const onAbort = () => Atomics.store(input.cancel, 0, 1);
-    signal.addEventListener('abort', onAbort, { once: true });
+    job.on('event', (e) => onProgress(e.phase, e.fraction));
     try {
-      const result = await thread.call('run', null);
-      if (signal.aborted) throw signal.reason;
-      return result;
+      return await job.call('run', args, { signal });
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       const cause = (err as Error).cause as { code?: string } | undefined;
       if (isDomainError(err, 'worker_crashed') && cause?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        throw new DomainError('worker_crashed', `the training thread ran out of memory (limit ${this.o.heapMb} MB)`);
+        throw new DomainError('worker_crashed', `the training process ran out of memory (limit ${this.o.heapMb} MB)`);
       }
       throw err;
     } finally {
-      signal.removeEventListener('abort', onAbort);
-      await thread.stop();
+      await job.stop();
     }
   }
 }
