@@ -110,7 +110,7 @@ export class PredictionService {
   private async prefetch(tenantId: string, taskId: string): Promise<void> {
     try {
       const target = await this.target(tenantId, taskId);
-      await this.pool.predict(target.version.id, this.artifactBytes(target.version), new Float32Array(0), 0);
+      await this.pool.predict(target.version.id, this.artifactBytes(target.version), new Float32Array(0), 0, target.version.artifactBytes);
     } catch {
       // Deleted, no active version, store or pool unavailable: the next request reports it if it still holds.
     }
@@ -181,7 +181,13 @@ export class PredictionService {
     const scored = await Promise.all(
       targets.map(async (target) => {
         const matrix = feats.matrices[keys.indexOf(specKey(target.version.spec))]!;
-        const probabilities = await this.pool.predict(target.version.id, this.artifactBytes(target.version), matrix.x, texts.length);
+        const probabilities = await this.pool.predict(
+          target.version.id,
+          this.artifactBytes(target.version),
+          matrix.x,
+          texts.length,
+          target.version.artifactBytes,
+        );
         return { target, probabilities };
       }),
     );

@@ -77,3 +77,16 @@ test('what each worker is believed to hold stays within what it keeps, however m
     await pool.close();
   }
 });
+
+test('what a worker keeps is bounded by the size of its heads too', async () => {
+  const train = blobs(90);
+  const { model } = trainSvmHere({ ...train, n: 90, dim: 8, classes: 3 }, { kernel: 'linear', C: 1, probability: true });
+  const bytes = gzipSync(JSON.stringify(svmArtifact(model, 3)));
+  const pool = new PredictPool({ threads: 1, maxPredictors: 32, maxPredictorBytes: 2500 });
+  try {
+    for (let v = 0; v < 10; v++) await pool.predict(`v${v}`, async () => bytes, blobs(2).x, 2, 1000);
+    assert.deepEqual(pool.held(), [['v8', 'v9']], 'two heads of 1,000 bytes fit in 2,500');
+  } finally {
+    await pool.close();
+  }
+});
