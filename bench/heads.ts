@@ -140,6 +140,7 @@ try {
       '-',
       '-',
       '-',
+      fmt(process.memoryUsage().rss / 1024 ** 2, 0),
       encodeNote,
     ]);
 
@@ -189,6 +190,7 @@ try {
       }
       log(`${name}: ${head.name}: phases (s): ${result.timings.map((t) => `${t.phase} ${fmt(t.ms / 1000)}`).join(', ')}`);
       const finalFitS = (result.timings.find((t) => t.phase === 'fit')?.ms ?? NaN) / 1000;
+      const rssMb = process.memoryUsage().rss / 1024 ** 2;
       rows.push([
         name,
         head.name,
@@ -203,6 +205,7 @@ try {
         fmt(servedRowsPerS, 0),
         fmt(s.oneRowMs, 2),
         Number.isNaN(e2e) ? '-' : fmt(e2e, 1),
+        fmt(rssMb, 0),
         notes.join('; '),
       ]);
       log(`${name}: ${head.name}: ${fmtRow(rows[rows.length - 1]!)}`);
@@ -224,7 +227,8 @@ console.log(
 );
 console.log(
   "pipeline s = runPipeline (sweep, search, CV, final fit); final fit = the stored head alone (SVM with probability estimates, which scikit-learn's reference fit skips); " +
-    "test acc = argmax of predictProba, as the service predicts; predict texts/s = predictProba on cached features in batches of 256, on one thread and through the service's predict pool (4 requests in flight); 1 text = encoder + predict, median.",
+    "test acc = argmax of predictProba, as the service predicts; predict texts/s = predictProba on cached features in batches of 256, on one thread and through the service's predict pool (4 requests in flight); 1 text = encoder + predict, median; " +
+    "RSS after = resident memory of this process (encoder, predict pool, the job's training threads) once the job and its scoring are done.",
 );
 printTable(
   [
@@ -241,6 +245,7 @@ printTable(
     `predict texts/s, pool of ${POOL_THREADS}`,
     '1-row ms',
     '1 text enc+pred ms',
+    'RSS after, MB',
     'notes',
   ],
   rows,

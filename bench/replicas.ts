@@ -10,8 +10,8 @@ import { closeConnections, timedPost } from './lib/http.js';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startNginx, type Nginx } from '../test/helpers/nginx.js';
-import { startServiceProcess, waitFor, type ServiceProcess } from '../test/helpers/process.js';
+import { startNginx, stopNginx, type Nginx } from '../test/helpers/nginx.js';
+import { leftovers, startServiceProcess, waitFor, type ServiceProcess } from '../test/helpers/process.js';
 import { call } from '../test/helpers/http.js';
 import { waitForJob } from '../test/helpers/jobs.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
@@ -94,7 +94,8 @@ const baseline = new Map<number, number>();
 let lb: Nginx | undefined;
 for (const count of [1, 3]) {
   while (replicas.length < count) replicas.push(await replica(`bench-${replicas.length + 1}`));
-  lb?.proc.kill('SIGQUIT');
+  // The previous balancer stops with its workers before the next one starts.
+  if (lb) await stopNginx(lb);
   lb = await startNginx(replicas.map((r) => r.port));
   // Steady state: every replica has the head and the seen texts' features in memory (loaded from the store once).
   for (const r of replicas)
@@ -142,7 +143,9 @@ for (let k = 0; k < 10; k++) {
 
 for (const r of replicas) r.proc.kill('SIGTERM');
 await Promise.all(replicas.map((r) => r.exited));
-lb?.proc.kill('SIGQUIT');
+if (lb) await stopNginx(lb);
+const left = leftovers();
+if (left.length) log(`left running (killed at exit): ${left.join(', ')}`);
 closeConnections();
 await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 await admin.end();

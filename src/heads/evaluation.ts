@@ -3,6 +3,13 @@
  * version carries (accuracy, macro-F1, per-label precision/recall/F1/support,
  * confusion matrix). Macro averages follow scikit-learn: over the labels that
  * occur in the truth or the predictions.
+ *
+ * Scoring needs only each label's true positives, predictions and support:
+ * O(n + k) however many labels there are, which is what every fold and
+ * configuration of a search uses (scoreOf). The confusion matrix is built
+ * once, for the metrics a version or an evaluation reports (computeMetrics):
+ * dense up to DENSE_CONFUSION_LABELS labels, beyond that as its non-zero cells
+ * (10,000 labels would make 10⁸ cells, almost all of them zero).
  */
 export interface LabelMetrics {
   label: string;
@@ -12,46 +19,81 @@ export interface LabelMetrics {
   support: number;
 }
 
-export interface Metrics {
+/** Above this many labels the confusion matrix is reported sparse. */
+export const DENSE_CONFUSION_LABELS = 200;
+
+/**
+ * Rows: true label, columns: predicted label, both in `labels` order. Dense:
+ * every cell. Sparse: `cells` lists the non-zero ones as [row, column, count],
+ * by row then column.
+ */
+export type ConfusionMatrix = { labels: string[]; matrix: number[][] } | { labels: string[]; format: 'sparse'; cells: Array<[number, number, number]> };
+
+export interface Scores {
   accuracy: number;
   macro_f1: number;
   per_label: LabelMetrics[];
-  /** Rows: true label, columns: predicted label, both in `labels` order. */
-  confusion_matrix: { labels: string[]; matrix: number[][] };
   n: number;
 }
 
-export function computeMetrics(truth: Int32Array, predicted: Int32Array, labels: string[]): Metrics {
+export interface Metrics extends Scores {
+  confusion_matrix: ConfusionMatrix;
+}
+
+/** Accuracy, macro-F1 and per-label scores from per-label counts alone: no confusion matrix. */
+export function scoreOf(truth: Int32Array, predicted: Int32Array, labels: string[]): Scores {
   const k = labels.length;
-  const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const tp = new Float64Array(k);
+  const support = new Float64Array(k);
+  const predictedAs = new Float64Array(k);
   let correct = 0;
   for (let i = 0; i < truth.length; i++) {
-    matrix[truth[i]!]![predicted[i]!]!++;
-    if (truth[i] === predicted[i]) correct++;
+    const t = truth[i]!;
+    const p = predicted[i]!;
+    support[t]!++;
+    predictedAs[p]!++;
+    if (t === p) {
+      tp[t]!++;
+      correct++;
+    }
   }
   const perLabel: LabelMetrics[] = [];
   let f1Sum = 0;
   let counted = 0;
   for (let c = 0; c < k; c++) {
-    const tp = matrix[c]![c]!;
-    const support = matrix[c]!.reduce((a, b) => a + b, 0);
-    const predictedAs = matrix.reduce((a, row) => a + row[c]!, 0);
-    const precision = predictedAs ? tp / predictedAs : 0;
-    const recall = support ? tp / support : 0;
+    const precision = predictedAs[c]! ? tp[c]! / predictedAs[c]! : 0;
+    const recall = support[c]! ? tp[c]! / support[c]! : 0;
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-    perLabel.push({ label: labels[c]!, precision, recall, f1, support });
-    if (support > 0 || predictedAs > 0) {
+    perLabel.push({ label: labels[c]!, precision, recall, f1, support: support[c]! });
+    if (support[c]! > 0 || predictedAs[c]! > 0) {
       f1Sum += f1;
       counted++;
     }
   }
-  return {
-    accuracy: truth.length ? correct / truth.length : 0,
-    macro_f1: counted ? f1Sum / counted : 0,
-    per_label: perLabel,
-    confusion_matrix: { labels, matrix },
-    n: truth.length,
-  };
+  return { accuracy: truth.length ? correct / truth.length : 0, macro_f1: counted ? f1Sum / counted : 0, per_label: perLabel, n: truth.length };
+}
+
+/** The confusion matrix of a prediction: dense for up to DENSE_CONFUSION_LABELS labels, sparse beyond. */
+export function confusionMatrix(truth: Int32Array, predicted: Int32Array, labels: string[]): ConfusionMatrix {
+  const k = labels.length;
+  if (k <= DENSE_CONFUSION_LABELS) {
+    const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    for (let i = 0; i < truth.length; i++) matrix[truth[i]!]![predicted[i]!]!++;
+    return { labels, matrix };
+  }
+  const counts = new Map<number, number>();
+  for (let i = 0; i < truth.length; i++) {
+    const cell = truth[i]! * k + predicted[i]!;
+    counts.set(cell, (counts.get(cell) ?? 0) + 1);
+  }
+  const cells = [...counts].sort((a, b) => a[0] - b[0]).map(([cell, count]): [number, number, number] => [Math.floor(cell / k), cell % k, count]);
+  return { labels, format: 'sparse', cells };
+}
+
+/** Everything a version or an evaluation reports: the scores and the confusion matrix. */
+export function computeMetrics(truth: Int32Array, predicted: Int32Array, labels: string[]): Metrics {
+  const { accuracy, macro_f1, per_label, n } = scoreOf(truth, predicted, labels);
+  return { accuracy, macro_f1, per_label, confusion_matrix: confusionMatrix(truth, predicted, labels), n };
 }
 
 /** Seeded PRNG (mulberry32): splits are reproducible given the job's seed. */

@@ -2,16 +2,24 @@
  * Worker threads that score features with trained heads. A request goes to a
  * worker that already holds its version when one is free enough, else to the
  * least busy one, which gets the artifact with the request.
+ *
+ * Each worker keeps the heads held-heads.ts allows (the most recently used,
+ * within a count and a size), and the pool tracks what it holds by the same
+ * rule, so the record stays as small as the worker's cache however many
+ * versions pass through. Where the two disagree (calls overtaking each
+ * other), the worker answers `missing` and the call is sent again with the
+ * artifact.
  */
 import { evenRanges } from '../lib/ranges.js';
 import { WorkerChannel } from '../workers/channel.js';
+import { HeldHeads } from './held-heads.js';
 import type { PredictApi } from './predict-protocol.js';
 
 interface Slot {
   channel: WorkerChannel<PredictApi>;
   busy: number;
   /** Versions this worker has loaded (or is loading), as far as this side knows. */
-  holds: Set<string>;
+  holds: HeldHeads;
 }
 
 /** Below this many rows a part is not worth a message and a second worker's copy of the head. */
@@ -21,7 +29,11 @@ export interface PredictPoolOptions {
   threads: number;
   /** Predictors each worker keeps loaded. */
   maxPredictors: number;
+  /** Uncompressed artifact bytes of the predictors each worker keeps loaded (default 256 MB); a head's memory is 1–2× that. */
+  maxPredictorBytes?: number;
 }
+
+const DEFAULT_PREDICTOR_BYTES = 256 * 1024 ** 2;
 
 export class PredictPool {
   private readonly slots: Slot[] = [];
@@ -31,16 +43,22 @@ export class PredictPool {
   }
 
   private spawn(): Slot {
+    const limits = { count: this.options.maxPredictors, bytes: this.options.maxPredictorBytes ?? DEFAULT_PREDICTOR_BYTES };
     const channel = new WorkerChannel<PredictApi>({
       url: new URL('./predict-worker.js', import.meta.url),
       name: 'predict worker',
-      workerData: { maxPredictors: this.options.maxPredictors },
+      workerData: limits,
       restartDelayMs: 0,
     });
-    const slot: Slot = { channel, busy: 0, holds: new Set() };
+    const slot: Slot = { channel, busy: 0, holds: new HeldHeads(limits) };
     // A replacement worker holds nothing.
     channel.on('exit', () => slot.holds.clear());
     return slot;
+  }
+
+  /** The versions each worker is believed to hold, least recently used first (for tests and diagnostics). */
+  held(): string[][] {
+    return this.slots.map((s) => s.holds.ids());
   }
 
   private choose(versionId: string, spread: boolean): Slot {
@@ -52,22 +70,30 @@ export class PredictPool {
 
   /**
    * n × classes probabilities for `x` under `versionId`; `artifact` supplies the
-   * stored bytes when a worker needs them. A large batch is split over the
-   * workers so that one big request uses every core.
+   * stored bytes when a worker needs them, and `size` is their uncompressed
+   * size (VersionRecord.artifactBytes), by which workers bound what they keep.
+   * A large batch is split over the workers so that one big request uses every core.
    */
-  async predict(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number): Promise<Float32Array> {
+  async predict(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number, size = 0): Promise<Float32Array> {
     const parts = Math.min(this.slots.length, Math.floor(n / MIN_ROWS_PER_PART));
-    if (parts < 2) return this.predictPart(versionId, artifact, x, n, false);
+    if (parts < 2) return this.predictPart(versionId, artifact, x, n, false, size);
     const dim = x.length / n;
     const ranges = evenRanges(n, parts);
-    const results = await Promise.all(ranges.map(([from, to]) => this.predictPart(versionId, artifact, x.slice(from * dim, to * dim), to - from, true)));
+    const results = await Promise.all(ranges.map(([from, to]) => this.predictPart(versionId, artifact, x.slice(from * dim, to * dim), to - from, true, size)));
     const width = results[0]!.length / (ranges[0]![1] - ranges[0]![0]);
     const out = new Float32Array(width * n);
     for (const [i, r] of results.entries()) out.set(r, ranges[i]![0] * width);
     return out;
   }
 
-  private predictPart(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number, spread: boolean): Promise<Float32Array> {
+  private predictPart(
+    versionId: string,
+    artifact: () => Promise<Uint8Array>,
+    x: Float32Array,
+    n: number,
+    spread: boolean,
+    size: number,
+  ): Promise<Float32Array> {
     const run = async (forceArtifact: boolean): Promise<Float32Array> => {
       const slot = this.choose(versionId, spread);
       // Marked before the artifact is read: the other parts of a split batch choose other workers, and
@@ -75,7 +101,7 @@ export class PredictPool {
       // (one that overtakes it is answered 'missing' and retried with the artifact).
       slot.busy++;
       const held = slot.holds.has(versionId);
-      slot.holds.add(versionId);
+      slot.holds.use(versionId, size);
       let bytes: Uint8Array | undefined;
       try {
         bytes = forceArtifact || !held ? await artifact() : undefined;
@@ -95,9 +121,15 @@ export class PredictPool {
     return run(false);
   }
 
-  /** Forgets which workers hold a version (after it was deleted); workers evict it as they load others. */
-  forget(versionId: string): void {
-    for (const s of this.slots) s.holds.delete(versionId);
+  /** Deleted versions: no worker holds them any longer, and the workers free their predictors now. */
+  forget(versionIds: string[]): void {
+    if (versionIds.length === 0) return;
+    for (const s of this.slots) {
+      for (const id of versionIds) s.holds.delete(id);
+      // Every worker is told, not only the believed holders: the record here may have let go of a version first.
+      // A worker that died or stops holds nothing anyway.
+      s.channel.call('forget', { versionIds }).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

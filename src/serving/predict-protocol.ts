@@ -14,4 +14,6 @@ export type Predicted = { probabilities: Float32Array; classes: number } | { mis
 
 export type PredictApi = {
   predict(args: PredictArgs): Reply<Predicted> | Predicted;
+  /** Drops the predictors of deleted versions now, rather than when newer ones push them out. */
+  forget(args: { versionIds: string[] }): void;
 };

@@ -2,30 +2,31 @@
  * A predict worker: unpacks artifacts, loads predictors through the head
  * registry (never the training code), and scores feature rows. Kept off the
  * event loop because scoring a large batch against an SVM with thousands of
- * support vectors is real CPU work.
+ * support vectors is real CPU work. Keeps the heads held-heads.ts allows.
  */
 import { workerData } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 import type { Predictor } from '../heads/head.js';
 import { loadPredictor } from '../heads/registry.js';
 import { reply, serve } from '../workers/serve.js';
+import { HeldHeads, type HeldLimits } from './held-heads.js';
 import type { PredictApi } from './predict-protocol.js';
 
-const { maxPredictors } = workerData as { maxPredictors: number };
-const predictors = new Map<string, Predictor>(); // insertion order = recency
+const held = new HeldHeads(workerData as HeldLimits);
+const predictors = new Map<string, Predictor>();
 
 function predictorFor(versionId: string, artifact?: Uint8Array): Predictor | undefined {
   let p = predictors.get(versionId);
   if (p) {
-    predictors.delete(versionId);
-    predictors.set(versionId, p);
+    held.use(versionId, 0);
     return p;
   }
   if (!artifact) return undefined;
+  const json = gunzipSync(artifact);
   // One onnxruntime thread: the pool's workers are the parallelism, and more threads per worker would oversubscribe the cores.
-  p = loadPredictor(JSON.parse(gunzipSync(artifact).toString('utf8')), { threads: 1 });
+  p = loadPredictor(JSON.parse(json.toString('utf8')), { threads: 1 });
   predictors.set(versionId, p);
-  while (predictors.size > maxPredictors) predictors.delete(predictors.keys().next().value!);
+  for (const gone of held.use(versionId, json.byteLength)) predictors.delete(gone);
   return p;
 }
 
@@ -35,5 +36,11 @@ serve<PredictApi>({
     if (!p) return { missing: true };
     const probabilities = p.predictProba(x, n);
     return reply({ probabilities, classes: p.classes }, [probabilities.buffer as ArrayBuffer]);
+  },
+  forget({ versionIds }) {
+    for (const id of versionIds) {
+      held.delete(id);
+      predictors.delete(id);
+    }
   },
 });

@@ -3,16 +3,20 @@
  * pinned), the features of the texts (shared across tasks with equal specs),
  * and scoring in the predict pool.
  *
- * Versions are immutable, so their records are cached for good. The active
- * version of a task is cached briefly and dropped at once when the store
- * reports a change; the expiry bounds staleness if a change notice is missed.
+ * Versions are immutable, so their records are cached until they are
+ * deleted. The active version of a task is cached briefly and dropped at once
+ * when the store reports a change; the expiry bounds staleness if a change
+ * notice is missed. Every cache here is bounded (tasks and version records
+ * by count, artifacts by bytes, the pool's heads by what its workers keep),
+ * and the store's change notices drop deleted versions from all of them, on
+ * every replica.
  */
 import type { EncodeOptions } from '../encoder/encoder.js';
 import { DomainError } from '../errors.js';
 import { specKey } from '../encoder/feature-spec.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { LruCache } from '../lib/lru.js';
-import type { Store, TaskRecord, VersionRecord } from '../store/types.js';
+import type { Store, TaskChange, TaskRecord, VersionRecord, VersionRef } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
 
 export interface Target {
@@ -30,11 +34,18 @@ export interface PredictionOptions {
   /** How long a task's active version may be served from memory without asking the store. */
   activeTtlMs: number;
   artifactCacheBytes: number;
+  /** Tasks whose records are kept in memory at once, the least recently served dropped first (default 10,000). */
+  maxTasks?: number;
 }
 
+/** Version records kept in memory: small (no artifact), so plenty. */
+const MAX_VERSIONS = 10_000;
+
+const taskKey = (tenantId: string, taskId: string) => `${tenantId}|${taskId}`;
+
 export class PredictionService {
-  private readonly tasks = new Map<string, { task: TaskRecord; expires: number }>();
-  private readonly versions = new LruCache<VersionRecord>(10_000, () => 1);
+  private readonly tasks: LruCache<{ task: TaskRecord; expires: number }>;
+  private readonly versions = new LruCache<VersionRecord>(MAX_VERSIONS, () => 1);
   private readonly artifacts: LruCache<Uint8Array>;
   private readonly unsubscribe: () => void;
 
@@ -44,15 +55,50 @@ export class PredictionService {
     private readonly pool: PredictPool,
     private readonly options: PredictionOptions,
   ) {
+    this.tasks = new LruCache(options.maxTasks ?? 10_000, () => 1);
     this.artifacts = new LruCache<Uint8Array>(options.artifactCacheBytes, (b) => b.byteLength);
-    this.unsubscribe = store.onTaskChange((c) => {
-      // taskId '*': the store cannot say what changed (a lost notification connection), so forget every task.
-      if (c.taskId === '*') return this.tasks.clear();
-      const key = `${c.tenantId}|${c.taskId}`;
-      const served = this.tasks.has(key);
-      this.tasks.delete(key);
-      if (served) void this.prefetch(c.tenantId, c.taskId);
-    });
+    this.unsubscribe = store.onTaskChange((c) => this.changed(c));
+  }
+
+  /** Tasks cached now (for tests and diagnostics). */
+  get cachedTasks(): number {
+    return this.tasks.size;
+  }
+
+  private changed(c: TaskChange): void {
+    switch (c.kind) {
+      case 'reset':
+        // Changes may have been missed: any task may have a new active version, any version may be gone.
+        // (Artifacts and loaded heads are reached only through a version record, so they may stay.)
+        this.tasks.deletePrefix('');
+        this.versions.deletePrefix('');
+        return;
+      case 'activated': {
+        const key = taskKey(c.tenantId, c.taskId);
+        const served = this.tasks.get(key) !== undefined;
+        this.tasks.delete(key);
+        if (served) void this.prefetch(c.tenantId, c.taskId);
+        return;
+      }
+      case 'task_deleted':
+        this.tasks.delete(taskKey(c.tenantId, c.taskId));
+        this.versions.deletePrefix(`${taskKey(c.tenantId, c.taskId)}|`);
+        return;
+      case 'versions_deleted':
+        this.dropVersions(c.tenantId, c.taskId, c.versions);
+        return;
+      case 'cancel_requested':
+        return;
+    }
+  }
+
+  /** Forgets deleted versions everywhere they may be cached: records, artifacts, the workers' loaded heads. */
+  private dropVersions(tenantId: string, taskId: string, versions: VersionRef[]): void {
+    for (const v of versions) {
+      this.versions.delete(`${taskKey(tenantId, taskId)}|${v.number}`);
+      this.artifacts.delete(v.id);
+    }
+    this.pool.forget(versions.map((v) => v.id));
   }
 
   /**
@@ -64,7 +110,7 @@ export class PredictionService {
   private async prefetch(tenantId: string, taskId: string): Promise<void> {
     try {
       const target = await this.target(tenantId, taskId);
-      await this.pool.predict(target.version.id, this.artifactBytes(target.version), new Float32Array(0), 0);
+      await this.pool.predict(target.version.id, this.artifactBytes(target.version), new Float32Array(0), 0, target.version.artifactBytes);
     } catch {
       // Deleted, no active version, store or pool unavailable: the next request reports it if it still holds.
     }
@@ -74,18 +120,18 @@ export class PredictionService {
     this.unsubscribe();
   }
 
-  /** Drops what is cached about a task (after a local change such as a deleted version). */
-  invalidate(tenantId: string, taskId: string, versionId?: string): void {
-    this.tasks.delete(`${tenantId}|${taskId}`);
-    if (versionId) {
-      this.versions.deletePrefix(`${tenantId}|${taskId}|`);
-      this.artifacts.delete(versionId);
-      this.pool.forget(versionId);
-    }
+  /**
+   * Drops what is cached about a task after a change made through this
+   * replica, at once: the store's notice reaches every replica, this one
+   * included, but on PostgreSQL only after a round trip.
+   */
+  invalidate(tenantId: string, taskId: string, deleted?: VersionRef): void {
+    this.tasks.delete(taskKey(tenantId, taskId));
+    if (deleted) this.dropVersions(tenantId, taskId, [deleted]);
   }
 
   private async task(tenantId: string, taskId: string): Promise<TaskRecord> {
-    const key = `${tenantId}|${taskId}`;
+    const key = taskKey(tenantId, taskId);
     const cached = this.tasks.get(key);
     if (cached && cached.expires > Date.now()) return cached.task;
     const task = await this.store.getTask(tenantId, taskId);
@@ -137,7 +183,13 @@ export class PredictionService {
     const scored = await Promise.all(
       targets.map(async (target) => {
         const matrix = feats.matrices[keys.indexOf(specKey(target.version.spec))]!;
-        const probabilities = await this.pool.predict(target.version.id, this.artifactBytes(target.version), matrix.x, texts.length);
+        const probabilities = await this.pool.predict(
+          target.version.id,
+          this.artifactBytes(target.version),
+          matrix.x,
+          texts.length,
+          target.version.artifactBytes,
+        );
         return { target, probabilities };
       }),
     );

@@ -36,6 +36,8 @@ export interface Session extends Statements {
 
 export interface Adapter extends Session {
   readonly dialect: Dialect;
+  /** Proves the database answers (see Store.ping): never queued behind this process's transactions. */
+  ping(): Promise<void>;
   /** Runs `fn` holding the lock that lets one process at a time migrate the schema. */
   migrating<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /** Starts delivering the changes transactions announce (on PostgreSQL, from every replica; a `'*'` change after a gap). */

@@ -1,11 +1,11 @@
 /**
  * Hears the changes every replica announces (NOTIFY) on a dedicated
  * PostgreSQL connection. When that connection is lost it reconnects, and on
- * every (re)connection reports a `'*'` change: whatever changed while nobody
+ * every (re)connection reports a `reset`: whatever changed while nobody
  * listened is unknown, so every replica cache must be dropped.
  */
 import pg from 'pg';
-import type { StoreChange } from './types.js';
+import type { StoreChange, TaskChange } from './types.js';
 
 export interface ListenerOptions {
   client: pg.ClientConfig;
@@ -40,11 +40,8 @@ export class ChangeListener {
     client.on('end', () => retry('connection ended'));
     client.on('notification', (n) => {
       if (n.channel !== this.o.channel || !n.payload) return;
-      try {
-        this.deliver(JSON.parse(n.payload) as StoreChange);
-      } catch {
-        // not ours
-      }
+      const change = parseChange(n.payload);
+      if (change) this.deliver(change);
     });
     try {
       await client.connect();
@@ -53,7 +50,7 @@ export class ChangeListener {
       retry((err as Error).message);
       return;
     }
-    this.deliver({ tenantId: '*', taskId: '*', activeVersion: null });
+    this.deliver({ kind: 'reset' });
   }
 
   async close(): Promise<void> {
@@ -61,4 +58,29 @@ export class ChangeListener {
     clearTimeout(this.reconnectTimer);
     await this.client?.end().catch(() => undefined);
   }
+}
+
+const KINDS = new Set(['activated', 'versions_deleted', 'task_deleted', 'cancel_requested']);
+
+/**
+ * A notice's payload as a change, or undefined for one that is not ours. A
+ * replica older than change kinds (still running during a rolling upgrade)
+ * announced activations only, as {tenantId, taskId, activeVersion}.
+ */
+export function parseChange(payload: string): StoreChange | undefined {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(payload) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (v && typeof v === 'object' && v.kind === 'key' && typeof v.keyId === 'string') return { kind: 'key', keyId: v.keyId };
+  if (!v || typeof v !== 'object' || typeof v.tenantId !== 'string' || typeof v.taskId !== 'string') return undefined;
+  if (v.kind === undefined) {
+    // Its deletions were announced as activeVersion null: forget the task (a reset would be the safe reading, but costs every cache).
+    return typeof v.activeVersion === 'number'
+      ? { kind: 'activated', tenantId: v.tenantId, taskId: v.taskId, activeVersion: v.activeVersion }
+      : { kind: 'task_deleted', tenantId: v.tenantId, taskId: v.taskId };
+  }
+  return KINDS.has(String(v.kind)) ? (v as unknown as TaskChange) : undefined;
 }

@@ -4,8 +4,8 @@
  * - Migrations run under an advisory lock, so replicas starting together apply them once.
  * - Rows a transaction will change are locked (FOR UPDATE); job claims pass
  *   over the rows other replicas are claiming (SKIP LOCKED).
- * - A change of a task's active version is announced with NOTIFY in the same
- *   transaction; every replica LISTENs (postgres-listener.ts).
+ * - Changes (activations, deletions, cancellations) are announced with NOTIFY
+ *   in the transaction that makes them; every replica LISTENs (postgres-listener.ts).
  * - Connection failures surface as StoreUnavailable (HTTP 503); the pool
  *   replaces broken connections, so the store recovers by itself.
  */
@@ -125,6 +125,10 @@ export class PostgresAdapter extends PgStatements implements Adapter {
 
   private get pool(): pg.Pool {
     return this.db as pg.Pool;
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
   }
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { DomainError } from '../errors.js';
-import { type Adapter, bytes, type Dialect, integer, type Statements, text } from './adapter.js';
+import { type Adapter, bytes, type Dialect, integer, type Statements, text, type Transaction } from './adapter.js';
 import { packArtifact, unpackArtifact } from './artifact.js';
 import { planExamples } from './examples-plan.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
@@ -81,6 +81,8 @@ const QUOTA_NAMES: Record<QuotaField, string> = {
 const CHUNK = 5000;
 /** Feature vectors are larger rows: fewer per statement. */
 const FEATURE_CHUNK = 2000;
+/** Versions named in one change notice: PostgreSQL refuses a NOTIFY payload over 8,000 bytes. */
+const NOTICE_VERSIONS = 100;
 
 function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -120,13 +122,13 @@ export class SqlStore implements Store {
     await this.db.listen((change) => {
       if (isKeyChange(change)) return void this.changes.emit('key', change);
       this.changes.emit('change', change);
-      // A gap in the notices (taskId '*') may have hidden revocations too.
-      if (change.taskId === '*') this.changes.emit('key', { kind: 'key', keyId: '*' });
+      // A gap in the notices may have hidden revocations too.
+      if (change.kind === 'reset') this.changes.emit('key', { kind: 'key', keyId: '*' });
     });
   }
 
-  async ping(): Promise<void> {
-    await this.db.query('SELECT 1');
+  ping(): Promise<void> {
+    return this.db.ping();
   }
 
   close(): Promise<void> {
@@ -229,11 +231,20 @@ export class SqlStore implements Store {
   }
 
   async deleteTask(tenantId: string, taskId: string): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const deleted = (await tx.run('DELETE FROM tasks WHERE tenant_id = ? AND id = ?', [tenantId, taskId])) > 0;
-      if (deleted) await tx.notify({ tenantId, taskId, activeVersion: null });
-      return deleted;
-    });
+    return this.db.transaction((tx) => this.deleteTaskIn(tx, tenantId, taskId));
+  }
+
+  /** Deletes a task inside `tx` and announces it with its versions. */
+  private async deleteTaskIn(tx: Transaction, tenantId: string, taskId: string): Promise<boolean> {
+    // Read before the cascade removes them: replicas key loaded heads and artifacts by version id.
+    const versions = await tx.query('SELECT id, number FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number', [tenantId, taskId]);
+    const deleted = (await tx.run('DELETE FROM tasks WHERE tenant_id = ? AND id = ?', [tenantId, taskId])) > 0;
+    if (!deleted) return false;
+    await tx.notify({ kind: 'task_deleted', tenantId, taskId });
+    for (const part of chunks(versions, NOTICE_VERSIONS)) {
+      await tx.notify({ kind: 'versions_deleted', tenantId, taskId, versions: part.map((v) => ({ id: String(v.id), number: Number(v.number) })) });
+    }
+    return true;
   }
 
   // ---- examples
@@ -405,8 +416,9 @@ export class SqlStore implements Store {
         return jobFromRow(cancelled!);
       }
       if (job?.state === 'running') {
-        // The runner hears of it at its next heartbeat and stops.
+        // The replica running it hears the notice and stops now; its heartbeat would find the flag too, later.
         const [flagged] = await tx.query('UPDATE jobs SET cancel_requested = TRUE WHERE id = ? RETURNING *', [jobId]);
+        await tx.notify({ kind: 'cancel_requested', tenantId, taskId, jobId });
         return jobFromRow(flagged!);
       }
       return job;
@@ -470,8 +482,10 @@ export class SqlStore implements Store {
     return this.db.transaction(async (tx) => {
       const [job] = await tx.query(`SELECT * FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'${this.d.forUpdate}`, [jobId, owner]);
       if (!job) return undefined;
+      // A cancel that arrived while the job was finishing wins: a cancelled job never writes or activates a version.
+      const state = outcome.state === 'succeeded' && job.cancel_requested ? 'cancelled' : outcome.state;
       let number: number | null = null;
-      if (outcome.version && packed) {
+      if (state === 'succeeded' && outcome.version && packed) {
         const v = outcome.version;
         const [task] = await tx.query('UPDATE tasks SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number', [job.task_id]);
         number = Number(task!.number);
@@ -498,17 +512,17 @@ export class SqlStore implements Store {
         );
         if (outcome.activate) {
           await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${now} WHERE id = ?`, [number, job.task_id]);
-          await tx.notify({ tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number });
+          await tx.notify({ kind: 'activated', tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number });
         }
       }
       const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
       const [row] = await tx.query(
         `UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ${now}, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ? RETURNING *`,
         [
-          outcome.state,
+          state,
           outcome.error ? JSON.stringify(outcome.error) : null,
           number,
-          JSON.stringify({ ...progress, phase: outcome.state, percent: outcome.state === 'succeeded' ? 100 : progress.percent }),
+          JSON.stringify({ ...progress, phase: state, percent: state === 'succeeded' ? 100 : progress.percent }),
           jobId,
         ],
       );
@@ -543,7 +557,7 @@ export class SqlStore implements Store {
       const [exists] = await tx.query('SELECT 1 FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
       if (!exists) return false;
       await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [number, tenantId, taskId]);
-      await tx.notify({ tenantId, taskId, activeVersion: number });
+      await tx.notify({ kind: 'activated', tenantId, taskId, activeVersion: number });
       return true;
     });
     return activated ? this.getTask(tenantId, taskId) : undefined;
@@ -554,8 +568,10 @@ export class SqlStore implements Store {
       const [task] = await tx.query(`SELECT active_version FROM tasks WHERE tenant_id = ? AND id = ?${this.d.forUpdate}`, [tenantId, taskId]);
       if (!task) return 'missing';
       if (task.active_version !== null && Number(task.active_version) === number) return 'active';
-      const deleted = await tx.run('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
-      return deleted ? 'deleted' : 'missing';
+      const [deleted] = await tx.query('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ? RETURNING id', [tenantId, taskId, number]);
+      if (!deleted) return 'missing';
+      await tx.notify({ kind: 'versions_deleted', tenantId, taskId, versions: [{ id: String(deleted.id), number }] });
+      return 'deleted';
     });
   }
 
@@ -621,12 +637,10 @@ export class SqlStore implements Store {
     const scope = `${tenantId}/`;
     return this.db.transaction(async (tx) => {
       const keys = await tx.query('SELECT id FROM api_keys WHERE tenant_id = ?', [tenantId]);
-      const tasks = await tx.query('SELECT id FROM tasks WHERE tenant_id = ?', [tenantId]);
-      await tx.run('DELETE FROM tasks WHERE tenant_id = ?', [tenantId]);
+      for (const t of await tx.query('SELECT id FROM tasks WHERE tenant_id = ?', [tenantId])) await this.deleteTaskIn(tx, tenantId, String(t.id));
       await tx.run('DELETE FROM features WHERE substr(spec_key, 1, ?) = ?', [scope.length, scope]);
       const deleted = (await tx.run('DELETE FROM tenants WHERE id = ?', [tenantId])) > 0;
       for (const k of keys) await tx.notify({ kind: 'key', keyId: String(k.id) });
-      for (const t of tasks) await tx.notify({ tenantId, taskId: String(t.id), activeVersion: null });
       return deleted;
     });
   }

@@ -7,8 +7,13 @@
  *   That is what FOR UPDATE (and SKIP LOCKED, for job claims) give on
  *   PostgreSQL, so those clauses are empty here. Other processes on the file
  *   wait (busy_timeout).
- * - Within the process, statements and transactions take turns on the
- *   connection (turns.ts says why).
+ * - Within the process, writes and transactions take turns on the writing
+ *   connection (turns.ts says why). Reads outside a transaction go to a second,
+ *   read-only connection: WAL lets it read the last commit while a transaction
+ *   is open, so a 200,000-row upload does not hold up predictions or /readyz.
+ * - better-sqlite3 runs each statement synchronously on the event loop, so a
+ *   long transaction hands the loop back between its statements (its chunks)
+ *   every few milliseconds; its turn and the write lock stay held meanwhile.
  * - Changes are announced in-process, after the commit.
  */
 import { mkdirSync } from 'node:fs';
@@ -56,11 +61,18 @@ function lentRows(alias: string, columns: Record<string, Column>): Fragment {
 /** Prepared statements are kept: the store's statements are few and fixed (the bound guards against SQL built from data). */
 const MAX_PREPARED = 500;
 
+/** A transaction that has kept the event loop this long hands it back before its next statement. */
+const YIELD_AFTER_MS = 10;
+
+const nextTurnOfTheLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class SqliteAdapter implements Adapter {
   readonly dialect = sqliteDialect;
   private readonly db: Database.Database;
+  /** Reads outside transactions; absent for an in-memory database, which a second connection would not share. */
+  private readonly reader: Database.Database | undefined;
   private readonly turns = new Turns();
-  private readonly prepared = new Map<string, Database.Statement>();
+  private readonly prepared = new Map<Database.Database, Map<string, Database.Statement>>();
   private listener: ((change: StoreChange) => void) | undefined;
   /** The table parameters of the statement running now (statements run one at a time, synchronously). */
   private lent: TableParam[] = [];
@@ -72,8 +84,18 @@ export class SqliteAdapter implements Adapter {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.lendRows(this.db);
+    if (path !== ':memory:') {
+      this.reader = new Database(path, { readonly: true });
+      this.reader.pragma('busy_timeout = 5000');
+      this.lendRows(this.reader);
+    }
+  }
+
+  /** Registers transferd_rows, through which a statement reads its table parameters, on a connection. */
+  private lendRows(db: Database.Database): void {
     const lent = (handle: unknown) => this.lent[Number(handle)]?.columns ?? [];
-    this.db.table('transferd_rows', {
+    db.table('transferd_rows', {
       columns: [...Array.from({ length: TABLE_COLUMNS }, (_, i) => `c${i}`), 'o'],
       parameters: ['handle'],
       *rows(handle: unknown) {
@@ -85,11 +107,23 @@ export class SqliteAdapter implements Adapter {
   }
 
   query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return this.outside(() => this.rows(sql, params));
+    // A read sees the last commit at once; a statement that writes (INSERT … RETURNING) takes its turn.
+    const read = this.reader && this.statement(this.reader, sql, true);
+    if (read) return Promise.resolve(this.rows(read, params));
+    return this.outside(() => this.rows(this.statement(this.db, sql), params));
   }
 
   run(sql: string, params: readonly unknown[] = []): Promise<number> {
     return this.outside(() => this.changes(sql, params));
+  }
+
+  /**
+   * Reads the schema from the file: the database answers reads. Never waits
+   * for the turn: a long upload holding it proves the database busy, not
+   * gone, and readiness must not fail for it.
+   */
+  async ping(): Promise<void> {
+    (this.reader ?? this.db).prepare('SELECT count(*) FROM sqlite_schema').get();
   }
 
   exec(script: string): Promise<void> {
@@ -99,11 +133,23 @@ export class SqliteAdapter implements Adapter {
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const handOn = await this.turns.take();
     const announced: StoreChange[] = [];
+    let busySince = performance.now();
+    const breathe = async () => {
+      if (performance.now() - busySince < YIELD_AFTER_MS) return;
+      await nextTurnOfTheLoop();
+      busySince = performance.now();
+    };
     let result: T;
     try {
       const tx: Transaction = {
-        query: async (sql, params = []) => this.rows(sql, params),
-        run: async (sql, params = []) => this.changes(sql, params),
+        query: async (sql, params = []) => {
+          await breathe();
+          return this.rows(this.statement(this.db, sql), params);
+        },
+        run: async (sql, params = []) => {
+          await breathe();
+          return this.changes(sql, params);
+        },
         exec: async (script) => void this.db.exec(script),
         notify: async (change) => void announced.push(change),
       };
@@ -127,6 +173,7 @@ export class SqliteAdapter implements Adapter {
   async close(): Promise<void> {
     const handOn = await this.turns.take();
     try {
+      this.reader?.close();
       this.db.close();
     } finally {
       handOn();
@@ -144,8 +191,7 @@ export class SqliteAdapter implements Adapter {
     }
   }
 
-  private rows(sql: string, params: readonly unknown[]): Row[] {
-    const statement = this.statement(sql);
+  private rows(statement: Database.Statement, params: readonly unknown[]): Row[] {
     try {
       if (statement.reader) return statement.all(...this.bind(params)) as Row[];
       statement.run(...this.bind(params));
@@ -157,7 +203,7 @@ export class SqliteAdapter implements Adapter {
 
   private changes(sql: string, params: readonly unknown[]): number {
     try {
-      return this.statement(sql).run(...this.bind(params)).changes;
+      return this.statement(this.db, sql).run(...this.bind(params)).changes;
     } finally {
       this.lent = [];
     }
@@ -168,14 +214,25 @@ export class SqliteAdapter implements Adapter {
     return params.map((p) => (p instanceof TableParam ? this.lent.push(p) - 1 : p));
   }
 
-  private statement(sql: string): Database.Statement {
-    let statement = this.prepared.get(sql);
-    if (!statement) {
-      if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
-      statement = this.db.prepare(sql);
-      this.prepared.set(sql, statement);
+  /** `sql` prepared on `db` (kept); with `readOnly`, undefined for a statement that writes. */
+  private statement(db: Database.Database, sql: string): Database.Statement;
+  private statement(db: Database.Database, sql: string, readOnly: true): Database.Statement | undefined;
+  private statement(db: Database.Database, sql: string, readOnly = false): Database.Statement | undefined {
+    const kept = this.prepared.get(db) ?? new Map<string, Database.Statement>();
+    this.prepared.set(db, kept);
+    let statement = kept.get(sql);
+    if (statement === undefined) {
+      if (kept.size >= MAX_PREPARED) kept.clear();
+      try {
+        statement = db.prepare(sql);
+      } catch (err) {
+        // The read-only connection refuses to prepare some writes (CREATE, PRAGMA that sets): they are writes.
+        if (readOnly) return undefined;
+        throw err;
+      }
+      kept.set(sql, statement);
     }
-    return statement;
+    return readOnly && !statement.readonly ? undefined : statement;
   }
 }
 

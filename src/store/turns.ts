@@ -6,8 +6,9 @@
  * statements, and while it waits other requests run; a statement of theirs
  * on the shared connection would land inside the open transaction (and be
  * rolled back with it), and their own BEGIN would fail. So a transaction
- * holds the turn from BEGIN to COMMIT, and a statement outside it waits for
- * the turn, or runs at once when nobody holds it.
+ * holds the turn from BEGIN to COMMIT, and a write outside it waits for the
+ * turn, or runs at once when nobody holds it. (Reads outside a transaction
+ * use a connection of their own and never wait: sqlite.ts.)
  */
 export class Turns {
   private held = false;

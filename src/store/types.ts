@@ -213,12 +213,33 @@ export interface JobOutcome {
   progress?: JobProgress;
 }
 
-/** A change to a task's active version, for cache invalidation on every replica; taskId '*' means any task may have changed. */
-export interface TaskChange {
-  tenantId: string;
-  taskId: string;
-  activeVersion: number | null;
+/** A version named in a change notice: its id keys the caches of its artifact and loaded head, its number the task's. */
+export interface VersionRef {
+  id: string;
+  number: number;
 }
+
+/**
+ * A change every replica must hear of, announced by the transaction that
+ * makes it (on every replica, where the store can tell): replicas keep
+ * caches of tasks and versions and run jobs, and a change made through one
+ * replica concerns all of them.
+ *
+ * - `activated`: the task's active version changed; caches of the task go.
+ * - `versions_deleted`: versions are gone; their records, artifacts and loaded
+ *   heads go wherever they are cached.
+ * - `task_deleted`: the task is gone with its examples, jobs and versions (its
+ *   versions are also announced as deleted); a job of it that runs stops.
+ * - `cancel_requested`: a running job was asked to stop; the replica running it stops it.
+ * - `reset`: changes may have been missed (the notice connection was lost):
+ *   drop every cache, and ask the store about running jobs.
+ */
+export type TaskChange =
+  | { kind: 'activated'; tenantId: string; taskId: string; activeVersion: number }
+  | { kind: 'versions_deleted'; tenantId: string; taskId: string; versions: VersionRef[] }
+  | { kind: 'task_deleted'; tenantId: string; taskId: string }
+  | { kind: 'cancel_requested'; tenantId: string; taskId: string; jobId: string }
+  | { kind: 'reset' };
 
 /** A key revoked (or a client deleted with its keys), for every replica's key cache; keyId '*' means any key may have changed. */
 export interface KeyChange {
@@ -238,7 +259,7 @@ export interface TaskStore {
   getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined>;
   listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>>;
   updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined>;
-  /** Deletes the task with its examples, jobs and versions. */
+  /** Deletes the task with its examples, jobs and versions, and announces it (task_deleted, versions_deleted). */
   deleteTask(tenantId: string, taskId: string): Promise<boolean>;
 }
 
@@ -266,7 +287,7 @@ export interface JobStore {
   createJob(job: NewJob): Promise<JobRecord>;
   getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
   listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>>;
-  /** Cancels a queued job at once, or flags a running one; undefined when the job does not exist. */
+  /** Cancels a queued job at once, or flags a running one (and announces it); undefined when the job does not exist. */
   cancelJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
   /**
    * Claims the oldest runnable job: queued, or running with a lapsed lease
@@ -278,7 +299,12 @@ export interface JobStore {
   heartbeat(jobId: string, owner: string, leaseMs: number, progress: JobProgress): Promise<{ owned: boolean; cancelRequested: boolean }>;
   /** Gives a job we hold back to the queue (graceful shutdown): claimable at once, the attempt not counted. */
   releaseJob(jobId: string, owner: string): Promise<boolean>;
-  /** Ends a job we hold; writes its version (and activates it) in the same transaction. */
+  /**
+   * Ends a job we hold; writes its version (and activates it) in the same
+   * transaction. A success of a job whose cancellation was requested is
+   * recorded as cancelled, without its version. Undefined when the job is no
+   * longer ours (lease lost, deleted with its task, already ended).
+   */
   finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
 }
 
@@ -289,8 +315,9 @@ export interface VersionStore {
   /** The artifact as stored (gzip-compressed JSON), for a worker thread to unpack off the event loop. */
   getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
   activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
+  /** Deletes an inactive version and announces it (versions_deleted). */
   deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;
-  /** Calls `listener` when any task's active version changes (on any replica, where the store can tell). */
+  /** Calls `listener` for every change notice (made on any replica, where the store can tell). */
   onTaskChange(listener: (change: TaskChange) => void): () => void;
 }
 
@@ -322,7 +349,10 @@ export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, 
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations (safe when several replicas start at once). */
   migrate(): Promise<void>;
-  /** Throws when the store is unreachable. */
+  /**
+   * Throws when the database does not answer. Proves that it answers now, not
+   * that it is idle: it never waits behind this process's own transactions.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

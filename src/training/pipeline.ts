@@ -8,7 +8,7 @@
 import { DomainError } from '../errors.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { Dataset } from '../heads/dataset.js';
-import { computeMetrics, foldSplit, type Metrics, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
+import { computeMetrics, foldSplit, type Metrics, type Scores, scoreOf, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
 import type { HeadJob, JobContext } from '../heads/head.js';
 import { headOf } from '../heads/registry.js';
 import { TrainingPool } from './pool/pool.js';
@@ -64,7 +64,7 @@ export function withinOneStandardError(candidate: number[], best: number[]): boo
  * whole pipeline; every fit is a task on it (see ./pool/pool.ts).
  */
 export async function runPipeline(input: JobThreadInput, progress: Progress): Promise<JobThreadResult> {
-  const pool = new TrainingPool(Math.max(1, input.threads));
+  const pool = new TrainingPool(Math.max(1, input.threads), () => Atomics.load(input.cancel, 0) !== 0);
   try {
     return await pipeline(input, progress, pool);
   } finally {
@@ -160,18 +160,19 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
     });
     const perSplitF1 = splits.map(
       (split, s) =>
-        computeMetrics(
+        scoreOf(
           Int32Array.from(split.test, (row) => y[row]!),
           perSplitPredicted[s]!,
           labels,
         ).macro_f1,
     );
-    const m = metricsOf(predicted);
+    const m = validated(predicted, scoreOf);
     return { predicted, accuracy: m.accuracy, macroF1: m.macro_f1, perSplit, perSplitF1, ms };
   };
-  const metricsOf = (predicted: Int32Array): Metrics => {
+  /** Scores (or, for the version, full metrics) of the rows that were held out. */
+  const validated = <M extends Scores>(predicted: Int32Array, measure: (truth: Int32Array, predicted: Int32Array, labels: string[]) => M): M => {
     const rows = [...predicted.keys()].filter((i) => predicted[i]! >= 0);
-    return computeMetrics(
+    return measure(
       Int32Array.from(rows, (i) => y[i]!),
       Int32Array.from(rows, (i) => predicted[i]!),
       labels,
@@ -241,8 +242,9 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
 
   // 3. Evaluation of the chosen head (already done if the sweep or search validated it).
   const evaluation = (await timed('evaluate', () => validate(chosen, [best])))[0]!;
+  // The one confusion matrix of the job: every fold and configuration before was scored from per-label counts.
   const metrics = {
-    ...metricsOf(evaluation.predicted),
+    ...validated<Metrics>(evaluation.predicted, computeMetrics),
     method: request.evaluation.method,
     ...(request.evaluation.method === 'cv'
       ? { folds: request.evaluation.folds, fold_accuracy: evaluation.perSplit.map(round) }

@@ -1,12 +1,13 @@
-/** What the job runner (main thread) and a job's training thread exchange. */
+/** What the job runner (main thread) and a job's training process exchange. */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
+import type { CallContext } from '../workers/protocol.js';
 import type { TrainingRequest } from './request.js';
 
 /** One feature matrix the job may train on: the task's spec, or a layer-sweep candidate. */
 export interface Candidate {
   spec: FeatureSpec;
   dim: number;
-  /** n × dim in a SharedArrayBuffer: handed to the thread without a copy. */
+  /** n × dim, row-major; in a SharedArrayBuffer inside the training process, so its pool threads share it. */
   x: Float32Array;
 }
 
@@ -14,7 +15,7 @@ export interface JobThreadInput {
   request: TrainingRequest;
   /** Class index → label. */
   labels: string[];
-  /** Class index per example, SharedArrayBuffer-backed. */
+  /** Class index per example (SharedArrayBuffer-backed inside the training process). */
   y: Int32Array;
   n: number;
   /** candidates[0] is the task's own spec; a layer sweep adds the others. */
@@ -22,12 +23,16 @@ export interface JobThreadInput {
   /** Threads the job may use for parallel fits. */
   threads: number;
   /**
-   * Set to 1 by the runner to cancel. The thread checks it between fits and
-   * ends itself: terminating a thread inside a native onnxruntime call would
-   * abort the whole process.
+   * Set to 1 to cancel (the training process does, when the runner drops its
+   * call). The pipeline checks it between fits and pool tasks and ends
+   * itself: stopping a thread inside a native onnxruntime call would abort
+   * the whole process.
    */
   cancel: Int32Array;
 }
+
+/** What the runner sends: the input without its cancel flag, which lives in the training process. */
+export type JobArgs = Omit<JobThreadInput, 'cancel'>;
 
 export interface PhaseTiming {
   phase: string;
@@ -46,9 +51,9 @@ export interface JobThreadResult {
   timings: PhaseTiming[];
 }
 
-/** The training thread runs one job: its input arrives as workerData, so the call takes no argument. */
+/** The training process runs one job; dropping the call (its signal) cancels it. */
 export type JobThreadApi = {
-  run(args: null): Promise<JobThreadResult>;
+  run(args: JobArgs, call: CallContext): Promise<JobThreadResult>;
 };
 
 export type JobThreadEvent = { type: 'progress'; phase: string; fraction: number };

@@ -1,19 +1,25 @@
 /**
  * Runs training jobs: claims them from the store with a lease, computes their
  * features (once; reused afterwards), hands the heavy work to a training
- * thread, and writes the version and the job's end in one transaction.
+ * process of its own (when it ends, so does every byte it allocated), and
+ * writes the version and the job's end in one transaction.
  *
  * A replica that dies stops renewing its lease; another replica claims the
  * job again. A replica never writes a job it no longer holds.
+ *
+ * A cancellation or the deletion of the task reaches the replica running the
+ * job through the store's change notices, and stops it at once (its training
+ * process stops after the pool tasks running then); the lease heartbeat finds
+ * the cancellation too, should a notice be lost.
  */
 import { specDimensions } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
-import type { ExampleRecord, JobProgress, JobRecord, Store } from '../store/types.js';
+import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, Store, TaskChange } from '../store/types.js';
 import { DomainError, isDomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
-import type { JobThreadApi, JobThreadEvent, JobThreadInput, JobThreadResult } from './protocol.js';
+import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
 import type { TrainingRequest } from './request.js';
 
@@ -30,20 +36,24 @@ export interface RunnerOptions {
   pollMs: number;
   /** Threads one job may use. */
   threads: number;
-  /** Heap limit of a training thread, MB (0 = Node's default). */
+  /** Heap limit of a job's training process, MB (0 = Node's default). */
   heapMb: number;
   onJobEnd?: (job: JobRecord, ms: number) => void;
 }
 
-function shared<T extends Float32Array | Int32Array>(make: (buffer: SharedArrayBuffer) => T, bytes: number): T {
-  return make(new SharedArrayBuffer(bytes));
+interface Running {
+  job: JobRecord;
+  abort: AbortController;
+  /** Renews the lease now and learns whether the job was cancelled or lost meanwhile. */
+  beat: () => Promise<void>;
 }
 
 export class TrainingRunner {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, Running>();
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private claiming = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -53,7 +63,21 @@ export class TrainingRunner {
 
   start(): void {
     if (this.o.concurrency <= 0) return;
+    this.unsubscribe ??= this.o.store.onTaskChange((c) => this.changed(c));
     this.schedule(0);
+  }
+
+  /** Stops a running job the notice concerns; a notice about a job another replica runs finds nothing here. */
+  private changed(c: TaskChange): void {
+    if (c.kind === 'cancel_requested') {
+      this.running.get(c.jobId)?.abort.abort(new DomainError('cancelled', 'cancelled on request'));
+    } else if (c.kind === 'task_deleted') {
+      for (const r of this.running.values())
+        if (r.job.tenantId === c.tenantId && r.job.taskId === c.taskId) r.abort.abort(new DomainError('task_deleted', 'the task was deleted'));
+    } else if (c.kind === 'reset') {
+      // Notices may have been lost: ask the store about every running job now rather than at the next heartbeat.
+      for (const r of this.running.values()) void r.beat();
+    }
   }
 
   /** Claims now rather than at the next poll (a job was just queued on this replica). */
@@ -92,15 +116,16 @@ export class TrainingRunner {
   async stop(timeoutMs = 60_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const c of this.running.values()) c.abort(new DomainError('shutdown', 'the replica is shutting down'));
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const r of this.running.values()) r.abort.abort(new DomainError('shutdown', 'the replica is shutting down'));
     const deadline = Date.now() + timeoutMs;
     while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (this.running.size) this.o.log('warn', 'training threads still busy at shutdown', { jobs: [...this.running.keys()] });
+    if (this.running.size) this.o.log('warn', 'training processes still busy at shutdown', { jobs: [...this.running.keys()] });
   }
 
   private async run(job: JobRecord): Promise<void> {
     const abort = new AbortController();
-    this.running.set(job.id, abort);
     const started = Date.now();
     const progress: JobProgress = { phase: 'starting', percent: 0, timings: [] };
     let phaseStart = Date.now();
@@ -125,41 +150,70 @@ export class TrainingRunner {
       if (!r.owned) abort.abort(new DomainError('lease_lost', 'the job is no longer held by this replica'));
       else if (r.cancelRequested) abort.abort(new DomainError('cancelled', 'cancelled on request'));
     };
+    this.running.set(job.id, { job, abort, beat });
     const heartbeat = setInterval(() => void beat(), Math.max(50, this.o.leaseMs / 3));
     heartbeat.unref();
     this.o.log('info', 'job started', { job: job.id, task: job.taskId, attempt: job.attempts });
     try {
       const outcome = await this.execute(job, abort.signal, phase);
-      const finished = await this.o.store.finishJob(job.id, this.o.owner, { ...outcome, progress: final() });
-      this.o.log('info', 'job succeeded', { job: job.id, version: finished?.versionNumber, ms: Date.now() - started });
-      if (finished) this.o.onJobEnd?.(finished, Date.now() - started);
+      // Stopped after its last fit: what stopped it is what the job records, not the result it no longer owns.
+      abort.signal.throwIfAborted();
+      await this.finish(job, { ...outcome, progress: final() }, started);
     } catch (err) {
       const reason = abort.signal.aborted ? abort.signal.reason : err;
       const failure =
         reason instanceof DomainError ? reason : new DomainError('internal_error', `training failed: ${(reason as Error)?.message ?? String(reason)}`);
       if (failure.code === 'lease_lost') {
         this.o.log('warn', 'job abandoned', { job: job.id, reason: failure.message });
+      } else if (failure.code === 'task_deleted') {
+        // The job went with its task: there is nothing left to record it on.
+        this.o.log('info', 'job stopped: its task was deleted', { job: job.id, task: job.taskId });
       } else if (failure.code === 'shutdown' || failure.code === 'store_unavailable') {
         // Not the job's fault: back to the queue now, or, if the database cannot hear it, when the lease lapses.
         const released = await this.o.store.releaseJob(job.id, this.o.owner).catch(() => false);
         this.o.log('warn', 'job handed back to the queue', { job: job.id, released, reason: failure.message });
       } else {
-        if (failure.code === 'internal_error') this.o.log('error', 'job failed', { job: job.id, ...errorFields(reason) });
         const state = failure.code === 'cancelled' ? 'cancelled' : 'failed';
-        const finished = await this.o.store
-          .finishJob(job.id, this.o.owner, {
-            state,
-            progress: final(),
-            ...(state === 'failed' ? { error: { code: failure.code, message: failure.message } } : {}),
-          })
-          .catch((e) => this.o.log('error', 'could not record the job end', { job: job.id, ...errorFields(e) }));
-        if (finished) this.o.onJobEnd?.(finished, Date.now() - started);
+        if (failure.code === 'internal_error') this.o.log('error', 'job failed', { job: job.id, ...errorFields(reason) });
+        else if (state === 'failed') this.o.log('warn', 'job failed', { job: job.id, code: failure.code, reason: failure.message });
+        await this.finish(
+          job,
+          { state, progress: final(), ...(state === 'failed' ? { error: { code: failure.code, message: failure.message } } : {}) },
+          started,
+        ).catch((e) => this.o.log('error', 'could not record the job end', { job: job.id, ...errorFields(e) }));
       }
     } finally {
       clearInterval(heartbeat);
       this.running.delete(job.id);
       this.wake();
     }
+  }
+
+  /**
+   * Records the job's end and logs what the store made of it: a success the
+   * store refused (a cancel came first) ends as cancelled, and a job that is
+   * no longer ours records nothing and is not counted (onJobEnd) as ending here.
+   */
+  private async finish(job: JobRecord, outcome: JobOutcome, started: number): Promise<void> {
+    const finished = await this.o.store.finishJob(job.id, this.o.owner, outcome);
+    const ms = Date.now() - started;
+    if (!finished) {
+      const now = await this.o.store.getJob(job.tenantId, job.taskId, job.id).catch(() => undefined);
+      const why = !now
+        ? 'the job was deleted with its task'
+        : now.state === 'running'
+          ? `the lease passed to ${now.leaseOwner ?? 'another replica'}`
+          : `the job already ended as ${now.state}`;
+      this.o.log('warn', 'job result discarded: the job is no longer held by this replica', { job: job.id, outcome: outcome.state, reason: why, ms });
+      return;
+    }
+    if (finished.state === 'succeeded') this.o.log('info', 'job succeeded', { job: job.id, version: finished.versionNumber, ms });
+    else if (finished.state === 'cancelled')
+      this.o.log('info', outcome.state === 'succeeded' ? 'job cancelled: the cancel came before its result was recorded' : 'job cancelled', {
+        job: job.id,
+        ms,
+      });
+    this.o.onJobEnd?.(finished, ms);
   }
 
   private async execute(job: JobRecord, signal: AbortSignal, phase: (name: string, percent: number) => void) {
@@ -188,16 +242,13 @@ export class TrainingRunner {
     );
     signal.throwIfAborted();
 
-    const y = shared((b) => new Int32Array(b), n * 4);
-    for (const [i, e] of examples.entries()) y[i] = classOf.get(e.label)!;
-    const candidates = feats.matrices.map((m) => {
-      const x = shared((b) => new Float32Array(b), m.x.byteLength);
-      x.set(m.x);
-      return { spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x };
-    });
-    const input: JobThreadInput = { request, labels, y, n, candidates, threads: this.o.threads, cancel: new Int32Array(new SharedArrayBuffer(4)) };
+    const y = Int32Array.from(examples, (e) => classOf.get(e.label)!);
+    // Copied into the training process as they are: no shared copy is kept here.
+    const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
     phase('training', 25);
-    const result = await this.train(input, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
+    const result = await this.train({ request, labels, y, n, candidates, threads: this.o.threads }, signal, (name, fraction) =>
+      phase(name, 25 + 70 * fraction),
+    );
     const chosen = candidates[result.chosen]!;
     return {
       state: 'succeeded' as const,
@@ -217,35 +268,31 @@ export class TrainingRunner {
   }
 
   /**
-   * Runs the job's training thread; a crash of the thread fails this job only.
-   * Aborting sets the thread's cancel flag; the thread stops between fits and
-   * the abort reason is what the job records (terminating it inside a native
-   * onnxruntime call would abort the process).
+   * Runs the job in a training process of its own; its crash fails this job
+   * only. Aborting drops the call, which sets the job's cancel flag in the
+   * process: it stops after the pool tasks running then (stopping a thread
+   * inside a native onnxruntime call would abort the process), and exits
+   * before the job's end is recorded, so the next job starts on free memory.
    */
-  private async train(input: JobThreadInput, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
-    const thread = new WorkerChannel<JobThreadApi, JobThreadEvent>({
-      url: new URL('./job-thread.js', import.meta.url),
-      name: 'the training thread',
-      workerData: input,
+  private async train(args: JobArgs, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
+    const job = new WorkerChannel<JobThreadApi, JobThreadEvent>({
+      url: new URL('./job-process.js', import.meta.url),
+      name: 'the training process',
+      isolation: 'process',
       ...(this.o.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb } } : {}),
     });
-    thread.on('event', (e) => onProgress(e.phase, e.fraction));
-    const onAbort = () => Atomics.store(input.cancel, 0, 1);
-    signal.addEventListener('abort', onAbort, { once: true });
+    job.on('event', (e) => onProgress(e.phase, e.fraction));
     try {
-      const result = await thread.call('run', null);
-      if (signal.aborted) throw signal.reason;
-      return result;
+      return await job.call('run', args, { signal });
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       const cause = (err as Error).cause as { code?: string } | undefined;
       if (isDomainError(err, 'worker_crashed') && cause?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        throw new DomainError('worker_crashed', `the training thread ran out of memory (limit ${this.o.heapMb} MB)`);
+        throw new DomainError('worker_crashed', `the training process ran out of memory (limit ${this.o.heapMb} MB)`);
       }
       throw err;
     } finally {
-      signal.removeEventListener('abort', onAbort);
-      await thread.stop();
+      await job.stop();
     }
   }
 }

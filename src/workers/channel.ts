@@ -14,10 +14,13 @@
  *   inside a native onnxruntime call aborts the whole process.
  * - With `restartDelayMs`, a worker that died is replaced after that pause
  *   (a worker that cannot start does not spin); without, the channel stays dead.
+ * - With `isolation: 'process'` the worker is a child process rather than a
+ *   thread, on the same terms (endpoint.ts says when that is worth it).
  */
 import { EventEmitter } from 'node:events';
-import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import { DomainError } from '../errors.js';
+import { type Endpoint, type Isolation, startEndpoint } from './endpoint.js';
 import type { Api, ArgsOf, FromWorker, ResultOf, ToWorker, WireError } from './protocol.js';
 
 export interface ChannelOptions {
@@ -26,7 +29,10 @@ export interface ChannelOptions {
   /** Names the worker in errors and logs ("encoder all-MiniLM-L6-v2"). */
   name: string;
   workerData?: unknown;
+  /** A process's heap limit is its --max-old-space-size. */
   resourceLimits?: ResourceLimits;
+  /** A worker thread (default), or a child process whose memory all goes back to the system when it exits. */
+  isolation?: Isolation;
   /** Replace a worker that died after this many milliseconds; unset: never. */
   restartDelayMs?: number;
 }
@@ -60,7 +66,7 @@ export function fromWire(e: WireError): Error {
 }
 
 export class WorkerChannel<A extends Api, E = never> extends EventEmitter<ChannelEvents<E>> {
-  private worker!: Worker;
+  private worker!: Endpoint;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private isReady = false;
@@ -128,11 +134,11 @@ export class WorkerChannel<A extends Api, E = never> extends EventEmitter<Channe
   }
 
   private post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(message, transfer);
+    this.worker.post(message, transfer);
   }
 
   private spawn(): void {
-    const worker = new Worker(this.options.url, {
+    const worker = startEndpoint(this.options.url, this.options.isolation ?? 'thread', {
       workerData: this.options.workerData,
       ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
     });
@@ -157,7 +163,7 @@ export class WorkerChannel<A extends Api, E = never> extends EventEmitter<Channe
       if (delay !== undefined) setTimeout(() => !this.stopping && this.spawn(), delay).unref();
     };
     worker.on('error', (err) => end(err.message, err));
-    worker.on('exit', (code) => end(`exited with code ${code}`));
+    worker.on('exit', (how) => end(how));
   }
 
   private onMessage(m: FromWorker): void {

@@ -36,11 +36,29 @@ export function toWire(e: unknown): WireError {
   };
 }
 
+interface Port {
+  post(m: FromWorker, transfer: ArrayBuffer[]): void;
+  onMessage(fn: (m: ToWorker) => void): void;
+}
+
+/** The main side: a worker thread's parent port, or a child process's IPC channel. */
+function mainSide(): Port | undefined {
+  if (parentPort) {
+    const port = parentPort;
+    return { post: (m, transfer) => port.postMessage(m, transfer), onMessage: (fn) => port.on('message', fn) };
+  }
+  if (!process.send) return undefined;
+  // A process whose parent died has nobody to answer: it goes at once. (A normal exit would first stop its
+  // worker threads, and a thread stopped inside a native onnxruntime call aborts the process.)
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  return { post: (m) => process.send?.(m), onMessage: (fn) => process.on('message', (m) => fn(m as ToWorker)) };
+}
+
 /** Starts answering calls with `handlers` and tells the main side the worker is ready. */
 export function serve<A extends Api, E = never>(handlers: A, options: ServeOptions = {}): Served<E> {
-  const port = parentPort;
-  if (!port) throw new Error('serve() runs in a worker thread');
-  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  const port = mainSide();
+  if (!port) throw new Error('serve() runs in a worker thread or a child process started by a WorkerChannel');
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.post(m, transfer);
   const calls = new Map<number, AbortController>();
   let stopping = false;
 
@@ -62,7 +80,7 @@ export function serve<A extends Api, E = never>(handlers: A, options: ServeOptio
     }
   };
 
-  port.on('message', (m: ToWorker) => {
+  port.onMessage((m) => {
     if (m.kind === 'call') {
       if (!stopping) void answer(m.id, m.method, m.args);
     } else if (m.kind === 'cancel') {

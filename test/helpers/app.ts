@@ -53,7 +53,7 @@ export interface TestOptions {
   readiness?: ReadinessCheck[];
   /** Start the training runner (default true). */
   train?: boolean;
-  /** Where the service logs (default: errors to stderr). */
+  /** Where the service logs (default: errors only, to stderr). */
   log?: Logger;
 }
 

@@ -2,15 +2,21 @@
  * A real nginx in front of service replicas: Debian's nginx run as our own
  * process on a free port with a generated configuration (least connections,
  * passive health checks, retries of idempotent requests only).
+ *
+ * nginx is a master and its workers. It runs in a process group of its own,
+ * and is stopped as an operator would (graceful quit, then the master's exit,
+ * which waits for its workers); killing the master alone would leave a worker
+ * running and listening, so the last resort kills the whole group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { running } from './process.js';
+import { groupGone, signalGroup, track } from './process.js';
+import { findNginx } from './tools.js';
 
-export const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
+export const NGINX = findNginx().path;
 
 export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -73,11 +79,11 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, nginxConfig(dir, port, upstreams));
-  const proc = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Detached: the master leads a new process group, which its workers join.
+  const proc = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  running.add(proc);
-  proc.on('exit', () => running.delete(proc));
+  track(proc, { group: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -92,6 +98,40 @@ export async function startNginx(upstreams: number[]): Promise<Nginx> {
     if (Date.now() > deadline) throw new Error(`nginx did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const hasExited = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null;
+
+function exitOf(proc: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (hasExited(proc)) return Promise.resolve(true);
+  return new Promise((ok) => {
+    const timer = setTimeout(() => ok(false), timeoutMs);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      ok(true);
+    });
+  });
+}
+
+/**
+ * Stops nginx and everything it started: SIGQUIT (workers finish their
+ * requests, the master waits for them and exits), SIGTERM if that hangs, and
+ * as a last resort SIGKILL to the whole process group. Resolves once no
+ * process of the group is left; throws if one survives even that.
+ */
+export async function stopNginx(nginx: Nginx, graceMs = 10_000): Promise<void> {
+  const { proc } = nginx;
+  const group = proc.pid!;
+  if (!hasExited(proc)) {
+    proc.kill('SIGQUIT');
+    if (!(await exitOf(proc, graceMs))) {
+      proc.kill('SIGTERM');
+      await exitOf(proc, 2000);
+    }
+  }
+  if (await groupGone(group, 1000)) return;
+  signalGroup(group, 'SIGKILL');
+  if (!(await groupGone(group, 5000))) throw new Error(`nginx's process group ${group} would not die`);
 }
 
 function safeRead(path: string): string {

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { onFileEnd } from './file-end.js';
 import pg from 'pg';
+import { PG_URL } from './tools.js';
 
-export const PG_URL = process.env.TRANSFERD_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { PG_URL };
 
 /** A new schema name, dropped when the test file ends. */
 export function freshSchema(prefix = 't'): string {

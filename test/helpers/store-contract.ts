@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { DomainError } from '../../src/errors.js';
 import { textHash } from '../../src/store/ids.js';
-import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store, type TaskRecord } from '../../src/store/types.js';
+import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store, type TaskChange, type TaskRecord } from '../../src/store/types.js';
 
 const spec = resolveSpec({ model: 'all-MiniLM-L6-v2' }, 6);
 const ex = (text: string, label: string): NewExample => ({ text, label, textHash: textHash(text) });
@@ -226,7 +226,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
   test(`${name}: jobs are claimed once, leased, and their version is written and activated atomically`, async () => {
     const { store, task } = await fresh();
     const changes: number[] = [];
-    const off = store.onTaskChange((c) => c.taskId === task.id && changes.push(c.activeVersion ?? -1));
+    const off = store.onTaskChange((c) => c.kind === 'activated' && c.taskId === task.id && changes.push(c.activeVersion));
     const job = await store.createJob({ tenantId: T, taskId: task.id, request: { head: 'svm' }, maxAttempts: 2 });
     assert.equal(job.state, 'queued');
     const claimed = await store.claimJob('replica-a', 60_000);
@@ -287,6 +287,56 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     await store.finishJob(running.id, 'r', { state: 'cancelled' });
     assert.equal((await store.cancelJob(T, task.id, running.id))!.state, 'cancelled');
     assert.equal(await store.cancelJob(T, task.id, 'job_missing'), undefined);
+  });
+
+  test(`${name}: a job whose cancel was requested never succeeds: no version is written or activated`, async () => {
+    const { store, task } = await fresh();
+    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    let claimed = await store.claimJob('r', 60_000);
+    while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+    await store.cancelJob(T, task.id, job.id);
+    const ended = await store.finishJob(job.id, 'r', { state: 'succeeded', version: version(['a', 'b']), activate: true });
+    assert.deepEqual([ended!.state, ended!.versionNumber, ended!.error], ['cancelled', null, null]);
+    assert.deepEqual(await store.listVersions(T, task.id), []);
+    assert.equal((await store.getTask(T, task.id))!.activeVersion, null);
+  });
+
+  test(`${name}: deletions and cancel requests are announced, with the versions they remove`, async () => {
+    const { store, task } = await fresh();
+    const heard: TaskChange[] = [];
+    const off = store.onTaskChange((c) => 'taskId' in c && c.taskId === task.id && heard.push(c));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+      await store.finishJob(job.id, 'r', { state: 'succeeded', version: version(['a', 'b']), activate: i === 0 });
+      ids.push((await store.getVersion(T, task.id, i + 1))!.id);
+    }
+    const running = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    let claimed = await store.claimJob('r', 60_000);
+    while (claimed && claimed.id !== running.id) claimed = await store.claimJob('r', 60_000);
+    await store.cancelJob(T, task.id, running.id);
+    await store.deleteVersion(T, task.id, 3);
+    await store.deleteTask(T, task.id);
+    // PostgreSQL delivers notices over its listening connection, a little after the commit.
+    for (let waited = 0; heard.length < 5 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    off();
+    assert.deepEqual(heard, [
+      { kind: 'activated', tenantId: T, taskId: task.id, activeVersion: 1 },
+      { kind: 'cancel_requested', tenantId: T, taskId: task.id, jobId: running.id },
+      { kind: 'versions_deleted', tenantId: T, taskId: task.id, versions: [{ id: ids[2], number: 3 }] },
+      { kind: 'task_deleted', tenantId: T, taskId: task.id },
+      {
+        kind: 'versions_deleted',
+        tenantId: T,
+        taskId: task.id,
+        versions: [
+          { id: ids[0], number: 1 },
+          { id: ids[1], number: 2 },
+        ],
+      },
+    ]);
   });
 
   test(`${name}: versions list, activate (rollback) and refuse to delete the active one`, async () => {

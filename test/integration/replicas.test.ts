@@ -11,9 +11,9 @@ import { applicationName } from '../../src/store/postgres.js';
 import { intents, jsonl, LONG_JOB } from '../helpers/fixtures.js';
 import { call } from '../helpers/http.js';
 import { waitForJob } from '../helpers/jobs.js';
-import { startNginx } from '../helpers/nginx.js';
+import { startNginx, stopNginx } from '../helpers/nginx.js';
 import { admin, freshSchema, PG_URL } from '../helpers/postgres.js';
-import { startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
+import { leftovers, startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
 
 const schema = freshSchema('replicas');
 const LEASE_MS = 3000;
@@ -79,6 +79,27 @@ test('a version activated through one replica is served by every replica within 
     }),
   );
   for (const ms of seen) assert.ok(ms < 1000, `a replica served the new version after ${ms} ms`);
+});
+
+test('a version deleted through one replica is refused by every replica at once, though each had it loaded', async () => {
+  const { taskId } = await trainedTask('deleted-everywhere');
+  const second = (await call(lb.url, 'POST', `/v1/tasks/${taskId}/jobs`, { head: 'svm', activate: false })).body;
+  assert.equal((await waitForJob(lb.url, taskId, second.id)).version, 2);
+  // Every replica serves version 2 pinned: its record, its artifact and its head are cached there.
+  for (const r of replicas) assert.equal((await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[0], version: 2 })).status, 200);
+  assert.equal((await call(replicas[0]!.url, 'DELETE', `/v1/tasks/${taskId}/versions/2`)).status, 204);
+  const deleted = Date.now();
+  const statuses = await Promise.all(
+    replicas.map(async (r) => {
+      for (;;) {
+        const status = (await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[0], version: 2 })).status;
+        if (status !== 200 || Date.now() - deleted > 5000) return status;
+        await new Promise((ok) => setTimeout(ok, 10));
+      }
+    }),
+  );
+  assert.deepEqual(statuses, [404, 404, 404], 'every replica forgot the deleted version (a cached one would serve it for good)');
+  for (const r of replicas) assert.equal((await call(r.url, 'POST', `/v1/tasks/${taskId}/predict`, { input: probes[0] })).body.version, 1);
 });
 
 test('SIGKILL of the replica running a long job: another replica finishes it; no example lost or duplicated', async () => {
@@ -162,4 +183,12 @@ test('two replicas started at the same moment on an empty database both come up;
   );
   for (const r of pair) r.proc.kill('SIGTERM');
   for (const r of pair) assert.equal(await r.exited, 0);
+});
+
+test('the suite leaves nothing running: nginx stops with its workers, every replica exits', async () => {
+  await stopNginx(lb);
+  await assert.rejects(fetch(`${lb.url}/healthz`), 'nothing listens on the balancer port any more');
+  for (const r of replicas) r.proc.kill('SIGTERM');
+  for (const r of replicas) assert.equal(await r.exited, 0);
+  assert.deepEqual(leftovers(), [], 'no process this suite started is still alive');
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { argmaxRows, computeMetrics, foldSplit, stratifiedFolds, stratifiedHoldout } from '../../src/heads/evaluation.js';
+import { argmaxRows, computeMetrics, DENSE_CONFUSION_LABELS, foldSplit, scoreOf, stratifiedFolds, stratifiedHoldout } from '../../src/heads/evaluation.js';
 
 test('metrics: accuracy, per-label precision/recall/F1 and macro-F1 as scikit-learn computes them', () => {
   // truth:     a a a b b c
@@ -13,11 +13,68 @@ test('metrics: accuracy, per-label precision/recall/F1 and macro-F1 as scikit-le
   assert.deepEqual([c!.precision, c!.recall], [0.5, 1]);
   const f1 = (p: number, r: number) => (2 * p * r) / (p + r);
   assert.ok(Math.abs(m.macro_f1 - (f1(1, 2 / 3) + 0.5 + f1(0.5, 1)) / 3) < 1e-12);
+  assert.ok('matrix' in m.confusion_matrix, 'dense for a few labels');
   assert.deepEqual(m.confusion_matrix.matrix, [
     [2, 1, 0],
     [0, 1, 1],
     [0, 0, 1],
   ]);
+});
+
+/** Deterministic labels in 0..k-1, predictions right about 70% of the time. */
+function guesses(n: number, k: number, seed: number): { truth: Int32Array; predicted: Int32Array } {
+  let a = seed;
+  const rand = () => {
+    a = (a * 1103515245 + 12345) % 2 ** 31;
+    return a / 2 ** 31;
+  };
+  const truth = Int32Array.from({ length: n }, () => Math.floor(rand() * k));
+  const predicted = truth.map((t) => (rand() < 0.7 ? t : Math.floor(rand() * k)));
+  return { truth, predicted };
+}
+
+test('scores from per-label counts equal the full metrics, to the last bit', () => {
+  for (const [n, k] of [
+    [500, 3],
+    [2000, 77],
+    [3000, 1000],
+  ] as const) {
+    const { truth, predicted } = guesses(n, k, n + k);
+    const labels = Array.from({ length: k }, (_, c) => `l${c}`);
+    const { confusion_matrix: _matrix, ...full } = computeMetrics(truth, predicted, labels);
+    assert.deepEqual(scoreOf(truth, predicted, labels), full, `${n} rows, ${k} labels`);
+  }
+});
+
+test('with thousands of labels the confusion matrix holds only its non-zero cells', () => {
+  const k = 5000;
+  const { truth, predicted } = guesses(4000, k, 11);
+  const labels = Array.from({ length: k }, (_, c) => `label ${c}`);
+  const m = computeMetrics(truth, predicted, labels);
+  assert.ok(!('matrix' in m.confusion_matrix), `no dense ${k}×${k} matrix`);
+  assert.ok('cells' in m.confusion_matrix && m.confusion_matrix.format === 'sparse');
+  const { cells } = m.confusion_matrix;
+  assert.ok(cells.length <= truth.length, 'at most one cell per row of data');
+  assert.equal(
+    cells.reduce((a, [, , count]) => a + count, 0),
+    truth.length,
+  );
+  const expected = new Map<string, number>();
+  for (const [i, t] of truth.entries()) {
+    const key = `${t},${predicted[i]}`;
+    expected.set(key, (expected.get(key) ?? 0) + 1);
+  }
+  assert.deepEqual(new Map(cells.map(([r, c, count]) => [`${r},${c}`, count])), expected, 'every cell counts its pairs');
+  const order = cells.map(([r, c]) => r * k + c);
+  assert.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    'by row, then column',
+  );
+  assert.equal(m.confusion_matrix.labels, labels);
+  // The threshold itself is still dense.
+  const atLimit = guesses(300, DENSE_CONFUSION_LABELS, 3);
+  assert.ok('matrix' in computeMetrics(atLimit.truth, atLimit.predicted, labels.slice(0, DENSE_CONFUSION_LABELS)).confusion_matrix);
 });
 
 test('stratified folds keep class proportions and cover every row once', () => {

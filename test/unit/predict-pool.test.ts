@@ -49,3 +49,44 @@ test('a batch larger than one part is split over the workers and equals a single
     await pool.close();
   }
 });
+
+test('what each worker is believed to hold stays within what it keeps, however many versions pass; an evicted version is loaded again', async () => {
+  const train = blobs(90);
+  const { model } = trainSvmHere({ ...train, n: 90, dim: 8, classes: 3 }, { kernel: 'linear', C: 1, probability: true });
+  const artifact = svmArtifact(model, 3);
+  const bytes = gzipSync(JSON.stringify(artifact));
+  const expected = [...loadSvmPredictor(artifact, { threads: 1 }).predictProba(blobs(4).x, 4)];
+  const pool = new PredictPool({ threads: 2, maxPredictors: 3 });
+  try {
+    const reads = new Map<string, number>();
+    const read = (id: string) => async () => {
+      reads.set(id, (reads.get(id) ?? 0) + 1);
+      return bytes;
+    };
+    for (let v = 0; v < 40; v++) {
+      const got = await pool.predict(`v${v}`, read(`v${v}`), blobs(4).x, 4);
+      assert.deepEqual([...got], expected);
+      for (const held of pool.held()) assert.ok(held.length <= 3, `a worker believed to hold ${held.length} versions`);
+    }
+    assert.ok(!pool.held().flat().includes('v0'), 'the oldest version was pushed out');
+    assert.deepEqual([...(await pool.predict('v0', read('v0'), blobs(4).x, 4))], expected);
+    assert.equal(reads.get('v0'), 2, 'its artifact was read again, as the worker no longer had it');
+    pool.forget(['v0']);
+    assert.ok(!pool.held().flat().includes('v0'), 'a deleted version is held nowhere');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('what a worker keeps is bounded by the size of its heads too', async () => {
+  const train = blobs(90);
+  const { model } = trainSvmHere({ ...train, n: 90, dim: 8, classes: 3 }, { kernel: 'linear', C: 1, probability: true });
+  const bytes = gzipSync(JSON.stringify(svmArtifact(model, 3)));
+  const pool = new PredictPool({ threads: 1, maxPredictors: 32, maxPredictorBytes: 2500 });
+  try {
+    for (let v = 0; v < 10; v++) await pool.predict(`v${v}`, async () => bytes, blobs(2).x, 2, 1000);
+    assert.deepEqual(pool.held(), [['v8', 'v9']], 'two heads of 1,000 bytes fit in 2,500');
+  } finally {
+    await pool.close();
+  }
+});

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import type { Transaction } from '../../src/store/adapter.js';
 import { SqliteAdapter, SqliteStore } from '../../src/store/sqlite.js';
 import { Turns } from '../../src/store/turns.js';
-import { isKeyChange } from '../../src/store/types.js';
 import { storeContract } from '../helpers/store-contract.js';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'store-')), 'transferd.db');
@@ -25,7 +24,7 @@ async function adapter(): Promise<SqliteAdapter> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('sqlite adapter: statements outside a transaction wait until it ends, and are not rolled back with it', async () => {
+test('sqlite adapter: writes outside a transaction wait until it ends, and are not rolled back with it; reads see the last commit at once', async () => {
   const db = await adapter();
   const seen: string[] = [];
   const failing = db.transaction(async (tx) => {
@@ -35,11 +34,27 @@ test('sqlite adapter: statements outside a transaction wait until it ends, and a
     throw new Error('rolled back');
   });
   const write = db.run(`INSERT INTO t VALUES ('outside')`).then(() => seen.push('outside write'));
-  const read = db.query('SELECT x FROM t').then((rows) => seen.push(`read ${rows.map((r) => r.x).join()}`));
+  const read = db.query('SELECT x FROM t').then((rows) => seen.push(`read [${rows.map((r) => r.x).join()}]`));
+  const ping = db.ping().then(() => seen.push('ping'));
   await assert.rejects(failing, /rolled back/);
-  await Promise.all([write, read]);
-  assert.deepEqual(seen, ['transaction ends', 'outside write', 'read outside']);
+  await Promise.all([write, read, ping]);
+  assert.deepEqual(seen, ['read []', 'ping', 'transaction ends', 'outside write'], 'the read and the ping did not wait; the read saw nothing uncommitted');
   assert.deepEqual(await db.query('SELECT x FROM t'), [{ x: 'outside' }]);
+  await db.close();
+});
+
+test('sqlite adapter: a long transaction hands the event loop back between its statements', async () => {
+  const db = await adapter();
+  let timerFired = false;
+  setTimeout(() => {
+    timerFired = true;
+  }, 0);
+  const firedDuring = await db.transaction(async (tx) => {
+    // Bounded: without breaks the loop would run all 50,000 statements and never see the timer.
+    for (let i = 0; i < 50_000 && !timerFired; i++) await tx.run('INSERT INTO t VALUES (?)', [`row ${i}`]);
+    return timerFired;
+  });
+  assert.equal(firedDuring, true, 'a timer due meanwhile ran before the transaction ended');
   await db.close();
 });
 
@@ -65,17 +80,17 @@ test('sqlite adapter: transactions at the same moment run one after the other, f
 test('sqlite adapter: a transaction handle kept past its transaction refuses statements; changes are announced after commit only', async () => {
   const db = await adapter();
   const heard: string[] = [];
-  await db.listen((change) => heard.push(isKeyChange(change) ? change.keyId : change.taskId));
+  await db.listen((change) => change.kind === 'activated' && heard.push(change.taskId));
   let kept: Transaction | undefined;
   await db.transaction(async (tx) => {
     kept = tx;
-    await tx.notify({ tenantId: 'default', taskId: 'committed', activeVersion: 1 });
+    await tx.notify({ kind: 'activated', tenantId: 'default', taskId: 'committed', activeVersion: 1 });
     assert.deepEqual(heard, [], 'not before the commit');
   });
   await assert.rejects(kept!.query('SELECT 1'), /transaction that has ended/);
   await assert.rejects(
     db.transaction(async (tx) => {
-      await tx.notify({ tenantId: 'default', taskId: 'rolled-back', activeVersion: 1 });
+      await tx.notify({ kind: 'activated', tenantId: 'default', taskId: 'rolled-back', activeVersion: 1 });
       throw new Error('no');
     }),
     /no/,

@@ -38,3 +38,21 @@ test('a failing op rejects with its message, no stack trace in it; the worker st
   }
   await assert.rejects(pool.run('svm', 'kernel-rows', {}), /closed/);
 });
+
+test('once the job is cancelled, queued and new tasks are refused; the job stops after the tasks running now', async () => {
+  let cancelled = false;
+  const pool = new TrainingPool(1, () => cancelled);
+  try {
+    const kernel = { kernel: 'linear', gamma: 1, degree: 3, coef0: 0 };
+    const task = () =>
+      pool.run('svm', 'kernel-rows', { gram: new Float32Array(1), out: new Float32Array(1), n: 1, sq: new Float64Array(1), kernel, from: 0, to: 1 });
+    const running = task();
+    const queued = task(); // one worker: waits behind the first
+    cancelled = true;
+    assert.equal((await running).result, null, 'the task already running finishes');
+    await assert.rejects(queued, (e: Error & { code?: string }) => e.code === 'cancelled');
+    await assert.rejects(task(), (e: Error & { code?: string }) => e.code === 'cancelled');
+  } finally {
+    await pool.close();
+  }
+});

@@ -140,14 +140,21 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       params: { task: taskParam, job: jobParam },
       responses: {
         200: { description: 'Cancelled (the job was queued).', schema: jobOut },
-        202: { description: 'Cancellation requested (the job is running; it stops at its next check).', schema: jobOut },
+        202: {
+          description: 'Cancellation requested (the job is running): the replica running it stops it at once, and it records no version.',
+          schema: jobOut,
+        },
         409: { description: 'The job already finished.' },
       },
       handler: async ({ params, tenant, res }) => {
         const { task, job: before } = await jobOf(tenant, params.task, params.job);
         if (FINISHED_STATES.includes(before.state))
           throw new DomainError('job_finished', `job ${before.id} already ${before.state}; only queued or running jobs can be cancelled`);
-        const job = (await store.cancelJob(task.tenantId, task.id, before.id))!;
+        const job = await store.cancelJob(task.tenantId, task.id, before.id);
+        // The job may have ended, or gone with its task, since it was read.
+        if (!job) throw new DomainError('job_not_found', `job "${before.id}" does not exist in task ${task.id}`, 'job');
+        if (job.state === 'succeeded' || job.state === 'failed')
+          throw new DomainError('job_finished', `job ${job.id} already ${job.state}; only queued or running jobs can be cancelled`);
         res.status(job.state === 'cancelled' ? 200 : 202).json(jobJson(job));
       },
     }),

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { isDomainError } from '../../errors.js';
-import { argmaxRows, computeMetrics } from '../../heads/evaluation.js';
+import { argmaxRows, computeMetrics, DENSE_CONFUSION_LABELS } from '../../heads/evaluation.js';
 import type { PredictionService, Target } from '../../serving/predictions.js';
 import { clientGone } from '../encoding.js';
 import { type Route, route } from '../route.js';
@@ -65,8 +65,21 @@ const evaluationOut = z.object({
   macro_f1: z.number(),
   per_label: z.array(z.object({ label: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),
   confusion_matrix: z
-    .object({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().int())) })
-    .describe('Rows: true label; columns: predicted label.'),
+    .union([
+      z.object({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().int())) }).strict(),
+      z
+        .object({
+          labels: z.array(z.string()),
+          format: z.literal('sparse'),
+          cells: z
+            .array(z.tuple([z.number().int(), z.number().int(), z.number().int()]))
+            .describe('[row, column, count] of every non-zero cell, by row then column.'),
+        })
+        .strict(),
+    ])
+    .describe(
+      `Rows: true label; columns: predicted label, both indexes into labels. Every cell (matrix) up to ${DENSE_CONFUSION_LABELS} labels; beyond, only the non-zero ones (format "sparse", cells).`,
+    ),
   n: z.number().int(),
 });
 

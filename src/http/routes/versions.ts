@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { specToJson } from '../../encoder/feature-spec.js';
 import { DomainError } from '../../errors.js';
+import { DENSE_CONFUSION_LABELS } from '../../heads/evaluation.js';
 import type { PredictionService } from '../../serving/predictions.js';
 import type { Store, TaskRecord, VersionRecord } from '../../store/types.js';
 import { taskOf } from '../resources.js';
@@ -29,7 +30,9 @@ const versionOut = z.object({
   ...versionFields,
   metrics: z
     .unknown()
-    .describe('accuracy, macro_f1, per_label, confusion_matrix and n, with how they were measured: method, and folds and fold_accuracy or holdout_fraction.'),
+    .describe(
+      `accuracy, macro_f1, per_label, confusion_matrix and n, with how they were measured: method, and folds and fold_accuracy or holdout_fraction. confusion_matrix: {labels, matrix} (rows: true label, columns: predicted label) up to ${DENSE_CONFUSION_LABELS} labels; beyond, {labels, format: "sparse", cells: [[row, column, count], …]} with the non-zero cells only.`,
+    ),
   report: z.unknown().describe('layer_sweep and search tables (when they ran), features (feature reuse), timings (per phase).'),
 });
 const versionSummaryOut = z.object({
@@ -149,7 +152,7 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
         if (outcome === 'active')
           throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
         if (outcome === 'missing') throw missing(task.id, version.number);
-        predictions.invalidate(task.tenantId, task.id, version.id);
+        predictions.invalidate(task.tenantId, task.id, { id: version.id, number: version.number });
         res.status(204).end();
       },
     }),

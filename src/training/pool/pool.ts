@@ -3,8 +3,11 @@
  * cross-validation fold, kernel conversion and final fit of the job runs on
  * the same threads, instead of each fit starting (and compiling) threads of
  * its own. Tasks queue FIFO and go to the next idle worker; workers start on
- * first use, and one that died is replaced on the next task.
+ * first use, and one that died is replaced on the next task. Once the job is
+ * cancelled, queued and new tasks are refused: the job stops after the tasks
+ * running now (a fold's trees, a block of kernel rows), not after whole fits.
  */
+import { DomainError } from '../../errors.js';
 import type { TaskOutcome, WorkerPool } from '../../heads/head.js';
 import { WorkerChannel } from '../../workers/channel.js';
 import type { PoolApi, PoolTask } from './protocol.js';
@@ -21,12 +24,17 @@ export class TrainingPool implements WorkerPool {
   private readonly queue: Queued[] = [];
   private closed = false;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    /** True once the job is cancelled (its shared cancel flag). */
+    private readonly cancelled: () => boolean = () => false,
+  ) {
     if (!(Number.isInteger(size) && size >= 1)) throw new Error(`pool size must be an integer ≥ 1, got ${size}`);
   }
 
   run(head: string, op: string, args: unknown): Promise<TaskOutcome<unknown>> {
     if (this.closed) return Promise.reject(new Error('training pool is closed'));
+    if (this.cancelled()) return Promise.reject(cancelledError());
     return new Promise((resolve, reject) => {
       this.queue.push({ task: { head, op, args }, resolve, reject });
       this.dispatch();
@@ -41,6 +49,7 @@ export class TrainingPool implements WorkerPool {
   }
 
   private dispatch(): void {
+    if (this.cancelled()) for (const q of this.queue.splice(0)) q.reject(cancelledError());
     while (this.queue.length > 0) {
       const worker = this.idle.pop() ?? (this.all.length < this.size ? this.spawn() : undefined);
       if (!worker) return;
@@ -68,3 +77,5 @@ export class TrainingPool implements WorkerPool {
     return w;
   }
 }
+
+const cancelledError = () => new DomainError('cancelled', 'cancelled');

@@ -1,0 +1,64 @@
+/**
+ * Entry of one training job's child process (see ../workers/endpoint.ts for
+ * why a process: every byte the job allocated, onnxruntime's included, goes
+ * back to the system when it ends). Runs at the lowest CPU priority (Linux
+ * nice values are per thread, and the threads it starts inherit it), so
+ * training yields the cores to the server's event loop and its encoder.
+ *
+ * The job's features arrive copied; they go into shared memory once, so the
+ * job's pool threads read them without further copies. A cancelled call sets
+ * the job's cancel flag, and the pipeline stops between pool tasks.
+ */
+import { setPriority } from 'node:os';
+import { serve } from '../workers/serve.js';
+import { runPipeline } from './pipeline.js';
+import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadInput } from './protocol.js';
+
+try {
+  setPriority(19);
+} catch {
+  // not permitted on some platforms: train at normal priority
+}
+
+function shared<T extends Float32Array | Int32Array>(a: T): T {
+  const copy = (a instanceof Float32Array ? new Float32Array(new SharedArrayBuffer(a.byteLength)) : new Int32Array(new SharedArrayBuffer(a.byteLength))) as T;
+  copy.set(a as never);
+  return copy;
+}
+
+/** The job's input in shared memory, with its cancel flag. */
+function inputOf(args: JobArgs): JobThreadInput {
+  return {
+    ...args,
+    y: shared(args.y),
+    candidates: args.candidates.map((c) => ({ ...c, x: shared(c.x) })),
+    cancel: new Int32Array(new SharedArrayBuffer(4)),
+  };
+}
+
+let last = 0;
+let running: Promise<void> | undefined;
+const served = serve<JobThreadApi, JobThreadEvent>(
+  {
+    run: (args, call) => {
+      const input = inputOf(args);
+      call.signal.addEventListener('abort', () => Atomics.store(input.cancel, 0, 1), { once: true });
+      const run = runPipeline(input, (phase, fraction) => {
+        const now = Date.now();
+        if (now - last < 200 && fraction < 1) return; // progress is for humans: a few updates a second is plenty
+        last = now;
+        served.emit({ type: 'progress', phase, fraction });
+      });
+      running = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    },
+  },
+  {
+    // The pipeline stops at its next pool task (its cancel flag is set when the call is dropped), and closes its
+    // pool; exiting before would stop its threads inside native calls.
+    onStop: () => running,
+  },
+);

