@@ -38,7 +38,7 @@ async function replica(id: string): Promise<ServiceProcess> {
   return svc;
 }
 
-async function load(url: string, taskId: string, texts: string[], perRequest: number, requests: number) {
+async function load(url: string, taskId: string, texts: string[], perRequest: number, requests: number, headers: Record<string, string> = {}) {
   const bodies = Array.from({ length: requests }, (_, r) =>
     JSON.stringify({ input: Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!), top_k: 1 }),
   );
@@ -48,7 +48,7 @@ async function load(url: string, taskId: string, texts: string[], perRequest: nu
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (next < bodies.length) latencies.push(await timedPost(url, `/v1/tasks/${taskId}/predict`, bodies[next++]!));
+      while (next < bodies.length) latencies.push(await timedPost(url, `/v1/tasks/${taskId}/predict`, bodies[next++]!, headers));
     }),
   );
   const seconds = (performance.now() - start) / 1000;
@@ -144,10 +144,70 @@ for (let k = 0; k < 10; k++) {
 for (const r of replicas) r.proc.kill('SIGTERM');
 await Promise.all(replicas.map((r) => r.exited));
 if (lb) await stopNginx(lb);
+
+// What keeping each client's cached features its own costs: a second client predicting texts the first just sent.
+log('feature cache across clients: each its own (the default with keys on), then shared');
+const ADMIN = randomBytes(32).toString('hex');
+const cacheRows: Array<Array<string | number>> = [];
+const cacheSchemas: string[] = [];
+const encodedForPredict = async (url: string) => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/features_encoded_texts\{purpose="predict"\} (\d+)/.exec(text)?.[1] ?? Number.NaN);
+};
+for (const shared of [false, true]) {
+  const own = `${schema}_${shared ? 'shared' : 'own'}`;
+  cacheSchemas.push(own);
+  const svc = await startServiceProcess({
+    DATABASE_URL: PG_URL,
+    TRANSFERD_DATABASE_SCHEMA: own,
+    TRANSFERD_ORT_THREADS: String(availableParallelism()),
+    TRANSFERD_ADMIN_KEY: ADMIN,
+    TRANSFERD_SHARED_FEATURE_CACHE: String(shared),
+    TRANSFERD_CLIENT_REQUESTS_PER_MINUTE: '0',
+    TRANSFERD_CLIENT_TOKENS_PER_MINUTE: '0',
+  });
+  await waitFor(`${svc.url}/readyz`, (s) => s === 200, 60_000);
+  const adminAuth = { authorization: `Bearer ${ADMIN}` };
+  const clients: Array<{ task: string; auth: Record<string, string> }> = [];
+  for (const name of ['first', 'second']) {
+    const c = (await call(svc.url, 'POST', '/v1/admin/clients', { name }, 'application/json', adminAuth)).body;
+    const key = (await call(svc.url, 'POST', `/v1/admin/clients/${c.id}/keys`, {}, 'application/json', adminAuth)).body.key as string;
+    const auth = { authorization: `Bearer ${key}` };
+    const t = (await call(svc.url, 'POST', '/v1/tasks', { name: 'cache' }, 'application/json', auth)).body;
+    const upload = train
+      .slice(0, 1000)
+      .map((e) => JSON.stringify(e))
+      .join('\n');
+    await call(svc.url, 'POST', `/v1/tasks/${t.id}/examples`, upload, 'application/x-ndjson', auth);
+    const job = (
+      await call(svc.url, 'POST', `/v1/tasks/${t.id}/jobs`, { head: 'svm', evaluation: { method: 'holdout', fraction: 0.1 } }, 'application/json', auth)
+    ).body;
+    const end = await waitForJob(svc.url, t.id, job.id, 600_000, key);
+    if (end.state !== 'succeeded') throw new Error(JSON.stringify(end));
+    clients.push({ task: t.id, auth });
+  }
+  const texts = fresh(600);
+  for (const [i, c] of clients.entries()) {
+    const before = await encodedForPredict(svc.url);
+    const run = await load(svc.url, c.task, texts, 1, texts.length, c.auth);
+    const encoded = (await encodedForPredict(svc.url)) - before;
+    cacheRows.push([
+      shared ? 'shared' : "each client's own",
+      i === 0 ? 'first client, new texts' : 'second client, the same texts',
+      fmt(run.textsPerS, 0),
+      fmt(percentile(run.latencies, 50), 1),
+      fmt(percentile(run.latencies, 99), 1),
+      encoded,
+    ]);
+  }
+  svc.proc.kill('SIGTERM');
+  await svc.exited;
+}
 const left = leftovers();
 if (left.length) log(`left running (killed at exit): ${left.join(', ')}`);
 closeConnections();
 await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+for (const s of cacheSchemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
 await admin.end();
 
 console.log(
@@ -160,4 +220,6 @@ printTable(
   [['through replica 1, 3 replicas', fmt(median(fanout), 1), fmt(Math.max(...fanout), 1), fanout.length]],
 );
 console.log(`(each: ${fanout.map((x) => fmt(x, 0)).join(', ')} ms)`);
+console.log();
+printTable(['feature cache (1 replica, keys on)', 'client', 'texts/s', 'p50 ms', 'p99 ms', 'texts encoded'], cacheRows);
 process.exit(0);

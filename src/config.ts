@@ -46,7 +46,7 @@ export const ENV = {
   TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 429.' },
   TRANSFERD_MAX_QUEUE_WAIT_MS: {
     schema: int(0).default(2000),
-    doc: 'A request whose texts would wait longer than this for the encoder (predicted from recent runs) gets 429 at once (0: only the text bound).',
+    doc: 'A request whose texts would wait longer than this for the encoder, or whose rows for a predict worker (each predicted from recent runs), gets 429 at once (0: only the text bound).',
   },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },

@@ -112,7 +112,7 @@ export function assemble({
   const limits = clientLimits(config);
   const limiter = keysOn ? new RateLimiter(store, limits) : null;
   const stopCensus = limiter ? startCensus(store, replicaId, limiter, (err) => log('warn', 'replica heartbeat failed', errorFields(err))) : () => undefined;
-  const pool = new PredictPool({ threads: config.TRANSFERD_PREDICT_THREADS, maxPredictors: 32 });
+  const pool = new PredictPool({ threads: config.TRANSFERD_PREDICT_THREADS, maxPredictors: 32, maxWaitMs: config.TRANSFERD_MAX_QUEUE_WAIT_MS });
   const predictions = new PredictionService(store, features, pool, {
     activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS,
     artifactCacheBytes: 256 * 1024 ** 2,

@@ -9,7 +9,7 @@ export function closeConnections(): void {
 }
 
 /** Milliseconds the POST of `body` to `url` + `path` took; rejects unless the answer is 200. */
-export function timedPost(url: string, path: string, body: string): Promise<number> {
+export function timedPost(url: string, path: string, body: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((ok, fail) => {
     const started = performance.now();
     const u = new URL(url);
@@ -20,7 +20,7 @@ export function timedPost(url: string, path: string, body: string): Promise<numb
         path,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
         res.on('data', () => undefined);

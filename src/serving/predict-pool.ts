@@ -10,6 +10,7 @@
  * other), the worker answers `missing` and the call is sent again with the
  * artifact.
  */
+import { DomainError } from '../errors.js';
 import { evenRanges } from '../lib/ranges.js';
 import { WorkerChannel } from '../workers/channel.js';
 import { HeldHeads } from './held-heads.js';
@@ -31,12 +32,30 @@ export interface PredictPoolOptions {
   maxPredictors: number;
   /** Uncompressed artifact bytes of the predictors each worker keeps loaded (default 256 MB); a head's memory is 1–2× that. */
   maxPredictorBytes?: number;
+  /** Longest predicted wait of a call's rows for a worker before it is refused as overloaded (0 or unset: never). */
+  maxWaitMs?: number;
 }
+
+/** Versions whose cost per row is remembered (the most recently scored). */
+const COST_ENTRIES = 1000;
+/** Weight of a new observation in a version's cost per row. */
+const COST_WEIGHT = 0.2;
 
 const DEFAULT_PREDICTOR_BYTES = 256 * 1024 ** 2;
 
+/**
+ * Admission: heads differ a hundredfold in cost per row (a 77-class SVM
+ * against a forest), so the pool learns each version's cost from the time its
+ * worker took, keeps the predicted work of the calls in flight, and refuses a
+ * call (429 `overloaded`, Retry-After) when the work ahead of it would keep it
+ * waiting longer than `maxWaitMs`: the calls it takes keep a bounded latency
+ * instead of all of them slowing down together.
+ */
 export class PredictPool {
   private readonly slots: Slot[] = [];
+  private readonly msPerRow = new Map<string, number>();
+  /** Predicted worker milliseconds of the calls admitted and not answered. */
+  private pendingMs = 0;
 
   constructor(private readonly options: PredictPoolOptions) {
     for (let i = 0; i < Math.max(1, options.threads); i++) this.slots.push(this.spawn());
@@ -75,6 +94,34 @@ export class PredictPool {
    * A large batch is split over the workers so that one big request uses every core.
    */
   async predict(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number, size = 0): Promise<Float32Array> {
+    const work = n * (this.msPerRow.get(versionId) ?? 0);
+    const wait = (this.pendingMs + work) / this.slots.length;
+    const maxWaitMs = this.options.maxWaitMs ?? 0;
+    // Nothing in flight: the call is taken whatever it costs (refusing it would not make it cheaper).
+    if (maxWaitMs > 0 && this.pendingMs > 0 && wait > maxWaitMs) {
+      throw new DomainError('overloaded', `the heads are busy: this call would wait about ${Math.round(wait)} ms (the limit is ${maxWaitMs} ms)`).retryAfter(
+        (wait - maxWaitMs) / 1000,
+      );
+    }
+    this.pendingMs += work;
+    try {
+      return await this.predictSplit(versionId, artifact, x, n, size);
+    } finally {
+      this.pendingMs -= work;
+    }
+  }
+
+  /** Learns a version's cost per row from a worker's time for `rows` of it. */
+  private observe(versionId: string, rows: number, ms: number): void {
+    if (rows <= 0) return;
+    const perRow = ms / rows;
+    const known = this.msPerRow.get(versionId);
+    this.msPerRow.delete(versionId);
+    this.msPerRow.set(versionId, known === undefined ? perRow : known + COST_WEIGHT * (perRow - known));
+    if (this.msPerRow.size > COST_ENTRIES) this.msPerRow.delete(this.msPerRow.keys().next().value!);
+  }
+
+  private async predictSplit(versionId: string, artifact: () => Promise<Uint8Array>, x: Float32Array, n: number, size: number): Promise<Float32Array> {
     const parts = Math.min(this.slots.length, Math.floor(n / MIN_ROWS_PER_PART));
     if (parts < 2) return this.predictPart(versionId, artifact, x, n, false, size);
     const dim = x.length / n;
@@ -116,7 +163,9 @@ export class PredictPool {
       } finally {
         slot.busy--;
       }
-      return 'missing' in r ? run(true) : r.probabilities;
+      if ('missing' in r) return run(true);
+      this.observe(versionId, n, r.ms);
+      return r.probabilities;
     };
     return run(false);
   }

@@ -10,7 +10,8 @@ export interface PredictArgs {
 }
 
 /** `missing`: the worker does not hold the version and got no artifact; send it again with one. */
-export type Predicted = { probabilities: Float32Array; classes: number } | { missing: true };
+/** `ms`: the time the head took to score the rows (what the pool's admission learns a head's cost from). */
+export type Predicted = { probabilities: Float32Array; classes: number; ms: number } | { missing: true };
 
 export type PredictApi = {
   predict(args: PredictArgs): Reply<Predicted> | Predicted;

@@ -34,8 +34,9 @@ serve<PredictApi>({
   predict({ versionId, artifact, x, n }) {
     const p = predictorFor(versionId, artifact);
     if (!p) return { missing: true };
+    const started = performance.now();
     const probabilities = p.predictProba(x, n);
-    return reply({ probabilities, classes: p.classes }, [probabilities.buffer as ArrayBuffer]);
+    return reply({ probabilities, classes: p.classes, ms: performance.now() - started }, [probabilities.buffer as ArrayBuffer]);
   },
   forget({ versionIds }) {
     for (const id of versionIds) {

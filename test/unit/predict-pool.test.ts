@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/index.js';
 import { trainSvmHere } from '../helpers/svm.js';
+import { isDomainError } from '../../src/errors.js';
 import { PredictPool } from '../../src/serving/predict-pool.js';
 
 /** Three noisy clusters in 8 dimensions; deterministic. */
@@ -86,6 +87,28 @@ test('what a worker keeps is bounded by the size of its heads too', async () => 
   try {
     for (let v = 0; v < 10; v++) await pool.predict(`v${v}`, async () => bytes, blobs(2).x, 2, 1000);
     assert.deepEqual(pool.held(), [['v8', 'v9']], 'two heads of 1,000 bytes fit in 2,500');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a burst over what the workers can do in time is refused as overloaded, with when to retry; an idle pool takes any call', async () => {
+  const train = blobs(300);
+  const { model } = trainSvmHere({ ...train, n: 300, dim: 8, classes: 3 }, { kernel: 'rbf', C: 1, probability: true });
+  const bytes = gzipSync(JSON.stringify(svmArtifact(model, 3)));
+  const pool = new PredictPool({ threads: 2, maxPredictors: 4, maxWaitMs: 1 });
+  try {
+    const { x } = blobs(1000);
+    await pool.predict('v', async () => bytes, x, 1000); // alone: taken, and the head's cost per row is learnt
+    const burst = await Promise.allSettled(Array.from({ length: 20 }, () => pool.predict('v', async () => bytes, x, 1000)));
+    const refused = burst.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    assert.ok(
+      burst.some((r) => r.status === 'fulfilled'),
+      'the first of the burst is taken',
+    );
+    assert.ok(refused.length >= 10, `${refused.length} of 20 refused`);
+    for (const e of refused) assert.ok(isDomainError(e, 'overloaded') && (e.retryAfterSeconds ?? 0) >= 1);
+    assert.equal((await pool.predict('v', async () => bytes, x, 1000)).length, 3000, 'once the burst is done, a call is taken again');
   } finally {
     await pool.close();
   }
