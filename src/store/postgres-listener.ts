@@ -10,6 +10,8 @@ import type { StoreChange, TaskChange } from './types.js';
 export interface ListenerOptions {
   client: pg.ClientConfig;
   channel: string;
+  /** Notices whose payload carries this origin were sent by this process, which delivered them itself at commit. */
+  origin?: string;
   onWarning?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -40,7 +42,7 @@ export class ChangeListener {
     client.on('end', () => retry('connection ended'));
     client.on('notification', (n) => {
       if (n.channel !== this.o.channel || !n.payload) return;
-      const change = parseChange(n.payload);
+      const change = parseChange(n.payload, this.o.origin);
       if (change) this.deliver(change);
     });
     try {
@@ -67,12 +69,17 @@ const KINDS = new Set(['activated', 'versions_deleted', 'task_deleted', 'cancel_
  * replica older than change kinds (still running during a rolling upgrade)
  * announced activations only, as {tenantId, taskId, activeVersion}.
  */
-export function parseChange(payload: string): StoreChange | undefined {
+export function parseChange(payload: string, ownOrigin?: string): StoreChange | undefined {
   let v: Record<string, unknown>;
   try {
     v = JSON.parse(payload) as Record<string, unknown>;
   } catch {
     return undefined;
+  }
+  if (v && typeof v === 'object' && ownOrigin !== undefined && v.origin === ownOrigin) return undefined;
+  if (v && typeof v === 'object' && 'origin' in v) {
+    const { origin: _, ...rest } = v;
+    v = rest;
   }
   if (v && typeof v === 'object' && v.kind === 'key' && typeof v.keyId === 'string') return { kind: 'key', keyId: v.keyId };
   if (!v || typeof v !== 'object' || typeof v.tenantId !== 'string' || typeof v.taskId !== 'string') return undefined;

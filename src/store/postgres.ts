@@ -9,6 +9,7 @@
  * - Connection failures surface as StoreUnavailable (HTTP 503); the pool
  *   replaces broken connections, so the store recovers by itself.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { type Adapter, type Dialect, type Session, type Statements, type Transaction, transact } from './adapter.js';
 import { isConnectionError, StoreUnavailable } from './errors.js';
@@ -72,20 +73,38 @@ class PgStatements implements Statements {
 }
 
 class PgTransaction extends PgStatements implements Transaction {
-  // Delivered by the server at commit, to every listening replica, this one included.
+  readonly announced: StoreChange[] = [];
+
+  constructor(
+    db: pg.PoolClient,
+    private readonly origin: string,
+  ) {
+    super(db);
+  }
+
+  // Delivered by the server at commit to every other listening replica; this process delivers its own
+  // at once (PgSession), so that what it just did (a revocation, a deletion) holds for its next request.
   async notify(change: StoreChange): Promise<void> {
-    await this.query('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify(change)]);
+    await this.query('SELECT pg_notify(?, ?)', [CHANNEL, JSON.stringify({ ...change, origin: this.origin })]);
+    this.announced.push(change);
   }
 }
 
 /** One checked-out connection, for transactions in turn (the migration lock is held per connection). */
 class PgSession extends PgStatements implements Session {
-  constructor(protected override readonly db: pg.PoolClient) {
+  constructor(
+    protected override readonly db: pg.PoolClient,
+    private readonly origin: string,
+    private readonly deliver: (change: StoreChange) => void,
+  ) {
     super(db);
   }
 
-  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return transact(new PgTransaction(this.db), 'BEGIN', fn);
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const tx = new PgTransaction(this.db, this.origin);
+    const result = await transact(tx, 'BEGIN', fn);
+    for (const change of tx.announced) this.deliver(change);
+    return result;
   }
 }
 
@@ -106,6 +125,9 @@ export class PostgresAdapter extends PgStatements implements Adapter {
   readonly dialect = postgresDialect;
   private readonly connection: pg.ClientConfig;
   private listener: ChangeListener | undefined;
+  private deliverLocal: (change: StoreChange) => void = () => undefined;
+  /** Tags this process's notices, so that it delivers them once: itself, at commit. */
+  private readonly origin = randomUUID();
   private closed = false;
 
   constructor(private readonly o: PostgresOptions) {
@@ -151,7 +173,8 @@ export class PostgresAdapter extends PgStatements implements Adapter {
 
   async listen(deliver: (change: StoreChange) => void): Promise<void> {
     if (this.closed || this.listener) return;
-    this.listener = new ChangeListener({ client: this.connection, channel: CHANNEL, onWarning: this.o.onWarning }, deliver);
+    this.deliverLocal = deliver;
+    this.listener = new ChangeListener({ client: this.connection, channel: CHANNEL, origin: this.origin, onWarning: this.o.onWarning }, deliver);
     await this.listener.start();
   }
 
@@ -165,7 +188,7 @@ export class PostgresAdapter extends PgStatements implements Adapter {
     return guard(async () => {
       const client = await this.checkout();
       try {
-        return await fn(new PgSession(client));
+        return await fn(new PgSession(client, this.origin, (change) => this.deliverLocal(change)));
       } finally {
         client.done();
       }
