@@ -7,8 +7,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc tsconfig.json ./
 COPY src ./src
+COPY console ./console
 COPY models/README.md ./models/README.md
-# `npm ci` runs `prepare`: tsc, then the importer writes models/all-MiniLM-L6-v2 (no network beyond npm).
+# `npm ci` runs `prepare`: tsc, the console's bundle (dist/console), then the importer writes models/all-MiniLM-L6-v2 (no network beyond npm).
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev
 
