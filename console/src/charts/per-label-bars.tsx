@@ -1,0 +1,36 @@
+/** Precision, recall and F1 of every label as grouped bars. */
+import { useMemo } from 'preact/hooks';
+import type { PerLabel } from '../api/types.js';
+import { Chart } from './chart.js';
+import type { ChartOption } from './echarts.js';
+
+/** More labels than this get a slider to scroll through them. */
+const VISIBLE_LABELS = 30;
+
+export function PerLabelBars({ perLabel }: { perLabel: PerLabel[] }) {
+  const option = useMemo((): ChartOption => {
+    const labels = perLabel.map((p) => p.label);
+    const many = labels.length > VISIBLE_LABELS;
+    return {
+      tooltip: { trigger: 'axis', valueFormatter: (v) => Number(v).toFixed(3) },
+      legend: { top: 0 },
+      grid: { left: 20, right: 20, top: 40, bottom: many ? 60 : 20, containLabel: true },
+      xAxis: {
+        type: 'category',
+        data: labels,
+        name: 'label',
+        nameLocation: 'middle',
+        nameGap: labels.length > 8 ? 70 : 30,
+        axisLabel: { interval: 0, rotate: labels.length > 8 ? 45 : 0 },
+      },
+      yAxis: { type: 'value', min: 0, max: 1, name: 'score', nameLocation: 'middle', nameGap: 40 },
+      dataZoom: many ? [{ type: 'slider', start: 0, end: (100 * VISIBLE_LABELS) / labels.length }] : [],
+      series: [
+        { type: 'bar', name: 'precision', data: perLabel.map((p) => p.precision) },
+        { type: 'bar', name: 'recall', data: perLabel.map((p) => p.recall) },
+        { type: 'bar', name: 'F1', data: perLabel.map((p) => p.f1) },
+      ],
+    };
+  }, [perLabel]);
+  return <Chart option={option} testId="per-label-chart" height={360} label="Precision, recall and F1 per label" />;
+}

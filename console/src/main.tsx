@@ -1,0 +1,6 @@
+import { render } from 'preact';
+import { App } from './app.js';
+import './frame.css';
+import './app.css';
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,106 @@
+/** The tasks of this client: create one, open one, delete one. */
+import { useState } from 'preact/hooks';
+import { api } from '../api/client.js';
+import { seg } from '../api/query.js';
+import { allTasks } from '../api/tasks.js';
+import type { Task } from '../api/types.js';
+import { when } from '../format.js';
+import { href } from '../route.js';
+import { ConfirmButton } from '../ui/confirm-button.js';
+import { ErrorBox } from '../ui/error-box.js';
+import { useApi } from '../ui/use-api.js';
+
+function CreateTask() {
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class="inline-form"
+      data-testid="create-task"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        try {
+          const task = await api.post<Task>('/v1/tasks', { name, ...(description ? { description } : {}) });
+          location.hash = href.task(task.id);
+        } catch (err) {
+          setError(err);
+          setBusy(false);
+        }
+      }}
+    >
+      <h2>New task</h2>
+      <label>
+        Name <input required data-testid="task-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <label>
+        Description <input data-testid="task-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+      </label>
+      <button type="submit" disabled={busy} data-testid="task-create">
+        Create
+      </button>
+      <ErrorBox error={error} testId="create-task-error" />
+    </form>
+  );
+}
+
+export function TasksPage() {
+  const tasks = useApi(allTasks, []);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <section>
+      <h1>Tasks</h1>
+      <p class="muted">
+        A task is a classification problem: labelled examples, and heads trained on the frozen encoder's features. Open one to upload examples, train and
+        predict.
+      </p>
+      <ErrorBox error={tasks.error ?? error} />
+      {tasks.data && tasks.data.length === 0 && <p data-testid="no-tasks">No tasks yet: create the first one below.</p>}
+      {tasks.data && tasks.data.length > 0 && (
+        <table data-testid="tasks-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Id</th>
+              <th class="num">Examples</th>
+              <th class="num">Active version</th>
+              <th>Created</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {tasks.data.map((t) => (
+              <tr key={t.id} data-testid="task-row" data-task-id={t.id}>
+                <td>
+                  <a href={href.task(t.id)}>{t.name}</a>
+                  {t.description && <div class="muted small">{t.description}</div>}
+                </td>
+                <td>
+                  <code>{t.id}</code>
+                </td>
+                <td class="num">{t.example_count}</td>
+                <td class="num">{t.active_version ?? '—'}</td>
+                <td>{when(t.created_at)}</td>
+                <td>
+                  <ConfirmButton
+                    label="Delete"
+                    confirm={`Delete ${t.name} with its examples, jobs and versions?`}
+                    testId="task-delete"
+                    onConfirm={() => {
+                      setError(null);
+                      api.delete(`/v1/tasks/${seg(t.id)}`).then(tasks.reload, setError);
+                    }}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <CreateTask />
+    </section>
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * A version: how well it does (accuracy, macro-F1, the confusion matrix with
+ * the examples behind each cell, per-label scores), how it was chosen (the
+ * layer sweep, the parameter search), and the task's versions to roll back to.
+ */
+import { useCallback, useState } from 'preact/hooks';
+import { api } from '../api/client.js';
+import { seg } from '../api/query.js';
+import type { ListPage, Task, Version, VersionSummary } from '../api/types.js';
+import { ConfusionHeatmap } from '../charts/confusion-heatmap.js';
+import { LayerSweepChart } from '../charts/layer-sweep-chart.js';
+import { PerLabelBars } from '../charts/per-label-bars.js';
+import { duration, layersName, params, pct, score } from '../format.js';
+import { href } from '../route.js';
+import { VersionsTable } from '../task/versions-table.js';
+import { ErrorBox, Pending } from '../ui/error-box.js';
+import { useApi } from '../ui/use-api.js';
+import { type CellChoice, MisclassifiedList } from '../version/misclassified-list.js';
+import { SearchTable } from '../version/search-table.js';
+import { SweepTable } from '../version/sweep-table.js';
+
+function measuredBy(m: Version['metrics']): string {
+  if (m.method === 'cv') return `${m.folds ?? '?'}-fold cross-validation over ${m.n} examples`;
+  return `a hold-out of ${pct(m.holdout_fraction ?? 0, 0)} (${m.n} examples)`;
+}
+
+export function VersionPage({ taskId, version }: { taskId: string; version: number }) {
+  const taskPath = `/v1/tasks/${seg(taskId)}`;
+  const versionPath = `${taskPath}/versions/${version}`;
+  const v = useApi((signal) => api.get<Version>(versionPath, undefined, signal), [versionPath]);
+  const task = useApi((signal) => api.get<Task>(taskPath, undefined, signal), [taskPath]);
+  const versions = useApi((signal) => api.get<ListPage<VersionSummary>>(`${taskPath}/versions`, undefined, signal), [taskPath]);
+  const [cell, setCell] = useState<CellChoice | null>(null);
+  const onCell = useCallback((actual: string, predicted: string, count: number) => setCell({ actual, predicted, count }), []);
+
+  const d = v.data;
+  if (!d) return <Pending error={v.error} />;
+  const m = d.metrics;
+  const reload = () => {
+    v.reload();
+    versions.reload();
+  };
+  return (
+    <section data-testid="version-page" data-version={d.version}>
+      <p class="crumbs">
+        <a href={href.tasks()}>Tasks</a> › <a href={href.task(taskId)}>{task.data?.name ?? 'task'}</a> ›
+      </p>
+      <h1>
+        Version {d.version} {d.active && <span class="badge">active</span>}
+      </h1>
+      <p class="muted">
+        {d.head_type} ({params(d.params)}) on {layersName(d.feature_spec)}, {d.feature_spec.pooling} pooling · {d.labels.length} labels · trained in{' '}
+        {duration(d.training_ms)} · <a href={href.map(taskId, d.version)}>2-D map of the examples →</a>
+      </p>
+      <div class="metrics">
+        <div class="metric" data-testid="metric-accuracy">
+          <div class="metric-value">{pct(m.accuracy)}</div>
+          <div class="metric-name">accuracy</div>
+        </div>
+        <div class="metric" data-testid="metric-macro-f1">
+          <div class="metric-value">{score(m.macro_f1)}</div>
+          <div class="metric-name">macro-F1</div>
+        </div>
+        <div class="metric">
+          <div class="metric-value small">{measuredBy(m)}</div>
+          <div class="metric-name">measured by</div>
+        </div>
+      </div>
+      <div class="card">
+        <h2>Confusion matrix</h2>
+        <p class="muted small">
+          Rows are true labels, columns predicted ones; the colour is the share of the row, the number the count. Click a cell to list its examples.
+        </p>
+        <ConfusionHeatmap matrix={m.confusion_matrix} onCell={onCell} />
+        {cell && <MisclassifiedList key={`${cell.actual}\u0000${cell.predicted}`} versionPath={versionPath} cell={cell} />}
+      </div>
+      <div class="card">
+        <h2>Per label</h2>
+        <PerLabelBars perLabel={m.per_label} />
+      </div>
+      {d.report.layer_sweep && (
+        <div class="card" data-testid="layer-sweep">
+          <h2>Layer sweep</h2>
+          <p class="muted small">
+            The probe's cross-validated scores on every candidate. Filled points are within one standard error of the best; the smallest of them is chosen.
+          </p>
+          <LayerSweepChart report={d.report.layer_sweep} />
+          <SweepTable report={d.report.layer_sweep} />
+        </div>
+      )}
+      {d.report.search && (
+        <div class="card" data-testid="search">
+          <h2>Parameter search</h2>
+          <SearchTable report={d.report.search} />
+        </div>
+      )}
+      <div class="card">
+        <h2>Versions</h2>
+        <ErrorBox error={versions.error} />
+        {versions.data && <VersionsTable taskId={taskId} taskPath={taskPath} versions={versions.data.data} current={d.version} onActivated={reload} />}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,37 @@
+/** The layer sweep's candidates, as measured. */
+import type { LayerSweepReport } from '../api/types.js';
+import { sweepPoints } from '../charts/layer-sweep-data.js';
+import { duration, layersName, pct, score } from '../format.js';
+
+export function SweepTable({ report }: { report: LayerSweepReport }) {
+  const { chosen } = sweepPoints(report);
+  return (
+    <table class="compact" data-testid="layer-sweep-table">
+      <thead>
+        <tr>
+          <th>Candidate</th>
+          <th class="num">Dimensions</th>
+          <th class="num">Accuracy</th>
+          <th class="num">Macro-F1</th>
+          <th>Within 1 SE of the best</th>
+          <th class="num">Time</th>
+        </tr>
+      </thead>
+      <tbody>
+        {report.results.map((r, i) => (
+          <tr key={layersName(r)} class={i === chosen ? 'current' : ''}>
+            <td>
+              {layersName(r)}
+              {i === chosen && <span class="badge">chosen</span>}
+            </td>
+            <td class="num">{r.dimensions}</td>
+            <td class="num">{pct(r.accuracy)}</td>
+            <td class="num">{score(r.macro_f1)}</td>
+            <td>{r.within_one_se ? 'yes' : ''}</td>
+            <td class="num">{duration(r.ms)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
