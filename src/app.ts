@@ -5,6 +5,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { ModelRegistry } from './encoder/registry.js';
 import type { FeatureService } from './features/feature-service.js';
+import { consoleFiles } from './http/console.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
 import { jsonBody } from './http/json-body.js';
 import { ApiDoc } from './http/openapi.js';
@@ -116,6 +117,10 @@ export function createApp(deps: AppDeps): App {
   const json = jsonBody({ maxBytes: limits.bodyLimitBytes, timeoutMs: limits.bodyTimeoutMs });
   const access = deps.access ?? { auth: new Authenticator(deps.store, undefined), limiter: null };
   app.use(routerOf(routes, json, access));
+  // After the API, so that API requests never look for a file.
+  const consolePages = consoleFiles();
+  if (!consolePages.built) log('warn', 'the console is not built (no dist/console/index.html): run npm run build');
+  app.use(consolePages.handler);
   app.use(routeNotFound);
   app.use(errorHandler((err, ctx) => log('error', 'request failed', { ...ctx, ...errorFields(err) })));
 
