@@ -1,0 +1,169 @@
+/**
+ * The console's pure pieces: routes, the training form's request, and the
+ * data its charts draw, checked against what the service itself computes
+ * where it can be (confusion matrices, embeddings).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { apiErrorOf } from '../../console/src/api/errors.js';
+import { withQuery } from '../../console/src/api/query.js';
+import type { LayerSweepReport, MapPoint } from '../../console/src/api/types.js';
+import { confusionData, worstConfusion } from '../../console/src/charts/confusion-data.js';
+import { groupByLabel, isMisclassified, mapSummary } from '../../console/src/charts/example-map-data.js';
+import { sweepPoints } from '../../console/src/charts/layer-sweep-data.js';
+import { cosine, layerCosines } from '../../console/src/charts/similarity-data.js';
+import { escapeHtml, layersName, pct } from '../../console/src/format.js';
+import { agreementRows, rankedProbabilities } from '../../console/src/predict-data.js';
+import { href, parseRoute } from '../../console/src/route.js';
+import { DEFAULT_FORM, parseLayers, trainingRequest } from '../../console/src/training-request.js';
+import { computeMetrics, DENSE_CONFUSION_LABELS } from '../../src/heads/evaluation.js';
+import { normalizeRequest, trainingRequestSchema } from '../../src/training/request.js';
+
+test('routes: every link the console builds parses back to its page; anything else is not found', () => {
+  const id = 'task_a/b c';
+  assert.deepEqual(parseRoute(href.tasks()), { page: 'tasks' });
+  assert.deepEqual(parseRoute(''), { page: 'tasks' });
+  assert.deepEqual(parseRoute(href.task(id)), { page: 'task', task: id });
+  assert.deepEqual(parseRoute(href.job(id, 'job_1')), { page: 'job', task: id, job: 'job_1' });
+  assert.deepEqual(parseRoute(href.version(id, 12)), { page: 'version', task: id, version: 12 });
+  assert.deepEqual(parseRoute(href.map(id, 3)), { page: 'map', task: id, version: 3 });
+  assert.deepEqual(parseRoute(href.playground()), { page: 'playground' });
+  for (const bad of ['#/nope', '#/tasks/x/versions/0', '#/tasks/x/versions/1.5', '#/tasks/x/jobs', '#/tasks/x/versions/1/map/more', '#/tasks/%E0%A4%A']) {
+    assert.equal(parseRoute(bad).page, 'not_found', bad);
+  }
+});
+
+test('the training form makes a request the service accepts, and means what the form says', () => {
+  const parse = (form: typeof DEFAULT_FORM) => normalizeRequest(trainingRequestSchema.parse(trainingRequest(form)));
+  const plain = parse(DEFAULT_FORM);
+  assert.equal(plain.head.type, 'svm');
+  assert.equal(plain.layerSweep, null);
+  assert.deepEqual(plain.evaluation, { method: 'cv', folds: 5 });
+
+  const swept = parse({ ...DEFAULT_FORM, layerSweep: true, sweepLayers: '1-3, 6', topConcat: 2, folds: 3 });
+  assert.deepEqual(swept.layerSweep, { layers: [1, 2, 3, 6], topConcat: 2 });
+  assert.deepEqual(swept.evaluation, { method: 'cv', folds: 3 });
+  assert.deepEqual(parse({ ...DEFAULT_FORM, layerSweep: true }).layerSweep, { topConcat: 3 });
+
+  const searched = parse({ ...DEFAULT_FORM, head: 'random_forest', search: true, evaluation: 'holdout', holdoutPercent: 25, activate: false });
+  assert.deepEqual([searched.head.type, 'search' in searched.head && searched.head.search], ['random_forest', true]);
+  assert.deepEqual(searched.evaluation, { method: 'holdout', fraction: 0.25 });
+  assert.equal(searched.activate, false);
+  assert.equal(parse({ ...DEFAULT_FORM, head: 'auto', search: true }).head.type, 'auto');
+
+  assert.equal(parseLayers('  '), undefined);
+  assert.deepEqual(parseLayers('-1, 0-2'), [-1, 0, 1, 2]);
+  assert.throws(() => parseLayers('3-1'), /runs backwards/);
+  assert.throws(() => parseLayers('1,two'), /"two" is not a layer number/);
+});
+
+test('confusion cells: every cell of a dense matrix, the non-zero ones of a sparse one, coloured by their share of the row', () => {
+  const labels = ['a', 'b', 'c'];
+  const dense = confusionData(computeMetrics(Int32Array.from([0, 0, 0, 1, 1, 2]), Int32Array.from([0, 0, 1, 1, 2, 2]), labels).confusion_matrix);
+  assert.equal(dense.cells.length, 9);
+  assert.deepEqual(dense.rowTotals, [3, 2, 1]);
+  assert.equal(dense.errors, 2);
+  assert.deepEqual(dense.cells.find((c) => c.actual === 0 && c.predicted === 1), { actual: 0, predicted: 1, count: 1, share: 1 / 3 });
+  assert.deepEqual(worstConfusion(dense), { actual: 0, predicted: 1, count: 1, share: 1 / 3 });
+
+  // Past DENSE_CONFUSION_LABELS the service sends only the non-zero cells: the heatmap draws the same ones.
+  const k = DENSE_CONFUSION_LABELS + 1;
+  const truth = Int32Array.from({ length: 2 * k }, (_, i) => i % k);
+  const predicted = Int32Array.from(truth, (t, i) => (i < k ? t : (t + 1) % k));
+  const m = computeMetrics(
+    truth,
+    predicted,
+    Array.from({ length: k }, (_, i) => `label ${i}`),
+  );
+  assert.ok('format' in m.confusion_matrix);
+  const sparse = confusionData(m.confusion_matrix);
+  assert.equal(sparse.cells.length, 2 * k);
+  assert.ok(sparse.cells.every((c) => c.count === 1 && c.share === 0.5));
+  assert.equal(sparse.errors, k);
+});
+
+test('layer sweep points: one per candidate in report order, the chosen one found by its spec', () => {
+  const spec = (layers: number[]) => ({ layers, layer_combine: 'concat' as const, pooling: 'mean' as const, normalize: true });
+  const result = (layers: number[], f1: number, close: boolean) => ({ ...spec(layers), dimensions: 384 * layers.length, accuracy: f1 + 0.01, macro_f1: f1, within_one_se: close, ms: 10 });
+  const report: LayerSweepReport = {
+    results: [result([0], 0.5, false), result([5], 0.8, true), result([6], 0.81, true), result([4, 5, 6], 0.82, true)],
+    chosen: spec([5]),
+  };
+  const s = sweepPoints(report);
+  assert.deepEqual(s.names, ['0 (embeddings)', '5', '6', '4+5+6 (concat)']);
+  assert.deepEqual(s.macroF1, [0.5, 0.8, 0.81, 0.82]);
+  assert.deepEqual(s.withinOneSe, [false, true, true, true]);
+  assert.equal(s.chosen, 1);
+  assert.equal(sweepPoints({ ...report, chosen: spec([3]) }).chosen, -1);
+  assert.equal(layersName(spec([4, 5, 6])), 'layers 4+5+6 (concat)');
+});
+
+test('map points: one group per label in alphabetical order; misclassified only when held out and predicted otherwise', () => {
+  const point = (id: number, label: string, predicted: string | null): MapPoint => ({ example_id: id, x: id, y: -id, label, predicted, text: `text ${id}` });
+  const points = [point(1, 'b', 'b'), point(2, 'a', 'b'), point(3, 'b', null), point(4, 'a', 'a'), point(5, '__proto__', 'a')];
+  const groups = groupByLabel(points);
+  assert.deepEqual(
+    groups.map((g) => [g.label, g.points.map((p) => p.example_id)]),
+    [
+      ['__proto__', [5]],
+      ['a', [2, 4]],
+      ['b', [1, 3]],
+    ],
+  );
+  assert.equal(groups.reduce((n, g) => n + g.points.length, 0), points.length, 'every point is drawn once');
+  assert.deepEqual(points.map(isMisclassified), [false, true, false, false, true]);
+  assert.deepEqual(mapSummary(points), { shown: 5, misclassified: 2, notHeldOut: 1 });
+});
+
+test('per-layer cosines: each block of a concatenated vector is compared on its own', () => {
+  const a = [1, 0, 3, 4, 0, 2];
+  const b = [2, 0, -3, -4, 0, 5];
+  assert.deepEqual(layerCosines(a, b, 2), [1, -1, 1]);
+  assert.ok(Math.abs(cosine([1, 2, 3], [3, 2, 1]) - 10 / 14) < 1e-12);
+  assert.equal(cosine([0, 0], [1, 2]), 0);
+  assert.throws(() => layerCosines([1, 2, 3], [1, 2, 3], 2), /not whole layers/);
+});
+
+test('try-it: probabilities most probable first; each head compared with the reference label', () => {
+  assert.deepEqual(rankedProbabilities({ b: 0.2, a: 0.2, c: 0.6 }), [
+    { label: 'c', probability: 0.6 },
+    { label: 'a', probability: 0.2 },
+    { label: 'b', probability: 0.2 },
+  ]);
+  const prediction = (label: string, score: number) => ({ index: 0, label, score, probabilities: { [label]: score } });
+  const rows = agreementRows(
+    {
+      object: 'list',
+      data: [
+        { task: 't1', version: 1, predictions: [prediction('HUM', 0.9)] },
+        { task: 't2', version: 4, predictions: [prediction('LOC', 0.5)] },
+      ],
+    },
+    'HUM',
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.task, r.version, r.label, r.agrees]),
+    [
+      ['t1', 1, 'HUM', true],
+      ['t2', 4, 'LOC', false],
+    ],
+  );
+});
+
+test('API errors: the service body becomes message, code, field and details; any other body still says its status', () => {
+  const body = JSON.stringify({
+    error: { message: '2 invalid examples', type: 'invalid_request_error', param: 'examples', code: 'invalid_examples', errors: [{ at: 'line 3', message: 'x' }] },
+  });
+  const e = apiErrorOf(400, 'Bad Request', body);
+  assert.deepEqual([e.status, e.code, e.message, e.param], [400, 'invalid_examples', '2 invalid examples', 'examples']);
+  assert.deepEqual(e.details, { errors: [{ at: 'line 3', message: 'x' }] });
+  const proxy = apiErrorOf(502, 'Bad Gateway', '<html>bad gateway</html>');
+  assert.deepEqual([proxy.code, proxy.message], ['http_error', 'HTTP 502 Bad Gateway']);
+});
+
+test('formatting: queries leave out what is unset; tooltip text is escaped', () => {
+  assert.equal(withQuery('/v1/x', { a: 1, b: undefined, c: 'a b&c', d: false }), '/v1/x?a=1&c=a+b%26c&d=false');
+  assert.equal(withQuery('/v1/x', {}), '/v1/x');
+  assert.equal(escapeHtml(`<img src=x onerror="alert('1')">&`), '&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;');
+  assert.equal(pct(0.934), '93.4 %');
+});
