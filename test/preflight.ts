@@ -1,6 +1,6 @@
 /**
  * Runs before `npm test` (see package.json): finds what the suite needs
- * outside Node — nginx, the PostgreSQL server, the imported model — and
+ * outside Node — nginx, Chromium, the PostgreSQL server, the imported model — and
  * installs what it can, so the suite never dies half-way with a spawn error.
  * Whatever is still missing is one line on stderr saying how to get it, and
  * the exit code is 1.
@@ -12,7 +12,7 @@ import { DEFAULT_MODEL } from '../src/config.js';
 import { bundledCheckpointDir } from '../src/encoder/import/bundled.js';
 import { importCheckpoint } from '../src/encoder/import/importer.js';
 import { readManifest } from '../src/encoder/manifest.js';
-import { findNginx, PG_URL } from './helpers/tools.js';
+import { findChromium, findNginx, PG_URL } from './helpers/tools.js';
 
 const say = (line: string) => process.stderr.write(`npm test: ${line}\n`);
 
@@ -23,22 +23,28 @@ function aptInstaller(): string[] | undefined {
   return spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0 ? ['sudo', '-n'] : undefined;
 }
 
-/** nginx fronts the replicas in the integration suite; Debian's package is installed when it is missing and we may. */
-function nginx(): string | null {
-  if (findNginx().found) return null;
-  if (process.env.NGINX) return `NGINX=${process.env.NGINX} is not an executable file; point it at nginx, or unset it to use the one on PATH`;
+/**
+ * A tool the suite runs, from Debian's package `pkg`: found, or installed when
+ * it is missing and this process may install packages; otherwise the one line
+ * saying how to get it. `$variable`, when set, names the only one accepted.
+ * RUNLEVEL=1: a package's scripts start no system service (nginx on port 80);
+ * the suite runs its own.
+ */
+function tool(pkg: string, variable: string, found: () => boolean, role: string): string | null {
+  if (found()) return null;
+  const set = process.env[variable];
+  if (set) return `${variable}=${set} is not an executable file; point it at ${pkg}, or unset it to use the one installed`;
+  const how = `install Debian's ${pkg} (apt-get install -y ${pkg}) or set ${variable}=/path/to/${pkg}`;
   const sudo = aptInstaller();
-  const how = "install Debian's nginx (apt-get install -y nginx) or set NGINX=/path/to/nginx";
-  if (!sudo) return `nginx is missing (the replicas suite runs it): ${how}`;
-  say("nginx is missing; installing Debian's nginx");
-  // RUNLEVEL=1: the package's scripts do not start a system nginx on port 80; the suite runs its own.
+  if (!sudo) return `${pkg} is missing (${role}): ${how}`;
+  say(`${pkg} is missing; installing Debian's ${pkg}`);
   const apt = (...args: string[]) => {
     const [command, ...rest] = [...sudo, 'env', 'RUNLEVEL=1', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args];
     return spawnSync(command!, rest, { stdio: 'ignore' }).status === 0;
   };
-  const install = ['install', '-y', '--no-install-recommends', 'nginx'];
-  if (!apt(...install) && !(apt('update') && apt(...install))) return `nginx is missing and apt-get could not install it: ${how}`;
-  return findNginx().found ? null : `nginx was installed but is not on PATH or at /usr/sbin/nginx: set NGINX=/path/to/nginx`;
+  const install = ['install', '-y', '--no-install-recommends', pkg];
+  if (!apt(...install) && !(apt('update') && apt(...install))) return `${pkg} is missing and apt-get could not install it: ${how}`;
+  return found() ? null : `${pkg} was installed but is still not found: set ${variable}=/path/to/${pkg}`;
 }
 
 async function postgres(): Promise<string | null> {
@@ -71,7 +77,8 @@ function model(): string | null {
 const major = Number(process.versions.node.split('.')[0]);
 const problems = [
   major >= 20 ? null : `Node ${process.versions.node} is too old: the service needs Node 20 or later`,
-  nginx(),
+  tool('nginx', 'NGINX', () => findNginx().found, 'the replicas suite runs it'),
+  tool('chromium', 'CHROMIUM', () => findChromium().found, 'the browser suite runs it'),
   await postgres(),
   model(),
 ].filter((p): p is string => p !== null);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { findNginx } from '../helpers/tools.js';
+import { findChromium, findNginx } from '../helpers/tools.js';
 
 const preflight = (env: Record<string, string>) =>
   spawnSync(process.execPath, ['dist/test/preflight.js'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
@@ -25,6 +25,14 @@ test('an nginx that is not there fails the preflight at once with one line sayin
   assert.match(lines[0]!, /^npm test: NGINX=\/nonexistent\/nginx is not an executable file/);
 });
 
+test('a Chromium that is not there fails the preflight at once with one line saying how to get it', () => {
+  const r = preflight({ CHROMIUM: '/nonexistent/chromium' });
+  assert.equal(r.status, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^npm test: CHROMIUM=\/nonexistent\/chromium is not an executable file/);
+});
+
 test('an unreachable PostgreSQL fails the preflight with one line naming the variable to set', () => {
   const r = preflight({ TRANSFERD_TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' });
   assert.equal(r.status, 1);
@@ -36,4 +44,9 @@ test('an unreachable PostgreSQL fails the preflight with one line naming the var
 test('nginx is looked for on PATH and in /usr/sbin; $NGINX, when set, is the only one tried', () => {
   assert.deepEqual(findNginx({ NGINX: '/nonexistent/nginx', PATH: '/usr/sbin' }), { path: '/nonexistent/nginx', found: false });
   assert.equal(findNginx({ PATH: '/nonexistent' }).path, '/usr/sbin/nginx');
+});
+
+test("Chromium is Debian's /usr/bin/chromium unless $CHROMIUM names another", () => {
+  assert.deepEqual(findChromium({ CHROMIUM: '/nonexistent/chromium', PATH: '/usr/bin' }), { path: '/nonexistent/chromium', found: false });
+  assert.equal(findChromium({ PATH: '/nonexistent' }).path, '/usr/bin/chromium');
 });
