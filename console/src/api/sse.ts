@@ -30,10 +30,11 @@ export class SseParser {
 
   /** Feeds decoded text; answers the events it completed. */
   push(chunk: string): SseEvent[] {
+    if (chunk === '') return [];
     let text = chunk;
     if (this.afterCr && text.startsWith('\n')) text = text.slice(1);
     this.afterCr = false;
-    if (!this.started && text.length > 0) {
+    if (!this.started) {
       this.started = true;
       if (text.startsWith('\uFEFF')) text = text.slice(1);
     }

@@ -38,8 +38,11 @@ export function uploadExamples(
         xhr.upload.onload = () => onProgress(1, 'processing');
         xhr.onerror = () => reject(networkError(new Error('the upload failed')));
         xhr.onload = () => {
-          if (xhr.status >= 200 && xhr.status < 300) resolve({ status: xhr.status, result: JSON.parse(xhr.responseText) as UploadResult });
-          else reject(apiErrorOf(xhr.status, xhr.statusText, xhr.responseText));
+          if (xhr.status >= 200 && xhr.status < 300) {
+            // A success means the whole body was read: a file too small for progress events still ends at 100 %.
+            onProgress(1, 'processing');
+            resolve({ status: xhr.status, result: JSON.parse(xhr.responseText) as UploadResult });
+          } else reject(apiErrorOf(xhr.status, xhr.statusText, xhr.responseText));
         };
         xhr.send(file);
       }),
