@@ -104,10 +104,10 @@ async function pixelsOf(page: Page, testId: string, finder: object, values: unkn
   const chart = page.getByTestId(testId);
   await chart.scrollIntoViewIfNeeded();
   const box = (await chart.boundingBox())!;
-  const pixels = await chart.evaluate(
-    (el, [f, vs]) => (vs as unknown[][]).map((v) => (el as unknown as ChartHost).echarts.convertToPixel(f as object, v)),
-    [finder, values] as const,
-  );
+  const pixels = await chart.evaluate((el, [f, vs]) => (vs as unknown[][]).map((v) => (el as unknown as ChartHost).echarts.convertToPixel(f as object, v)), [
+    finder,
+    values,
+  ] as const);
   return pixels.map(([x, y]) => ({ x: box.x + x!, y: box.y + y! }));
 }
 
@@ -198,7 +198,11 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
       sweep.results.map((r) => r.macro_f1),
     );
     const chosen = sweep.results.findIndex((r) => r.layers.join() === sweep.chosen.layers.join());
-    assert.deepEqual(f1.markPoint?.data.map((d) => d.coord[0]), [chosen], 'the chosen candidate is marked');
+    assert.deepEqual(
+      f1.markPoint?.data.map((d) => d.coord[0]),
+      [chosen],
+      'the chosen candidate is marked',
+    );
     await chartDrawn(page, 'per-label-chart', 18);
 
     // A click on the most confused cell lists its examples, each predicted out of fold as that cell says.
@@ -207,8 +211,13 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     const [at] = await pixelsOf(page, 'confusion-heatmap', { seriesIndex: 0 }, [[cell.predicted, cell.actual]]);
     await page.mouse.click(at!.x, at!.y);
     const list = page.locator(`[data-testid="misclassified"][data-true="${labels[cell.actual]}"][data-predicted="${labels[cell.predicted]}"]`);
-    await list.getByTestId('misclassified-item').nth(Math.min(cell.count, 50) - 1).waitFor();
-    const items = await list.getByTestId('misclassified-item').evaluateAll((els) => els.map((e) => [e.getAttribute('data-label'), e.getAttribute('data-predicted')]));
+    await list
+      .getByTestId('misclassified-item')
+      .nth(Math.min(cell.count, 50) - 1)
+      .waitFor();
+    const items = await list
+      .getByTestId('misclassified-item')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-label'), e.getAttribute('data-predicted')]));
     assert.equal(items.length, Math.min(cell.count, 50));
     assert.ok(items.every(([l, p]) => l === labels[cell.actual] && p === labels[cell.predicted]));
     if (UPDATE_SCREENSHOTS) {
@@ -285,7 +294,10 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
       (n: number, ops) => n + Object.keys(ops).length,
       0,
     );
-    await page.locator('.opblock').nth(operations - 1).waitFor();
+    await page
+      .locator('.opblock')
+      .nth(operations - 1)
+      .waitFor();
     assert.equal(await page.locator('.opblock').count(), operations);
 
     assert.deepEqual(foreign, [], 'the pages load and call nothing but the service');

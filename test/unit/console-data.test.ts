@@ -63,7 +63,10 @@ test('confusion cells: every cell of a dense matrix, the non-zero ones of a spar
   assert.equal(dense.cells.length, 9);
   assert.deepEqual(dense.rowTotals, [3, 2, 1]);
   assert.equal(dense.errors, 2);
-  assert.deepEqual(dense.cells.find((c) => c.actual === 0 && c.predicted === 1), { actual: 0, predicted: 1, count: 1, share: 1 / 3 });
+  assert.deepEqual(
+    dense.cells.find((c) => c.actual === 0 && c.predicted === 1),
+    { actual: 0, predicted: 1, count: 1, share: 1 / 3 },
+  );
   assert.deepEqual(worstConfusion(dense), { actual: 0, predicted: 1, count: 1, share: 1 / 3 });
 
   // Past DENSE_CONFUSION_LABELS the service sends only the non-zero cells: the heatmap draws the same ones.
@@ -84,7 +87,14 @@ test('confusion cells: every cell of a dense matrix, the non-zero ones of a spar
 
 test('layer sweep points: one per candidate in report order, the chosen one found by its spec', () => {
   const spec = (layers: number[]) => ({ layers, layer_combine: 'concat' as const, pooling: 'mean' as const, normalize: true });
-  const result = (layers: number[], f1: number, close: boolean) => ({ ...spec(layers), dimensions: 384 * layers.length, accuracy: f1 + 0.01, macro_f1: f1, within_one_se: close, ms: 10 });
+  const result = (layers: number[], f1: number, close: boolean) => ({
+    ...spec(layers),
+    dimensions: 384 * layers.length,
+    accuracy: f1 + 0.01,
+    macro_f1: f1,
+    within_one_se: close,
+    ms: 10,
+  });
   const report: LayerSweepReport = {
     results: [result([0], 0.5, false), result([5], 0.8, true), result([6], 0.81, true), result([4, 5, 6], 0.82, true)],
     chosen: spec([5]),
@@ -110,7 +120,11 @@ test('map points: one group per label in alphabetical order; misclassified only 
       ['b', [1, 3]],
     ],
   );
-  assert.equal(groups.reduce((n, g) => n + g.points.length, 0), points.length, 'every point is drawn once');
+  assert.equal(
+    groups.reduce((n, g) => n + g.points.length, 0),
+    points.length,
+    'every point is drawn once',
+  );
   assert.deepEqual(points.map(isMisclassified), [false, true, false, false, true]);
   assert.deepEqual(mapSummary(points), { shown: 5, misclassified: 2, notHeldOut: 1 });
 });
@@ -152,7 +166,13 @@ test('try-it: probabilities most probable first; each head compared with the ref
 
 test('API errors: the service body becomes message, code, field and details; any other body still says its status', () => {
   const body = JSON.stringify({
-    error: { message: '2 invalid examples', type: 'invalid_request_error', param: 'examples', code: 'invalid_examples', errors: [{ at: 'line 3', message: 'x' }] },
+    error: {
+      message: '2 invalid examples',
+      type: 'invalid_request_error',
+      param: 'examples',
+      code: 'invalid_examples',
+      errors: [{ at: 'line 3', message: 'x' }],
+    },
   });
   const e = apiErrorOf(400, 'Bad Request', body);
   assert.deepEqual([e.status, e.code, e.message, e.param], [400, 'invalid_examples', '2 invalid examples', 'examples']);

@@ -3,7 +3,16 @@
  * scatter; axes, tooltips, legends, the heatmap's colour scale, markers),
  * which keeps the bundle well under the full library's size.
  */
-import { BarChart, type BarSeriesOption, HeatmapChart, type HeatmapSeriesOption, LineChart, type LineSeriesOption, ScatterChart, type ScatterSeriesOption } from 'echarts/charts';
+import {
+  BarChart,
+  type BarSeriesOption,
+  HeatmapChart,
+  type HeatmapSeriesOption,
+  LineChart,
+  type LineSeriesOption,
+  ScatterChart,
+  type ScatterSeriesOption,
+} from 'echarts/charts';
 import {
   DataZoomComponent,
   type DataZoomComponentOption,

@@ -12,8 +12,7 @@ import type { ChartOption } from './echarts.js';
 import { groupByLabel, isMisclassified } from './example-map-data.js';
 
 function tooltip(p: MapPoint): string {
-  const outcome =
-    p.predicted === null ? 'never held out' : p.predicted === p.label ? 'predicted correctly' : `predicted <b>${escapeHtml(p.predicted)}</b>`;
+  const outcome = p.predicted === null ? 'never held out' : p.predicted === p.label ? 'predicted correctly' : `predicted <b>${escapeHtml(p.predicted)}</b>`;
   return `<div class="map-tip">${escapeHtml(p.text)}</div>label <b>${escapeHtml(p.label)}</b> · ${outcome}<br>example ${p.example_id}`;
 }
 

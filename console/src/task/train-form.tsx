@@ -42,16 +42,16 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
         </label>
         {form.head !== 'auto' && (
           <label>
-            <input type="checkbox" checked={form.search} data-testid="train-search" onChange={(e) => set({ search: e.currentTarget.checked })} /> search
-            its parameter grid (slower)
+            <input type="checkbox" checked={form.search} data-testid="train-search" onChange={(e) => set({ search: e.currentTarget.checked })} /> search its
+            parameter grid (slower)
           </label>
         )}
       </fieldset>
       <fieldset>
         <legend>Layer sweep</legend>
         <label>
-          <input type="checkbox" checked={form.layerSweep} data-testid="train-sweep" onChange={(e) => set({ layerSweep: e.currentTarget.checked })} />{' '}
-          measure every candidate layer and train on the best
+          <input type="checkbox" checked={form.layerSweep} data-testid="train-sweep" onChange={(e) => set({ layerSweep: e.currentTarget.checked })} /> measure
+          every candidate layer and train on the best
         </label>
         {form.layerSweep && (
           <>
@@ -96,7 +96,13 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
           folds
         </label>
         <label>
-          <input type="radio" name="evaluation" checked={form.evaluation === 'holdout'} data-testid="train-holdout" onChange={() => set({ evaluation: 'holdout' })} />{' '}
+          <input
+            type="radio"
+            name="evaluation"
+            checked={form.evaluation === 'holdout'}
+            data-testid="train-holdout"
+            onChange={() => set({ evaluation: 'holdout' })}
+          />{' '}
           hold out{' '}
           <input
             type="number"

@@ -49,7 +49,13 @@ export function VersionsTable({ taskId, taskPath, versions, current, onActivated
         </thead>
         <tbody>
           {[...versions].reverse().map((v) => (
-            <tr key={v.version} class={v.version === current ? 'current' : ''} data-testid="version-row" data-version={v.version} data-active={String(v.active)}>
+            <tr
+              key={v.version}
+              class={v.version === current ? 'current' : ''}
+              data-testid="version-row"
+              data-version={v.version}
+              data-active={String(v.active)}
+            >
               <td>
                 <a href={href.version(taskId, v.version)}>version {v.version}</a> · <a href={href.map(taskId, v.version)}>map</a>
               </td>

@@ -13,7 +13,7 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkno
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [generation, setGeneration] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `load` is a new closure each render; `deps` say when it loads something else.
+  // `load` is a new closure at every render: `deps` say when it would load something else.
   useEffect(() => {
     const abort = new AbortController();
     setLoading(true);

@@ -39,7 +39,7 @@ export function MisclassifiedList({ versionPath, cell }: { versionPath: string; 
       if (!signal?.aborted) setError(err);
     }
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: loads the first page once; the page remounts this list for another cell.
+  // The first page, once: the page mounts a new list for another cell.
   useEffect(() => {
     const abort = new AbortController();
     void load(undefined, abort.signal);
