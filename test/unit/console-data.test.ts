@@ -85,7 +85,7 @@ test('confusion cells: every cell of a dense matrix, the non-zero ones of a spar
   assert.equal(sparse.errors, k);
 });
 
-test('layer sweep points: one per candidate in report order, the chosen one found by its spec', () => {
+test('layer sweep points: one per candidate, single layers by depth then combinations, the chosen one found by its spec', () => {
   const spec = (layers: number[]) => ({ layers, layer_combine: 'concat' as const, pooling: 'mean' as const, normalize: true });
   const result = (layers: number[], f1: number, close: boolean) => ({
     ...spec(layers),
@@ -96,7 +96,8 @@ test('layer sweep points: one per candidate in report order, the chosen one foun
     ms: 10,
   });
   const report: LayerSweepReport = {
-    results: [result([0], 0.5, false), result([5], 0.8, true), result([6], 0.81, true), result([4, 5, 6], 0.82, true)],
+    // As a job reports them: the task's own layer first.
+    results: [result([6], 0.81, true), result([0], 0.5, false), result([4, 5, 6], 0.82, true), result([5], 0.8, true)],
     chosen: spec([5]),
   };
   const s = sweepPoints(report);

@@ -4,10 +4,13 @@ import type { ConfusionMatrix } from '../api/types.js';
 import { escapeHtml, pct } from '../format.js';
 import { Chart } from './chart.js';
 import { confusionData } from './confusion-data.js';
-import type { ChartOption, ECElementEvent } from './echarts.js';
+import { type ChartOption, type ECElementEvent, grid } from './echarts.js';
 
-/** Heatmap items: [column, row, share, count]. */
+/** A heatmap item's value: [column, row, share, count]. */
 type Cell = [number, number, number, number];
+
+/** Above this share a cell is dark enough for a white count. */
+const DARK = 0.55;
 
 interface Props {
   matrix: ConfusionMatrix;
@@ -24,13 +27,13 @@ export function ConfusionHeatmap({ matrix, onCell }: Props) {
       tooltip: {
         position: 'top',
         formatter: (p) => {
-          const [c, r, share, count] = (p as unknown as { data: Cell }).data;
+          const [c, r, share, count] = (p as unknown as { value: Cell }).value;
           const actual = escapeHtml(data.labels[r] ?? '');
           const predicted = escapeHtml(data.labels[c] ?? '');
           return `true <b>${actual}</b>, predicted <b>${predicted}</b><br>${count} example${count === 1 ? '' : 's'} (${pct(share)} of ${actual})<br><i>click to list them</i>`;
         },
       },
-      grid: { left: 20, right: 110, top: 20, bottom: 20, containLabel: true },
+      grid: grid({ right: 130, top: 20 }),
       xAxis: {
         type: 'category',
         data: data.labels,
@@ -55,26 +58,21 @@ export function ConfusionHeatmap({ matrix, onCell }: Props) {
         min: 0,
         max: 1,
         dimension: 2,
-        calculable: true,
         orient: 'vertical',
         right: 10,
         top: 'middle',
-        text: ['100 % of row', '0 %'],
-        formatter: (v: unknown) => pct(Number(v), 0),
+        text: ['100 % of the row', '0 %'],
         inRange: { color: ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5', '#08306b'] },
       },
       series: [
         {
           type: 'heatmap',
           name: 'examples',
-          data: data.cells.map((c): Cell => [c.predicted, c.actual, c.share, c.count]),
-          label: {
-            show: n <= 25,
-            formatter: (p) => String((p.data as unknown as Cell)[3]),
-            color: '#111',
-            textBorderColor: '#fff',
-            textBorderWidth: 2,
-          },
+          data: data.cells.map((c) => ({
+            value: [c.predicted, c.actual, c.share, c.count] satisfies Cell,
+            label: { color: c.share > DARK ? '#fff' : '#1b1f24' },
+          })),
+          label: { show: n <= 25, formatter: (p) => String((p.value as Cell)[3]) },
           emphasis: { itemStyle: { borderColor: '#d62728', borderWidth: 2 } },
         },
       ],
@@ -83,7 +81,7 @@ export function ConfusionHeatmap({ matrix, onCell }: Props) {
 
   const onItemClick = useCallback(
     (e: ECElementEvent) => {
-      const [c, r, , count] = e.data as unknown as Cell;
+      const [c, r, , count] = e.value as Cell;
       const actual = data.labels[r];
       const predicted = data.labels[c];
       if (actual !== undefined && predicted !== undefined) onCell(actual, predicted, count);

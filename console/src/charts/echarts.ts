@@ -62,3 +62,14 @@ export type ChartOption = ComposeOption<
 >;
 
 export { type ECElementEvent, type EChartsType, init } from 'echarts/core';
+
+/** A plot area whose axis labels and names fit inside these margins (ECharts 6's outer bounds): nothing is cut at the canvas edge. */
+export const grid = (margins: { left?: number; right?: number; top?: number; bottom?: number } = {}): GridComponentOption => ({
+  left: 10,
+  right: 20,
+  top: 30,
+  bottom: 10,
+  ...margins,
+  outerBoundsMode: 'same',
+  outerBoundsContain: 'all',
+});

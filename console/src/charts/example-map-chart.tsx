@@ -8,7 +8,7 @@ import { useMemo } from 'preact/hooks';
 import type { ExampleMap, MapPoint } from '../api/types.js';
 import { escapeHtml, pct } from '../format.js';
 import { Chart } from './chart.js';
-import type { ChartOption } from './echarts.js';
+import { type ChartOption, grid } from './echarts.js';
 import { groupByLabel, isMisclassified } from './example-map-data.js';
 
 function tooltip(p: MapPoint): string {
@@ -24,7 +24,7 @@ export function ExampleMapChart({ map }: { map: ExampleMap }) {
       animation: false,
       tooltip: { trigger: 'item', confine: true },
       legend: { type: 'scroll', top: 0 },
-      grid: { left: 20, right: 30, top: 50, bottom: 20, containLabel: true },
+      grid: grid({ top: 50, right: 30 }),
       xAxis: { type: 'value', scale: true, name: `PC1 (${pct(pc1)} of variance)`, nameLocation: 'middle', nameGap: 30 },
       yAxis: { type: 'value', scale: true, name: `PC2 (${pct(pc2)} of variance)`, nameLocation: 'middle', nameGap: 45 },
       series: groups.map((g) => ({

@@ -6,7 +6,7 @@
 import { useMemo } from 'preact/hooks';
 import type { LayerSweepReport } from '../api/types.js';
 import { Chart } from './chart.js';
-import type { ChartOption } from './echarts.js';
+import { type ChartOption, grid } from './echarts.js';
 import { sweepPoints } from './layer-sweep-data.js';
 
 export function LayerSweepChart({ report }: { report: LayerSweepReport }) {
@@ -16,7 +16,7 @@ export function LayerSweepChart({ report }: { report: LayerSweepReport }) {
     return {
       tooltip: { trigger: 'axis', valueFormatter: (v) => Number(v).toFixed(3) },
       legend: { top: 0 },
-      grid: { left: 20, right: 30, top: 50, bottom: 20, containLabel: true },
+      grid: grid({ top: 50, right: 30 }),
       xAxis: {
         type: 'category',
         data: s.names,

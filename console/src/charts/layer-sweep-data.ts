@@ -1,14 +1,15 @@
-/** A layer sweep's candidates as chart points, one per candidate, in the order they were measured. Pure. */
-import type { LayerSweepReport, SpecDescription } from '../api/types.js';
+/** A layer sweep's candidates as chart points, one per candidate, in layer order. Pure. */
+import type { LayerSweepReport, LayerSweepResult, SpecDescription } from '../api/types.js';
 import { layersName } from '../format.js';
 
 export interface SweepPoints {
+  /** The candidates in chart order: single layers from the bottom up, then combinations as measured. */
+  candidates: LayerSweepResult[];
   names: string[];
   macroF1: number[];
   accuracy: number[];
-  dimensions: number[];
   withinOneSe: boolean[];
-  /** Index of the candidate the job trained on; -1 if the report names none of them. */
+  /** Index (in `candidates`) of the one the job trained on; -1 if the report names none of them. */
   chosen: number;
 }
 
@@ -19,15 +20,21 @@ const sameSpec = (a: SpecDescription, b: SpecDescription) =>
   a.pooling === b.pooling &&
   a.normalize === b.normalize;
 
+/** Single layers by depth first (the report starts with the task's own layer, wherever it is), combinations after. */
+const chartOrder = (a: LayerSweepResult, b: LayerSweepResult) => {
+  if (a.layers.length === 1 && b.layers.length === 1) return a.layers[0]! - b.layers[0]!;
+  return (a.layers.length === 1 ? 0 : 1) - (b.layers.length === 1 ? 0 : 1);
+};
+
 export function sweepPoints(report: LayerSweepReport): SweepPoints {
-  const r = report.results;
+  const candidates = [...report.results].sort(chartOrder);
   // Pooling and normalisation are the same across a sweep's candidates; only the layers tell them apart.
   return {
-    names: r.map((c) => layersName(c).replace(/^layers? /, '')),
-    macroF1: r.map((c) => c.macro_f1),
-    accuracy: r.map((c) => c.accuracy),
-    dimensions: r.map((c) => c.dimensions),
-    withinOneSe: r.map((c) => c.within_one_se),
-    chosen: r.findIndex((c) => sameSpec(c, report.chosen)),
+    candidates,
+    names: candidates.map((c) => layersName(c).replace(/^layers? /, '')),
+    macroF1: candidates.map((c) => c.macro_f1),
+    accuracy: candidates.map((c) => c.accuracy),
+    withinOneSe: candidates.map((c) => c.within_one_se),
+    chosen: candidates.findIndex((c) => sameSpec(c, report.chosen)),
   };
 }

@@ -2,7 +2,7 @@
 import { useMemo } from 'preact/hooks';
 import type { PerLabel } from '../api/types.js';
 import { Chart } from './chart.js';
-import type { ChartOption } from './echarts.js';
+import { type ChartOption, grid } from './echarts.js';
 
 /** More labels than this get a slider to scroll through them. */
 const VISIBLE_LABELS = 30;
@@ -14,7 +14,7 @@ export function PerLabelBars({ perLabel }: { perLabel: PerLabel[] }) {
     return {
       tooltip: { trigger: 'axis', valueFormatter: (v) => Number(v).toFixed(3) },
       legend: { top: 0 },
-      grid: { left: 20, right: 20, top: 40, bottom: many ? 60 : 20, containLabel: true },
+      grid: grid({ top: 40, bottom: many ? 50 : 10 }),
       xAxis: {
         type: 'category',
         data: labels,

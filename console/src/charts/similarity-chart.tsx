@@ -1,13 +1,13 @@
 /** Two texts' cosine similarity at every hidden state. */
 import { useMemo } from 'preact/hooks';
 import { Chart } from './chart.js';
-import type { ChartOption } from './echarts.js';
+import { type ChartOption, grid } from './echarts.js';
 
 export function SimilarityChart({ cosines }: { cosines: number[] }) {
   const option = useMemo(
     (): ChartOption => ({
       tooltip: { trigger: 'axis', valueFormatter: (v) => Number(v).toFixed(4) },
-      grid: { left: 20, right: 30, top: 30, bottom: 20, containLabel: true },
+      grid: grid({ right: 30 }),
       xAxis: {
         type: 'category',
         data: cosines.map((_, k) => (k === 0 ? '0 (embeddings)' : String(k))),

@@ -1,10 +1,10 @@
-/** The layer sweep's candidates, as measured. */
+/** The layer sweep's candidates, in the chart's order. */
 import type { LayerSweepReport } from '../api/types.js';
 import { sweepPoints } from '../charts/layer-sweep-data.js';
 import { duration, layersName, pct, score } from '../format.js';
 
 export function SweepTable({ report }: { report: LayerSweepReport }) {
-  const { chosen } = sweepPoints(report);
+  const { candidates, chosen } = sweepPoints(report);
   return (
     <table class="compact" data-testid="layer-sweep-table">
       <thead>
@@ -18,7 +18,7 @@ export function SweepTable({ report }: { report: LayerSweepReport }) {
         </tr>
       </thead>
       <tbody>
-        {report.results.map((r, i) => (
+        {candidates.map((r, i) => (
           <tr key={layersName(r)} class={i === chosen ? 'current' : ''}>
             <td>
               {layersName(r)}
