@@ -72,7 +72,9 @@ async function rawThroughput(session: ort.InferenceSession, texts: string[]): Pr
 
 async function startService(): Promise<{ port: number; stop: () => Promise<void> }> {
   const proc = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TRANSFERD_ORT_THREADS: String(THREADS) },
+    // Throughput at saturation is what this measures, so the queue-wait bound (which sheds 16 clients × 32 texts
+    // with 429 by design) is off; the text bound stays. Shedding under overload is bench:load's to measure.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TRANSFERD_ORT_THREADS: String(THREADS), TRANSFERD_MAX_QUEUE_WAIT_MS: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((ok, fail) => {

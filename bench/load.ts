@@ -76,6 +76,8 @@ interface Outcome {
   acceptedMs: number[];
   acceptedPerS: number;
   errors: number;
+  /** What the errors were: autocannon's error codes (timeouts, resets) by count. */
+  errorKinds: Map<string, number>;
   rssBefore: number;
   rssAfter: number;
 }
@@ -85,6 +87,7 @@ async function scenario(name: string, path: string, texts: string[], connections
   let next = 0;
   const byStatus = new Map<number, number>();
   const acceptedMs: number[] = [];
+  const errorKinds = new Map<string, number>();
   const rssBefore = rssMb();
   const result = await new Promise<autocannon.Result>((ok, fail) => {
     const instance = autocannon(
@@ -105,6 +108,7 @@ async function scenario(name: string, path: string, texts: string[], connections
       },
       (err, res) => (err ? fail(err) : ok(res)),
     );
+    instance.on('reqError', (err: Error & { code?: string }) => errorKinds.set(err.code ?? err.message, (errorKinds.get(err.code ?? err.message) ?? 0) + 1));
     instance.on('response', (_client, status, _bytes, ms) => {
       byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
       if (status === 200) acceptedMs.push(ms);
@@ -118,6 +122,7 @@ async function scenario(name: string, path: string, texts: string[], connections
     acceptedMs,
     acceptedPerS: acceptedMs.length / SECONDS,
     errors: result.errors + result.timeouts,
+    errorKinds,
     rssBefore,
     rssAfter: rssMb(),
   };
@@ -155,4 +160,9 @@ printTable(
     `${o.rssBefore} → ${o.rssAfter}`,
   ]),
 );
+for (const o of outcomes) {
+  const other = [...o.byStatus].filter(([s]) => s !== 200 && s !== 429 && s < 500).map(([s, n]) => `${s} ×${n}`);
+  const errors = [...o.errorKinds].map(([k, n]) => `${k} ×${n}`);
+  if (other.length || errors.length) console.log(`${o.name}, other: ${[...other, ...errors].join(', ')}`);
+}
 console.log(`/readyz after the load: ${ready}; exit code after SIGTERM: ${exit}`);

@@ -7,6 +7,7 @@ import type { ModelRegistry } from './encoder/registry.js';
 import type { FeatureService } from './features/feature-service.js';
 import { consoleFiles } from './http/console.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
+import { EventStreams } from './http/event-stream.js';
 import { jsonBody } from './http/json-body.js';
 import { ApiDoc } from './http/openapi.js';
 import type { Route } from './http/route.js';
@@ -15,6 +16,7 @@ import { type Access, routerOf } from './http/router.js';
 import { clientsRoutes } from './http/routes/clients.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { embeddingsRoutes } from './http/routes/embeddings.js';
+import { evaluationRoutes } from './http/routes/evaluation.js';
 import { examplesRoutes } from './http/routes/examples.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { jobsRoutes } from './http/routes/jobs.js';
@@ -42,6 +44,8 @@ export interface AppDeps {
   limits: TextLimits & { bodyLimitBytes: number; bodyTimeoutMs: number };
   /** Authentication and client rate limits; default: keys off (one open client), no rate limits. */
   access?: Access;
+  /** Job event streams this replica serves at once (default 1000); past it, 429. */
+  maxEventStreams?: number;
   /** Extra readiness checks (the store, later); model readiness is always checked. */
   readiness?: ReadinessCheck[];
   logRequests?: boolean;
@@ -99,6 +103,7 @@ export function createApp(deps: AppDeps): App {
     },
     ...(deps.readiness ?? []),
   ];
+  const events = new EventStreams(deps.maxEventStreams ?? 1000);
   // The routes never change once built, so neither does their document.
   let document: unknown;
   const routes: Route[] = [
@@ -107,8 +112,9 @@ export function createApp(deps: AppDeps): App {
     ...embeddingsRoutes(models, limits),
     ...tasksRoutes(deps.store, models),
     ...examplesRoutes(deps.store, deps.uploads),
-    ...jobsRoutes({ store: deps.store, models, ...deps.training }),
+    ...jobsRoutes({ store: deps.store, models, events, ...deps.training }),
     ...versionsRoutes(deps.store, deps.predictions),
+    ...evaluationRoutes(deps.store),
     ...predictRoutes(deps.predictions, limits),
     ...clientsRoutes(deps.store),
     ...docsRoutes(() => (document ??= docs.document({ title: 'transferd', version: VERSION }))),
@@ -129,6 +135,7 @@ export function createApp(deps: AppDeps): App {
     docs,
     startDraining: () => {
       draining = true;
+      events.closeAll();
     },
   };
 }

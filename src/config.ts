@@ -48,6 +48,10 @@ export const ENV = {
     schema: int(0).default(2000),
     doc: 'A request whose texts would wait longer than this for the encoder, or whose rows for a predict worker (each predicted from recent runs), gets 429 at once (0: only the text bound).',
   },
+  TRANSFERD_MAX_EVENT_STREAMS: {
+    schema: int(1).default(1000),
+    doc: 'Job event streams (GET …/jobs/{job}/events) one replica holds open at once; past it, 429. Each reads its job from the store twice a second.',
+  },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
   TRANSFERD_BODY_LIMIT: { schema: bytes.default(10 * 1024 ** 2), doc: 'Largest JSON request body, as sent and decompressed (bytes, or 512kb, 10mb).' },
@@ -103,7 +107,7 @@ export const ENV = {
   TRANSFERD_TRAINING_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Threads one training job may use (one-vs-one pairs, trees).' },
   TRANSFERD_TRAINING_HEAP_MB: {
     schema: int(0).default(0),
-    doc: "Heap limit of a training thread in MB (0: Node's default); a job that exceeds it fails, the service stays up.",
+    doc: "Heap limit of a job's training process in MB (0: Node's default); a job over it fails, the service stays up.",
   },
   TRANSFERD_JOB_LEASE_MS: {
     schema: int(100).default(30_000),

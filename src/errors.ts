@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'job_finished',
   'model_unavailable',
   'no_active_version',
+  'evaluation_not_stored',
   // Features and the encoder.
   'invalid_feature_spec',
   'input_too_long',

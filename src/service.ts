@@ -144,6 +144,7 @@ export function assemble({
     metrics,
     log,
     logRequests: config.TRANSFERD_LOG_REQUESTS,
+    maxEventStreams: config.TRANSFERD_MAX_EVENT_STREAMS,
     ...(readiness ? { readiness } : {}),
     access: { auth, limiter },
     limits: {

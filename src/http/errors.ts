@@ -53,6 +53,7 @@ const STATUS: Record<ErrorCode, Mapping> = {
   job_finished: { status: 409 },
   model_unavailable: { status: 409 },
   no_active_version: { status: 409 },
+  evaluation_not_stored: { status: 404 },
   invalid_feature_spec: { status: 400 },
   input_too_long: { status: 413 },
   overloaded: { status: 429, retryAfter: 1, expected: true },

@@ -133,10 +133,16 @@ CREATE INDEX versions_tenant ON versions (tenant_id);
 `;
 }
 
+/** Each version's row-by-row evaluation (out-of-fold predictions, the 2-D map), gzip-compressed JSON; null for older versions. */
+function evaluations({ bytes }: ColumnTypes): string {
+  return `ALTER TABLE versions ADD COLUMN evaluation ${bytes};`;
+}
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
     { version: 2, name: 'clients: limits, API keys, replica heartbeats', sql: clients(types) },
+    { version: 3, name: 'version evaluations: out-of-fold predictions and the example map', sql: evaluations(types) },
   ];
 }
 

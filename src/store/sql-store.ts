@@ -52,6 +52,7 @@ import {
   type TenantLimits,
   type TenantRecord,
   type TenantUsage,
+  type VersionEvaluation,
   type VersionRecord,
 } from './types.js';
 
@@ -63,7 +64,7 @@ const QUOTA_COUNTS: Record<QuotaField, (d: Dialect) => string> = {
   maxExamples: () => '(SELECT COUNT(*) FROM examples WHERE tenant_id = ?)',
   maxStoredBytes: (d) =>
     `((SELECT COALESCE(SUM(${d.octetLength('text')} + ${d.octetLength('label')}), 0) FROM examples WHERE tenant_id = ?)` +
-    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')}), 0) FROM versions WHERE tenant_id = ?))`,
+    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')} + COALESCE(${d.octetLength('evaluation')}, 0)), 0) FROM versions WHERE tenant_id = ?))`,
   maxActiveJobs: () => "(SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND state IN ('queued', 'running'))",
 };
 
@@ -344,6 +345,20 @@ export class SqlStore implements Store {
     return (await this.db.query('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? ORDER BY id', [tenantId, taskId])).map(exampleFromRow);
   }
 
+  async examplesById(tenantId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>> {
+    const out = new Map<number, ExampleRecord>();
+    for (const part of chunks([...new Set(ids)])) {
+      const u = this.d.rows('u', { id: integer(part) });
+      const rows = await this.db.query(`SELECT e.* FROM ${u.sql} JOIN examples e ON e.id = u.id WHERE e.tenant_id = ? AND e.task_id = ?`, [
+        ...u.params,
+        tenantId,
+        taskId,
+      ]);
+      for (const r of rows.map(exampleFromRow)) out.set(r.id, r);
+    }
+    return out;
+  }
+
   // ---- features
 
   async getFeatures(specKey: string, textHashes: string[]): Promise<Map<string, Float32Array>> {
@@ -478,6 +493,7 @@ export class SqlStore implements Store {
   async finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined> {
     // Compressed before the transaction, on libuv's thread pool: a large artifact neither stalls the event loop nor holds locks.
     const packed = outcome.version ? await packArtifact(outcome.version.artifact) : undefined;
+    const evaluation = outcome.version?.evaluation ? (await packArtifact(outcome.version.evaluation)).bytes : null;
     const now = this.d.now;
     return this.db.transaction(async (tx) => {
       const [job] = await tx.query(`SELECT * FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'${this.d.forUpdate}`, [jobId, owner]);
@@ -490,8 +506,8 @@ export class SqlStore implements Store {
         const [task] = await tx.query('UPDATE tasks SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number', [job.task_id]);
         number = Number(task!.number);
         await tx.run(
-          `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?)`,
+          `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes, evaluation)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?, ?)`,
           [
             newId('ver'),
             job.tenant_id,
@@ -508,6 +524,7 @@ export class SqlStore implements Store {
             jobId,
             packed.bytes,
             packed.jsonBytes,
+            evaluation,
           ],
         );
         if (outcome.activate) {
@@ -550,6 +567,12 @@ export class SqlStore implements Store {
   async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
     const [row] = await this.db.query('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
     return row ? (row.artifact as Buffer) : undefined;
+  }
+
+  async getEvaluation(tenantId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined> {
+    const [row] = await this.db.query('SELECT evaluation FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+    if (!row) return undefined;
+    return row.evaluation === null ? null : ((await unpackArtifact(row.evaluation as Buffer)) as VersionEvaluation);
   }
 
   async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {

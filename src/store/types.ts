@@ -201,6 +201,28 @@ export interface VersionRecord extends VersionFacts {
 export interface NewVersion extends VersionFacts {
   /** The portable JSON artifact (libsvm model text, forest toJSON, …). */
   artifact: unknown;
+  /** Row by row, what the version's evaluation saw; stored beside the artifact (versions trained before it have none). */
+  evaluation?: VersionEvaluation;
+}
+
+/**
+ * The examples a version was trained on, each with its label then and its
+ * out-of-fold prediction, and the 2-D map of a sample of them. Arrays are
+ * parallel, indexed by training row; labels are indices into the version's labels.
+ */
+export interface VersionEvaluation {
+  exampleIds: number[];
+  truth: number[];
+  /** -1 for a row that was never held out (the training rows of a hold-out split). */
+  predicted: number[];
+  map: {
+    method: 'pca';
+    explainedVarianceRatio: [number, number];
+    /** Training rows the map shows, ascending. */
+    rows: number[];
+    x: number[];
+    y: number[];
+  };
 }
 
 export interface JobOutcome {
@@ -275,6 +297,8 @@ export interface ExampleStore {
   labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>>;
   /** A consistent snapshot of every example, in id order (training input). */
   allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]>;
+  /** The task's examples with these ids, by id; ids the task no longer has are absent. */
+  examplesById(tenantId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>>;
 }
 
 export interface FeatureStore {
@@ -314,6 +338,8 @@ export interface VersionStore {
   getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined>;
   /** The artifact as stored (gzip-compressed JSON), for a worker thread to unpack off the event loop. */
   getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
+  /** The version's row-by-row evaluation: undefined without such a version, null for one trained before evaluations were stored. */
+  getEvaluation(tenantId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined>;
   activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
   /** Deletes an inactive version and announces it (versions_deleted). */
   deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;

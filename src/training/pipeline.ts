@@ -11,6 +11,7 @@ import type { Dataset } from '../heads/dataset.js';
 import { computeMetrics, foldSplit, type Metrics, type Scores, scoreOf, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
 import type { HeadJob, JobContext } from '../heads/head.js';
 import { headOf } from '../heads/registry.js';
+import { type ExampleMap, MAP_POINTS, pca2, sampleRows } from './example-map.js';
 import { TrainingPool } from './pool/pool.js';
 import type { JobThreadInput, JobThreadResult, PhaseTiming } from './protocol.js';
 import { isAuto } from './request.js';
@@ -251,9 +252,15 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
       : { holdout_fraction: request.evaluation.fraction }),
   };
 
-  // 4. The final head, on every example.
+  // 4. The map of the examples, on the features the head is trained on: the console draws it beside the evaluation.
+  checkCancel();
+  const map: ExampleMap = await timed('map', async () =>
+    pca2(datasets[chosen]!.x, datasets[chosen]!.dim, sampleRows(n, MAP_POINTS, request.seed), request.seed),
+  );
+
+  // 5. The final head, on every example.
   checkCancel();
   const artifact = await timed('fit', () => jobOf(best.type).fit(datasets[chosen]!, best.params));
   progress('fit', 1);
-  return { chosen, headType: best.type, params: best.params, artifact, metrics, report, timings };
+  return { chosen, headType: best.type, params: best.params, artifact, metrics, report, timings, evaluation: { predicted: evaluation.predicted, map } };
 }

@@ -1,6 +1,7 @@
 /** What the job runner (main thread) and a job's training process exchange. */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { CallContext } from '../workers/protocol.js';
+import type { ExampleMap } from './example-map.js';
 import type { TrainingRequest } from './request.js';
 
 /** One feature matrix the job may train on: the task's spec, or a layer-sweep candidate. */
@@ -49,6 +50,12 @@ export interface JobThreadResult {
   metrics: unknown;
   report: Record<string, unknown>;
   timings: PhaseTiming[];
+  /** What the version's evaluation is made of, row by row: the console shows it. */
+  evaluation: {
+    /** Out-of-fold prediction (class index) of every row; -1 for a row never held out. */
+    predicted: Int32Array;
+    map: ExampleMap;
+  };
 }
 
 /** The training process runs one job; dropping the call (its signal) cancels it. */

@@ -41,6 +41,14 @@ export interface RunnerOptions {
   onJobEnd?: (job: JobRecord, ms: number) => void;
 }
 
+/**
+ * Progress is written at most this often while it changes (with the lease, in
+ * one statement): watchers on any replica read it from the store, and a
+ * progress bar that moves every second looks live, where the lease's own
+ * period (a third of TRANSFERD_JOB_LEASE_MS, 10 s by default) would not.
+ */
+const PROGRESS_WRITE_MS = 1000;
+
 interface Running {
   job: JobRecord;
   abort: AbortController;
@@ -142,20 +150,29 @@ export class TrainingRunner {
       phase('done', progress.percent);
       return { ...progress, timings: [...progress.timings] };
     };
+    let lastBeat = 0;
+    let beating = false;
     const beat = async () => {
+      beating = true;
+      lastBeat = Date.now();
       const r = await this.o.store.heartbeat(job.id, this.o.owner, this.o.leaseMs, progress).catch((err) => {
         this.o.log('warn', 'lease renewal failed', { job: job.id, ...errorFields(err) });
         return { owned: true, cancelRequested: false }; // a database hiccup: keep working, the lease has slack
       });
+      beating = false;
       if (!r.owned) abort.abort(new DomainError('lease_lost', 'the job is no longer held by this replica'));
       else if (r.cancelRequested) abort.abort(new DomainError('cancelled', 'cancelled on request'));
+    };
+    const progressed = (name: string, percent: number) => {
+      phase(name, percent);
+      if (!beating && Date.now() - lastBeat >= PROGRESS_WRITE_MS) void beat();
     };
     this.running.set(job.id, { job, abort, beat });
     const heartbeat = setInterval(() => void beat(), Math.max(50, this.o.leaseMs / 3));
     heartbeat.unref();
     this.o.log('info', 'job started', { job: job.id, task: job.taskId, attempt: job.attempts });
     try {
-      const outcome = await this.execute(job, abort.signal, phase);
+      const outcome = await this.execute(job, abort.signal, progressed);
       // Stopped after its last fit: what stopped it is what the job records, not the result it no longer owns.
       abort.signal.throwIfAborted();
       await this.finish(job, { ...outcome, progress: final() }, started);
@@ -250,6 +267,9 @@ export class TrainingRunner {
       phase(name, 25 + 70 * fraction),
     );
     const chosen = candidates[result.chosen]!;
+    const { predicted, map } = result.evaluation;
+    // Four decimals: far finer than a plot can show, and a third of the JSON of full floats.
+    const coord = (axis: 0 | 1) => Array.from({ length: map.rows.length }, (_, i) => Math.round(map.coords[2 * i + axis]! * 1e4) / 1e4);
     return {
       state: 'succeeded' as const,
       activate: request.activate,
@@ -263,6 +283,12 @@ export class TrainingRunner {
         exampleCount: n,
         trainingMs: result.timings.reduce((a, t) => a + t.ms, 0),
         artifact: result.artifact,
+        evaluation: {
+          exampleIds: examples.map((e) => e.id),
+          truth: Array.from(y),
+          predicted: Array.from(predicted),
+          map: { method: map.method, explainedVarianceRatio: map.explainedVarianceRatio, rows: Array.from(map.rows), x: coord(0), y: coord(1) },
+        },
       },
     };
   }

@@ -76,6 +76,10 @@ test('a tour of the API: every answer has a documented status and matches its do
   await call('get', '/v1/tasks/:task/versions', t);
   await call('get', '/v1/tasks/:task/versions/:version', v);
   await call('get', '/v1/tasks/:task/versions/:version/artifact', v);
+  await call('get', '/v1/tasks/:task/versions/:version/evaluation', v, (r) => r.query({ errors_only: 'false', limit: 3 }));
+  await call('get', '/v1/tasks/:task/versions/:version/map', v);
+  const events = await call('get', '/v1/tasks/:task/jobs/:job/events', { ...t, job: started.id });
+  assert.match(events.text, /event: job\n[\s\S]*event: end\n/, 'an ended job: its last state, then the end');
   await call('post', '/v1/tasks/:task/versions/:version/activate', v);
   await call('post', '/v1/tasks/:task/predict', t, (r) => r.send({ input: ['Will it rain in Oslo?', 'Play some jazz'], top_k: 2 }));
   await call('post', '/v1/predict', {}, (r) => r.send({ input: 'Play some jazz', tasks: [task.id, { task: task.id, version: job.version }] }));

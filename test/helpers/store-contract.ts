@@ -7,7 +7,16 @@ import { test } from 'node:test';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { DomainError } from '../../src/errors.js';
 import { textHash } from '../../src/store/ids.js';
-import { DEFAULT_TENANT, type NewExample, type NewVersion, type Store, type TaskChange, type TaskRecord, type TenantLimits } from '../../src/store/types.js';
+import {
+  DEFAULT_TENANT,
+  type NewExample,
+  type NewVersion,
+  type Store,
+  type TaskChange,
+  type TaskRecord,
+  type TenantLimits,
+  type VersionEvaluation,
+} from '../../src/store/types.js';
 
 const spec = resolveSpec({ model: 'all-MiniLM-L6-v2' }, 6);
 const ex = (text: string, label: string): NewExample => ({ text, label, textHash: textHash(text) });
@@ -355,6 +364,38 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
         ],
       },
     ]);
+  });
+
+  test(`${name}: a version's evaluation round-trips (older versions have none); examples are read by id within their task only`, async () => {
+    const { store, task } = await fresh();
+    await store.addExamples(T, task.id, [ex('one', 'a'), ex('two', 'b'), ex('three', 'a')], 'error');
+    const examples = await store.allExamples(T, task.id);
+    const evaluation: VersionEvaluation = {
+      exampleIds: examples.map((e) => e.id),
+      truth: [0, 1, 0],
+      predicted: [0, -1, 1],
+      map: { method: 'pca', explainedVarianceRatio: [0.6, 0.3], rows: [0, 2], x: [0.1, -0.2], y: [1, -1] },
+    };
+    for (const stored of [evaluation, undefined]) {
+      const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+      await store.finishJob(job.id, 'r', { state: 'succeeded', version: { ...version(['a', 'b']), ...(stored ? { evaluation: stored } : {}) } });
+    }
+    assert.deepEqual(await store.getEvaluation(T, task.id, 1), evaluation);
+    assert.equal(await store.getEvaluation(T, task.id, 2), null, 'a version without one');
+    assert.equal(await store.getEvaluation(T, task.id, 3), undefined, 'no such version');
+    assert.equal(await store.getEvaluation('other-tenant', task.id, 1), undefined, "another client's version");
+    const [one, , three] = examples;
+    const byId = await store.examplesById(T, task.id, [three!.id, one!.id, 2 ** 40, one!.id]);
+    assert.deepEqual(
+      [...byId.keys()].sort((x, y) => x - y),
+      [one!.id, three!.id],
+    );
+    assert.equal(byId.get(three!.id)!.text, 'three');
+    const other = await store.createTask({ tenantId: T, name: `${task.name}-other`, description: null, spec });
+    assert.equal((await store.examplesById(T, other.id, [one!.id])).size, 0, "another task's example");
+    assert.equal((await store.examplesById('other-tenant', task.id, [one!.id])).size, 0, "another client's example");
   });
 
   test(`${name}: versions list, activate (rollback) and refuse to delete the active one`, async () => {

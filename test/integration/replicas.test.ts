@@ -10,10 +10,11 @@ import { test } from 'node:test';
 import { applicationName } from '../../src/store/postgres.js';
 import { intents, jsonl, LONG_JOB } from '../helpers/fixtures.js';
 import { call } from '../helpers/http.js';
-import { waitForJob } from '../helpers/jobs.js';
+import { type JobJson, waitForJob } from '../helpers/jobs.js';
 import { startNginx, stopNginx } from '../helpers/nginx.js';
 import { admin, freshSchema, PG_URL } from '../helpers/postgres.js';
 import { leftovers, startServiceProcess, waitFor, type ServiceProcess } from '../helpers/process.js';
+import { readEvents } from '../helpers/sse.js';
 
 const schema = freshSchema('replicas');
 const LEASE_MS = 3000;
@@ -135,6 +136,46 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
   assert.equal(new Set(stored.map((e) => e.text)).size, rows.length);
   // Bring the replica back for the tests that follow.
   replicas[replicas.indexOf(victim)] = await replica(victim === replicas[0] ? 'replica-1' : victim === replicas[1] ? 'replica-2' : 'replica-3');
+});
+
+test("a job's event stream on one replica follows the job running on another, through nginx too, as it happens", async () => {
+  const task = (await call(lb.url, 'POST', '/v1/tasks', { name: 'watched' })).body;
+  assert.equal((await call(lb.url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(rows), 'application/x-ndjson')).status, 201);
+  const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, LONG_JOB)).body;
+  const path = `/v1/tasks/${task.id}/jobs/${job.id}`;
+  let runner: string | null = null;
+  while (!runner) {
+    const j = (await call(lb.url, 'GET', path)).body;
+    assert.equal(j.state, j.state === 'queued' ? 'queued' : 'running', 'the job ended before it was watched');
+    runner = j.runner;
+    if (!runner) await new Promise((ok) => setTimeout(ok, 50));
+  }
+  const elsewhere = replicas.find((r) => !r.logs.some((l) => l.msg === 'job started' && l.job === job.id))!;
+  assert.ok(elsewhere, 'a replica that does not run the job');
+  const [direct, balanced] = await Promise.all([
+    readEvents(`${elsewhere.url}${path}/events`, { timeoutMs: 300_000 }),
+    readEvents(`${lb.url}${path}/events`, { timeoutMs: 300_000 }),
+  ]);
+  for (const stream of [direct, balanced]) {
+    assert.equal(stream.status, 200);
+    assert.equal(stream.events.at(-1)?.event, 'end');
+    const jobs = stream.events.filter((e) => e.event === 'job').map((e) => ({ ...(JSON.parse(e.data) as JobJson), at: e.at }));
+    assert.equal(jobs.at(-1)?.state, 'succeeded');
+    const running = jobs.filter((j) => j.state === 'running');
+    assert.ok(
+      running.every((j) => j.runner === runner),
+      'every running event names the replica that runs it',
+    );
+    const percents: number[] = running.map((j) => j.progress.percent);
+    assert.ok(new Set(percents).size >= 3, `progress seen moving (${percents.join(', ')})`);
+    assert.deepEqual(
+      percents,
+      [...percents].sort((a, b) => a - b),
+      'progress never goes back',
+    );
+    // Delivered as they happened: the first progress came well before the end, not all at once when the stream closed.
+    assert.ok(stream.events.at(-1)!.at - running[0]!.at > 1000, 'events arrive as the job runs (no buffering on the way)');
+  }
 });
 
 test('PostgreSQL connections cut for a few seconds: requests fail cleanly with 503, every replica recovers by itself', async () => {

@@ -62,7 +62,8 @@ function stable(r: JobThreadResult): unknown {
 }
 
 test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each step', async () => {
-  const r = await runPipeline(input({ head: 'auto', layer_sweep: true }, 2, 4), () => undefined);
+  const job = input({ head: 'auto', layer_sweep: true }, 2, 4);
+  const r = await runPipeline(job, () => undefined);
   const sweep = r.report.layer_sweep as { results: Array<{ layers: number[]; macro_f1: number; ms: number }>; chosen: { layers: number[] } };
   assert.equal(sweep.results.length, 4);
   assert.deepEqual(sweep.chosen.layers, [2], 'the most separable candidate wins the sweep');
@@ -75,8 +76,16 @@ test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each s
   assert.deepEqual([metrics.method, metrics.folds, metrics.fold_accuracy.length, metrics.n], ['cv', 4, 4, N]);
   assert.deepEqual(
     r.timings.map((t) => t.phase),
-    ['layer_sweep', 'search', 'evaluate', 'fit'],
+    ['layer_sweep', 'search', 'evaluate', 'map', 'fit'],
   );
+  // The out-of-fold predictions are those the metrics count, and the map shows every row of a task this small.
+  const { predicted, map } = r.evaluation;
+  assert.equal(predicted.length, N);
+  assert.ok(predicted.every((p) => p >= 0), 'cross-validation predicts every row once');
+  const correct = predicted.filter((p, i) => p === job.y[i]).length;
+  assert.equal(correct / N, (r.metrics as { accuracy: number }).accuracy);
+  assert.deepEqual(Array.from(map.rows), Array.from({ length: N }, (_, i) => i));
+  assert.equal(map.coords.length, 2 * N);
 });
 
 test('one thread or two: the same choices, metrics and artifact', async () => {

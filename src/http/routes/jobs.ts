@@ -1,10 +1,12 @@
-/** Training jobs: start (202 + Location), watch, list, cancel. */
+/** Training jobs: start (202 + Location), watch (also as an event stream), list, cancel. */
+import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
 import { FINISHED_STATES, type JobRecord, type Store } from '../../store/types.js';
 import { normalizeRequest, type TrainingRequest, trainingRequestSchema } from '../../training/request.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from '../../training/plan.js';
+import type { EventStreams } from '../event-stream.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson, pageQuery } from '../schemas/common.js';
@@ -59,15 +61,23 @@ function jobJson(j: JobRecord): z.infer<typeof jobOut> {
   };
 }
 
+/**
+ * How often a job's event stream reads the job. The store is the one place
+ * every replica's progress reaches (the runner writes it about once a second),
+ * so a stream on any replica follows a job running on any other.
+ */
+const EVENTS_POLL_MS = 500;
+
 export interface JobsDeps {
   store: Store;
+  events: EventStreams;
   models: ModelRegistry;
   maxAttempts: number;
   /** Tells the local runner a job is waiting (it would otherwise find it at its next poll). */
   wake: () => void;
 }
 
-export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Route[] {
+export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDeps): Route[] {
   const jobOf = async (tenant: string, taskId: string, jobId: string) => {
     const task = await taskOf(store, tenant, taskId);
     const job = await store.getJob(task.tenantId, task.id, jobId);
@@ -129,6 +139,51 @@ export function jobsRoutes({ store, models, maxAttempts, wake }: JobsDeps): Rout
       handler: async ({ params, tenant, res }) => {
         const { job } = await jobOf(tenant, params.task, params.job);
         res.json(jobJson(job));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/tasks/:task/jobs/:job/events',
+      tag: 'training',
+      scope: 'read',
+      summary: "A job's progress as Server-Sent Events, until it ends.",
+      description: [
+        '`event: job` carries the same JSON as GET of the job: sent at once, then whenever its state or progress changes (progress is written about once a second by whichever replica runs the job).',
+        'After the job succeeds, fails or is cancelled, its last `job` event is followed by `event: end` (data `{}`) and the stream closes.',
+        'If the job goes with its task meanwhile, `event: error` carries `{"error": {...}}` and the stream closes.',
+        'Comment lines keep the connection alive every 15 s; a replica that shuts down closes its streams (reconnect: another replica serves the same job).',
+        'A replica serves a bounded number of streams; past it, 429.',
+      ].join(' '),
+      params: { task: taskParam, job: jobParam },
+      responses: { 200: { description: 'An event stream.', mediaType: 'text/event-stream' } },
+      handler: async ({ params, tenant, res }) => {
+        const found = await jobOf(tenant, params.task, params.job);
+        const task = found.task;
+        let job = found.job;
+        const stream = events.start(res);
+        let sent = '';
+        while (!stream.signal.aborted) {
+          const json = jobJson(job);
+          const text = JSON.stringify(json);
+          if (text !== sent) {
+            stream.send('job', json);
+            sent = text;
+          }
+          if (FINISHED_STATES.includes(job.state)) {
+            stream.send('end', {});
+            break;
+          }
+          await delay(EVENTS_POLL_MS, undefined, { signal: stream.signal }).catch(() => undefined);
+          if (stream.signal.aborted) break;
+          // A database hiccup is not the end of the job: the stream waits for the store to answer again.
+          const now = await store.getJob(task.tenantId, task.id, job.id).catch(() => job);
+          if (!now) {
+            stream.send('error', { error: { code: 'job_not_found', message: `job ${job.id} went with its task` } });
+            break;
+          }
+          job = now;
+        }
+        stream.end();
       },
     }),
     route({

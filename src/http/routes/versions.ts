@@ -5,7 +5,7 @@ import { DomainError } from '../../errors.js';
 import { DENSE_CONFUSION_LABELS } from '../../heads/evaluation.js';
 import type { PredictionService } from '../../serving/predictions.js';
 import type { Store, TaskRecord, VersionRecord } from '../../store/types.js';
-import { taskOf } from '../resources.js';
+import { taskOf, versionNotFound, versionOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { featureSpecOut, iso, listEnvelope } from '../schemas/common.js';
 import { taskParam, versionParam } from '../schemas/params.js';
@@ -65,15 +65,7 @@ function versionSummary(v: VersionRecord, task: TaskRecord): z.infer<typeof vers
   return { ...versionJson(v, task), metrics: { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method } };
 }
 
-const missing = (taskId: string, number: number) => new DomainError('version_not_found', `task ${taskId} has no version ${number}`, 'version');
-
 export function versionsRoutes(store: Store, predictions: PredictionService): Route[] {
-  const versionOf = async (tenant: string, taskId: string, number: number) => {
-    const task = await taskOf(store, tenant, taskId);
-    const version = await store.getVersion(task.tenantId, task.id, number);
-    if (!version) throw missing(task.id, number);
-    return { task, version };
-  };
   const params = { task: taskParam, version: versionParam };
   return [
     route({
@@ -99,7 +91,7 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       params,
       responses: { 200: { description: 'The version.', schema: versionOut } },
       handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const { task, version } = await versionOf(store, tenant, params.task, params.version);
         res.json(versionDetail(version, task));
       },
     }),
@@ -114,9 +106,9 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       params,
       responses: { 200: { description: 'Artifact JSON.' } },
       handler: async ({ params, tenant, req, res }) => {
-        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const { task, version } = await versionOf(store, tenant, params.task, params.version);
         const bytes = await store.getArtifactBytes(task.tenantId, task.id, version.number);
-        if (!bytes) throw missing(task.id, version.number);
+        if (!bytes) throw versionNotFound(task.id, version.number);
         // Stored gzip-compressed: pass it through when the client accepts gzip, as almost all do.
         if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').type('application/json').send(Buffer.from(bytes));
         else res.json(await store.getArtifact(task.tenantId, task.id, version.number));
@@ -131,9 +123,9 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       params,
       responses: { 200: { description: 'The task.', schema: taskOut } },
       handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const { task, version } = await versionOf(store, tenant, params.task, params.version);
         const updated = await store.activateVersion(task.tenantId, task.id, version.number);
-        if (!updated) throw missing(task.id, version.number);
+        if (!updated) throw versionNotFound(task.id, version.number);
         predictions.invalidate(task.tenantId, task.id);
         res.json(taskJson(updated));
       },
@@ -147,11 +139,11 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       params,
       responses: { 204: { description: 'Deleted.' }, 409: { description: 'The version is active.' } },
       handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(tenant, params.task, params.version);
+        const { task, version } = await versionOf(store, tenant, params.task, params.version);
         const outcome = await store.deleteVersion(task.tenantId, task.id, version.number);
         if (outcome === 'active')
           throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
-        if (outcome === 'missing') throw missing(task.id, version.number);
+        if (outcome === 'missing') throw versionNotFound(task.id, version.number);
         predictions.invalidate(task.tenantId, task.id, { id: version.id, number: version.number });
         res.status(204).end();
       },
