@@ -31,6 +31,8 @@ import { CHROMIUM_ARGS, findChromium } from '../helpers/tools.js';
 const FIXTURE = 'test/fixtures/trec-subset.jsonl';
 const FAILURE_SHOTS = 'test-output/screenshots';
 const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+/** Long enough for ECharts' entry animations to finish before a screenshot for the README. */
+const SETTLE_MS = 1500;
 
 /** What a chart's element holds (console/src/charts/chart.tsx keeps the ECharts instance on it). */
 interface ChartHost {
@@ -111,7 +113,7 @@ async function pixelsOf(page: Page, testId: string, finder: object, values: unkn
   return pixels.map(([x, y]) => ({ x: box.x + x!, y: box.y + y! }));
 }
 
-test('a person creates a task, uploads TREC, trains with a layer sweep, reads the version and its map, rolls back, predicts, compares layers and reads the API reference', async () => {
+test('a person creates a task, uploads TREC, trains with a layer sweep, reads the version and its map, rolls back, predicts, compares layers and reads the API reference', async (t) => {
   const { app } = await testService();
   const { url } = await listen(app.app);
   const { page, context, foreign, pageErrors } = await session(url);
@@ -162,6 +164,7 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     await page.locator('[data-testid="job-progress"][data-state="succeeded"]').waitFor({ timeout: 120_000 });
     assert.equal(await page.getByTestId('job-progress').getAttribute('data-percent'), '100');
     const percents = (await page.evaluate('window.jobPercents')) as string[];
+    t.diagnostic(`the job's progress bar showed ${percents.join(' → ')} %`);
     const seen = percents.map(Number);
     assert.ok(seen.length >= 2 && seen[0]! < 100, `the bar moved while the page watched: ${percents.join(' → ')}`);
     assert.deepEqual(
@@ -216,6 +219,7 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     assert.ok(items.every(([l, p]) => l === labels[cell.actual] && p === labels[cell.predicted]));
     if (UPDATE_SCREENSHOTS) {
       mkdirSync('docs/screenshots', { recursive: true });
+      await page.waitForTimeout(SETTLE_MS);
       await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: 'docs/screenshots/version.png', fullPage: true });
     }
@@ -243,8 +247,11 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
       .map((px, i) => ({ i, gap: Math.min(...pixels.filter((_, j) => j !== i).map((q) => distance(px, q))) }))
       .reduce((a, b) => (b.gap > a.gap ? b : a));
     await page.mouse.move(pixels[lonely.i]!.x, pixels[lonely.i]!.y);
-    await page.locator('.map-tip', { hasText: map.points[lonely.i]!.text }).waitFor();
-    if (UPDATE_SCREENSHOTS) await page.screenshot({ path: 'docs/screenshots/map.png', fullPage: true });
+    await page.locator('.map-tip', { hasText: map.points[lonely.i]!.text! }).waitFor();
+    if (UPDATE_SCREENSHOTS) {
+      await page.waitForTimeout(SETTLE_MS);
+      await page.screenshot({ path: 'docs/screenshots/map.png', fullPage: true });
+    }
 
     // Roll back: a second version (trained through the API) is active; the page activates the first again.
     const second = await call(url, 'POST', `/v1/tasks/${taskId}/jobs`, { head: 'svm', evaluation: { method: 'holdout', fraction: 0.2 } });

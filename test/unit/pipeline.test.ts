@@ -81,10 +81,16 @@ test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each s
   // The out-of-fold predictions are those the metrics count, and the map shows every row of a task this small.
   const { predicted, map } = r.evaluation;
   assert.equal(predicted.length, N);
-  assert.ok(predicted.every((p) => p >= 0), 'cross-validation predicts every row once');
+  assert.ok(
+    predicted.every((p) => p >= 0),
+    'cross-validation predicts every row once',
+  );
   const correct = predicted.filter((p, i) => p === job.y[i]).length;
   assert.equal(correct / N, (r.metrics as { accuracy: number }).accuracy);
-  assert.deepEqual(Array.from(map.rows), Array.from({ length: N }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(map.rows),
+    Array.from({ length: N }, (_, i) => i),
+  );
   assert.equal(map.coords.length, 2 * N);
 });
 

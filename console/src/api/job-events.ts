@@ -2,10 +2,11 @@
  * Follows a training job through GET …/jobs/:job/events. Read with fetch()
  * rather than EventSource, which cannot send the Authorization header keys
  * need. The stream sends the job at once and on every change, then `end`
- * once it finished; a stream that drops before `end` is opened again.
+ * once it finished (or `error` if the job went with its task); a stream that
+ * drops before either is opened again, after the delay the server asks for.
  */
 import { apiFetch } from './client.js';
-import { ApiError } from './errors.js';
+import { ApiError, apiErrorOf } from './errors.js';
 import { seg } from './query.js';
 import { SseParser } from './sse.js';
 import type { Job } from './types.js';
@@ -42,6 +43,11 @@ async function follow(path: string, watch: JobWatch, signal: AbortSignal): Promi
         if (done) break;
         for (const e of parser.push(value)) {
           if (e.event === 'end') return;
+          // The job went with its task: the stream says so in the API's error shape, and ends.
+          if (e.event === 'error') {
+            watch.onError(apiErrorOf(404, 'Not Found', e.data));
+            return;
+          }
           if (e.event === 'job') {
             watch.onJob(JSON.parse(e.data) as Job);
             delay = RETRY_MS;

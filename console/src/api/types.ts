@@ -163,7 +163,8 @@ export interface Version extends VersionFields {
 /** One out-of-fold prediction: the example was held out when `predicted` was made. */
 export interface EvaluationRow {
   example_id: number;
-  text: string;
+  /** null when the example was deleted since the version was trained. */
+  text: string | null;
   label: string;
   predicted: string;
 }
@@ -175,13 +176,15 @@ export interface MapPoint {
   label: string;
   /** The out-of-fold prediction; null when the example was never held out. */
   predicted: string | null;
-  text: string;
+  /** Its first 200 characters; null when the example was deleted since. */
+  text: string | null;
 }
 
 export interface ExampleMap {
   object: 'example_map';
   method: string;
-  explained_variance_ratio: [number, number];
+  /** Share of the variance along x and along y. */
+  explained_variance_ratio: number[];
   total: number;
   points: MapPoint[];
 }

@@ -62,6 +62,7 @@ export function ConfusionHeatmap({ matrix, onCell }: Props) {
         right: 10,
         top: 'middle',
         text: ['100 % of the row', '0 %'],
+        formatter: (v: unknown) => pct(Number(v), 0),
         inRange: { color: ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5', '#08306b'] },
       },
       series: [

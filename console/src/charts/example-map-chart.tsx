@@ -13,7 +13,8 @@ import { groupByLabel, isMisclassified } from './example-map-data.js';
 
 function tooltip(p: MapPoint): string {
   const outcome = p.predicted === null ? 'never held out' : p.predicted === p.label ? 'predicted correctly' : `predicted <b>${escapeHtml(p.predicted)}</b>`;
-  return `<div class="map-tip">${escapeHtml(p.text)}</div>label <b>${escapeHtml(p.label)}</b> · ${outcome}<br>example ${p.example_id}`;
+  const text = p.text === null ? '<i>deleted since</i>' : escapeHtml(p.text);
+  return `<div class="map-tip">${text}</div>label <b>${escapeHtml(p.label)}</b> · ${outcome}<br>example ${p.example_id}`;
 }
 
 export function ExampleMapChart({ map }: { map: ExampleMap }) {

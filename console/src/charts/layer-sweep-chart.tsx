@@ -35,7 +35,7 @@ export function LayerSweepChart({ report }: { report: LayerSweepReport }) {
           markPoint:
             chosenF1 === undefined
               ? { data: [] }
-              : { symbol: 'pin', symbolSize: 46, label: { formatter: 'chosen', fontSize: 10 }, data: [{ name: 'chosen', coord: [s.chosen, chosenF1] }] },
+              : { symbol: 'pin', symbolSize: 56, label: { formatter: 'chosen', fontSize: 10 }, data: [{ name: 'chosen', coord: [s.chosen, chosenF1] }] },
         },
         { type: 'line', name: 'accuracy', symbolSize: 6, lineStyle: { type: 'dashed' }, data: s.accuracy },
       ],

@@ -73,7 +73,7 @@ export function MisclassifiedList({ versionPath, cell }: { versionPath: string; 
         <ol class="examples-list" data-testid="misclassified-items">
           {rows.map((r) => (
             <li key={r.example_id} data-testid="misclassified-item" data-label={r.label} data-predicted={r.predicted}>
-              {r.text} <span class="muted small">#{r.example_id}</span>
+              {r.text ?? <i class="muted">deleted since</i>} <span class="muted small">#{r.example_id}</span>
             </li>
           ))}
         </ol>
