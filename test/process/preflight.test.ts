@@ -17,21 +17,18 @@ test('with everything in place the preflight passes silently', () => {
   assert.equal(r.stderr, '');
 });
 
-test('an nginx that is not there fails the preflight at once with one line saying how to get it', () => {
-  const r = preflight({ NGINX: '/nonexistent/nginx' });
-  assert.equal(r.status, 1);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^npm test: NGINX=\/nonexistent\/nginx is not an executable file/);
-});
-
-test('a Chromium that is not there fails the preflight at once with one line saying how to get it', () => {
-  const r = preflight({ CHROMIUM: '/nonexistent/chromium' });
-  assert.equal(r.status, 1);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^npm test: CHROMIUM=\/nonexistent\/chromium is not an executable file/);
-});
+for (const [variable, tool, name] of [
+  ['NGINX', 'nginx', 'an nginx'],
+  ['CHROMIUM', 'chromium', 'a Chromium'],
+] as const) {
+  test(`${name} that is not there fails the preflight at once with one line saying how to get it`, () => {
+    const r = preflight({ [variable]: `/nonexistent/${tool}` });
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`^npm test: ${variable}=/nonexistent/${tool} is not an executable file`));
+  });
+}
 
 test('an unreachable PostgreSQL fails the preflight with one line naming the variable to set', () => {
   const r = preflight({ TRANSFERD_TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' });

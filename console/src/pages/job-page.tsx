@@ -9,6 +9,7 @@ import { duration, when } from '../format.js';
 import { href } from '../route.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
 import { ProgressBar } from '../ui/progress-bar.js';
+import { useAction } from '../ui/use-action.js';
 
 /** Words for the pipeline's phases (src/training/pipeline.ts). */
 const PHASES: Record<string, string> = {
@@ -30,7 +31,7 @@ export function JobPage({ taskId, jobId }: { taskId: string; jobId: string }) {
   const [job, setJob] = useState<Job | null>(null);
   const [live, setLive] = useState<boolean | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
+  const cancel = useAction();
 
   useEffect(() => watchJob(taskId, jobId, { onJob: setJob, onConnection: setLive, onError: setError }), [taskId, jobId]);
 
@@ -73,17 +74,14 @@ export function JobPage({ taskId, jobId }: { taskId: string; jobId: string }) {
             type="button"
             class="danger"
             data-testid="job-cancel"
-            disabled={job.cancel_requested}
-            onClick={() => {
-              setActionError(null);
-              api.delete(`/v1/tasks/${seg(taskId)}/jobs/${seg(jobId)}`).catch(setActionError);
-            }}
+            disabled={job.cancel_requested || cancel.busy}
+            onClick={() => void cancel.run(() => api.delete(`/v1/tasks/${seg(taskId)}/jobs/${seg(jobId)}`))}
           >
             {job.cancel_requested ? 'Cancelling…' : 'Cancel'}
           </button>
         </p>
       )}
-      <ErrorBox error={actionError} />
+      <ErrorBox error={cancel.error} />
       <div class="two-columns">
         <div class="card">
           <h2>Timings</h2>

@@ -10,6 +10,7 @@ import type { Embeddings, ListPage, Model } from '../api/types.js';
 import { SimilarityChart } from '../charts/similarity-chart.js';
 import { layerCosines } from '../charts/similarity-data.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
+import { useAction } from '../ui/use-action.js';
 import { useApi } from '../ui/use-api.js';
 
 type Pooling = 'mean' | 'cls' | 'max';
@@ -31,8 +32,7 @@ export function PlaygroundPage() {
   const [a, setA] = useState('How do I reset my password?');
   const [b, setB] = useState('I forgot the password to my account');
   const [cosines, setCosines] = useState<number[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const compare = useAction();
 
   if (!models.data) return <Pending error={models.error} />;
   const model = models.data.data.find((m) => m.id === modelId) ?? models.data.data.find((m) => m.default) ?? models.data.data[0];
@@ -45,18 +45,9 @@ export function PlaygroundPage() {
       </p>
       <form
         class="card"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          if (!model) return;
-          setBusy(true);
-          setError(null);
-          try {
-            setCosines(await similarities(model, pooling, a, b));
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
+          if (model) void compare.run(async () => setCosines(await similarities(model, pooling, a, b)));
         }}
       >
         <label>
@@ -83,10 +74,10 @@ export function PlaygroundPage() {
         <label class="block">
           Second text <textarea rows={2} data-testid="playground-b" value={b} onInput={(e) => setB(e.currentTarget.value)} />
         </label>
-        <button type="submit" disabled={busy || !a.trim() || !b.trim()} data-testid="playground-submit">
+        <button type="submit" disabled={compare.busy || !a.trim() || !b.trim()} data-testid="playground-submit">
           Compare
         </button>
-        <ErrorBox error={error} testId="playground-error" />
+        <ErrorBox error={compare.error} testId="playground-error" />
       </form>
       {cosines && (
         <div class="card">

@@ -8,28 +8,23 @@ import { when } from '../format.js';
 import { href } from '../route.js';
 import { ConfirmButton } from '../ui/confirm-button.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { useAction } from '../ui/use-action.js';
 import { useApi } from '../ui/use-api.js';
 
 function CreateTask() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const create = useAction();
   return (
     <form
       class="inline-form"
       data-testid="create-task"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setBusy(true);
-        setError(null);
-        try {
+        void create.run(async () => {
           const task = await api.post<Task>('/v1/tasks', { name, ...(description ? { description } : {}) });
           location.hash = href.task(task.id);
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
+        });
       }}
     >
       <h2>New task</h2>
@@ -39,17 +34,17 @@ function CreateTask() {
       <label>
         Description <input data-testid="task-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
       </label>
-      <button type="submit" disabled={busy} data-testid="task-create">
+      <button type="submit" disabled={create.busy} data-testid="task-create">
         Create
       </button>
-      <ErrorBox error={error} testId="create-task-error" />
+      <ErrorBox error={create.error} testId="create-task-error" />
     </form>
   );
 }
 
 export function TasksPage() {
   const tasks = useApi(allTasks, []);
-  const [error, setError] = useState<unknown>(null);
+  const remove = useAction();
   return (
     <section>
       <h1>Tasks</h1>
@@ -57,7 +52,7 @@ export function TasksPage() {
         A task is a classification problem: labelled examples, and heads trained on the frozen encoder's features. Open one to upload examples, train and
         predict.
       </p>
-      <ErrorBox error={tasks.error ?? error} />
+      <ErrorBox error={tasks.error ?? remove.error} />
       {tasks.data && tasks.data.length === 0 && <p data-testid="no-tasks">No tasks yet: create the first one below.</p>}
       {tasks.data && tasks.data.length > 0 && (
         <table data-testid="tasks-table">
@@ -89,10 +84,12 @@ export function TasksPage() {
                     label="Delete"
                     confirm={`Delete ${t.name} with its examples, jobs and versions?`}
                     testId="task-delete"
-                    onConfirm={() => {
-                      setError(null);
-                      api.delete(`/v1/tasks/${seg(t.id)}`).then(tasks.reload, setError);
-                    }}
+                    onConfirm={() =>
+                      void remove.run(async () => {
+                        await api.delete(`/v1/tasks/${seg(t.id)}`);
+                        tasks.reload();
+                      })
+                    }
                   />
                 </td>
               </tr>

@@ -5,28 +5,24 @@ import type { Job } from '../api/types.js';
 import { href } from '../route.js';
 import { DEFAULT_FORM, type HeadChoice, type TrainingForm, trainingRequest } from '../training-request.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { NumberInput } from '../ui/number-input.js';
+import { useAction } from '../ui/use-action.js';
 
 export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: string }) {
   const [form, setForm] = useState<TrainingForm>(DEFAULT_FORM);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
   const set = (patch: Partial<TrainingForm>) => setForm({ ...form, ...patch });
 
   return (
     <form
       class="card"
       data-testid="train-form"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setError(null);
-        setBusy(true);
-        try {
+        void action.run(async () => {
           const job = await api.post<Job>(`${taskPath}/jobs`, trainingRequest(form));
           location.hash = href.job(taskId, job.id);
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
+        });
       }}
     >
       <h2>Train</h2>
@@ -66,16 +62,7 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
             </label>
             <label>
               and the concatenation of the top{' '}
-              <input
-                type="number"
-                min={0}
-                max={8}
-                class="narrow"
-                value={form.topConcat}
-                data-testid="train-top-concat"
-                onInput={(e) => set({ topConcat: e.currentTarget.valueAsNumber })}
-              />{' '}
-              layers (0: none)
+              <NumberInput value={form.topConcat} min={0} max={8} testId="train-top-concat" onValue={(topConcat) => set({ topConcat })} /> layers (0: none)
             </label>
           </>
         )}
@@ -84,16 +71,7 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
         <legend>Evaluation</legend>
         <label>
           <input type="radio" name="evaluation" checked={form.evaluation === 'cv'} onChange={() => set({ evaluation: 'cv' })} /> cross-validation,{' '}
-          <input
-            type="number"
-            min={2}
-            max={20}
-            class="narrow"
-            value={form.folds}
-            data-testid="train-folds"
-            onInput={(e) => set({ evaluation: 'cv', folds: e.currentTarget.valueAsNumber })}
-          />{' '}
-          folds
+          <NumberInput value={form.folds} min={2} max={20} testId="train-folds" onValue={(folds) => set({ evaluation: 'cv', folds })} /> folds
         </label>
         <label>
           <input
@@ -103,16 +81,8 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
             data-testid="train-holdout"
             onChange={() => set({ evaluation: 'holdout' })}
           />{' '}
-          hold out{' '}
-          <input
-            type="number"
-            min={1}
-            max={99}
-            class="narrow"
-            value={form.holdoutPercent}
-            onInput={(e) => set({ evaluation: 'holdout', holdoutPercent: e.currentTarget.valueAsNumber })}
-          />{' '}
-          % of the examples
+          hold out <NumberInput value={form.holdoutPercent} min={1} max={99} onValue={(holdoutPercent) => set({ evaluation: 'holdout', holdoutPercent })} /> %
+          of the examples
         </label>
       </fieldset>
       <label>
@@ -120,11 +90,11 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
         succeeds
       </label>
       <div class="actions">
-        <button type="submit" disabled={busy} data-testid="train-submit">
+        <button type="submit" disabled={action.busy} data-testid="train-submit">
           Start training
         </button>
       </div>
-      <ErrorBox error={error} testId="train-error" />
+      <ErrorBox error={action.error} testId="train-error" />
     </form>
   );
 }

@@ -10,6 +10,7 @@ import type { MultiPredictions, Task, TaskPredictions, VersionSummary } from '..
 import { pct } from '../format.js';
 import { type AgreementRow, agreementRows, rankedProbabilities } from '../predict-data.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { useAction } from '../ui/use-action.js';
 
 /** POST /v1/predict takes at most this many tasks. */
 const MAX_TARGETS = 100;
@@ -30,30 +31,19 @@ async function otherHeads(task: Task, versions: VersionSummary[], text: string, 
 export function TryIt({ task, taskPath, versions }: { task: Task; taskPath: string; versions: VersionSummary[] }) {
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [agreementError, setAgreementError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const predict = useAction();
+  // Asked after the task's own prediction, and failing on its own: the prediction stays shown.
+  const compare = useAction();
 
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    setAgreementError(null);
-    try {
+  const run = () =>
+    predict.run(async () => {
       const single = await api.post<TaskPredictions>(`${taskPath}/predict`, { input: text });
-      const reference = single.data[0]?.label ?? '';
       setOutcome({ single, agreement: null, names: new Map() });
-      try {
-        const { rows, names } = await otherHeads(task, versions, text, reference);
+      await compare.run(async () => {
+        const { rows, names } = await otherHeads(task, versions, text, single.data[0]?.label ?? '');
         setOutcome({ single, agreement: rows, names });
-      } catch (err) {
-        setAgreementError(err);
-      }
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+      });
+    });
 
   const prediction = outcome?.single.data[0];
   return (
@@ -69,11 +59,11 @@ export function TryIt({ task, taskPath, versions }: { task: Task; taskPath: stri
       {task.active_version === null && <p class="muted">The task has no active version yet: train one first.</p>}
       <textarea rows={2} placeholder="Type a text to label" data-testid="try-text" value={text} onInput={(e) => setText(e.currentTarget.value)} />
       <div class="actions">
-        <button type="submit" disabled={busy || !text.trim()} data-testid="try-submit">
+        <button type="submit" disabled={predict.busy || compare.busy || !text.trim()} data-testid="try-submit">
           Predict
         </button>
       </div>
-      <ErrorBox error={error} testId="try-error" />
+      <ErrorBox error={predict.error} testId="try-error" />
       {outcome && prediction && (
         <div class="two-columns">
           <div>
@@ -107,7 +97,7 @@ export function TryIt({ task, taskPath, versions }: { task: Task; taskPath: stri
           </div>
           <div>
             <p>Every version of this task, and the other tasks' active heads:</p>
-            <ErrorBox error={agreementError} testId="agreement-error" />
+            <ErrorBox error={compare.error} testId="agreement-error" />
             {outcome.agreement && (
               <table class="compact" data-testid="agreement">
                 <thead>

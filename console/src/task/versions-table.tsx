@@ -1,10 +1,10 @@
 /** Every version of a task with its scores; activating an older one is a rollback. */
-import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { VersionSummary } from '../api/types.js';
 import { layersName, pct, score, when } from '../format.js';
 import { href } from '../route.js';
 import { ErrorBox } from '../ui/error-box.js';
+import { useAction } from '../ui/use-action.js';
 
 interface Props {
   taskId: string;
@@ -16,21 +16,13 @@ interface Props {
 }
 
 export function VersionsTable({ taskId, taskPath, versions, current, onActivated }: Props) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const activation = useAction();
   if (versions.length === 0) return <p class="muted">No versions yet: train one.</p>;
-  const activate = async (n: number) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const activate = (n: number) =>
+    activation.run(async () => {
       await api.post(`${taskPath}/versions/${n}/activate`);
       onActivated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <>
       <table class="compact" data-testid="versions-table">
@@ -72,7 +64,7 @@ export function VersionsTable({ taskId, taskPath, versions, current, onActivated
                     active
                   </span>
                 ) : (
-                  <button type="button" disabled={busy} data-testid={`activate-${v.version}`} onClick={() => void activate(v.version)}>
+                  <button type="button" disabled={activation.busy} data-testid={`activate-${v.version}`} onClick={() => void activate(v.version)}>
                     Activate
                   </button>
                 )}
@@ -81,7 +73,7 @@ export function VersionsTable({ taskId, taskPath, versions, current, onActivated
           ))}
         </tbody>
       </table>
-      <ErrorBox error={error} testId="activate-error" />
+      <ErrorBox error={activation.error} testId="activate-error" />
     </>
   );
 }
