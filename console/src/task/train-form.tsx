@@ -10,7 +10,7 @@ import { useAction } from '../ui/use-action.js';
 
 export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: string }) {
   const [form, setForm] = useState<TrainingForm>(DEFAULT_FORM);
-  const action = useAction();
+  const start = useAction();
   const set = (patch: Partial<TrainingForm>) => setForm({ ...form, ...patch });
 
   return (
@@ -19,7 +19,7 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
       data-testid="train-form"
       onSubmit={(e) => {
         e.preventDefault();
-        void action.run(async () => {
+        void start.run(async () => {
           const job = await api.post<Job>(`${taskPath}/jobs`, trainingRequest(form));
           location.hash = href.job(taskId, job.id);
         });
@@ -90,11 +90,11 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
         succeeds
       </label>
       <div class="actions">
-        <button type="submit" disabled={action.busy} data-testid="train-submit">
+        <button type="submit" disabled={start.busy} data-testid="train-submit">
           Start training
         </button>
       </div>
-      <ErrorBox error={action.error} testId="train-error" />
+      <ErrorBox error={start.error} testId="train-error" />
     </form>
   );
 }
