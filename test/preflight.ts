@@ -6,12 +6,14 @@
  * the exit code is 1.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DEFAULT_MODEL } from '../src/config.js';
 import { bundledCheckpointDir } from '../src/encoder/import/bundled.js';
 import { importCheckpoint } from '../src/encoder/import/importer.js';
 import { readManifest } from '../src/encoder/manifest.js';
+import { DATASETS_DIR } from '../bench/lib/datasets.js';
 import { findChromium, findNginx, PG_URL } from './helpers/tools.js';
 
 const say = (line: string) => process.stderr.write(`npm test: ${line}\n`);
@@ -74,6 +76,14 @@ function model(): string | null {
   }
 }
 
+/** The browser suite uploads questions from the shared TREC set, which the project reads in place and never copies. */
+function datasets(): string | null {
+  const file = join(DATASETS_DIR, 'trec.train.jsonl');
+  return existsSync(file)
+    ? null
+    : `${file} is missing (the browser suite reads the shared data sets): set TRANSFERD_DATASETS_DIR to the folder that holds them`;
+}
+
 const major = Number(process.versions.node.split('.')[0]);
 const problems = [
   major >= 20 ? null : `Node ${process.versions.node} is too old: the service needs Node 20 or later`,
@@ -81,6 +91,7 @@ const problems = [
   tool('chromium', 'CHROMIUM', () => findChromium().found, 'the browser suite runs it'),
   await postgres(),
   model(),
+  datasets(),
 ].filter((p): p is string => p !== null);
 for (const p of problems) say(p);
 if (problems.length) process.exit(1);

@@ -13,7 +13,7 @@
  * README's docs/screenshots/version.png and map.png.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { confusionData, worstConfusion } from '../../console/src/charts/confusion-data.js';
@@ -27,8 +27,10 @@ import { call } from '../helpers/http.js';
 import { client, KEYS_ON } from '../helpers/isolation.js';
 import { waitForJob } from '../helpers/jobs.js';
 import { CHROMIUM_ARGS, findChromium } from '../helpers/tools.js';
+import { trecSubset } from '../helpers/trec-subset.js';
 
-const FIXTURE = 'test/fixtures/trec-subset.jsonl';
+/** 300 TREC questions, 50 per label, from ../shared/datasets. */
+const TREC = trecSubset(50);
 const FAILURE_SHOTS = 'test-output/screenshots';
 const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 /** Long enough for ECharts' entry animations to finish before a screenshot for the README. */
@@ -137,7 +139,7 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     const taskId = (await taskPage.getAttribute('data-task-id'))!;
 
     // Upload: the progress bar reaches 100 %, the answer is shown, labels are counted.
-    await page.getByTestId('upload-file').setInputFiles(FIXTURE);
+    await page.getByTestId('upload-file').setInputFiles(TREC.path);
     await page.getByTestId('upload-submit').click();
     await page.getByTestId('upload-result').waitFor();
     assert.equal(await page.getByTestId('upload-result').getAttribute('data-inserted'), '300');
@@ -325,7 +327,7 @@ test('with keys on, the console asks for a key once, keeps it for the tab, follo
     assert.equal(await page.evaluate("sessionStorage.getItem('transferd.apiKey')"), key);
 
     // A job started elsewhere, followed live through the events stream, which needs the key too.
-    const rows = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    const rows = TREC.rows.map((r) => JSON.stringify(r));
     const task = (await call(url, 'POST', '/v1/tasks', { name: 'keyed' }, 'application/json', auth)).body;
     const perLabel = new Map<string, number>();
     const few = rows.filter((r) => {
