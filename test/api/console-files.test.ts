@@ -40,6 +40,25 @@ test("the pages' assets: hashed names, their content types, cached for a year", 
   assert.ok(scripts.some((p) => /\/assets\/app-[A-Z0-9]{8}\.js$/.test(p)));
 });
 
+test('scripts and stylesheets travel gzip-compressed to a browser that accepts it, as they are otherwise', async () => {
+  const paths = [...assetsOf((await request(app).get('/').expect(200)).text), ...assetsOf((await request(app).get('/docs/').expect(200)).text)];
+  for (const path of paths) {
+    const plain = await request(app).get(path).set('accept-encoding', 'identity').expect(200);
+    assert.equal(plain.headers['content-encoding'], undefined, path);
+    assert.equal(plain.headers.vary, 'Accept-Encoding', path);
+    const packed = await request(app).get(path).set('accept-encoding', 'gzip, deflate, br').expect(200);
+    assert.equal(packed.headers['content-encoding'], 'gzip', path);
+    assert.equal(packed.headers['content-type'], plain.headers['content-type'], path);
+    assert.equal(packed.headers['cache-control'], plain.headers['cache-control'], path);
+    const ratio = Number(packed.headers['content-length']) / Number(plain.headers['content-length']);
+    assert.ok(ratio < (/\/app-\w+\.js$/.test(path) ? 0.4 : 1), `${path}: sent as ${ratio.toFixed(2)} of its size`);
+    assert.equal(packed.text, plain.text, `${path}: the same file once decompressed`);
+  }
+  const script = paths.find((p) => /\/app-\w+\.js$/.test(p))!;
+  const bare = await request(app).get(script).unset('accept-encoding').expect(200);
+  assert.equal(bare.headers['content-encoding'], undefined, 'no Accept-Encoding: the file as it is');
+});
+
 test('/docs redirects to the reference page; nothing else under dist/console is served, nor any other method', async () => {
   assert.equal((await request(app).get('/docs').expect(301)).headers.location, '/docs/');
   for (const path of ['/src/route.js', '/console/src/route.js', '/assets/../src/route.js', '/docs/../index.html/x', '/nothing']) {
