@@ -41,6 +41,8 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   readonly params: z.ZodType<P>;
   /** What `search: true` tries, for the API's documentation. */
   readonly searchDescription: string;
+  /** Whether `auto` searches this head type when a request names no candidates. */
+  readonly auto: boolean;
   /**
    * Throws a DomainError (`invalid_params`, `unknown_label`; `param` relative
    * to the params object) when the parameters cannot work on this task, so the

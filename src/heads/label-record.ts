@@ -10,6 +10,7 @@
  *   (`labelValue`): `weights.constructor` of a plain object is a function.
  */
 import { z } from 'zod';
+import { DomainError } from '../errors.js';
 
 /** A record of `value` keyed by non-empty labels, "__proto__" included. */
 export function labelRecord<V extends z.ZodType>(value: V) {
@@ -43,4 +44,13 @@ export function labelRecord<V extends z.ZodType>(value: V) {
 /** The value a record holds for `label`, if it holds one of its own. */
 export function labelValue<T>(record: Readonly<Record<string, T>>, label: string): T | undefined {
   return Object.hasOwn(record, label) ? record[label] : undefined;
+}
+
+/** Refuses a `class_weight` that names labels the task does not have (`param` class_weight). */
+export function checkWeightedLabels(weights: 'balanced' | Readonly<Record<string, unknown>> | null, labels: ReadonlyMap<string, number>): void {
+  if (!weights || weights === 'balanced') return;
+  const unknown = Object.keys(weights).filter((l) => !labels.has(l));
+  if (unknown.length) {
+    throw new DomainError('unknown_label', `class_weight names labels the task does not have: ${unknown.map((l) => `"${l}"`).join(', ')}`, 'class_weight');
+  }
 }

@@ -3,6 +3,7 @@
  * list. A new head type is a folder under heads/ and one line in HEADS.
  */
 import { forestHead } from './forest/index.js';
+import { logisticHead } from './logistic/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
 
@@ -12,7 +13,7 @@ export type AnyHead = HeadDefinition<Record<string, unknown>>;
 /** Each head's code is typed by its own parameters; the list only passes it parameters its schema parsed. */
 const listed = <P extends object>(head: HeadDefinition<P>) => head as unknown as AnyHead;
 
-export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead)];
+export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead)];
 
 export const HEAD_TYPES: readonly string[] = HEADS.map((h) => h.type);
 

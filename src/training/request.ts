@@ -25,8 +25,12 @@ const autoHead = z
       .array(z.enum(HEAD_TYPES as [string, ...string[]]))
       .min(1)
       .max(HEAD_TYPES.length)
-      .default([...HEAD_TYPES])
-      .describe('Head types whose grids are searched.'),
+      .default(HEADS.filter((h) => h.auto).map((h) => h.type))
+      .describe(
+        `Head types whose grids are searched (default: ${HEADS.filter((h) => h.auto)
+          .map((h) => h.type)
+          .join(', ')}).`,
+      ),
   })
   .strict();
 

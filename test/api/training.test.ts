@@ -64,6 +64,38 @@ test('train an SVM through the API: 202 + Location, progress, an honest evaluati
   assert.equal(one.body.data[0].label, 'banking');
 });
 
+test('a logistic regression head: trained, stored as plain weights, predicting the held-out texts; auto tries it only when named', async () => {
+  const taskId = await createTask(app, 'logistic', rows);
+  const job = await train(app, taskId, { head: { type: 'logistic_regression', params: { C: 10 } } });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  assert.equal(version.head_type, 'logistic_regression');
+  assert.deepEqual(version.params, { C: 10, class_weight: null, max_iter: 200, tolerance: 1e-4 });
+  assert.ok(version.metrics.accuracy > 0.9, `cross-validated accuracy ${version.metrics.accuracy}`);
+  const artifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}/artifact`).expect(200)).body;
+  assert.equal(artifact.format, 'softmax-linear');
+  assert.equal(artifact.weights.length, 4 * artifact.dim);
+  const res = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: HELD_OUT.map((h) => h.text) })
+    .expect(200);
+  assert.deepEqual(
+    res.body.data.map((d: { label: string }) => d.label),
+    HELD_OUT.map((h) => h.label),
+  );
+  const auto = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'auto', activate: false }).expect(202);
+  assert.deepEqual(auto.body.request.head.candidates, ['svm', 'random_forest']);
+  await request(app).delete(`/v1/tasks/${taskId}/jobs/${auto.body.id}`);
+  const named = await request(app)
+    .post(`/v1/tasks/${taskId}/jobs`)
+    .send({ head: { type: 'auto', candidates: ['logistic_regression'] }, activate: false })
+    .expect(202);
+  const searched = await waitForJob(app, taskId, named.body.id);
+  assert.equal(searched.state, 'succeeded', JSON.stringify(searched.error));
+  const report = (await request(app).get(`/v1/tasks/${taskId}/versions/${searched.version}`).expect(200)).body.report;
+  assert.equal(report.search.results.length, 5, 'the five values of C');
+});
+
 test('a random forest version, rollback to the SVM, and pinned versions', async () => {
   const taskId = await createTask(app, 'versions', rows);
   assert.equal((await train(app, taskId, { head: 'svm' })).state, 'succeeded');

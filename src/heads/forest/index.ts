@@ -51,6 +51,7 @@ export const forestHead: HeadDefinition<ForestHeadParams> = {
   format: 'ml-random-forest',
   params: forestParamsSchema,
   searchDescription: "max_features ∈ {'sqrt', 'log2', 0.1}, every other parameter at its default (given params are not used)",
+  auto: true,
   check(params, task) {
     // Resolving against the smallest feature dimension the job may use throws what cannot work there.
     resolveForestParams(forestParams(params), task.dim);

@@ -7,6 +7,7 @@
  */
 import { evenRanges } from '../../lib/ranges.js';
 import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
+import { crossValidateFolds } from '../cross-validate.js';
 import { type HeadTrainer, opsOn } from '../head.js';
 import type { FlatTree } from './cart.js';
 import { leafLabels, voteLeafLabels } from './cv.js';
@@ -81,21 +82,10 @@ export const forestTrainer: HeadTrainer<ForestHeadParams> = {
         const base = forestParamsSchema.parse({});
         return (['sqrt', 'log2', 0.1] as const).map((max_features) => ({ ...base, max_features }));
       },
-      async crossValidate(data, splits, configs) {
-        const shared = sharedDataset(data);
-        return Promise.all(
-          configs.map(async (params) => {
-            const folds = await Promise.all(
-              splits.map(async (split) => {
-                const fold = await forestFoldPredict(pool, shared, split.train, split.test, forestParams(params));
-                job.onValidated?.();
-                return fold;
-              }),
-            );
-            return { predicted: folds.map((f) => f.predicted), ms: folds.reduce((s, f) => s + f.ms, 0) };
-          }),
-        );
-      },
+      crossValidate: (data, splits, configs) =>
+        crossValidateFolds(job, data, splits, configs, (shared, split, params) =>
+          forestFoldPredict(pool, shared, split.train, split.test, forestParams(params)),
+        ),
       fit: (data, params) => growForestOnPool(pool, data, forestParams(params)),
     };
   },

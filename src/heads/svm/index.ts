@@ -5,9 +5,8 @@
  * This module is what serving loads; the training side is ./trainer.ts.
  */
 import { z } from 'zod';
-import { DomainError } from '../../errors.js';
 import type { HeadDefinition } from '../head.js';
-import { labelRecord } from '../label-record.js';
+import { checkWeightedLabels, labelRecord } from '../label-record.js';
 import type { SvmModel } from './model.js';
 import { parseModelText, writeModelText } from './model-text.js';
 import { SvmPredictor } from './predict.js';
@@ -59,14 +58,9 @@ export const svmHead: HeadDefinition<SvmHeadParams> = {
   params: svmParamsSchema,
   searchDescription:
     'linear with C ∈ {0.1, 1, 10, 100}, and RBF with C ∈ {0.1, 1, 10, 100} × gamma ∈ {scale/4, scale, 4·scale} (poly is not tried), every other parameter at its default (given params are not used)',
+  auto: true,
   check(params, task) {
-    const weights = params.class_weight;
-    if (weights && weights !== 'balanced') {
-      const unknown = Object.keys(weights).filter((l) => !task.labels.has(l));
-      if (unknown.length) {
-        throw new DomainError('unknown_label', `class_weight names labels the task does not have: ${unknown.map((l) => `"${l}"`).join(', ')}`, 'class_weight');
-      }
-    }
+    checkWeightedLabels(params.class_weight, task.labels);
   },
   load: (artifact, options) => loadSvmPredictor(artifact as SvmArtifact, options),
   trainer: async () => (await import('./trainer.js')).svmTrainer,

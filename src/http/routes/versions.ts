@@ -101,7 +101,7 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       tag: 'versions',
       scope: 'read',
       summary:
-        'The portable artifact: {format: "libsvm", model: LIBSVM model text, classes} or {format: "ml-random-forest", model: ml-random-forest JSON, classes, params}.',
+        'The portable artifact: {format: "libsvm", model: LIBSVM model text, classes}, {format: "ml-random-forest", model: ml-random-forest JSON, classes, params} or {format: "softmax-linear", classes, dim, weights (classes × dim, row-major), bias}.',
       description: 'Sent gzip-compressed (Content-Encoding: gzip) when the client accepts gzip, as it is stored.',
       params,
       responses: { 200: { description: 'Artifact JSON.' } },

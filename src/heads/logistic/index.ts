@@ -1,0 +1,43 @@
+/**
+ * The `logistic_regression` head type: multinomial (softmax) logistic
+ * regression with L2 regularisation, scikit-learn's objective and meaning of
+ * C. Its prediction is one matrix product and a softmax, so it is the cheapest
+ * head to serve, and its probabilities are the model's own (no calibration
+ * step, unlike an SVM's Platt estimates). Stored as plain JSON weights. This
+ * module is what serving loads; the training side is ./trainer.ts.
+ */
+import { z } from 'zod';
+import type { HeadDefinition } from '../head.js';
+import { checkWeightedLabels, labelRecord } from '../label-record.js';
+import { type LogisticArtifact, LogisticPredictor } from './model.js';
+
+const positive = z.number().positive().finite();
+
+export const logisticParamsSchema = z
+  .object({
+    C: positive.max(1e6).default(1).describe('Inverse of the L2 penalty (larger: less regularised), as in scikit-learn.'),
+    class_weight: z
+      .union([z.literal('balanced'), labelRecord(positive.max(1e6))])
+      .nullable()
+      .default(null)
+      .describe("Weight of each label's examples in the loss: 'balanced' (n / (labels × count)) or {label: weight}."),
+    max_iter: z.number().int().min(1).max(10_000).default(200).describe('Most L-BFGS iterations.'),
+    tolerance: positive.max(1).default(1e-4).describe("Stop when no gradient component exceeds this (relative to the first iteration's)."),
+  })
+  .strict();
+
+export type LogisticHeadParams = z.output<typeof logisticParamsSchema>;
+
+export const logisticHead: HeadDefinition<LogisticHeadParams> = {
+  type: 'logistic_regression',
+  format: 'softmax-linear',
+  params: logisticParamsSchema,
+  searchDescription: 'C ∈ {0.01, 0.1, 1, 10, 100}, every other parameter at its default (given params are not used)',
+  // Not tried by `auto` unless named in its candidates, until bench:heads has measured it beside the others.
+  auto: false,
+  check(params, task) {
+    checkWeightedLabels(params.class_weight, task.labels);
+  },
+  load: (artifact) => new LogisticPredictor(artifact as LogisticArtifact),
+  trainer: async () => (await import('./trainer.js')).logisticTrainer,
+};

@@ -1,0 +1,160 @@
+/**
+ * Fitting softmax regression: scikit-learn's objective,
+ *   ½‖W‖² + C · Σᵢ sᵢ · (log Σ_c exp(zᵢc) − zᵢ,yᵢ),   zᵢ = W·xᵢ + b,
+ * with sᵢ the weight of row i's class (the intercept is not penalised),
+ * minimised by L-BFGS (ten pairs of memory, backtracking Armijo line search).
+ * Full-batch and single-threaded: the result is a pure function of the rows,
+ * their order and the parameters; a job runs its folds and configurations
+ * side by side on its pool instead.
+ */
+import type { Dataset } from '../dataset.js';
+import { softmaxRow } from './model.js';
+
+export interface LogisticFit {
+  /** Inverse regularisation strength. */
+  C: number;
+  /** Weight of each class's rows (index = class). */
+  classWeight: Float64Array;
+  maxIter: number;
+  /** Stop when max |gradient| ≤ tolerance × max(1, its first value). */
+  tolerance: number;
+}
+
+export interface LogisticWeights {
+  /** classes × dim, row-major. */
+  w: Float64Array;
+  b: Float64Array;
+  iterations: number;
+}
+
+const MEMORY = 10;
+const ARMIJO = 1e-4;
+
+/** Objective and gradient at θ = [W, b] on the rows `rows` of `data` (grad written to `g`). */
+function objective(theta: Float64Array, g: Float64Array, data: Dataset, rows: Int32Array, fit: LogisticFit): number {
+  const { dim: d, classes: k, x, y } = data;
+  const wLen = k * d;
+  let f = 0;
+  for (let i = 0; i < wLen; i++) {
+    f += 0.5 * theta[i]! * theta[i]!;
+    g[i] = theta[i]!;
+  }
+  g.fill(0, wLen);
+  const z = new Float64Array(k);
+  const p = new Float64Array(k);
+  const b = theta.subarray(wLen);
+  for (const r of rows) {
+    const offset = r * d;
+    softmaxRow(x, offset, d, theta, b, k, z, p, 0);
+    const label = y[r]!;
+    const s = fit.C * fit.classWeight[label]!;
+    f -= s * Math.log(Math.max(p[label]!, 1e-300));
+    for (let c = 0; c < k; c++) {
+      const coef = s * (p[c]! - (c === label ? 1 : 0));
+      if (coef === 0) continue;
+      const row = c * d;
+      for (let j = 0; j < d; j++) g[row + j]! += coef * x[offset + j]!;
+      g[wLen + c]! += coef;
+    }
+  }
+  return f;
+}
+
+const dot = (a: Float64Array, b: Float64Array) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+};
+const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+/** Fits the head on the rows `rows` of `data` (all rows when null). */
+export function fitLogistic(data: Dataset, rows: Int32Array | null, fit: LogisticFit): LogisticWeights {
+  const { dim: d, classes: k } = data;
+  const use = rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
+  const size = k * (d + 1);
+  let theta = new Float64Array(size);
+  let g = new Float64Array(size);
+  let f = objective(theta, g, data, use, fit);
+  const stop = fit.tolerance * Math.max(1, maxAbs(g));
+  const s: Float64Array[] = [];
+  const yDiff: Float64Array[] = [];
+  const rho: number[] = [];
+  const alpha = new Float64Array(MEMORY);
+  let iterations = 0;
+  while (iterations < fit.maxIter && maxAbs(g) > stop) {
+    iterations++;
+    // Two-loop recursion: direction = −H·g.
+    const q = Float64Array.from(g);
+    for (let m = s.length - 1; m >= 0; m--) {
+      alpha[m] = rho[m]! * dot(s[m]!, q);
+      for (let i = 0; i < size; i++) q[i]! -= alpha[m]! * yDiff[m]![i]!;
+    }
+    const last = s.length - 1;
+    const gamma = last >= 0 ? dot(s[last]!, yDiff[last]!) / dot(yDiff[last]!, yDiff[last]!) : 1 / Math.max(1e-12, Math.sqrt(dot(g, g)));
+    for (let i = 0; i < size; i++) q[i]! *= gamma;
+    for (let m = 0; m < s.length; m++) {
+      const beta = rho[m]! * dot(yDiff[m]!, q);
+      for (let i = 0; i < size; i++) q[i]! += s[m]![i]! * (alpha[m]! - beta);
+    }
+    for (let i = 0; i < size; i++) q[i] = -q[i]!;
+    let slope = dot(g, q);
+    if (slope >= 0) {
+      // Not a descent direction (curvature information gone stale): restart from steepest descent.
+      s.length = yDiff.length = rho.length = 0;
+      for (let i = 0; i < size; i++) q[i] = -g[i]! / Math.max(1e-12, Math.sqrt(dot(g, g)));
+      slope = dot(g, q);
+    }
+    // Backtracking until the Armijo condition holds.
+    let step = 1;
+    const next = new Float64Array(size);
+    const gNext = new Float64Array(size);
+    let fNext = Infinity;
+    for (let tries = 0; tries < 40; tries++) {
+      for (let i = 0; i < size; i++) next[i] = theta[i]! + step * q[i]!;
+      fNext = objective(next, gNext, data, use, fit);
+      if (fNext <= f + ARMIJO * step * slope) break;
+      step /= 2;
+    }
+    if (!(fNext < f)) break; // no progress possible at this precision
+    const sk = new Float64Array(size);
+    const yk = new Float64Array(size);
+    for (let i = 0; i < size; i++) {
+      sk[i] = next[i]! - theta[i]!;
+      yk[i] = gNext[i]! - g[i]!;
+    }
+    const sy = dot(sk, yk);
+    if (sy > 1e-12) {
+      if (s.length === MEMORY) {
+        s.shift();
+        yDiff.shift();
+        rho.shift();
+      }
+      s.push(sk);
+      yDiff.push(yk);
+      rho.push(1 / sy);
+    }
+    theta = next;
+    g = gNext;
+    f = fNext;
+  }
+  return { w: theta.slice(0, k * d), b: theta.slice(k * d), iterations };
+}
+
+/** Per-class row weights: 'balanced' is n / (classes × count), as scikit-learn; classes absent from the rows weigh 1. */
+export function classWeights(y: Int32Array, rows: Int32Array | null, classes: number, weight: 'balanced' | number[] | null): Float64Array {
+  const out = new Float64Array(classes).fill(1);
+  if (weight === null) return out;
+  if (weight !== 'balanced') {
+    weight.forEach((w, c) => {
+      out[c] = w;
+    });
+    return out;
+  }
+  const counts = new Float64Array(classes);
+  const n = rows ? rows.length : y.length;
+  for (let i = 0; i < n; i++) counts[y[rows ? rows[i]! : i]!]!++;
+  // Over the classes present, as scikit-learn's compute_class_weight over the labels it sees.
+  const present = counts.filter((c) => c > 0).length;
+  for (let c = 0; c < classes; c++) if (counts[c]! > 0) out[c] = n / (present * counts[c]!);
+  return out;
+}

@@ -1,0 +1,75 @@
+/**
+ * Training of the `logistic_regression` head on a job's worker pool: every
+ * fit (a configuration on a split, or the final head) is one pool task;
+ * a fold's task returns its held-out rows' predicted classes, scored through
+ * the same softmax the stored head predicts with.
+ */
+import { argmaxRows } from '../evaluation.js';
+import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
+import { crossValidateFolds } from '../cross-validate.js';
+import { type HeadTrainer, opsOn } from '../head.js';
+import { labelValue } from '../label-record.js';
+import { type LogisticHeadParams, logisticParamsSchema } from './index.js';
+import { type LogisticArtifact, LogisticPredictor } from './model.js';
+import { classWeights, fitLogistic } from './train.js';
+
+interface FitArgs {
+  data: Dataset;
+  /** Rows to train on (null: all). */
+  train: Int32Array | null;
+  C: number;
+  /** 'balanced', per-class weights (index = class), or null. */
+  classWeight: 'balanced' | number[] | null;
+  maxIter: number;
+  tolerance: number;
+}
+
+function artifactOf(a: FitArgs): LogisticArtifact {
+  const { w, b } = fitLogistic(a.data, a.train, {
+    C: a.C,
+    classWeight: classWeights(a.data.y, a.train, a.data.classes, a.classWeight),
+    maxIter: a.maxIter,
+    tolerance: a.tolerance,
+  });
+  return { format: 'softmax-linear', classes: a.data.classes, dim: a.data.dim, weights: Array.from(w), bias: Array.from(b) };
+}
+
+export const logisticOps = {
+  fit: (a: FitArgs): LogisticArtifact => artifactOf(a),
+  /** Trains on `train` and predicts the class of each row of `test`. */
+  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array {
+    const predictor = new LogisticPredictor(artifactOf(a));
+    const held = takeRows(a.data, a.test);
+    return argmaxRows(predictor.predictProba(held.x, held.n), held.n, held.classes);
+  },
+};
+
+export const logisticTrainer: HeadTrainer<LogisticHeadParams> = {
+  ops: logisticOps,
+  start(job) {
+    const pool = opsOn<typeof logisticOps>(job.pool, 'logistic_regression');
+    const argsOf = (data: Dataset, train: Int32Array | null, p: LogisticHeadParams): FitArgs => {
+      const weights = p.class_weight;
+      return {
+        data,
+        train,
+        C: p.C,
+        classWeight: weights === 'balanced' ? 'balanced' : weights ? job.labels.map((l) => labelValue(weights, l) ?? 1) : null,
+        maxIter: p.max_iter,
+        tolerance: p.tolerance,
+      };
+    };
+    return {
+      grid() {
+        const base = logisticParamsSchema.parse({});
+        return [0.01, 0.1, 1, 10, 100].map((C) => ({ ...base, C }));
+      },
+      crossValidate: (data, splits, configs) =>
+        crossValidateFolds(job, data, splits, configs, async (shared, split, params) => {
+          const fold = await pool.run('foldPredict', { ...argsOf(shared, split.train, params), test: split.test });
+          return { predicted: fold.result, ms: fold.ms };
+        }),
+      fit: async (data, params) => (await pool.run('fit', argsOf(sharedDataset(data), null, params))).result,
+    };
+  },
+};
