@@ -38,7 +38,7 @@ export class LogisticPredictor implements Predictor {
 
 /**
  * softmax(W·x + b) of the row of `x` at `offset`, written to out[at, at + k).
- * `z` is scratch of length k. Shared with training, so CV scores what serving predicts.
+ * `z` is scratch of length k. Cross-validation predicts held-out rows through it too, so it scores what serving predicts.
  */
 export function softmaxRow(
   x: ArrayLike<number>,

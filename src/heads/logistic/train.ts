@@ -7,8 +7,8 @@
  * their order and the parameters; a job runs its folds and configurations
  * side by side on its pool instead.
  */
-import type { Dataset } from '../dataset.js';
-import { softmaxRow } from './model.js';
+import { type Dataset, takeRows } from '../dataset.js';
+import { crossProducts } from '../linalg/gram.js';
 
 export interface LogisticFit {
   /** Inverse regularisation strength. */
@@ -30,9 +30,22 @@ export interface LogisticWeights {
 const MEMORY = 10;
 const ARMIJO = 1e-4;
 
-/** Objective and gradient at θ = [W, b] on the rows `rows` of `data` (grad written to `g`). */
-function objective(theta: Float64Array, g: Float64Array, data: Dataset, rows: Int32Array, fit: LogisticFit): number {
-  const { dim: d, classes: k, x, y } = data;
+/** The training rows, and their transpose: the objective's two products are X·Wᵀ and Rᵀ·X. */
+interface Rows {
+  x: Float32Array;
+  xt: Float32Array;
+  y: Int32Array;
+  m: number;
+}
+
+/**
+ * Objective and gradient at θ = [W, b] (gradient written to `g`). The two
+ * products run through crossProducts, which hands large ones to onnxruntime
+ * (MLAS), one thread: a job fits its folds and configurations side by side on
+ * its pool. They are float32; the sums over rows and L-BFGS's state are float64.
+ */
+function objective(theta: Float64Array, g: Float64Array, rows: Rows, k: number, d: number, fit: LogisticFit): number {
+  const { x, xt, y, m } = rows;
   const wLen = k * d;
   let f = 0;
   for (let i = 0; i < wLen; i++) {
@@ -40,24 +53,38 @@ function objective(theta: Float64Array, g: Float64Array, data: Dataset, rows: In
     g[i] = theta[i]!;
   }
   g.fill(0, wLen);
-  const z = new Float64Array(k);
+  const z = crossProducts(x, m, Float32Array.from(theta.subarray(0, wLen)), k, d, { threads: 1 });
+  // Rᵀ, k × m: the loss's derivative by each row's logits, sᵢ · (pᵢ − e_yᵢ).
+  const rt = new Float32Array(k * m);
   const p = new Float64Array(k);
-  const b = theta.subarray(wLen);
-  for (const r of rows) {
-    const offset = r * d;
-    softmaxRow(x, offset, d, theta, b, k, z, p, 0);
-    const label = y[r]!;
-    const s = fit.C * fit.classWeight[label]!;
-    f -= s * Math.log(Math.max(p[label]!, 1e-300));
+  for (let i = 0; i < m; i++) {
+    let max = -Infinity;
     for (let c = 0; c < k; c++) {
-      const coef = s * (p[c]! - (c === label ? 1 : 0));
-      if (coef === 0) continue;
-      const row = c * d;
-      for (let j = 0; j < d; j++) g[row + j]! += coef * x[offset + j]!;
+      p[c] = z[i * k + c]! + theta[wLen + c]!;
+      if (p[c]! > max) max = p[c]!;
+    }
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(p[c]! - max);
+    const label = y[i]!;
+    const s = fit.C * fit.classWeight[label]!;
+    f += s * (max + Math.log(sum) - p[label]!);
+    for (let c = 0; c < k; c++) {
+      const coef = s * (Math.exp(p[c]! - max) / sum - (c === label ? 1 : 0));
+      rt[c * m + i] = coef;
       g[wLen + c]! += coef;
     }
   }
+  const gw = crossProducts(rt, k, xt, d, m, { threads: 1 });
+  for (let i = 0; i < wLen; i++) g[i]! += gw[i]!;
   return f;
+}
+
+function rowsOf(data: Dataset, rows: Int32Array | null): Rows {
+  const taken = rows ? takeRows(data, rows) : data;
+  const { n: m, dim: d } = taken;
+  const xt = new Float32Array(d * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) xt[j * m + i] = taken.x[i * d + j]!;
+  return { x: taken.x.subarray(0, m * d), xt, y: taken.y, m };
 }
 
 const dot = (a: Float64Array, b: Float64Array) => {
@@ -70,11 +97,12 @@ const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)),
 /** Fits the head on the rows `rows` of `data` (all rows when null). */
 export function fitLogistic(data: Dataset, rows: Int32Array | null, fit: LogisticFit): LogisticWeights {
   const { dim: d, classes: k } = data;
-  const use = rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
+  const use = rowsOf(data, rows);
   const size = k * (d + 1);
+  const evaluate = (at: Float64Array, grad: Float64Array) => objective(at, grad, use, k, d, fit);
   let theta = new Float64Array(size);
   let g = new Float64Array(size);
-  let f = objective(theta, g, data, use, fit);
+  let f = evaluate(theta, g);
   const stop = fit.tolerance * Math.max(1, maxAbs(g));
   const s: Float64Array[] = [];
   const yDiff: Float64Array[] = [];
@@ -111,7 +139,7 @@ export function fitLogistic(data: Dataset, rows: Int32Array | null, fit: Logisti
     let fNext = Infinity;
     for (let tries = 0; tries < 40; tries++) {
       for (let i = 0; i < size; i++) next[i] = theta[i]! + step * q[i]!;
-      fNext = objective(next, gNext, data, use, fit);
+      fNext = evaluate(next, gNext);
       if (fNext <= f + ARMIJO * step * slope) break;
       step /= 2;
     }
