@@ -1,6 +1,18 @@
 /** Row → record mapping for both databases (PostgreSQL returns BIGINT as strings, SQLite booleans as 0/1). */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
-import type { ExampleRecord, JobRecord, JobState, KeyRecord, Page, Scope, TaskRecord, TenantLimits, TenantRecord, VersionRecord } from './types.js';
+import {
+  type ExampleRecord,
+  type JobRecord,
+  type JobState,
+  type KeyRecord,
+  LIMIT_NAMES,
+  type Page,
+  type Scope,
+  type TaskRecord,
+  type TenantLimits,
+  type TenantRecord,
+  type VersionRecord,
+} from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -87,19 +99,8 @@ export function versionFromRow(r: Row): VersionRecord {
   };
 }
 
-/** Each limit's column in tenants. */
-export const LIMIT_COLUMNS: Record<keyof TenantLimits, string> = {
-  requestsPerMinute: 'requests_per_minute',
-  tokensPerMinute: 'tokens_per_minute',
-  maxTasks: 'max_tasks',
-  maxExamples: 'max_examples',
-  maxStoredBytes: 'max_stored_bytes',
-  maxRunningJobs: 'max_running_jobs',
-  maxActiveJobs: 'max_active_jobs',
-};
-
 export function tenantFromRow(r: Row): TenantRecord {
-  const limits = Object.fromEntries(Object.entries(LIMIT_COLUMNS).map(([field, column]) => [field, numOrNull(r[column])])) as unknown as TenantLimits;
+  const limits = Object.fromEntries(Object.entries(LIMIT_NAMES).map(([field, column]) => [field, numOrNull(r[column])])) as unknown as TenantLimits;
   return { id: String(r.id), name: String(r.name), limits, createdAt: num(r.created_at) };
 }
 

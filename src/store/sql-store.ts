@@ -20,7 +20,6 @@ import {
   INITIAL_PROGRESS,
   jobFromRow,
   keyFromRow,
-  LIMIT_COLUMNS,
   lapsedError,
   pageOf,
   TASK_SELECT,
@@ -40,6 +39,7 @@ import {
   type KeyChange,
   type KeyRecord,
   LIMIT_FIELDS,
+  LIMIT_NAMES,
   type NewExample,
   type NewJob,
   type NewKey,
@@ -157,7 +157,7 @@ export class SqlStore implements Store {
    * the last slot.
    */
   private async checkQuota(tx: Statements, tenantId: string, field: QuotaField, adding: number): Promise<void> {
-    const [row] = await tx.query(`SELECT ${LIMIT_COLUMNS[field]} AS own FROM tenants WHERE id = ?${this.d.forUpdate}`, [tenantId]);
+    const [row] = await tx.query(`SELECT ${LIMIT_NAMES[field]} AS own FROM tenants WHERE id = ?${this.d.forUpdate}`, [tenantId]);
     const limit = row?.own === null || row?.own === undefined ? this.limits[field] : Number(row.own);
     if (!limit) return;
     const count = QUOTA_COUNTS[field](this.d);
@@ -165,7 +165,7 @@ export class SqlStore implements Store {
     const used = Number(counted!.used);
     if (used + adding > limit) {
       const message = `this would make ${used + adding} ${QUOTA_NAMES[field]}; the client's limit is ${limit}`;
-      throw new DomainError('quota_exceeded', message, null, { limit: LIMIT_COLUMNS[field], used, requested: adding });
+      throw new DomainError('quota_exceeded', message, null, { limit: LIMIT_NAMES[field], used, requested: adding });
     }
   }
 
@@ -456,7 +456,7 @@ export class SqlStore implements Store {
       // Fair across clients: the client with the fewest running jobs goes first (then the oldest job), and a
       // client at its limit of running jobs waits. One client's ten queued jobs do not hold back another's one.
       const running = `(SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = j.tenant_id AND r.state = 'running' AND r.lease_expires_at >= ${now})`;
-      const limit = `COALESCE((SELECT t.${LIMIT_COLUMNS.maxRunningJobs} FROM tenants t WHERE t.id = j.tenant_id), ?)`;
+      const limit = `COALESCE((SELECT t.${LIMIT_NAMES.maxRunningJobs} FROM tenants t WHERE t.id = j.tenant_id), ?)`;
       const [next] = await tx.query(
         `SELECT j.id FROM jobs j
          WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_expires_at < ${now})) AND (${limit} = 0 OR ${running} < ${limit})
@@ -617,7 +617,7 @@ export class SqlStore implements Store {
 
   async createTenant(name: string, limits: TenantLimits): Promise<TenantRecord> {
     const id = newId('client');
-    const columns = LIMIT_FIELDS.map((f) => LIMIT_COLUMNS[f]);
+    const columns = LIMIT_FIELDS.map((f) => LIMIT_NAMES[f]);
     await this.db.run(`INSERT INTO tenants (id, name, created_at, ${columns.join(', ')}) VALUES (?, ?, ${this.d.now}, ${columns.map(() => '?').join(', ')})`, [
       id,
       name,
@@ -648,7 +648,7 @@ export class SqlStore implements Store {
     }
     if (patch.limits) {
       for (const f of LIMIT_FIELDS) {
-        sets.push(`${LIMIT_COLUMNS[f]} = ?`);
+        sets.push(`${LIMIT_NAMES[f]} = ?`);
         params.push(patch.limits[f]);
       }
     }

@@ -34,6 +34,17 @@ export interface TenantLimits {
 
 export const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerMinute', 'maxTasks', 'maxExamples', 'maxStoredBytes', 'maxRunningJobs', 'maxActiveJobs'] as const;
 
+/** Each limit's snake_case name: its column in tenants, its field in the API, and the `limit` a quota error names. */
+export const LIMIT_NAMES: Record<keyof TenantLimits, string> = {
+  requestsPerMinute: 'requests_per_minute',
+  tokensPerMinute: 'tokens_per_minute',
+  maxTasks: 'max_tasks',
+  maxExamples: 'max_examples',
+  maxStoredBytes: 'max_stored_bytes',
+  maxRunningJobs: 'max_running_jobs',
+  maxActiveJobs: 'max_active_jobs',
+};
+
 /** A client of the service (a tenant of the store). */
 export interface TenantRecord {
   id: string;

@@ -5,22 +5,13 @@
  */
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
-import { LIMIT_FIELDS, type KeyRecord, SCOPES, type Store, type TenantLimits, type TenantRecord, type TenantUsage } from '../../store/types.js';
+import { LIMIT_FIELDS, LIMIT_NAMES, type KeyRecord, SCOPES, type Store, type TenantLimits, type TenantRecord, type TenantUsage } from '../../store/types.js';
 import { keyString, newKeySecret } from '../auth.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson, pageQuery } from '../schemas/common.js';
 import { clientParam, keyParam } from '../schemas/params.js';
 
-/** The API's names of the limits (the store's fields in snake_case). */
-const LIMIT_NAMES: Record<keyof TenantLimits, string> = {
-  requestsPerMinute: 'requests_per_minute',
-  tokensPerMinute: 'tokens_per_minute',
-  maxTasks: 'max_tasks',
-  maxExamples: 'max_examples',
-  maxStoredBytes: 'max_stored_bytes',
-  maxRunningJobs: 'max_running_jobs',
-  maxActiveJobs: 'max_active_jobs',
-};
+const clientNotFound = (id: string) => new DomainError('client_not_found', `client "${id}" does not exist`, 'client');
 
 const limit = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
 const limitsIn = z
@@ -118,7 +109,7 @@ function keyJson(k: KeyRecord, key?: string): z.infer<typeof keyOut> {
 export function clientsRoutes(store: Store): Route[] {
   const clientOf = async (id: string) => {
     const t = await store.getTenant(id);
-    if (!t) throw new DomainError('client_not_found', `client "${id}" does not exist`, 'client');
+    if (!t) throw clientNotFound(id);
     return t;
   };
   return [
@@ -181,7 +172,7 @@ export function clientsRoutes(store: Store): Route[] {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.limits ? { limits: limitsOf(body.limits, client.limits) } : {}),
         });
-        if (!updated) throw new DomainError('client_not_found', `client "${client.id}" does not exist`, 'client');
+        if (!updated) throw clientNotFound(client.id);
         res.json(clientJson(updated));
       },
     }),
@@ -194,7 +185,7 @@ export function clientsRoutes(store: Store): Route[] {
       params: { client: clientParam },
       responses: { 204: { description: 'Deleted.' } },
       handler: async ({ params, res }) => {
-        if (!(await store.deleteTenant(params.client))) throw new DomainError('client_not_found', `client "${params.client}" does not exist`, 'client');
+        if (!(await store.deleteTenant(params.client))) throw clientNotFound(params.client);
         res.status(204).end();
       },
     }),
