@@ -10,7 +10,8 @@ import type { Dataset } from '../../src/heads/dataset.js';
 import { rng } from '../../src/heads/evaluation.js';
 import { logisticHead, logisticParamsSchema } from '../../src/heads/logistic/index.js';
 import { LogisticPredictor } from '../../src/heads/logistic/model.js';
-import { classWeights, fitLogistic } from '../../src/heads/logistic/train.js';
+import { balancedClassWeights, classWeightsByIndex } from '../../src/heads/class-weights.js';
+import { fitLogistic } from '../../src/heads/logistic/train.js';
 import { loadPredictor } from '../../src/heads/registry.js';
 import { runPipeline } from '../../src/training/pipeline.js';
 import { normalizeRequest, trainingRequestSchema } from '../../src/training/request.js';
@@ -49,8 +50,8 @@ test('the fit is the minimum of the objective: every partial derivative vanishes
     [10, 'balanced'],
     [0.1, [1, 3, 0.5]],
   ] as const) {
-    const weight = classWeights(data.y, null, 3, classWeight === null ? null : classWeight === 'balanced' ? 'balanced' : [...classWeight]);
-    const fit = fitLogistic(data, null, { C, classWeight: weight, maxIter: 500, tolerance: 1e-8 });
+    const weight = Float64Array.from(classWeight === null ? [1, 1, 1] : classWeight === 'balanced' ? balancedClassWeights(data.y, data.n, 3) : classWeight);
+    const fit = fitLogistic(data, null, { C, classWeight: classWeight ?? undefined, maxIter: 500, tolerance: 1e-8 });
     const f0 = objective(data, fit.w, fit.b, C, weight);
     const h = 1e-5;
     for (const [part, index] of [
@@ -73,11 +74,13 @@ test('the fit is the minimum of the objective: every partial derivative vanishes
   }
 });
 
-test("class weights: 'balanced' is n / (classes present × count), as scikit-learn's", () => {
+test("class weights: 'balanced' is n / (classes present × count), as scikit-learn's; labels map to class indexes", () => {
   const y = Int32Array.from([0, 0, 0, 1, 2, 2]);
-  assert.deepEqual(Array.from(classWeights(y, null, 4, 'balanced')), [6 / 9, 6 / 3, 6 / 6, 1]);
-  assert.deepEqual(Array.from(classWeights(y, Int32Array.from([0, 3]), 3, 'balanced')), [1, 1, 1]);
-  assert.deepEqual(Array.from(classWeights(y, null, 3, [2, 1, 0.5])), [2, 1, 0.5]);
+  assert.deepEqual(balancedClassWeights(y, 6, 4), [6 / 9, 6 / 3, 6 / 6, 1]);
+  assert.deepEqual(balancedClassWeights(Int32Array.from([0, 1]), 2, 3), [1, 1, 1]);
+  assert.deepEqual(classWeightsByIndex({ a: 2, c: 0.5 }, ['a', 'b', 'c']), [2, 1, 0.5]);
+  assert.equal(classWeightsByIndex('balanced', ['a']), 'balanced');
+  assert.equal(classWeightsByIndex(null, ['a']), undefined);
 });
 
 test('the stored head predicts softmax probabilities from plain JSON weights, loaded through the registry', () => {

@@ -7,14 +7,15 @@
  * their order and the parameters; a job runs its folds and configurations
  * side by side on its pool instead.
  */
+import { balancedClassWeights } from '../class-weights.js';
 import { type Dataset, takeRows } from '../dataset.js';
 import { crossProducts } from '../linalg/gram.js';
 
 export interface LogisticFit {
   /** Inverse regularisation strength. */
   C: number;
-  /** Weight of each class's rows (index = class). */
-  classWeight: Float64Array;
+  /** Weight of each class's rows (index = class), 'balanced' (resolved on the rows fitted), or none. */
+  classWeight: 'balanced' | readonly number[] | undefined;
   maxIter: number;
   /** Stop when max |gradient| ≤ tolerance × max(1, its first value). */
   tolerance: number;
@@ -44,7 +45,7 @@ interface Rows {
  * (MLAS), one thread: a job fits its folds and configurations side by side on
  * its pool. They are float32; the sums over rows and L-BFGS's state are float64.
  */
-function objective(theta: Float64Array, g: Float64Array, rows: Rows, k: number, d: number, fit: LogisticFit): number {
+function objective(theta: Float64Array, g: Float64Array, rows: Rows, k: number, d: number, C: number, classWeight: readonly number[]): number {
   const { x, xt, y, m } = rows;
   const wLen = k * d;
   let f = 0;
@@ -66,7 +67,7 @@ function objective(theta: Float64Array, g: Float64Array, rows: Rows, k: number, 
     let sum = 0;
     for (let c = 0; c < k; c++) sum += Math.exp(p[c]! - max);
     const label = y[i]!;
-    const s = fit.C * fit.classWeight[label]!;
+    const s = C * classWeight[label]!;
     f += s * (max + Math.log(sum) - p[label]!);
     for (let c = 0; c < k; c++) {
       const coef = s * (Math.exp(p[c]! - max) / sum - (c === label ? 1 : 0));
@@ -99,7 +100,8 @@ export function fitLogistic(data: Dataset, rows: Int32Array | null, fit: Logisti
   const { dim: d, classes: k } = data;
   const use = rowsOf(data, rows);
   const size = k * (d + 1);
-  const evaluate = (at: Float64Array, grad: Float64Array) => objective(at, grad, use, k, d, fit);
+  const weights = fit.classWeight === 'balanced' ? balancedClassWeights(use.y, use.m, k) : (fit.classWeight ?? new Array<number>(k).fill(1));
+  const evaluate = (at: Float64Array, grad: Float64Array) => objective(at, grad, use, k, d, fit.C, weights);
   let theta = new Float64Array(size);
   let g = new Float64Array(size);
   let f = evaluate(theta, g);
@@ -166,23 +168,4 @@ export function fitLogistic(data: Dataset, rows: Int32Array | null, fit: Logisti
     f = fNext;
   }
   return { w: theta.slice(0, k * d), b: theta.slice(k * d), iterations };
-}
-
-/** Per-class row weights: 'balanced' is n / (classes × count), as scikit-learn; classes absent from the rows weigh 1. */
-export function classWeights(y: Int32Array, rows: Int32Array | null, classes: number, weight: 'balanced' | number[] | null): Float64Array {
-  const out = new Float64Array(classes).fill(1);
-  if (weight === null) return out;
-  if (weight !== 'balanced') {
-    weight.forEach((w, c) => {
-      out[c] = w;
-    });
-    return out;
-  }
-  const counts = new Float64Array(classes);
-  const n = rows ? rows.length : y.length;
-  for (let i = 0; i < n; i++) counts[y[rows ? rows[i]! : i]!]!++;
-  // Over the classes present, as scikit-learn's compute_class_weight over the labels it sees.
-  const present = counts.filter((c) => c > 0).length;
-  for (let c = 0; c < classes; c++) if (counts[c]! > 0) out[c] = n / (present * counts[c]!);
-  return out;
 }

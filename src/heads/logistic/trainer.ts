@@ -8,29 +8,24 @@ import { argmaxRows } from '../evaluation.js';
 import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
 import { crossValidateFolds } from '../cross-validate.js';
 import { type HeadTrainer, opsOn } from '../head.js';
-import { labelValue } from '../label-record.js';
+import { classWeightsByIndex } from '../class-weights.js';
 import { type LogisticHeadParams, logisticParamsSchema } from './index.js';
 import { type LogisticArtifact, LogisticPredictor } from './model.js';
-import { classWeights, fitLogistic } from './train.js';
+import { fitLogistic } from './train.js';
 
 interface FitArgs {
   data: Dataset;
   /** Rows to train on (null: all). */
   train: Int32Array | null;
   C: number;
-  /** 'balanced', per-class weights (index = class), or null. */
-  classWeight: 'balanced' | number[] | null;
+  /** 'balanced', per-class weights (index = class), or none. */
+  classWeight: 'balanced' | number[] | undefined;
   maxIter: number;
   tolerance: number;
 }
 
 function artifactOf(a: FitArgs): LogisticArtifact {
-  const { w, b } = fitLogistic(a.data, a.train, {
-    C: a.C,
-    classWeight: classWeights(a.data.y, a.train, a.data.classes, a.classWeight),
-    maxIter: a.maxIter,
-    tolerance: a.tolerance,
-  });
+  const { w, b } = fitLogistic(a.data, a.train, { C: a.C, classWeight: a.classWeight, maxIter: a.maxIter, tolerance: a.tolerance });
   return { format: 'softmax-linear', classes: a.data.classes, dim: a.data.dim, weights: Array.from(w), bias: Array.from(b) };
 }
 
@@ -48,17 +43,14 @@ export const logisticTrainer: HeadTrainer<LogisticHeadParams> = {
   ops: logisticOps,
   start(job) {
     const pool = opsOn<typeof logisticOps>(job.pool, 'logistic_regression');
-    const argsOf = (data: Dataset, train: Int32Array | null, p: LogisticHeadParams): FitArgs => {
-      const weights = p.class_weight;
-      return {
-        data,
-        train,
-        C: p.C,
-        classWeight: weights === 'balanced' ? 'balanced' : weights ? job.labels.map((l) => labelValue(weights, l) ?? 1) : null,
-        maxIter: p.max_iter,
-        tolerance: p.tolerance,
-      };
-    };
+    const argsOf = (data: Dataset, train: Int32Array | null, p: LogisticHeadParams): FitArgs => ({
+      data,
+      train,
+      C: p.C,
+      classWeight: classWeightsByIndex(p.class_weight, job.labels),
+      maxIter: p.max_iter,
+      tolerance: p.tolerance,
+    });
     return {
       grid() {
         const base = logisticParamsSchema.parse({});

@@ -3,6 +3,7 @@
  * set (gamma heuristics, class weights) into plain numbers that can cross a
  * worker boundary.
  */
+import { balancedClassWeights } from '../class-weights.js';
 import { DomainError } from '../../errors.js';
 import type { Dataset } from '../dataset.js';
 import type { KernelParams, KernelType } from './kernel-function.js';
@@ -104,12 +105,7 @@ function variance(x: Float32Array): number {
 
 function resolveClassWeights(data: Dataset, w: SvmParams['classWeight']): number[] {
   if (w === undefined) return new Array<number>(data.classes).fill(1);
-  if (w === 'balanced') {
-    const counts = new Array<number>(data.classes).fill(0);
-    for (let i = 0; i < data.n; i++) counts[data.y[i]!]!++;
-    const present = counts.filter((c) => c > 0).length;
-    return counts.map((c) => (c > 0 ? data.n / (present * c) : 1));
-  }
+  if (w === 'balanced') return balancedClassWeights(data.y, data.n, data.classes);
   if (w.length !== data.classes) throw new DomainError('invalid_params', `class_weight has ${w.length} entries for ${data.classes} classes`, 'class_weight');
   for (const v of w) if (!(v > 0)) throw new DomainError('invalid_params', `class weights must be > 0, got ${v}`, 'class_weight');
   return [...w];

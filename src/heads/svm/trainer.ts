@@ -9,7 +9,7 @@
 import { type Dataset, sharedDataset } from '../dataset.js';
 import type { CvOutcome, HeadJob, HeadTrainer, JobContext } from '../head.js';
 import { opsOn } from '../head.js';
-import { labelValue } from '../label-record.js';
+import { classWeightsByIndex } from '../class-weights.js';
 import { foldPredict } from './cv.js';
 import { type SvmArtifact, type SvmHeadParams, svmArtifact, svmParamsSchema } from './index.js';
 import type { KernelParams } from './kernel-function.js';
@@ -64,7 +64,7 @@ export function scaleGamma(data: Dataset): number {
 }
 
 function internalParams(p: SvmHeadParams, job: JobContext, probability: boolean): Partial<SvmParams> {
-  const weights = p.class_weight;
+  const classWeight = classWeightsByIndex(p.class_weight, job.labels);
   return {
     kernel: p.kernel,
     C: p.C,
@@ -74,7 +74,7 @@ function internalParams(p: SvmHeadParams, job: JobContext, probability: boolean)
     tolerance: p.tolerance,
     probability,
     seed: job.seed,
-    ...(weights === 'balanced' ? { classWeight: 'balanced' as const } : weights ? { classWeight: job.labels.map((l) => labelValue(weights, l) ?? 1) } : {}),
+    ...(classWeight ? { classWeight } : {}),
   };
 }
 
