@@ -1,4 +1,5 @@
-/** Reads a Server-Sent Events response as a client would (fetch, any headers), event by event. */
+/** Reads a Server-Sent Events response as a client would (fetch, any headers), event by event, with the console's parser. */
+import { SseParser } from '../../console/src/api/sse.js';
 
 export interface ServerEvent {
   event: string;
@@ -24,29 +25,13 @@ export async function readEvents(
       return { status: res.status, headers: res.headers, events: [], body: await res.json() };
     const events: ServerEvent[] = [];
     const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = new SseParser();
     const reader = res.body!.getReader();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end = buffer.indexOf('\n\n');
-      while (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf('\n\n');
-        const fields = block.split('\n').filter((l) => !l.startsWith(':'));
-        const data = fields.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart());
-        if (!data.length) continue;
-        const event = {
-          event:
-            fields
-              .find((l) => l.startsWith('event:'))
-              ?.slice(6)
-              .trim() ?? 'message',
-          data: data.join('\n'),
-          at: Date.now(),
-        };
+      for (const parsed of parser.push(decoder.decode(value, { stream: true }))) {
+        const event = { event: parsed.event, data: parsed.data, at: Date.now() };
         events.push(event);
         if (options.stopAfter?.(event)) {
           await reader.cancel();
