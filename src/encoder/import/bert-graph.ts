@@ -7,6 +7,7 @@
  */
 import { DT, GraphBuilder } from '../../onnx/graph.js';
 import { hiddenStateName } from '../manifest.js';
+import { maskBias as maskBiasOf, multiHeadAttention } from './attention.js';
 import type { Tensor } from './safetensors.js';
 
 export interface BertConfig {
@@ -21,9 +22,6 @@ export interface BertConfig {
   hidden_act?: string;
   position_embedding_type?: string;
 }
-
-/** The additive attention bias for padded keys: the most negative finite fp32, as transformers does. */
-const MASK_BIAS = -3.4028234663852886e38;
 
 /** Validates the parts of config.json the graph depends on. */
 export function checkBertConfig(config: Record<string, unknown>): BertConfig {
@@ -89,7 +87,6 @@ function packQkv(q: Tensor, k: Tensor, v: Tensor): Float32Array {
 export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>, options: GraphOptions = {}): Uint8Array {
   const H = config.hidden_size;
   const heads = config.num_attention_heads;
-  const headSize = H / heads;
   const I = config.intermediate_size;
   const eps = { float: config.layer_norm_eps };
   const get = tensorGetter(tensors);
@@ -118,14 +115,9 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
   const states = [hidden];
 
   const standardAttention = (p: string): string => {
-    const splitHeads = g.ints([0, 0, heads, headSize]);
-    const mergeHeads = g.ints([0, 0, H]);
-    const q = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.query`, H, H), splitHeads])], { perm: [0, 2, 1, 3] });
-    const k = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.key`, H, H), splitHeads])], { perm: [0, 2, 3, 1] });
-    const v = g.node('Transpose', [g.node('Reshape', [linear(hidden, `${p}.attention.self.value`, H, H), splitHeads])], { perm: [0, 2, 1, 3] });
-    const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, k]), g.scalar(Math.sqrt(headSize))]), maskBias]);
-    const context = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
-    return g.node('Reshape', [g.node('Transpose', [context], { perm: [0, 2, 1, 3] }), mergeHeads]);
+    const a = `${p}.attention.self`;
+    const qkv = { q: linear(hidden, `${a}.query`, H, H), k: linear(hidden, `${a}.key`, H, H), v: linear(hidden, `${a}.value`, H, H) };
+    return multiHeadAttention(g, qkv, maskBias, heads, H);
   };
   // The mask, built once: a raw [B, T] int32 1/0 mask for the fused op, else an
   // additive [B, 1, 1, T] bias, 0 where attended and MASK_BIAS where padded.
@@ -135,8 +127,7 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
     g.useDomain('com.microsoft', 1);
     maskIndex = g.node('Cast', [attentionMask], { to: DT.INT32 });
   } else {
-    const maskF = g.node('Cast', [g.node('Unsqueeze', [attentionMask, g.ints([1, 2])])], { to: DT.FLOAT });
-    maskBias = g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(MASK_BIAS)]);
+    maskBias = maskBiasOf(g, attentionMask);
   }
   const fusedAttention = (p: string): string => {
     const a = `${p}.attention.self`;
