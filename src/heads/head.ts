@@ -6,9 +6,11 @@
  * line in ./registry.ts; training, serving and the API read the registry.
  *
  * The definition is light on purpose: predict workers import it to load
- * predictors and never pull in the training code behind `trainer()`.
+ * predictors and never pull in the training code behind `trainer()`, nor the
+ * ONNX export behind `onnx()`.
  */
 import type { z } from 'zod';
+import type { GraphBuilder } from '../onnx/graph.js';
 import type { Dataset } from './dataset.js';
 import type { Split } from './evaluation.js';
 
@@ -53,7 +55,39 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   load(artifact: unknown, options: LoadOptions): Predictor;
   /** The training side, imported on first use. */
   trainer(): Promise<HeadTrainer<P>>;
+  /**
+   * The head as ONNX operators, for a version's export (`GET …/versions/{n}/export?format=onnx`),
+   * imported on first use (from `./<type>/onnx.ts`). A head type without it cannot be exported.
+   */
+  onnx?: () => Promise<OnnxHeadExport>;
 }
+
+/** What a head's ONNX export builds on: a graph that already computes the features the head was trained on. */
+export interface OnnxHeadInput {
+  /** The model being built: the encoder and the feature nodes are in it; the head adds its nodes and initializers. */
+  graph: GraphBuilder;
+  /** float32 [batch, dim]: each text's feature vector, as the service computes it under the version's feature spec. */
+  features: string;
+  dim: number;
+  /** Columns of the probabilities: the version's labels, in their order. */
+  classes: number;
+  /** Prefix for the names of the initializers the head adds (the encoder's names are taken). */
+  prefix: string;
+}
+
+export interface OnnxHeadOutput {
+  /** float32 [batch, classes]: what the head's predictor gives for the same features (`predictProba`), column c = class c. */
+  probabilities: string;
+  /**
+   * For heads whose columns are independent (multi-label: one sigmoid
+   * probability per label): each label's threshold, a label being predicted
+   * when its probability reaches it. Absent: one label per row, the most probable.
+   */
+  thresholds?: number[];
+}
+
+/** Adds a stored artifact's head to an export's graph and names its probabilities. */
+export type OnnxHeadExport = (artifact: unknown, input: OnnxHeadInput) => OnnxHeadOutput;
 
 /** A configuration's cross-validation: predictions of each split's test rows, in the split's order. */
 export interface CvOutcome {

@@ -58,4 +58,5 @@ export const forestHead: HeadDefinition<ForestHeadParams> = {
   },
   load: (artifact) => loadForestPredictor(artifact as ForestArtifact),
   trainer: async () => (await import('./trainer.js')).forestTrainer,
+  onnx: async () => (await import('./onnx.js')).forestOnnx,
 };

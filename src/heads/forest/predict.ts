@@ -15,8 +15,8 @@ export function loadForestPredictor(artifact: ForestArtifact): ForestPredictor {
   return new ForestPredictor(artifact.model, artifact.classes);
 }
 
-/** Node tables of a whole forest; leaves have feature −1 and a label. */
-class NodeTables {
+/** Node tables of a whole forest, each tree's nodes contiguous in preorder; leaves have feature −1 and a label. */
+export class NodeTables {
   feature: number[] = [];
   threshold: number[] = [];
   left: number[] = [];

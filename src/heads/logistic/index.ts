@@ -40,4 +40,5 @@ export const logisticHead: HeadDefinition<LogisticHeadParams> = {
   },
   load: (artifact) => new LogisticPredictor(artifact as LogisticArtifact),
   trainer: async () => (await import('./trainer.js')).logisticTrainer,
+  onnx: async () => (await import('./onnx.js')).logisticOnnx,
 };

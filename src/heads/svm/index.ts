@@ -64,4 +64,5 @@ export const svmHead: HeadDefinition<SvmHeadParams> = {
   },
   load: (artifact, options) => loadSvmPredictor(artifact as SvmArtifact, options),
   trainer: async () => (await import('./trainer.js')).svmTrainer,
+  onnx: async () => (await import('./onnx.js')).svmOnnx,
 };

@@ -43,18 +43,30 @@ export class PartialSumGraph {
 
 function buildGraph(kp: KernelParams, blocks: ClassBlock[], dim: number): Uint8Array {
   const k = blocks.length;
-  const total = blocks.reduce((s, b) => s + b.n, 0);
   const g = new GraphBuilder('svm_partial_sums', 13);
   const x = g.input('x', DT.FLOAT, ['rows', dim]);
+  g.output('p', partialSumNodes(g, kp, x, blocks, dim), DT.FLOAT, ['rows', k * (k - 1)]);
+  return g.encode('transferd');
+}
+
+/**
+ * Adds the partial sums of the rows of `x` ([rows, dim] float32) to `g` and
+ * returns their [rows, k(k−1)] tensor; the initializers' names start with
+ * `prefix`. The predictor runs them alone; a version's ONNX export runs them
+ * on the features its encoder computes.
+ */
+export function partialSumNodes(g: GraphBuilder, kp: KernelParams, x: string, blocks: ClassBlock[], dim: number, prefix = ''): string {
+  const k = blocks.length;
+  const total = blocks.reduce((s, b) => s + b.n, 0);
   const sv = g.float(
-    'sv',
+    `${prefix}sv`,
     [total, dim],
     concat(
       blocks.map((b) => b.sv),
       total * dim,
     ),
   );
-  const K = kernelNodes(g, kp, x, sv, blocks, total);
+  const K = kernelNodes(g, kp, x, sv, blocks, total, prefix);
 
   const parts: string[] = [];
   let start = 0;
@@ -62,19 +74,18 @@ function buildGraph(kp: KernelParams, blocks: ClassBlock[], dim: number): Uint8A
     // An SV-less class contributes zeros: any one kernel column times zero coefficients.
     const [s0, s1, coefT] = b.n > 0 ? [start, start + b.n, transpose(b.coef, k - 1, b.n)] : [0, 1, new Float32Array(k - 1)];
     const Ka = g.node('Slice', [K, g.ints([s0]), g.ints([s1]), g.ints([1])]);
-    parts.push(g.node('MatMul', [Ka, g.float(`coef_${a}`, [s1 - s0, k - 1], coefT)]));
+    parts.push(g.node('MatMul', [Ka, g.float(`${prefix}coef_${a}`, [s1 - s0, k - 1], coefT)]));
     start += b.n;
   });
-  g.output('p', parts.length === 1 ? parts[0]! : g.node('Concat', parts, { axis: 1 }), DT.FLOAT, ['rows', k * (k - 1)]);
-  return g.encode('transferd');
+  return parts.length === 1 ? parts[0]! : g.node('Concat', parts, { axis: 1 });
 }
 
-function kernelNodes(g: GraphBuilder, kp: KernelParams, x: string, sv: string, blocks: ClassBlock[], total: number): string {
+function kernelNodes(g: GraphBuilder, kp: KernelParams, x: string, sv: string, blocks: ClassBlock[], total: number, prefix: string): string {
   switch (kp.kernel) {
     case 'linear':
       return g.node('Gemm', [x, sv], { transB: 1 });
     case 'poly': {
-      const c0 = g.float('coef0', [1, 1], [kp.coef0]);
+      const c0 = g.float(`${prefix}coef0`, [1, 1], [kp.coef0]);
       const base = g.node('Gemm', [x, sv, c0], { transB: 1, alpha: { float: kp.gamma }, beta: { float: 1 } });
       return g.node('Pow', [base, g.scalar(kp.degree)]);
     }
@@ -84,7 +95,7 @@ function kernelNodes(g: GraphBuilder, kp: KernelParams, x: string, sv: string, b
         total,
       );
       const negGsq = g.float(
-        'neg_gamma_svsq',
+        `${prefix}neg_gamma_svsq`,
         [1, total],
         Float32Array.from(svsq, (v) => -kp.gamma * v),
       );

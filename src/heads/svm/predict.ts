@@ -204,7 +204,7 @@ export function coefBlock(model: SvmModel, a: number, start: number): Float32Arr
 }
 
 /** Splits the SVs and sv_coef by class, padding SVs to `dim` features. */
-function classBlocks(model: SvmModel, dim: number): ClassBlock[] {
+export function classBlocks(model: SvmModel, dim: number): ClassBlock[] {
   const k = model.labels.length;
   const blocks: ClassBlock[] = [];
   let start = 0;
