@@ -4,6 +4,7 @@
  */
 import express, { type Express, type RequestHandler } from 'express';
 import type { ModelRegistry } from './encoder/registry.js';
+import type { Exporter } from './export/exporter.js';
 import type { FeatureService } from './features/feature-service.js';
 import { consoleFiles } from './http/console.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
@@ -18,6 +19,7 @@ import { docsRoutes } from './http/routes/docs.js';
 import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { evaluationRoutes } from './http/routes/evaluation.js';
 import { examplesRoutes } from './http/routes/examples.js';
+import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { jobsRoutes } from './http/routes/jobs.js';
 import { modelsRoutes } from './http/routes/models.js';
@@ -37,6 +39,8 @@ export interface AppDeps {
   store: Store;
   features: FeatureService;
   predictions: PredictionService;
+  /** Builds versions' ONNX exports. */
+  exporter: Exporter;
   uploads: UploadLimits;
   training: { maxAttempts: number; wake: () => void };
   metrics: Metrics;
@@ -114,6 +118,7 @@ export function createApp(deps: AppDeps): App {
     ...examplesRoutes(deps.store, deps.uploads),
     ...jobsRoutes({ store: deps.store, models, events, ...deps.training }),
     ...versionsRoutes(deps.store, deps.predictions),
+    ...exportRoutes(deps.store, models, deps.exporter),
     ...evaluationRoutes(deps.store),
     ...predictRoutes(deps.predictions, limits),
     ...clientsRoutes(deps.store),

@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   'model_unavailable',
   'no_active_version',
   'evaluation_not_stored',
+  'export_unsupported',
   // Features and the encoder.
   'invalid_feature_spec',
   'input_too_long',

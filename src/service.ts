@@ -27,6 +27,7 @@ import { clientLimits, openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import { createMetrics, observeEncoders, observeServing, type Metrics } from './metrics.js';
 import { PredictPool } from './serving/predict-pool.js';
+import { Exporter } from './export/exporter.js';
 import { PredictionService } from './serving/predictions.js';
 import { TrainingRunner } from './training/runner.js';
 import { hostname } from 'node:os';
@@ -139,6 +140,7 @@ export function assemble({
     store,
     features,
     predictions,
+    exporter: new Exporter(config.TRANSFERD_MAX_EXPORTS),
     uploads: uploadLimits(config),
     training: { maxAttempts: config.TRANSFERD_JOB_MAX_ATTEMPTS, wake: () => runner.wake() },
     metrics,

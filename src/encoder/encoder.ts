@@ -95,6 +95,11 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     return this.options.manifest;
   }
 
+  /** The imported model's folder (onnx/model.onnx, tokenizer.json). */
+  get modelDir(): string {
+    return this.options.modelDir;
+  }
+
   get ready(): boolean {
     return this.channel.ready;
   }

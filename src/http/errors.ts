@@ -54,6 +54,7 @@ const STATUS: Record<ErrorCode, Mapping> = {
   model_unavailable: { status: 409 },
   no_active_version: { status: 409 },
   evaluation_not_stored: { status: 404 },
+  export_unsupported: { status: 409 },
   invalid_feature_spec: { status: 400 },
   input_too_long: { status: 413 },
   overloaded: { status: 429, retryAfter: 1, expected: true },

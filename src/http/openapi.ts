@@ -48,8 +48,10 @@ function requestBody(r: Route): unknown {
 function responses(r: Route): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, doc] of Object.entries(r.responses)) {
+    // A body that is not text (a model file) is bytes.
+    const raw = doc.mediaType?.startsWith('text/') ? { type: 'string' } : { type: 'string', format: 'binary' };
     const content = doc.mediaType
-      ? { [doc.mediaType]: { schema: doc.schema ? jsonSchema(doc.schema) : { type: 'string' } } }
+      ? { [doc.mediaType]: { schema: doc.schema ? jsonSchema(doc.schema) : raw } }
       : doc.schema
         ? { 'application/json': { schema: jsonSchema(doc.schema) } }
         : undefined;

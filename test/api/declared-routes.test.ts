@@ -20,6 +20,13 @@ const closed = (schema: z.ZodType) =>
 
 type Method = Route['method'];
 
+/** Collects a body that is bytes (supertest parses only text and JSON). */
+const bytes = ((res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+}) as unknown as Parameters<request.Test['parse']>[0];
+
 /** Calls `pattern` with `params` filled in, and checks the answer against the route's declared responses. */
 async function call(method: Method, pattern: string, params: Record<string, string | number> = {}, prepare?: (r: request.Test) => request.Test) {
   const route = docs.routes.find((r) => r.method === method && r.path === pattern);
@@ -76,6 +83,8 @@ test('a tour of the API: every answer has a documented status and matches its do
   await call('get', '/v1/tasks/:task/versions', t);
   await call('get', '/v1/tasks/:task/versions/:version', v);
   await call('get', '/v1/tasks/:task/versions/:version/artifact', v);
+  const onnx = await call('get', '/v1/tasks/:task/versions/:version/export', v, (r) => r.query({ format: 'onnx' }).buffer(true).parse(bytes));
+  assert.equal(onnx.headers['content-type'], 'application/octet-stream');
   await call('get', '/v1/tasks/:task/versions/:version/evaluation', v, (r) => r.query({ errors_only: 'false', limit: 3 }));
   await call('get', '/v1/tasks/:task/versions/:version/map', v);
   const events = await call('get', '/v1/tasks/:task/jobs/:job/events', { ...t, job: started.id });

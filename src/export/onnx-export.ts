@@ -1,0 +1,71 @@
+/**
+ * A version as one ONNX model: token ids in, the service's probabilities
+ * out. The imported encoder's graph (./encoder-graph.ts), the version's
+ * feature spec (./features.ts), then its head, added by the head type's own
+ * export (`HeadDefinition.onnx`, in heads/<type>/onnx.ts); whatever the
+ * outputs do not need (later layers, other hidden states) is dropped.
+ *
+ *   inputs   input_ids, attention_mask    int64 [batch, sequence]
+ *   outputs  probabilities                float32 [batch, labels], columns in the version's label order
+ *            label                        int64 [batch], the most probable column (single-label heads)
+ *   metadata labels (JSON array), task, version, head_type, feature_spec (JSON), model, max_tokens
+ *            (and thresholds, JSON, for multi-label heads)
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type FeatureSpec, specToJson } from '../encoder/feature-spec.js';
+import type { ModelManifest } from '../encoder/manifest.js';
+import { DomainError } from '../errors.js';
+import type { OnnxHeadExport } from '../heads/head.js';
+import { headOf } from '../heads/registry.js';
+import { DT } from '../onnx/graph.js';
+import { type AttentionMode, encoderGraph } from './encoder-graph.js';
+import { featureNodes } from './features.js';
+
+/** The formats a version exports to. */
+export const EXPORT_FORMATS = ['onnx'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface OnnxExportSource {
+  /** The imported model's folder (onnx/model.onnx) and manifest. */
+  modelDir: string;
+  manifest: ModelManifest;
+  spec: FeatureSpec;
+  labels: string[];
+  headType: string;
+  artifact: unknown;
+  /** Recorded in the file's metadata. */
+  task: string;
+  version: number;
+  /** Default `portable`. */
+  attention?: AttentionMode;
+}
+
+/** The ONNX export of head type `headType`, to be imported; a DomainError when the head type has none. */
+export function onnxExportOf(headType: string): () => Promise<OnnxHeadExport> {
+  const hook = headOf(headType)?.onnx;
+  if (!hook) throw new DomainError('export_unsupported', `${headType} heads cannot be exported to ONNX (yet); the service still predicts with them`, 'version');
+  return hook;
+}
+
+export async function buildOnnxExport(source: OnnxExportSource): Promise<Uint8Array> {
+  const { manifest, spec, labels } = source;
+  if (spec.model !== manifest.name) throw new Error(`the version's features come from ${spec.model}, not ${manifest.name}`);
+  const headExport = await onnxExportOf(source.headType)();
+  const g = encoderGraph(readFileSync(join(source.modelDir, 'onnx', 'model.onnx')), manifest, source.attention ?? 'portable');
+  const { features, dim } = featureNodes(g, spec, manifest.hiddenSize, 'attention_mask');
+  const head = headExport(source.artifact, { graph: g, features, dim, classes: labels.length, prefix: 'head/' });
+  g.output('probabilities', head.probabilities, DT.FLOAT, ['batch_size', labels.length]);
+  if (!head.thresholds) g.output('label', g.node('ArgMax', [head.probabilities], { axis: 1, keepdims: 0 }), DT.INT64, ['batch_size']);
+  g.prune();
+  return g.encode('transferd', {
+    labels: JSON.stringify(labels),
+    task: source.task,
+    version: String(source.version),
+    head_type: source.headType,
+    feature_spec: JSON.stringify(specToJson(spec)),
+    model: manifest.name,
+    max_tokens: String(manifest.maxTokens),
+    ...(head.thresholds ? { thresholds: JSON.stringify(head.thresholds) } : {}),
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * GET …/versions/{n}/export?format=onnx: one version of each head type, each
+ * on a task with a feature spec of its own (every pooling, both ways of
+ * combining layers, with and without normalisation), downloaded and run by
+ * onnxruntime-node alone on texts tokenized with the model's tokenizer.json,
+ * gives the labels and probabilities the service's predict route gives. And
+ * what cannot be exported is refused with a 4xx.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import type { Express } from 'express';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import request from 'supertest';
+import { DEFAULT_MODEL } from '../../src/config.js';
+import { headOf } from '../../src/heads/registry.js';
+import { testApp } from '../helpers/app.js';
+import { intents } from '../helpers/fixtures.js';
+import { createTask, train } from '../helpers/jobs.js';
+
+const { app } = await testApp();
+
+env.allowRemoteModels = false;
+env.localModelPath = 'models/';
+const tokenizer = await AutoTokenizer.from_pretrained(DEFAULT_MODEL, { local_files_only: true });
+
+/** Collects a binary body (supertest parses only text and JSON). */
+const binary = (res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
+const download = (path: string) =>
+  request(app)
+    .get(path)
+    .buffer(true)
+    .parse(binary as unknown as Parameters<request.Test['parse']>[0]);
+
+/** Texts no task trained on: the fixture's unseen ones, and a few unlike them (one past the token limit). */
+const TEXTS = [
+  ...intents(4, 60).map((r) => r.text),
+  'Hi',
+  'Wie wird das Wetter morgen in München? ☔️',
+  `Please ${'transfer the money to my savings account and then '.repeat(40)}tell me the balance`,
+];
+
+/**
+ * Token ids as the service makes them (encoder/worker.ts): [CLS] … [SEP],
+ * an over-long text cut to its first max_tokens − 1 ids and [SEP]; right-padded
+ * with 0, and masked.
+ */
+function tokenize(texts: string[], maxTokens: number) {
+  const sep = tokenizer.sep_token_id as number;
+  const seqs = texts.map((t) => {
+    const ids = tokenizer.encode(t) as number[];
+    return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), sep];
+  });
+  const T = Math.max(...seqs.map((s) => s.length));
+  const ids = new BigInt64Array(seqs.length * T);
+  const mask = new BigInt64Array(seqs.length * T);
+  for (const [b, s] of seqs.entries()) {
+    for (const [t, id] of s.entries()) {
+      ids[b * T + t] = BigInt(id);
+      mask[b * T + t] = 1n;
+    }
+  }
+  const dims = [seqs.length, T];
+  return {
+    input_ids: new ort.Tensor('int64', ids, dims),
+    attention_mask: new ort.Tensor('int64', mask, dims),
+    longest: Math.max(...texts.map((t) => (tokenizer.encode(t) as number[]).length)),
+  };
+}
+
+const metadataOf = (model: onnxProto.onnx.ModelProto) => Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
+
+/** Every op domain the graph uses, subgraphs included. */
+function domains(nodes: onnxProto.onnx.INodeProto[]): Set<string> {
+  const out = new Set<string>();
+  for (const n of nodes) {
+    out.add(n.domain ?? '');
+    for (const a of n.attribute ?? []) if (a.g) for (const d of domains(a.g.node ?? [])) out.add(d);
+  }
+  return out;
+}
+
+async function trainedVersion(app: Express, name: string, head: object, featureSpec: object): Promise<{ task: string; version: number }> {
+  const task = await createTask(app, name, intents(10), featureSpec);
+  const job = await train(app, task, { head, evaluation: { method: 'holdout', fraction: 0.25 } });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  return { task, version: job.version! };
+}
+
+const CASES = [
+  { head: { type: 'svm' }, spec: {} },
+  { head: { type: 'random_forest', params: { n_estimators: 40 } }, spec: { layers: [2, 4], pooling: 'cls', normalize: false } },
+  { head: { type: 'logistic_regression' }, spec: { layers: [3, 5], layer_combine: 'mean', pooling: 'max' } },
+] as const;
+
+for (const { head, spec } of CASES) {
+  test(`${head.type}: the exported model, run by onnxruntime alone, gives the service's labels and probabilities`, async () => {
+    const { task, version } = await trainedVersion(app, `export-${head.type}`, head, spec);
+    const res = await download(`/v1/tasks/${task}/versions/${version}/export?format=onnx`).expect(200);
+    assert.equal(res.headers['content-type'], 'application/octet-stream');
+    assert.equal(res.headers['content-disposition'], `attachment; filename="${task}-v${version}.onnx"`);
+    const file = res.body as Buffer;
+    assert.equal(Number(res.headers['content-length']), file.length);
+
+    const model = onnxProto.onnx.ModelProto.decode(file);
+    const graph = model.graph as onnxProto.onnx.GraphProto;
+    assert.deepEqual(
+      graph.input.map((i) => i.name),
+      ['input_ids', 'attention_mask'],
+    );
+    assert.deepEqual(
+      graph.output.map((o) => o.name),
+      ['probabilities', 'label'],
+    );
+    assert.ok(!domains(graph.node).has('com.microsoft'), 'no onnxruntime contrib operator: the file is portable');
+    const meta = metadataOf(model);
+    const versionJson = (await request(app).get(`/v1/tasks/${task}/versions/${version}`).expect(200)).body;
+    const labels = JSON.parse(meta.labels!) as string[];
+    assert.deepEqual(labels, versionJson.labels);
+    assert.deepEqual(JSON.parse(meta.feature_spec!), versionJson.feature_spec);
+    assert.equal(meta.head_type, head.type);
+
+    const feeds = tokenize(TEXTS, Number(meta.max_tokens));
+    assert.ok(feeds.longest > Number(meta.max_tokens), 'one text is cut to the model limit');
+    const session = await ort.InferenceSession.create(file);
+    const out = await session.run({ input_ids: feeds.input_ids, attention_mask: feeds.attention_mask });
+    await session.release();
+    const probabilities = out.probabilities!.data as Float32Array;
+    const label = out.label!.data as BigInt64Array;
+
+    const served = (await request(app).post(`/v1/tasks/${task}/predict`).send({ input: TEXTS, version }).expect(200)).body;
+    let worst = 0;
+    served.data.forEach((p: { label: string; probabilities: Record<string, number> }, i: number) => {
+      assert.equal(labels[Number(label[i])], p.label, `text ${i}: ${TEXTS[i]!.slice(0, 40)}`);
+      labels.forEach((l, c) => {
+        worst = Math.max(worst, Math.abs(probabilities[i * labels.length + c]! - p.probabilities[l]!));
+      });
+    });
+    assert.ok(worst <= 1e-4, `probabilities differ by up to ${worst}`);
+  });
+}
+
+test('4xx: an unknown format lists the supported ones; a missing version or task is 404; a head type without an export is 409', async () => {
+  const { task, version } = await trainedVersion(app, 'export-refusals', { type: 'logistic_regression' }, {});
+  const format = await request(app).get(`/v1/tasks/${task}/versions/${version}/export?format=pmml`).expect(400);
+  assert.equal(format.body.error.code, 'invalid_request');
+  assert.equal(format.body.error.param, 'query.format');
+  assert.match(format.body.error.message, /"pmml" is not an export format; supported: onnx/);
+  assert.equal(
+    (
+      await request(app)
+        .get(`/v1/tasks/${task}/versions/${version + 1}/export?format=onnx`)
+        .expect(404)
+    ).body.error.code,
+    'version_not_found',
+  );
+  assert.equal((await request(app).get(`/v1/tasks/task_missing/versions/1/export?format=onnx`).expect(404)).body.error.code, 'task_not_found');
+
+  // A head type whose definition has no export (as one added without it would be).
+  const logistic = headOf('logistic_regression')!;
+  const hook = logistic.onnx;
+  delete (logistic as { onnx?: unknown }).onnx;
+  try {
+    const refused = await request(app).get(`/v1/tasks/${task}/versions/${version}/export`).expect(409);
+    assert.equal(refused.body.error.code, 'export_unsupported');
+    assert.match(refused.body.error.message, /logistic_regression heads cannot be exported to ONNX/);
+  } finally {
+    (logistic as { onnx?: unknown }).onnx = hook;
+  }
+});
