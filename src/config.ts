@@ -53,8 +53,8 @@ export const ENV = {
     doc: 'Job event streams (GET …/jobs/{job}/events) one replica holds open at once; past it, 429. Each reads its job from the store twice a second.',
   },
   TRANSFERD_MAX_EXPORTS: {
-    schema: int(1, 64).default(2),
-    doc: 'ONNX exports (GET …/versions/{n}/export) one replica builds at once, each in a worker thread holding about twice the model (~180 MB for all-MiniLM-L6-v2) while it builds; past it, 429.',
+    schema: int(1, 64).default(1),
+    doc: 'ONNX exports (GET …/versions/{n}/export) one replica builds and sends at once; past it, 429. Each holds 200–500 MB while it is built (bench:export) and the file (~90 MB) until it is sent.',
   },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },

@@ -1,9 +1,10 @@
 /**
  * Builds exports, each in a worker thread started for it and stopped after
- * it (./worker.ts), at most `maxConcurrent` at once on this replica: an
- * export holds about twice the encoder's size while it is built (the graph
- * read, the file written), so past the bound a request is refused at once
- * (429 overloaded) rather than queued.
+ * it (./worker.ts), at most `maxConcurrent` at once on this replica. An
+ * export holds a few hundred MB while it is built (the encoder's graph read,
+ * the file written, the artifact parsed) and the file's bytes until they are
+ * sent, so an export keeps its place until its bytes are written, and past
+ * the bound a request is refused at once (429 overloaded) rather than queued.
  */
 import { DomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
@@ -14,24 +15,33 @@ export class Exporter {
 
   constructor(private readonly maxConcurrent: number) {}
 
-  /** Exports being built now. */
+  /** Exports being built or sent now. */
   get active(): number {
     return this.running;
   }
 
-  /** The file's bytes; aborting `signal` (the client went away) stops waiting for them. */
-  async build(args: ExportArgs, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * Builds the file and hands its bytes to `send`, which resolves once they
+   * are written (or will never be). Aborting `signal` (the client went away)
+   * stops waiting for the build.
+   */
+  async build(args: ExportArgs, send: (bytes: Uint8Array) => Promise<void>, signal?: AbortSignal): Promise<void> {
     if (this.running >= this.maxConcurrent) {
       throw new DomainError('overloaded', `this replica is building ${this.running} exports, its most at once; try again shortly`);
     }
     this.running++;
-    const channel = new WorkerChannel<ExportApi>({ url: new URL('./worker.js', import.meta.url), name: 'export' });
     try {
-      await channel.whenReady();
-      return await channel.call('build', args, signal ? { signal } : {});
+      const channel = new WorkerChannel<ExportApi>({ url: new URL('./worker.js', import.meta.url), name: 'export' });
+      let bytes: Uint8Array;
+      try {
+        await channel.whenReady();
+        bytes = await channel.call('build', args, signal ? { signal } : {});
+      } finally {
+        // Gone before the bytes are sent, with what it allocated.
+        await channel.stop();
+      }
+      await send(bytes);
     } finally {
-      // Counted until the thread is gone, with what it allocated.
-      await channel.stop();
       this.running--;
     }
   }

@@ -25,12 +25,14 @@ const args: ExportArgs = {
   version: 1,
 };
 
+const send = async () => assert.fail('nothing to send');
+
 test('past its bound an export is refused at once; a finished one frees its place', async () => {
   const exporter = new Exporter(1);
-  const first = exporter.build(args);
-  await assert.rejects(exporter.build(args), (err) => isDomainError(err, 'overloaded'));
+  const first = exporter.build(args, send);
+  await assert.rejects(exporter.build(args, send), (err) => isDomainError(err, 'overloaded'));
   assert.equal(exporter.active, 1);
   await assert.rejects(first, (err) => isDomainError(err, 'export_unsupported'));
   assert.equal(exporter.active, 0);
-  await assert.rejects(exporter.build(args), (err) => isDomainError(err, 'export_unsupported'));
+  await assert.rejects(exporter.build(args, send), (err) => isDomainError(err, 'export_unsupported'));
 });

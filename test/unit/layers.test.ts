@@ -1,6 +1,6 @@
 /**
  * The architecture's import rules, checked on the source: imports run
- * downward (http → serving/training → features → heads/store → encoder/onnx),
+ * downward (http → serving/training/export → features → heads/store → encoder/onnx),
  * a head never imports training, http, the store or the encoder, serving never
  * imports training, and a predict worker loads predictors without pulling in
  * any training or export code.

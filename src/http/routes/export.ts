@@ -1,4 +1,5 @@
 /** A version as one file that runs without the service: GET …/versions/{version}/export?format=onnx. */
+import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
@@ -53,7 +54,7 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
         if (!encoder) throw new DomainError('model_unavailable', `the version's model ${version.spec.model} is not loaded on this replica`);
         const artifactGzip = await store.getArtifactBytes(task.tenantId, task.id, version.number);
         if (!artifactGzip) throw versionNotFound(task.id, version.number);
-        const bytes = await exporter.build(
+        await exporter.build(
           {
             modelDir: encoder.modelDir,
             manifest: encoder.manifest,
@@ -64,12 +65,16 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
             task: task.id,
             version: version.number,
           },
+          async (bytes) => {
+            res
+              .type('application/octet-stream')
+              .set('Content-Disposition', `attachment; filename="${task.id}-v${version.number}.onnx"`)
+              .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+            // The bytes are held until written: the export keeps its place until then.
+            await finished(res).catch(() => undefined);
+          },
           clientGone(res),
         );
-        res
-          .type('application/octet-stream')
-          .set('Content-Disposition', `attachment; filename="${task.id}-v${version.number}.onnx"`)
-          .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       },
     }),
   ];
