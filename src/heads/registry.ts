@@ -4,6 +4,7 @@
  */
 import { forestHead } from './forest/index.js';
 import { logisticHead } from './logistic/index.js';
+import { mlpHead } from './mlp/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
 
@@ -13,7 +14,7 @@ export type AnyHead = HeadDefinition<Record<string, unknown>>;
 /** Each head's code is typed by its own parameters; the list only passes it parameters its schema parsed. */
 const listed = <P extends object>(head: HeadDefinition<P>) => head as unknown as AnyHead;
 
-export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead)];
+export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead), listed(mlpHead)];
 
 export const HEAD_TYPES: readonly string[] = HEADS.map((h) => h.type);
 

@@ -95,7 +95,7 @@ test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each s
 });
 
 test('one thread or two: the same choices, metrics and artifact', async () => {
-  for (const head of ['svm', 'random_forest', 'logistic_regression', 'auto'] as const) {
+  for (const head of ['svm', 'random_forest', 'logistic_regression', 'mlp', 'auto'] as const) {
     const one = await runPipeline(input({ head }, 1), () => undefined);
     const two = await runPipeline(input({ head }, 2), () => undefined);
     assert.deepEqual(stable(two), stable(one), head);

@@ -1,0 +1,69 @@
+/**
+ * Training of the `mlp` head on a job's worker pool: every fit (a
+ * configuration on a split, or the final head) is one pool task; a fold's
+ * task returns its held-out rows' predicted classes, scored through the same
+ * forward graph the stored head predicts with.
+ */
+import { crossValidateFolds } from '../cross-validate.js';
+import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
+import { argmaxRows } from '../evaluation.js';
+import { type HeadTrainer, opsOn } from '../head.js';
+import { type MlpHeadParams, mlpParamsSchema } from './index.js';
+import { type MlpArtifact, MlpPredictor } from './model.js';
+import { fitMlp, type MlpFit } from './train.js';
+
+interface FitArgs {
+  data: Dataset;
+  /** Rows to train on (null: all). */
+  train: Int32Array | null;
+  fit: MlpFit;
+}
+
+function artifactOf(a: FitArgs): MlpArtifact {
+  const { layers } = fitMlp(a.data, a.train, a.fit);
+  return {
+    format: 'mlp',
+    classes: a.data.classes,
+    dim: a.data.dim,
+    activation: 'relu',
+    layers: layers.map((l) => ({ in: l.in, out: l.out, weights: Array.from(l.w), bias: Array.from(l.b) })),
+  };
+}
+
+export const mlpOps = {
+  fit: (a: FitArgs): MlpArtifact => artifactOf(a),
+  /** Trains on `train` and predicts the class of each row of `test`. */
+  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array {
+    const predictor = new MlpPredictor(artifactOf(a));
+    const held = takeRows(a.data, a.test);
+    return argmaxRows(predictor.predictProba(held.x, held.n), held.n, held.classes);
+  },
+};
+
+export const mlpTrainer: HeadTrainer<MlpHeadParams> = {
+  ops: mlpOps,
+  start(job) {
+    const pool = opsOn<typeof mlpOps>(job.pool, 'mlp');
+    const fitOf = (p: MlpHeadParams): MlpFit => ({
+      hidden: p.hidden_layer_sizes,
+      alpha: p.alpha,
+      learningRate: p.learning_rate,
+      batchSize: p.batch_size,
+      maxIter: p.max_iter,
+      earlyStopping: p.early_stopping,
+      validationFraction: p.validation_fraction,
+      patience: p.n_iter_no_change,
+      tol: p.tol,
+      seed: job.seed,
+    });
+    return {
+      grid: () => [1e-4, 1e-3, 1e-2, 1e-1].map((alpha) => ({ ...mlpParamsSchema.parse({}), alpha })),
+      crossValidate: (data, splits, configs) =>
+        crossValidateFolds(job, data, splits, configs, async (shared, split, params) => {
+          const fold = await pool.run('foldPredict', { data: shared, train: split.train, fit: fitOf(params), test: split.test });
+          return { predicted: fold.result, ms: fold.ms };
+        }),
+      fit: async (data, params) => (await pool.run('fit', { data: sharedDataset(data), train: null, fit: fitOf(params) })).result,
+    };
+  },
+};
