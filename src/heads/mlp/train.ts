@@ -73,7 +73,8 @@ export function holdOut(y: Int32Array, rows: Int32Array, classes: number, fracti
     const order = Int32Array.from(members);
     shuffle(order, rng);
     const take = Math.min(Math.round(members.length * fraction), members.length - 1);
-    order.forEach((r, i) => (i < take ? held : train).push(r));
+    held.push(...order.subarray(0, take));
+    train.push(...order.subarray(take));
   }
   return { train: Int32Array.from(train).sort(), held: Int32Array.from(held).sort() };
 }
