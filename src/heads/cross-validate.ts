@@ -4,7 +4,7 @@
  * job told as each split of each configuration is done.
  */
 import { type Dataset, sharedDataset } from './dataset.js';
-import type { CvOutcome, JobContext } from './head.js';
+import type { CvOutcome, FoldPrediction, JobContext } from './head.js';
 import type { Split } from './evaluation.js';
 
 export function crossValidateFolds<P>(
@@ -13,7 +13,7 @@ export function crossValidateFolds<P>(
   splits: Split[],
   configs: P[],
   /** Fits `params` on the split's training rows and predicts its test rows; `ms` is the workers' time. */
-  foldPredict: (shared: Dataset, split: Split, params: P) => Promise<{ predicted: Int32Array; ms: number }>,
+  foldPredict: (shared: Dataset, split: Split, params: P) => Promise<{ predicted: FoldPrediction; ms: number }>,
 ): Promise<CvOutcome[]> {
   const shared = sharedDataset(data);
   return Promise.all(

@@ -12,11 +12,16 @@ import type { z } from 'zod';
 import type { Dataset } from './dataset.js';
 import type { Split } from './evaluation.js';
 
+/** single_label: one label per text (softmax over the labels); multi_label: any number (a probability per label, thresholds). */
+export type TaskKind = 'single_label' | 'multi_label';
+
 /** A trained head, ready to score feature rows. */
 export interface Predictor {
   readonly classes: number;
-  /** n × classes probabilities (rows sum to 1), row-major. */
+  /** n × classes probabilities, row-major: rows sum to 1, or (multi-label) each label's own probability. */
   predictProba(x: Float32Array, n: number): Float32Array;
+  /** Multi-label heads: a label is predicted when its probability reaches its threshold. */
+  readonly thresholds?: Float32Array;
 }
 
 export interface LoadOptions {
@@ -26,6 +31,7 @@ export interface LoadOptions {
 
 /** What a request's parameters are checked against before a job is queued. */
 export interface TaskShape {
+  kind: TaskKind;
   /** Examples per label. */
   labels: ReadonlyMap<string, number>;
   /** The smallest feature dimension the job may train on. */
@@ -43,6 +49,8 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   readonly searchDescription: string;
   /** Whether `auto` searches this head type when a request names no candidates. */
   readonly auto: boolean;
+  /** Whether it trains on multi-label tasks (data sets with `targets`: every label its own probability). */
+  readonly multiLabel: boolean;
   /**
    * Throws a DomainError (`invalid_params`, `unknown_label`; `param` relative
    * to the params object) when the parameters cannot work on this task, so the
@@ -55,9 +63,16 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   trainer(): Promise<HeadTrainer<P>>;
 }
 
-/** A configuration's cross-validation: predictions of each split's test rows, in the split's order. */
+/**
+ * A split's held-out predictions, in the split's order: each row's class
+ * (single-label), or rows × labels probabilities (a multi-label data set,
+ * one whose `targets` are set).
+ */
+export type FoldPrediction = Int32Array | Float32Array;
+
+/** A configuration's cross-validation: predictions of each split's test rows. */
 export interface CvOutcome {
-  predicted: Int32Array[];
+  predicted: FoldPrediction[];
   /** Worker time spent on the configuration's fits (they run concurrently, so not wall time). */
   ms: number;
 }

@@ -23,9 +23,27 @@ export function headOf(type: string): AnyHead | undefined {
   return HEADS.find((h) => h.type === type);
 }
 
+/** A multi-label version's artifact: its head's (every label its own probability) and each label's threshold. */
+export interface MultiLabelArtifact {
+  format: 'multi-label';
+  thresholds: number[];
+  head: unknown;
+}
+
+export function multiLabelArtifact(head: unknown, thresholds: Float32Array): MultiLabelArtifact {
+  return { format: 'multi-label', thresholds: Array.from(thresholds), head };
+}
+
 /** A predictor for a stored artifact, whatever its head type (found by the artifact's `format`). */
 export function loadPredictor(artifact: unknown, options: LoadOptions = {}): Predictor {
   const format = (artifact as { format?: unknown } | null)?.format;
+  if (format === 'multi-label') {
+    const wrapped = artifact as MultiLabelArtifact;
+    const inner = loadPredictor(wrapped.head, options);
+    if (wrapped.thresholds.length !== inner.classes) throw new Error('multi-label artifact: one threshold per label expected');
+    const thresholds = Float32Array.from(wrapped.thresholds);
+    return { classes: inner.classes, thresholds, predictProba: (x, n) => inner.predictProba(x, n) };
+  }
   const head = HEADS.find((h) => h.format === format);
   if (!head) throw new Error(`unknown artifact format ${String(format)}`);
   return head.load(artifact, options);

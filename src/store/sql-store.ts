@@ -176,13 +176,10 @@ export class SqlStore implements Store {
     await this.db.transaction(async (tx) => {
       await this.checkQuota(tx, task.tenantId, 'maxTasks', 1);
       await this.uniqueName(task.name, () =>
-        tx.run(`INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`, [
-          id,
-          task.tenantId,
-          task.name,
-          task.description,
-          JSON.stringify(task.spec),
-        ]),
+        tx.run(
+          `INSERT INTO tasks (id, tenant_id, name, description, spec, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`,
+          [id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), task.kind ?? 'single_label'],
+        ),
       );
     });
     return (await this.getTask(task.tenantId, id))!;

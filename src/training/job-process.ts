@@ -20,8 +20,8 @@ try {
   // not permitted on some platforms: train at normal priority
 }
 
-function shared<T extends Float32Array | Int32Array>(a: T): T {
-  const copy = (a instanceof Float32Array ? new Float32Array(new SharedArrayBuffer(a.byteLength)) : new Int32Array(new SharedArrayBuffer(a.byteLength))) as T;
+function shared<T extends Float32Array | Int32Array | Uint8Array>(a: T): T {
+  const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
   copy.set(a as never);
   return copy;
 }
@@ -31,6 +31,7 @@ function inputOf(args: JobArgs): JobThreadInput {
   return {
     ...args,
     y: shared(args.y),
+    ...(args.targets ? { targets: shared(args.targets) } : {}),
     candidates: args.candidates.map((c) => ({ ...c, x: shared(c.x) })),
     cancel: new Int32Array(new SharedArrayBuffer(4)),
   };

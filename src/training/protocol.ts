@@ -16,8 +16,10 @@ export interface JobThreadInput {
   request: TrainingRequest;
   /** Class index → label. */
   labels: string[];
-  /** Class index per example (SharedArrayBuffer-backed inside the training process). */
+  /** Class index per example (multi-label: its rarest label, for stratified folds); SharedArrayBuffer-backed inside the training process. */
   y: Int32Array;
+  /** Multi-label tasks: n × labels, 1 where the example has the label. */
+  targets?: Uint8Array;
   n: number;
   /** candidates[0] is the task's own spec; a layer sweep adds the others. */
   candidates: Candidate[];

@@ -20,6 +20,8 @@ import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, Store, TaskChan
 import { DomainError, isDomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
 import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
+import { rarestLabel } from '../heads/multi-label.js';
+import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
 import type { TrainingRequest } from './request.js';
 
@@ -241,13 +243,18 @@ export class TrainingRunner {
     if (!encoder) throw new DomainError('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
 
     const examples: ExampleRecord[] = await this.o.store.allExamples(job.tenantId, job.taskId);
-    const counts = new Map<string, number>();
-    for (const e of examples) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+    const stored = new Map<string, number>();
+    for (const e of examples) stored.set(e.label, (stored.get(e.label) ?? 0) + 1);
+    const counts = countsByLabel(task.kind, stored);
     const specs = candidateSpecs(task, request, encoder.manifest.layers);
-    checkTrainable(counts, request, smallestDimension(specs, encoder.manifest.hiddenSize));
+    checkTrainable(counts, request, smallestDimension(specs, encoder.manifest.hiddenSize), task.kind);
     const labels = [...counts.keys()].sort();
     const classOf = new Map(labels.map((l, i) => [l, i]));
     const n = examples.length;
+    const k = labels.length;
+    // Multi-label: every example's set as a multi-hot row, and its rarest label to stratify folds by.
+    const targets = task.kind === 'multi_label' ? new Uint8Array(n * k) : undefined;
+    if (targets) for (const [i, e] of examples.entries()) for (const l of labelsOfKey(e.label)) targets[i * k + classOf.get(l)!] = 1;
 
     phase('features', 1);
     const feats = await this.o.features.forTraining(
@@ -259,11 +266,11 @@ export class TrainingRunner {
     );
     signal.throwIfAborted();
 
-    const y = Int32Array.from(examples, (e) => classOf.get(e.label)!);
+    const y = targets ? rarestLabel(targets, n, k) : Int32Array.from(examples, (e) => classOf.get(e.label)!);
     // Copied into the training process as they are: no shared copy is kept here.
     const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
     phase('training', 25);
-    const result = await this.train({ request, labels, y, n, candidates, threads: this.o.threads }, signal, (name, fraction) =>
+    const result = await this.train({ request, labels, y, ...(targets ? { targets } : {}), n, candidates, threads: this.o.threads }, signal, (name, fraction) =>
       phase(name, 25 + 70 * fraction),
     );
     const chosen = candidates[result.chosen]!;

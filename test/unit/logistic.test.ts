@@ -134,8 +134,8 @@ test('parameters: defaults as scikit-learn, out-of-range values refused, class_w
   assert.equal(logisticParamsSchema.safeParse({ penalty: 'l1' }).success, false, 'unknown fields are refused');
   const labels = new Map([['a', 3]]);
   assert.throws(
-    () => logisticHead.check(logisticParamsSchema.parse({ class_weight: { b: 2 } }), { labels, dim: 4 }),
+    () => logisticHead.check(logisticParamsSchema.parse({ class_weight: { b: 2 } }), { kind: 'single_label', labels, dim: 4 }),
     (e: unknown) => (e as { code?: string }).code === 'unknown_label',
   );
-  logisticHead.check(logisticParamsSchema.parse({ class_weight: { a: 2 } }), { labels, dim: 4 });
+  logisticHead.check(logisticParamsSchema.parse({ class_weight: { a: 2 } }), { kind: 'single_label', labels, dim: 4 });
 });

@@ -80,7 +80,7 @@ test("the step graph's gradients are the loss's derivatives (central differences
     feeds[`w${i}`] = new ort.Tensor('float32', l.w, [l.out, l.in]);
     feeds[`b${i}`] = new ort.Tensor('float32', l.b, [l.out]);
   });
-  const session = ort.createSession(stepGraph(shapes), 1);
+  const session = ort.createSession(stepGraph(shapes, 'softmax'), 1);
   const out = session.run(feeds as never, Object.fromEntries(session.outputMetadata.map((o) => [o.name, null])), {});
   const h = 1e-3;
   let checked = 0;
@@ -152,7 +152,7 @@ test("the predictor's forward graph is the network: probabilities as computed fr
       assert.ok(Math.abs(proba[i * 2 + c]! - expected) < 1e-5, `row ${i} class ${c}`);
     }
   }
-  assert.ok(forwardGraph(fit.layers).length > 0);
+  assert.ok(forwardGraph(fit.layers, 'softmax').length > 0);
   assert.throws(() => new MlpPredictor({ ...artifact, classes: 3 }), /one value per class/);
 });
 

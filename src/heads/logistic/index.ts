@@ -7,6 +7,7 @@
  * module is what serving loads; the training side is ./trainer.ts.
  */
 import { z } from 'zod';
+import { DomainError } from '../../errors.js';
 import type { HeadDefinition } from '../head.js';
 import { checkWeightedLabels, labelRecord } from '../label-record.js';
 import { type LogisticArtifact, LogisticPredictor } from './model.js';
@@ -36,8 +37,15 @@ export const logisticHead: HeadDefinition<LogisticHeadParams> = {
   // Not tried by `auto` unless named in its candidates, until bench:heads has measured it beside the others.
   auto: false,
   check(params, task) {
+    if (task.kind === 'multi_label' && params.class_weight !== null)
+      throw new DomainError(
+        'invalid_params',
+        'class_weight is for single-label tasks: every label of a multi-label task is fitted as its own yes/no',
+        'class_weight',
+      );
     checkWeightedLabels(params.class_weight, task.labels);
   },
   load: (artifact) => new LogisticPredictor(artifact as LogisticArtifact),
+  multiLabel: true,
   trainer: async () => (await import('./trainer.js')).logisticTrainer,
 };

@@ -26,16 +26,24 @@ interface FitArgs {
 
 function artifactOf(a: FitArgs): LogisticArtifact {
   const { w, b } = fitLogistic(a.data, a.train, { C: a.C, classWeight: a.classWeight, maxIter: a.maxIter, tolerance: a.tolerance });
-  return { format: 'softmax-linear', classes: a.data.classes, dim: a.data.dim, weights: Array.from(w), bias: Array.from(b) };
+  return {
+    format: 'softmax-linear',
+    classes: a.data.classes,
+    dim: a.data.dim,
+    weights: Array.from(w),
+    bias: Array.from(b),
+    ...(a.data.targets ? { output: 'sigmoid' as const } : {}),
+  };
 }
 
 export const logisticOps = {
   fit: (a: FitArgs): LogisticArtifact => artifactOf(a),
-  /** Trains on `train` and predicts the class of each row of `test`. */
-  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array {
+  /** Trains on `train` and predicts each row of `test`: its class, or (multi-label) every label's probability. */
+  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array | Float32Array {
     const predictor = new LogisticPredictor(artifactOf(a));
     const held = takeRows(a.data, a.test);
-    return argmaxRows(predictor.predictProba(held.x, held.n), held.n, held.classes);
+    const proba = predictor.predictProba(held.x, held.n);
+    return a.data.targets ? proba : argmaxRows(proba, held.n, held.classes);
   },
 };
 

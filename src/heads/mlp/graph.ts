@@ -49,45 +49,50 @@ function declareWeights(g: GraphBuilder, layers: readonly LayerShape[] | readonl
   });
 }
 
+/** softmax: one label per row; sigmoid: every label its own probability (multi-label). */
+export type MlpOutput = 'softmax' | 'sigmoid';
+
 /** Adds the forward pass from `x`; returns every layer's pre-activation z_l and post-activation a_l (a_0 = x), and the probabilities. */
-function forward(g: GraphBuilder, x: string, layers: number) {
+function forward(g: GraphBuilder, x: string, layers: number, output: MlpOutput) {
   const z: string[] = [];
   const a: string[] = [x];
   for (let l = 0; l < layers; l++) {
     z.push(g.node('Gemm', [a[l]!, weightName(l), biasName(l)], { transB: 1 }));
     if (l < layers - 1) a.push(g.node('Relu', [z[l]!]));
   }
-  const p = g.node('Softmax', [z[layers - 1]!], { axis: 1 });
+  const p = output === 'softmax' ? g.node('Softmax', [z[layers - 1]!], { axis: 1 }) : g.node('Sigmoid', [z[layers - 1]!]);
   return { z, a, p };
 }
 
 /** features x [n, dim] → probabilities [n, classes]. */
-export function forwardGraph(layers: readonly LayerShape[] | readonly LayerWeights[]): Uint8Array {
+export function forwardGraph(layers: readonly LayerShape[] | readonly LayerWeights[], output: MlpOutput): Uint8Array {
   const g = new GraphBuilder('mlp_forward', 13);
   const first = layers[0]!;
   const last = layers[layers.length - 1]!;
   const x = g.input('x', DT.FLOAT, ['n', first.in]);
   declareWeights(g, layers);
-  g.output('probabilities', forward(g, x, layers.length).p, DT.FLOAT, ['n', last.out]);
+  g.output('probabilities', forward(g, x, layers.length, output).p, DT.FLOAT, ['n', last.out]);
   return g.encode('transferd');
 }
 
 /**
  * One mini-batch: inputs x [m, dim], t [m, classes] (each row's one-hot
- * label times its share of the batch's loss) and s [m, 1] (that share), and
- * the weights; outputs the probabilities and, for every layer, the gradient
- * of Σᵢ sᵢ · cross-entropyᵢ by its weights and bias.
+ * label, or multi-hot labels, times its share of the batch's loss) and
+ * s [m, 1] (that share), and the weights; outputs the probabilities and, for
+ * every layer, the gradient of Σᵢ sᵢ · lossᵢ by its weights and bias, the
+ * loss being softmax cross-entropy, or the sum of the labels' binary
+ * cross-entropies for sigmoid outputs: either way its derivative by the
+ * output logits is s·p − t.
  */
-export function stepGraph(layers: readonly LayerShape[]): Uint8Array {
+export function stepGraph(layers: readonly LayerShape[], output: MlpOutput): Uint8Array {
   const g = new GraphBuilder('mlp_step', 13);
   const L = layers.length;
   const x = g.input('x', DT.FLOAT, ['m', layers[0]!.in]);
   const t = g.input('t', DT.FLOAT, ['m', layers[L - 1]!.out]);
   const s = g.input('s', DT.FLOAT, ['m', 1]);
   declareWeights(g, layers);
-  const { z, a, p } = forward(g, x, L);
+  const { z, a, p } = forward(g, x, L, output);
   g.output('probabilities', p, DT.FLOAT, ['m', layers[L - 1]!.out]);
-  // The softmax cross-entropy's derivative by the output logits: s·p − t.
   let delta = g.node('Sub', [g.node('Mul', [p, s]), t]);
   const rows = g.ints([0]);
   for (let l = L - 1; l >= 0; l--) {

@@ -42,5 +42,6 @@ export const mlpHead: HeadDefinition<MlpHeadParams> = {
   auto: false,
   check() {},
   load: (artifact, options) => new MlpPredictor(artifact as MlpArtifact, options.threads ?? 1),
+  multiLabel: true,
   trainer: async () => (await import('./trainer.js')).mlpTrainer,
 };

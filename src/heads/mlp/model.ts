@@ -2,13 +2,15 @@
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { type SyncOrt, syncOrt, unshared } from '../../onnx/session.js';
 import type { Predictor } from '../head.js';
-import { forwardGraph, type LayerWeights } from './graph.js';
+import { forwardGraph, type LayerWeights, type MlpOutput } from './graph.js';
 
 export interface MlpArtifact {
   format: 'mlp';
   classes: number;
   dim: number;
   activation: 'relu';
+  /** softmax (the default: one label per text) or sigmoid (multi-label). */
+  output?: MlpOutput;
   /** Input to output; weights out × in, row-major. */
   layers: Array<{ in: number; out: number; weights: number[]; bias: number[] }>;
 }
@@ -39,7 +41,7 @@ export class MlpPredictor implements Predictor {
     this.ort = ort;
     this.classes = artifact.classes;
     this.dim = artifact.dim;
-    this.session = ort.createSession(forwardGraph(layerWeightsOf(artifact)), threads);
+    this.session = ort.createSession(forwardGraph(layerWeightsOf(artifact), artifact.output ?? 'softmax'), threads);
   }
 
   predictProba(x: Float32Array, n: number): Float32Array {

@@ -16,7 +16,18 @@ import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { type SyncOrt, syncOrt } from '../../onnx/session.js';
 import type { Dataset } from '../dataset.js';
 import { Rng } from '../rng.js';
-import { biasGradName, biasName, forwardGraph, type LayerShape, type LayerWeights, layerShapes, stepGraph, weightGradName, weightName } from './graph.js';
+import {
+  biasGradName,
+  biasName,
+  forwardGraph,
+  type LayerShape,
+  type LayerWeights,
+  layerShapes,
+  type MlpOutput,
+  stepGraph,
+  weightGradName,
+  weightName,
+} from './graph.js';
 
 export interface MlpFit {
   hidden: readonly number[];
@@ -100,9 +111,10 @@ class Sessions {
   constructor(
     readonly ort: SyncOrt,
     shapes: LayerShape[],
+    output: MlpOutput,
   ) {
-    this.step = ort.createSession(stepGraph(shapes), 1);
-    this.forward = ort.createSession(forwardGraph(shapes), 1);
+    this.step = ort.createSession(stepGraph(shapes, output), 1);
+    this.forward = ort.createSession(forwardGraph(shapes, output), 1);
     this.stepFetches = Object.fromEntries(this.step.outputMetadata.map((o) => [o.name, null]));
   }
 
@@ -123,12 +135,23 @@ function gather(x: Float32Array, dim: number, rows: ArrayLike<number>, from: num
   return out.subarray(0, (to - from) * dim);
 }
 
-/** Accuracy of `layers` on the rows `rows`. */
-function accuracy(sessions: Sessions, layers: LayerWeights[], data: Dataset, rows: Int32Array): number {
+/** The loss of row `row` given its probabilities p[at, at + k): cross-entropy of its label, or (multi-label) the sum of its labels' binary cross-entropies. */
+function rowLoss(data: Dataset, row: number, p: Float32Array, at: number): number {
+  const k = data.classes;
+  const log = (v: number) => Math.log(Math.max(v, 1e-12));
+  if (!data.targets) return -log(p[at + data.y[row]!]!);
+  let loss = 0;
+  for (let c = 0; c < k; c++) loss -= data.targets[row * k + c] ? log(p[at + c]!) : log(1 - p[at + c]!);
+  return loss;
+}
+
+/** How good `layers` are on the rows `rows`, higher is better: accuracy, or (multi-label) minus the mean loss. */
+function heldOutScore(sessions: Sessions, layers: LayerWeights[], data: Dataset, rows: Int32Array): number {
   const { dim, classes } = data;
   const x = gather(data.x, dim, rows, 0, rows.length, new Float32Array(rows.length * dim));
   const feeds = { ...sessions.weightFeeds(layers), x: new sessions.ort.Tensor('float32', x, [rows.length, dim]) };
   const p = sessions.forward.run(feeds as never, { probabilities: null }, {}).probabilities!.data as Float32Array;
+  if (data.targets) return -rows.reduce((s, r, i) => s + rowLoss(data, r, p, i * classes), 0) / rows.length;
   let correct = 0;
   rows.forEach((r, i) => {
     let best = 0;
@@ -150,7 +173,7 @@ export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): Mlp
   const byScore = held !== null;
   const train = held ? split!.train : all;
   const shapes = layerShapes([dim, ...fit.hidden, k]);
-  const sessions = new Sessions(ort, shapes);
+  const sessions = new Sessions(ort, shapes, data.targets ? 'sigmoid' : 'softmax');
   const layers = initialLayers(shapes, rng);
   const moments = layers.map((l) => ({
     mw: new Float32Array(l.w.length),
@@ -180,7 +203,11 @@ export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): Mlp
       const x = gather(data.x, dim, order, from, to, xBatch);
       const t = tBatch.subarray(0, m * k).fill(0);
       const s = sBatch.subarray(0, m).fill(1 / m);
-      for (let i = 0; i < m; i++) t[i * k + data.y[order[from + i]!]!] = 1 / m;
+      for (let i = 0; i < m; i++) {
+        const row = order[from + i]!;
+        if (!data.targets) t[i * k + data.y[row]!] = 1 / m;
+        else for (let c = 0; c < k; c++) t[i * k + c] = data.targets[row * k + c]! / m;
+      }
       const feeds = {
         ...sessions.weightFeeds(layers),
         x: new Tensor('float32', x, [m, dim]),
@@ -190,7 +217,7 @@ export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): Mlp
       const out = sessions.step.run(feeds as never, sessions.stepFetches, {});
       const p = out.probabilities!.data as Float32Array;
       let loss = 0;
-      for (let i = 0; i < m; i++) loss -= Math.log(Math.max(p[i * k + data.y[order[from + i]!]!]!, 1e-12));
+      for (let i = 0; i < m; i++) loss += rowLoss(data, order[from + i]!, p, i * k);
       let squares = 0;
       for (const layer of layers) for (const v of layer.w) squares += v * v;
       epochLoss += loss + (0.5 * fit.alpha * squares) / m;
@@ -211,7 +238,7 @@ export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): Mlp
         update(layer.b, out[biasGradName(l)]!.data as Float32Array, mo.mb, mo.vb, 0);
       });
     }
-    const score = byScore ? accuracy(sessions, layers, data, held) : epochLoss / order.length;
+    const score = byScore ? heldOutScore(sessions, layers, data, held) : epochLoss / order.length;
     const improved = byScore ? score > best + fit.tol : score < best - fit.tol;
     if (byScore ? score > best : score < best) {
       best = score;

@@ -26,17 +26,19 @@ function artifactOf(a: FitArgs): MlpArtifact {
     classes: a.data.classes,
     dim: a.data.dim,
     activation: 'relu',
+    ...(a.data.targets ? { output: 'sigmoid' as const } : {}),
     layers: layers.map((l) => ({ in: l.in, out: l.out, weights: Array.from(l.w), bias: Array.from(l.b) })),
   };
 }
 
 export const mlpOps = {
   fit: (a: FitArgs): MlpArtifact => artifactOf(a),
-  /** Trains on `train` and predicts the class of each row of `test`. */
-  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array {
+  /** Trains on `train` and predicts each row of `test`: its class, or (multi-label) every label's probability. */
+  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array | Float32Array {
     const predictor = new MlpPredictor(artifactOf(a));
     const held = takeRows(a.data, a.test);
-    return argmaxRows(predictor.predictProba(held.x, held.n), held.n, held.classes);
+    const proba = predictor.predictProba(held.x, held.n);
+    return a.data.targets ? proba : argmaxRows(proba, held.n, held.classes);
   },
 };
 

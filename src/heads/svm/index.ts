@@ -63,5 +63,6 @@ export const svmHead: HeadDefinition<SvmHeadParams> = {
     checkWeightedLabels(params.class_weight, task.labels);
   },
   load: (artifact, options) => loadSvmPredictor(artifact as SvmArtifact, options),
+  multiLabel: false,
   trainer: async () => (await import('./trainer.js')).svmTrainer,
 };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
 import { FINISHED_STATES, type JobRecord, type Store } from '../../store/types.js';
+import { countsByLabel } from '../../store/label-set.js';
 import { normalizeRequest, type TrainingRequest, trainingRequestSchema } from '../../training/request.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from '../../training/plan.js';
 import type { EventStreams } from '../event-stream.js';
@@ -103,11 +104,12 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       },
       handler: async ({ params, body, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
-        const request = normalizeRequest(body);
+        const request = normalizeRequest(body, task.kind);
         const manifest = models.get(task.spec.model)?.manifest;
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);
-        checkTrainable(await store.labelCounts(task.tenantId, task.id), request, smallestDimension(specs, manifest.hiddenSize));
+        const counts = countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id));
+        checkTrainable(counts, request, smallestDimension(specs, manifest.hiddenSize), task.kind);
         const job = await store.createJob({ tenantId: task.tenantId, taskId: task.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));
