@@ -245,6 +245,12 @@ export interface JobOutcome {
   state: Exclude<JobState, 'queued' | 'running'>;
   error?: JobError;
   version?: NewVersion;
+  /**
+   * A multi-task job's versions of its other tasks, written in the same
+   * transaction (and activated with the job's own, if asked); a task deleted
+   * meanwhile fails the job instead.
+   */
+  others?: Array<{ taskId: string; version: NewVersion }>;
   /** Make the new version the task's active one in the same transaction. */
   activate?: boolean;
   /** Final progress (phase timings); default: the last heartbeat's. */

@@ -3,6 +3,7 @@ import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { CallContext } from '../workers/protocol.js';
 import type { ExampleMap } from './example-map.js';
 import type { TrainingRequest } from './request.js';
+import type { MultitaskInput, MultitaskResult } from './multitask.js';
 
 /** One feature matrix the job may train on: the task's spec, or a layer-sweep candidate. */
 export interface Candidate {
@@ -60,9 +61,13 @@ export interface JobThreadResult {
   };
 }
 
+/** A multi-task job's input without its cancel flag (see ./multitask.ts). */
+export type MultitaskArgs = Omit<MultitaskInput, 'cancel'>;
+
 /** The training process runs one job; dropping the call (its signal) cancels it. */
 export type JobThreadApi = {
   run(args: JobArgs, call: CallContext): Promise<JobThreadResult>;
+  runMultitask(args: MultitaskArgs, call: CallContext): Promise<MultitaskResult>;
 };
 
 export type JobThreadEvent = { type: 'progress'; phase: string; fraction: number };

@@ -101,6 +101,8 @@ export const isAuto = (head: HeadRequest): head is AutoHeadRequest => head.type 
 
 export interface TrainingRequest {
   head: HeadRequest;
+  /** A multi-task job's tasks, the job's own first (./multitask.ts); absent for a job of one task. */
+  tasks?: string[];
   evaluation: z.output<typeof evaluationSchema>;
   layerSweep: { layers?: number[]; topConcat: number } | null;
   activate: boolean;

@@ -161,44 +161,119 @@ function heldOutScore(sessions: Sessions, layers: LayerWeights[], data: Dataset,
   return correct / rows.length;
 }
 
-/** Fits an MLP on the rows `rows` of `data` (all rows when null). */
-export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): MlpWeights {
+/** Adam's state for one layer; `step` counts the updates it has had (a task's output layer moves only on that task's batches). */
+class LayerMoments {
+  private readonly mw: Float32Array;
+  private readonly vw: Float32Array;
+  private readonly mb: Float32Array;
+  private readonly vb: Float32Array;
+  private step = 0;
+
+  constructor(private readonly layer: LayerWeights) {
+    this.mw = new Float32Array(layer.w.length);
+    this.vw = new Float32Array(layer.w.length);
+    this.mb = new Float32Array(layer.b.length);
+    this.vb = new Float32Array(layer.b.length);
+  }
+
+  /** One Adam step with scikit-learn's bias correction folded into the step size; the weights (not the biases) decay by `decay`. */
+  update(gradW: Float32Array, gradB: Float32Array, learningRate: number, decay: number): void {
+    this.step++;
+    const rate = (learningRate * Math.sqrt(1 - BETA2 ** this.step)) / (1 - BETA1 ** this.step);
+    const move = (param: Float32Array, grad: Float32Array, mo: Float32Array, ve: Float32Array, d: number) => {
+      for (let i = 0; i < param.length; i++) {
+        const gi = grad[i]! + d * param[i]!;
+        mo[i] = BETA1 * mo[i]! + (1 - BETA1) * gi;
+        ve[i] = BETA2 * ve[i]! + (1 - BETA2) * gi * gi;
+        param[i] = param[i]! - (rate * mo[i]!) / (Math.sqrt(ve[i]!) + EPSILON);
+      }
+    };
+    move(this.layer.w, gradW, this.mw, this.vw, decay);
+    move(this.layer.b, gradB, this.mb, this.vb, 0);
+  }
+}
+
+/** One task of a joint fit: its data set and the rows to train on (null: all). */
+export interface JointTask {
+  data: Dataset;
+  rows: Int32Array | null;
+}
+
+export interface JointWeights {
+  /** The hidden layers every task shares. */
+  shared: LayerWeights[];
+  /** Each task's output layer, in task order. */
+  heads: LayerWeights[];
+  epochs: number;
+  /** The early-stopping rows' best score (mean over the tasks), or null when training stopped on its loss. */
+  validationScore: number | null;
+}
+
+const copyLayer = (l: LayerWeights): LayerWeights => ({ ...l, w: l.w.slice(), b: l.b.slice() });
+
+/**
+ * Fits hidden layers shared by every task and one output layer per task
+ * (multi-task learning; one task is the plain MLP). Each epoch deals every
+ * task's training rows into batches of its own and runs the batches of all
+ * tasks in a seeded random order: a batch moves the shared layers and its
+ * task's output layer. Early stopping scores the mean of the tasks' held-out
+ * scores. Tasks' texts may differ; their features must have one dimension.
+ */
+export function fitJointMlp(tasks: readonly JointTask[], fit: MlpFit): JointWeights {
   const ort = syncOrt();
   if (!ort) throw new Error('the mlp head needs onnxruntime-node');
-  const { dim, classes: k } = data;
+  const dim = tasks[0]!.data.dim;
+  if (tasks.some((t) => t.data.dim !== dim)) throw new Error('joint fit: every task needs features of one dimension');
   const rng = new Rng(fit.seed);
-  const all = rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
-  const split = fit.earlyStopping ? holdOut(data.y, all, k, fit.validationFraction, rng) : null;
-  const held = split && split.held.length >= MIN_HELD_OUT ? split.held : null;
-  const byScore = held !== null;
-  const train = held ? split!.train : all;
-  const shapes = layerShapes([dim, ...fit.hidden, k]);
-  const sessions = new Sessions(ort, shapes, data.targets ? 'sigmoid' : 'softmax');
-  const layers = initialLayers(shapes, rng);
-  const moments = layers.map((l) => ({
-    mw: new Float32Array(l.w.length),
-    vw: new Float32Array(l.w.length),
-    mb: new Float32Array(l.b.length),
-    vb: new Float32Array(l.b.length),
+  const parts = tasks.map(({ data, rows }) => {
+    const all = rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
+    return { data, all, split: fit.earlyStopping ? holdOut(data.y, all, data.classes, fit.validationFraction, rng) : null };
+  });
+  const byScore = parts.reduce((s, p) => s + (p.split?.held.length ?? 0), 0) >= MIN_HELD_OUT;
+  const plan = parts.map((p) => ({
+    data: p.data,
+    train: byScore ? p.split!.train : p.all,
+    held: byScore ? p.split!.held : new Int32Array(0),
   }));
-
-  const batch = Math.max(1, Math.min(fit.batchSize, train.length));
-  const xBatch = new Float32Array(batch * dim);
-  const tBatch = new Float32Array(batch * k);
-  const sBatch = new Float32Array(batch);
+  const sharedShapes = layerShapes([dim, ...fit.hidden]);
+  const width = fit.hidden[fit.hidden.length - 1]!;
+  const shared = initialLayers(sharedShapes, rng);
+  const heads = plan.map((p) => initialLayers([{ in: width, out: p.data.classes }], rng)[0]!);
+  const sessions = plan.map((p) => new Sessions(ort, [...sharedShapes, { in: width, out: p.data.classes }], p.data.targets ? 'sigmoid' : 'softmax'));
+  const sharedMoments = shared.map((l) => new LayerMoments(l));
+  const headMoments = heads.map((l) => new LayerMoments(l));
+  const batchOf = plan.map((p) => Math.max(1, Math.min(fit.batchSize, p.train.length)));
+  const widest = Math.max(...plan.map((p) => p.data.classes));
+  const biggest = Math.max(...batchOf);
+  const xBatch = new Float32Array(biggest * dim);
+  const tBatch = new Float32Array(biggest * widest);
+  const sBatch = new Float32Array(biggest);
   const { Tensor } = ort;
-  let step = 0;
+  const orders = plan.map((p) => Int32Array.from(p.train));
+  const trainRows = plan.reduce((s, p) => s + p.train.length, 0);
   let best = byScore ? -Infinity : Infinity;
-  let bestLayers = layers;
+  let bestShared = shared;
+  let bestHeads = heads;
   let stale = 0;
   let epochs = 0;
-  const order = Int32Array.from(train);
   while (epochs < fit.maxIter) {
     epochs++;
-    shuffle(order, rng);
+    const batches: Array<[task: number, from: number]> = [];
+    plan.forEach((p, task) => {
+      shuffle(orders[task]!, rng);
+      for (let from = 0; from < p.train.length; from += batchOf[task]!) batches.push([task, from]);
+    });
+    // Fisher–Yates over the batches, so no task's batches all come last.
+    for (let i = batches.length - 1; i > 0; i--) {
+      const j = rng.below(i + 1);
+      [batches[i], batches[j]] = [batches[j]!, batches[i]!];
+    }
     let epochLoss = 0;
-    for (let from = 0; from < order.length; from += batch) {
-      const to = Math.min(order.length, from + batch);
+    for (const [task, from] of batches) {
+      const { data } = plan[task]!;
+      const order = orders[task]!;
+      const k = data.classes;
+      const to = Math.min(order.length, from + batchOf[task]!);
       const m = to - from;
       const x = gather(data.x, dim, order, from, to, xBatch);
       const t = tBatch.subarray(0, m * k).fill(0);
@@ -208,44 +283,42 @@ export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): Mlp
         if (!data.targets) t[i * k + data.y[row]!] = 1 / m;
         else for (let c = 0; c < k; c++) t[i * k + c] = data.targets[row * k + c]! / m;
       }
+      const layers = [...shared, heads[task]!];
+      const session = sessions[task]!;
       const feeds = {
-        ...sessions.weightFeeds(layers),
+        ...session.weightFeeds(layers),
         x: new Tensor('float32', x, [m, dim]),
         t: new Tensor('float32', t, [m, k]),
         s: new Tensor('float32', s, [m, 1]),
       };
-      const out = sessions.step.run(feeds as never, sessions.stepFetches, {});
+      const out = session.step.run(feeds as never, session.stepFetches, {});
       const p = out.probabilities!.data as Float32Array;
       let loss = 0;
       for (let i = 0; i < m; i++) loss += rowLoss(data, order[from + i]!, p, i * k);
       let squares = 0;
       for (const layer of layers) for (const v of layer.w) squares += v * v;
       epochLoss += loss + (0.5 * fit.alpha * squares) / m;
-      // Adam, with scikit-learn's bias correction folded into the step size.
-      step++;
-      const rate = (fit.learningRate * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
-      const update = (param: Float32Array, grad: Float32Array, mo: Float32Array, ve: Float32Array, decay: number) => {
-        for (let i = 0; i < param.length; i++) {
-          const gi = grad[i]! + decay * param[i]!;
-          mo[i] = BETA1 * mo[i]! + (1 - BETA1) * gi;
-          ve[i] = BETA2 * ve[i]! + (1 - BETA2) * gi * gi;
-          param[i] = param[i]! - (rate * mo[i]!) / (Math.sqrt(ve[i]!) + EPSILON);
-        }
-      };
-      layers.forEach((layer, l) => {
-        const mo = moments[l]!;
-        update(layer.w, out[weightGradName(l)]!.data as Float32Array, mo.mw, mo.vw, fit.alpha / m);
-        update(layer.b, out[biasGradName(l)]!.data as Float32Array, mo.mb, mo.vb, 0);
-      });
+      const grad = (l: number) => [out[weightGradName(l)]!.data as Float32Array, out[biasGradName(l)]!.data as Float32Array] as const;
+      for (const [l, mo] of sharedMoments.entries()) mo.update(...grad(l), fit.learningRate, fit.alpha / m);
+      headMoments[task]!.update(...grad(shared.length), fit.learningRate, fit.alpha / m);
     }
-    const score = byScore ? heldOutScore(sessions, layers, data, held) : epochLoss / order.length;
+    const scored = plan.map((p, task) => (p.held.length ? heldOutScore(sessions[task]!, [...shared, heads[task]!], p.data, p.held) : null));
+    const present = scored.filter((v): v is number => v !== null);
+    const score = byScore ? present.reduce((a, b) => a + b, 0) / present.length : epochLoss / trainRows;
     const improved = byScore ? score > best + fit.tol : score < best - fit.tol;
     if (byScore ? score > best : score < best) {
       best = score;
-      bestLayers = layers.map((layer) => ({ ...layer, w: layer.w.slice(), b: layer.b.slice() }));
+      bestShared = shared.map(copyLayer);
+      bestHeads = heads.map(copyLayer);
     }
     stale = improved ? 0 : stale + 1;
     if (stale > fit.patience) break;
   }
-  return { layers: byScore ? bestLayers : layers, epochs, validationScore: byScore ? best : null };
+  return byScore ? { shared: bestShared, heads: bestHeads, epochs, validationScore: best } : { shared, heads, epochs, validationScore: null };
+}
+
+/** Fits an MLP on the rows `rows` of `data` (all rows when null): the joint fit of one task. */
+export function fitMlp(data: Dataset, rows: Int32Array | null, fit: MlpFit): MlpWeights {
+  const joint = fitJointMlp([{ data, rows }], fit);
+  return { layers: [...joint.shared, joint.heads[0]!], epochs: joint.epochs, validationScore: joint.validationScore };
 }

@@ -10,7 +10,8 @@ import { argmaxRows } from '../evaluation.js';
 import { type HeadTrainer, opsOn } from '../head.js';
 import { type MlpHeadParams, mlpParamsSchema } from './index.js';
 import { type MlpArtifact, MlpPredictor } from './model.js';
-import { fitMlp, type MlpFit } from './train.js';
+import { fitJointMlp, fitMlp, type MlpFit } from './train.js';
+import type { LayerWeights } from './graph.js';
 
 interface FitArgs {
   data: Dataset;
@@ -19,20 +20,48 @@ interface FitArgs {
   fit: MlpFit;
 }
 
-function artifactOf(a: FitArgs): MlpArtifact {
-  const { layers } = fitMlp(a.data, a.train, a.fit);
+/** The stored form of a network fitted on `data`. */
+function toArtifact(data: Dataset, layers: LayerWeights[]): MlpArtifact {
   return {
     format: 'mlp',
-    classes: a.data.classes,
-    dim: a.data.dim,
+    classes: data.classes,
+    dim: data.dim,
     activation: 'relu',
-    ...(a.data.targets ? { output: 'sigmoid' as const } : {}),
+    ...(data.targets ? { output: 'sigmoid' as const } : {}),
     layers: layers.map((l) => ({ in: l.in, out: l.out, weights: Array.from(l.w), bias: Array.from(l.b) })),
   };
 }
 
+const artifactOf = (a: FitArgs): MlpArtifact => toArtifact(a.data, fitMlp(a.data, a.train, a.fit).layers);
+
+/** Several tasks' data sets fitted together (shared hidden layers): each task's network is the shared layers and its own output layer. */
+function jointArtifacts(tasks: Array<{ data: Dataset; train: Int32Array | null }>, fit: MlpFit): MlpArtifact[] {
+  const joint = fitJointMlp(
+    tasks.map((t) => ({ data: t.data, rows: t.train })),
+    fit,
+  );
+  return tasks.map((t, i) => toArtifact(t.data, [...joint.shared, joint.heads[i]!]));
+}
+
+/** Each task's predicted classes of its rows `test`, by the network `artifact`. */
+function predictRows(artifact: MlpArtifact, data: Dataset, test: Int32Array): Int32Array {
+  const held = takeRows(data, test);
+  const proba = new MlpPredictor(artifact).predictProba(held.x, held.n);
+  return argmaxRows(proba, held.n, held.classes);
+}
+
 export const mlpOps = {
   fit: (a: FitArgs): MlpArtifact => artifactOf(a),
+  /** Multi-task: trains every task's `train` rows together and predicts each task's `test` rows (classes). */
+  jointFoldPredict(a: { tasks: Array<{ data: Dataset; train: Int32Array; test: Int32Array }>; fit: MlpFit }): Int32Array[] {
+    return jointArtifacts(a.tasks, a.fit).map((artifact, i) => predictRows(artifact, a.tasks[i]!.data, a.tasks[i]!.test));
+  },
+  /** Multi-task: every task's network, trained together on all its rows. */
+  jointFit: (a: { tasks: Dataset[]; fit: MlpFit }): MlpArtifact[] =>
+    jointArtifacts(
+      a.tasks.map((data) => ({ data, train: null })),
+      a.fit,
+    ),
   /** Trains on `train` and predicts each row of `test`: its class, or (multi-label) every label's probability. */
   foldPredict(a: FitArgs & { test: Int32Array }): Int32Array | Float32Array {
     const predictor = new MlpPredictor(artifactOf(a));
@@ -46,18 +75,7 @@ export const mlpTrainer: HeadTrainer<MlpHeadParams> = {
   ops: mlpOps,
   start(job) {
     const pool = opsOn<typeof mlpOps>(job.pool, 'mlp');
-    const fitOf = (p: MlpHeadParams): MlpFit => ({
-      hidden: p.hidden_layer_sizes,
-      alpha: p.alpha,
-      learningRate: p.learning_rate,
-      batchSize: p.batch_size,
-      maxIter: p.max_iter,
-      earlyStopping: p.early_stopping,
-      validationFraction: p.validation_fraction,
-      patience: p.n_iter_no_change,
-      tol: p.tol,
-      seed: job.seed,
-    });
+    const fitOf = (p: MlpHeadParams): MlpFit => mlpFit(p, job.seed);
     return {
       grid: () => [1e-4, 1e-3, 1e-2, 1e-1].map((alpha) => ({ ...mlpParamsSchema.parse({}), alpha })),
       crossValidate: (data, splits, configs) =>
@@ -69,3 +87,19 @@ export const mlpTrainer: HeadTrainer<MlpHeadParams> = {
     };
   },
 };
+
+/** The API's parameters as a fit's. */
+export function mlpFit(p: MlpHeadParams, seed: number): MlpFit {
+  return {
+    hidden: p.hidden_layer_sizes,
+    alpha: p.alpha,
+    learningRate: p.learning_rate,
+    batchSize: p.batch_size,
+    maxIter: p.max_iter,
+    earlyStopping: p.early_stopping,
+    validationFraction: p.validation_fraction,
+    patience: p.n_iter_no_change,
+    tol: p.tol,
+    seed,
+  };
+}

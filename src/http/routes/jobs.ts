@@ -25,7 +25,7 @@ export const jobOut = z.object({
   runner: z.string().nullable().describe('The replica holding the job while it runs.'),
   cancel_requested: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  version: z.number().int().nullable().describe('The version the job produced, once it succeeded.'),
+  version: z.number().int().nullable().describe("The version the job produced (a multi-task job: its own task's), once it succeeded."),
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
@@ -34,6 +34,7 @@ export const jobOut = z.object({
 /** The stored request in the API's snake_case form. */
 function requestJson(r: TrainingRequest) {
   return {
+    ...(r.tasks ? { tasks: r.tasks } : {}),
     head: r.head,
     evaluation: r.evaluation,
     layer_sweep: r.layerSweep ? { ...(r.layerSweep.layers ? { layers: r.layerSweep.layers } : {}), top_concat: r.layerSweep.topConcat } : false,
@@ -42,7 +43,7 @@ function requestJson(r: TrainingRequest) {
   };
 }
 
-function jobJson(j: JobRecord): z.infer<typeof jobOut> {
+export function jobJson(j: JobRecord): z.infer<typeof jobOut> {
   return {
     id: j.id,
     object: 'training_job',
