@@ -13,9 +13,10 @@
  * theirs (the MLP, being stochastic, over 3 seeds on both sides). Progress
  * goes to stderr, the table to stdout.
  *
- * Then GoEmotions, multi-label (./lib/multi-label.ts), in a table of its own.
+ * Then GoEmotions, multi-label (./lib/multi-label.ts), and Banking77 + TREC +
+ * SST-2 trained together (./lib/multitask.ts), in tables of their own.
  *
- * `-- --heads mlp,logistic_regression` and `-- --datasets trec,goemotions` run a part.
+ * `-- --heads mlp,logistic_regression` and `-- --datasets trec,goemotions,multitask` run a part.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ import { PredictPool } from '../src/serving/predict-pool.js';
 import { loadSplits, poolRowsPerS, score, type LabelledSplits } from './lib/heads.js';
 import { fmt, median, printTable } from './lib/stats.js';
 import { multiLabelRows } from './lib/multi-label.js';
+import { multitaskRows } from './lib/multitask.js';
 
 const THREADS = 2;
 const TMP = '.tmp/bench-heads';
@@ -153,6 +155,7 @@ async function oneTextMs(texts: string[], spec: FeatureSpec, predictor: ReturnTy
 
 const rows: Array<Array<string | number>> = [];
 let multiLabel: Awaited<ReturnType<typeof multiLabelRows>> | undefined;
+let multitask: Awaited<ReturnType<typeof multitaskRows>> | undefined;
 const misses: string[] = [];
 const benchStarted = performance.now();
 try {
@@ -293,6 +296,7 @@ try {
     }
   }
   if (!onlyDatasets || onlyDatasets.includes('goemotions')) multiLabel = await multiLabelRows(encoder, taskSpec, THREADS, TMP, log);
+  if (!onlyDatasets || onlyDatasets.includes('multitask')) multitask = await multitaskRows(encoder, taskSpec, THREADS, log);
 } finally {
   await registry.close();
   await predictPool.close();
@@ -339,6 +343,12 @@ if (multiLabel) {
   );
   printTable(multiLabel.headers, multiLabel.rows);
   misses.push(...multiLabel.misses);
+}
+if (multitask) {
+  console.log(
+    '\nMulti-task: one MLP ([256], α=1e-4) with hidden layers shared by the three tasks and an output layer each, against the same MLP on each task alone; CV on the same folds (train split), test on each test split.',
+  );
+  printTable(multitask.headers, multitask.rows);
 }
 console.log(
   misses.length
