@@ -49,8 +49,12 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   readonly searchDescription: string;
   /** Whether `auto` searches this head type when a request names no candidates. */
   readonly auto: boolean;
-  /** Whether it trains on multi-label tasks (data sets with `targets`: every label its own probability). */
-  readonly multiLabel: boolean;
+  /**
+   * How it trains on multi-label tasks (data sets with `targets`: every label
+   * its own probability): natively (every label at once), one-vs-rest (a fit
+   * per label, ../one-vs-rest.ts), or not at all.
+   */
+  readonly multiLabel: 'native' | 'one-vs-rest' | false;
   /**
    * Throws a DomainError (`invalid_params`, `unknown_label`; `param` relative
    * to the params object) when the parameters cannot work on this task, so the

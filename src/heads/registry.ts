@@ -7,6 +7,7 @@ import { logisticHead } from './logistic/index.js';
 import { mlpHead } from './mlp/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
+import { type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
 
 /** A head seen through the registry: its parameters are whatever its own schema produced. */
 export type AnyHead = HeadDefinition<Record<string, unknown>>;
@@ -37,6 +38,7 @@ export function multiLabelArtifact(head: unknown, thresholds: Float32Array): Mul
 /** A predictor for a stored artifact, whatever its head type (found by the artifact's `format`). */
 export function loadPredictor(artifact: unknown, options: LoadOptions = {}): Predictor {
   const format = (artifact as { format?: unknown } | null)?.format;
+  if (format === 'one-vs-rest') return oneVsRestPredictor(artifact as OneVsRestArtifact, loadPredictor, options);
   if (format === 'multi-label') {
     const wrapped = artifact as MultiLabelArtifact;
     const inner = loadPredictor(wrapped.head, options);

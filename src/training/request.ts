@@ -13,9 +13,13 @@ const headTypes = [...HEAD_TYPES, 'auto'];
 /** The head a request that names none trains. */
 const DEFAULT_HEAD: Record<TaskKind, string> = { single_label: 'svm', multi_label: 'logistic_regression' };
 
-/** What `auto` searches when its request names no candidates: the head types marked for it, or on a multi-label task every type that trains one. */
+/**
+ * What `auto` searches when its request names no candidates: the head types
+ * marked for it, or on a multi-label task those that fit every label at once
+ * (one-vs-rest costs a fit per label).
+ */
 function autoDefaults(kind: TaskKind): string[] {
-  return HEADS.filter((h) => (kind === 'multi_label' ? h.multiLabel : h.auto)).map((h) => h.type);
+  return HEADS.filter((h) => (kind === 'multi_label' ? h.multiLabel === 'native' : h.auto)).map((h) => h.type);
 }
 
 /** One variant per head type of the registry: fixed parameters (its defaults filled in) or a search of its grid. */
@@ -126,7 +130,9 @@ export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>, ki
     if (unfit.length)
       throw new DomainError(
         'invalid_params',
-        `${unfit.join(', ')} cannot train a multi-label task; use ${autoDefaults('multi_label').join(' or ')}`,
+        `${unfit.join(', ')} cannot train a multi-label task; use one of ${HEADS.filter((h) => h.multiLabel)
+          .map((h) => h.type)
+          .join(', ')}`,
         isAuto(head) ? 'head.candidates' : 'head.type',
       );
   }

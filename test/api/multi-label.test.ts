@@ -106,6 +106,20 @@ test('a multi-label task: label sets in, per-label thresholds, label sets out, m
   assert.equal(mlp.state, 'succeeded', JSON.stringify(mlp.error));
   const mlpVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${mlp.version}`).expect(200)).body;
   assert.ok(mlpVersion.metrics.micro_f1 > 0.7, `mlp micro-F1 ${mlpVersion.metrics.micro_f1}`);
+
+  // The SVM, one-vs-rest: a Platt-calibrated two-class SVM per label.
+  const svm = await train(app, taskId, { head: 'svm', evaluation: { method: 'cv', folds: 3 }, activate: false });
+  assert.equal(svm.state, 'succeeded', JSON.stringify(svm.error));
+  const svmVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${svm.version}`).expect(200)).body;
+  assert.ok(svmVersion.metrics.micro_f1 > 0.7, `svm micro-F1 ${svmVersion.metrics.micro_f1}`);
+  const svmArtifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${svm.version}/artifact`).expect(200)).body;
+  assert.equal(svmArtifact.head.format, 'one-vs-rest');
+  assert.equal(svmArtifact.head.heads.length, 4);
+  const bySvm = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: held.map((h) => h.text), version: svm.version })
+    .expect(200);
+  assert.ok(bySvm.body.data.every((p: { labels: string[] }) => p.labels.length > 0));
 });
 
 test('multi-label input errors: a clear 4xx, nothing stored', async () => {
@@ -125,10 +139,11 @@ test('multi-label input errors: a clear 4xx, nothing stored', async () => {
 
   const rows = sets(10, 0);
   await post(multi, 'application/x-ndjson', rows.map((r) => JSON.stringify(r)).join('\n')).expect(201);
-  for (const head of ['svm', 'random_forest', { type: 'auto', candidates: ['svm'] }]) {
-    const res = await request(app).post(`/v1/tasks/${multi}/jobs`).send({ head }).expect(400);
-    assert.match(res.body.error.message, /cannot train a multi-label task/);
-  }
+  const recordWeights = await request(app)
+    .post(`/v1/tasks/${multi}/jobs`)
+    .send({ head: { type: 'svm', params: { class_weight: { a: 2 } } } })
+    .expect(400);
+  assert.equal(recordWeights.body.error.param, 'head.params.class_weight');
   const auto = await request(app).post(`/v1/tasks/${multi}/jobs`).send({ head: 'auto', activate: false }).expect(202);
   assert.deepEqual(auto.body.request.head.candidates, ['logistic_regression', 'mlp']);
   await request(app).delete(`/v1/tasks/${multi}/jobs/${auto.body.id}`);

@@ -57,6 +57,6 @@ export const forestHead: HeadDefinition<ForestHeadParams> = {
     resolveForestParams(forestParams(params), task.dim);
   },
   load: (artifact) => loadForestPredictor(artifact as ForestArtifact),
-  multiLabel: false,
+  multiLabel: 'one-vs-rest',
   trainer: async () => (await import('./trainer.js')).forestTrainer,
 };

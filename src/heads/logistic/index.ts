@@ -46,6 +46,6 @@ export const logisticHead: HeadDefinition<LogisticHeadParams> = {
     checkWeightedLabels(params.class_weight, task.labels);
   },
   load: (artifact) => new LogisticPredictor(artifact as LogisticArtifact),
-  multiLabel: true,
+  multiLabel: 'native',
   trainer: async () => (await import('./trainer.js')).logisticTrainer,
 };

@@ -42,6 +42,6 @@ export const mlpHead: HeadDefinition<MlpHeadParams> = {
   auto: false,
   check() {},
   load: (artifact, options) => new MlpPredictor(artifact as MlpArtifact, options.threads ?? 1),
-  multiLabel: true,
+  multiLabel: 'native',
   trainer: async () => (await import('./trainer.js')).mlpTrainer,
 };
