@@ -11,9 +11,7 @@
 import type { z } from 'zod';
 import type { Dataset } from './dataset.js';
 import type { Split } from './evaluation.js';
-
-/** single_label: one label per text (softmax over the labels); multi_label: any number (a probability per label, thresholds). */
-export type TaskKind = 'single_label' | 'multi_label';
+import type { TaskKind } from '../lib/task-kind.js';
 
 /** A trained head, ready to score feature rows. */
 export interface Predictor {

@@ -20,7 +20,7 @@ import { DomainError } from '../errors.js';
 import { bodyChunks } from './body.js';
 import { jsonProblem } from './json-body.js';
 import { storableProblem } from './schemas/stored-text.js';
-import type { TaskKind } from '../heads/head.js';
+import type { TaskKind } from '../lib/task-kind.js';
 import { labelSetKey } from '../store/label-set.js';
 
 export interface UploadRecord {

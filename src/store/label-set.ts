@@ -6,7 +6,7 @@
  * conflict) hold for sets unchanged, and both stores keep one schema. A task's
  * kind says how its column reads.
  */
-import type { TaskKind } from '../heads/head.js';
+import type { TaskKind } from '../lib/task-kind.js';
 
 /** The stored key of a label set. */
 export function labelSetKey(labels: readonly string[]): string {

@@ -7,7 +7,7 @@
  * `Store` is all of them. One implementation (sql-store.ts) over two
  * databases: SQLite (default, one process) and PostgreSQL (replicas).
  */
-import type { TaskKind } from '../heads/head.js';
+import type { TaskKind } from '../lib/task-kind.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 
 /** The one client of a service running without API keys, and the owner of everything stored before keys existed. */

@@ -7,7 +7,7 @@
  */
 import { type FeatureSpec, resolveSpec, specDimensions, specKey } from '../encoder/feature-spec.js';
 import { DomainError, isDomainError } from '../errors.js';
-import type { TaskKind } from '../heads/head.js';
+import type { TaskKind } from '../lib/task-kind.js';
 import { headOf } from '../heads/registry.js';
 import type { TaskRecord } from '../store/types.js';
 import { isAuto, minPerLabel, type TrainingRequest } from './request.js';

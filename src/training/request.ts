@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError } from '../errors.js';
-import type { TaskKind } from '../heads/head.js';
+import type { TaskKind } from '../lib/task-kind.js';
 import { HEAD_TYPES, HEADS } from '../heads/registry.js';
 
 const headTypes = [...HEAD_TYPES, 'auto'];

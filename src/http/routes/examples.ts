@@ -11,7 +11,7 @@ import { MAX_EXPANSION } from '../body.js';
 import { stored } from '../schemas/stored-text.js';
 import { LABEL_SEPARATOR, MAX_LABELS_PER_EXAMPLE, readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
 import { labelSetKey, labelsOfKey } from '../../store/label-set.js';
-import type { TaskKind } from '../../heads/head.js';
+import type { TaskKind } from '../../lib/task-kind.js';
 
 /** Refuses what only single-label tasks offer (a multi-label example's stored set is not one label to match). */
 function singleLabelOnly(task: { kind: TaskKind }, param: string, what: string): void {

@@ -16,7 +16,7 @@ import { evaluationSchema, type TrainingRequest } from '../../training/request.j
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { stored } from '../schemas/stored-text.js';
-import { jobJson, jobOut } from './jobs.js';
+import { jobJson, jobOut } from '../schemas/job.js';
 
 /** Most tasks one job trains together. */
 export const MAX_MULTITASK_TASKS = 16;
