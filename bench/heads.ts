@@ -5,7 +5,7 @@
  * TREC and SST-2 (../shared/datasets), features from the real encoder
  * (computed once per data set for every layer a sweep tries; encoder time
  * reported apart), then per data set the default SVM, the default random
- * forest, `auto` (SVM + forest grids), `auto` with a layer sweep, and the
+ * forest, `auto` (SVM, forest and logistic-regression grids), `auto` with a layer sweep, and the
  * default logistic regression and MLP, each through runPipeline (5-fold CV
  * inside, choices from train only) and its final artifact scored on the test
  * set. scikit-learn on the same last-layer features is the reference: SVC for

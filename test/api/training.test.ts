@@ -64,7 +64,7 @@ test('train an SVM through the API: 202 + Location, progress, an honest evaluati
   assert.equal(one.body.data[0].label, 'banking');
 });
 
-test('a logistic regression head: trained, stored as plain weights, predicting the held-out texts; auto tries it only when named', async () => {
+test('a logistic regression head: trained, stored as plain weights, predicting the held-out texts; auto searches it', async () => {
   const taskId = await createTask(app, 'logistic', rows);
   const job = await train(app, taskId, { head: { type: 'logistic_regression', params: { C: 10 } } });
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
@@ -84,7 +84,7 @@ test('a logistic regression head: trained, stored as plain weights, predicting t
     HELD_OUT.map((h) => h.label),
   );
   const auto = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'auto', activate: false }).expect(202);
-  assert.deepEqual(auto.body.request.head.candidates, ['svm', 'random_forest']);
+  assert.deepEqual(auto.body.request.head.candidates, ['svm', 'random_forest', 'logistic_regression']);
   await request(app).delete(`/v1/tasks/${taskId}/jobs/${auto.body.id}`);
   const named = await request(app)
     .post(`/v1/tasks/${taskId}/jobs`)
