@@ -107,6 +107,20 @@ test('a multi-label task: label sets in, per-label thresholds, label sets out, m
   const mlpVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${mlp.version}`).expect(200)).body;
   assert.ok(mlpVersion.metrics.micro_f1 > 0.7, `mlp micro-F1 ${mlpVersion.metrics.micro_f1}`);
 
+  // auto and the layer sweep, scored by macro-F1 as for single-label tasks.
+  const swept = await train(app, taskId, {
+    head: { type: 'auto', candidates: ['logistic_regression'] },
+    layer_sweep: { layers: [3, 6], top_concat: 0 },
+    evaluation: { method: 'cv', folds: 3 },
+    activate: false,
+  });
+  assert.equal(swept.state, 'succeeded', JSON.stringify(swept.error));
+  const sweptReport = (await request(app).get(`/v1/tasks/${taskId}/versions/${swept.version}`).expect(200)).body.report;
+  assert.equal(sweptReport.layer_sweep.results.length, 2, 'layer 3, and layer 6 (the task spec)');
+  for (const r of [...sweptReport.layer_sweep.results, ...sweptReport.search.results])
+    for (const key of ['subset_accuracy', 'micro_f1', 'macro_f1']) assert.equal(typeof r[key], 'number', key);
+  assert.equal(sweptReport.search.results.length, 5);
+
   // The SVM, one-vs-rest: a Platt-calibrated two-class SVM per label.
   const svm = await train(app, taskId, { head: 'svm', evaluation: { method: 'cv', folds: 3 }, activate: false });
   assert.equal(svm.state, 'succeeded', JSON.stringify(svm.error));
