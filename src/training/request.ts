@@ -62,6 +62,14 @@ export const layerSweepSchema = z
   })
   .strict();
 
+/** A job's seed: everything random in it (folds, calibration, initial weights) draws from it. */
+export const seedField = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
+  .default(0);
+
 export const trainingRequestSchema = z
   .object({
     head: z
@@ -74,13 +82,7 @@ export const trainingRequestSchema = z
       .default(false)
       .describe("Cross-validate a probe on every hidden layer (and the top layers' concatenation) and train on the best."),
     activate: z.boolean().default(true).describe('Make the new version active when it succeeds.'),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0)
-      .describe('Seeds folds and probability calibration.'),
+    seed: seedField.describe('Seeds folds and probability calibration.'),
   })
   .strict();
 

@@ -261,10 +261,13 @@ export class TrainingRunner {
     return { task, examples, specs, labels, y, targets, n };
   }
 
-  private encoderFor(spec: FeatureSpec) {
-    const encoder = this.o.models.get(spec.model);
-    if (!encoder) throw new DomainError('model_unavailable', `model ${spec.model} is not loaded on this replica`);
-    return encoder;
+  /** The job's own task and its model's encoder. */
+  private async taskAndEncoder(job: JobRecord) {
+    const task = await this.o.store.getTask(job.tenantId, job.taskId);
+    if (!task) throw new DomainError('task_deleted', 'the task was deleted');
+    const encoder = this.o.models.get(task.spec.model);
+    if (!encoder) throw new DomainError('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
+    return { task, encoder };
   }
 
   private async executeSingle(
@@ -273,9 +276,7 @@ export class TrainingRunner {
     signal: AbortSignal,
     phase: (name: string, percent: number) => void,
   ): Promise<JobOutcome> {
-    const first = await this.o.store.getTask(job.tenantId, job.taskId);
-    if (!first) throw new DomainError('task_deleted', 'the task was deleted');
-    const encoder = this.encoderFor(first.spec);
+    const { encoder } = await this.taskAndEncoder(job);
     const { examples, specs, labels, y, targets, n } = await this.examplesOf(
       job.tenantId,
       job.taskId,
@@ -315,9 +316,7 @@ export class TrainingRunner {
     signal: AbortSignal,
     phase: (name: string, percent: number) => void,
   ): Promise<JobOutcome> {
-    const first = await this.o.store.getTask(job.tenantId, job.taskId);
-    if (!first) throw new DomainError('task_deleted', 'the task was deleted');
-    const encoder = this.encoderFor(first.spec);
+    const { task: first, encoder } = await this.taskAndEncoder(job);
     const { layers, hiddenSize } = encoder.manifest;
     const tasks: Array<Awaited<ReturnType<TrainingRunner['examplesOf']>> & { x: Float32Array; encoded: number }> = [];
     for (const [i, taskId] of taskIds.entries()) {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Dataset } from '../../src/heads/dataset.js';
+import { blobs } from '../helpers/blobs.js';
 import { rng } from '../../src/heads/evaluation.js';
 import { forwardGraph, type LayerWeights, stepGraph } from '../../src/heads/mlp/graph.js';
 import { mlpHead } from '../../src/heads/mlp/index.js';
@@ -15,15 +15,6 @@ import { fitMlp, holdOut, type MlpFit } from '../../src/heads/mlp/train.js';
 import { loadPredictor } from '../../src/heads/registry.js';
 import { Rng } from '../../src/heads/rng.js';
 import { syncOrt } from '../../src/onnx/session.js';
-
-/** Three overlapping classes in `dim` dimensions, seeded. */
-function blobs(n: number, dim: number, classes: number, seed: number): Dataset {
-  const rand = rng(seed);
-  const y = Int32Array.from({ length: n }, (_, i) => i % classes);
-  const x = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) x[i * dim + j] = (rand() + rand() - 1) * 1.5 + (j % classes === y[i] ? 1 : 0);
-  return { x, y, n, dim, classes };
-}
 
 const FIT: MlpFit = {
   hidden: [16],

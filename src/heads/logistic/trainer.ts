@@ -4,10 +4,9 @@
  * a fold's task returns its held-out rows' predicted classes, scored through
  * the same softmax the stored head predicts with.
  */
-import { argmaxRows } from '../evaluation.js';
-import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
-import { crossValidateFolds } from '../cross-validate.js';
-import { type HeadTrainer, opsOn } from '../head.js';
+import { type Dataset, sharedDataset } from '../dataset.js';
+import { crossValidateFolds, predictHeldOut } from '../cross-validate.js';
+import { type FoldPrediction, type HeadTrainer, opsOn } from '../head.js';
 import { classWeightsByIndex } from '../class-weights.js';
 import { type LogisticHeadParams, logisticParamsSchema } from './index.js';
 import { type LogisticArtifact, LogisticPredictor } from './model.js';
@@ -39,12 +38,7 @@ function artifactOf(a: FitArgs): LogisticArtifact {
 export const logisticOps = {
   fit: (a: FitArgs): LogisticArtifact => artifactOf(a),
   /** Trains on `train` and predicts each row of `test`: its class, or (multi-label) every label's probability. */
-  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array | Float32Array {
-    const predictor = new LogisticPredictor(artifactOf(a));
-    const held = takeRows(a.data, a.test);
-    const proba = predictor.predictProba(held.x, held.n);
-    return a.data.targets ? proba : argmaxRows(proba, held.n, held.classes);
-  },
+  foldPredict: (a: FitArgs & { test: Int32Array }): FoldPrediction => predictHeldOut(new LogisticPredictor(artifactOf(a)), a.data, a.test),
 };
 
 export const logisticTrainer: HeadTrainer<LogisticHeadParams> = {

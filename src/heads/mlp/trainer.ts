@@ -4,10 +4,9 @@
  * task returns its held-out rows' predicted classes, scored through the same
  * forward graph the stored head predicts with.
  */
-import { crossValidateFolds } from '../cross-validate.js';
-import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
-import { argmaxRows } from '../evaluation.js';
-import { type HeadTrainer, opsOn } from '../head.js';
+import { crossValidateFolds, predictHeldOut } from '../cross-validate.js';
+import { type Dataset, sharedDataset } from '../dataset.js';
+import { type FoldPrediction, type HeadTrainer, opsOn } from '../head.js';
 import { type MlpHeadParams, mlpParamsSchema } from './index.js';
 import { type MlpArtifact, MlpPredictor } from './model.js';
 import { fitJointMlp, fitMlp, type MlpFit } from './train.js';
@@ -43,18 +42,11 @@ function jointArtifacts(tasks: Array<{ data: Dataset; train: Int32Array | null }
   return tasks.map((t, i) => toArtifact(t.data, [...joint.shared, joint.heads[i]!]));
 }
 
-/** Each task's predicted classes of its rows `test`, by the network `artifact`. */
-function predictRows(artifact: MlpArtifact, data: Dataset, test: Int32Array): Int32Array {
-  const held = takeRows(data, test);
-  const proba = new MlpPredictor(artifact).predictProba(held.x, held.n);
-  return argmaxRows(proba, held.n, held.classes);
-}
-
 export const mlpOps = {
   fit: (a: FitArgs): MlpArtifact => artifactOf(a),
   /** Multi-task: trains every task's `train` rows together and predicts each task's `test` rows (classes). */
   jointFoldPredict(a: { tasks: Array<{ data: Dataset; train: Int32Array; test: Int32Array }>; fit: MlpFit }): Int32Array[] {
-    return jointArtifacts(a.tasks, a.fit).map((artifact, i) => predictRows(artifact, a.tasks[i]!.data, a.tasks[i]!.test));
+    return jointArtifacts(a.tasks, a.fit).map((artifact, i) => predictHeldOut(new MlpPredictor(artifact), a.tasks[i]!.data, a.tasks[i]!.test) as Int32Array);
   },
   /** Multi-task: every task's network, trained together on all its rows. */
   jointFit: (a: { tasks: Dataset[]; fit: MlpFit }): MlpArtifact[] =>
@@ -63,12 +55,7 @@ export const mlpOps = {
       a.fit,
     ),
   /** Trains on `train` and predicts each row of `test`: its class, or (multi-label) every label's probability. */
-  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array | Float32Array {
-    const predictor = new MlpPredictor(artifactOf(a));
-    const held = takeRows(a.data, a.test);
-    const proba = predictor.predictProba(held.x, held.n);
-    return a.data.targets ? proba : argmaxRows(proba, held.n, held.classes);
-  },
+  foldPredict: (a: FitArgs & { test: Int32Array }): FoldPrediction => predictHeldOut(new MlpPredictor(artifactOf(a)), a.data, a.test),
 };
 
 export const mlpTrainer: HeadTrainer<MlpHeadParams> = {

@@ -12,7 +12,7 @@ import { mlpParamsSchema } from '../../heads/mlp/index.js';
 import { countsByLabel } from '../../store/label-set.js';
 import type { Store, TaskRecord } from '../../store/types.js';
 import { checkTrainable, smallestDimension } from '../../training/plan.js';
-import { evaluationSchema, type TrainingRequest } from '../../training/request.js';
+import { evaluationSchema, seedField, type TrainingRequest } from '../../training/request.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { stored } from '../schemas/stored-text.js';
@@ -31,13 +31,7 @@ const multitaskBody = z
     params: mlpParamsSchema.prefault({}).describe("The MLP's parameters: its hidden layers are shared by every task, each task has its own output layer."),
     evaluation: evaluationSchema.default({ method: 'cv', folds: 5 }),
     activate: z.boolean().default(true).describe("Make each task's new version active when the job succeeds."),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0)
-      .describe('Seeds folds, initial weights and batches.'),
+    seed: seedField.describe('Seeds folds, initial weights and batches.'),
   })
   .strict();
 
