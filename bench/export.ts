@@ -47,7 +47,7 @@ const REQUEST = 32;
 const IN_FLIGHT = 4;
 /** Each run goes over the test set this many times (500 TREC questions are ~1 s of work). */
 const PASSES = 2;
-const HEADS = ['svm', 'random_forest', 'logistic_regression'];
+const HEADS = ['svm', 'random_forest', 'logistic_regression', 'mlp'];
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 

@@ -21,6 +21,7 @@ import { evaluationRoutes } from './http/routes/evaluation.js';
 import { examplesRoutes } from './http/routes/examples.js';
 import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
+import { multitaskRoutes } from './http/routes/multitask.js';
 import { jobsRoutes } from './http/routes/jobs.js';
 import { modelsRoutes } from './http/routes/models.js';
 import { predictRoutes } from './http/routes/predict.js';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): App {
     ...tasksRoutes(deps.store, models),
     ...examplesRoutes(deps.store, deps.uploads),
     ...jobsRoutes({ store: deps.store, models, events, ...deps.training }),
+    ...multitaskRoutes({ store: deps.store, models, ...deps.training }),
     ...versionsRoutes(deps.store, deps.predictions),
     ...exportRoutes(deps.store, models, deps.exporter),
     ...evaluationRoutes(deps.store),

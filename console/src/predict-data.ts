@@ -1,5 +1,5 @@
 /** Shapes predictions for the try-it box. Pure. */
-import type { MultiPredictions } from './api/types.js';
+import type { MultiPredictions, Prediction } from './api/types.js';
 
 /** Every label's probability, most probable first. */
 export function rankedProbabilities(probabilities: Record<string, number>): Array<{ label: string; probability: number }> {
@@ -21,6 +21,14 @@ export interface AgreementRow {
 export function agreementRows(multi: MultiPredictions, reference: string): AgreementRow[] {
   return multi.data.map((d) => {
     const p = d.predictions[0];
-    return { task: d.task, version: d.version, label: p?.label ?? '', score: p?.score ?? 0, agrees: p?.label === reference };
+    const label = predictedName(p);
+    return { task: d.task, version: d.version, label, score: p?.score ?? 0, agrees: label === reference };
   });
+}
+
+/** What a prediction names: its label, or a multi-label prediction's set ("none" when empty). */
+export function predictedName(p: Prediction | undefined): string {
+  if (!p) return '';
+  if (p.labels) return p.labels.length ? p.labels.join(', ') : 'none';
+  return p.label ?? '';
 }

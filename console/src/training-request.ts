@@ -3,11 +3,11 @@
  * holds the schema the service validates it with). Pure.
  */
 
-export type HeadChoice = 'svm' | 'random_forest' | 'auto';
+export type HeadChoice = 'svm' | 'random_forest' | 'logistic_regression' | 'mlp' | 'auto';
 
 export interface TrainingForm {
   head: HeadChoice;
-  /** svm or random_forest: cross-validate that head's grid instead of its default parameters. */
+  /** A head type other than auto: cross-validate its grid instead of its default parameters. */
   search: boolean;
   layerSweep: boolean;
   /** Layers the sweep tries, as typed: "" for every hidden state, or "1-6", "2, 4, 6". */

@@ -2,22 +2,25 @@
  * A version as one ONNX model: token ids in, the service's probabilities
  * out. The imported encoder's graph (./encoder-graph.ts), the version's
  * feature spec (./features.ts), then its head, added by the head type's own
- * export (`HeadDefinition.onnx`, in heads/<type>/onnx.ts); whatever the
- * outputs do not need (later layers, other hidden states) is dropped.
+ * export (`HeadDefinition.onnx`, in heads/<type>/onnx.ts) inside whatever a
+ * multi-label version wraps it in; whatever the outputs do not need (later
+ * layers, other hidden states) is dropped.
  *
  *   inputs   input_ids, attention_mask    int64 [batch, sequence]
  *   outputs  probabilities                float32 [batch, labels], columns in the version's label order
- *            label                        int64 [batch], the most probable column (single-label heads)
- *   metadata labels (JSON array), task, version, head_type, feature_spec (JSON), model, max_tokens
- *            (and thresholds, JSON, for multi-label heads)
+ *            label                        int64 [batch], the most probable column (single-label versions)
+ *            predicted                    bool [batch, labels], probability ≥ the label's threshold (multi-label)
+ *   metadata labels (JSON array), task, version, head_type, feature_spec (JSON), model, max_tokens,
+ *            and thresholds (JSON array) for multi-label versions
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FeatureSpec, specToJson } from '../encoder/feature-spec.js';
 import type { ModelManifest } from '../encoder/manifest.js';
 import { DomainError } from '../errors.js';
-import type { OnnxHeadExport } from '../heads/head.js';
-import { headOf } from '../heads/registry.js';
+import type { OnnxHeadExport, OnnxHeadInput } from '../heads/head.js';
+import type { OneVsRestArtifact } from '../heads/one-vs-rest.js';
+import { headOf, type MultiLabelArtifact } from '../heads/registry.js';
 import { DT } from '../onnx/graph.js';
 import { type AttentionMode, encoderGraph } from './encoder-graph.js';
 import { featureNodes } from './features.js';
@@ -54,9 +57,14 @@ export async function buildOnnxExport(source: OnnxExportSource): Promise<Uint8Ar
   const headExport = await onnxExportOf(source.headType)();
   const g = encoderGraph(readFileSync(join(source.modelDir, 'onnx', 'model.onnx')), manifest, source.attention ?? 'portable');
   const { features, dim } = featureNodes(g, spec, manifest.hiddenSize, 'attention_mask');
-  const head = headExport(source.artifact, { graph: g, features, dim, classes: labels.length, prefix: 'head/' });
-  g.output('probabilities', head.probabilities, DT.FLOAT, ['batch_size', labels.length]);
-  if (!head.thresholds) g.output('label', g.node('ArgMax', [head.probabilities], { axis: 1, keepdims: 0 }), DT.INT64, ['batch_size']);
+  const head = headProbabilities(headExport, source.artifact, { graph: g, features, dim, classes: labels.length, prefix: 'head/' });
+  const rows = ['batch_size', labels.length];
+  g.output('probabilities', head.probabilities, DT.FLOAT, rows);
+  if (head.thresholds) {
+    // As the predict route: a label is in the set when its probability reaches its threshold.
+    const thresholds = g.float('head/thresholds', [labels.length], head.thresholds);
+    g.output('predicted', g.node('GreaterOrEqual', [head.probabilities, thresholds]), DT.BOOL, rows);
+  } else g.output('label', g.node('ArgMax', [head.probabilities], { axis: 1, keepdims: 0 }), DT.INT64, ['batch_size']);
   g.prune();
   return g.encode('transferd', {
     labels: JSON.stringify(labels),
@@ -68,4 +76,30 @@ export async function buildOnnxExport(source: OnnxExportSource): Promise<Uint8Ar
     max_tokens: String(manifest.maxTokens),
     ...(head.thresholds ? { thresholds: JSON.stringify(head.thresholds) } : {}),
   });
+}
+
+/**
+ * The version's probabilities: its head's, unwrapped as loadPredictor
+ * unwraps a multi-label version (its thresholds beside the head's artifact)
+ * and one-vs-rest (label c's probability is its two-class head's probability
+ * of class 1).
+ */
+function headProbabilities(build: OnnxHeadExport, artifact: unknown, input: OnnxHeadInput): { probabilities: string; thresholds?: number[] } {
+  const format = (artifact as { format?: unknown } | null)?.format;
+  if (format === 'multi-label') {
+    const wrapped = artifact as MultiLabelArtifact;
+    if (wrapped.thresholds.length !== input.classes) throw new Error('multi-label artifact: one threshold per label expected');
+    return { probabilities: headProbabilities(build, wrapped.head, input).probabilities, thresholds: wrapped.thresholds };
+  }
+  if (format === 'one-vs-rest') {
+    const { heads } = artifact as OneVsRestArtifact;
+    if (heads.length !== input.classes) throw new Error('one-vs-rest artifact: one head per label expected');
+    const g = input.graph;
+    const yes = heads.map((h, c) => {
+      const own = build(h, { ...input, classes: 2, prefix: `${input.prefix}label_${c}/` });
+      return g.node('Slice', [own.probabilities, g.ints([1]), g.ints([2]), g.ints([1])]);
+    });
+    return { probabilities: yes.length === 1 ? yes[0]! : g.node('Concat', yes, { axis: 1 }) };
+  }
+  return build(artifact, input);
 }

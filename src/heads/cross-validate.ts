@@ -3,8 +3,9 @@
  * configuration on every split at once (the pool runs them side by side), the
  * job told as each split of each configuration is done.
  */
-import { type Dataset, sharedDataset } from './dataset.js';
-import type { CvOutcome, JobContext } from './head.js';
+import { type Dataset, sharedDataset, takeRows } from './dataset.js';
+import type { CvOutcome, FoldPrediction, JobContext, Predictor } from './head.js';
+import { argmaxRows } from './evaluation.js';
 import type { Split } from './evaluation.js';
 
 export function crossValidateFolds<P>(
@@ -13,7 +14,7 @@ export function crossValidateFolds<P>(
   splits: Split[],
   configs: P[],
   /** Fits `params` on the split's training rows and predicts its test rows; `ms` is the workers' time. */
-  foldPredict: (shared: Dataset, split: Split, params: P) => Promise<{ predicted: Int32Array; ms: number }>,
+  foldPredict: (shared: Dataset, split: Split, params: P) => Promise<{ predicted: FoldPrediction; ms: number }>,
 ): Promise<CvOutcome[]> {
   const shared = sharedDataset(data);
   return Promise.all(
@@ -28,4 +29,11 @@ export function crossValidateFolds<P>(
       return { predicted: folds.map((f) => f.predicted), ms: folds.reduce((s, f) => s + f.ms, 0) };
     }),
   );
+}
+
+/** What a fold reports of its held-out rows `test`: each row's class, or (a multi-label data set) every label's probability. */
+export function predictHeldOut(predictor: Predictor, data: Dataset, test: Int32Array): FoldPrediction {
+  const held = takeRows(data, test);
+  const proba = predictor.predictProba(held.x, held.n);
+  return data.targets ? proba : argmaxRows(proba, held.n, held.classes);
 }

@@ -13,12 +13,15 @@ import type { z } from 'zod';
 import type { GraphBuilder } from '../onnx/graph.js';
 import type { Dataset } from './dataset.js';
 import type { Split } from './evaluation.js';
+import type { TaskKind } from '../lib/task-kind.js';
 
 /** A trained head, ready to score feature rows. */
 export interface Predictor {
   readonly classes: number;
-  /** n × classes probabilities (rows sum to 1), row-major. */
+  /** n × classes probabilities, row-major: rows sum to 1, or (multi-label) each label's own probability. */
   predictProba(x: Float32Array, n: number): Float32Array;
+  /** Multi-label heads: a label is predicted when its probability reaches its threshold. */
+  readonly thresholds?: Float32Array;
 }
 
 export interface LoadOptions {
@@ -28,6 +31,7 @@ export interface LoadOptions {
 
 /** What a request's parameters are checked against before a job is queued. */
 export interface TaskShape {
+  kind: TaskKind;
   /** Examples per label. */
   labels: ReadonlyMap<string, number>;
   /** The smallest feature dimension the job may train on. */
@@ -46,6 +50,12 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   /** Whether `auto` searches this head type when a request names no candidates. */
   readonly auto: boolean;
   /**
+   * How it trains on multi-label tasks (data sets with `targets`: every label
+   * its own probability): natively (every label at once), one-vs-rest (a fit
+   * per label, ../one-vs-rest.ts), or not at all.
+   */
+  readonly multiLabel: 'native' | 'one-vs-rest' | false;
+  /**
    * Throws a DomainError (`invalid_params`, `unknown_label`; `param` relative
    * to the params object) when the parameters cannot work on this task, so the
    * request fails at once instead of the job failing later.
@@ -57,7 +67,9 @@ export interface HeadDefinition<P extends object = Record<string, unknown>> {
   trainer(): Promise<HeadTrainer<P>>;
   /**
    * The head as ONNX operators, for a version's export (`GET …/versions/{n}/export?format=onnx`),
-   * imported on first use (from `./<type>/onnx.ts`). A head type without it cannot be exported.
+   * imported on first use (from `./<type>/onnx.ts`). It is given this head type's own artifacts
+   * only: a multi-label version's wrapper (thresholds) and one-vs-rest's label-by-label heads are
+   * the export's to unwrap. A head type without it cannot be exported.
    */
   onnx?: () => Promise<OnnxHeadExport>;
 }
@@ -69,29 +81,34 @@ export interface OnnxHeadInput {
   /** float32 [batch, dim]: each text's feature vector, as the service computes it under the version's feature spec. */
   features: string;
   dim: number;
-  /** Columns of the probabilities: the version's labels, in their order. */
+  /** Columns of the probabilities: the artifact's classes (the version's labels; 2 for a one-vs-rest label's head). */
   classes: number;
   /** Prefix for the names of the initializers the head adds (the encoder's names are taken). */
   prefix: string;
 }
 
 export interface OnnxHeadOutput {
-  /** float32 [batch, classes]: what the head's predictor gives for the same features (`predictProba`), column c = class c. */
-  probabilities: string;
   /**
-   * For heads whose columns are independent (multi-label: one sigmoid
-   * probability per label): each label's threshold, a label being predicted
-   * when its probability reaches it. Absent: one label per row, the most probable.
+   * float32 [batch, classes]: what the head's predictor gives for the same
+   * features (`predictProba`), column c = class c: a distribution, or each
+   * label's own probability when the artifact is a multi-label fit (sigmoid outputs).
    */
-  thresholds?: number[];
+  probabilities: string;
 }
 
 /** Adds a stored artifact's head to an export's graph and names its probabilities. */
 export type OnnxHeadExport = (artifact: unknown, input: OnnxHeadInput) => OnnxHeadOutput;
 
-/** A configuration's cross-validation: predictions of each split's test rows, in the split's order. */
+/**
+ * A split's held-out predictions, in the split's order: each row's class
+ * (single-label), or rows × labels probabilities (a multi-label data set,
+ * one whose `targets` are set).
+ */
+export type FoldPrediction = Int32Array | Float32Array;
+
+/** A configuration's cross-validation: predictions of each split's test rows. */
 export interface CvOutcome {
-  predicted: Int32Array[];
+  predicted: FoldPrediction[];
   /** Worker time spent on the configuration's fits (they run concurrently, so not wall time). */
   ms: number;
 }

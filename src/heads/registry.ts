@@ -4,8 +4,10 @@
  */
 import { forestHead } from './forest/index.js';
 import { logisticHead } from './logistic/index.js';
+import { mlpHead } from './mlp/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
+import { type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
 
 /** A head seen through the registry: its parameters are whatever its own schema produced. */
 export type AnyHead = HeadDefinition<Record<string, unknown>>;
@@ -13,7 +15,7 @@ export type AnyHead = HeadDefinition<Record<string, unknown>>;
 /** Each head's code is typed by its own parameters; the list only passes it parameters its schema parsed. */
 const listed = <P extends object>(head: HeadDefinition<P>) => head as unknown as AnyHead;
 
-export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead)];
+export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead), listed(mlpHead)];
 
 export const HEAD_TYPES: readonly string[] = HEADS.map((h) => h.type);
 
@@ -22,9 +24,28 @@ export function headOf(type: string): AnyHead | undefined {
   return HEADS.find((h) => h.type === type);
 }
 
+/** A multi-label version's artifact: its head's (every label its own probability) and each label's threshold. */
+export interface MultiLabelArtifact {
+  format: 'multi-label';
+  thresholds: number[];
+  head: unknown;
+}
+
+export function multiLabelArtifact(head: unknown, thresholds: Float32Array): MultiLabelArtifact {
+  return { format: 'multi-label', thresholds: Array.from(thresholds), head };
+}
+
 /** A predictor for a stored artifact, whatever its head type (found by the artifact's `format`). */
 export function loadPredictor(artifact: unknown, options: LoadOptions = {}): Predictor {
   const format = (artifact as { format?: unknown } | null)?.format;
+  if (format === 'one-vs-rest') return oneVsRestPredictor(artifact as OneVsRestArtifact, loadPredictor, options);
+  if (format === 'multi-label') {
+    const wrapped = artifact as MultiLabelArtifact;
+    const inner = loadPredictor(wrapped.head, options);
+    if (wrapped.thresholds.length !== inner.classes) throw new Error('multi-label artifact: one threshold per label expected');
+    const thresholds = Float32Array.from(wrapped.thresholds);
+    return { classes: inner.classes, thresholds, predictProba: (x, n) => inner.predictProba(x, n) };
+  }
   const head = HEADS.find((h) => h.format === format);
   if (!head) throw new Error(`unknown artifact format ${String(format)}`);
   return head.load(artifact, options);

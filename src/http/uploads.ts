@@ -20,10 +20,14 @@ import { DomainError } from '../errors.js';
 import { bodyChunks } from './body.js';
 import { jsonProblem } from './json-body.js';
 import { storableProblem } from './schemas/stored-text.js';
+import type { TaskKind } from '../lib/task-kind.js';
+import { labelSetKey } from '../store/label-set.js';
 
 export interface UploadRecord {
   text: unknown;
   label: unknown;
+  /** A multi-label example's labels (JSON: a list; CSV: one field, LABEL_SEPARATOR between labels). */
+  labels?: unknown;
   /** "line 12" or "examples[11]": where the record came from, for messages. */
   where: string;
 }
@@ -67,13 +71,18 @@ export interface UploadLimits {
   timeoutMs: number;
 }
 
+/** Most labels one multi-label example may carry. */
+export const MAX_LABELS_PER_EXAMPLE = 50;
+/** Between a multi-label example's labels in a CSV `labels` field (`joy|surprise`). */
+export const LABEL_SEPARATOR = '|';
+
 /**
  * The longest a record's source can be and still hold a valid example: every
  * character escaped (`\u0000`, six each) plus room for the field names and
  * whitespace. Longer records are refused as they stream, without being kept.
  */
 export function maxRecordChars(limits: UploadLimits): number {
-  return 6 * (limits.maxTextChars + limits.maxLabelChars) + 1024;
+  return 6 * (limits.maxTextChars + MAX_LABELS_PER_EXAMPLE * (limits.maxLabelChars + 3)) + 1024;
 }
 
 /** An upload's records nest one level (an object of strings); deeper is never valid, and is refused before JSON.parse builds it. */
@@ -121,14 +130,15 @@ async function* lines(chunks: AsyncIterable<Buffer>, maxChars: number): AsyncGen
 }
 
 function fromObject(value: unknown, where: string): Parsed {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { where, problem: 'each example must be an object {"text", "label"}' };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return { where, problem: 'each example must be an object {"text", "label"} (multi-label tasks: {"text", "labels"})' };
   const o = value as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => k !== 'text' && k !== 'label');
+  const extra = Object.keys(o).filter((k) => k !== 'text' && k !== 'label' && k !== 'labels');
   if (extra.length) {
     const named = extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40)));
     return { where, problem: `unknown field${extra.length > 1 ? 's' : ''} ${named.join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}` };
   }
-  return { text: o.text, label: o.label, where };
+  return { text: o.text, label: o.label, ...('labels' in o ? { labels: o.labels } : {}), where };
 }
 
 /** One record's JSON text as a record, or what is wrong with it. */
@@ -286,6 +296,7 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number, stop
   });
   let textCol = -1;
   let labelCol = -1;
+  let labelsCol = -1;
   let width = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -294,18 +305,28 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number, stop
         const header = record.map((h) => h.trim().toLowerCase());
         textCol = header.indexOf('text');
         labelCol = header.indexOf('label');
+        labelsCol = header.indexOf('labels');
         width = header.length;
-        if (textCol < 0 || labelCol < 0) {
+        if (textCol < 0 || (labelCol < 0 && labelsCol < 0)) {
           const got = record
             .slice(0, 10)
             .map((h) => JSON.stringify(h.slice(0, 40)))
             .join(', ');
-          throw new DomainError('invalid_csv', `line ${info.lines}: the CSV header must name the columns "text" and "label" (got ${got})`);
+          throw new DomainError(
+            'invalid_csv',
+            `line ${info.lines}: the CSV header must name the columns "text" and "label" (multi-label tasks: "text" and "labels", the labels separated by "${LABEL_SEPARATOR}") (got ${got})`,
+          );
         }
         continue;
       }
       if (record.length !== width) yield { where, problem: `has ${record.length} fields; the header has ${width}` };
-      else yield { text: record[textCol], label: record[labelCol], where };
+      else
+        yield {
+          text: record[textCol],
+          label: labelCol < 0 ? undefined : record[labelCol],
+          ...(labelsCol < 0 ? {} : { labels: record[labelsCol]!.trim() ? record[labelsCol]!.split(LABEL_SEPARATOR).map((l) => l.trim()) : [] }),
+          where,
+        };
     }
   } catch (err) {
     if (err instanceof DomainError) throw err;
@@ -338,23 +359,39 @@ function kindOf(v: unknown): string {
   return typeof v;
 }
 
-/** The example a record holds, or what is wrong with it. */
-function check(r: UploadRecord, limits: UploadLimits): ValidExample | string {
+/** What is wrong with one label, or undefined. */
+function labelProblem(label: unknown, name: string, limits: UploadLimits): string | undefined {
+  if (typeof label !== 'string') return label === undefined ? `${name} is missing` : `${name} must be a string (got ${kindOf(label)})`;
+  if (!label.trim()) return `${name} is empty`;
+  if (label.length > limits.maxLabelChars) return `${name} is longer than ${limits.maxLabelChars} characters`;
+  const problem = storableProblem(label);
+  return problem ? `${name} ${problem}` : undefined;
+}
+
+/** The example a record holds (a multi-label one's label being its set's stored key), or what is wrong with it. */
+function check(r: UploadRecord, limits: UploadLimits, kind: TaskKind): ValidExample | string {
   if (typeof r.text !== 'string') return r.text === undefined ? 'text is missing' : `text must be a string (got ${kindOf(r.text)})`;
   if (!r.text.trim()) return 'text is empty';
   if (r.text.length > limits.maxTextChars) return `text is longer than ${limits.maxTextChars} characters`;
   const textProblem = storableProblem(r.text);
   if (textProblem) return `text ${textProblem}`;
-  if (typeof r.label !== 'string') return r.label === undefined ? 'label is missing' : `label must be a string (got ${kindOf(r.label)})`;
-  if (!r.label.trim()) return 'label is empty';
-  if (r.label.length > limits.maxLabelChars) return `label is longer than ${limits.maxLabelChars} characters`;
-  const labelProblem = storableProblem(r.label);
-  if (labelProblem) return `label ${labelProblem}`;
-  return { text: r.text, label: r.label };
+  if (kind === 'single_label') {
+    if (r.labels !== undefined) return 'labels (a list) is for multi-label tasks; this task is single-label: send one label';
+    return labelProblem(r.label, 'label', limits) ?? { text: r.text, label: r.label as string };
+  }
+  if (r.label !== undefined) return 'this task is multi-label: send labels, a list of label strings, instead of label';
+  if (!Array.isArray(r.labels)) return r.labels === undefined ? 'labels is missing' : `labels must be a list of strings (got ${kindOf(r.labels)})`;
+  if (r.labels.length === 0) return 'labels is empty: a multi-label example needs at least one label';
+  if (r.labels.length > MAX_LABELS_PER_EXAMPLE) return `labels holds more than ${MAX_LABELS_PER_EXAMPLE} labels`;
+  for (const [i, l] of r.labels.entries()) {
+    const problem = labelProblem(l, `labels[${i}]`, limits);
+    if (problem) return problem;
+  }
+  return { text: r.text, label: labelSetKey(r.labels as string[]) };
 }
 
 /** Reads and validates a whole upload; throws one DomainError listing the problems, or returns every example. */
-export async function readUpload(req: Request, limits: UploadLimits): Promise<{ examples: ValidExample[]; format: UploadFormat }> {
+export async function readUpload(req: Request, limits: UploadLimits, kind: TaskKind): Promise<{ examples: ValidExample[]; format: UploadFormat }> {
   const format = uploadFormat(req);
   const stopReading = new AbortController();
   const chunks = bodyChunks(req, { maxBytes: limits.maxBytes, timeoutMs: limits.timeoutMs }, stopReading.signal);
@@ -369,7 +406,7 @@ export async function readUpload(req: Request, limits: UploadLimits): Promise<{ 
     if (++count > limits.maxExamples) {
       throw new DomainError('too_many_examples', `an upload may hold at most ${limits.maxExamples} examples (valid or not); nothing was added`);
     }
-    const outcome = 'problem' in r ? r.problem : check(r, limits);
+    const outcome = 'problem' in r ? r.problem : check(r, limits, kind);
     if (typeof outcome === 'string') {
       if (++bad <= MAX_LISTED_ERRORS) listed.push({ at: r.where, message: outcome });
       // The upload fails whole now: keeping its valid examples would only hold memory.

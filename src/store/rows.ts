@@ -40,6 +40,7 @@ export function taskFromRow(r: Row): TaskRecord {
     name: String(r.name),
     description: (r.description as string | null) ?? null,
     spec: json<FeatureSpec>(r.spec),
+    kind: r.kind === 'multi_label' ? 'multi_label' : 'single_label',
     activeVersion: numOrNull(r.active_version),
     exampleCount: num(r.example_count ?? 0),
     createdAt: num(r.created_at),

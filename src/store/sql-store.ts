@@ -34,6 +34,7 @@ import {
   type ExampleRecord,
   isKeyChange,
   type JobOutcome,
+  type NewVersion,
   type JobProgress,
   type JobRecord,
   type KeyChange,
@@ -176,13 +177,10 @@ export class SqlStore implements Store {
     await this.db.transaction(async (tx) => {
       await this.checkQuota(tx, task.tenantId, 'maxTasks', 1);
       await this.uniqueName(task.name, () =>
-        tx.run(`INSERT INTO tasks (id, tenant_id, name, description, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`, [
-          id,
-          task.tenantId,
-          task.name,
-          task.description,
-          JSON.stringify(task.spec),
-        ]),
+        tx.run(
+          `INSERT INTO tasks (id, tenant_id, name, description, spec, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`,
+          [id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), task.kind ?? 'single_label'],
+        ),
       );
     });
     return (await this.getTask(task.tenantId, id))!;
@@ -492,27 +490,45 @@ export class SqlStore implements Store {
 
   async finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined> {
     // Compressed before the transaction, on libuv's thread pool: a large artifact neither stalls the event loop nor holds locks.
-    const packed = outcome.version ? await packArtifact(outcome.version.artifact) : undefined;
-    const evaluation = outcome.version?.evaluation ? (await packArtifact(outcome.version.evaluation)).bytes : null;
+    const pack = async (taskId: string | null, v: NewVersion) => ({
+      taskId,
+      v,
+      packed: await packArtifact(v.artifact),
+      evaluation: v.evaluation ? (await packArtifact(v.evaluation)).bytes : null,
+    });
+    const versions = outcome.version
+      ? [await pack(null, outcome.version), ...(await Promise.all((outcome.others ?? []).map((o) => pack(o.taskId, o.version))))]
+      : [];
     const now = this.d.now;
     return this.db.transaction(async (tx) => {
       const [job] = await tx.query(`SELECT * FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'${this.d.forUpdate}`, [jobId, owner]);
       if (!job) return undefined;
       // A cancel that arrived while the job was finishing wins: a cancelled job never writes or activates a version.
-      const state = outcome.state === 'succeeded' && job.cancel_requested ? 'cancelled' : outcome.state;
+      let state = outcome.state === 'succeeded' && job.cancel_requested ? 'cancelled' : outcome.state;
+      let error = outcome.error;
       let number: number | null = null;
-      if (state === 'succeeded' && outcome.version && packed) {
-        const v = outcome.version;
-        const [task] = await tx.query('UPDATE tasks SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number', [job.task_id]);
-        number = Number(task!.number);
+      // A multi-task job's other tasks must all still be there: it writes every version or none.
+      for (const { taskId } of versions) {
+        if (state !== 'succeeded' || taskId === null) continue;
+        const [there] = await tx.query(`SELECT id FROM tasks WHERE id = ? AND tenant_id = ?${this.d.forUpdate}`, [taskId, job.tenant_id]);
+        if (!there) {
+          state = 'failed';
+          error = { code: 'task_deleted', message: `task ${taskId} was deleted while the job ran; no version was written` };
+        }
+      }
+      for (const { taskId, v, packed, evaluation } of state === 'succeeded' ? versions : []) {
+        const target = taskId ?? String(job.task_id);
+        const [task] = await tx.query('UPDATE tasks SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number', [target]);
+        const written = Number(task!.number);
+        if (taskId === null) number = written;
         await tx.run(
           `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes, evaluation)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?, ?)`,
           [
             newId('ver'),
             job.tenant_id,
-            job.task_id,
-            number,
+            target,
+            written,
             v.headType,
             JSON.stringify(v.params),
             JSON.stringify(v.spec),
@@ -528,8 +544,8 @@ export class SqlStore implements Store {
           ],
         );
         if (outcome.activate) {
-          await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${now} WHERE id = ?`, [number, job.task_id]);
-          await tx.notify({ kind: 'activated', tenantId: String(job.tenant_id), taskId: String(job.task_id), activeVersion: number });
+          await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${now} WHERE id = ?`, [written, target]);
+          await tx.notify({ kind: 'activated', tenantId: String(job.tenant_id), taskId: target, activeVersion: written });
         }
       }
       const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
@@ -537,7 +553,7 @@ export class SqlStore implements Store {
         `UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ${now}, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ? RETURNING *`,
         [
           state,
-          outcome.error ? JSON.stringify(outcome.error) : null,
+          error ? JSON.stringify(error) : null,
           number,
           JSON.stringify({ ...progress, phase: state, percent: state === 'succeeded' ? 100 : progress.percent }),
           jobId,

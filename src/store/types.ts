@@ -7,6 +7,7 @@
  * `Store` is all of them. One implementation (sql-store.ts) over two
  * databases: SQLite (default, one process) and PostgreSQL (replicas).
  */
+import type { TaskKind } from '../lib/task-kind.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 
 /** The one client of a service running without API keys, and the owner of everything stored before keys existed. */
@@ -87,6 +88,8 @@ export interface TaskRecord {
   name: string;
   description: string | null;
   spec: FeatureSpec;
+  /** Fixed at creation: whether an example carries one label or a set of them (see ./label-set.ts for how a set is stored). */
+  kind: TaskKind;
   /** Number of the active head version, or null before the first successful training. */
   activeVersion: number | null;
   exampleCount: number;
@@ -99,6 +102,8 @@ export interface NewTask {
   name: string;
   description: string | null;
   spec: FeatureSpec;
+  /** Default single_label. */
+  kind?: TaskKind;
 }
 
 export interface TaskPatch {
@@ -240,6 +245,12 @@ export interface JobOutcome {
   state: Exclude<JobState, 'queued' | 'running'>;
   error?: JobError;
   version?: NewVersion;
+  /**
+   * A multi-task job's versions of its other tasks, written in the same
+   * transaction (and activated with the job's own, if asked); a task deleted
+   * meanwhile fails the job instead.
+   */
+  others?: Array<{ taskId: string; version: NewVersion }>;
   /** Make the new version the task's active one in the same transaction. */
   activate?: boolean;
   /** Final progress (phase timings); default: the last heartbeat's. */

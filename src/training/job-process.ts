@@ -11,6 +11,7 @@
  */
 import { setPriority } from 'node:os';
 import { serve } from '../workers/serve.js';
+import { runMultitask } from './multitask.js';
 import { runPipeline } from './pipeline.js';
 import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadInput } from './protocol.js';
 
@@ -20,8 +21,8 @@ try {
   // not permitted on some platforms: train at normal priority
 }
 
-function shared<T extends Float32Array | Int32Array>(a: T): T {
-  const copy = (a instanceof Float32Array ? new Float32Array(new SharedArrayBuffer(a.byteLength)) : new Int32Array(new SharedArrayBuffer(a.byteLength))) as T;
+function shared<T extends Float32Array | Int32Array | Uint8Array>(a: T): T {
+  const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
   copy.set(a as never);
   return copy;
 }
@@ -31,6 +32,7 @@ function inputOf(args: JobArgs): JobThreadInput {
   return {
     ...args,
     y: shared(args.y),
+    ...(args.targets ? { targets: shared(args.targets) } : {}),
     candidates: args.candidates.map((c) => ({ ...c, x: shared(c.x) })),
     cancel: new Int32Array(new SharedArrayBuffer(4)),
   };
@@ -38,22 +40,33 @@ function inputOf(args: JobArgs): JobThreadInput {
 
 let last = 0;
 let running: Promise<void> | undefined;
+
+function report(phase: string, fraction: number): void {
+  const now = Date.now();
+  if (now - last < 200 && fraction < 1) return; // progress is for humans: a few updates a second is plenty
+  last = now;
+  served.emit({ type: 'progress', phase, fraction });
+}
+
+/** A job's run, cancelled through its flag when the call is dropped, and kept until it ends (see onStop). */
+function started<T>(cancel: Int32Array, signal: AbortSignal, run: Promise<T>): Promise<T> {
+  signal.addEventListener('abort', () => Atomics.store(cancel, 0, 1), { once: true });
+  running = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
 const served = serve<JobThreadApi, JobThreadEvent>(
   {
     run: (args, call) => {
       const input = inputOf(args);
-      call.signal.addEventListener('abort', () => Atomics.store(input.cancel, 0, 1), { once: true });
-      const run = runPipeline(input, (phase, fraction) => {
-        const now = Date.now();
-        if (now - last < 200 && fraction < 1) return; // progress is for humans: a few updates a second is plenty
-        last = now;
-        served.emit({ type: 'progress', phase, fraction });
-      });
-      running = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      return run;
+      return started(input.cancel, call.signal, runPipeline(input, report));
+    },
+    runMultitask: (args, call) => {
+      const cancel = new Int32Array(new SharedArrayBuffer(4));
+      const tasks = args.tasks.map((t) => ({ ...t, y: shared(t.y), x: shared(t.x) }));
+      return started(cancel, call.signal, runMultitask({ ...args, tasks, cancel }, report));
     },
   },
   {

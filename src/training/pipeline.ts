@@ -10,11 +10,12 @@ import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { Dataset } from '../heads/dataset.js';
 import { computeMetrics, foldSplit, type Metrics, type Scores, scoreOf, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
 import type { HeadJob, JobContext } from '../heads/head.js';
-import { headOf } from '../heads/registry.js';
+import { headOf, multiLabelArtifact } from '../heads/registry.js';
 import { type ExampleMap, MAP_POINTS, pca2, sampleRows } from './example-map.js';
 import { TrainingPool } from './pool/pool.js';
 import type { JobThreadInput, JobThreadResult, PhaseTiming } from './protocol.js';
 import { isAuto } from './request.js';
+import { applyThresholds, chooseThresholds, type MultiLabelScores, multiLabelScores } from '../heads/multi-label.js';
 
 type Params = Record<string, unknown>;
 interface Config {
@@ -23,8 +24,11 @@ interface Config {
 }
 
 interface Validation {
-  /** Out-of-fold prediction of every validated row; -1 for rows never held out (hold-out training rows). */
+  /** Out-of-fold prediction of every validated row; -1 for rows never held out (hold-out training rows). Multi-label: none (see scores). */
   predicted: Int32Array;
+  /** Multi-label: the version's metrics (cross-fitted thresholds), and the thresholds chosen on every out-of-fold row. */
+  multiLabel?: { scores: MultiLabelScores; thresholds: Float32Array };
+  /** Single-label: accuracy; multi-label: subset accuracy. */
   accuracy: number;
   macroF1: number;
   /** Accuracy on each fold (one entry for a hold-out). */
@@ -42,6 +46,12 @@ function describeSpec(spec: FeatureSpec) {
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** A validation's scores as reports list them: accuracy and macro-F1, or (multi-label) subset accuracy, micro- and macro-F1. */
+function scoreFields(v: Validation): Record<string, number> {
+  if (!v.multiLabel) return { accuracy: round(v.accuracy), macro_f1: round(v.macroF1) };
+  return { subset_accuracy: round(v.accuracy), micro_f1: round(v.multiLabel.scores.micro_f1), macro_f1: round(v.macroF1) };
+}
 
 /**
  * Whether a candidate's per-fold scores trail the best's by no more than one
@@ -74,9 +84,9 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
 }
 
 async function pipeline(input: JobThreadInput, progress: Progress, pool: TrainingPool): Promise<JobThreadResult> {
-  const { request, labels, y, n } = input;
+  const { request, labels, y, n, targets } = input;
   const classes = labels.length;
-  const datasets: Dataset[] = input.candidates.map((c) => ({ x: c.x, y, n, dim: c.dim, classes }));
+  const datasets: Dataset[] = input.candidates.map((c) => ({ x: c.x, y, n, dim: c.dim, classes, ...(targets ? { targets } : {}) }));
   const ev = request.evaluation;
   const splits: Split[] = [];
   if (ev.method === 'cv') {
@@ -144,7 +154,10 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
           splits,
           mine.map((c) => c.params),
         );
-        for (const [i, c] of mine.entries()) validations.set(keyOf(d, c), validation(outcomes[i]!.predicted, outcomes[i]!.ms));
+        for (const [i, c] of mine.entries()) {
+          const { predicted, ms } = outcomes[i]!;
+          validations.set(keyOf(d, c), targets ? multiLabelValidation(predicted as Float32Array[], targets, ms) : validation(predicted as Int32Array[], ms));
+        }
       }),
     );
     return configs.map((c) => validations.get(keyOf(d, c))!);
@@ -169,6 +182,43 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
     );
     const m = validated(predicted, scoreOf);
     return { predicted, accuracy: m.accuracy, macroF1: m.macro_f1, perSplit, perSplitF1, ms };
+  };
+  /**
+   * Multi-label: every label's out-of-fold probabilities, thresholded per
+   * label. A fold's rows are thresholded by values chosen on the other folds'
+   * rows (with a single hold-out split there are none: its own rows choose),
+   * so the scores do not flatter the thresholds.
+   */
+  const multiLabelValidation = (perSplitProba: Float32Array[], truth: Uint8Array, ms: number): Validation => {
+    const proba = new Float32Array(n * classes);
+    const decided = new Uint8Array(n * classes);
+    const heldRows: number[] = [];
+    for (const [s, split] of splits.entries())
+      for (const [i, row] of split.test.entries()) proba.set(perSplitProba[s]!.subarray(i * classes, (i + 1) * classes), row * classes);
+    const perSplit: number[] = [];
+    const perSplitF1: number[] = [];
+    splits.forEach((split, s) => {
+      const others = splits.length > 1 ? splits.flatMap((o, j) => (j === s ? [] : [...o.test])) : [...split.test];
+      const thresholds = chooseThresholds(proba, truth, classes, others);
+      const sets = applyThresholds(proba, n, thresholds);
+      for (const row of split.test) decided.set(sets.subarray(row * classes, (row + 1) * classes), row * classes);
+      const scores = multiLabelScores(truth, sets, labels, split.test, thresholds);
+      perSplit.push(scores.subset_accuracy);
+      perSplitF1.push(scores.macro_f1);
+      heldRows.push(...split.test);
+    });
+    heldRows.sort((a, b) => a - b);
+    const thresholds = chooseThresholds(proba, truth, classes, heldRows);
+    const scores = multiLabelScores(truth, decided, labels, heldRows, thresholds);
+    return {
+      predicted: new Int32Array(n).fill(-1),
+      multiLabel: { scores, thresholds },
+      accuracy: scores.subset_accuracy,
+      macroF1: scores.macro_f1,
+      perSplit,
+      perSplitF1,
+      ms,
+    };
   };
   /** Scores (or, for the version, full metrics) of the rows that were held out. */
   const validated = <M extends Scores>(predicted: Int32Array, measure: (truth: Int32Array, predicted: Int32Array, labels: string[]) => M): M => {
@@ -211,8 +261,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
       results: results.map(({ d, v }) => ({
         ...describeSpec(input.candidates[d]!.spec),
         dimensions: datasets[d]!.dim,
-        accuracy: round(v.accuracy),
-        macro_f1: round(v.macroF1),
+        ...scoreFields(v),
         within_one_se: close.some((r) => r.d === d),
         ms: Math.round(v.ms),
       })),
@@ -233,8 +282,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
       results: results.map(({ config, v }) => ({
         head_type: config.type,
         params: config.params,
-        accuracy: round(v.accuracy),
-        macro_f1: round(v.macroF1),
+        ...scoreFields(v),
         ms: Math.round(v.ms),
       })),
       chosen: { head_type: best.type, params: best.params },
@@ -245,7 +293,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
   const evaluation = (await timed('evaluate', () => validate(chosen, [best])))[0]!;
   // The one confusion matrix of the job: every fold and configuration before was scored from per-label counts.
   const metrics = {
-    ...validated<Metrics>(evaluation.predicted, computeMetrics),
+    ...(evaluation.multiLabel ? { kind: 'multi_label', ...evaluation.multiLabel.scores } : validated<Metrics>(evaluation.predicted, computeMetrics)),
     method: request.evaluation.method,
     ...(request.evaluation.method === 'cv'
       ? { folds: request.evaluation.folds, fold_accuracy: evaluation.perSplit.map(round) }
@@ -260,7 +308,8 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
 
   // 5. The final head, on every example.
   checkCancel();
-  const artifact = await timed('fit', () => jobOf(best.type).fit(datasets[chosen]!, best.params));
+  const fitted = await timed('fit', () => jobOf(best.type).fit(datasets[chosen]!, best.params));
+  const artifact = evaluation.multiLabel ? multiLabelArtifact(fitted, evaluation.multiLabel.thresholds) : fitted;
   progress('fit', 1);
   return { chosen, headType: best.type, params: best.params, artifact, metrics, report, timings, evaluation: { predicted: evaluation.predicted, map } };
 }

@@ -7,6 +7,7 @@
  */
 import { type FeatureSpec, resolveSpec, specDimensions, specKey } from '../encoder/feature-spec.js';
 import { DomainError, isDomainError } from '../errors.js';
+import type { TaskKind } from '../lib/task-kind.js';
 import { headOf } from '../heads/registry.js';
 import type { TaskRecord } from '../store/types.js';
 import { isAuto, minPerLabel, type TrainingRequest } from './request.js';
@@ -16,7 +17,7 @@ import { isAuto, minPerLabel, type TrainingRequest } from './request.js';
  * head's parameters suit the task (`dim`: the smallest feature dimension the
  * job may train on); the message says what to fix.
  */
-export function checkTrainable(counts: ReadonlyMap<string, number>, request: TrainingRequest, dim: number): void {
+export function checkTrainable(counts: ReadonlyMap<string, number>, request: TrainingRequest, dim: number, kind: TaskKind = 'single_label'): void {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   if (total === 0) throw new DomainError('no_examples', 'the task has no examples; add labelled examples before training');
   if (counts.size < 2)
@@ -37,7 +38,7 @@ export function checkTrainable(counts: ReadonlyMap<string, number>, request: Tra
   const head = request.head;
   if (isAuto(head)) return;
   try {
-    headOf(head.type)?.check(head.params, { labels: counts, dim });
+    headOf(head.type)?.check(head.params, { kind, labels: counts, dim });
   } catch (err) {
     throw isDomainError(err) ? err.at(`head.params${err.param ? `.${err.param}` : ''}`) : err;
   }

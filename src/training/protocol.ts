@@ -3,6 +3,7 @@ import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { CallContext } from '../workers/protocol.js';
 import type { ExampleMap } from './example-map.js';
 import type { TrainingRequest } from './request.js';
+import type { MultitaskInput, MultitaskResult } from './multitask.js';
 
 /** One feature matrix the job may train on: the task's spec, or a layer-sweep candidate. */
 export interface Candidate {
@@ -16,8 +17,10 @@ export interface JobThreadInput {
   request: TrainingRequest;
   /** Class index → label. */
   labels: string[];
-  /** Class index per example (SharedArrayBuffer-backed inside the training process). */
+  /** Class index per example (multi-label: its rarest label, for stratified folds); SharedArrayBuffer-backed inside the training process. */
   y: Int32Array;
+  /** Multi-label tasks: n × labels, 1 where the example has the label. */
+  targets?: Uint8Array;
   n: number;
   /** candidates[0] is the task's own spec; a layer sweep adds the others. */
   candidates: Candidate[];
@@ -58,9 +61,13 @@ export interface JobThreadResult {
   };
 }
 
+/** A multi-task job's input without its cancel flag (see ./multitask.ts). */
+export type MultitaskArgs = Omit<MultitaskInput, 'cancel'>;
+
 /** The training process runs one job; dropping the call (its signal) cancels it. */
 export type JobThreadApi = {
   run(args: JobArgs, call: CallContext): Promise<JobThreadResult>;
+  runMultitask(args: MultitaskArgs, call: CallContext): Promise<MultitaskResult>;
 };
 
 export type JobThreadEvent = { type: 'progress'; phase: string; fraction: number };

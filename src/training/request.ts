@@ -4,9 +4,23 @@
  * documents it in OpenAPI, and travels with the job in the store.
  */
 import { z } from 'zod';
+import { DomainError } from '../errors.js';
+import type { TaskKind } from '../lib/task-kind.js';
 import { HEAD_TYPES, HEADS } from '../heads/registry.js';
 
 const headTypes = [...HEAD_TYPES, 'auto'];
+
+/** The head a request that names none trains. */
+const DEFAULT_HEAD: Record<TaskKind, string> = { single_label: 'svm', multi_label: 'logistic_regression' };
+
+/**
+ * What `auto` searches when its request names no candidates: the head types
+ * marked for it, or on a multi-label task those that fit every label at once
+ * (one-vs-rest costs a fit per label).
+ */
+function autoDefaults(kind: TaskKind): string[] {
+  return HEADS.filter((h) => (kind === 'multi_label' ? h.multiLabel === 'native' : h.auto)).map((h) => h.type);
+}
 
 /** One variant per head type of the registry: fixed parameters (its defaults filled in) or a search of its grid. */
 const fixedOrSearched = HEADS.map((h) =>
@@ -25,11 +39,9 @@ const autoHead = z
       .array(z.enum(HEAD_TYPES as [string, ...string[]]))
       .min(1)
       .max(HEAD_TYPES.length)
-      .default(HEADS.filter((h) => h.auto).map((h) => h.type))
+      .optional()
       .describe(
-        `Head types whose grids are searched (default: ${HEADS.filter((h) => h.auto)
-          .map((h) => h.type)
-          .join(', ')}).`,
+        `Head types whose grids are searched (default: ${autoDefaults('single_label').join(', ')}; on a multi-label task ${autoDefaults('multi_label').join(', ')}).`,
       ),
   })
   .strict();
@@ -50,25 +62,27 @@ export const layerSweepSchema = z
   })
   .strict();
 
+/** A job's seed: everything random in it (folds, calibration, initial weights) draws from it. */
+export const seedField = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
+  .default(0);
+
 export const trainingRequestSchema = z
   .object({
     head: z
       .union([z.enum(headTypes as [string, ...string[]]), headSchema])
-      .default('svm')
-      .describe('A head type, or {type, params | search}.'),
+      .optional()
+      .describe(`A head type, or {type, params | search} (default: ${DEFAULT_HEAD.single_label}; on a multi-label task ${DEFAULT_HEAD.multi_label}).`),
     evaluation: evaluationSchema.default({ method: 'cv', folds: 5 }),
     layer_sweep: z
       .union([z.boolean(), layerSweepSchema])
       .default(false)
       .describe("Cross-validate a probe on every hidden layer (and the top layers' concatenation) and train on the best."),
     activate: z.boolean().default(true).describe('Make the new version active when it succeeds.'),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0)
-      .describe('Seeds folds and probability calibration.'),
+    seed: seedField.describe('Seeds folds and probability calibration.'),
   })
   .strict();
 
@@ -93,15 +107,37 @@ export const isAuto = (head: HeadRequest): head is AutoHeadRequest => head.type 
 
 export interface TrainingRequest {
   head: HeadRequest;
+  /** A multi-task job's tasks, the job's own first (./multitask.ts); absent for a job of one task. */
+  tasks?: string[];
   evaluation: z.output<typeof evaluationSchema>;
   layerSweep: { layers?: number[]; topConcat: number } | null;
   activate: boolean;
   seed: number;
 }
 
-/** The parsed body in its canonical form: head strings become objects with defaults. */
-export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>): TrainingRequest {
-  const head = (typeof raw.head === 'string' ? headSchema.parse({ type: raw.head }) : raw.head) as HeadRequest;
+/**
+ * The parsed body in its canonical form for a task of `kind`: the default
+ * head filled in, head strings become objects with defaults, and head types
+ * that cannot train the task's kind refused.
+ */
+export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>, kind: TaskKind = 'single_label'): TrainingRequest {
+  const given = raw.head ?? DEFAULT_HEAD[kind];
+  const parsed = typeof given === 'string' ? headSchema.parse({ type: given }) : given;
+  const head = (
+    isAuto(parsed as HeadRequest) ? { ...parsed, candidates: (parsed as { candidates?: string[] }).candidates ?? autoDefaults(kind) } : parsed
+  ) as HeadRequest;
+  if (kind === 'multi_label') {
+    const types = isAuto(head) ? head.candidates : [head.type];
+    const unfit = types.filter((t) => !HEADS.find((h) => h.type === t)?.multiLabel);
+    if (unfit.length)
+      throw new DomainError(
+        'invalid_params',
+        `${unfit.join(', ')} cannot train a multi-label task; use one of ${HEADS.filter((h) => h.multiLabel)
+          .map((h) => h.type)
+          .join(', ')}`,
+        isAuto(head) ? 'head.candidates' : 'head.type',
+      );
+  }
   const sweep = raw.layer_sweep === false ? null : raw.layer_sweep === true ? layerSweepSchema.parse({}) : raw.layer_sweep;
   return {
     head,

@@ -12,14 +12,16 @@
  * process stops after the pool tasks running then); the lease heartbeat finds
  * the cancellation too, should a notice be lost.
  */
-import { specDimensions } from '../encoder/feature-spec.js';
+import { type FeatureSpec, specDimensions, specKey } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
-import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, Store, TaskChange } from '../store/types.js';
+import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, NewVersion, Store, TaskChange } from '../store/types.js';
 import { DomainError, isDomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
-import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
+import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
+import { rarestLabel } from '../heads/multi-label.js';
+import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
 import type { TrainingRequest } from './request.js';
 
@@ -233,21 +235,55 @@ export class TrainingRunner {
     this.o.onJobEnd?.(finished, ms);
   }
 
-  private async execute(job: JobRecord, signal: AbortSignal, phase: (name: string, percent: number) => void) {
+  private async execute(job: JobRecord, signal: AbortSignal, phase: (name: string, percent: number) => void): Promise<JobOutcome> {
     const request = job.request as TrainingRequest;
+    return request.tasks ? this.executeMultitask(job, request, request.tasks, signal, phase) : this.executeSingle(job, request, signal, phase);
+  }
+
+  /** A task's examples, their labels as class indexes (multi-label: multi-hot targets), checked against the request. */
+  private async examplesOf(tenantId: string, taskId: string, request: TrainingRequest, modelLayers: number, hiddenSize: number) {
+    const task = await this.o.store.getTask(tenantId, taskId);
+    if (!task) throw new DomainError('task_deleted', `task ${taskId} was deleted`);
+    const examples: ExampleRecord[] = await this.o.store.allExamples(tenantId, taskId);
+    const stored = new Map<string, number>();
+    for (const e of examples) stored.set(e.label, (stored.get(e.label) ?? 0) + 1);
+    const counts = countsByLabel(task.kind, stored);
+    const specs = candidateSpecs(task, request, modelLayers);
+    checkTrainable(counts, request, smallestDimension(specs, hiddenSize), task.kind);
+    const labels = [...counts.keys()].sort();
+    const classOf = new Map(labels.map((l, i) => [l, i]));
+    const n = examples.length;
+    const k = labels.length;
+    // Multi-label: every example's set as a multi-hot row, and its rarest label to stratify folds by.
+    const targets = task.kind === 'multi_label' ? new Uint8Array(n * k) : undefined;
+    if (targets) for (const [i, e] of examples.entries()) for (const l of labelsOfKey(e.label)) targets[i * k + classOf.get(l)!] = 1;
+    const y = targets ? rarestLabel(targets, n, k) : Int32Array.from(examples, (e) => classOf.get(e.label)!);
+    return { task, examples, specs, labels, y, targets, n };
+  }
+
+  /** The job's own task and its model's encoder. */
+  private async taskAndEncoder(job: JobRecord) {
     const task = await this.o.store.getTask(job.tenantId, job.taskId);
     if (!task) throw new DomainError('task_deleted', 'the task was deleted');
     const encoder = this.o.models.get(task.spec.model);
     if (!encoder) throw new DomainError('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
+    return { task, encoder };
+  }
 
-    const examples: ExampleRecord[] = await this.o.store.allExamples(job.tenantId, job.taskId);
-    const counts = new Map<string, number>();
-    for (const e of examples) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
-    const specs = candidateSpecs(task, request, encoder.manifest.layers);
-    checkTrainable(counts, request, smallestDimension(specs, encoder.manifest.hiddenSize));
-    const labels = [...counts.keys()].sort();
-    const classOf = new Map(labels.map((l, i) => [l, i]));
-    const n = examples.length;
+  private async executeSingle(
+    job: JobRecord,
+    request: TrainingRequest,
+    signal: AbortSignal,
+    phase: (name: string, percent: number) => void,
+  ): Promise<JobOutcome> {
+    const { encoder } = await this.taskAndEncoder(job);
+    const { examples, specs, labels, y, targets, n } = await this.examplesOf(
+      job.tenantId,
+      job.taskId,
+      request,
+      encoder.manifest.layers,
+      encoder.manifest.hiddenSize,
+    );
 
     phase('features', 1);
     const feats = await this.o.features.forTraining(
@@ -259,38 +295,62 @@ export class TrainingRunner {
     );
     signal.throwIfAborted();
 
-    const y = Int32Array.from(examples, (e) => classOf.get(e.label)!);
     // Copied into the training process as they are: no shared copy is kept here.
     const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
     phase('training', 25);
-    const result = await this.train({ request, labels, y, n, candidates, threads: this.o.threads }, signal, (name, fraction) =>
-      phase(name, 25 + 70 * fraction),
+    const result = await this.train(
+      'run',
+      { request, labels, y, ...(targets ? { targets } : {}), n, candidates, threads: this.o.threads },
+      signal,
+      (name, fraction) => phase(name, 25 + 70 * fraction),
     );
-    const chosen = candidates[result.chosen]!;
-    const { predicted, map } = result.evaluation;
-    // Four decimals: far finer than a plot can show, and a third of the JSON of full floats.
-    const coord = (axis: 0 | 1) => Array.from({ length: map.rows.length }, (_, i) => Math.round(map.coords[2 * i + axis]! * 1e4) / 1e4);
-    return {
-      state: 'succeeded' as const,
-      activate: request.activate,
-      version: {
-        headType: result.headType,
-        params: result.params,
-        spec: chosen.spec,
-        labels,
-        metrics: result.metrics,
-        report: { ...result.report, features: { specs: specs.length, examples: n, encoded_texts: feats.encoded }, timings: result.timings },
-        exampleCount: n,
-        trainingMs: result.timings.reduce((a, t) => a + t.ms, 0),
-        artifact: result.artifact,
-        evaluation: {
-          exampleIds: examples.map((e) => e.id),
-          truth: Array.from(y),
-          predicted: Array.from(predicted),
-          map: { method: map.method, explainedVarianceRatio: map.explainedVarianceRatio, rows: Array.from(map.rows), x: coord(0), y: coord(1) },
-        },
+    const version = versionOf(result, candidates[result.chosen]!.spec, labels, examples, y, { specs: specs.length, examples: n, encoded_texts: feats.encoded });
+    return { state: 'succeeded', activate: request.activate, version };
+  }
+
+  /** Several tasks trained together (./multitask.ts): one version each, written with the job's end. */
+  private async executeMultitask(
+    job: JobRecord,
+    request: TrainingRequest,
+    taskIds: string[],
+    signal: AbortSignal,
+    phase: (name: string, percent: number) => void,
+  ): Promise<JobOutcome> {
+    const { task: first, encoder } = await this.taskAndEncoder(job);
+    const { layers, hiddenSize } = encoder.manifest;
+    const tasks: Array<Awaited<ReturnType<TrainingRunner['examplesOf']>> & { x: Float32Array; encoded: number }> = [];
+    for (const [i, taskId] of taskIds.entries()) {
+      const t = await this.examplesOf(job.tenantId, taskId, request, layers, hiddenSize);
+      if (specKey(t.task.spec) !== specKey(first.spec))
+        throw new DomainError('invalid_value', `task ${taskId} no longer has the feature spec of task ${first.id}`);
+      phase('features', 1 + (24 * i) / taskIds.length);
+      const feats = await this.o.features.forTraining(
+        job.tenantId,
+        [first.spec],
+        t.examples.map((e) => e.text),
+        t.examples.map((e) => e.textHash),
+        { signal },
+      );
+      signal.throwIfAborted();
+      tasks.push({ ...t, x: feats.matrices[0]!.x, encoded: feats.encoded });
+    }
+    phase('training', 25);
+    const dim = specDimensions(first.spec, hiddenSize);
+    const result = await this.train(
+      'runMultitask',
+      {
+        request,
+        tasks: tasks.map((t) => ({ taskId: t.task.id, labels: t.labels, y: t.y, n: t.n, spec: first.spec, dim, x: t.x })),
+        threads: this.o.threads,
       },
-    };
+      signal,
+      (name, fraction) => phase(name, 25 + 70 * fraction),
+    );
+    const versions = result.tasks.map((r, i) => {
+      const t = tasks[i]!;
+      return { taskId: t.task.id, version: versionOf(r, first.spec, t.labels, t.examples, t.y, { specs: 1, examples: t.n, encoded_texts: t.encoded }) };
+    });
+    return { state: 'succeeded', activate: request.activate, version: versions[0]!.version, others: versions.slice(1) };
   }
 
   /**
@@ -300,7 +360,12 @@ export class TrainingRunner {
    * inside a native onnxruntime call would abort the process), and exits
    * before the job's end is recorded, so the next job starts on free memory.
    */
-  private async train(args: JobArgs, signal: AbortSignal, onProgress: (phase: string, fraction: number) => void): Promise<JobThreadResult> {
+  private async train<M extends 'run' | 'runMultitask'>(
+    method: M,
+    args: Parameters<JobThreadApi[M]>[0],
+    signal: AbortSignal,
+    onProgress: (phase: string, fraction: number) => void,
+  ): Promise<Awaited<ReturnType<JobThreadApi[M]>>> {
     const job = new WorkerChannel<JobThreadApi, JobThreadEvent>({
       url: new URL('./job-process.js', import.meta.url),
       name: 'the training process',
@@ -309,7 +374,7 @@ export class TrainingRunner {
     });
     job.on('event', (e) => onProgress(e.phase, e.fraction));
     try {
-      return await job.call('run', args, { signal });
+      return (await job.call(method, args as never, { signal })) as Awaited<ReturnType<JobThreadApi[M]>>;
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       const cause = (err as Error).cause as { code?: string } | undefined;
@@ -321,4 +386,36 @@ export class TrainingRunner {
       await job.stop();
     }
   }
+}
+
+/** The version a training result makes, with its row-by-row evaluation. */
+function versionOf(
+  result: JobThreadResult,
+  spec: FeatureSpec,
+  labels: string[],
+  examples: ExampleRecord[],
+  y: Int32Array,
+  /** What the feature store saved: specs computed, examples, texts the encoder ran on. */
+  features: { specs: number; examples: number; encoded_texts: number },
+): NewVersion {
+  const { predicted, map } = result.evaluation;
+  // Four decimals: far finer than a plot can show, and a third of the JSON of full floats.
+  const coord = (axis: 0 | 1) => Array.from({ length: map.rows.length }, (_, i) => Math.round(map.coords[2 * i + axis]! * 1e4) / 1e4);
+  return {
+    headType: result.headType,
+    params: result.params,
+    spec,
+    labels,
+    metrics: result.metrics,
+    report: { ...result.report, features, timings: result.timings },
+    exampleCount: examples.length,
+    trainingMs: result.timings.reduce((a, t) => a + t.ms, 0),
+    artifact: result.artifact,
+    evaluation: {
+      exampleIds: examples.map((e) => e.id),
+      truth: Array.from(y),
+      predicted: Array.from(predicted),
+      map: { method: map.method, explainedVarianceRatio: map.explainedVarianceRatio, rows: Array.from(map.rows), x: coord(0), y: coord(1) },
+    },
+  };
 }

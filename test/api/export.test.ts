@@ -1,23 +1,23 @@
 /**
- * GET …/versions/{n}/export?format=onnx: one version of each head type, each
- * on a task with a feature spec of its own (every pooling, both ways of
- * combining layers, with and without normalisation), downloaded and run by
- * onnxruntime-node alone on texts tokenized with the model's tokenizer.json,
- * gives the labels and probabilities the service's predict route gives. And
- * what cannot be exported is refused with a 4xx.
+ * GET …/versions/{n}/export?format=onnx: one version of each head type, and
+ * multi-label versions (a native fit and one-vs-rest), each on a task with a
+ * feature spec of its own (every pooling, both ways of combining layers, with
+ * and without normalisation), downloaded and run by onnxruntime-node alone on
+ * texts tokenized with the model's tokenizer.json, gives the labels (or label
+ * sets) and probabilities the service's predict route gives. And what cannot
+ * be exported is refused with a 4xx.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AutoTokenizer, env } from '@huggingface/transformers';
-import type { Express } from 'express';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import request from 'supertest';
 import { DEFAULT_MODEL } from '../../src/config.js';
 import { headOf } from '../../src/heads/registry.js';
 import { testApp } from '../helpers/app.js';
-import { intents } from '../helpers/fixtures.js';
-import { createTask, train } from '../helpers/jobs.js';
+import { intents, labelSets } from '../helpers/fixtures.js';
+import { train } from '../helpers/jobs.js';
 
 const { app } = await testApp();
 
@@ -86,22 +86,41 @@ function domains(nodes: onnxProto.onnx.INodeProto[]): Set<string> {
   return out;
 }
 
-async function trainedVersion(app: Express, name: string, head: object, featureSpec: object): Promise<{ task: string; version: number }> {
-  const task = await createTask(app, name, intents(10), featureSpec);
+type Kind = 'single_label' | 'multi_label';
+
+async function trainedVersion(name: string, kind: Kind, head: object, featureSpec: object): Promise<{ task: string; version: number }> {
+  const task = (await request(app).post('/v1/tasks').send({ name, kind, feature_spec: featureSpec }).expect(201)).body.id as string;
+  const rows = kind === 'single_label' ? intents(10) : labelSets(8, 0);
+  await request(app)
+    .post(`/v1/tasks/${task}/examples`)
+    .set('content-type', 'application/x-ndjson')
+    .send(rows.map((r) => JSON.stringify(r)).join('\n'))
+    .expect(201);
   const job = await train(app, task, { head, evaluation: { method: 'holdout', fraction: 0.25 } });
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   return { task, version: job.version! };
 }
 
-const CASES = [
-  { head: { type: 'svm' }, spec: {} },
-  { head: { type: 'random_forest', params: { n_estimators: 40 } }, spec: { layers: [2, 4], pooling: 'cls', normalize: false } },
-  { head: { type: 'logistic_regression' }, spec: { layers: [3, 5], layer_combine: 'mean', pooling: 'max' } },
-] as const;
+/** Every head type, on feature specs that between them use every pooling, both combinations, with and without normalisation. */
+const CASES: Array<{ kind: Kind; head: { type: string; params?: object }; spec: object }> = [
+  { kind: 'single_label', head: { type: 'svm' }, spec: {} },
+  { kind: 'single_label', head: { type: 'random_forest', params: { n_estimators: 40 } }, spec: { layers: [2, 4], pooling: 'cls', normalize: false } },
+  { kind: 'single_label', head: { type: 'logistic_regression' }, spec: { layers: [3, 5], layer_combine: 'mean', pooling: 'max' } },
+  { kind: 'single_label', head: { type: 'mlp', params: { hidden_layer_sizes: [32, 16] } }, spec: { layers: -2 } },
+  // Multi-label: a native fit (sigmoid outputs) and one-vs-rest (a two-class head per label), each with its thresholds.
+  { kind: 'multi_label', head: { type: 'logistic_regression' }, spec: {} },
+  { kind: 'multi_label', head: { type: 'random_forest', params: { n_estimators: 20 } }, spec: { pooling: 'max' } },
+];
 
-for (const { head, spec } of CASES) {
-  test(`${head.type}: the exported model, run by onnxruntime alone, gives the service's labels and probabilities`, async () => {
-    const { task, version } = await trainedVersion(app, `export-${head.type}`, head, spec);
+interface Served {
+  label?: string;
+  labels?: string[];
+  probabilities: Record<string, number>;
+}
+
+for (const { kind, head, spec } of CASES) {
+  test(`${head.type}, ${kind}: the exported model, run by onnxruntime alone, gives the service's labels and probabilities`, async () => {
+    const { task, version } = await trainedVersion(`export-${head.type}-${kind}`, kind, head, spec);
     const res = await download(`/v1/tasks/${task}/versions/${version}/export?format=onnx`).expect(200);
     assert.equal(res.headers['content-type'], 'application/octet-stream');
     assert.equal(res.headers['content-disposition'], `attachment; filename="${task}-v${version}.onnx"`);
@@ -116,7 +135,7 @@ for (const { head, spec } of CASES) {
     );
     assert.deepEqual(
       graph.output.map((o) => o.name),
-      ['probabilities', 'label'],
+      ['probabilities', kind === 'single_label' ? 'label' : 'predicted'],
     );
     assert.ok(!domains(graph.node).has('com.microsoft'), 'no onnxruntime contrib operator: the file is portable');
     const meta = metadataOf(model);
@@ -125,6 +144,7 @@ for (const { head, spec } of CASES) {
     assert.deepEqual(labels, versionJson.labels);
     assert.deepEqual(JSON.parse(meta.feature_spec!), versionJson.feature_spec);
     assert.equal(meta.head_type, head.type);
+    assert.equal(meta.thresholds === undefined, kind === 'single_label');
 
     const feeds = tokenize(TEXTS, Number(meta.max_tokens));
     assert.ok(feeds.longest > Number(meta.max_tokens), 'one text is cut to the model limit');
@@ -132,14 +152,19 @@ for (const { head, spec } of CASES) {
     const out = await session.run({ input_ids: feeds.input_ids, attention_mask: feeds.attention_mask });
     await session.release();
     const probabilities = out.probabilities!.data as Float32Array;
-    const label = out.label!.data as BigInt64Array;
+    const k = labels.length;
 
     const served = (await request(app).post(`/v1/tasks/${task}/predict`).send({ input: TEXTS, version }).expect(200)).body;
     let worst = 0;
-    served.data.forEach((p: { label: string; probabilities: Record<string, number> }, i: number) => {
-      assert.equal(labels[Number(label[i])], p.label, `text ${i}: ${TEXTS[i]!.slice(0, 40)}`);
+    served.data.forEach((p: Served, i: number) => {
+      const where = `text ${i}: ${TEXTS[i]!.slice(0, 40)}`;
+      if (kind === 'single_label') assert.equal(labels[Number((out.label!.data as BigInt64Array)[i])], p.label, where);
+      else {
+        const predicted = labels.filter((_, c) => (out.predicted!.data as Uint8Array)[i * k + c]);
+        assert.deepEqual(predicted.sort(), [...p.labels!].sort(), where);
+      }
       labels.forEach((l, c) => {
-        worst = Math.max(worst, Math.abs(probabilities[i * labels.length + c]! - p.probabilities[l]!));
+        worst = Math.max(worst, Math.abs(probabilities[i * k + c]! - p.probabilities[l]!));
       });
     });
     assert.ok(worst <= 1e-4, `probabilities differ by up to ${worst}`);
@@ -147,7 +172,7 @@ for (const { head, spec } of CASES) {
 }
 
 test('4xx: an unknown format lists the supported ones; a missing version or task is 404; a head type without an export is 409', async () => {
-  const { task, version } = await trainedVersion(app, 'export-refusals', { type: 'logistic_regression' }, {});
+  const { task, version } = await trainedVersion('export-refusals', 'single_label', { type: 'logistic_regression' }, {});
   const format = await request(app).get(`/v1/tasks/${task}/versions/${version}/export?format=pmml`).expect(400);
   assert.equal(format.body.error.code, 'invalid_request');
   assert.equal(format.body.error.param, 'query.format');

@@ -838,7 +838,7 @@ test('an upload cut off mid-gzip ends its read (nothing left waiting in memory)'
   const outcomes: string[] = [];
   const limits = uploadLimits(loadConfig({}));
   const server = createServer((req) => {
-    readUpload(req as Request, limits).then(
+    readUpload(req as Request, limits, 'single_label').then(
       () => outcomes.push('read'),
       (err: { code?: string }) => outcomes.push(err.code ?? 'unknown'),
     );

@@ -64,7 +64,7 @@ test('train an SVM through the API: 202 + Location, progress, an honest evaluati
   assert.equal(one.body.data[0].label, 'banking');
 });
 
-test('a logistic regression head: trained, stored as plain weights, predicting the held-out texts; auto tries it only when named', async () => {
+test('a logistic regression head: trained, stored as plain weights, predicting the held-out texts; auto searches it', async () => {
   const taskId = await createTask(app, 'logistic', rows);
   const job = await train(app, taskId, { head: { type: 'logistic_regression', params: { C: 10 } } });
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
@@ -84,7 +84,7 @@ test('a logistic regression head: trained, stored as plain weights, predicting t
     HELD_OUT.map((h) => h.label),
   );
   const auto = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'auto', activate: false }).expect(202);
-  assert.deepEqual(auto.body.request.head.candidates, ['svm', 'random_forest']);
+  assert.deepEqual(auto.body.request.head.candidates, ['svm', 'random_forest', 'logistic_regression']);
   await request(app).delete(`/v1/tasks/${taskId}/jobs/${auto.body.id}`);
   const named = await request(app)
     .post(`/v1/tasks/${taskId}/jobs`)
@@ -94,6 +94,38 @@ test('a logistic regression head: trained, stored as plain weights, predicting t
   assert.equal(searched.state, 'succeeded', JSON.stringify(searched.error));
   const report = (await request(app).get(`/v1/tasks/${taskId}/versions/${searched.version}`).expect(200)).body.report;
   assert.equal(report.search.results.length, 5, 'the five values of C');
+});
+
+test('an mlp head: trained, stored as plain weights, predicting the held-out texts; bad layer sizes are refused', async () => {
+  const taskId = await createTask(app, 'mlp', rows);
+  const job = await train(app, taskId, { head: { type: 'mlp', params: { hidden_layer_sizes: [32], max_iter: 300 } } });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  assert.equal(version.head_type, 'mlp');
+  assert.deepEqual(version.params.hidden_layer_sizes, [32]);
+  assert.equal(version.params.early_stopping, true);
+  const artifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}/artifact`).expect(200)).body;
+  assert.equal(artifact.format, 'mlp');
+  assert.deepEqual(
+    artifact.layers.map((l: { in: number; out: number }) => [l.in, l.out]),
+    [
+      [artifact.dim, 32],
+      [32, 4],
+    ],
+  );
+  const res = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: HELD_OUT.map((h) => h.text) })
+    .expect(200);
+  assert.deepEqual(
+    res.body.data.map((d: { label: string }) => d.label),
+    HELD_OUT.map((h) => h.label),
+  );
+  const bad = await request(app)
+    .post(`/v1/tasks/${taskId}/jobs`)
+    .send({ head: { type: 'mlp', params: { hidden_layer_sizes: [64, 64, 64] } } })
+    .expect(400);
+  assert.match(bad.body.error.message, /hidden_layer_sizes/);
 });
 
 test('a random forest version, rollback to the SVM, and pinned versions', async () => {

@@ -205,8 +205,10 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     await chartDrawn(page, 'per-label-chart', 18);
 
     // A click on the most confused cell lists its examples, each predicted out of fold as that cell says.
-    const cell = worstConfusion(confusionData(version.metrics.confusion_matrix))!;
-    const labels = version.metrics.confusion_matrix.labels;
+    const matrix = version.metrics.confusion_matrix;
+    assert.ok(matrix, 'a single-label version has a confusion matrix');
+    const cell = worstConfusion(confusionData(matrix))!;
+    const labels = matrix.labels;
     const [at] = await pixelsOf(page, 'confusion-heatmap', { seriesIndex: 0 }, [[cell.predicted, cell.actual]]);
     await page.mouse.click(at!.x, at!.y);
     const list = page.locator(`[data-testid="misclassified"][data-true="${labels[cell.actual]}"][data-predicted="${labels[cell.predicted]}"]`);

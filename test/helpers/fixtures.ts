@@ -58,6 +58,26 @@ export function intents(perLabel = 30, offset = 0): LabelledText[] {
 export const jsonl = (rows: LabelledText[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 
 /**
+ * A multi-label set from the same intents: texts with one or two intents
+ * each, a text of label a, or "a-text. b-text" with both labels, so the
+ * right set is known and learnable.
+ */
+export function labelSets(perLabel: number, offset: number): Array<{ text: string; labels: string[] }> {
+  const one = intents(perLabel, offset);
+  const byLabel = new Map<string, string[]>();
+  for (const r of one) byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), r.text]);
+  const labels = [...byLabel.keys()];
+  const out: Array<{ text: string; labels: string[] }> = [];
+  for (let i = 0; i < perLabel; i++) {
+    for (const [j, a] of labels.entries()) {
+      const b = labels[(j + 1 + (i % (labels.length - 1))) % labels.length]!;
+      out.push(i % 2 === 0 ? { text: byLabel.get(a)![i]!, labels: [a] } : { text: `${byLabel.get(a)![i]!}. ${byLabel.get(b)![i]!}`, labels: [a, b] });
+    }
+  }
+  return out;
+}
+
+/**
  * A training request that keeps a job busy for many seconds on the fixture
  * (a 2,000-tree forest under 10-fold cross-validation: CPU-bound, with many
  * points between fits where a cancellation or a shutdown is noticed), for tests

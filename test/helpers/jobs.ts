@@ -2,7 +2,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import type { z } from 'zod';
-import type { jobOut } from '../../src/http/routes/jobs.js';
+import type { jobOut } from '../../src/http/schemas/job.js';
 import { jsonl, type LabelledText } from './fixtures.js';
 import { call } from './http.js';
 

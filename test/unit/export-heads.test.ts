@@ -3,8 +3,9 @@
  * what the head's own predictor gives for the same rows: the SVM in every
  * shape its predictor handles (Platt-coupled, two classes, voted, classes the
  * model never saw), the forest (thresholds that float32 cannot hold, two
- * classes), logistic regression. The encoder and the features are
- * test/api/export.test.ts's.
+ * classes), logistic regression and the MLP (softmax, and sigmoids for
+ * multi-label fits). The encoder, the features and multi-label versions'
+ * wrappers are test/api/export.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -128,6 +129,31 @@ test('logistic_regression: softmax of the linear scores', async () => {
   const { w, b } = fitLogistic(data, null, { C: 1, classWeight: undefined, maxIter: 200, tolerance: 1e-4 });
   const artifact = { format: 'softmax-linear', classes: 4, dim: DIM, weights: Array.from(w), bias: Array.from(b) };
   await assertSameAsPredictor('logistic_regression', artifact, 4, probe(data, 16), 1e-6);
+});
+
+/** Weights drawn at random: the export must compute what the predictor computes with any. */
+const randomWeights = (n: number, seed: number) => {
+  const rand = rng(seed);
+  return Array.from({ length: n }, () => (rand() * 2 - 1) * 0.5);
+};
+
+test('logistic_regression: a multi-label fit, each label its own sigmoid', async () => {
+  const data = blobs(60, [0, 1, 2], 3, 17);
+  const artifact = { format: 'softmax-linear', classes: 3, dim: DIM, weights: randomWeights(3 * DIM, 1), bias: randomWeights(3, 2), output: 'sigmoid' };
+  await assertSameAsPredictor('logistic_regression', artifact, 3, probe(data, 18), 1e-6);
+});
+
+test('mlp: ReLU hidden layers and a softmax, or sigmoids for a multi-label fit', async () => {
+  const data = blobs(60, [0, 1, 2, 3], 4, 19);
+  const layers = [
+    { in: DIM, out: 8, weights: randomWeights(DIM * 8, 3), bias: randomWeights(8, 4) },
+    { in: 8, out: 6, weights: randomWeights(8 * 6, 5), bias: randomWeights(6, 6) },
+    { in: 6, out: 4, weights: randomWeights(6 * 4, 7), bias: randomWeights(4, 8) },
+  ];
+  for (const output of ['softmax', 'sigmoid']) {
+    const artifact = { format: 'mlp', classes: 4, dim: DIM, activation: 'relu', output, layers };
+    await assertSameAsPredictor('mlp', artifact, 4, probe(data, 20), 1e-6);
+  }
 });
 
 test('ceilFloat32: the smallest float32 at or above a float64', () => {

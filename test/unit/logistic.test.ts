@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { blobs } from '../helpers/blobs.js';
 import type { Dataset } from '../../src/heads/dataset.js';
-import { rng } from '../../src/heads/evaluation.js';
 import { logisticHead, logisticParamsSchema } from '../../src/heads/logistic/index.js';
 import { LogisticPredictor } from '../../src/heads/logistic/model.js';
 import { balancedClassWeights, classWeightsByIndex } from '../../src/heads/class-weights.js';
@@ -15,15 +15,6 @@ import { fitLogistic } from '../../src/heads/logistic/train.js';
 import { loadPredictor } from '../../src/heads/registry.js';
 import { runPipeline } from '../../src/training/pipeline.js';
 import { normalizeRequest, trainingRequestSchema } from '../../src/training/request.js';
-
-/** Three overlapping Gaussian-ish classes in `dim` dimensions, seeded. */
-function blobs(n: number, dim: number, classes: number, seed: number): Dataset {
-  const rand = rng(seed);
-  const y = Int32Array.from({ length: n }, (_, i) => i % classes);
-  const x = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) x[i * dim + j] = (rand() + rand() - 1) * 1.5 + (j % classes === y[i] ? 1 : 0);
-  return { x, y, n, dim, classes };
-}
 
 /** ½‖W‖² + C Σ sᵢ (logsumexp zᵢ − zᵢ,yᵢ), written plainly. */
 function objective(data: Dataset, w: Float64Array, b: Float64Array, C: number, weight: Float64Array): number {
@@ -134,8 +125,8 @@ test('parameters: defaults as scikit-learn, out-of-range values refused, class_w
   assert.equal(logisticParamsSchema.safeParse({ penalty: 'l1' }).success, false, 'unknown fields are refused');
   const labels = new Map([['a', 3]]);
   assert.throws(
-    () => logisticHead.check(logisticParamsSchema.parse({ class_weight: { b: 2 } }), { labels, dim: 4 }),
+    () => logisticHead.check(logisticParamsSchema.parse({ class_weight: { b: 2 } }), { kind: 'single_label', labels, dim: 4 }),
     (e: unknown) => (e as { code?: string }).code === 'unknown_label',
   );
-  logisticHead.check(logisticParamsSchema.parse({ class_weight: { a: 2 } }), { labels, dim: 4 });
+  logisticHead.check(logisticParamsSchema.parse({ class_weight: { a: 2 } }), { kind: 'single_label', labels, dim: 4 });
 });

@@ -69,7 +69,7 @@ test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each s
   assert.deepEqual(sweep.chosen.layers, [2], 'the most separable candidate wins the sweep');
   assert.equal(r.chosen, 2);
   const search = r.report.search as { results: Array<{ head_type: string; macro_f1: number }>; chosen: { head_type: string } };
-  assert.equal(search.results.length, 16 + 3);
+  assert.equal(search.results.length, 16 + 3 + 5, 'the SVM, forest and logistic regression grids');
   assert.equal(Math.max(...search.results.map((x) => x.macro_f1)), (r.metrics as { macro_f1: number }).macro_f1);
   assert.equal(search.chosen.head_type, r.headType);
   const metrics = r.metrics as { method: string; folds: number; fold_accuracy: number[]; n: number };
@@ -95,7 +95,7 @@ test('auto with a layer sweep: report shapes, the best macro-F1 chosen at each s
 });
 
 test('one thread or two: the same choices, metrics and artifact', async () => {
-  for (const head of ['svm', 'random_forest', 'logistic_regression', 'auto'] as const) {
+  for (const head of ['svm', 'random_forest', 'logistic_regression', 'mlp', 'auto'] as const) {
     const one = await runPipeline(input({ head }, 1), () => undefined);
     const two = await runPipeline(input({ head }, 2), () => undefined);
     assert.deepEqual(stable(two), stable(one), head);

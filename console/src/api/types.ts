@@ -21,6 +21,7 @@ export interface Task {
   name: string;
   description: string | null;
   feature_spec: FeatureSpec;
+  kind: 'single_label' | 'multi_label';
   example_count: number;
   active_version: number | null;
   created_at: string;
@@ -33,7 +34,10 @@ export interface Example {
   id: number;
   object: 'example';
   text: string;
-  label: string;
+  /** Single-label tasks. */
+  label?: string;
+  /** Multi-label tasks. */
+  labels?: string[];
   created_at: string;
 }
 
@@ -76,17 +80,24 @@ export interface PerLabel {
   recall: number;
   f1: number;
   support: number;
+  /** Multi-label versions: the probability at which the label is predicted. */
+  threshold?: number;
 }
 
 /** Rows: true label; columns: predicted label. Dense up to 200 labels, sparse beyond. */
 export type ConfusionMatrix = { labels: string[]; matrix: number[][] } | { labels: string[]; format: 'sparse'; cells: Array<[number, number, number]> };
 
 export interface VersionMetrics {
+  /** multi_label: no accuracy or confusion matrix, but micro-F1, subset accuracy, Hamming loss and a threshold per label. */
+  kind?: 'multi_label';
   accuracy: number;
   macro_f1: number;
+  micro_f1?: number;
+  subset_accuracy?: number;
+  hamming_loss?: number;
   method: 'cv' | 'holdout';
   per_label: PerLabel[];
-  confusion_matrix: ConfusionMatrix;
+  confusion_matrix?: ConfusionMatrix;
   n: number;
   folds?: number;
   fold_accuracy?: number[];
@@ -129,7 +140,14 @@ export interface SearchReport {
   chosen: { head_type: string; params: Record<string, unknown> };
 }
 
+export interface MultitaskReport {
+  tasks: string[];
+  joint: { accuracy: number; macro_f1: number };
+  alone: { accuracy: number; macro_f1: number };
+}
+
 export interface VersionReport {
+  multitask?: MultitaskReport;
   layer_sweep?: LayerSweepReport;
   search?: SearchReport;
   timings?: Array<{ phase: string; ms: number }>;
@@ -152,7 +170,7 @@ interface VersionFields {
 }
 
 export interface VersionSummary extends VersionFields {
-  metrics: { accuracy: number; macro_f1: number; method: string };
+  metrics: { accuracy?: number; subset_accuracy?: number; macro_f1: number; method: string };
 }
 
 export interface Version extends VersionFields {
@@ -191,8 +209,11 @@ export interface ExampleMap {
 
 export interface Prediction {
   index: number;
-  label: string;
-  score: number;
+  /** Single-label tasks: the label and its probability. */
+  label?: string;
+  score?: number;
+  /** Multi-label tasks: every label at or above its threshold. */
+  labels?: string[];
   probabilities: Record<string, number>;
 }
 

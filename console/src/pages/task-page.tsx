@@ -51,7 +51,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
         />
       </div>
       <div class="two-columns">
-        <TrainForm taskId={t.id} taskPath={taskPath} />
+        <TrainForm taskId={t.id} taskPath={taskPath} kind={t.kind} />
         <JobsList taskId={t.id} taskPath={taskPath} />
       </div>
       <div class="card" data-testid="versions">

@@ -14,6 +14,7 @@ import { useApi } from '../ui/use-api.js';
 function CreateTask() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
+  const [kind, setKind] = useState<Task['kind']>('single_label');
   const create = useAction();
   return (
     <form
@@ -22,7 +23,7 @@ function CreateTask() {
       onSubmit={(e) => {
         e.preventDefault();
         void create.run(async () => {
-          const task = await api.post<Task>('/v1/tasks', { name, ...(description ? { description } : {}) });
+          const task = await api.post<Task>('/v1/tasks', { name, kind, ...(description ? { description } : {}) });
           location.hash = href.task(task.id);
         });
       }}
@@ -33,6 +34,13 @@ function CreateTask() {
       </label>
       <label>
         Description <input data-testid="task-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+      </label>
+      <label>
+        Labels{' '}
+        <select value={kind} data-testid="task-kind" onChange={(e) => setKind(e.currentTarget.value as Task['kind'])}>
+          <option value="single_label">one per text</option>
+          <option value="multi_label">several per text (multi-label)</option>
+        </select>
       </label>
       <button type="submit" disabled={create.busy} data-testid="task-create">
         Create

@@ -53,10 +53,27 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
         {duration(d.training_ms)} · <a href={href.map(taskId, d.version)}>2-D map of the examples →</a>
       </p>
       <div class="metrics">
-        <div class="metric" data-testid="metric-accuracy">
-          <div class="metric-value">{pct(m.accuracy)}</div>
-          <div class="metric-name">accuracy</div>
-        </div>
+        {m.kind === 'multi_label' ? (
+          <>
+            <div class="metric" data-testid="metric-micro-f1">
+              <div class="metric-value">{score(m.micro_f1 ?? 0)}</div>
+              <div class="metric-name">micro-F1</div>
+            </div>
+            <div class="metric">
+              <div class="metric-value">{pct(m.subset_accuracy ?? 0)}</div>
+              <div class="metric-name">subset accuracy</div>
+            </div>
+            <div class="metric">
+              <div class="metric-value">{(m.hamming_loss ?? 0).toFixed(4)}</div>
+              <div class="metric-name">Hamming loss</div>
+            </div>
+          </>
+        ) : (
+          <div class="metric" data-testid="metric-accuracy">
+            <div class="metric-value">{pct(m.accuracy)}</div>
+            <div class="metric-name">accuracy</div>
+          </div>
+        )}
         <div class="metric" data-testid="metric-macro-f1">
           <div class="metric-value">{score(m.macro_f1)}</div>
           <div class="metric-name">macro-F1</div>
@@ -66,18 +83,53 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
           <div class="metric-name">measured by</div>
         </div>
       </div>
-      <div class="card">
-        <h2>Confusion matrix</h2>
-        <p class="muted small">
-          Rows are true labels, columns predicted ones; the colour is the share of the row, the number the count. Click a cell to list its examples.
-        </p>
-        <ConfusionHeatmap matrix={m.confusion_matrix} onCell={onCell} />
-        {cell && <MisclassifiedList key={`${cell.actual}\u0000${cell.predicted}`} versionPath={versionPath} cell={cell} />}
-      </div>
+      {m.confusion_matrix && (
+        <div class="card">
+          <h2>Confusion matrix</h2>
+          <p class="muted small">
+            Rows are true labels, columns predicted ones; the colour is the share of the row, the number the count. Click a cell to list its examples.
+          </p>
+          <ConfusionHeatmap matrix={m.confusion_matrix} onCell={onCell} />
+          {cell && <MisclassifiedList key={`${cell.actual}\u0000${cell.predicted}`} versionPath={versionPath} cell={cell} />}
+        </div>
+      )}
       <div class="card">
         <h2>Per label</h2>
+        {m.kind === 'multi_label' && (
+          <p class="muted small">
+            Each label is predicted when its probability reaches its threshold, chosen by cross-validation:{' '}
+            {m.per_label.map((l) => `${l.label} ${(l.threshold ?? 0.5).toFixed(2)}`).join(' · ')}
+          </p>
+        )}
         <PerLabelBars perLabel={m.per_label} />
       </div>
+      {d.report.multitask && (
+        <div class="card" data-testid="multitask">
+          <h2>Trained with other tasks</h2>
+          <p class="muted small">
+            Hidden layers shared with {d.report.multitask.tasks.length - 1} other task(s), an output layer of its own; scored on the same folds as the same MLP
+            trained on this task alone.
+          </p>
+          <table class="compact">
+            <thead>
+              <tr>
+                <th />
+                <th class="num">accuracy</th>
+                <th class="num">macro-F1</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(['joint', 'alone'] as const).map((side) => (
+                <tr key={side}>
+                  <td>{side === 'joint' ? 'trained together' : 'alone'}</td>
+                  <td class="num">{pct(d.report.multitask![side].accuracy)}</td>
+                  <td class="num">{score(d.report.multitask![side].macro_f1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       {d.report.layer_sweep && (
         <div class="card" data-testid="layer-sweep">
           <h2>Layer sweep</h2>

@@ -67,7 +67,7 @@ export function ExamplesTable({ taskPath, labels, generation }: { taskPath: stri
               <tr key={e.id} data-testid="example-row">
                 <td class="num">{e.id}</td>
                 <td>{e.text}</td>
-                <td>{e.label}</td>
+                <td>{e.labels ? e.labels.join(', ') : e.label}</td>
               </tr>
             ))}
           </tbody>

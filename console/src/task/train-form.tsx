@@ -1,15 +1,16 @@
 /** Starts a training job: head, layer sweep, evaluation. The job's page follows it live. */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { Job } from '../api/types.js';
+import type { Job, Task } from '../api/types.js';
 import { href } from '../route.js';
 import { DEFAULT_FORM, type HeadChoice, type TrainingForm, trainingRequest } from '../training-request.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { NumberInput } from '../ui/number-input.js';
 import { useAction } from '../ui/use-action.js';
 
-export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: string }) {
-  const [form, setForm] = useState<TrainingForm>(DEFAULT_FORM);
+export function TrainForm({ taskId, taskPath, kind }: { taskId: string; taskPath: string; kind: Task['kind'] }) {
+  // A multi-label task trains logistic regression or the MLP: the SVM and the forest are not offered.
+  const [form, setForm] = useState<TrainingForm>(kind === 'multi_label' ? { ...DEFAULT_FORM, head: 'logistic_regression' } : DEFAULT_FORM);
   const start = useAction();
   const set = (patch: Partial<TrainingForm>) => setForm({ ...form, ...patch });
 
@@ -31,9 +32,11 @@ export function TrainForm({ taskId, taskPath }: { taskId: string; taskPath: stri
         <label>
           Type{' '}
           <select value={form.head} data-testid="train-head" onChange={(e) => set({ head: e.currentTarget.value as HeadChoice })}>
-            <option value="svm">SVM</option>
-            <option value="random_forest">random forest</option>
-            <option value="auto">auto (search both grids)</option>
+            {kind === 'single_label' && <option value="svm">SVM</option>}
+            {kind === 'single_label' && <option value="random_forest">random forest</option>}
+            <option value="logistic_regression">logistic regression</option>
+            <option value="mlp">MLP</option>
+            <option value="auto">auto (search the grids)</option>
           </select>
         </label>
         {form.head !== 'auto' && (

@@ -8,7 +8,7 @@ import { api } from '../api/client.js';
 import { allTasks } from '../api/tasks.js';
 import type { MultiPredictions, Task, TaskPredictions, VersionSummary } from '../api/types.js';
 import { pct } from '../format.js';
-import { type AgreementRow, agreementRows, rankedProbabilities } from '../predict-data.js';
+import { type AgreementRow, agreementRows, predictedName, rankedProbabilities } from '../predict-data.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { useAction } from '../ui/use-action.js';
 
@@ -40,7 +40,7 @@ export function TryIt({ task, taskPath, versions }: { task: Task; taskPath: stri
       const single = await api.post<TaskPredictions>(`${taskPath}/predict`, { input: text });
       setOutcome({ single, agreement: null, names: new Map() });
       await compare.run(async () => {
-        const { rows, names } = await otherHeads(task, versions, text, single.data[0]?.label ?? '');
+        const { rows, names } = await otherHeads(task, versions, text, predictedName(single.data[0]));
         setOutcome({ single, agreement: rows, names });
       });
     });
@@ -70,9 +70,9 @@ export function TryIt({ task, taskPath, versions }: { task: Task; taskPath: stri
             <p>
               Version {outcome.single.version} says{' '}
               <strong class="predicted" data-testid="try-label">
-                {prediction.label}
-              </strong>{' '}
-              ({pct(prediction.score)}).
+                {predictedName(prediction)}
+              </strong>
+              {prediction.score !== undefined && ` (${pct(prediction.score)})`}.
             </p>
             <table class="compact" data-testid="try-probabilities">
               <thead>

@@ -48,8 +48,9 @@ export function UploadForm({ taskPath, onUploaded }: { taskPath: string; onUploa
     >
       <h2>Upload examples</h2>
       <p class="muted small">
-        CSV with a <code>text,label</code> header, JSON Lines of <code>{'{"text": …, "label": …}'}</code>, or a JSON array of them. All or nothing: a bad record
-        refuses the whole file, with its line.
+        CSV with a <code>text,label</code> header, JSON Lines of <code>{'{"text": …, "label": …}'}</code>, or a JSON array of them (multi-label tasks:{' '}
+        <code>text,labels</code> with <code>|</code> between labels, or <code>{'{"text": …, "labels": [...]}'}</code>). All or nothing: a bad record refuses the
+        whole file, with its line.
       </p>
       <input
         type="file"

@@ -53,7 +53,9 @@ export function VersionsTable({ taskId, taskPath, versions, current, onActivated
               </td>
               <td>{v.head_type}</td>
               <td>{layersName(v.feature_spec)}</td>
-              <td class="num">{pct(v.metrics.accuracy)}</td>
+              <td class="num" title={v.metrics.accuracy === undefined ? 'subset accuracy (multi-label)' : undefined}>
+                {pct(v.metrics.accuracy ?? v.metrics.subset_accuracy ?? 0)}
+              </td>
               <td class="num">{score(v.metrics.macro_f1)}</td>
               <td>{v.metrics.method === 'cv' ? 'cross-validation' : 'hold-out'}</td>
               <td class="num">{v.example_count}</td>

@@ -10,7 +10,7 @@
  * nothing proportional to the data beyond its output.
  */
 import type { Dataset } from '../dataset.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 
 /** Sort keys keep a row's position within its node in these low mantissa bits. */
 const POSITION_BITS = 29;

@@ -57,6 +57,7 @@ export const forestHead: HeadDefinition<ForestHeadParams> = {
     resolveForestParams(forestParams(params), task.dim);
   },
   load: (artifact) => loadForestPredictor(artifact as ForestArtifact),
+  multiLabel: 'one-vs-rest',
   trainer: async () => (await import('./trainer.js')).forestTrainer,
   onnx: async () => (await import('./onnx.js')).forestOnnx,
 };

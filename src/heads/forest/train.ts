@@ -7,7 +7,7 @@ import type { Dataset } from '../dataset.js';
 import { TreeBuilder, toColumns, type FlatTree } from './cart.js';
 import { toTreeJSON, treeOptions, type ForestArtifact } from './model.js';
 import type { ResolvedForestParams } from './params.js';
-import { Rng, treeSeed } from './rng.js';
+import { Rng, treeSeed } from '../rng.js';
 
 /** Grows trees from .. to − 1 of the forest described by `params`. */
 export function trainTrees(data: Dataset, params: ResolvedForestParams, from: number, to: number): FlatTree[] {

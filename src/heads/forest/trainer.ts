@@ -8,10 +8,11 @@
 import { evenRanges } from '../../lib/ranges.js';
 import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
 import { crossValidateFolds } from '../cross-validate.js';
-import { type HeadTrainer, opsOn } from '../head.js';
+import { type HeadJob, type HeadTrainer, type JobContext, opsOn } from '../head.js';
 import type { FlatTree } from './cart.js';
 import { leafLabels, voteLeafLabels } from './cv.js';
-import { type ForestHeadParams, forestParams, forestParamsSchema } from './index.js';
+import { type ForestHeadParams, forestHead, forestParams, forestParamsSchema } from './index.js';
+import { oneVsRest } from '../one-vs-rest.js';
 import type { ForestArtifact } from './model.js';
 import { type ForestParams, type ResolvedForestParams, resolveForestParams } from './params.js';
 import { assembleForest, trainTrees } from './train.js';
@@ -77,16 +78,18 @@ export const forestTrainer: HeadTrainer<ForestHeadParams> = {
   ops: forestOps,
   start(job) {
     const pool = opsOn<typeof forestOps>(job.pool, 'random_forest');
-    return {
-      grid() {
-        const base = forestParamsSchema.parse({});
-        return (['sqrt', 'log2', 0.1] as const).map((max_features) => ({ ...base, max_features }));
-      },
-      crossValidate: (data, splits, configs) =>
-        crossValidateFolds(job, data, splits, configs, (shared, split, params) =>
-          forestFoldPredict(pool, shared, split.train, split.test, forestParams(params)),
-        ),
-      fit: (data, params) => growForestOnPool(pool, data, forestParams(params)),
-    };
+    return oneVsRest<ForestHeadParams>(startForest(job, pool), job, (artifact) => forestHead.load(artifact, { threads: 1 }));
   },
 };
+
+function startForest(job: JobContext, pool: ReturnType<typeof opsOn<typeof forestOps>>): HeadJob<ForestHeadParams> {
+  return {
+    grid() {
+      const base = forestParamsSchema.parse({});
+      return (['sqrt', 'log2', 0.1] as const).map((max_features) => ({ ...base, max_features }));
+    },
+    crossValidate: (data, splits, configs) =>
+      crossValidateFolds(job, data, splits, configs, (shared, split, params) => forestFoldPredict(pool, shared, split.train, split.test, forestParams(params))),
+    fit: (data, params) => growForestOnPool(pool, data, forestParams(params)),
+  };
+}

@@ -8,6 +8,8 @@ export interface LogisticArtifact {
   /** classes × dim, row-major: class c's weights are weights[c·dim, (c+1)·dim). */
   weights: number[];
   bias: number[];
+  /** softmax (the default: one label per text) or sigmoid (multi-label: every label its own probability). */
+  output?: 'softmax' | 'sigmoid';
 }
 
 export class LogisticPredictor implements Predictor {
@@ -15,6 +17,7 @@ export class LogisticPredictor implements Predictor {
   private readonly dim: number;
   private readonly w: Float32Array;
   private readonly b: Float32Array;
+  private readonly sigmoid: boolean;
 
   constructor(artifact: LogisticArtifact) {
     if (artifact.format !== 'softmax-linear') throw new Error(`not a softmax-linear artifact: ${String(artifact.format)}`);
@@ -25,13 +28,22 @@ export class LogisticPredictor implements Predictor {
     this.dim = dim;
     this.w = Float32Array.from(artifact.weights);
     this.b = Float32Array.from(artifact.bias);
+    this.sigmoid = artifact.output === 'sigmoid';
   }
 
   predictProba(x: Float32Array, n: number): Float32Array {
     const { classes: k, dim: d, w, b } = this;
     const out = new Float32Array(n * k);
     const z = new Float64Array(k);
-    for (let i = 0; i < n; i++) softmaxRow(x, i * d, d, w, b, k, z, out, i * k);
+    for (let i = 0; i < n; i++) {
+      if (!this.sigmoid) softmaxRow(x, i * d, d, w, b, k, z, out, i * k);
+      else
+        for (let c = 0; c < k; c++) {
+          let s = b[c]!;
+          for (let j = 0; j < d; j++) s += w[c * d + j]! * x[i * d + j]!;
+          out[i * k + c] = 1 / (1 + Math.exp(-s));
+        }
+    }
     return out;
   }
 }

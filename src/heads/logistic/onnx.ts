@@ -1,6 +1,7 @@
 /**
- * A softmax-linear head as ONNX: softmax(x·Wᵀ + b), the predictor's own
- * computation (./model.ts) with the same float32 weights.
+ * A softmax-linear head as ONNX: softmax(x·Wᵀ + b), or each label's sigmoid
+ * for a multi-label fit, the predictor's own computation (./model.ts) with
+ * the same float32 weights.
  */
 import type { OnnxHeadExport } from '../head.js';
 import type { LogisticArtifact } from './model.js';
@@ -15,5 +16,5 @@ export const logisticOnnx: OnnxHeadExport = (artifact, { graph: g, features, dim
   const wT = new Float32Array(dim * classes);
   for (let c = 0; c < classes; c++) for (let j = 0; j < dim; j++) wT[j * classes + c] = a.weights[c * dim + j]!;
   const logits = g.node('Add', [g.node('MatMul', [features, g.float(`${prefix}weights`, [dim, classes], wT)]), g.float(`${prefix}bias`, [classes], a.bias)]);
-  return { probabilities: g.node('Softmax', [logits], { axis: 1 }) };
+  return { probabilities: a.output === 'sigmoid' ? g.node('Sigmoid', [logits]) : g.node('Softmax', [logits], { axis: 1 }) };
 };

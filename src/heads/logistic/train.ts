@@ -1,7 +1,11 @@
 /**
  * Fitting softmax regression: scikit-learn's objective,
  *   ½‖W‖² + C · Σᵢ sᵢ · (log Σ_c exp(zᵢc) − zᵢ,yᵢ),   zᵢ = W·xᵢ + b,
- * with sᵢ the weight of row i's class (the intercept is not penalised),
+ * with sᵢ the weight of row i's class (the intercept is not penalised); for a
+ * multi-label data set, one-vs-rest: every label its own sigmoid,
+ *   ½‖W‖² + C · Σᵢ Σ_c (log(1 + exp(zᵢc)) − tᵢc · zᵢc),
+ * a sum of independent binary problems fitted at once (the same two matrix
+ * products serve every label),
  * minimised by L-BFGS (ten pairs of memory, backtracking Armijo line search).
  * Full-batch and single-threaded: the result is a pure function of the rows,
  * their order and the parameters; a job runs its folds and configurations
@@ -36,6 +40,8 @@ interface Rows {
   x: Float32Array;
   xt: Float32Array;
   y: Int32Array;
+  /** Multi-label: m × k multi-hot. */
+  targets: Uint8Array | undefined;
   m: number;
 }
 
@@ -46,7 +52,7 @@ interface Rows {
  * its pool. They are float32; the sums over rows and L-BFGS's state are float64.
  */
 function objective(theta: Float64Array, g: Float64Array, rows: Rows, k: number, d: number, C: number, classWeight: readonly number[]): number {
-  const { x, xt, y, m } = rows;
+  const { x, xt, y, m, targets } = rows;
   const wLen = k * d;
   let f = 0;
   for (let i = 0; i < wLen; i++) {
@@ -58,7 +64,18 @@ function objective(theta: Float64Array, g: Float64Array, rows: Rows, k: number, 
   // Rᵀ, k × m: the loss's derivative by each row's logits, sᵢ · (pᵢ − e_yᵢ).
   const rt = new Float32Array(k * m);
   const p = new Float64Array(k);
-  for (let i = 0; i < m; i++) {
+  for (let i = 0; i < m && targets; i++) {
+    for (let c = 0; c < k; c++) {
+      const zc = z[i * k + c]! + theta[wLen + c]!;
+      const t = targets[i * k + c]!;
+      // log(1 + e^z), stable both ways.
+      f += C * ((zc > 0 ? zc + Math.log1p(Math.exp(-zc)) : Math.log1p(Math.exp(zc))) - t * zc);
+      const coef = C * (1 / (1 + Math.exp(-zc)) - t);
+      rt[c * m + i] = coef;
+      g[wLen + c]! += coef;
+    }
+  }
+  for (let i = 0; i < m && !targets; i++) {
     let max = -Infinity;
     for (let c = 0; c < k; c++) {
       p[c] = z[i * k + c]! + theta[wLen + c]!;
@@ -85,7 +102,7 @@ function rowsOf(data: Dataset, rows: Int32Array | null): Rows {
   const { n: m, dim: d } = taken;
   const xt = new Float32Array(d * m);
   for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) xt[j * m + i] = taken.x[i * d + j]!;
-  return { x: taken.x.subarray(0, m * d), xt, y: taken.y, m };
+  return { x: taken.x.subarray(0, m * d), xt, y: taken.y, targets: taken.targets, m };
 }
 
 const dot = (a: Float64Array, b: Float64Array) => {

@@ -4,10 +4,9 @@
  * a fold's task returns its held-out rows' predicted classes, scored through
  * the same softmax the stored head predicts with.
  */
-import { argmaxRows } from '../evaluation.js';
-import { type Dataset, sharedDataset, takeRows } from '../dataset.js';
-import { crossValidateFolds } from '../cross-validate.js';
-import { type HeadTrainer, opsOn } from '../head.js';
+import { type Dataset, sharedDataset } from '../dataset.js';
+import { crossValidateFolds, predictHeldOut } from '../cross-validate.js';
+import { type FoldPrediction, type HeadTrainer, opsOn } from '../head.js';
 import { classWeightsByIndex } from '../class-weights.js';
 import { type LogisticHeadParams, logisticParamsSchema } from './index.js';
 import { type LogisticArtifact, LogisticPredictor } from './model.js';
@@ -26,17 +25,20 @@ interface FitArgs {
 
 function artifactOf(a: FitArgs): LogisticArtifact {
   const { w, b } = fitLogistic(a.data, a.train, { C: a.C, classWeight: a.classWeight, maxIter: a.maxIter, tolerance: a.tolerance });
-  return { format: 'softmax-linear', classes: a.data.classes, dim: a.data.dim, weights: Array.from(w), bias: Array.from(b) };
+  return {
+    format: 'softmax-linear',
+    classes: a.data.classes,
+    dim: a.data.dim,
+    weights: Array.from(w),
+    bias: Array.from(b),
+    ...(a.data.targets ? { output: 'sigmoid' as const } : {}),
+  };
 }
 
 export const logisticOps = {
   fit: (a: FitArgs): LogisticArtifact => artifactOf(a),
-  /** Trains on `train` and predicts the class of each row of `test`. */
-  foldPredict(a: FitArgs & { test: Int32Array }): Int32Array {
-    const predictor = new LogisticPredictor(artifactOf(a));
-    const held = takeRows(a.data, a.test);
-    return argmaxRows(predictor.predictProba(held.x, held.n), held.n, held.classes);
-  },
+  /** Trains on `train` and predicts each row of `test`: its class, or (multi-label) every label's probability. */
+  foldPredict: (a: FitArgs & { test: Int32Array }): FoldPrediction => predictHeldOut(new LogisticPredictor(artifactOf(a)), a.data, a.test),
 };
 
 export const logisticTrainer: HeadTrainer<LogisticHeadParams> = {

@@ -5,6 +5,7 @@
  * This module is what serving loads; the training side is ./trainer.ts.
  */
 import { z } from 'zod';
+import { DomainError } from '../../errors.js';
 import type { HeadDefinition } from '../head.js';
 import { checkWeightedLabels, labelRecord } from '../label-record.js';
 import type { SvmModel } from './model.js';
@@ -60,9 +61,16 @@ export const svmHead: HeadDefinition<SvmHeadParams> = {
     'linear with C ∈ {0.1, 1, 10, 100}, and RBF with C ∈ {0.1, 1, 10, 100} × gamma ∈ {scale/4, scale, 4·scale} (poly is not tried), every other parameter at its default (given params are not used)',
   auto: true,
   check(params, task) {
+    if (task.kind === 'multi_label' && params.class_weight !== null && params.class_weight !== 'balanced')
+      throw new DomainError(
+        'invalid_params',
+        "on a multi-label task each label is a yes/no problem of its own: class_weight may only be 'balanced'",
+        'class_weight',
+      );
     checkWeightedLabels(params.class_weight, task.labels);
   },
   load: (artifact, options) => loadSvmPredictor(artifact as SvmArtifact, options),
+  multiLabel: 'one-vs-rest',
   trainer: async () => (await import('./trainer.js')).svmTrainer,
   onnx: async () => (await import('./onnx.js')).svmOnnx,
 };

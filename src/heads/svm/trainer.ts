@@ -11,7 +11,8 @@ import type { CvOutcome, HeadJob, HeadTrainer, JobContext } from '../head.js';
 import { opsOn } from '../head.js';
 import { classWeightsByIndex } from '../class-weights.js';
 import { foldPredict } from './cv.js';
-import { type SvmArtifact, type SvmHeadParams, svmArtifact, svmParamsSchema } from './index.js';
+import { type SvmArtifact, type SvmHeadParams, svmArtifact, svmHead, svmParamsSchema } from './index.js';
+import { oneVsRest } from '../one-vs-rest.js';
 import type { KernelParams } from './kernel-function.js';
 import { FeatureKernel, gramRowsToKernel, MatrixKernel } from './kernel.js';
 import { KernelCache, kernelKey } from './kernel-cache.js';
@@ -154,4 +155,7 @@ export function startSvmJob(job: JobContext, kernels?: KernelCache): HeadJob<Svm
   };
 }
 
-export const svmTrainer: HeadTrainer<SvmHeadParams> = { ops: svmOps, start: (job) => startSvmJob(job) };
+export const svmTrainer: HeadTrainer<SvmHeadParams> = {
+  ops: svmOps,
+  start: (job) => oneVsRest(startSvmJob(job), job, (artifact) => svmHead.load(artifact, { threads: 1 })),
+};

@@ -96,6 +96,12 @@ export function evaluationRoutes(store: Store): Route[] {
       responses: { 200: { description: 'A page, in training-row order.', schema: listEnvelope(predictionOut) } },
       handler: async ({ params, query, tenant, res }) => {
         const { task, version, evaluation } = await evaluationOf(tenant, params.task, params.version);
+        if (task.kind === 'multi_label')
+          throw new DomainError(
+            'evaluation_not_stored',
+            "example-by-example predictions are kept for single-label versions; a multi-label version's metrics have its per-label scores and thresholds",
+            'version',
+          );
         const truth = labelIndex(version, query.true_label, 'true_label');
         const predictedAs = labelIndex(version, query.predicted_label, 'predicted_label');
         const errorsOnly = query.errors_only === 'true';

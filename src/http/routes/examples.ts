@@ -9,7 +9,14 @@ import { iso, listEnvelope, listJson } from '../schemas/common.js';
 import { exampleParam, taskParam } from '../schemas/params.js';
 import { MAX_EXPANSION } from '../body.js';
 import { stored } from '../schemas/stored-text.js';
-import { readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
+import { LABEL_SEPARATOR, MAX_LABELS_PER_EXAMPLE, readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
+import { labelSetKey, labelsOfKey } from '../../store/label-set.js';
+import type { TaskKind } from '../../lib/task-kind.js';
+
+/** Refuses what only single-label tasks offer (a multi-label example's stored set is not one label to match). */
+function singleLabelOnly(task: { kind: TaskKind }, param: string, what: string): void {
+  if (task.kind === 'multi_label') throw new DomainError('invalid_value', `${what} is for single-label tasks; this task is multi-label`, param);
+}
 
 const label = stored(z.string().trim().min(1, 'must not be empty').max(200));
 
@@ -26,12 +33,21 @@ const uploadQuery = z
 
 /** What uploads.ts accepts for one record, for the document (it validates records itself, as they stream in). */
 function uploadRecord(limits: UploadLimits) {
-  return z
-    .object({
-      text: z.string().min(1).max(limits.maxTextChars).describe('Not blank.'),
-      label: z.string().min(1).max(limits.maxLabelChars).describe('Not blank.'),
-    })
-    .strict();
+  const text = z.string().min(1).max(limits.maxTextChars).describe('Not blank.');
+  const one = z.string().min(1).max(limits.maxLabelChars);
+  return z.union([
+    z.object({ text, label: one.describe('Not blank. Single-label tasks.') }).strict(),
+    z
+      .object({
+        text,
+        labels: z
+          .array(one)
+          .min(1)
+          .max(MAX_LABELS_PER_EXAMPLE)
+          .describe(`Multi-label tasks: the example's labels, at least one (CSV: a labels column, "${LABEL_SEPARATOR}" between labels).`),
+      })
+      .strict(),
+  ]);
 }
 
 const listExamplesQuery = z
@@ -48,9 +64,22 @@ const deleteExamplesQuery = z
   })
   .strict()
   .refine((q) => q.label !== undefined || q.all === 'true', 'name a label to delete, or pass all=true to delete every example');
-const relabelBody = z.object({ label }).strict();
+const relabelBody = z
+  .object({
+    label: label.optional().describe('Single-label tasks.'),
+    labels: z.array(label).min(1).max(MAX_LABELS_PER_EXAMPLE).optional().describe('Multi-label tasks: the whole new set.'),
+  })
+  .strict()
+  .refine((b) => (b.label === undefined) !== (b.labels === undefined), 'send label (single-label task) or labels (multi-label task)');
 
-const exampleOut = z.object({ id: z.number().int(), object: z.literal('example'), text: z.string(), label: z.string(), created_at: z.string() });
+const exampleOut = z.object({
+  id: z.number().int(),
+  object: z.literal('example'),
+  text: z.string(),
+  label: z.string().optional().describe('Single-label tasks.'),
+  labels: z.array(z.string()).optional().describe('Multi-label tasks.'),
+  created_at: z.string(),
+});
 const uploadOut = z.object({
   object: z.literal('examples.upload'),
   format: z.enum(['json', 'jsonl', 'csv']),
@@ -63,11 +92,11 @@ const uploadOut = z.object({
 });
 const deletionOut = z.object({ object: z.literal('examples.deletion'), deleted: z.number().int() });
 
-const exampleJson = (e: ExampleRecord): z.infer<typeof exampleOut> => ({
+const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOut> => ({
   id: e.id,
   object: 'example',
   text: e.text,
-  label: e.label,
+  ...(kind === 'multi_label' ? { labels: labelsOfKey(e.label) } : { label: e.label }),
   created_at: iso(e.createdAt)!,
 });
 
@@ -109,7 +138,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       },
       handler: async ({ params, query, tenant, req, res }) => {
         const task = await taskOf(store, tenant, params.task);
-        const { examples, format } = await readUpload(req, limits);
+        const { examples, format } = await readUpload(req, limits, task.kind);
         const result = await store.addExamples(
           task.tenantId,
           task.id,
@@ -142,8 +171,14 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       responses: { 200: { description: 'A page.', schema: listEnvelope(exampleOut) } },
       handler: async ({ params, query, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
+        if (query.label !== undefined) singleLabelOnly(task, 'label', 'filtering by label');
         const page = await store.listExamples(task.tenantId, task.id, { limit: query.limit, after: query.after, label: query.label });
-        res.json(listJson(page.items.map(exampleJson), page.next));
+        res.json(
+          listJson(
+            page.items.map((e) => exampleJson(task.kind, e)),
+            page.next,
+          ),
+        );
       },
     }),
     route({
@@ -158,7 +193,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
         const task = await taskOf(store, tenant, params.task);
         const e = await store.getExample(task.tenantId, task.id, params.example);
         if (!e) throw notFound(params.example, task.id);
-        res.json(exampleJson(e));
+        res.json(exampleJson(task.kind, e));
       },
     }),
     route({
@@ -172,9 +207,17 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       responses: { 200: { description: 'Updated.', schema: exampleOut } },
       handler: async ({ params, body, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
-        const e = await store.relabelExample(task.tenantId, task.id, params.example, body.label);
+        const multi = task.kind === 'multi_label';
+        if (multi !== (body.labels !== undefined))
+          throw new DomainError(
+            'invalid_value',
+            multi ? 'this task is multi-label: send labels, a list' : 'this task is single-label: send label',
+            multi ? 'label' : 'labels',
+          );
+        const stored = body.labels ? labelSetKey(body.labels) : body.label!;
+        const e = await store.relabelExample(task.tenantId, task.id, params.example, stored);
         if (!e) throw notFound(params.example, task.id);
-        res.json(exampleJson(e));
+        res.json(exampleJson(task.kind, e));
       },
     }),
     route({
@@ -203,6 +246,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       handler: async ({ params, query, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
         if (query.label !== undefined && query.all === 'true') throw new DomainError('invalid_value', 'pass either label or all=true, not both', 'all');
+        if (query.label !== undefined) singleLabelOnly(task, 'label', 'deleting by label');
         const deleted = await store.deleteExamples(task.tenantId, task.id, query.label);
         res.json({ object: 'examples.deletion', deleted } satisfies z.infer<typeof deletionOut>);
       },

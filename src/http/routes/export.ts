@@ -30,8 +30,8 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
       summary: 'The version as one ONNX model: token ids in, the probabilities the service gives out.',
       description: [
         "Inputs input_ids and attention_mask (int64 [batch, sequence]): the ids of the model's tokenizer.json, [CLS] … [SEP], at most max_tokens of them, right-padded and masked with 0.",
-        'Outputs probabilities (float32 [batch, labels], as the predict route gives them) and label (int64 [batch], an index into labels).',
-        "Metadata: labels (a JSON array: the columns' order), task, version, head_type, feature_spec, model, max_tokens.",
+        "Outputs probabilities (float32 [batch, labels], as the predict route gives them) and label (int64 [batch], an index into labels), or for a multi-label version predicted (bool [batch, labels]: each probability at or above its label's threshold).",
+        "Metadata: labels (a JSON array: the columns' order), task, version, head_type, feature_spec, model, max_tokens, and a multi-label version's thresholds.",
         "Standard ONNX operators only (opset 17, and ai.onnx.ml's TreeEnsembleClassifier for forests), none of onnxruntime's own.",
         'About the size of the encoder (90 MB for all-MiniLM-L6-v2); built on request.',
       ].join(' '),

@@ -1,65 +1,17 @@
 /** Training jobs: start (202 + Location), watch (also as an event stream), list, cancel. */
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
-import { FINISHED_STATES, type JobRecord, type Store } from '../../store/types.js';
-import { normalizeRequest, type TrainingRequest, trainingRequestSchema } from '../../training/request.js';
+import { FINISHED_STATES, type Store } from '../../store/types.js';
+import { countsByLabel } from '../../store/label-set.js';
+import { normalizeRequest, trainingRequestSchema } from '../../training/request.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from '../../training/plan.js';
 import type { EventStreams } from '../event-stream.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { iso, listEnvelope, listJson, pageQuery } from '../schemas/common.js';
+import { listEnvelope, listJson, pageQuery } from '../schemas/common.js';
+import { jobJson, jobOut } from '../schemas/job.js';
 import { jobParam, taskParam } from '../schemas/params.js';
-
-export const jobOut = z.object({
-  id: z.string(),
-  object: z.literal('training_job'),
-  task: z.string(),
-  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  progress: z.object({ phase: z.string(), percent: z.number() }),
-  timings: z.array(z.object({ phase: z.string(), ms: z.number() })),
-  request: z.unknown().describe('The training request with its defaults filled in.'),
-  attempts: z.number().int(),
-  runner: z.string().nullable().describe('The replica holding the job while it runs.'),
-  cancel_requested: z.boolean(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  version: z.number().int().nullable().describe('The version the job produced, once it succeeded.'),
-  created_at: z.string(),
-  started_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-});
-
-/** The stored request in the API's snake_case form. */
-function requestJson(r: TrainingRequest) {
-  return {
-    head: r.head,
-    evaluation: r.evaluation,
-    layer_sweep: r.layerSweep ? { ...(r.layerSweep.layers ? { layers: r.layerSweep.layers } : {}), top_concat: r.layerSweep.topConcat } : false,
-    activate: r.activate,
-    seed: r.seed,
-  };
-}
-
-function jobJson(j: JobRecord): z.infer<typeof jobOut> {
-  return {
-    id: j.id,
-    object: 'training_job',
-    task: j.taskId,
-    state: j.state,
-    progress: { phase: j.progress.phase, percent: j.progress.percent },
-    timings: j.progress.timings,
-    request: requestJson(j.request as TrainingRequest),
-    attempts: j.attempts,
-    runner: j.state === 'running' ? j.leaseOwner : null,
-    cancel_requested: j.cancelRequested,
-    error: j.error,
-    version: j.versionNumber,
-    created_at: iso(j.createdAt)!,
-    started_at: iso(j.startedAt),
-    finished_at: iso(j.finishedAt),
-  };
-}
 
 /**
  * How often a job's event stream reads the job. The store is the one place
@@ -103,11 +55,12 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       },
       handler: async ({ params, body, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
-        const request = normalizeRequest(body);
+        const request = normalizeRequest(body, task.kind);
         const manifest = models.get(task.spec.model)?.manifest;
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);
-        checkTrainable(await store.labelCounts(task.tenantId, task.id), request, smallestDimension(specs, manifest.hiddenSize));
+        const counts = countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id));
+        checkTrainable(counts, request, smallestDimension(specs, manifest.hiddenSize), task.kind);
         const job = await store.createJob({ tenantId: task.tenantId, taskId: task.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));

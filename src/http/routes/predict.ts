@@ -3,7 +3,8 @@
  * at once over shared features, and evaluation of a version on a labelled set.
  */
 import { z } from 'zod';
-import { isDomainError } from '../../errors.js';
+import { DomainError, isDomainError } from '../../errors.js';
+import type { VersionRecord } from '../../store/types.js';
 import { argmaxRows, computeMetrics, DENSE_CONFUSION_LABELS } from '../../heads/evaluation.js';
 import type { PredictionService, Target } from '../../serving/predictions.js';
 import { clientGone } from '../encoding.js';
@@ -43,17 +44,30 @@ function predictSchemas(limits: TextLimits) {
   };
 }
 
-const prediction = z.object({
-  index: z.number().int(),
-  label: z.string(),
-  score: z.number().describe('Probability of the label.'),
-  probabilities: z.record(z.string(), z.number()),
-});
+const singleLabelPrediction = z
+  .object({
+    index: z.number().int(),
+    label: z.string(),
+    score: z.number().describe('Probability of the label.'),
+    probabilities: z.record(z.string(), z.number()).describe('Every label (or the top_k), summing to 1 over all labels.'),
+  })
+  .strict();
+const multiLabelPrediction = z
+  .object({
+    index: z.number().int(),
+    labels: z.array(z.string()).describe('The predicted set: every label whose probability reaches its threshold (may be empty), most probable first.'),
+    probabilities: z.record(z.string(), z.number()).describe("Each label's own probability (or the top_k's)."),
+  })
+  .strict();
+const prediction = z.union([singleLabelPrediction, multiLabelPrediction]).describe('Single-label tasks: label and score; multi-label tasks: labels.');
+const kind = z.enum(['single_label', 'multi_label']);
 const usage = z.object({ prompt_tokens: z.number().int(), encoded_texts: z.number().int().describe('Texts the encoder ran on (the others were cached).') });
-const predictOut = z.object({ object: z.literal('list'), task: z.string(), version: z.number().int(), data: z.array(prediction), usage });
+const predictOut = z.object({ object: z.literal('list'), task: z.string(), kind, version: z.number().int(), data: z.array(prediction), usage });
 const multiOut = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ task: z.string(), version: z.number().int(), predictions: z.array(prediction) })).describe('One entry per task, in request order.'),
+  data: z
+    .array(z.object({ task: z.string(), kind, version: z.number().int(), predictions: z.array(prediction) }))
+    .describe('One entry per task, in request order.'),
   usage,
 });
 const evaluationOut = z.object({
@@ -85,16 +99,26 @@ const evaluationOut = z.object({
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-function predictionsJson(probabilities: Float32Array, labels: string[], n: number, topK?: number): Array<z.infer<typeof prediction>> {
+/** A multi-label version's thresholds, from its metrics (the pipeline stores the artifact's thresholds there too). */
+function thresholdsOf(version: VersionRecord): number[] | undefined {
+  const metrics = version.metrics as { kind?: string; per_label?: Array<{ threshold: number }> };
+  return metrics.kind === 'multi_label' ? metrics.per_label?.map((l) => l.threshold) : undefined;
+}
+
+function predictionsJson(probabilities: Float32Array, version: VersionRecord, n: number, topK?: number): Array<z.infer<typeof prediction>> {
+  const { labels } = version;
   const k = labels.length;
+  const thresholds = thresholdsOf(version);
   const best = argmaxRows(probabilities, n, k);
   const order = Array.from({ length: k }, (_, c) => c);
   return Array.from({ length: n }, (_, i) => {
     const row = probabilities.subarray(i * k, (i + 1) * k);
-    const shown = topK === undefined || topK >= k ? order : [...order].sort((a, b) => row[b]! - row[a]!).slice(0, topK);
+    const byProbability = [...order].sort((a, b) => row[b]! - row[a]!);
+    const shown = topK === undefined || topK >= k ? order : byProbability.slice(0, topK);
     // Labels are the client's strings: on a plain object, "__proto__" would set the prototype and vanish from the JSON.
     const probs: Record<string, number> = Object.create(null);
     for (const c of shown) probs[labels[c]!] = round(row[c]!);
+    if (thresholds) return { index: i, labels: byProbability.filter((c) => row[c]! >= thresholds[c]!).map((c) => labels[c]!), probabilities: probs };
     return { index: i, label: labels[best[i]!]!, score: round(row[best[i]!]!), probabilities: probs };
   });
 }
@@ -124,8 +148,9 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
         res.json({
           object: 'list',
           task: target.task.id,
+          kind: target.task.kind,
           version: target.version.number,
-          data: predictionsJson(scored[0]!.probabilities, target.version.labels, inputs.length, body.top_k),
+          data: predictionsJson(scored[0]!.probabilities, target.version, inputs.length, body.top_k),
           usage: { prompt_tokens: tokens, encoded_texts: encoded },
         } satisfies z.infer<typeof predictOut>);
       },
@@ -151,8 +176,9 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
           object: 'list',
           data: scored.map(({ target, probabilities }) => ({
             task: target.task.id,
+            kind: target.task.kind,
             version: target.version.number,
-            predictions: predictionsJson(probabilities, target.version.labels, inputs.length, body.top_k),
+            predictions: predictionsJson(probabilities, target.version, inputs.length, body.top_k),
           })),
           usage: { prompt_tokens: tokens, encoded_texts: encoded },
         } satisfies z.infer<typeof multiOut>);
@@ -169,6 +195,12 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       responses: { 200: { description: 'Metrics of the version on the set.', schema: evaluationOut }, 409: { description: 'The task has no active version.' } },
       handler: async ({ params, body, tenant, res, chargeTokens }) => {
         const target = await targetOf(tenant, params.task, body.version);
+        if (target.task.kind === 'multi_label')
+          throw new DomainError(
+            'invalid_value',
+            "evaluating on a labelled set is for single-label tasks; a multi-label version's report has its cross-validated scores",
+            'examples',
+          );
         const inputs = body.examples.map((e) => e.text);
         const { scored, tokens } = await predictions.score([target], inputs, { signal: clientGone(res) });
         await chargeTokens(tokens);

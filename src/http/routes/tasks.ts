@@ -11,6 +11,7 @@ import { featureSpecFields } from '../schemas/feature-spec.js';
 import { taskParam } from '../schemas/params.js';
 import { stored } from '../schemas/stored-text.js';
 import { taskJson, taskOut } from '../schemas/task.js';
+import { countsByLabel } from '../../store/label-set.js';
 
 const name = stored(z.string().trim().min(1, 'must not be empty').max(200)).describe('Unique within the tenant.');
 const description = stored(z.string().max(2000)).nullable().optional();
@@ -19,7 +20,19 @@ const featureSpec = z
   .strict()
   .describe('How texts become features: the same options as /v1/embeddings. Default: last layer, mean pooling, normalized.');
 
-const createTaskBody = z.object({ name, description, feature_spec: featureSpec.optional() }).strict();
+const createTaskBody = z
+  .object({
+    name,
+    description,
+    feature_spec: featureSpec.optional(),
+    kind: z
+      .enum(['single_label', 'multi_label'])
+      .default('single_label')
+      .describe(
+        'single_label: each example has one label (`label`); multi_label: a set of labels (`labels`), each predicted with its own probability and threshold. Fixed for the life of the task.',
+      ),
+  })
+  .strict();
 const updateTaskBody = z
   .object({ name: name.optional(), description, feature_spec: featureSpec.optional() })
   .strict()
@@ -40,7 +53,7 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       },
       handler: async ({ body, tenant, res }) => {
         const { spec } = specFor(models, body.feature_spec ?? {}, 'feature_spec.');
-        const task = await store.createTask({ tenantId: tenant, name: body.name, description: body.description ?? null, spec });
+        const task = await store.createTask({ tenantId: tenant, name: body.name, description: body.description ?? null, spec, kind: body.kind });
         res.status(201).location(`/v1/tasks/${task.id}`).json(taskJson(task));
       },
     }),
@@ -72,7 +85,7 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       responses: { 200: { description: 'The task.', schema: taskOut } },
       handler: async ({ params, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
-        res.json(taskJson(task, await store.labelCounts(task.tenantId, task.id)));
+        res.json(taskJson(task, countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id))));
       },
     }),
     route({

@@ -31,13 +31,19 @@ const versionOut = z.object({
   metrics: z
     .unknown()
     .describe(
-      `accuracy, macro_f1, per_label, confusion_matrix and n, with how they were measured: method, and folds and fold_accuracy or holdout_fraction. confusion_matrix: {labels, matrix} (rows: true label, columns: predicted label) up to ${DENSE_CONFUSION_LABELS} labels; beyond, {labels, format: "sparse", cells: [[row, column, count], …]} with the non-zero cells only.`,
+      `accuracy, macro_f1, per_label, confusion_matrix and n, with how they were measured: method, and folds and fold_accuracy or holdout_fraction. A multi-label version: kind "multi_label", micro_f1, macro_f1, subset_accuracy, hamming_loss, n, and per_label with each label's precision, recall, f1, support and the threshold its probability must reach (chosen by cross-validation; the scores are cross-fitted: each fold thresholded by values chosen on the others). confusion_matrix: {labels, matrix} (rows: true label, columns: predicted label) up to ${DENSE_CONFUSION_LABELS} labels; beyond, {labels, format: "sparse", cells: [[row, column, count], …]} with the non-zero cells only.`,
     ),
   report: z.unknown().describe('layer_sweep and search tables (when they ran), features (feature reuse), timings (per phase).'),
 });
 const versionSummaryOut = z.object({
   ...versionFields,
-  metrics: z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.string() }),
+  metrics: z.union([
+    z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.string() }).strict(),
+    z
+      .object({ kind: z.literal('multi_label'), micro_f1: z.number(), macro_f1: z.number(), subset_accuracy: z.number(), method: z.string() })
+      .strict()
+      .describe('A multi-label version.'),
+  ]),
 });
 
 function versionJson(v: VersionRecord, task: TaskRecord) {
@@ -61,8 +67,12 @@ function versionJson(v: VersionRecord, task: TaskRecord) {
 const versionDetail = (v: VersionRecord, task: TaskRecord): z.infer<typeof versionOut> => ({ ...versionJson(v, task), metrics: v.metrics, report: v.report });
 
 function versionSummary(v: VersionRecord, task: TaskRecord): z.infer<typeof versionSummaryOut> {
-  const m = v.metrics as z.infer<typeof versionSummaryOut>['metrics'];
-  return { ...versionJson(v, task), metrics: { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method } };
+  const m = v.metrics as { kind?: string; accuracy: number; macro_f1: number; micro_f1: number; subset_accuracy: number; method: string };
+  const metrics =
+    m.kind === 'multi_label'
+      ? { kind: 'multi_label' as const, micro_f1: m.micro_f1, macro_f1: m.macro_f1, subset_accuracy: m.subset_accuracy, method: m.method }
+      : { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method };
+  return { ...versionJson(v, task), metrics };
 }
 
 export function versionsRoutes(store: Store, predictions: PredictionService): Route[] {

@@ -10,11 +10,15 @@ export const taskOut = z.object({
   name: z.string(),
   description: z.string().nullable(),
   feature_spec: featureSpecOut,
+  kind: z.enum(['single_label', 'multi_label']),
   example_count: z.number().int(),
   active_version: z.number().int().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
-  label_counts: z.record(z.string(), z.number().int()).optional().describe('Examples per label; only on GET of one task.'),
+  label_counts: z
+    .record(z.string(), z.number().int())
+    .optional()
+    .describe('Examples per label (multi-label: examples that carry it); only on GET of one task.'),
 });
 
 export function taskJson(t: TaskRecord, labelCounts?: Map<string, number>): z.infer<typeof taskOut> {
@@ -24,6 +28,7 @@ export function taskJson(t: TaskRecord, labelCounts?: Map<string, number>): z.in
     name: t.name,
     description: t.description,
     feature_spec: specToJson(t.spec),
+    kind: t.kind,
     example_count: t.exampleCount,
     active_version: t.activeVersion,
     created_at: iso(t.createdAt)!,

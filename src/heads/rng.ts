@@ -1,7 +1,8 @@
 /**
- * Seeded xoshiro128** generator. Trees draw their bootstrap sample and split
- * candidates from it, so a forest is reproducible from (seed, tree index)
- * alone, whichever worker trains which tree.
+ * Seeded xoshiro128** generator: heads that draw at random (a forest's
+ * bootstrap samples and split candidates, an MLP's initial weights and
+ * batches) draw from it, so a head is reproducible from its seed alone,
+ * whichever worker trains it.
  */
 
 /** One step of splitmix32: a well-mixed 32-bit hash, also used to seed xoshiro. */

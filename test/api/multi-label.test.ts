@@ -1,0 +1,165 @@
+/**
+ * Multi-label tasks through the API: examples carry label sets (JSON Lines and
+ * CSV), a logistic-regression or MLP head gives every label its own
+ * probability and threshold, predictions are label sets, and /v1/predict mixes
+ * them with single-label tasks. The texts join two intents of the fixture, so
+ * the right set is known and learnable.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import request from 'supertest';
+import { testService } from '../helpers/app.js';
+import { intents, labelSets as sets } from '../helpers/fixtures.js';
+import { createTask, train } from '../helpers/jobs.js';
+
+const svc = await testService();
+const app = svc.app.app;
+
+const post = (taskId: string, type: string, body: string) => request(app).post(`/v1/tasks/${taskId}/examples`).set('content-type', type).send(body);
+
+async function multiTask(name: string): Promise<string> {
+  const task = (await request(app).post('/v1/tasks').send({ name, kind: 'multi_label' }).expect(201)).body;
+  assert.equal(task.kind, 'multi_label');
+  return task.id;
+}
+
+test('a multi-label task: label sets in, per-label thresholds, label sets out, mixed with a single-label task', async () => {
+  const taskId = await multiTask('tags');
+  const rows = sets(24, 0);
+  const half = rows.length / 2;
+  await post(
+    taskId,
+    'application/x-ndjson',
+    rows
+      .slice(0, half)
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  ).expect(201);
+  const csv = ['text,labels', ...rows.slice(half).map((r) => `"${r.text.replaceAll('"', '""')}",${r.labels.join('|')}`)].join('\n');
+  await post(taskId, 'text/csv', csv).expect(201);
+  const task = (await request(app).get(`/v1/tasks/${taskId}`).expect(200)).body;
+  assert.equal(task.example_count, rows.length);
+  const expected = new Map<string, number>();
+  for (const r of rows) for (const l of r.labels) expected.set(l, (expected.get(l) ?? 0) + 1);
+  assert.deepEqual(task.label_counts, Object.fromEntries([...expected].sort()), 'a set counts once for each of its labels');
+  const listed = (await request(app).get(`/v1/tasks/${taskId}/examples?limit=3`).expect(200)).body.data;
+  assert.ok(listed.every((e: { labels?: string[]; label?: string }) => Array.isArray(e.labels) && e.label === undefined));
+
+  const job = await train(app, taskId, { head: { type: 'logistic_regression', params: { C: 10 } } });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  assert.equal(version.metrics.kind, 'multi_label');
+  for (const key of ['micro_f1', 'macro_f1', 'subset_accuracy', 'hamming_loss']) assert.equal(typeof version.metrics[key], 'number', key);
+  assert.ok(version.metrics.micro_f1 > 0.8, `cross-validated micro-F1 ${version.metrics.micro_f1}`);
+  assert.equal(version.metrics.per_label.length, 4);
+  for (const l of version.metrics.per_label) assert.ok(l.threshold > 0 && l.threshold < 1, `${l.label} threshold ${l.threshold}`);
+  const summary = (await request(app).get(`/v1/tasks/${taskId}/versions`).expect(200)).body.data[0];
+  assert.equal(summary.metrics.kind, 'multi_label');
+  const artifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}/artifact`).expect(200)).body;
+  assert.equal(artifact.format, 'multi-label');
+  assert.equal(artifact.head.output, 'sigmoid');
+
+  const held = sets(4, 40).filter((r) => r.labels.length === 2);
+  const res = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: held.map((h) => h.text) })
+    .expect(200);
+  assert.equal(res.body.kind, 'multi_label');
+  let exact = 0;
+  for (const [i, p] of res.body.data.entries()) {
+    assert.equal(Object.keys(p.probabilities).length, 4);
+    assert.ok(p.label === undefined && Array.isArray(p.labels));
+    if ([...p.labels].sort().join() === [...held[i]!.labels].sort().join()) exact++;
+  }
+  assert.ok(exact >= held.length / 2, `${exact} of ${held.length} held-out sets exactly right`);
+
+  const single = await createTask(app, 'single', intents(12));
+  assert.equal((await train(app, single, { head: 'logistic_regression' })).state, 'succeeded');
+  const mixed = await request(app)
+    .post('/v1/predict')
+    .send({ tasks: [single, taskId], input: held[0]!.text })
+    .expect(200);
+  assert.deepEqual(
+    mixed.body.data.map((d: { kind: string }) => d.kind),
+    ['single_label', 'multi_label'],
+  );
+  assert.equal(typeof mixed.body.data[0].predictions[0].label, 'string');
+  assert.ok(Array.isArray(mixed.body.data[1].predictions[0].labels));
+
+  const mlp = await train(app, taskId, { head: { type: 'mlp', params: { hidden_layer_sizes: [32], max_iter: 300 } }, activate: false });
+  assert.equal(mlp.state, 'succeeded', JSON.stringify(mlp.error));
+  const mlpVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${mlp.version}`).expect(200)).body;
+  assert.ok(mlpVersion.metrics.micro_f1 > 0.7, `mlp micro-F1 ${mlpVersion.metrics.micro_f1}`);
+
+  // auto and the layer sweep, scored by macro-F1 as for single-label tasks.
+  const swept = await train(app, taskId, {
+    head: { type: 'auto', candidates: ['logistic_regression'] },
+    layer_sweep: { layers: [3, 6], top_concat: 0 },
+    evaluation: { method: 'cv', folds: 3 },
+    activate: false,
+  });
+  assert.equal(swept.state, 'succeeded', JSON.stringify(swept.error));
+  const sweptReport = (await request(app).get(`/v1/tasks/${taskId}/versions/${swept.version}`).expect(200)).body.report;
+  assert.equal(sweptReport.layer_sweep.results.length, 2, 'layer 3, and layer 6 (the task spec)');
+  for (const r of [...sweptReport.layer_sweep.results, ...sweptReport.search.results])
+    for (const key of ['subset_accuracy', 'micro_f1', 'macro_f1']) assert.equal(typeof r[key], 'number', key);
+  assert.equal(sweptReport.search.results.length, 5);
+
+  // The SVM, one-vs-rest: a Platt-calibrated two-class SVM per label.
+  const svm = await train(app, taskId, { head: 'svm', evaluation: { method: 'cv', folds: 3 }, activate: false });
+  assert.equal(svm.state, 'succeeded', JSON.stringify(svm.error));
+  const svmVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${svm.version}`).expect(200)).body;
+  assert.ok(svmVersion.metrics.micro_f1 > 0.7, `svm micro-F1 ${svmVersion.metrics.micro_f1}`);
+  const svmArtifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${svm.version}/artifact`).expect(200)).body;
+  assert.equal(svmArtifact.head.format, 'one-vs-rest');
+  assert.equal(svmArtifact.head.heads.length, 4);
+  const bySvm = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: held.map((h) => h.text), version: svm.version })
+    .expect(200);
+  assert.ok(bySvm.body.data.every((p: { labels: string[] }) => p.labels.length > 0));
+});
+
+test('multi-label input errors: a clear 4xx, nothing stored', async () => {
+  const multi = await multiTask('tags-errors');
+  const single = await createTask(app, 'single-errors', []);
+  const bad = async (taskId: string, type: string, body: string, pattern: RegExp) => {
+    const res = await post(taskId, type, body).expect(400);
+    assert.match(res.body.error.message, pattern);
+  };
+  await bad(multi, 'application/x-ndjson', JSON.stringify({ text: 'hello there', label: 'a' }), /multi-label: send labels/);
+  await bad(multi, 'application/x-ndjson', JSON.stringify({ text: 'hello there', labels: [] }), /labels is empty/);
+  await bad(multi, 'application/x-ndjson', JSON.stringify({ text: 'hello there', labels: 'a' }), /labels must be a list/);
+  await bad(multi, 'application/x-ndjson', JSON.stringify({ text: 'hello there', labels: ['a', ''] }), /labels\[1\] is empty/);
+  await bad(multi, 'text/csv', 'text,labels\nhello there,\n', /labels is empty/);
+  await bad(single, 'application/x-ndjson', JSON.stringify({ text: 'hello there', labels: ['a'] }), /for multi-label tasks/);
+  for (const id of [multi, single]) assert.equal((await request(app).get(`/v1/tasks/${id}`).expect(200)).body.example_count, 0);
+
+  const rows = sets(10, 0);
+  await post(multi, 'application/x-ndjson', rows.map((r) => JSON.stringify(r)).join('\n')).expect(201);
+  const recordWeights = await request(app)
+    .post(`/v1/tasks/${multi}/jobs`)
+    .send({ head: { type: 'svm', params: { class_weight: { a: 2 } } } })
+    .expect(400);
+  assert.equal(recordWeights.body.error.param, 'head.params.class_weight');
+  const auto = await request(app).post(`/v1/tasks/${multi}/jobs`).send({ head: 'auto', activate: false }).expect(202);
+  assert.deepEqual(auto.body.request.head.candidates, ['logistic_regression', 'mlp']);
+  await request(app).delete(`/v1/tasks/${multi}/jobs/${auto.body.id}`);
+  const weighted = await request(app)
+    .post(`/v1/tasks/${multi}/jobs`)
+    .send({ head: { type: 'logistic_regression', params: { class_weight: 'balanced' } } })
+    .expect(400);
+  assert.equal(weighted.body.error.param, 'head.params.class_weight');
+  await request(app).get(`/v1/tasks/${multi}/examples?label=a`).expect(400);
+  await request(app).delete(`/v1/tasks/${multi}/examples?label=a`).expect(400);
+  const example = (await request(app).get(`/v1/tasks/${multi}/examples?limit=1`).expect(200)).body.data[0];
+  await request(app).patch(`/v1/tasks/${multi}/examples/${example.id}`).send({ label: 'x' }).expect(400);
+  const relabelled = (
+    await request(app)
+      .patch(`/v1/tasks/${multi}/examples/${example.id}`)
+      .send({ labels: ['x', 'b', 'x'] })
+      .expect(200)
+  ).body;
+  assert.deepEqual(relabelled.labels, ['b', 'x']);
+  await request(app).post('/v1/tasks').send({ name: 'odd', kind: 'several' }).expect(400);
+});
