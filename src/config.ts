@@ -54,7 +54,7 @@ export const ENV = {
   },
   TRANSFERD_MAX_EXPORTS: {
     schema: int(1, 64).default(1),
-    doc: 'ONNX exports (GET …/versions/{n}/export) one replica builds and sends at once; past it, 429. Each holds 200–500 MB while it is built (bench:export) and the file (~90 MB) until it is sent.',
+    doc: 'ONNX exports (GET …/versions/{n}/export) one replica builds and sends at once; past it, 429. Each holds 190–500 MB while it is built (bench:export) and the file (~90 MB) until it is sent.',
   },
   TRANSFERD_MAX_INPUTS: { schema: int(1).default(2048), doc: 'Most texts in one embeddings or predict request.' },
   TRANSFERD_MAX_INPUT_CHARS: { schema: int(1).default(100_000), doc: 'Longest single text accepted, in characters.' },
