@@ -15,6 +15,7 @@ import { type ExampleMap, MAP_POINTS, pca2, sampleRows } from './example-map.js'
 import { TrainingPool } from './pool/pool.js';
 import type { JobThreadInput, JobThreadResult, PhaseTiming } from './protocol.js';
 import { isAuto } from './request.js';
+import { estimateGain, subsampleSplit } from './learning-curve.js';
 import { applyThresholds, chooseThresholds, type MultiLabelScores, multiLabelScores } from '../heads/multi-label.js';
 
 type Params = Record<string, unknown>;
@@ -134,7 +135,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
     );
   // Progress counts fits: sweep, search and evaluation fits, plus the final fit weighed as a few of them.
   const sweepCount = request.layerSweep ? datasets.length : 0;
-  total = (sweepCount + searchedOn(datasets[0]!).length + 1) * splits.length + 3 * splits.length;
+  total = (sweepCount + searchedOn(datasets[0]!).length + 1 + (request.learningCurve?.length ?? 0)) * splits.length + 3 * splits.length;
 
   const validations = new Map<string, Validation>();
   const keyOf = (d: number, config: Config) => `${d}|${config.type}|${JSON.stringify(config.params)}`;
@@ -299,6 +300,42 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
       ? { folds: request.evaluation.folds, fold_accuracy: evaluation.perSplit.map(round) }
       : { holdout_fraction: request.evaluation.fraction }),
   };
+
+  // 3b. The learning curve: the chosen head on growing shares of each fold's training rows, the same held-out rows.
+  if (request.learningCurve) {
+    const fractions = request.learningCurve;
+    const meanTrain = (s: Split[]) => s.reduce((a, x) => a + x.train.length, 0) / s.length;
+    const metric = targets ? 'macro_f1' : 'accuracy';
+    const scoreOf = (v: Validation) => (targets ? v.macroF1 : v.accuracy);
+    const points = await timed('learning_curve', async () => {
+      const out = [];
+      for (const fraction of fractions) {
+        const part = splits.map((s, i) => subsampleSplit(s, y, fraction, request.seed + 7919 * (i + 1)));
+        const [outcome] = await jobOf(best.type).crossValidate(datasets[chosen]!, part, [best.params]);
+        const v = targets
+          ? multiLabelValidation(outcome!.predicted as Float32Array[], targets, outcome!.ms)
+          : validation(outcome!.predicted as Int32Array[], outcome!.ms);
+        out.push({ fraction, examples: round(meanTrain(part)), ...scoreFields(v), score: scoreOf(v) });
+      }
+      out.push({ fraction: 1, examples: round(meanTrain(splits)), ...scoreFields(evaluation), score: scoreOf(evaluation) });
+      return out;
+    });
+    const estimate = estimateGain(points);
+    report.learning_curve = {
+      metric,
+      points: points.map(({ score: _, ...p }) => p),
+      estimate: estimate && {
+        metric,
+        rule: '1 − score ≈ a · examples^(−b), fitted to the points by least squares in log–log space; an extrapolation',
+        a: round(estimate.a),
+        b: round(estimate.b),
+        examples: estimate.examples,
+        [`${metric}_fitted_now`]: round(estimate.score_now),
+        doubled_examples: estimate.doubled,
+        [`${metric}_at_double`]: round(estimate.score_doubled),
+      },
+    };
+  }
 
   // 4. The map of the examples, on the features the head is trained on: the console draws it beside the evaluation.
   checkCancel();

@@ -63,6 +63,9 @@ export const layerSweepSchema = z
   .strict();
 
 /** A job's seed: everything random in it (folds, calibration, initial weights) draws from it. */
+/** The shares of the training rows a learning curve measures by default (1, the whole, is the evaluation itself). */
+export const DEFAULT_CURVE = [0.1, 0.25, 0.5];
+
 export const seedField = z
   .number()
   .int()
@@ -81,6 +84,12 @@ export const trainingRequestSchema = z
       .union([z.boolean(), layerSweepSchema])
       .default(false)
       .describe("Cross-validate a probe on every hidden layer (and the top layers' concatenation) and train on the best."),
+    learning_curve: z
+      .union([z.boolean(), z.object({ fractions: z.array(z.number().gt(0).lt(1)).min(1).max(10) }).strict()])
+      .default(false)
+      .describe(
+        `Also cross-validate the chosen head on growing shares of each fold's training rows (default ${DEFAULT_CURVE.join(', ')}; the whole is the evaluation itself) and estimate what more examples would bring.`,
+      ),
     activate: z.boolean().default(true).describe('Make the new version active when it succeeds.'),
     seed: seedField.describe('Seeds folds and probability calibration.'),
   })
@@ -111,6 +120,8 @@ export interface TrainingRequest {
   tasks?: string[];
   evaluation: z.output<typeof evaluationSchema>;
   layerSweep: { layers?: number[]; topConcat: number } | null;
+  /** Shares of the training rows the learning curve measures (ascending, below 1), or null for none. */
+  learningCurve?: number[] | null;
   activate: boolean;
   seed: number;
 }
@@ -143,6 +154,8 @@ export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>, ki
     head,
     evaluation: raw.evaluation,
     layerSweep: sweep && { ...(sweep.layers ? { layers: sweep.layers } : {}), topConcat: sweep.top_concat },
+    learningCurve:
+      raw.learning_curve === false ? null : [...new Set(raw.learning_curve === true ? DEFAULT_CURVE : raw.learning_curve.fractions)].sort((a, b) => a - b),
     activate: raw.activate,
     seed: raw.seed,
   };

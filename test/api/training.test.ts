@@ -128,6 +128,28 @@ test('an mlp head: trained, stored as plain weights, predicting the held-out tex
   assert.match(bad.body.error.message, /hidden_layer_sizes/);
 });
 
+test('a learning curve: the chosen head on growing shares of the training rows, and an estimate of what more would bring', async () => {
+  const taskId = await createTask(app, 'curve', rows);
+  const job = await train(app, taskId, { head: 'logistic_regression', learning_curve: { fractions: [0.5, 0.2] }, activate: false });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  assert.deepEqual((job.request as { learning_curve: unknown }).learning_curve, { fractions: [0.2, 0.5] });
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  const curve = version.report.learning_curve;
+  assert.equal(curve.metric, 'accuracy');
+  assert.deepEqual(
+    curve.points.map((p: { fraction: number }) => p.fraction),
+    [0.2, 0.5, 1],
+  );
+  const examples = curve.points.map((p: { examples: number }) => p.examples);
+  assert.ok(examples[0] < examples[1] && examples[1] < examples[2], `examples ${examples}`);
+  assert.equal(curve.points[2].accuracy, version.metrics.accuracy, 'the whole is the evaluation itself');
+  assert.ok(curve.points.every((p: { accuracy: number; macro_f1: number }) => p.accuracy >= 0 && p.accuracy <= 1 && p.macro_f1 >= 0));
+  await request(app)
+    .post(`/v1/tasks/${taskId}/jobs`)
+    .send({ learning_curve: { fractions: [1.5] } })
+    .expect(400);
+});
+
 test('a random forest version, rollback to the SVM, and pinned versions', async () => {
   const taskId = await createTask(app, 'versions', rows);
   assert.equal((await train(app, taskId, { head: 'svm' })).state, 'succeeded');

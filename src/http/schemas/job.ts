@@ -29,6 +29,7 @@ function requestJson(r: TrainingRequest) {
     head: r.head,
     evaluation: r.evaluation,
     layer_sweep: r.layerSweep ? { ...(r.layerSweep.layers ? { layers: r.layerSweep.layers } : {}), top_concat: r.layerSweep.topConcat } : false,
+    learning_curve: r.learningCurve ? { fractions: r.learningCurve } : false,
     activate: r.activate,
     seed: r.seed,
   };
