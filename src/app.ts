@@ -21,6 +21,7 @@ import { evaluationRoutes } from './http/routes/evaluation.js';
 import { examplesRoutes } from './http/routes/examples.js';
 import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
+import { suggestionsRoutes } from './http/routes/suggestions.js';
 import { multitaskRoutes } from './http/routes/multitask.js';
 import { jobsRoutes } from './http/routes/jobs.js';
 import { modelsRoutes } from './http/routes/models.js';
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): App {
     ...exportRoutes(deps.store, models, deps.exporter),
     ...evaluationRoutes(deps.store),
     ...predictRoutes(deps.predictions, limits),
+    ...suggestionsRoutes(deps.store, deps.predictions, limits),
     ...clientsRoutes(deps.store),
     ...docsRoutes(() => (document ??= docs.document({ title: 'transferd', version: VERSION }))),
   ];

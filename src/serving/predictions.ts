@@ -28,6 +28,8 @@ export interface Scored {
   target: Target;
   /** n × labels probabilities. */
   probabilities: Float32Array;
+  /** n × dim: the texts' features under the version's spec (what the head scored). */
+  features: Float32Array;
 }
 
 export interface PredictionOptions {
@@ -190,7 +192,7 @@ export class PredictionService {
           texts.length,
           target.version.artifactBytes,
         );
-        return { target, probabilities };
+        return { target, probabilities, features: matrix.x };
       }),
     );
     return { scored, tokens: feats.tokens, encoded: feats.encoded };

@@ -343,6 +343,19 @@ export class SqlStore implements Store {
     return (await this.db.query('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? ORDER BY id', [tenantId, taskId])).map(exampleFromRow);
   }
 
+  async labelledHashes(tenantId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks([...new Set(hashes)])) {
+      const rows = await this.db.query(`SELECT text_hash FROM examples WHERE tenant_id = ? AND task_id = ? AND text_hash ${this.d.inList}`, [
+        tenantId,
+        taskId,
+        this.d.list(part),
+      ]);
+      for (const r of rows) out.add(String(r.text_hash));
+    }
+    return out;
+  }
+
   async examplesById(tenantId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>> {
     const out = new Map<number, ExampleRecord>();
     for (const part of chunks([...new Set(ids)])) {

@@ -321,6 +321,8 @@ export interface ExampleStore {
   allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]>;
   /** The task's examples with these ids, by id; ids the task no longer has are absent. */
   examplesById(tenantId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>>;
+  /** Which of `hashes` (text hashes) the task already holds as examples. */
+  labelledHashes(tenantId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>>;
 }
 
 export interface FeatureStore {

@@ -92,6 +92,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const replaced = await store.addExamples(T, task.id, [ex('b', 'z')], 'replace');
     assert.equal(replaced.relabelled, 1);
     assert.deepEqual(Object.fromEntries(await store.labelCounts(T, task.id)), { x: 2, z: 1 });
+    assert.deepEqual(
+      [...(await store.labelledHashes(T, task.id, [textHash('a'), textHash('b'), textHash('never'), textHash('a')]))].sort(),
+      [textHash('a'), textHash('b')].sort(),
+      'the task holds a and b, not "never"',
+    );
   });
 
   test(`${name}: texts and labels round-trip exactly, whatever characters they hold`, async () => {

@@ -1,0 +1,61 @@
+/**
+ * Suggestions through the API: a trained head is asked which texts to label
+ * next; it picks the ones it cannot place (texts that mix two intents) over
+ * clear ones, never a text the task has, and says what is wrong with a
+ * request it cannot answer.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import request from 'supertest';
+import { testService } from '../helpers/app.js';
+import { intents } from '../helpers/fixtures.js';
+import { createTask, train } from '../helpers/jobs.js';
+
+const svc = await testService();
+const app = svc.app.app;
+
+test('suggestions: the texts the head cannot place, spread out, never one the task has', async () => {
+  const rows = intents(20);
+  const taskId = await createTask(app, 'suggest', rows);
+  assert.equal((await train(app, taskId, { head: 'logistic_regression' })).state, 'succeeded');
+  const known = new Set(rows.map((r) => r.text));
+  const clear = [...new Set(intents(20, 100).map((r) => r.text))].filter((t) => !known.has(t));
+  assert.ok(clear.length >= 20);
+  const byLabel = new Map<string, string[]>();
+  for (const r of intents(6, 80)) byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), r.text]);
+  const [a, b, c, d] = [...byLabel.values()];
+  // Each mixes two intents: the head cannot give it one label with confidence.
+  const mixed = [0, 1, 2, 3, 4, 5].map((i) => `${[a, b, c, d][i % 4]![i]!} ${[b, c, d, a][i % 4]![i]!}`);
+  const labelled = rows.slice(0, 3).map((r) => r.text);
+  const input = [...clear, ...mixed, ...labelled, clear[0]!];
+  const res = await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ input, k: 6 }).expect(200);
+  const picked = res.body.data.map((s: { text: string }) => s.text);
+  assert.equal(new Set(picked).size, 6);
+  assert.ok(
+    picked.every((t: string) => !labelled.includes(t)),
+    'never a text the task has',
+  );
+  assert.deepEqual(res.body.skipped, { labelled: 3, repeated: 1 });
+  const mixedPicked = picked.filter((t: string) => mixed.includes(t)).length;
+  // A random draw of 6 from the candidates would hold about one of the 6 mixed texts.
+  assert.ok(mixedPicked >= 4, `${mixedPicked} of the 6 suggestions mix two intents`);
+  for (const s of res.body.data) {
+    assert.equal(input[s.index], s.text);
+    assert.ok(s.uncertainty >= 0 && s.uncertainty <= 1);
+    assert.equal(Object.keys(s.prediction.probabilities).length, 3);
+  }
+  const ordered = res.body.data.map((s: { uncertainty: number }) => s.uncertainty);
+  assert.ok(ordered[0] >= Math.max(...ordered.slice(1)) - 1e-9 || res.body.data[0].similarity === 0);
+
+  const tooMany = await request(app)
+    .post(`/v1/tasks/${taskId}/suggestions`)
+    .send({ input, k: clear.length + mixed.length + 1 })
+    .expect(400);
+  assert.equal(tooMany.body.error.param, 'k');
+  assert.match(tooMany.body.error.message, new RegExp(`only ${clear.length + mixed.length} of the texts given are unlabelled and distinct`));
+  await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ input, k: 0 }).expect(400);
+  await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ input: [], k: 1 }).expect(400);
+  const untrained = await createTask(app, 'suggest-untrained', rows);
+  const noHead = await request(app).post(`/v1/tasks/${untrained}/suggestions`).send({ input: clear, k: 2 }).expect(409);
+  assert.equal(noHead.body.error.code, 'no_active_version');
+});
