@@ -5,6 +5,7 @@
 import { forestHead } from './forest/index.js';
 import { logisticHead } from './logistic/index.js';
 import { mlpHead } from './mlp/index.js';
+import { prototypeHead } from './prototype/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
 import { type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
@@ -15,7 +16,7 @@ export type AnyHead = HeadDefinition<Record<string, unknown>>;
 /** Each head's code is typed by its own parameters; the list only passes it parameters its schema parsed. */
 const listed = <P extends object>(head: HeadDefinition<P>) => head as unknown as AnyHead;
 
-export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead), listed(mlpHead)];
+export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead), listed(mlpHead), listed(prototypeHead)];
 
 export const HEAD_TYPES: readonly string[] = HEADS.map((h) => h.type);
 

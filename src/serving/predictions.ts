@@ -18,6 +18,9 @@ import type { FeatureService } from '../features/feature-service.js';
 import { LruCache } from '../lib/lru.js';
 import type { Store, TaskChange, TaskRecord, VersionRecord, VersionRef } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
+import { MIN_ZERO_SHOT_LABELS, zeroShotTexts, zeroShotVersion } from './zero-shot.js';
+import { prototypeArtifact } from '../heads/prototype/model.js';
+import { packArtifact } from '../store/artifact.js';
 
 export interface Target {
   task: TaskRecord;
@@ -89,6 +92,10 @@ export class PredictionService {
       case 'versions_deleted':
         this.dropVersions(c.tenantId, c.taskId, c.versions);
         return;
+      case 'labels_changed':
+        // A zero-shot version is built from the task's declared labels: the task record goes, and with it that version.
+        this.tasks.delete(taskKey(c.tenantId, c.taskId));
+        return;
       case 'cancel_requested':
         return;
     }
@@ -149,7 +156,16 @@ export class PredictionService {
   async target(tenantId: string, taskId: string, number?: number): Promise<Target> {
     const task = await this.task(tenantId, taskId);
     const n = number ?? task.activeVersion;
-    if (n === null) throw new DomainError('no_active_version', `task "${taskId}" has no active version yet; train it first`, 'task');
+    if (n === null) {
+      // Untrained: the declared labels answer, zero-shot.
+      const zeroShot = zeroShotVersion(task);
+      if (zeroShot) return { task, version: zeroShot };
+      throw new DomainError(
+        'no_active_version',
+        `task "${taskId}" has no active version yet, nor ${MIN_ZERO_SHOT_LABELS} declared labels to predict zero-shot; train it, or declare its labels (with descriptions)`,
+        'task',
+      );
+    }
     const key = `${tenantId}|${taskId}|${n}`;
     let version = this.versions.get(key);
     if (!version) {
@@ -163,6 +179,15 @@ export class PredictionService {
   private artifactBytes(v: VersionRecord): () => Promise<Uint8Array> {
     return async () => {
       let bytes = this.artifacts.get(v.id);
+      if (!bytes && v.number === 0) {
+        // Zero-shot: the prototypes are the label texts' features under the task's spec.
+        const texts = zeroShotTexts(v);
+        const feats = await this.features.forTexts(v.tenantId, [v.spec], texts);
+        const m = feats.matrices[0]!;
+        const { scale } = v.params as { scale: number };
+        bytes = (await packArtifact(prototypeArtifact(m.x, texts.length, m.x.length / texts.length, scale))).bytes;
+        this.artifacts.set(v.id, bytes);
+      }
       if (!bytes) {
         bytes = await this.store.getArtifactBytes(v.tenantId, v.taskId, v.number);
         if (!bytes) throw new DomainError('version_not_found', `version ${v.number} of task "${v.taskId}" was deleted`, 'version');

@@ -141,12 +141,16 @@ function evaluations({ bytes }: ColumnTypes): string {
 /** A task's kind: single_label (every task before) or multi_label, whose examples' label column holds a label set (./label-set.ts). */
 const taskKinds = `ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'single_label';`;
 
+/** A task's declared labels, [{name, description}] as JSON: zero-shot prediction reads them. */
+const declaredLabels = `ALTER TABLE tasks ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';`;
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
     { version: 2, name: 'clients: limits, API keys, replica heartbeats', sql: clients(types) },
     { version: 3, name: 'version evaluations: out-of-fold predictions and the example map', sql: evaluations(types) },
     { version: 4, name: 'task kinds: single- and multi-label', sql: taskKinds },
+    { version: 5, name: 'declared labels and their descriptions', sql: declaredLabels },
   ];
 }
 

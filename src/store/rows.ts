@@ -1,6 +1,7 @@
 /** Row → record mapping for both databases (PostgreSQL returns BIGINT as strings, SQLite booleans as 0/1). */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import {
+  type DeclaredLabel,
   type ExampleRecord,
   type JobRecord,
   type JobState,
@@ -41,6 +42,7 @@ export function taskFromRow(r: Row): TaskRecord {
     description: (r.description as string | null) ?? null,
     spec: json<FeatureSpec>(r.spec),
     kind: r.kind === 'multi_label' ? 'multi_label' : 'single_label',
+    labels: json<DeclaredLabel[]>(r.labels ?? '[]'),
     activeVersion: numOrNull(r.active_version),
     exampleCount: num(r.example_count ?? 0),
     createdAt: num(r.created_at),

@@ -178,8 +178,8 @@ export class SqlStore implements Store {
       await this.checkQuota(tx, task.tenantId, 'maxTasks', 1);
       await this.uniqueName(task.name, () =>
         tx.run(
-          `INSERT INTO tasks (id, tenant_id, name, description, spec, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`,
-          [id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), task.kind ?? 'single_label'],
+          `INSERT INTO tasks (id, tenant_id, name, description, spec, kind, labels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`,
+          [id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), task.kind ?? 'single_label', JSON.stringify(task.labels ?? [])],
         ),
       );
     });
@@ -207,15 +207,20 @@ export class SqlStore implements Store {
   async updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined> {
     const current = await this.getTask(tenantId, taskId);
     if (!current) return undefined;
-    await this.uniqueName(patch.name, () =>
-      this.db.run(`UPDATE tasks SET name = ?, description = ?, spec = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [
-        patch.name ?? current.name,
-        patch.description === undefined ? current.description : patch.description,
-        JSON.stringify(patch.spec ?? current.spec),
-        tenantId,
-        taskId,
-      ]),
-    );
+    await this.db.transaction(async (tx) => {
+      await this.uniqueName(patch.name, () =>
+        tx.run(`UPDATE tasks SET name = ?, description = ?, spec = ?, labels = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [
+          patch.name ?? current.name,
+          patch.description === undefined ? current.description : patch.description,
+          JSON.stringify(patch.spec ?? current.spec),
+          JSON.stringify(patch.labels ?? current.labels),
+          tenantId,
+          taskId,
+        ]),
+      );
+      // Zero-shot heads are built from the declared labels: every replica drops what it built from the old ones.
+      if (patch.labels || patch.spec) await tx.notify({ kind: 'labels_changed', tenantId, taskId });
+    });
     return this.getTask(tenantId, taskId);
   }
 

@@ -90,6 +90,8 @@ export interface TaskRecord {
   spec: FeatureSpec;
   /** Fixed at creation: whether an example carries one label or a set of them (see ./label-set.ts for how a set is stored). */
   kind: TaskKind;
+  /** Labels declared at creation or described since, in declaration order. */
+  labels: DeclaredLabel[];
   /** Number of the active head version, or null before the first successful training. */
   activeVersion: number | null;
   exampleCount: number;
@@ -104,12 +106,21 @@ export interface NewTask {
   spec: FeatureSpec;
   /** Default single_label. */
   kind?: TaskKind;
+  labels?: DeclaredLabel[];
 }
 
 export interface TaskPatch {
   name?: string;
   description?: string | null;
   spec?: FeatureSpec;
+  /** The whole new list of declared labels (announced as labels_changed). */
+  labels?: DeclaredLabel[];
+}
+
+/** A label the task declares, with or without examples: what zero-shot prediction knows of it. */
+export interface DeclaredLabel {
+  name: string;
+  description: string | null;
 }
 
 export interface ExampleRecord {
@@ -280,6 +291,7 @@ export interface VersionRef {
  */
 export type TaskChange =
   | { kind: 'activated'; tenantId: string; taskId: string; activeVersion: number }
+  | { kind: 'labels_changed'; tenantId: string; taskId: string }
   | { kind: 'versions_deleted'; tenantId: string; taskId: string; versions: VersionRef[] }
   | { kind: 'task_deleted'; tenantId: string; taskId: string }
   | { kind: 'cancel_requested'; tenantId: string; taskId: string; jobId: string }

@@ -19,7 +19,19 @@ function fakeStore() {
     onTaskChange: () => () => undefined,
     getTask: async (tenantId: string, id: string): Promise<TaskRecord> => {
       reads.tasks++;
-      return { id, tenantId, name: id, description: null, spec, kind: 'single_label', activeVersion: 1, exampleCount: 0, createdAt: 0, updatedAt: 0 };
+      return {
+        id,
+        tenantId,
+        name: id,
+        description: null,
+        spec,
+        kind: 'single_label',
+        labels: [],
+        activeVersion: 1,
+        exampleCount: 0,
+        createdAt: 0,
+        updatedAt: 0,
+      };
     },
     getVersion: async (tenantId: string, taskId: string, number: number): Promise<VersionRecord> => ({
       id: `ver_${taskId}_${number}`,

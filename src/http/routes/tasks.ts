@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
-import type { Store } from '../../store/types.js';
+import type { DeclaredLabel, Store, TaskRecord } from '../../store/types.js';
 import { specFor } from '../encoding.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
@@ -20,11 +20,24 @@ const featureSpec = z
   .strict()
   .describe('How texts become features: the same options as /v1/embeddings. Default: last layer, mean pooling, normalized.');
 
+/** Most labels a task may declare. */
+const MAX_DECLARED_LABELS = 10_000;
+
+const labelName = stored(z.string().trim().min(1, 'must not be empty').max(200));
+const labelDescription = stored(z.string().trim().min(1, 'must not be empty').max(1000));
+
 const createTaskBody = z
   .object({
     name,
     description,
     feature_spec: featureSpec.optional(),
+    labels: z
+      .array(z.object({ name: labelName, description: labelDescription.optional().describe('A line saying what the label means.') }).strict())
+      .max(MAX_DECLARED_LABELS)
+      .optional()
+      .describe(
+        'Declare the labels, with descriptions: an untrained single-label task with two or more predicts zero-shot (version 0) from the similarity of a text to each description (or name).',
+      ),
     kind: z
       .enum(['single_label', 'multi_label'])
       .default('single_label')
@@ -34,11 +47,36 @@ const createTaskBody = z
   })
   .strict();
 const updateTaskBody = z
-  .object({ name: name.optional(), description, feature_spec: featureSpec.optional() })
+  .object({
+    name: name.optional(),
+    description,
+    feature_spec: featureSpec.optional(),
+    label_descriptions: z
+      .record(labelName, labelDescription.nullable())
+      .optional()
+      .describe('Describe labels the task has (declared, or with examples): {label: description}; null removes a description.'),
+  })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, description, feature_spec');
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, description, feature_spec, label_descriptions');
 
 export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
+  /** The task's declared labels with `descriptions` applied; a label neither declared nor in its examples is refused. */
+  const describedLabels = async (task: TaskRecord, descriptions: Record<string, string | null>): Promise<DeclaredLabel[]> => {
+    const labels = task.labels.map((l) => ({ ...l }));
+    const counts = countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id));
+    for (const [name, description] of Object.entries(descriptions)) {
+      const declared = labels.find((l) => l.name === name);
+      if (declared) declared.description = description;
+      else if (counts.has(name)) labels.push({ name, description });
+      else
+        throw new DomainError(
+          'unknown_label',
+          `task ${task.id} has no label "${name}": neither declared nor on an example (declare labels when creating the task, or add examples of it)`,
+          `label_descriptions.${name}`,
+        );
+    }
+    return labels;
+  };
   return [
     route({
       method: 'post',
@@ -53,7 +91,20 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       },
       handler: async ({ body, tenant, res }) => {
         const { spec } = specFor(models, body.feature_spec ?? {}, 'feature_spec.');
-        const task = await store.createTask({ tenantId: tenant, name: body.name, description: body.description ?? null, spec, kind: body.kind });
+        const declared = (body.labels ?? []).map((l) => ({ name: l.name, description: l.description ?? null }));
+        const seen = new Set<string>();
+        for (const [i, l] of declared.entries()) {
+          if (seen.has(l.name)) throw new DomainError('invalid_value', `label "${l.name}" is declared twice`, `labels[${i}].name`);
+          seen.add(l.name);
+        }
+        const task = await store.createTask({
+          tenantId: tenant,
+          name: body.name,
+          description: body.description ?? null,
+          spec,
+          kind: body.kind,
+          labels: declared,
+        });
         res.status(201).location(`/v1/tasks/${task.id}`).json(taskJson(task));
       },
     }),
@@ -100,10 +151,12 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       handler: async ({ params, body, tenant, res }) => {
         const task = await taskOf(store, tenant, params.task);
         const spec = body.feature_spec ? specFor(models, body.feature_spec, 'feature_spec.').spec : undefined;
+        const labels = body.label_descriptions ? await describedLabels(task, body.label_descriptions) : undefined;
         const updated = await store.updateTask(task.tenantId, task.id, {
           name: body.name,
           ...(body.description !== undefined ? { description: body.description } : {}),
           spec,
+          ...(labels ? { labels } : {}),
         });
         if (!updated) throw new DomainError('task_not_found', `task "${task.id}" does not exist`, 'task');
         res.json(taskJson(updated));

@@ -11,6 +11,9 @@ export const taskOut = z.object({
   description: z.string().nullable(),
   feature_spec: featureSpecOut,
   kind: z.enum(['single_label', 'multi_label']),
+  labels: z
+    .array(z.object({ name: z.string(), description: z.string().nullable() }))
+    .describe('Declared labels, with their descriptions: what zero-shot prediction (version 0) knows of them.'),
   example_count: z.number().int(),
   active_version: z.number().int().nullable(),
   created_at: z.string(),
@@ -29,6 +32,7 @@ export function taskJson(t: TaskRecord, labelCounts?: Map<string, number>): z.in
     description: t.description,
     feature_spec: specToJson(t.spec),
     kind: t.kind,
+    labels: t.labels,
     example_count: t.exampleCount,
     active_version: t.activeVersion,
     created_at: iso(t.createdAt)!,

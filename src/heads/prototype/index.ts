@@ -1,0 +1,44 @@
+/**
+ * The `prototype` head type: a unit vector per label, probabilities by
+ * softmax over scaled cosines (./model.ts). It is what zero-shot prediction
+ * serves (prototypes from the labels' descriptions, src/serving/zero-shot.ts),
+ * and, trained on examples, a nearest-centroid classifier: nothing to fit but
+ * a mean per label, so it works from one example a label. This module is what
+ * serving loads; the training side is ./trainer.ts.
+ */
+import { z } from 'zod';
+import type { HeadDefinition } from '../head.js';
+import { type PrototypeArtifact, PrototypePredictor } from './model.js';
+
+/**
+ * The cosine scale a prototype head uses unless told: measured in
+ * bench:little-data as the one that minimises the zero-shot log-loss over
+ * the shared data sets.
+ */
+export const DEFAULT_SCALE = 20;
+
+export const prototypeParamsSchema = z
+  .object({
+    scale: z
+      .number()
+      .positive()
+      .max(1000)
+      .default(DEFAULT_SCALE)
+      .describe('Multiplies the cosines before the softmax: larger, sharper probabilities (the choice of label does not depend on it).'),
+  })
+  .strict();
+
+export type PrototypeHeadParams = z.output<typeof prototypeParamsSchema>;
+
+export const prototypeHead: HeadDefinition<PrototypeHeadParams> = {
+  type: 'prototype',
+  format: 'prototype',
+  params: prototypeParamsSchema,
+  searchDescription: 'scale ∈ {10, 20, 50} (the same labels; only how sure the probabilities are)',
+  auto: false,
+  multiLabel: false,
+  check() {},
+  load: (artifact) => new PrototypePredictor(artifact as PrototypeArtifact),
+  trainer: async () => (await import('./trainer.js')).prototypeTrainer,
+  onnx: async () => (await import('./onnx.js')).prototypeOnnx,
+};

@@ -1,0 +1,66 @@
+/**
+ * Zero-shot prediction: a task that has declared its labels (names, and
+ * better, one-line descriptions) but has no trained version yet predicts by
+ * the similarity of a text's features to each label's text, put through a
+ * template (a prototype head, heads/prototype/). The version it serves is
+ * number 0, built from the task's declared labels and feature spec: it
+ * changes when they do, and goes as soon as a trained version is active.
+ */
+import { createHash } from 'node:crypto';
+import { DEFAULT_SCALE } from '../heads/prototype/index.js';
+import type { DeclaredLabel, TaskRecord, VersionRecord } from '../store/types.js';
+
+/**
+ * How a label's description (or, without one, its name) becomes the text
+ * whose features stand for the label. Chosen by measurement in
+ * bench:little-data over the shared data sets (every template tried is in
+ * its table); `{}` is replaced by the description.
+ */
+export const ZERO_SHOT_TEMPLATE = '{}';
+
+/** Fewest declared labels zero-shot prediction needs: one label is no choice. */
+export const MIN_ZERO_SHOT_LABELS = 2;
+
+/** "card_arrival" → "card arrival": a name as words, for labels without a description. */
+export function nameAsText(name: string): string {
+  return name
+    .replace(/[_\-.]+/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .trim();
+}
+
+/** The text that stands for a label. */
+export function labelText(label: DeclaredLabel, template = ZERO_SHOT_TEMPLATE): string {
+  return template.replace('{}', label.description?.trim() || nameAsText(label.name) || label.name);
+}
+
+/** The zero-shot version of a task that has declared enough labels, or undefined. */
+export function zeroShotVersion(task: TaskRecord): VersionRecord | undefined {
+  // One label per text: the prototype head's softmax picks one (a multi-label task would need a threshold per label to learn).
+  if (task.kind !== 'single_label' || task.labels.length < MIN_ZERO_SHOT_LABELS) return undefined;
+  const texts = task.labels.map((l) => labelText(l));
+  const id = createHash('sha256')
+    .update(JSON.stringify([task.id, task.spec, task.labels, ZERO_SHOT_TEMPLATE, DEFAULT_SCALE]))
+    .digest('hex')
+    .slice(0, 24);
+  return {
+    id: `zs_${id}`,
+    tenantId: task.tenantId,
+    taskId: task.id,
+    number: 0,
+    jobId: null,
+    createdAt: task.updatedAt,
+    artifactBytes: 0,
+    headType: 'prototype',
+    params: { zero_shot: true, template: ZERO_SHOT_TEMPLATE, scale: DEFAULT_SCALE, label_texts: texts },
+    spec: task.spec,
+    labels: task.labels.map((l) => l.name),
+    metrics: { kind: 'zero_shot' },
+    report: {},
+    exampleCount: 0,
+    trainingMs: 0,
+  };
+}
+
+/** A zero-shot version's label texts, in label order. */
+export const zeroShotTexts = (version: VersionRecord): string[] => (version.params as { label_texts: string[] }).label_texts;

@@ -1,0 +1,117 @@
+/**
+ * Zero-shot through the API: a task created from label names and
+ * descriptions predicts at once (version 0, a prototype head built from the
+ * descriptions), asks for suggestions, changes with its descriptions, and
+ * gives way to a trained version.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import request from 'supertest';
+import { testService } from '../helpers/app.js';
+import { intents } from '../helpers/fixtures.js';
+import { train } from '../helpers/jobs.js';
+
+const svc = await testService();
+const app = svc.app.app;
+
+const LABELS = [
+  { name: 'weather', description: 'the weather forecast: rain, temperature, wind and umbrellas' },
+  { name: 'music', description: 'playing music, songs, albums and playlists' },
+  { name: 'banking', description: 'bank accounts, money transfers and card payments' },
+  { name: 'sports', description: 'sports teams, matches, goals and scores' },
+];
+const HELD_OUT = [
+  { text: 'Is it going to snow in Vienna on Friday?', label: 'weather' },
+  { text: 'Play the new album by my favourite band', label: 'music' },
+  { text: 'Send 300 euros from my checking account to my landlord', label: 'banking' },
+  { text: 'Which team scored first in the championship final?', label: 'sports' },
+];
+
+test('a task from label descriptions alone predicts at once, then gives way to a trained version', async () => {
+  const created = (await request(app).post('/v1/tasks').send({ name: 'zero', labels: LABELS }).expect(201)).body;
+  assert.deepEqual(created.labels, LABELS);
+  const predict = () =>
+    request(app)
+      .post(`/v1/tasks/${created.id}/predict`)
+      .send({ input: HELD_OUT.map((h) => h.text) })
+      .expect(200);
+  const first = (await predict()).body;
+  assert.equal(first.version, 0, 'version 0: zero-shot');
+  const right = first.data.filter((d: { label: string }, i: number) => d.label === HELD_OUT[i]!.label).length;
+  assert.ok(right >= 3, `${right} of 4 right from the descriptions alone`);
+  for (const d of first.data) {
+    const sum = Object.values(d.probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-4);
+  }
+  const suggested = await request(app)
+    .post(`/v1/tasks/${created.id}/suggestions`)
+    .send({ input: HELD_OUT.map((h) => h.text), k: 2 })
+    .expect(200);
+  assert.equal(suggested.body.version, 0);
+
+  // Descriptions change the prototypes at once.
+  await request(app)
+    .patch(`/v1/tasks/${created.id}`)
+    .send({ label_descriptions: { music: 'money transfers and card payments' } })
+    .expect(200);
+  const changed = (await predict()).body;
+  assert.notDeepEqual(changed.data[1].probabilities, first.data[1].probabilities);
+  const unknown = await request(app)
+    .patch(`/v1/tasks/${created.id}`)
+    .send({ label_descriptions: { cooking: 'recipes' } })
+    .expect(400);
+  assert.equal(unknown.body.error.code, 'unknown_label');
+
+  await request(app)
+    .post(`/v1/tasks/${created.id}/examples`)
+    .set('content-type', 'application/x-ndjson')
+    .send(
+      intents(10)
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    )
+    .expect(201);
+  assert.equal((await train(app, created.id, { head: 'logistic_regression' })).state, 'succeeded');
+  assert.equal((await predict()).body.version, 1, 'a trained version answers once active');
+});
+
+test('zero-shot needs two declared labels; declaring one twice, or describing nothing, is refused', async () => {
+  const one = (
+    await request(app)
+      .post('/v1/tasks')
+      .send({ name: 'zero-one', labels: [LABELS[0]] })
+      .expect(201)
+  ).body;
+  const res = await request(app).post(`/v1/tasks/${one.id}/predict`).send({ input: 'hello' }).expect(409);
+  assert.equal(res.body.error.code, 'no_active_version');
+  assert.match(res.body.error.message, /declare its labels/);
+  const suggestions = await request(app)
+    .post(`/v1/tasks/${one.id}/suggestions`)
+    .send({ input: ['a', 'b'], k: 1 })
+    .expect(409);
+  assert.equal(suggestions.body.error.code, 'no_active_version');
+  const twice = await request(app)
+    .post('/v1/tasks')
+    .send({ name: 'zero-twice', labels: [LABELS[0], LABELS[0]] })
+    .expect(400);
+  assert.equal(twice.body.error.param, 'labels[1].name');
+  await request(app).patch(`/v1/tasks/${one.id}`).send({}).expect(400);
+  await request(app)
+    .patch(`/v1/tasks/${one.id}`)
+    .send({ label_descriptions: { weather: '' } })
+    .expect(400);
+  // A label with examples can be described without being declared first.
+  await request(app)
+    .post(`/v1/tasks/${one.id}/examples`)
+    .set('content-type', 'application/x-ndjson')
+    .send(JSON.stringify({ text: 'play jazz', label: 'music' }))
+    .expect(201);
+  const described = (
+    await request(app)
+      .patch(`/v1/tasks/${one.id}`)
+      .send({ label_descriptions: { music: 'playing music' } })
+      .expect(200)
+  ).body;
+  assert.deepEqual(described.labels, [LABELS[0], { name: 'music', description: 'playing music' }]);
+  assert.equal((await request(app).post(`/v1/tasks/${one.id}/predict`).send({ input: 'play some jazz' }).expect(200)).body.data[0].label, 'music');
+});
