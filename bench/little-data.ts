@@ -11,12 +11,13 @@
  *    every template tried. Also the cosine scale that minimises the log-loss.
  * 2. Few-shot on Banking77: 1, 2, 4, 8, 16 examples per label, 5 draws each:
  *    logistic regression (C=10, the reference's setting) and the prototype
- *    head, each with and without the label descriptions as extra examples.
+ *    head, each with and without the label descriptions as extra examples
+ *    (one row per label: its description's features).
  * 3. Active learning on Banking77: 2 examples per label to start, then 5
  *    rounds of 154 texts picked from the rest of the training split (labels
  *    revealed after each round), 3 seeds: random picks, least margin alone
  *    (diversity 0), and the service's suggestions (src/serving/suggestions.ts)
- *    at diversity 0.5 and 0.2; logistic regression (C=10) throughout.
+ *    at diversity 0.1 to 0.5; logistic regression (C=10) throughout.
  *
  * Progress to stderr, the tables to stdout.
  */
@@ -28,10 +29,11 @@ import type { Dataset } from '../src/heads/dataset.js';
 import { argmaxRows, rng } from '../src/heads/evaluation.js';
 import { LogisticPredictor } from '../src/heads/logistic/model.js';
 import { fitLogistic } from '../src/heads/logistic/train.js';
+import { DEFAULT_SCALE } from '../src/heads/prototype/index.js';
 import { PrototypePredictor, prototypeArtifact } from '../src/heads/prototype/model.js';
 import { fitPrototypes } from '../src/heads/prototype/trainer.js';
 import { suggest } from '../src/serving/suggestions.js';
-import { nameAsText } from '../src/serving/zero-shot.js';
+import { nameAsText } from '../src/heads/prototype/label-text.js';
 import { loadSplits, type LabelledSplits } from './lib/heads.js';
 import { DESCRIPTIONS } from './lib/label-descriptions.js';
 import { fmt, printTable } from './lib/stats.js';
@@ -90,9 +92,13 @@ try {
       ...(DESCRIPTIONS[set.name] ? [['description', (l: string) => DESCRIPTIONS[set.name]![l]!] as [string, (l: string) => string]] : []),
     ];
     for (const [source, text] of sources) {
-      for (const template of source === 'name, as written' ? ['{}'] : TEMPLATES) {
+      const unitSum = new Float32Array(labels.length * dim);
+      const templates = source === 'name, as written' ? ['{}'] : TEMPLATES;
+      for (const template of templates) {
         const prototypes = await embed(labels.map((l) => template.replace('{}', text(l))));
-        const proba = new PrototypePredictor(prototypeArtifact(prototypes, labels.length, dim, 20)).predictProba(set.test, set.data.test.y.length);
+        const unit = prototypeArtifact(prototypes, labels.length, dim, 1).prototypes;
+        for (let i = 0; i < unit.length; i++) unitSum[i]! += unit[i]!;
+        const proba = new PrototypePredictor(prototypeArtifact(prototypes, labels.length, dim, DEFAULT_SCALE)).predictProba(set.test, set.data.test.y.length);
         zeroRows.push([
           set.name,
           source,
@@ -101,6 +107,10 @@ try {
           source === 'name, as written' ? `reference ${REFERENCE_ZERO_SHOT_NAMES[set.name]}` : '',
         ]);
         cosines.push({ set, prototypes, template, source });
+      }
+      if (templates.length > 1) {
+        const proba = new PrototypePredictor(prototypeArtifact(unitSum, labels.length, dim, DEFAULT_SCALE)).predictProba(set.test, set.data.test.y.length);
+        zeroRows.push([set.name, source, 'the four, averaged', pct(accuracy(proba, set.data.test.y, labels.length)), '']);
       }
     }
   }
@@ -120,7 +130,7 @@ try {
   // 2. Few-shot on Banking77.
   const bank = sets[0]!;
   const k = bank.data.labels.length;
-  const bankDescriptions = await embed(bank.data.labels.map((l) => nameAsText(l)));
+  const bankDescriptions = await embed(bank.data.labels.map((l) => DESCRIPTIONS.banking77![l]!));
   const byLabel = Array.from({ length: k }, () => [] as number[]);
   bank.data.train.y.forEach((c, i) => byLabel[c]!.push(i));
   const draw = (perLabel: number, seed: number): Int32Array => {
@@ -156,8 +166,8 @@ try {
   const heads: Array<[string, (d: Dataset) => { predictProba(x: Float32Array, n: number): Float32Array }, boolean]> = [
     ['logistic regression C=10', lr, false],
     ['logistic regression C=10 + descriptions', lr, true],
-    ['prototype', (d) => new PrototypePredictor(fitPrototypes(d, 20)), false],
-    ['prototype + descriptions', (d) => new PrototypePredictor(fitPrototypes(d, 20)), true],
+    ['prototype', (d) => new PrototypePredictor(fitPrototypes(d, DEFAULT_SCALE)), false],
+    ['prototype + descriptions', (d) => new PrototypePredictor(fitPrototypes(d, DEFAULT_SCALE)), true],
   ];
   const fewRows: string[][] = [];
   const fewAcc = new Map<string, number[]>();
@@ -179,7 +189,9 @@ try {
   const strategies: Array<[string, number | null]> = [
     ['random', null],
     ['least margin (diversity 0)', 0],
+    ['suggestions, diversity 0.1', 0.1],
     ['suggestions, diversity 0.2', 0.2],
+    ['suggestions, diversity 0.3', 0.3],
     ['suggestions, diversity 0.5', 0.5],
   ];
   const alRows: string[][] = [];

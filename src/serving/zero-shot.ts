@@ -8,31 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_SCALE } from '../heads/prototype/index.js';
-import type { DeclaredLabel, TaskRecord, VersionRecord } from '../store/types.js';
-
-/**
- * How a label's description (or, without one, its name) becomes the text
- * whose features stand for the label. Chosen by measurement in
- * bench:little-data over the shared data sets (every template tried is in
- * its table); `{}` is replaced by the description.
- */
-export const ZERO_SHOT_TEMPLATE = '{}';
+import type { TaskRecord, VersionRecord } from '../store/types.js';
+import { labelText, ZERO_SHOT_TEMPLATE } from '../heads/prototype/label-text.js';
 
 /** Fewest declared labels zero-shot prediction needs: one label is no choice. */
 export const MIN_ZERO_SHOT_LABELS = 2;
-
-/** "card_arrival" → "card arrival": a name as words, for labels without a description. */
-export function nameAsText(name: string): string {
-  return name
-    .replace(/[_\-.]+/g, ' ')
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .trim();
-}
-
-/** The text that stands for a label. */
-export function labelText(label: DeclaredLabel, template = ZERO_SHOT_TEMPLATE): string {
-  return template.replace('{}', label.description?.trim() || nameAsText(label.name) || label.name);
-}
 
 /** The zero-shot version of a task that has declared enough labels, or undefined. */
 export function zeroShotVersion(task: TaskRecord): VersionRecord | undefined {

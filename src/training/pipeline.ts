@@ -87,13 +87,18 @@ export async function runPipeline(input: JobThreadInput, progress: Progress): Pr
 async function pipeline(input: JobThreadInput, progress: Progress, pool: TrainingPool): Promise<JobThreadResult> {
   const { request, labels, y, n, targets } = input;
   const classes = labels.length;
-  const datasets: Dataset[] = input.candidates.map((c) => ({ x: c.x, y, n, dim: c.dim, classes, ...(targets ? { targets } : {}) }));
+  // Rows past the examples (label descriptions' features) are trained on in every fit and never held out.
+  const extra = Int32Array.from({ length: input.extraRows ?? 0 }, (_, i) => n + i);
+  const withExtra = (rows: Int32Array) => (extra.length ? Int32Array.from([...rows, ...extra]) : rows);
+  const datasets: Dataset[] = input.candidates.map((c) => ({ x: c.x, y, n: n + extra.length, dim: c.dim, classes, ...(targets ? { targets } : {}) }));
   const ev = request.evaluation;
+  const examplesY = y.subarray(0, n);
   const splits: Split[] = [];
   if (ev.method === 'cv') {
-    const fold = stratifiedFolds(y, classes, ev.folds, request.seed);
+    const fold = stratifiedFolds(examplesY, classes, ev.folds, request.seed);
     for (let f = 0; f < ev.folds; f++) splits.push(foldSplit(fold, f));
-  } else splits.push(stratifiedHoldout(y, classes, ev.fraction, request.seed));
+  } else splits.push(stratifiedHoldout(examplesY, classes, ev.fraction, request.seed));
+  for (const split of splits) split.train = withExtra(split.train);
   const head = request.head;
   const definition = (type: string) => {
     const h = headOf(type);
@@ -304,13 +309,16 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
   // 3b. The learning curve: the chosen head on growing shares of each fold's training rows, the same held-out rows.
   if (request.learningCurve) {
     const fractions = request.learningCurve;
-    const meanTrain = (s: Split[]) => s.reduce((a, x) => a + x.train.length, 0) / s.length;
+    const meanTrain = (s: Split[]) => s.reduce((a, x) => a + x.train.length - extra.length, 0) / s.length;
     const metric = targets ? 'macro_f1' : 'accuracy';
     const scoreOf = (v: Validation) => (targets ? v.macroF1 : v.accuracy);
     const points = await timed('learning_curve', async () => {
       const out = [];
       for (const fraction of fractions) {
-        const part = splits.map((s, i) => subsampleSplit(s, y, fraction, request.seed + 7919 * (i + 1)));
+        const part = splits.map((s, i) => {
+          const sub = subsampleSplit({ train: s.train.filter((r) => r < n), test: s.test }, y, fraction, request.seed + 7919 * (i + 1));
+          return { train: withExtra(sub.train), test: sub.test };
+        });
         const [outcome] = await jobOf(best.type).crossValidate(datasets[chosen]!, part, [best.params]);
         const v = targets
           ? multiLabelValidation(outcome!.predicted as Float32Array[], targets, outcome!.ms)

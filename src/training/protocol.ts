@@ -21,6 +21,12 @@ export interface JobThreadInput {
   y: Int32Array;
   /** Multi-label tasks: n × labels, 1 where the example has the label. */
   targets?: Uint8Array;
+  /**
+   * Rows after the n examples (in y and every candidate's x): label
+   * descriptions as extra examples, trained on in every fit, never held out
+   * or scored.
+   */
+  extraRows?: number;
   n: number;
   /** candidates[0] is the task's own spec; a layer sweep adds the others. */
   candidates: Candidate[];

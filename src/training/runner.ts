@@ -16,14 +16,16 @@ import { type FeatureSpec, specDimensions, specKey } from '../encoder/feature-sp
 import type { ModelRegistry } from '../encoder/registry.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { errorFields, type Logger } from '../log.js';
-import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, NewVersion, Store, TaskChange } from '../store/types.js';
+import type { ExampleRecord, JobOutcome, JobProgress, JobRecord, NewVersion, Store, TaskChange, TaskRecord } from '../store/types.js';
+import { textHash } from '../store/ids.js';
+import { labelText } from '../heads/prototype/label-text.js';
 import { DomainError, isDomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
 import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
 import { rarestLabel } from '../heads/multi-label.js';
 import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
-import type { TrainingRequest } from './request.js';
+import { DESCRIPTIONS_HELP_BELOW, type TrainingRequest } from './request.js';
 
 export interface RunnerOptions {
   store: Store;
@@ -277,34 +279,39 @@ export class TrainingRunner {
     phase: (name: string, percent: number) => void,
   ): Promise<JobOutcome> {
     const { encoder } = await this.taskAndEncoder(job);
-    const { examples, specs, labels, y, targets, n } = await this.examplesOf(
+    const { task, examples, specs, labels, y, targets, n } = await this.examplesOf(
       job.tenantId,
       job.taskId,
       request,
       encoder.manifest.layers,
       encoder.manifest.hiddenSize,
     );
+    // The task's label descriptions, as one extra training row each, where they help (few examples a label).
+    const described = descriptionRows(task, labels, request, y);
+    const texts = [...examples.map((e) => e.text), ...described.map((d) => d.text)];
 
     phase('features', 1);
     const feats = await this.o.features.forTraining(
       job.tenantId,
       specs,
-      examples.map((e) => e.text),
-      examples.map((e) => e.textHash),
+      texts,
+      texts.map((t, i) => (i < n ? examples[i]!.textHash : textHash(t))),
       { signal, onProgress: (done, total) => phase('features', 1 + (total ? (24 * done) / total : 24)) },
     );
     signal.throwIfAborted();
+    const rowsY = described.length ? Int32Array.from([...y, ...described.map((d) => d.label)]) : y;
 
     // Copied into the training process as they are: no shared copy is kept here.
     const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
     phase('training', 25);
     const result = await this.train(
       'run',
-      { request, labels, y, ...(targets ? { targets } : {}), n, candidates, threads: this.o.threads },
+      { request, labels, y: rowsY, ...(targets ? { targets } : {}), n, extraRows: described.length, candidates, threads: this.o.threads },
       signal,
       (name, fraction) => phase(name, 25 + 70 * fraction),
     );
     const version = versionOf(result, candidates[result.chosen]!.spec, labels, examples, y, { specs: specs.length, examples: n, encoded_texts: feats.encoded });
+    version.report = { ...(version.report as object), label_descriptions: { rows: described.length, labels: described.map((d) => labels[d.label]) } };
     return { state: 'succeeded', activate: request.activate, version };
   }
 
@@ -418,4 +425,20 @@ function versionOf(
       map: { method: map.method, explainedVarianceRatio: map.explainedVarianceRatio, rows: Array.from(map.rows), x: coord(0), y: coord(1) },
     },
   };
+}
+
+/**
+ * The label descriptions a single-label job trains on beside its examples:
+ * each described label that has examples, its description through the
+ * zero-shot template. `auto` takes them below DESCRIPTIONS_HELP_BELOW
+ * examples a label (the median), where bench:little-data measured them helping.
+ */
+function descriptionRows(task: TaskRecord, labels: string[], request: TrainingRequest, y: Int32Array): Array<{ text: string; label: number }> {
+  if (task.kind !== 'single_label' || request.labelDescriptions === false) return [];
+  const rows = task.labels.filter((l) => l.description && labels.includes(l.name)).map((l) => ({ text: labelText(l), label: labels.indexOf(l.name) }));
+  if (request.labelDescriptions === true || rows.length === 0) return rows;
+  const counts = new Array<number>(labels.length).fill(0);
+  for (const c of y) counts[c]!++;
+  counts.sort((a, b) => a - b);
+  return counts[Math.floor(counts.length / 2)]! < DESCRIPTIONS_HELP_BELOW ? rows : [];
 }

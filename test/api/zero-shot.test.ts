@@ -71,8 +71,17 @@ test('a task from label descriptions alone predicts at once, then gives way to a
         .join('\n'),
     )
     .expect(201);
-  assert.equal((await train(app, created.id, { head: 'logistic_regression' })).state, 'succeeded');
+  const trained = await train(app, created.id, { head: 'logistic_regression' });
+  assert.equal(trained.state, 'succeeded', JSON.stringify(trained.error));
   assert.equal((await predict()).body.version, 1, 'a trained version answers once active');
+  // Ten examples a label: few enough that the descriptions join the training rows (auto), never the scored ones.
+  const v1 = (await request(app).get(`/v1/tasks/${created.id}/versions/1`).expect(200)).body;
+  assert.deepEqual(v1.report.label_descriptions, { rows: 4, labels: ['weather', 'music', 'banking', 'sports'] });
+  assert.equal(v1.metrics.n, 40, 'only the examples are scored');
+  assert.equal(v1.example_count, 40);
+  const without = await train(app, created.id, { head: 'logistic_regression', label_descriptions: false, activate: false });
+  const v2 = (await request(app).get(`/v1/tasks/${created.id}/versions/${without.version}`).expect(200)).body;
+  assert.deepEqual(v2.report.label_descriptions, { rows: 0, labels: [] });
 });
 
 test('zero-shot needs two declared labels; declaring one twice, or describing nothing, is refused', async () => {

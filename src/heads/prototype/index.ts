@@ -15,7 +15,7 @@ import { type PrototypeArtifact, PrototypePredictor } from './model.js';
  * bench:little-data as the one that minimises the zero-shot log-loss over
  * the shared data sets.
  */
-export const DEFAULT_SCALE = 20;
+export const DEFAULT_SCALE = 15;
 
 export const prototypeParamsSchema = z
   .object({

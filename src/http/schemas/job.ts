@@ -30,6 +30,7 @@ function requestJson(r: TrainingRequest) {
     evaluation: r.evaluation,
     layer_sweep: r.layerSweep ? { ...(r.layerSweep.layers ? { layers: r.layerSweep.layers } : {}), top_concat: r.layerSweep.topConcat } : false,
     learning_curve: r.learningCurve ? { fractions: r.learningCurve } : false,
+    label_descriptions: r.labelDescriptions ?? 'auto',
     activate: r.activate,
     seed: r.seed,
   };
