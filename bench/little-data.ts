@@ -132,7 +132,7 @@ try {
   const k = bank.data.labels.length;
   const bankDescriptions = await embed(bank.data.labels.map((l) => DESCRIPTIONS.banking77![l]!));
   const byLabel = Array.from({ length: k }, () => [] as number[]);
-  bank.data.train.y.forEach((c, i) => byLabel[c]!.push(i));
+  for (const [i, c] of bank.data.train.y.entries()) byLabel[c]!.push(i);
   const draw = (perLabel: number, seed: number): Int32Array => {
     const rand = rng(seed);
     const rows: number[] = [];
@@ -217,7 +217,7 @@ try {
           picks = order.slice(0, PER_ROUND);
         } else {
           const features = new Float32Array(pool.length * dim);
-          pool.forEach((r, i) => features.set(bank.train.subarray(r * dim, (r + 1) * dim), i * dim));
+          for (const [i, r] of pool.entries()) features.set(bank.train.subarray(r * dim, (r + 1) * dim), i * dim);
           const probabilities = model.predictProba(features, pool.length);
           picks = suggest({ probabilities, features, n: pool.length, k, dim }, PER_ROUND, diversity).map((s) => pool[s.index]!);
         }
