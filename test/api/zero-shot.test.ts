@@ -71,7 +71,7 @@ test('a task from label descriptions alone predicts at once, then gives way to a
         .join('\n'),
     )
     .expect(201);
-  const trained = await train(app, created.id, { head: 'logistic_regression' });
+  const trained = await train(app, created.id, { head: 'logistic_regression', learning_curve: { fractions: [0.5] } });
   assert.equal(trained.state, 'succeeded', JSON.stringify(trained.error));
   assert.equal((await predict()).body.version, 1, 'a trained version answers once active');
   // Ten examples a label: few enough that the descriptions join the training rows (auto), never the scored ones.
@@ -79,6 +79,11 @@ test('a task from label descriptions alone predicts at once, then gives way to a
   assert.deepEqual(v1.report.label_descriptions, { rows: 4, labels: ['weather', 'music', 'banking', 'sports'] });
   assert.equal(v1.metrics.n, 40, 'only the examples are scored');
   assert.equal(v1.example_count, 40);
+  assert.deepEqual(
+    v1.report.learning_curve.points.map((p: { examples: number }) => p.examples),
+    [16, 32],
+    'a learning curve counts examples, not the description rows every fold also trains on',
+  );
   const without = await train(app, created.id, { head: 'logistic_regression', label_descriptions: false, activate: false });
   const v2 = (await request(app).get(`/v1/tasks/${created.id}/versions/${without.version}`).expect(200)).body;
   assert.deepEqual(v2.report.label_descriptions, { rows: 0, labels: [] });

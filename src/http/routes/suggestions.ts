@@ -14,6 +14,14 @@ import { MAX_VERSION, taskParam } from '../schemas/params.js';
 import { kind, prediction, predictionsJson, thresholdsOf, usage } from '../schemas/prediction.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
+/**
+ * How much a suggestion's difference from those picked before it counts
+ * against its uncertainty. On Banking77 (bench:little-data, 5 rounds of 154
+ * from 2 a label, 3 seeds): 0.1 reached 88.2 %, least margin alone 87.6 %,
+ * 0.5 86.9 %, random picks 84.3 %.
+ */
+const DEFAULT_DIVERSITY = 0.1;
+
 const body = (limits: TextLimits) =>
   z
     .object({
@@ -23,8 +31,10 @@ const body = (limits: TextLimits) =>
         .number()
         .min(0)
         .max(1)
-        .default(0.5)
-        .describe('0: the least certain texts, near-duplicates or not; 1: only spread; between, a balance (maximal marginal relevance).'),
+        .default(DEFAULT_DIVERSITY)
+        .describe(
+          `0: the least certain texts, near-duplicates or not; 1: only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}: the best of 0 to 0.5 in bench:little-data.`,
+        ),
       version: z.number().int().min(1).max(MAX_VERSION).optional().describe('The head to ask; default: the active one.'),
     })
     .strict();
