@@ -59,6 +59,7 @@ function bodyFor(route: Route): { type?: string; body?: unknown; query?: Record<
     'post /v1/tasks/:task/jobs': { body: { head: 'svm', evaluation: { method: 'holdout', fraction: 0.25 } } },
     'post /v1/tasks/:task/predict': { body: { input: 'Will it rain in Oslo?' } },
     'post /v1/tasks/:task/evaluate': { body: { examples: [{ text: 'Will it rain in Oslo?', label: 'weather' }] } },
+    'post /v1/tasks/:task/suggestions': { body: { input: ['Will it rain in Oslo?', 'Play some jazz'], k: 1 } },
   };
   return bodies[key] ?? {};
 }
