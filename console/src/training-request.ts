@@ -14,6 +14,8 @@ export interface TrainingForm {
   sweepLayers: string;
   /** The sweep also tries the concatenation of its best N layers (0: no). */
   topConcat: number;
+  /** Also measure the chosen head on 10, 25 and 50 % of the training rows. */
+  learningCurve: boolean;
   evaluation: 'cv' | 'holdout';
   folds: number;
   /** Held-out share, in percent as typed. */
@@ -27,6 +29,7 @@ export const DEFAULT_FORM: TrainingForm = {
   layerSweep: false,
   sweepLayers: '',
   topConcat: 3,
+  learningCurve: false,
   evaluation: 'cv',
   folds: 5,
   holdoutPercent: 20,
@@ -59,6 +62,7 @@ export function trainingRequest(form: TrainingForm): Record<string, unknown> {
   return {
     head,
     layer_sweep: form.layerSweep ? { ...(layers ? { layers } : {}), top_concat: form.topConcat } : false,
+    learning_curve: form.learningCurve,
     evaluation: form.evaluation === 'cv' ? { method: 'cv', folds: form.folds } : { method: 'holdout', fraction: form.holdoutPercent / 100 },
     activate: form.activate,
   };

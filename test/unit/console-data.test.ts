@@ -50,6 +50,9 @@ test('the training form makes a request the service accepts, and means what the 
   assert.deepEqual(searched.evaluation, { method: 'holdout', fraction: 0.25 });
   assert.equal(searched.activate, false);
   assert.equal(parse({ ...DEFAULT_FORM, head: 'auto', search: true }).head.type, 'auto');
+  assert.equal(plain.learningCurve, null);
+  assert.deepEqual(parse({ ...DEFAULT_FORM, learningCurve: true }).learningCurve, [0.1, 0.25, 0.5]);
+  assert.equal(parse({ ...DEFAULT_FORM, head: 'mlp' }).head.type, 'mlp');
 
   assert.equal(parseLayers('  '), undefined);
   assert.deepEqual(parseLayers('-1, 0-2'), [-1, 0, 1, 2]);

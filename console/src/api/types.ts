@@ -146,8 +146,15 @@ export interface MultitaskReport {
   alone: { accuracy: number; macro_f1: number };
 }
 
+export interface LearningCurveReport {
+  metric: 'accuracy' | 'macro_f1';
+  points: Array<{ fraction: number; examples: number; accuracy?: number; subset_accuracy?: number; micro_f1?: number; macro_f1: number }>;
+  estimate: (Record<string, number | string> & { doubled_examples: number }) | null;
+}
+
 export interface VersionReport {
   multitask?: MultitaskReport;
+  learning_curve?: LearningCurveReport;
   layer_sweep?: LayerSweepReport;
   search?: SearchReport;
   timings?: Array<{ phase: string; ms: number }>;

@@ -103,6 +103,41 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
         )}
         <PerLabelBars perLabel={m.per_label} />
       </div>
+      {d.report.learning_curve && (
+        <div class="card" data-testid="learning-curve">
+          <h2>Learning curve</h2>
+          <p class="muted small">
+            The same head cross-validated on shares of each fold's training rows, the held-out rows unchanged: how the score grows with examples.
+          </p>
+          <table class="compact">
+            <thead>
+              <tr>
+                <th class="num">share</th>
+                <th class="num">examples a fold</th>
+                <th class="num">{d.report.learning_curve.metric === 'accuracy' ? 'accuracy' : 'subset accuracy'}</th>
+                <th class="num">macro-F1</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.report.learning_curve.points.map((p) => (
+                <tr key={p.fraction}>
+                  <td class="num">{pct(p.fraction, 0)}</td>
+                  <td class="num">{p.examples}</td>
+                  <td class="num">{pct(p.accuracy ?? p.subset_accuracy ?? 0)}</td>
+                  <td class="num">{score(p.macro_f1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {d.report.learning_curve.estimate && (
+            <p class="small">
+              A power law fitted to these points puts {d.report.learning_curve.metric === 'accuracy' ? 'accuracy' : 'macro-F1'} at{' '}
+              {pct(Number(d.report.learning_curve.estimate[`${d.report.learning_curve.metric}_at_double`]))} with twice the examples (
+              {d.report.learning_curve.estimate.doubled_examples} a fold): an extrapolation.
+            </p>
+          )}
+        </div>
+      )}
       {d.report.multitask && (
         <div class="card" data-testid="multitask">
           <h2>Trained with other tasks</h2>

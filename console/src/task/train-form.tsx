@@ -47,6 +47,18 @@ export function TrainForm({ taskId, taskPath, kind }: { taskId: string; taskPath
         )}
       </fieldset>
       <fieldset>
+        <legend>Learning curve</legend>
+        <label>
+          <input
+            type="checkbox"
+            checked={form.learningCurve}
+            data-testid="train-learning-curve"
+            onChange={(e) => set({ learningCurve: e.currentTarget.checked })}
+          />{' '}
+          also measure the head on 10, 25 and 50 % of the examples (what more labels would bring)
+        </label>
+      </fieldset>
+      <fieldset>
         <legend>Layer sweep</legend>
         <label>
           <input type="checkbox" checked={form.layerSweep} data-testid="train-sweep" onChange={(e) => set({ layerSweep: e.currentTarget.checked })} /> measure
