@@ -22,6 +22,8 @@ export interface Task {
   description: string | null;
   feature_spec: FeatureSpec;
   kind: 'single_label' | 'multi_label';
+  /** Declared labels and what they mean. */
+  labels: Array<{ name: string; description: string | null }>;
   example_count: number;
   active_version: number | null;
   created_at: string;

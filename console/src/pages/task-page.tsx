@@ -8,6 +8,7 @@ import { href } from '../route.js';
 import { ExamplesTable } from '../task/examples-table.js';
 import { JobsList } from '../task/jobs-list.js';
 import { LabelCounts } from '../task/label-counts.js';
+import { LabelDescriptions } from '../task/label-descriptions.js';
 import { TrainForm } from '../task/train-form.js';
 import { TryIt } from '../task/try-it.js';
 import { UploadForm } from '../task/upload-form.js';
@@ -50,6 +51,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
           }}
         />
       </div>
+      <LabelDescriptions task={t} taskPath={taskPath} onSaved={() => task.reload()} />
       <div class="two-columns">
         <TrainForm taskId={t.id} taskPath={taskPath} kind={t.kind} />
         <JobsList taskId={t.id} taskPath={taskPath} />

@@ -15,6 +15,7 @@ function CreateTask() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [kind, setKind] = useState<Task['kind']>('single_label');
+  const [labels, setLabels] = useState('');
   const create = useAction();
   return (
     <form
@@ -23,7 +24,23 @@ function CreateTask() {
       onSubmit={(e) => {
         e.preventDefault();
         void create.run(async () => {
-          const task = await api.post<Task>('/v1/tasks', { name, kind, ...(description ? { description } : {}) });
+          // One label a line, "name: what it means" (the description optional).
+          const declared = labels
+            .split('\n')
+            .map((line) => line.trim())
+            .filter(Boolean)
+            .map((line) => {
+              const at = line.indexOf(':');
+              const label = (at < 0 ? line : line.slice(0, at)).trim();
+              const meaning = at < 0 ? '' : line.slice(at + 1).trim();
+              return meaning ? { name: label, description: meaning } : { name: label };
+            });
+          const task = await api.post<Task>('/v1/tasks', {
+            name,
+            kind,
+            ...(description ? { description } : {}),
+            ...(declared.length ? { labels: declared } : {}),
+          });
           location.hash = href.task(task.id);
         });
       }}
@@ -36,7 +53,11 @@ function CreateTask() {
         Description <input data-testid="task-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
       </label>
       <label>
-        Labels{' '}
+        Labels, optional (one a line, <code>name: what it means</code>; two or more predict before any training){' '}
+        <textarea rows={3} data-testid="task-labels" value={labels} onInput={(e) => setLabels(e.currentTarget.value)} />
+      </label>
+      <label>
+        Kind{' '}
         <select value={kind} data-testid="task-kind" onChange={(e) => setKind(e.currentTarget.value as Task['kind'])}>
           <option value="single_label">one per text</option>
           <option value="multi_label">several per text (multi-label)</option>
