@@ -9,12 +9,13 @@ import { DomainError } from '../errors.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { Dataset } from '../heads/dataset.js';
 import { computeMetrics, foldSplit, type Metrics, type Scores, scoreOf, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
-import type { HeadJob, JobContext } from '../heads/head.js';
+import type { FoldPrediction, HeadJob, JobContext } from '../heads/head.js';
 import { headOf, multiLabelArtifact } from '../heads/registry.js';
 import { type ExampleMap, MAP_POINTS, pca2, sampleRows } from './example-map.js';
 import { TrainingPool } from './pool/pool.js';
 import type { JobThreadInput, JobThreadResult, PhaseTiming } from './protocol.js';
 import { isAuto } from './request.js';
+import { halvingRungs } from './search-plan.js';
 import { estimateGain, subsampleSplit } from './learning-curve.js';
 import { applyThresholds, chooseThresholds, type MultiLabelScores, multiLabelScores } from '../heads/multi-label.js';
 
@@ -142,31 +143,63 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
   const sweepCount = request.layerSweep ? datasets.length : 0;
   total = (sweepCount + searchedOn(datasets[0]!).length + 1 + (request.learningCurve?.length ?? 0)) * splits.length + 3 * splits.length;
 
-  const validations = new Map<string, Validation>();
+  /** Each (candidate, configuration, split)'s held-out predictions, so a configuration's folds are fitted once whatever step asks. */
+  const folds = new Map<string, { predicted: FoldPrediction; ms: number }>();
   const keyOf = (d: number, config: Config) => `${d}|${config.type}|${JSON.stringify(config.params)}`;
+  const allSplits = splits.map((_, s) => s);
   /**
-   * Cross-validates the configurations not validated yet on candidate d.
-   * Head types run concurrently: their fits interleave on the pool, so one
-   * type's pauses (an SVM waiting for its next kernel matrix) keep no worker idle.
+   * Fits the configurations on the splits `which` of candidate d, where not
+   * done yet. Head types run concurrently: their fits interleave on the pool,
+   * so one type's pauses (an SVM waiting for its next kernel matrix) keep no
+   * worker idle.
    */
-  const validate = async (d: number, configs: Config[]): Promise<Validation[]> => {
+  const runFolds = async (d: number, configs: Config[], which: number[]): Promise<void> => {
     checkCancel();
-    const pending = configs.filter((c, i) => !validations.has(keyOf(d, c)) && configs.findIndex((o) => keyOf(d, o) === keyOf(d, c)) === i);
+    const missing = (c: Config) => which.filter((s) => !folds.has(`${keyOf(d, c)}#${s}`));
+    const pending = configs.filter((c, i) => missing(c).length > 0 && configs.findIndex((o) => keyOf(d, o) === keyOf(d, c)) === i);
+    // Configurations missing the same splits are cross-validated together (the SVM shares kernel matrices among them).
+    const groups = new Map<string, Config[]>();
+    for (const c of pending) {
+      const key = `${c.type}|${missing(c).join(',')}`;
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
     await Promise.all(
-      [...new Set(pending.map((c) => c.type))].map(async (type) => {
-        const mine = pending.filter((c) => c.type === type);
-        const outcomes = await jobOf(type).crossValidate(
+      [...groups.values()].map(async (mine) => {
+        const todo = missing(mine[0]!);
+        const outcomes = await jobOf(mine[0]!.type).crossValidate(
           datasets[d]!,
-          splits,
+          todo.map((s) => splits[s]!),
           mine.map((c) => c.params),
         );
         for (const [i, c] of mine.entries()) {
           const { predicted, ms } = outcomes[i]!;
-          validations.set(keyOf(d, c), targets ? multiLabelValidation(predicted as Float32Array[], targets, ms) : validation(predicted as Int32Array[], ms));
+          for (const [j, s] of todo.entries()) folds.set(`${keyOf(d, c)}#${s}`, { predicted: predicted[j]!, ms: ms / todo.length });
         }
       }),
     );
-    return configs.map((c) => validations.get(keyOf(d, c))!);
+  };
+  /** Cross-validates the configurations on every split of candidate d (what is done already is reused). */
+  const validate = async (d: number, configs: Config[]): Promise<Validation[]> => {
+    await runFolds(d, configs, allSplits);
+    return configs.map((c) => {
+      const done = allSplits.map((s) => folds.get(`${keyOf(d, c)}#${s}`)!);
+      const ms = done.reduce((a, f) => a + f.ms, 0);
+      const predicted = done.map((f) => f.predicted);
+      return targets ? multiLabelValidation(predicted as Float32Array[], targets, ms) : validation(predicted as Int32Array[], ms);
+    });
+  };
+  /** Single-label: macro-F1 of a configuration over the held-out rows of the splits `which` only (those folds must be done). */
+  const partialF1 = (d: number, c: Config, which: number[]): number => {
+    const truth: number[] = [];
+    const predicted: number[] = [];
+    for (const s of which) {
+      const p = folds.get(`${keyOf(d, c)}#${s}`)!.predicted as Int32Array;
+      for (const [i, row] of splits[s]!.test.entries()) {
+        truth.push(y[row]!);
+        predicted.push(p[i]!);
+      }
+    }
+    return scoreOf(Int32Array.from(truth), Int32Array.from(predicted), labels).macro_f1;
   };
   const validation = (perSplitPredicted: Int32Array[], ms: number): Validation => {
     const predicted = new Int32Array(n).fill(-1);
@@ -275,22 +308,41 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
     };
   }
 
-  // 2. Search: every configuration of the grid on the chosen features (the first best wins ties, in grid order).
+  // 2. Search: the grid on the chosen features (the first best wins ties, in grid order). Successive halving
+  // (./search-plan.ts) scores every configuration on one fold, the best third on more, and only the last few on all.
   let best: Config = fixed;
   const searched = searchedOn(datasets[chosen]!);
   if (searched.length) {
-    const validated = await timed('search', () => validate(chosen, searched));
-    const results = searched.map((config, i) => ({ config, v: validated[i]! }));
+    const rungs = request.searchStrategy === 'grid' || targets ? [] : halvingRungs(searched.length, splits.length);
+    const dropped = await timed('search', async () => {
+      let alive = searched;
+      const out: Array<{ config: Config; folds: number; f1: number }> = [];
+      for (const rung of rungs) {
+        const which = allSplits.slice(0, rung.folds);
+        await runFolds(chosen, alive, which);
+        const ranked = alive.map((config) => ({ config, f1: partialF1(chosen, config, which) })).sort((a, b) => b.f1 - a.f1);
+        for (const r of ranked.slice(rung.keep)) out.push({ config: r.config, folds: rung.folds, f1: r.f1 });
+        const kept = new Set(ranked.slice(0, rung.keep).map((r) => r.config));
+        alive = alive.filter((c) => kept.has(c));
+      }
+      await validate(chosen, alive);
+      return out;
+    });
+    const finished = searched.filter((c) => !dropped.some((x) => x.config === c));
+    const validated = await validate(chosen, finished);
+    const results = finished.map((config, i) => ({ config, v: validated[i]! }));
     const winner = results.reduce((b, r) => (r.v.macroF1 > b.v.macroF1 ? r : b), results[0]!);
     best = winner.config;
     report.search = {
       metric: 'macro_f1',
-      results: results.map(({ config, v }) => ({
-        head_type: config.type,
-        params: config.params,
-        ...scoreFields(v),
-        ms: Math.round(v.ms),
-      })),
+      strategy: rungs.length ? 'successive halving over folds' : 'full grid',
+      ...(rungs.length ? { rungs: rungs.map((r) => ({ folds: r.folds, kept: r.keep })) } : {}),
+      results: searched.map((config) => {
+        const early = dropped.find((x) => x.config === config);
+        if (early) return { head_type: config.type, params: config.params, macro_f1: round(early.f1), folds: early.folds, dropped: true };
+        const v = results.find((r) => r.config === config)!.v;
+        return { head_type: config.type, params: config.params, ...scoreFields(v), folds: splits.length, ms: Math.round(v.ms) };
+      }),
       chosen: { head_type: best.type, params: best.params },
     };
   }

@@ -92,6 +92,12 @@ export const trainingRequestSchema = z
       .union([z.boolean(), layerSweepSchema])
       .default(false)
       .describe("Cross-validate a probe on every hidden layer (and the top layers' concatenation) and train on the best."),
+    search_strategy: z
+      .enum(['halving', 'grid'])
+      .default('halving')
+      .describe(
+        'How a search (auto, or search: true) spends its folds: halving scores every configuration on one fold and cross-validates only the best on all (single-label tasks, 3 or more folds); grid cross-validates every configuration on every fold.',
+      ),
     learning_curve: z
       .union([z.boolean(), z.object({ fractions: z.array(z.number().gt(0).lt(1)).min(1).max(10) }).strict()])
       .default(false)
@@ -134,6 +140,8 @@ export interface TrainingRequest {
   tasks?: string[];
   evaluation: z.output<typeof evaluationSchema>;
   layerSweep: { layers?: number[]; topConcat: number } | null;
+  /** A search's plan: successive halving over folds (./search-plan.ts), or the full grid. */
+  searchStrategy?: 'halving' | 'grid';
   /** Shares of the training rows the learning curve measures (ascending, below 1), or null for none. */
   learningCurve?: number[] | null;
   /** Whether the task's label descriptions join the training rows (auto: below DESCRIPTIONS_HELP_BELOW examples a label). */
@@ -173,6 +181,7 @@ export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>, ki
     learningCurve:
       raw.learning_curve === false ? null : [...new Set(raw.learning_curve === true ? DEFAULT_CURVE : raw.learning_curve.fractions)].sort((a, b) => a - b),
     labelDescriptions: raw.label_descriptions,
+    searchStrategy: raw.search_strategy,
     activate: raw.activate,
     seed: raw.seed,
   };

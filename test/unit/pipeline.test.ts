@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FeatureSpec } from '../../src/encoder/feature-spec.js';
 import { isDomainError } from '../../src/errors.js';
+import { halvingRungs } from '../../src/training/search-plan.js';
 import { runPipeline, withinOneStandardError } from '../../src/training/pipeline.js';
 import type { JobThreadInput, JobThreadResult } from '../../src/training/protocol.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../../src/training/request.js';
@@ -100,6 +101,28 @@ test('one thread or two: the same choices, metrics and artifact', async () => {
     const two = await runPipeline(input({ head }, 2), () => undefined);
     assert.deepEqual(stable(two), stable(one), head);
   }
+});
+
+test('successive halving: every configuration scored on a fold, the best third on three, three on all four; the same choice as the full grid here', async () => {
+  assert.deepEqual(halvingRungs(24, 5), [
+    { folds: 1, keep: 8 },
+    { folds: 3, keep: 3 },
+  ]);
+  assert.deepEqual(halvingRungs(5, 5), [], 'a small grid is searched whole');
+  assert.deepEqual(halvingRungs(24, 2), [], 'two folds leave nothing to halve');
+  const halved = await runPipeline(input({ head: 'auto' }, 2), () => undefined);
+  const grid = await runPipeline(input({ head: 'auto', search_strategy: 'grid' }, 2), () => undefined);
+  const search = (r: typeof halved) => r.report.search as { strategy: string; results: Array<{ folds: number; dropped?: boolean }> };
+  assert.equal(search(halved).strategy, 'successive halving over folds');
+  assert.equal(search(grid).strategy, 'full grid');
+  const folds = search(halved).results.map((r) => r.folds);
+  assert.equal(folds.length, 24);
+  assert.deepEqual(
+    [1, 3, 4].map((f) => folds.filter((x) => x === f).length),
+    [16, 5, 3],
+  );
+  assert.ok(search(grid).results.every((r) => r.folds === 4 && !r.dropped));
+  assert.deepEqual([halved.headType, halved.params], [grid.headType, grid.params]);
 });
 
 test('a raised cancel flag stops the pipeline between fits', async () => {

@@ -131,9 +131,13 @@ export interface LayerSweepReport {
 export interface SearchResult {
   head_type: string;
   params: Record<string, unknown>;
-  accuracy: number;
+  /** Absent for a configuration successive halving dropped early (and for multi-label searches). */
+  accuracy?: number;
   macro_f1: number;
-  ms: number;
+  /** Folds it was scored on. */
+  folds?: number;
+  dropped?: boolean;
+  ms?: number;
 }
 
 export interface SearchReport {

@@ -1,4 +1,8 @@
-/** Every configuration a parameter search cross-validated, in grid order; the one kept is marked. */
+/**
+ * Every configuration a parameter search tried, in grid order; the one kept is
+ * marked. Under successive halving, a configuration dropped early shows its
+ * macro-F1 on the folds it was scored on.
+ */
 import type { SearchReport } from '../api/types.js';
 import { duration, params, pct, score } from '../format.js';
 
@@ -12,6 +16,7 @@ export function SearchTable({ report }: { report: SearchReport }) {
           <th>Parameters</th>
           <th class="num">Accuracy</th>
           <th class="num">Macro-F1</th>
+          <th class="num">Folds</th>
           <th class="num">Time</th>
         </tr>
       </thead>
@@ -27,9 +32,13 @@ export function SearchTable({ report }: { report: SearchReport }) {
               <td>
                 <code>{params(r.params)}</code>
               </td>
-              <td class="num">{pct(r.accuracy)}</td>
+              <td class="num">{r.accuracy === undefined ? '—' : pct(r.accuracy)}</td>
               <td class="num">{score(r.macro_f1)}</td>
-              <td class="num">{duration(r.ms)}</td>
+              <td class="num" title={r.dropped ? 'dropped by successive halving after these folds' : undefined}>
+                {r.folds ?? '—'}
+                {r.dropped ? ' (dropped)' : ''}
+              </td>
+              <td class="num">{r.ms === undefined ? '—' : duration(r.ms)}</td>
             </tr>
           );
         })}

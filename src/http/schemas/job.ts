@@ -29,6 +29,7 @@ function requestJson(r: TrainingRequest) {
     head: r.head,
     evaluation: r.evaluation,
     layer_sweep: r.layerSweep ? { ...(r.layerSweep.layers ? { layers: r.layerSweep.layers } : {}), top_concat: r.layerSweep.topConcat } : false,
+    search_strategy: r.searchStrategy ?? 'grid',
     learning_curve: r.learningCurve ? { fractions: r.learningCurve } : false,
     label_descriptions: r.labelDescriptions ?? 'auto',
     activate: r.activate,
