@@ -5,7 +5,8 @@
  * TREC and SST-2 (../shared/datasets), features from the real encoder
  * (computed once per data set for every layer a sweep tries; encoder time
  * reported apart), then per data set the default SVM, the default random
- * forest, `auto` (SVM, forest and logistic-regression grids), `auto` with a layer sweep, and the
+ * forest, `auto` (SVM, forest and logistic-regression grids, successive halving over folds, and the
+ * full grid as its baseline), `auto` with a layer sweep (both ways), and the
  * default logistic regression and MLP, each through runPipeline (5-fold CV
  * inside, choices from train only) and its final artifact scored on the test
  * set. scikit-learn on the same last-layer features is the reference: SVC for
@@ -61,6 +62,9 @@ const HEADS: Array<{ name: string; request: TrainingRequestInput; reference: Ref
   { name: 'random_forest', request: { head: 'random_forest' }, reference: 'svc' },
   { name: 'auto', request: { head: 'auto' }, reference: 'svc' },
   { name: 'auto + layer sweep', request: { head: 'auto', layer_sweep: true }, reference: 'svc' },
+  // The full grid, as auto searched before successive halving: the baseline of its time and choice.
+  { name: 'auto (full grid)', request: { head: 'auto', search_strategy: 'grid' }, reference: 'svc' },
+  { name: 'auto + layer sweep (full grid)', request: { head: 'auto', layer_sweep: true, search_strategy: 'grid' }, reference: 'svc' },
   { name: 'logistic_regression', request: { head: 'logistic_regression' }, reference: 'logreg' },
   { name: 'mlp', request: { head: 'mlp' }, reference: 'mlp', seeds: REFERENCES.mlp.seeds },
 ];
@@ -155,6 +159,10 @@ async function oneTextMs(texts: string[], spec: FeatureSpec, predictor: ReturnTy
 
 const rows: Array<Array<string | number>> = [];
 let multiLabel: Awaited<ReturnType<typeof multiLabelRows>> | undefined;
+/** Pipeline seconds and test accuracy by data set and head row, for the halving-against-grid summary. */
+const timed = new Map<string, { seconds: number; accuracy: number }>();
+/** Issue 13: Banking77's auto + layer sweep within this many seconds, its test accuracy within 0.2 points of the full grid's. */
+const MAX_AUTO_SWEEP_S = 120;
 let multitask: Awaited<ReturnType<typeof multitaskRows>> | undefined;
 const misses: string[] = [];
 const benchStarted = performance.now();
@@ -241,6 +249,7 @@ try {
         if (s.accuracy < TARGETS[name]!) misses.push(`${name} test accuracy ${pct(s.accuracy)} < ${pct(TARGETS[name]!)}`);
         if (e2e >= MAX_ONE_TEXT_MS) misses.push(`${name} one text ${fmt(e2e)} ms ≥ ${MAX_ONE_TEXT_MS} ms`);
       }
+      timed.set(`${name}|${head.name}`, { seconds: fitS, accuracy: s.accuracy });
       const points = 100 * (meanAccuracy - ref.accuracy);
       if (head.reference === 'logreg') {
         const fitRatio = (result.timings.find((t) => t.phase === 'fit')?.ms ?? NaN) / 1000 / ref.fit_s;
@@ -337,6 +346,21 @@ if (rows.length)
     ],
     rows,
   );
+const halving: string[] = [];
+for (const name of ['trec', 'sst2', 'banking77'])
+  for (const row of ['auto', 'auto + layer sweep']) {
+    const h = timed.get(`${name}|${row}`);
+    const g = timed.get(`${name}|${row} (full grid)`);
+    if (!h || !g) continue;
+    const points = 100 * (h.accuracy - g.accuracy);
+    halving.push(
+      `${name} ${row}: ${fmt(h.seconds)} s halving against ${fmt(g.seconds)} s full grid (${fmt(h.seconds / g.seconds, 2)}×), test acc ${pct(h.accuracy)} against ${pct(g.accuracy)}`,
+    );
+    if (Math.abs(points) > 0.2) misses.push(`${name} ${row}: halving test acc ${fmt(points, 2)} points from the full grid's`);
+    if (name === 'banking77' && row === 'auto + layer sweep' && h.seconds > MAX_AUTO_SWEEP_S)
+      misses.push(`banking77 auto + layer sweep ${fmt(h.seconds)} s > ${MAX_AUTO_SWEEP_S} s`);
+  }
+if (halving.length) console.log(`\nSuccessive halving against the full grid:\n${halving.join('\n')}`);
 if (multiLabel) {
   console.log(
     '\nMulti-label: every label its own probability; a label is predicted at its threshold. micro/macro-F1, subset accuracy and Hamming loss on dev.',
