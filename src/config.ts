@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const DEFAULT_MODEL = 'all-MiniLM-L6-v2';
+/** The bundled checkpoint's int8 import (`npm ci` writes it beside the default; loaded only when TRANSFERD_MODELS names it). */
+export const DEFAULT_INT8_MODEL = `${DEFAULT_MODEL}-int8`;
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
