@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
 import { Encoder } from '../../src/encoder/encoder.js';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { importCheckpoint } from '../../src/encoder/import/importer.js';
 import { quantizePerColumn } from '../../src/encoder/import/quantize.js';
+import { encoderGraph } from '../../src/export/encoder-graph.js';
+import { DT } from '../../src/onnx/graph.js';
 
 const TEXTS = [
   'I still have not received my new card',
@@ -65,5 +68,47 @@ test('the int8 import exposes every hidden state and keeps mean-pooled features 
     }
   } finally {
     await Promise.all(encoders.map((e) => e.close()));
+  }
+});
+
+test("an export's portable graph runs the int8 encoder in standard operators and computes what onnxruntime's kernels do", async () => {
+  const root = mkdtempSync(join(tmpdir(), 'import-int8-'));
+  const { manifest } = importCheckpoint(bundledCheckpointDir(), join(root, 'int8'), 'int8', { maxTokens: 256, int8: true });
+  const bytes = readFileSync(join(root, 'int8', 'onnx', 'model.onnx'));
+  const g = encoderGraph(bytes, manifest, 'portable');
+  for (const layer of [3, 6]) g.output(`hidden_states.${layer}`, `hidden_states.${layer}`, DT.FLOAT, ['batch_size', 'sequence_length', 384]);
+  g.prune();
+  const portable = g.encode('test');
+  const graph = onnxProto.onnx.ModelProto.decode(portable).graph!;
+  assert.ok(!(graph.node ?? []).some((n) => n.domain === 'com.microsoft'), 'no onnxruntime contrib operator');
+
+  // Two texts of different lengths, the shorter padded.
+  const [B, T] = [2, 8];
+  const ids = new BigInt64Array(B * T);
+  const mask = new BigInt64Array(B * T);
+  for (const [b, len] of [8, 5].entries()) {
+    for (let t = 0; t < len; t++) {
+      ids[b * T + t] = BigInt(t === 0 ? 101 : t === len - 1 ? 102 : 2000 + 37 * b + t);
+      mask[b * T + t] = 1n;
+    }
+  }
+  const dims = [B, T];
+  const feeds = { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims) };
+  const run = async (model: Uint8Array, extra: Record<string, ort.Tensor>) => {
+    const session = await ort.InferenceSession.create(model);
+    try {
+      return await session.run({ ...feeds, ...extra }, ['hidden_states.3', 'hidden_states.6']);
+    } finally {
+      await session.release();
+    }
+  };
+  const kernels = await run(bytes, { token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), dims) });
+  const plain = await run(portable, {});
+  for (const name of ['hidden_states.3', 'hidden_states.6']) {
+    const a = kernels[name]!.data as Float32Array;
+    const b = plain[name]!.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) if (mask[Math.floor(i / 384)] === 1n) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    assert.ok(worst < 1e-3, `${name}: kernels and standard operators differ by ${worst}`);
   }
 });
