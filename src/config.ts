@@ -36,7 +36,7 @@ export const ENV = {
           .map((s) => s.trim())
           .filter(Boolean),
       ),
-    doc: 'Comma-separated models to load; the first is the default for requests that name none.',
+    doc: 'Comma-separated models to load; the first is the default for requests that name none (`npm ci` imports all-MiniLM-L6-v2 and all-MiniLM-L6-v2-int8).',
   },
   TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Intra-op threads of onnxruntime per model (default: the CPU count).' },
   TRANSFERD_ORT_SPIN: {
