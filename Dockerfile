@@ -9,7 +9,7 @@ COPY package.json package-lock.json .npmrc tsconfig.json ./
 COPY src ./src
 COPY console ./console
 COPY models/README.md ./models/README.md
-# `npm ci` runs `prepare`: tsc, the console's bundle (dist/console), then the importer writes models/all-MiniLM-L6-v2 (no network beyond npm).
+# `npm ci` runs `prepare`: tsc, the console's bundle (dist/console), then the importer writes models/all-MiniLM-L6-v2 and models/all-MiniLM-L6-v2-int8 (no network beyond npm).
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev
 

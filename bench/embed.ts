@@ -6,7 +6,10 @@
  *         same thread count: the best the engine does here (tokenization excluded),
  *         measured before and between the service's configurations (median of all);
  *   http  the service (a child process, as `npm start` runs it) with 1, 4 and 16
- *         concurrent clients sending 1 or 32 texts per request.
+ *         concurrent clients sending 1 or 32 texts per request;
+ *   int8  the int8 model beside fp32 in one service (1 and 16 clients × 32 texts), raw onnxruntime
+ *         on both graphs, and the cosine between their features on each shared test set
+ *         (`-- --int8-only` runs only this part).
  * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
  */
 import { closeConnections, timedPost } from './lib/http.js';
@@ -14,13 +17,14 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, env } from '@huggingface/transformers';
-import { DEFAULT_MODEL } from '../src/config.js';
+import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
 
 const THREADS = Number(process.env.TRANSFERD_ORT_THREADS ?? availableParallelism());
 const REPS = 3;
-const MODEL_DIR = `models/${DEFAULT_MODEL}`;
+/** `--int8-only`: only the int8 tables (the int8 model beside fp32), not the fp32 table. */
+const INT8_ONLY = process.argv.includes('--int8-only');
 const CONFIGS = [
   { clients: 1, perRequest: 1, requests: 300 },
   { clients: 4, perRequest: 1, requests: 300 },
@@ -29,6 +33,7 @@ const CONFIGS = [
   { clients: 4, perRequest: 32, requests: 60 },
   { clients: 16, perRequest: 32, requests: 80 },
 ];
+const INT8_CONFIGS = CONFIGS.filter((c) => c.perRequest === 32 && c.clients !== 4);
 
 env.allowRemoteModels = false;
 env.localModelPath = 'models/';
@@ -70,11 +75,18 @@ async function rawThroughput(session: ort.InferenceSession, texts: string[]): Pr
   return { tokensPerS: tokens / s, textsPerS: seqs.length / s };
 }
 
-async function startService(): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startService(models = [DEFAULT_MODEL]): Promise<{ port: number; stop: () => Promise<void> }> {
   const proc = spawn(process.execPath, ['dist/src/main.js'], {
     // Throughput at saturation is what this measures, so the queue-wait bound (which sheds 16 clients × 32 texts
     // with 429 by design) is off; the text bound stays. Shedding under overload is bench:load's to measure.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TRANSFERD_ORT_THREADS: String(THREADS), TRANSFERD_MAX_QUEUE_WAIT_MS: '0' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TRANSFERD_ORT_THREADS: String(THREADS),
+      TRANSFERD_MAX_QUEUE_WAIT_MS: '0',
+      TRANSFERD_MODELS: models.join(','),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((ok, fail) => {
@@ -102,11 +114,11 @@ async function startService(): Promise<{ port: number; stop: () => Promise<void>
 }
 
 /** `clients` loops, each sending its share of `requests` back to back. */
-async function load(port: number, texts: string[], clients: number, perRequest: number, requests: number) {
+async function load(port: number, texts: string[], clients: number, perRequest: number, requests: number, model = DEFAULT_MODEL) {
   const bodies = Array.from({ length: requests }, (_, r) => {
     const input = Array.from({ length: perRequest }, (_, k) => texts[(r * perRequest + k) % texts.length]!);
     return {
-      body: JSON.stringify({ input: perRequest === 1 ? input[0] : input, encoding_format: 'base64' }),
+      body: JSON.stringify({ model, input: perRequest === 1 ? input[0] : input, encoding_format: 'base64' }),
       tokens: input.reduce((n, t) => n + tokenCount(t), 0),
     };
   });
@@ -123,69 +135,177 @@ async function load(port: number, texts: string[], clients: number, perRequest: 
   return { latencies, tokensPerS: tokens / s, textsPerS: (requests * perRequest) / s };
 }
 
-const rows: Array<Array<string | number>> = [];
-const session = await ort.InferenceSession.create(`${MODEL_DIR}/onnx/model.onnx`, {
-  intraOpNumThreads: THREADS,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-});
-const service = await startService();
-try {
-  for (const [name, file] of [
-    ['banking77', 'banking77.test.jsonl'],
-    ['sst2', 'sst2.test.jsonl'],
-  ] as const) {
-    const texts = shuffled(loadJsonl(file).map((e) => e.text));
-    // The raw baseline is measured before and between the service's configurations and its median used,
-    // so that drift on a shared machine moves both sides of the ratio alike.
-    const rawRuns: Array<{ tokensPerS: number; textsPerS: number }> = [];
-    const rawRun = async () => rawRuns.push(await rawThroughput(session, texts.slice(0, 1500)));
-    await rawThroughput(session, texts.slice(0, 64)); // warm-up
-    for (let r = 0; r < REPS; r++) await rawRun();
-    const measured = [];
-    for (const c of CONFIGS) {
-      await load(service.port, texts, c.clients, c.perRequest, Math.min(20, c.requests)); // warm-up
-      const runs = [];
-      for (let r = 0; r < REPS; r++) runs.push(await load(service.port, texts.slice(r * 500), c.clients, c.perRequest, c.requests));
-      measured.push({ c, runs });
-      await rawRun();
-      process.stderr.write('.');
-    }
-    const raw = { tokensPerS: median(rawRuns.map((x) => x.tokensPerS)), textsPerS: median(rawRuns.map((x) => x.textsPerS)) };
-    rows.push([
-      name,
-      `raw onnxruntime, sorted batches of 32 (${rawRuns.length} runs)`,
-      '-',
-      '-',
-      fmt(raw.textsPerS, 0),
-      fmt(raw.tokensPerS, 0),
-      '-',
-      '-',
-      '1.00',
-    ]);
-    for (const { c, runs } of measured) {
-      const lat = runs.flatMap((x) => x.latencies);
-      const tokensPerS = median(runs.map((x) => x.tokensPerS));
+const openSession = (model: string) =>
+  ort.InferenceSession.create(`models/${model}/onnx/model.onnx`, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+
+if (!INT8_ONLY) await fp32Table();
+await int8Tables();
+
+async function fp32Table(): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  const session = await openSession(DEFAULT_MODEL);
+  const service = await startService();
+  try {
+    for (const [name, file] of [
+      ['banking77', 'banking77.test.jsonl'],
+      ['sst2', 'sst2.test.jsonl'],
+    ] as const) {
+      const texts = shuffled(loadJsonl(file).map((e) => e.text));
+      // The raw baseline is measured before and between the service's configurations and its median used,
+      // so that drift on a shared machine moves both sides of the ratio alike.
+      const rawRuns: Array<{ tokensPerS: number; textsPerS: number }> = [];
+      const rawRun = async () => rawRuns.push(await rawThroughput(session, texts.slice(0, 1500)));
+      await rawThroughput(session, texts.slice(0, 64)); // warm-up
+      for (let r = 0; r < REPS; r++) await rawRun();
+      const measured = [];
+      for (const c of CONFIGS) {
+        await load(service.port, texts, c.clients, c.perRequest, Math.min(20, c.requests)); // warm-up
+        const runs = [];
+        for (let r = 0; r < REPS; r++) runs.push(await load(service.port, texts.slice(r * 500), c.clients, c.perRequest, c.requests));
+        measured.push({ c, runs });
+        await rawRun();
+        process.stderr.write('.');
+      }
+      const raw = { tokensPerS: median(rawRuns.map((x) => x.tokensPerS)), textsPerS: median(rawRuns.map((x) => x.textsPerS)) };
       rows.push([
         name,
-        'service over HTTP',
-        c.clients,
-        c.perRequest,
-        fmt(median(runs.map((x) => x.textsPerS)), 0),
-        fmt(tokensPerS, 0),
-        fmt(percentile(lat, 50), 2),
-        fmt(percentile(lat, 99), 2),
-        fmt(tokensPerS / raw.tokensPerS, 2),
+        `raw onnxruntime, sorted batches of 32 (${rawRuns.length} runs)`,
+        '-',
+        '-',
+        fmt(raw.textsPerS, 0),
+        fmt(raw.tokensPerS, 0),
+        '-',
+        '-',
+        '1.00',
       ]);
+      for (const { c, runs } of measured) {
+        const lat = runs.flatMap((x) => x.latencies);
+        const tokensPerS = median(runs.map((x) => x.tokensPerS));
+        rows.push([
+          name,
+          'service over HTTP',
+          c.clients,
+          c.perRequest,
+          fmt(median(runs.map((x) => x.textsPerS)), 0),
+          fmt(tokensPerS, 0),
+          fmt(percentile(lat, 50), 2),
+          fmt(percentile(lat, 99), 2),
+          fmt(tokensPerS / raw.tokensPerS, 2),
+        ]);
+      }
     }
+  } finally {
+    await service.stop();
+    await session.release();
+    closeConnections();
   }
-} finally {
-  await service.stop();
-  await session.release();
-  closeConnections();
+  process.stderr.write('\n');
+  console.log(
+    `bench:embed — ${DEFAULT_MODEL}, ${THREADS} onnxruntime threads, ${availableParallelism()} CPUs; throughput = median of ${REPS} runs, latency pooled over them`,
+  );
+  printTable(['dataset', 'mode', 'clients', 'texts/req', 'texts/s', 'tokens/s', 'p50 ms', 'p99 ms', 'service/raw (tokens/s)'], rows);
 }
-process.stderr.write('\n');
-console.log(
-  `bench:embed — ${DEFAULT_MODEL}, ${THREADS} onnxruntime threads, ${availableParallelism()} CPUs; throughput = median of ${REPS} runs, latency pooled over them`,
-);
-printTable(['dataset', 'mode', 'clients', 'texts/req', 'texts/s', 'tokens/s', 'p50 ms', 'p99 ms', 'service/raw (tokens/s)'], rows);
+
+/**
+ * int8 beside fp32: one service with both models loaded, the same requests sent
+ * to each in turn (fp32 then int8 in every repetition, so drift on a shared
+ * machine moves both); raw onnxruntime on both graphs for reference; and how
+ * far int8's features are from fp32's on each shared test set.
+ */
+async function int8Tables(): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  const sessions = [await openSession(DEFAULT_MODEL), await openSession(DEFAULT_INT8_MODEL)] as const;
+  const service = await startService([DEFAULT_MODEL, DEFAULT_INT8_MODEL]);
+  try {
+    for (const [name, file] of [
+      ['banking77', 'banking77.test.jsonl'],
+      ['sst2', 'sst2.test.jsonl'],
+    ] as const) {
+      const texts = shuffled(loadJsonl(file).map((e) => e.text));
+      const raw: [number[], number[]] = [[], []];
+      for (const s of sessions) await rawThroughput(s, texts.slice(0, 64)); // warm-up
+      for (let r = 0; r < REPS; r++) for (const [i, s] of sessions.entries()) raw[i]!.push((await rawThroughput(s, texts.slice(0, 1500))).tokensPerS);
+      const [rawFp32, rawInt8] = raw.map(median) as [number, number];
+      rows.push([
+        name,
+        `raw onnxruntime, sorted batches of 32 (${REPS} runs each)`,
+        '-',
+        '-',
+        fmt(rawFp32, 0),
+        fmt(rawInt8, 0),
+        '-',
+        '-',
+        fmt(rawInt8 / rawFp32, 2),
+      ]);
+      for (const c of INT8_CONFIGS) {
+        const runs: [Array<Awaited<ReturnType<typeof load>>>, Array<Awaited<ReturnType<typeof load>>>] = [[], []];
+        for (const model of [DEFAULT_MODEL, DEFAULT_INT8_MODEL]) await load(service.port, texts, c.clients, c.perRequest, 20, model); // warm-up
+        for (let r = 0; r < REPS; r++) {
+          for (const [i, model] of [DEFAULT_MODEL, DEFAULT_INT8_MODEL].entries()) {
+            runs[i]!.push(await load(service.port, texts.slice(r * 500), c.clients, c.perRequest, c.requests, model));
+          }
+        }
+        const [fp32, int8] = runs.map((rs) => median(rs.map((x) => x.tokensPerS))) as [number, number];
+        const p50 = (rs: Array<{ latencies: number[] }>) =>
+          fmt(
+            percentile(
+              rs.flatMap((x) => x.latencies),
+              50,
+            ),
+            2,
+          );
+        rows.push([name, 'service over HTTP', c.clients, c.perRequest, fmt(fp32, 0), fmt(int8, 0), p50(runs[0]), p50(runs[1]), fmt(int8 / fp32, 2)]);
+        process.stderr.write('.');
+      }
+    }
+    process.stderr.write('\n');
+    console.log(
+      `bench:embed — int8 (${DEFAULT_INT8_MODEL}) beside fp32 (${DEFAULT_MODEL}), ${THREADS} onnxruntime threads; tokens/s = median of ${REPS} runs, taken in turn`,
+    );
+    printTable(['dataset', 'mode', 'clients', 'texts/req', 'fp32 tokens/s', 'int8 tokens/s', 'fp32 p50 ms', 'int8 p50 ms', 'int8/fp32'], rows);
+
+    const agreement: Array<Array<string | number>> = [];
+    for (const name of ['banking77', 'trec', 'sst2']) {
+      const texts = loadJsonl(`${name}.test.jsonl`).map((e) => e.text);
+      const features = async (model: string) => {
+        const out: number[][] = [];
+        for (let i = 0; i < texts.length; i += 256) {
+          const body = { model, input: texts.slice(i, i + 256), layers: [3, 6], normalize: false };
+          const res = await fetch(`http://127.0.0.1:${service.port}/v1/embeddings`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          if (!res.ok) throw new Error(`embeddings: ${res.status} ${await res.text()}`);
+          for (const d of ((await res.json()) as { data: Array<{ embedding: number[] }> }).data) out.push(d.embedding);
+        }
+        return out;
+      };
+      const [a, b] = [await features(DEFAULT_MODEL), await features(DEFAULT_INT8_MODEL)];
+      // Each layer's mean-pooled block (384 of the concatenation), its cosine between the two models.
+      const meanCosine = (block: number) =>
+        a.reduce((sum, v, i) => sum + cosine(v.slice(block * 384, (block + 1) * 384), b[i]!.slice(block * 384, (block + 1) * 384)), 0) / a.length;
+      const minCosine = (block: number) =>
+        Math.min(...a.map((v, i) => cosine(v.slice(block * 384, (block + 1) * 384), b[i]!.slice(block * 384, (block + 1) * 384))));
+      agreement.push([name, texts.length, fmt(meanCosine(0), 4), fmt(minCosine(0), 4), fmt(meanCosine(1), 4), fmt(minCosine(1), 4)]);
+    }
+    console.log('\nint8 vs fp32 features (mean pooling), cosine similarity per test text');
+    printTable(['dataset', 'texts', 'layer 3 mean', 'layer 3 min', 'last layer mean', 'last layer min'], agreement);
+  } finally {
+    await service.stop();
+    for (const s of sessions) await s.release();
+    closeConnections();
+  }
+}
+
+function cosine(a: number[], b: number[]): number {
+  let dot = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}

@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const DEFAULT_MODEL = 'all-MiniLM-L6-v2';
+/** The bundled checkpoint's int8 import (`npm ci` writes it beside the default; loaded only when TRANSFERD_MODELS names it). */
+export const DEFAULT_INT8_MODEL = `${DEFAULT_MODEL}-int8`;
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -34,7 +36,7 @@ export const ENV = {
           .map((s) => s.trim())
           .filter(Boolean),
       ),
-    doc: 'Comma-separated models to load; the first is the default for requests that name none.',
+    doc: 'Comma-separated models to load; the first is the default for requests that name none (`npm ci` imports all-MiniLM-L6-v2 and all-MiniLM-L6-v2-int8).',
   },
   TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Intra-op threads of onnxruntime per model (default: the CPU count).' },
   TRANSFERD_ORT_SPIN: {

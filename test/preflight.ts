@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DEFAULT_MODEL } from '../src/config.js';
+import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { bundledCheckpointDir } from '../src/encoder/import/bundled.js';
 import { importCheckpoint } from '../src/encoder/import/importer.js';
 import { readManifest } from '../src/encoder/manifest.js';
@@ -64,16 +64,21 @@ async function postgres(): Promise<string | null> {
   }
 }
 
-/** The API tests load the bundled model from models/; `npm ci` imports it, and so does this if it did not. */
-function model(): string | null {
-  const dir = join('models', DEFAULT_MODEL);
-  if (readManifest(dir)) return null;
-  try {
-    importCheckpoint(bundledCheckpointDir(), dir, DEFAULT_MODEL, { maxTokens: 256 });
-    return null;
-  } catch (err) {
-    return `the model ${DEFAULT_MODEL} is not imported and importing it failed (${(err as Error).message}): run npm ci`;
+/** The API tests load the bundled models (fp32 and int8) from models/; `npm ci` imports them, and so does this if it did not. */
+function models(): string | null {
+  for (const [name, int8] of [
+    [DEFAULT_MODEL, false],
+    [DEFAULT_INT8_MODEL, true],
+  ] as const) {
+    const dir = join('models', name);
+    if (readManifest(dir)) continue;
+    try {
+      importCheckpoint(bundledCheckpointDir(), dir, name, { maxTokens: 256, int8 });
+    } catch (err) {
+      return `the model ${name} is not imported and importing it failed (${(err as Error).message}): run npm ci`;
+    }
   }
+  return null;
 }
 
 /** The browser suite uploads questions from the shared TREC set, which the project reads in place and never copies. */
@@ -90,7 +95,7 @@ const problems = [
   tool('nginx', 'NGINX', () => findNginx().found, 'the replicas suite runs it'),
   tool('chromium', 'CHROMIUM', () => findChromium().found, 'the browser suite runs it'),
   await postgres(),
-  model(),
+  models(),
   datasets(),
 ].filter((p): p is string => p !== null);
 for (const p of problems) say(p);

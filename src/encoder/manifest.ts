@@ -17,8 +17,13 @@ export interface ModelManifest {
   /** Longest input in tokens, [CLS] and [SEP] included. */
   maxTokens: number;
   hiddenStateOutputs: string[];
-  /** `fused`: onnxruntime's com.microsoft.Attention; `standard`: plain ONNX ops only (portable to other runtimes). */
-  attention: 'fused' | 'standard';
+  /**
+   * `fused`: onnxruntime's com.microsoft.Attention; `multi-head`: the graph's own Q, K, V projections, then
+   * com.microsoft.MultiHeadAttention (the int8 import); `standard`: plain ONNX ops only.
+   */
+  attention: 'fused' | 'multi-head' | 'standard';
+  /** `int8`: the linear layers' weights quantized per column, run by DynamicQuantizeMatMul. Absent in imports that predate it: fp32. */
+  weights?: 'fp32' | 'int8';
   importerVersion: number;
   sourceSha256: string;
 }

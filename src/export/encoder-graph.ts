@@ -2,13 +2,14 @@
  * The imported encoder's graph, made ready for an export: decoded as it is,
  * its token type ids fixed to a single segment (the service never sends
  * another), its outputs forgotten (the export names its own), and, unless
- * asked to keep it, onnxruntime's fused com.microsoft.Attention rewritten as
- * plain ONNX operators, so that the file runs on any ONNX runtime.
+ * asked to keep it, onnxruntime's contrib operators rewritten as plain ONNX
+ * operators, so that the file runs on any ONNX runtime: the fused Attention
+ * (fp32 imports), MultiHeadAttention and DynamicQuantizeMatMul (int8 imports).
  */
 import onnxProto from 'onnx-proto';
 import { maskBias, multiHeadAttention } from '../encoder/import/attention.js';
 import type { ModelManifest } from '../encoder/manifest.js';
-import { GraphBuilder, intOf, type NodeProto } from '../onnx/graph.js';
+import { DT, GraphBuilder, intOf, type NodeProto } from '../onnx/graph.js';
 
 /** `portable`: plain ONNX operators only; `as-imported`: the graph's own (the fused kernel runs on onnxruntime alone). */
 export type AttentionMode = 'portable' | 'as-imported';
@@ -26,7 +27,10 @@ export function encoderGraph(modelBytes: Uint8Array, manifest: ModelManifest, at
   }
   const biases = new Map<string, string>();
   for (const n of nodes) {
-    if (attention === 'portable' && n.opType === 'Attention' && n.domain === 'com.microsoft') standardAttention(g, n, manifest.hiddenSize, biases);
+    const contrib = attention === 'portable' && n.domain === 'com.microsoft';
+    if (contrib && n.opType === 'Attention') standardAttention(g, n, manifest.hiddenSize, biases);
+    else if (contrib && n.opType === 'MultiHeadAttention') standardMultiHead(g, n, manifest.hiddenSize, biases);
+    else if (contrib && n.opType === 'DynamicQuantizeMatMul') standardQuantizedMatMul(g, n);
     else g.append(n);
   }
   g.clearOutputs();
@@ -48,10 +52,41 @@ function standardAttention(g: GraphBuilder, n: NodeProto, hidden: number, biases
   const heads = intOf(attrs.get('num_heads')!.i);
   const qkv = g.node('Add', [g.node('MatMul', [x, weight]), bias]);
   const part = (i: number) => g.node('Slice', [qkv, g.ints([i * hidden]), g.ints([(i + 1) * hidden]), g.ints([2])]);
-  let maskBiasOf = biases.get(mask);
-  if (!maskBiasOf) {
-    maskBiasOf = maskBias(g, mask);
-    biases.set(mask, maskBiasOf);
+  multiHeadAttention(g, { q: part(0), k: part(1), v: part(2) }, sharedMaskBias(g, mask, biases), heads, hidden, n.output?.[0] ?? undefined);
+}
+
+/** The additive bias of `mask`, built once and shared by the layers. */
+function sharedMaskBias(g: GraphBuilder, mask: string, biases: Map<string, string>): string {
+  let bias = biases.get(mask);
+  if (!bias) {
+    bias = maskBias(g, mask);
+    biases.set(mask, bias);
   }
-  multiHeadAttention(g, { q: part(0), k: part(1), v: part(2) }, maskBiasOf, heads, hidden, n.output?.[0] ?? undefined);
+  return bias;
+}
+
+/** The importer's MultiHeadAttention node (projected q, k, v, no bias, raw [B, T] mask; num_heads) as plain operators. */
+function standardMultiHead(g: GraphBuilder, n: NodeProto, hidden: number, biases: Map<string, string>): void {
+  const [q, k, v, bias, mask] = n.input ?? [];
+  const attrs = new Map((n.attribute ?? []).map((a) => [a.name, a]));
+  if (!q || !k || !v || bias || !mask || (n.input ?? []).length !== 5 || attrs.size !== 1 || !attrs.has('num_heads')) {
+    throw new Error(`${n.name}: only the importer's MultiHeadAttention (q, k, v, no bias, mask; num_heads) can be rewritten`);
+  }
+  multiHeadAttention(g, { q, k, v }, sharedMaskBias(g, mask, biases), intOf(attrs.get('num_heads')!.i), hidden, n.output?.[0] ?? undefined);
+}
+
+/**
+ * DynamicQuantizeMatMul (x, int8 weights, per-column scales, no zero point,
+ * bias) as the standard operators it stands for: x quantized to uint8 with
+ * its own scale and zero point, an integer product, and the int32 result
+ * scaled back to float (x's scale times each column's), bias added.
+ */
+function standardQuantizedMatMul(g: GraphBuilder, n: NodeProto): void {
+  const [x, weight, scale, zeroPoint, bias] = n.input ?? [];
+  if (!x || !weight || !scale || zeroPoint || !bias || (n.attribute ?? []).length) {
+    throw new Error(`${n.name}: only the importer's DynamicQuantizeMatMul (x, weights, scales, no zero point, bias) can be rewritten`);
+  }
+  const [xq, xScale, xZeroPoint] = g.nodeWithOutputs('DynamicQuantizeLinear', [x], 3) as [string, string, string];
+  const product = g.node('Cast', [g.node('MatMulInteger', [xq, weight, xZeroPoint])], { to: DT.FLOAT });
+  g.node('Add', [g.node('Mul', [product, g.node('Mul', [xScale, scale])]), bias], {}, '', n.output?.[0] ?? undefined);
 }

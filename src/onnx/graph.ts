@@ -159,6 +159,11 @@ export class GraphBuilder {
     return this.raw(name, DT.DOUBLE, dims, arr);
   }
 
+  /** Adds an int8 initializer (quantized weights). */
+  int8(name: string, dims: number[], data: Int8Array): string {
+    return this.raw(name, DT.INT8, dims, data);
+  }
+
   /** Adds an int64 initializer. */
   int64(name: string, dims: number[], values: ArrayLike<number>): string {
     return this.raw(name, DT.INT64, dims, BigInt64Array.from(Array.from(values, (v) => BigInt(v))));
@@ -287,7 +292,7 @@ export class GraphBuilder {
     this.shared.initializerNames.add(t.name ?? '');
   }
 
-  private raw(name: string, dataType: DataType, dims: number[], arr: Float32Array | Float64Array | BigInt64Array): string {
+  private raw(name: string, dataType: DataType, dims: number[], arr: Float32Array | Float64Array | BigInt64Array | Int8Array): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (arr.length !== expected) throw new Error(`initializer ${name}: ${arr.length} values for dims ${dims.join('x')}`);
     if (this.has(name)) throw new Error(`initializer ${name} is defined twice`);

@@ -20,12 +20,16 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
 let shared: Promise<ModelRegistry> | undefined;
-/** One registry per test file (each file is its own process), closed when the file ends. */
-export function testModels(): Promise<ModelRegistry> {
+/**
+ * One registry per test file (each file is its own process), closed when the file ends: the
+ * models the file's first call names (default: the default model alone; a file that needs the
+ * int8 model too asks for it, so the others do not pay for loading it).
+ */
+export function testModels(models: string[] = [DEFAULT_MODEL]): Promise<ModelRegistry> {
   if (!shared) {
     const loading = ModelRegistry.load({
       modelsDir: 'models',
-      models: [DEFAULT_MODEL],
+      models,
       threads: 2,
       spin: false,
       maxBatchTokens: 8192,
@@ -55,6 +59,8 @@ export interface TestOptions {
   train?: boolean;
   /** Where the service logs (default: errors only, to stderr). */
   log?: Logger;
+  /** Models to load, the first the default (default: the default model alone). */
+  models?: string[];
 }
 
 /** The whole service minus the HTTP listener; `app.app` is the express handler. */
@@ -64,7 +70,7 @@ export async function testService(options: TestOptions = {}): Promise<Parts & { 
   const parts = assemble({
     config,
     log: options.log ?? createLogger('test', true),
-    models: await testModels(),
+    models: await testModels(options.models),
     store,
     ...(options.readiness ? { readiness: options.readiness } : {}),
   });

@@ -8,6 +8,7 @@
 import { DT, GraphBuilder } from '../../onnx/graph.js';
 import { hiddenStateName } from '../manifest.js';
 import { maskBias as maskBiasOf, multiHeadAttention } from './attention.js';
+import { quantizedLinear } from './quantize.js';
 import type { Tensor } from './safetensors.js';
 
 export interface BertConfig {
@@ -60,13 +61,25 @@ function transpose(t: Tensor): Float32Array {
   return out;
 }
 
+/**
+ * How a layer's self-attention is written:
+ *   fused       onnxruntime's com.microsoft.Attention: one packed fp32 QKV projection and one kernel per layer;
+ *   multi-head  Q, K and V projected by the graph's own linear layers (quantized in the int8 graph), then
+ *               onnxruntime's com.microsoft.MultiHeadAttention;
+ *   standard    plain ONNX operators only (which onnxruntime's optimizer does not fuse for this pattern).
+ */
+export type AttentionKind = 'fused' | 'multi-head' | 'standard';
+
 export interface GraphOptions {
+  /** Default `standard`. */
+  attention?: AttentionKind;
   /**
-   * Emit onnxruntime's fused com.microsoft.Attention (one packed QKV projection
-   * and one kernel per layer) instead of the standard-ops attention subgraph,
-   * which onnxruntime's optimizer does not fuse for this pattern.
+   * Linear layers' weights as int8 per output column, run by onnxruntime's
+   * DynamicQuantizeMatMul (./quantize.ts); embeddings, LayerNorm, softmax,
+   * GELU and biases stay fp32. Fused attention keeps its packed QKV
+   * projection fp32 (the Attention op takes float weights only).
    */
-  fusedAttention?: boolean;
+  int8?: boolean;
 }
 
 /** Packs Wq, Wk, Wv ([out, in] each) into one [in, 3·out] matrix for the fused Attention op. */
@@ -99,6 +112,10 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
 
   const param = (name: string, shape: number[]) => g.float(name, shape, get(name, shape).data);
   const linear = (x: string, prefix: string, inDim: number, outDim: number): string => {
+    if (options.int8) {
+      const weight = transpose(get(`${prefix}.weight`, [outDim, inDim]));
+      return quantizedLinear(g, x, prefix, weight, get(`${prefix}.bias`, [outDim]).data, inDim, outDim);
+    }
     const w = g.float(`${prefix}.weight.T`, [inDim, outDim], transpose(get(`${prefix}.weight`, [outDim, inDim])));
     return g.node('Add', [g.node('MatMul', [x, w]), param(`${prefix}.bias`, [outDim])]);
   };
@@ -114,23 +131,24 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
   let hidden = layerNorm(g.node('Add', [g.node('Add', [words, positions]), types]), 'embeddings.LayerNorm', hiddenStateName(0));
   const states = [hidden];
 
-  const standardAttention = (p: string): string => {
-    const a = `${p}.attention.self`;
-    const qkv = { q: linear(hidden, `${a}.query`, H, H), k: linear(hidden, `${a}.key`, H, H), v: linear(hidden, `${a}.value`, H, H) };
-    return multiHeadAttention(g, qkv, maskBias, heads, H);
-  };
-  // The mask, built once: a raw [B, T] int32 1/0 mask for the fused op, else an
+  const attention = options.attention ?? 'standard';
+  const projections = (a: string) => ({ q: linear(hidden, `${a}.query`, H, H), k: linear(hidden, `${a}.key`, H, H), v: linear(hidden, `${a}.value`, H, H) });
+  // The mask, built once: a raw [B, T] int32 1/0 mask for onnxruntime's kernels, else an
   // additive [B, 1, 1, T] bias, 0 where attended and MASK_BIAS where padded.
   let maskIndex = '';
   let maskBias = '';
-  if (options.fusedAttention) {
+  if (attention === 'standard') maskBias = maskBiasOf(g, attentionMask);
+  else {
     g.useDomain('com.microsoft', 1);
     maskIndex = g.node('Cast', [attentionMask], { to: DT.INT32 });
-  } else {
-    maskBias = maskBiasOf(g, attentionMask);
   }
-  const fusedAttention = (p: string): string => {
+  const selfAttention = (p: string): string => {
     const a = `${p}.attention.self`;
+    if (attention === 'standard') return multiHeadAttention(g, projections(a), maskBias, heads, H);
+    if (attention === 'multi-head') {
+      const { q, k, v } = projections(a);
+      return g.node('MultiHeadAttention', [q, k, v, '', maskIndex], { num_heads: heads }, 'com.microsoft');
+    }
     const w = packQkv(get(`${a}.query.weight`, [H, H]), get(`${a}.key.weight`, [H, H]), get(`${a}.value.weight`, [H, H]));
     const b = new Float32Array(3 * H);
     b.set(get(`${a}.query.bias`, [H]).data, 0);
@@ -145,7 +163,7 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
   };
   for (let i = 0; i < config.num_hidden_layers; i++) {
     const p = `encoder.layer.${i}`;
-    const merged = options.fusedAttention ? fusedAttention(p) : standardAttention(p);
+    const merged = selfAttention(p);
     const attended = layerNorm(g.node('Add', [linear(merged, `${p}.attention.output.dense`, H, H), hidden]), `${p}.attention.output.LayerNorm`);
     // Exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)), in the order exporters write it so ORT fuses it.
     const pre = linear(attended, `${p}.intermediate.dense`, H, I);

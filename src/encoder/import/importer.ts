@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hiddenStateName, MANIFEST_FILE, type ModelManifest } from '../manifest.js';
-import { buildBertGraph, checkBertConfig } from './bert-graph.js';
+import { type AttentionKind, buildBertGraph, checkBertConfig } from './bert-graph.js';
 import { readSafetensors } from './safetensors.js';
 
 /** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
@@ -22,8 +22,15 @@ export interface ImportOptions {
   maxTokens?: number;
   /** Rebuilds even when an identical import exists. */
   force?: boolean;
-  /** Attention as plain ONNX ops instead of onnxruntime's fused kernel (default: fused, measured faster). */
+  /** Attention as plain ONNX ops instead of onnxruntime's kernels (default: its kernels, measured faster). */
   standardAttention?: boolean;
+  /**
+   * The linear layers' weights as int8 (./quantize.ts), run by onnxruntime's
+   * DynamicQuantizeMatMul; its attention is then `multi-head` (Q, K and V
+   * quantized, then onnxruntime's MultiHeadAttention), which measured faster
+   * than the fused Attention op with its fp32 QKV (README, Models).
+   */
+  int8?: boolean;
 }
 
 export interface ImportResult {
@@ -103,14 +110,16 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const weightsPath = findWeights(srcDir);
   const sourceSha256 = sha256Files([configPath, tokenizerPath, weightsPath]);
 
+  const weights = options.int8 ? 'int8' : 'fp32';
+  const attention: AttentionKind = options.standardAttention ? 'standard' : options.int8 ? 'multi-head' : 'fused';
   const manifestPath = join(outDir, MANIFEST_FILE);
   if (!options.force && existsSync(manifestPath) && existsSync(join(outDir, 'onnx', 'model.onnx'))) {
     const existing = readJson(manifestPath) as unknown as ModelManifest;
-    const attention = options.standardAttention ? 'standard' : 'fused';
     if (
       existing.sourceSha256 === sourceSha256 &&
       existing.importerVersion === IMPORTER_VERSION &&
       existing.attention === attention &&
+      (existing.weights ?? 'fp32') === weights &&
       (options.maxTokens === undefined || existing.maxTokens === options.maxTokens)
     ) {
       return { manifest: existing, skipped: true, ms: performance.now() - started };
@@ -121,7 +130,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const config = checkBertConfig(rawConfig);
   const tokenizer = readJson(tokenizerPath);
   const maxTokens = resolveMaxTokens(srcDir, config, options.maxTokens);
-  const onnxBytes = buildBertGraph(config, readSafetensors(weightsPath), { fusedAttention: !options.standardAttention });
+  const onnxBytes = buildBertGraph(config, readSafetensors(weightsPath), { attention, int8: options.int8 === true });
 
   const manifest: ModelManifest = {
     name,
@@ -130,7 +139,8 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
     hiddenSize: config.hidden_size,
     maxTokens,
     hiddenStateOutputs: Array.from({ length: config.num_hidden_layers + 1 }, (_, i) => hiddenStateName(i)),
-    attention: options.standardAttention ? 'standard' : 'fused',
+    attention,
+    weights,
     importerVersion: IMPORTER_VERSION,
     sourceSha256,
   };
