@@ -17,7 +17,8 @@
  * Then GoEmotions, multi-label (./lib/multi-label.ts), and Banking77 + TREC +
  * SST-2 trained together (./lib/multitask.ts), in tables of their own.
  *
- * `-- --heads mlp,logistic_regression` and `-- --datasets trec,goemotions,multitask` run a part.
+ * `-- --heads mlp,logistic_regression` and `-- --datasets trec,goemotions,multitask` run a part;
+ * `-- --model all-MiniLM-L6-v2-int8` trains on another imported model's features.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -75,6 +76,8 @@ const argument = (flag: string) => {
 const onlyHeads = argument('--heads');
 const onlyDatasets = argument('--datasets');
 const runHeads = HEADS.filter((h) => !onlyHeads || onlyHeads.includes(h.name));
+/** The encoder whose features every head trains on (`-- --model all-MiniLM-L6-v2-int8`: the int8 one). */
+const MODEL = argument('--model')?.[0] ?? DEFAULT_MODEL;
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const shared = (a: Float32Array | Int32Array) => {
@@ -94,18 +97,18 @@ try {
 
 const registry = await ModelRegistry.load({
   modelsDir: 'models',
-  models: [DEFAULT_MODEL],
+  models: [MODEL],
   threads: THREADS,
   maxBatchTokens: 8192,
   maxBatchSize: 64,
   maxQueuedTexts: 1e9,
 });
-const encoder = registry.get(DEFAULT_MODEL)!;
+const encoder = registry.get(MODEL)!;
 // The service's own predict pool, as configured by default on this machine.
 const POOL_THREADS = Math.min(2, availableParallelism());
 const predictPool = new PredictPool({ threads: POOL_THREADS, maxPredictors: 32 });
 const { layers: modelLayers, hiddenSize } = encoder.manifest;
-const taskSpec: FeatureSpec = { model: DEFAULT_MODEL, layers: [modelLayers], layerCombine: 'concat', pooling: 'mean', normalize: true };
+const taskSpec: FeatureSpec = { model: MODEL, layers: [modelLayers], layerCombine: 'concat', pooling: 'mean', normalize: true };
 // Every spec a layer sweep tries, the task's own first: one encoder pass yields them all.
 const specs = candidateSpecs({ spec: taskSpec } as TaskRecord, normalizeRequest(trainingRequestSchema.parse({ layer_sweep: true })), modelLayers);
 mkdirSync(TMP, { recursive: true });
@@ -317,7 +320,7 @@ function fmtRow(r: Array<string | number>): string {
 
 const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
 console.log(
-  `bench:heads — \`npm run bench:heads\`, ${availableParallelism()} CPUs (${cpu}), ${THREADS} training threads, ${new Date().toISOString().slice(0, 10)}; ` +
+  `bench:heads — \`npm run bench:heads\`, ${availableParallelism()} CPUs (${cpu}), ${THREADS} training threads, features of ${MODEL}, ${new Date().toISOString().slice(0, 10)}; ` +
     `5-fold CV on train, scored on test; total ${fmt((performance.now() - benchStarted) / 60000)} min`,
 );
 console.log(
