@@ -12,6 +12,7 @@
  *         (`-- --int8-only` runs only this part).
  * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
  */
+import { cosine } from '../src/lib/cosine.js';
 import { closeConnections, timedPost } from './lib/http.js';
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -296,16 +297,4 @@ async function int8Tables(): Promise<void> {
     for (const s of sessions) await s.release();
     closeConnections();
   }
-}
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0,
-    na = 0,
-    nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }
