@@ -39,19 +39,18 @@ export function oneVsRest<P extends object>(inner: HeadJob<P>, job: JobContext, 
     grid: (data) => inner.grid(data),
     async crossValidate(data, splits, configs) {
       if (!data.targets) return inner.crossValidate(data, splits, configs);
-      const shared = sharedDataset(data);
       const k = data.classes;
+      // Each split's rows once, in shared memory: every configuration and label fits on the same training rows.
+      const parts = splits.map((split) => ({ train: sharedDataset(takeRows(data, split.train)), held: takeRows(data, split.test) }));
       return Promise.all(
         configs.map(async (params) => {
           const started = performance.now();
           const predicted = await Promise.all(
-            splits.map(async (split) => {
-              const proba = new Float32Array(split.test.length * k);
-              const held = takeRows(shared, split.test);
+            parts.map(async ({ train, held }) => {
+              const proba = new Float32Array(held.n * k);
               await Promise.all(
                 labels(data).map(async (c) => {
-                  const train = sharedDataset(binaryOf(takeRows(shared, split.train), c, job.labels[c]!));
-                  const p = load(await inner.fit(train, params)).predictProba(held.x, held.n);
+                  const p = load(await inner.fit(binaryOf(train, c, job.labels[c]!), params)).predictProba(held.x, held.n);
                   for (let i = 0; i < held.n; i++) proba[i * k + c] = p[i * 2 + 1]!;
                 }),
               );
@@ -65,7 +64,8 @@ export function oneVsRest<P extends object>(inner: HeadJob<P>, job: JobContext, 
     },
     async fit(data, params) {
       if (!data.targets) return inner.fit(data, params);
-      const heads = await Promise.all(labels(data).map(async (c) => inner.fit(sharedDataset(binaryOf(data, c, job.labels[c]!)), params)));
+      const shared = sharedDataset(data);
+      const heads = await Promise.all(labels(data).map(async (c) => inner.fit(binaryOf(shared, c, job.labels[c]!), params)));
       return { format: 'one-vs-rest', heads } satisfies OneVsRestArtifact;
     },
   };

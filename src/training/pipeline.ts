@@ -178,14 +178,22 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
       }),
     );
   };
+  /** Each (candidate, configuration)'s scores over every split, once its folds are all done. */
+  const validations = new Map<string, Validation>();
   /** Cross-validates the configurations on every split of candidate d (what is done already is reused). */
   const validate = async (d: number, configs: Config[]): Promise<Validation[]> => {
     await runFolds(d, configs, allSplits);
     return configs.map((c) => {
-      const done = allSplits.map((s) => folds.get(`${keyOf(d, c)}#${s}`)!);
-      const ms = done.reduce((a, f) => a + f.ms, 0);
-      const predicted = done.map((f) => f.predicted);
-      return targets ? multiLabelValidation(predicted as Float32Array[], targets, ms) : validation(predicted as Int32Array[], ms);
+      const key = keyOf(d, c);
+      let v = validations.get(key);
+      if (!v) {
+        const done = allSplits.map((s) => folds.get(`${key}#${s}`)!);
+        const ms = done.reduce((a, f) => a + f.ms, 0);
+        const predicted = done.map((f) => f.predicted);
+        v = targets ? multiLabelValidation(predicted as Float32Array[], targets, ms) : validation(predicted as Int32Array[], ms);
+        validations.set(key, v);
+      }
+      return v;
     });
   };
   /** Single-label: macro-F1 of a configuration over the held-out rows of the splits `which` only (those folds must be done). */
@@ -325,7 +333,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
         const kept = new Set(ranked.slice(0, rung.keep).map((r) => r.config));
         alive = alive.filter((c) => kept.has(c));
       }
-      await validate(chosen, alive);
+      await runFolds(chosen, alive, allSplits);
       return out;
     });
     const finished = searched.filter((c) => !dropped.some((x) => x.config === c));

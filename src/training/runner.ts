@@ -243,10 +243,8 @@ export class TrainingRunner {
   }
 
   /** A task's examples, their labels as class indexes (multi-label: multi-hot targets), checked against the request. */
-  private async examplesOf(tenantId: string, taskId: string, request: TrainingRequest, modelLayers: number, hiddenSize: number) {
-    const task = await this.o.store.getTask(tenantId, taskId);
-    if (!task) throw new DomainError('task_deleted', `task ${taskId} was deleted`);
-    const examples: ExampleRecord[] = await this.o.store.allExamples(tenantId, taskId);
+  private async examplesOf(task: TaskRecord, request: TrainingRequest, modelLayers: number, hiddenSize: number) {
+    const examples: ExampleRecord[] = await this.o.store.allExamples(task.tenantId, task.id);
     const stored = new Map<string, number>();
     for (const e of examples) stored.set(e.label, (stored.get(e.label) ?? 0) + 1);
     const counts = countsByLabel(task.kind, stored);
@@ -278,14 +276,8 @@ export class TrainingRunner {
     signal: AbortSignal,
     phase: (name: string, percent: number) => void,
   ): Promise<JobOutcome> {
-    const { encoder } = await this.taskAndEncoder(job);
-    const { task, examples, specs, labels, y, targets, n } = await this.examplesOf(
-      job.tenantId,
-      job.taskId,
-      request,
-      encoder.manifest.layers,
-      encoder.manifest.hiddenSize,
-    );
+    const { task: own, encoder } = await this.taskAndEncoder(job);
+    const { task, examples, specs, labels, y, targets, n } = await this.examplesOf(own, request, encoder.manifest.layers, encoder.manifest.hiddenSize);
     // The task's label descriptions, as one extra training row each, where they help (few examples a label).
     const described = descriptionRows(task, labels, request, y);
     const texts = [...examples.map((e) => e.text), ...described.map((d) => d.text)];
@@ -327,7 +319,9 @@ export class TrainingRunner {
     const { layers, hiddenSize } = encoder.manifest;
     const tasks: Array<Awaited<ReturnType<TrainingRunner['examplesOf']>> & { x: Float32Array; encoded: number }> = [];
     for (const [i, taskId] of taskIds.entries()) {
-      const t = await this.examplesOf(job.tenantId, taskId, request, layers, hiddenSize);
+      const other = taskId === first.id ? first : await this.o.store.getTask(job.tenantId, taskId);
+      if (!other) throw new DomainError('task_deleted', `task ${taskId} was deleted`);
+      const t = await this.examplesOf(other, request, layers, hiddenSize);
       if (specKey(t.task.spec) !== specKey(first.spec))
         throw new DomainError('invalid_value', `task ${taskId} no longer has the feature spec of task ${first.id}`);
       phase('features', 1 + (24 * i) / taskIds.length);

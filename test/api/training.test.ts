@@ -15,6 +15,19 @@ const HELD_OUT = [
   { text: 'Which team scored first in the championship final?', label: 'sports' },
 ];
 
+/** The task's predictions of the held-out texts, each of which must get its own label. */
+async function predictHeldOut(taskId: string) {
+  const res = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: HELD_OUT.map((h) => h.text) })
+    .expect(200);
+  assert.deepEqual(
+    res.body.data.map((d: { label: string }) => d.label),
+    HELD_OUT.map((h) => h.label),
+  );
+  return res.body;
+}
+
 test('train an SVM through the API: 202 + Location, progress, an honest evaluation, then predictions', async () => {
   const taskId = await createTask(app, 'svm-e2e', rows);
   const started = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'svm' }).expect(202);
@@ -45,16 +58,9 @@ test('train an SVM through the API: 202 + Location, progress, an honest evaluati
   assert.match(artifact.model, /^svm_type c_svc\nkernel_type rbf/);
   assert.match(artifact.model, /\nprobA /, 'the model carries libsvm probability estimates');
 
-  const res = await request(app)
-    .post(`/v1/tasks/${taskId}/predict`)
-    .send({ input: HELD_OUT.map((h) => h.text) })
-    .expect(200);
-  assert.equal(res.body.version, 1);
-  assert.deepEqual(
-    res.body.data.map((d: { label: string }) => d.label),
-    HELD_OUT.map((h) => h.label),
-  );
-  for (const d of res.body.data) {
+  const predicted = await predictHeldOut(taskId);
+  assert.equal(predicted.version, 1);
+  for (const d of predicted.data) {
     const sum = Object.values(d.probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(sum - 1) < 1e-3, `probabilities sum to ${sum}`);
     assert.equal(d.score, d.probabilities[d.label]);
@@ -75,14 +81,7 @@ test('a logistic regression head: trained, stored as plain weights, predicting t
   const artifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}/artifact`).expect(200)).body;
   assert.equal(artifact.format, 'softmax-linear');
   assert.equal(artifact.weights.length, 4 * artifact.dim);
-  const res = await request(app)
-    .post(`/v1/tasks/${taskId}/predict`)
-    .send({ input: HELD_OUT.map((h) => h.text) })
-    .expect(200);
-  assert.deepEqual(
-    res.body.data.map((d: { label: string }) => d.label),
-    HELD_OUT.map((h) => h.label),
-  );
+  await predictHeldOut(taskId);
   const auto = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'auto', activate: false }).expect(202);
   assert.deepEqual(auto.body.request.head.candidates, ['svm', 'random_forest', 'logistic_regression']);
   await request(app).delete(`/v1/tasks/${taskId}/jobs/${auto.body.id}`);
@@ -113,14 +112,7 @@ test('an mlp head: trained, stored as plain weights, predicting the held-out tex
       [32, 4],
     ],
   );
-  const res = await request(app)
-    .post(`/v1/tasks/${taskId}/predict`)
-    .send({ input: HELD_OUT.map((h) => h.text) })
-    .expect(200);
-  assert.deepEqual(
-    res.body.data.map((d: { label: string }) => d.label),
-    HELD_OUT.map((h) => h.label),
-  );
+  await predictHeldOut(taskId);
   const bad = await request(app)
     .post(`/v1/tasks/${taskId}/jobs`)
     .send({ head: { type: 'mlp', params: { hidden_layer_sizes: [64, 64, 64] } } })
