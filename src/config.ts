@@ -43,7 +43,10 @@ export const ENV = {
     schema: bool.default(false),
     doc: 'Let idle onnxruntime threads spin-wait for work: a little lower latency on an idle machine, CPU taken from HTTP, tokenisation and training otherwise.',
   },
-  TRANSFERD_MAX_BATCH_TOKENS: { schema: int(16).default(8192), doc: 'Token budget of one encoder run (batch size × padded length).' },
+  TRANSFERD_MAX_BATCH_TOKENS: {
+    schema: int(16).default(8192),
+    doc: 'Token budget of one encoder run: its tokens, when the model shares rows between sequences (imports by importer version 3 on), else batch size × padded length.',
+  },
   TRANSFERD_MAX_BATCH_SIZE: { schema: int(1, 4096).default(64), doc: 'Most sequences in one encoder run.' },
   TRANSFERD_MAX_QUEUED_TEXTS: { schema: int(1).default(16384), doc: 'Interactive texts allowed to wait per model; beyond it requests get 429.' },
   TRANSFERD_MAX_QUEUE_WAIT_MS: {

@@ -4,14 +4,19 @@
  * ONNX run takes one batch bounded by a padded-token budget.
  *
  * A batch is formed around the oldest waiting sequence of the busiest-priority
- * lane: the lane's first `window` sequences are sorted by length and split into
- * contiguous runs that minimise the total padded tokens plus a fixed cost per
- * ONNX run; the batch is the run that holds the oldest sequence, and the rest go
- * back to the queue. Padding is paid in full by every matrix product: 16 random
- * Banking77 texts padded to the longest cost 1.8× the tokens of the same texts
- * split by length (measured with raw onnxruntime, 2 threads), while one more run
- * costs about as much as 8–10 tokens. Always including the oldest sequence means
- * nothing starves.
+ * lane. Always including the oldest sequence means nothing starves.
+ *
+ * Packed (a graph that takes several sequences a row, ./packing.ts): a run pays
+ * for its tokens, not for its padding, so the batch is simply the lane's oldest
+ * sequences up to the limits; fewer, larger runs only save run overhead.
+ *
+ * Padded (one sequence a row): the lane's first `window` sequences are sorted by
+ * length and split into contiguous runs that minimise the total padded tokens
+ * plus a fixed cost per ONNX run; the batch is the run that holds the oldest
+ * sequence, and the rest go back to the queue. Padding is paid in full by every
+ * matrix product: 16 random Banking77 texts padded to the longest cost 1.8× the
+ * tokens of the same texts split by length (measured with raw onnxruntime, 2
+ * threads), while one more run costs about as much as 8–10 tokens.
  */
 export interface QueuedSequence {
   /** Number of tokens, special tokens included. */
@@ -63,7 +68,7 @@ class FifoLane<T extends QueuedSequence> {
 }
 
 export interface BatchLimits {
-  /** Largest batch × padded length. */
+  /** Largest batch × padded length; packed, the batch's tokens. */
   maxTokens: number;
   /** Largest number of sequences in one batch. */
   maxSize: number;
@@ -73,6 +78,8 @@ export interface BatchLimits {
    * larger runs.
    */
   runCostTokens?: number;
+  /** Sequences share rows (see the header). */
+  packed?: boolean;
 }
 
 export class BatchQueue<T extends QueuedSequence> {
@@ -93,10 +100,11 @@ export class BatchQueue<T extends QueuedSequence> {
     this.lanes[lane].push({ item, arrival: this.arrivals++ });
   }
 
-  /** The next batch, shortest sequence first, or an empty array when nothing waits. */
+  /** The next batch (padded: shortest sequence first; packed: oldest first), or an empty array when nothing waits. */
   next(): T[] {
     const lane = this.lanes.interactive.size > 0 ? this.lanes.interactive : this.lanes.bulk;
     if (lane.size === 0) return [];
+    if (this.limits.packed) return this.oldest(lane);
     const window = lane.take(this.limits.maxSize * 4);
     const oldest = window[0]!;
     const sorted = [...window].sort((a, b) => a.item.length - b.item.length || a.arrival - b.arrival);
@@ -105,6 +113,16 @@ export class BatchQueue<T extends QueuedSequence> {
     const chosen = new Set(batch);
     lane.giveBack(window.filter((e) => !chosen.has(e)));
     return batch.map((e) => e.item);
+  }
+
+  /** The lane's oldest sequences within the limits, in arrival order; a single over-long sequence still runs alone. */
+  private oldest(lane: FifoLane<T>): T[] {
+    const taken = lane.take(this.limits.maxSize);
+    let tokens = 0;
+    let n = 0;
+    while (n < taken.length && (n === 0 || tokens + taken[n]!.item.length <= this.limits.maxTokens)) tokens += taken[n++]!.item.length;
+    lane.giveBack(taken.slice(n));
+    return taken.slice(0, n).map((e) => e.item);
   }
 
   /**

@@ -24,6 +24,11 @@ export interface ModelManifest {
   attention: 'fused' | 'multi-head' | 'standard';
   /** `int8`: the linear layers' weights quantized per column, run by DynamicQuantizeMatMul. Absent in imports that predate it: fp32. */
   weights?: 'fp32' | 'int8';
+  /**
+   * The graph reads `attention_mask` as sequence numbers (0 padding, k the row's k-th sequence), so one row
+   * may hold several sequences (./packing.ts). Absent in imports before importer version 3: a 1/0 mask.
+   */
+  packedRows?: boolean;
   importerVersion: number;
   sourceSha256: string;
 }

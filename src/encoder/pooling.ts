@@ -2,8 +2,8 @@
  * Turns hidden states into one feature vector per sequence: pool tokens within
  * each chosen layer, combine the layers, then optionally L2-normalise.
  *
- * Hidden states are [batch, time, hidden] row-major; sequences are right-padded,
- * so a sequence's real tokens are positions 0..length-1.
+ * Hidden states are [rows, width, hidden] row-major; a sequence's real tokens
+ * are `length` consecutive positions from its first (./packing.ts lays them out).
  */
 import type { FeatureSpec } from './feature-spec.js';
 
@@ -47,14 +47,13 @@ export function l2normalize(v: Float32Array, offset = 0, n = v.length - offset):
 }
 
 /**
- * Writes the feature of sequence `b` (of `length` real tokens in a batch padded
- * to `T`) under `spec` into `out` at `offset`. `states[layer]` holds that layer's
- * [batch, T, H] output.
+ * Writes the feature of the sequence of `length` real tokens starting at token
+ * `first` (row × width + column) under `spec` into `out` at `offset`.
+ * `states[layer]` holds that layer's [rows, width, H] output.
  */
 export function featureOf(
   states: ReadonlyMap<number, Float32Array>,
-  b: number,
-  T: number,
+  first: number,
   H: number,
   length: number,
   spec: FeatureSpec,
@@ -63,7 +62,7 @@ export function featureOf(
 ): void {
   const dim = spec.layerCombine === 'concat' ? H * spec.layers.length : H;
   out.fill(0, offset, offset + dim);
-  const seqBase = b * T * H;
+  const seqBase = first * H;
   spec.layers.forEach((layer, i) => {
     const s = states.get(layer);
     if (!s) throw new Error(`hidden state ${layer} was not computed`);

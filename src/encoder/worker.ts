@@ -13,6 +13,7 @@ import { reply, serve } from '../workers/serve.js';
 import { BatchQueue } from './batch-queue.js';
 import { type FeatureSpec, specDimensions } from './feature-spec.js';
 import { hiddenStateName } from './manifest.js';
+import { layoutRows, PACKED_ROW_TOKENS } from './packing.js';
 import { featureOf } from './pooling.js';
 import type { EncodeArgs, Encoded, EncoderApi, EncoderEvent, WorkerInit } from './protocol.js';
 
@@ -46,7 +47,9 @@ const session = await ort.InferenceSession.create(`${init.modelDir}/onnx/model.o
   extra: { session: { intra_op: { allow_spinning: init.spin ? '1' : '0' } } },
 });
 
-const queue = new BatchQueue<Sequence>({ maxTokens: init.maxBatchTokens, maxSize: init.maxBatchSize });
+/** Graphs from importers before version 3 read the mask as 1/0: one sequence a row. */
+const rowTokens = init.manifest.packedRows ? PACKED_ROW_TOKENS : 0;
+const queue = new BatchQueue<Sequence>({ maxTokens: init.maxBatchTokens, maxSize: init.maxBatchSize, packed: rowTokens > 0 });
 /** Requests still wanted: a cancelled one is removed here, and its sequences are dropped when a batch would take them. */
 const live = new Set<Request>();
 let running: Promise<void> | undefined;
@@ -107,17 +110,25 @@ function schedule(): void {
 async function runBatch(): Promise<void> {
   const batch = queue.next().filter((s) => live.has(s.request));
   if (batch.length === 0) return;
-  const B = batch.length;
-  const T = batch[batch.length - 1]!.length; // next() returns sequences shortest first
+  const layout = layoutRows(
+    batch.map((s) => s.length),
+    rowTokens,
+  );
+  const B = layout.rows;
+  const T = layout.width;
   const ids = new BigInt64Array(B * T);
   const mask = new BigInt64Array(B * T);
   let tokens = 0;
-  batch.forEach((s, b) => {
+  const firsts = batch.map((s, i) => {
+    const { row, start, segment } = layout.places[i]!;
+    const first = row * T + start;
+    const number = BigInt(segment);
     for (let t = 0; t < s.length; t++) {
-      ids[b * T + t] = BigInt(s.ids[t]!);
-      mask[b * T + t] = 1n;
+      ids[first + t] = BigInt(s.ids[t]!);
+      mask[first + t] = number;
     }
     tokens += s.length;
+    return first;
   });
   const layers = new Set<number>();
   for (const s of batch) for (const spec of s.request.specs) for (const l of spec.layers) layers.add(l);
@@ -147,14 +158,14 @@ async function runBatch(): Promise<void> {
     const r = s.request;
     r.specs.forEach((spec, k) => {
       const dim = specDimensions(spec, H);
-      featureOf(states, b, T, H, s.length, spec, r.features[k]!, s.index * dim);
+      featureOf(states, firsts[b]!, H, s.length, spec, r.features[k]!, s.index * dim);
     });
     if (--r.remaining === 0) {
       live.delete(r);
       r.done({ features: r.features, tokenCounts: r.tokenCounts });
     }
   }
-  served.emit({ type: 'batch', stats: { size: B, paddedTokens: B * T, tokens, inferenceMs, queued: queue.size } });
+  served.emit({ type: 'batch', stats: { size: batch.length, paddedTokens: B * T, tokens, inferenceMs, queued: queue.size } });
 }
 
 // Warm-up: the first run pays for memory planning and kernel selection; do it before serving.

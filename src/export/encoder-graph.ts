@@ -28,8 +28,8 @@ export function encoderGraph(modelBytes: Uint8Array, manifest: ModelManifest, at
   const biases = new Map<string, string>();
   for (const n of nodes) {
     const contrib = attention === 'portable' && n.domain === 'com.microsoft';
-    if (contrib && n.opType === 'Attention') standardAttention(g, n, manifest.hiddenSize, biases);
-    else if (contrib && n.opType === 'MultiHeadAttention') standardMultiHead(g, n, manifest.hiddenSize, biases);
+    if (contrib && n.opType === 'Attention') standardAttention(g, n, manifest, biases);
+    else if (contrib && n.opType === 'MultiHeadAttention') standardMultiHead(g, n, manifest, biases);
     else if (contrib && n.opType === 'DynamicQuantizeMatMul') standardQuantizedMatMul(g, n);
     else g.append(n);
   }
@@ -39,11 +39,12 @@ export function encoderGraph(modelBytes: Uint8Array, manifest: ModelManifest, at
 
 /**
  * The importer's fused Attention node (input, packed QKV weight [H, 3H],
- * bias [3H], raw [B, T] mask; num_heads) as the plain operators its
+ * bias [3H], raw [B, T, T] mask; num_heads) as the plain operators its
  * `standard` mode writes. `biases` keeps the additive mask bias built for
  * each mask, so the layers share it.
  */
-function standardAttention(g: GraphBuilder, n: NodeProto, hidden: number, biases: Map<string, string>): void {
+function standardAttention(g: GraphBuilder, n: NodeProto, manifest: ModelManifest, biases: Map<string, string>): void {
+  const hidden = manifest.hiddenSize;
   const [x, weight, bias, mask] = n.input ?? [];
   const attrs = new Map((n.attribute ?? []).map((a) => [a.name, a]));
   if (!x || !weight || !bias || !mask || (n.input ?? []).length !== 4 || attrs.size !== 1 || !attrs.has('num_heads')) {
@@ -52,27 +53,36 @@ function standardAttention(g: GraphBuilder, n: NodeProto, hidden: number, biases
   const heads = intOf(attrs.get('num_heads')!.i);
   const qkv = g.node('Add', [g.node('MatMul', [x, weight]), bias]);
   const part = (i: number) => g.node('Slice', [qkv, g.ints([i * hidden]), g.ints([(i + 1) * hidden]), g.ints([2])]);
-  multiHeadAttention(g, { q: part(0), k: part(1), v: part(2) }, sharedMaskBias(g, mask, biases), heads, hidden, n.output?.[0] ?? undefined);
+  multiHeadAttention(g, { q: part(0), k: part(1), v: part(2) }, sharedMaskBias(g, mask, manifest, biases), heads, hidden, n.output?.[0] ?? undefined);
 }
 
-/** The additive bias of `mask`, built once and shared by the layers. */
-function sharedMaskBias(g: GraphBuilder, mask: string, biases: Map<string, string>): string {
+/**
+ * The additive bias of `mask`, built once and shared by the layers. Imports
+ * before importer version 3 (no `packedRows`) pass a [B, T] key mask, not
+ * a [B, T, T] one: it is widened to [B, 1, T] first.
+ */
+function sharedMaskBias(g: GraphBuilder, mask: string, manifest: ModelManifest, biases: Map<string, string>): string {
   let bias = biases.get(mask);
   if (!bias) {
-    bias = maskBias(g, mask);
+    bias = maskBias(g, manifest.packedRows ? mask : g.node('Unsqueeze', [mask, g.ints([1])]));
     biases.set(mask, bias);
   }
   return bias;
 }
 
-/** The importer's MultiHeadAttention node (projected q, k, v, no bias, raw [B, T] mask; num_heads) as plain operators. */
-function standardMultiHead(g: GraphBuilder, n: NodeProto, hidden: number, biases: Map<string, string>): void {
-  const [q, k, v, bias, mask] = n.input ?? [];
+/**
+ * The importer's MultiHeadAttention node (projected q, k, v, no bias; num_heads) as plain operators: with an
+ * additive [B, 1, T, T] attention bias, or (imports before importer version 3) a raw [B, T] key mask.
+ */
+function standardMultiHead(g: GraphBuilder, n: NodeProto, manifest: ModelManifest, biases: Map<string, string>): void {
+  const [q, k, v, bias, keyMask, attentionBias] = n.input ?? [];
   const attrs = new Map((n.attribute ?? []).map((a) => [a.name, a]));
-  if (!q || !k || !v || bias || !mask || (n.input ?? []).length !== 5 || attrs.size !== 1 || !attrs.has('num_heads')) {
-    throw new Error(`${n.name}: only the importer's MultiHeadAttention (q, k, v, no bias, mask; num_heads) can be rewritten`);
+  const masked = keyMask ? !attentionBias && n.input!.length === 5 : attentionBias && n.input!.length === 6;
+  if (!q || !k || !v || bias || !masked || attrs.size !== 1 || !attrs.has('num_heads')) {
+    throw new Error(`${n.name}: only the importer's MultiHeadAttention (q, k, v, key mask or attention bias; num_heads) can be rewritten`);
   }
-  multiHeadAttention(g, { q, k, v }, sharedMaskBias(g, mask, biases), intOf(attrs.get('num_heads')!.i), hidden, n.output?.[0] ?? undefined);
+  const additive = keyMask ? sharedMaskBias(g, keyMask, manifest, biases) : attentionBias!;
+  multiHeadAttention(g, { q, k, v }, additive, intOf(attrs.get('num_heads')!.i), manifest.hiddenSize, n.output?.[0] ?? undefined);
 }
 
 /**

@@ -106,3 +106,27 @@ test('a window of mixed lengths is split by length rather than padded to the lon
   for (const len of [10, 11, 12, 12, 13]) q.push(seq(`s${len}`, len), 'interactive');
   assert.equal(q.next().length, 5);
 });
+
+test('packed: the batch is the oldest sequences within the token budget, in arrival order', () => {
+  const q = new BatchQueue<{ id: string; length: number }>({ maxTokens: 50, maxSize: 4, packed: true });
+  for (const [i, len] of [30, 5, 10, 40, 8, 2].entries()) q.push(seq(`s${i}`, len), 'interactive');
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['s0', 's1', 's2'],
+  );
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['s3', 's4', 's5'],
+  );
+  q.push(seq('long', 80), 'interactive');
+  q.push(seq('short', 1), 'interactive');
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['long'],
+    'an over-long sequence runs alone',
+  );
+  assert.deepEqual(
+    q.next().map((s) => s.id),
+    ['short'],
+  );
+});

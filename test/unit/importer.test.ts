@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
+import { buildBertGraph, checkBertConfig } from '../../src/encoder/import/bert-graph.js';
 import { importCheckpoint } from '../../src/encoder/import/importer.js';
+import { readSafetensors } from '../../src/encoder/import/safetensors.js';
+import { layoutRows } from '../../src/encoder/packing.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -73,4 +76,43 @@ test('fused and standard attention graphs compute the same hidden states, paddin
 test('the importer refuses a checkpoint that is not a BERT encoder', () => {
   const root = mkdtempSync(join(tmpdir(), 'import-'));
   assert.throws(() => importCheckpoint(root, join(root, 'out'), 'x'), /no \.safetensors file/);
+});
+
+test('sequences packed into shared rows compute what each computes alone, in every attention kind', async () => {
+  const dir = bundledCheckpointDir();
+  const config = checkBertConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const tensors = readSafetensors(join(dir, 'model.fp16.safetensors'));
+  const lengths = [9, 4, 2, 7, 3, 5];
+  const sequences = lengths.map((len, s) => Array.from({ length: len }, (_, t) => (t === 0 ? 101 : t === len - 1 ? 102 : 2000 + s * 100 + t)));
+  const layout = layoutRows(lengths, 12);
+  assert.ok(layout.rows < lengths.length, 'the layout shares rows');
+  const packed = new BigInt64Array(layout.rows * layout.width);
+  const numbers = new BigInt64Array(layout.rows * layout.width);
+  for (const [s, ids] of sequences.entries()) {
+    const { row, start, segment } = layout.places[s]!;
+    for (const [t, id] of ids.entries()) {
+      packed[row * layout.width + start + t] = BigInt(id);
+      numbers[row * layout.width + start + t] = BigInt(segment);
+    }
+  }
+  const feeds = (ids: BigInt64Array, mask: BigInt64Array, dims: number[]) => ({
+    input_ids: new ort.Tensor('int64', ids, dims),
+    attention_mask: new ort.Tensor('int64', mask, dims),
+    token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
+  });
+  for (const attention of ['fused', 'standard', 'multi-head'] as const) {
+    const session = await ort.InferenceSession.create(buildBertGraph(config, tensors, { attention }));
+    const together = await session.run(feeds(packed, numbers, [layout.rows, layout.width]));
+    for (const [s, ids] of sequences.entries()) {
+      const alone = await session.run(feeds(BigInt64Array.from(ids, BigInt), new BigInt64Array(ids.length).fill(1n), [1, ids.length]));
+      const first = layout.places[s]!.row * layout.width + layout.places[s]!.start;
+      for (let layer = 0; layer <= 6; layer++) {
+        const a = alone[`hidden_states.${layer}`]!.data as Float32Array;
+        const b = (together[`hidden_states.${layer}`]!.data as Float32Array).subarray(first * 384, (first + ids.length) * 384);
+        const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+        assert.ok(worst < 1e-4, `${attention}, sequence ${s}, layer ${layer}: packed and alone differ by ${worst}`);
+      }
+    }
+    await session.release();
+  }
 });

@@ -15,7 +15,7 @@ const states = new Map([
 function pooled(specInput: Parameters<typeof resolveSpec>[0], b: number, length: number): number[] {
   const spec = resolveSpec(specInput, 1);
   const out = new Float32Array(specDimensions(spec, 2));
-  featureOf(states, b, 3, 2, length, spec, out, 0);
+  featureOf(states, b * 3, 2, length, spec, out, 0);
   return Array.from(out);
 }
 

@@ -8,9 +8,26 @@ import { DT, type GraphBuilder } from '../../onnx/graph.js';
 /** The additive attention bias for padded keys: the most negative finite fp32, as transformers does. */
 export const MASK_BIAS = -3.4028234663852886e38;
 
-/** The [B, 1, 1, T] additive bias of a [B, T] 1/0 mask (any numeric type): 0 where attended, MASK_BIAS where padded. */
+/**
+ * What a [B, T] `attention_mask` of sequence numbers means, in graph form.
+ * Each row of a batch may hold several sequences one after another: the mask
+ * is 0 on padding and k on the tokens of the row's k-th sequence, so a 1/0
+ * mask is the usual one sequence a row. A token attends to the tokens of its
+ * own sequence only, and its position restarts at 0 with every sequence.
+ *   attends    [B, T, T] bool: query t may attend to key u;
+ *   positions  [B, T] int64: each token's position within its sequence (0 on padding).
+ */
+export function sequenceMask(g: GraphBuilder, mask: string): { attends: string; positions: string } {
+  const same = g.node('Equal', [g.node('Unsqueeze', [mask, g.ints([2])]), g.node('Unsqueeze', [mask, g.ints([1])])]);
+  const attends = g.node('And', [same, g.node('Greater', [g.node('Unsqueeze', [mask, g.ints([1])]), g.int(0)])]);
+  // A token's position is the number of its own sequence's tokens before it: the strictly lower triangle, summed.
+  const before = g.node('Trilu', [g.node('Cast', [attends], { to: DT.INT64 }), g.int(-1)], { upper: 0 });
+  return { attends, positions: g.node('ReduceSum', [before, g.ints([-1])], { keepdims: 0 }) };
+}
+
+/** The [B, 1, T, T] additive bias of a [B, T, T] 1/0 mask (any numeric type): 0 where attended, MASK_BIAS elsewhere. */
 export function maskBias(g: GraphBuilder, mask: string): string {
-  const maskF = g.node('Cast', [g.node('Unsqueeze', [mask, g.ints([1, 2])])], { to: DT.FLOAT });
+  const maskF = g.node('Cast', [g.node('Unsqueeze', [mask, g.ints([1])])], { to: DT.FLOAT });
   return g.node('Mul', [g.node('Sub', [g.scalar(1), maskF]), g.scalar(MASK_BIAS)]);
 }
 

@@ -7,7 +7,7 @@
  */
 import { DT, GraphBuilder } from '../../onnx/graph.js';
 import { hiddenStateName } from '../manifest.js';
-import { maskBias as maskBiasOf, multiHeadAttention } from './attention.js';
+import { maskBias as maskBiasOf, multiHeadAttention, sequenceMask } from './attention.js';
 import { quantizedLinear } from './quantize.js';
 import type { Tensor } from './safetensors.js';
 
@@ -124,30 +124,31 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
 
   // Embeddings: word + position + token type, then LayerNorm: hidden state 0.
   const words = g.node('Gather', [param('embeddings.word_embeddings.weight', [config.vocab_size, H]), inputIds]);
-  const seqLen = g.node('Gather', [g.node('Shape', [inputIds]), g.ints([1])]);
-  const positionIds = g.node('Range', [g.int64('const_zero', [], [0]), g.node('Squeeze', [seqLen, g.ints([0])]), g.int64('const_one', [], [1])]);
-  const positions = g.node('Gather', [param('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]), positionIds]);
+  const sequences = sequenceMask(g, attentionMask);
+  const positions = g.node('Gather', [param('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]), sequences.positions]);
   const types = g.node('Gather', [param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]), tokenTypeIds]);
   let hidden = layerNorm(g.node('Add', [g.node('Add', [words, positions]), types]), 'embeddings.LayerNorm', hiddenStateName(0));
   const states = [hidden];
 
   const attention = options.attention ?? 'standard';
   const projections = (a: string) => ({ q: linear(hidden, `${a}.query`, H, H), k: linear(hidden, `${a}.key`, H, H), v: linear(hidden, `${a}.value`, H, H) });
-  // The mask, built once: a raw [B, T] int32 1/0 mask for onnxruntime's kernels, else an
-  // additive [B, 1, 1, T] bias, 0 where attended and MASK_BIAS where padded.
+  // The mask, built once: a raw [B, T, T] int32 1/0 mask for the fused Attention, else an
+  // additive [B, 1, T, T] bias, 0 where attended and MASK_BIAS elsewhere.
   let maskIndex = '';
   let maskBias = '';
-  if (attention === 'standard') maskBias = maskBiasOf(g, attentionMask);
-  else {
+  if (attention === 'fused') {
     g.useDomain('com.microsoft', 1);
-    maskIndex = g.node('Cast', [attentionMask], { to: DT.INT32 });
+    maskIndex = g.node('Cast', [sequences.attends], { to: DT.INT32 });
+  } else {
+    if (attention === 'multi-head') g.useDomain('com.microsoft', 1);
+    maskBias = maskBiasOf(g, sequences.attends);
   }
   const selfAttention = (p: string): string => {
     const a = `${p}.attention.self`;
     if (attention === 'standard') return multiHeadAttention(g, projections(a), maskBias, heads, H);
     if (attention === 'multi-head') {
       const { q, k, v } = projections(a);
-      return g.node('MultiHeadAttention', [q, k, v, '', maskIndex], { num_heads: heads }, 'com.microsoft');
+      return g.node('MultiHeadAttention', [q, k, v, '', '', maskBias], { num_heads: heads }, 'com.microsoft');
     }
     const w = packQkv(get(`${a}.query.weight`, [H, H]), get(`${a}.key.weight`, [H, H]), get(`${a}.value.weight`, [H, H]));
     const b = new Float32Array(3 * H);

@@ -15,7 +15,7 @@ import { type AttentionKind, buildBertGraph, checkBertConfig } from './bert-grap
 import { readSafetensors } from './safetensors.js';
 
 /** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
-export const IMPORTER_VERSION = 2;
+export const IMPORTER_VERSION = 3;
 
 export interface ImportOptions {
   /** Overrides the maximum sequence length found in the checkpoint. */
@@ -141,6 +141,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
     hiddenStateOutputs: Array.from({ length: config.num_hidden_layers + 1 }, (_, i) => hiddenStateName(i)),
     attention,
     weights,
+    packedRows: true,
     importerVersion: IMPORTER_VERSION,
     sourceSha256,
   };
