@@ -30,7 +30,9 @@ test('the embedding layer, layer 3 and layer 6 give different vectors; -1 is lay
   assert.ok(cosine(l0, l3) < 0.99, `layer 0 vs 3 cosine ${cosine(l0, l3)}`);
   assert.ok(cosine(l3, l6) < 0.99, `layer 3 vs 6 cosine ${cosine(l3, l6)}`);
   assert.ok(cosine(l0, l6) < 0.99);
-  assert.deepEqual(l6, last);
+  // Equal up to rounding: the four requests may share an encoder row, and a row's other sequences change the sums' order.
+  assert.equal(last.length, l6.length);
+  for (const [i, v] of l6.entries()) assert.ok(Math.abs(v - last[i]!) < 1e-6, `dim ${i}: layer 6 ${v}, layer -1 ${last[i]}`);
 });
 
 test('layer combinations: concat stacks layers, mean averages them', async () => {
