@@ -36,7 +36,8 @@ export function standardEmbeddings(g: GraphBuilder, e: EmbeddingInputs, outputNa
  * One com.microsoft.EmbedLayerNormalization node. It takes int32 ids only; without
  * position_ids it uses 0..T-1, as BERT does. Its mask input is left out: the
  * attention kernels read the raw mask, not the per-row count (mask_index) this
- * op would compute, so mask_index is declared (the CPU kernel writes it) and unused.
+ * op would compute; mask_index is declared all the same (without it onnxruntime
+ * refuses the node at load: its type inference wants output 1) and read by nothing.
  */
 export function fusedEmbeddings(g: GraphBuilder, e: EmbeddingInputs, outputName: string): string {
   g.useDomain('com.microsoft', 1);
