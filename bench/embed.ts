@@ -9,7 +9,8 @@
  *         concurrent clients sending 1 or 32 texts per request;
  *   int8  the int8 model beside fp32 in one service (1 and 16 clients × 32 texts), raw onnxruntime
  *         on both graphs, and the cosine between their features on each shared test set
- *         (`-- --int8-only` runs only this part).
+ *         (`-- --int8-only` runs only this part);
+ *   fusions  `-- --fusions-only`: raw onnxruntime on the imported graph and on the same with a fusion its optimizer does not make (./lib/fusions.ts).
  * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
  */
 import { cosine } from '../src/lib/cosine.js';
@@ -21,6 +22,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
+import { fusionsTable } from './lib/fusions.js';
 
 const THREADS = Number(process.env.TRANSFERD_ORT_THREADS ?? availableParallelism());
 const REPS = 3;
@@ -139,8 +141,11 @@ async function load(port: number, texts: string[], clients: number, perRequest: 
 const openSession = (model: string) =>
   ort.InferenceSession.create(`models/${model}/onnx/model.onnx`, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 
-if (!INT8_ONLY) await fp32Table();
-await int8Tables();
+if (process.argv.includes('--fusions-only')) await fusionsTable(THREADS, (t) => tokenizer.encode(t) as number[]);
+else {
+  if (!INT8_ONLY) await fp32Table();
+  await int8Tables();
+}
 
 async function fp32Table(): Promise<void> {
   const rows: Array<Array<string | number>> = [];

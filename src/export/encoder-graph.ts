@@ -3,11 +3,13 @@
  * its token type ids fixed to a single segment (the service never sends
  * another), its outputs forgotten (the export names its own), and, unless
  * asked to keep it, onnxruntime's contrib operators rewritten as plain ONNX
- * operators, so that the file runs on any ONNX runtime: the fused Attention
- * (fp32 imports), MultiHeadAttention and DynamicQuantizeMatMul (int8 imports).
+ * operators, so that the file runs on any ONNX runtime: EmbedLayerNormalization
+ * (both), the fused Attention (fp32 imports), MultiHeadAttention and
+ * DynamicQuantizeMatMul (int8 imports).
  */
 import onnxProto from 'onnx-proto';
 import { maskBias, multiHeadAttention } from '../encoder/import/attention.js';
+import { standardEmbeddings } from '../encoder/import/embeddings.js';
 import type { ModelManifest } from '../encoder/manifest.js';
 import { DT, GraphBuilder, intOf, type NodeProto } from '../onnx/graph.js';
 
@@ -28,13 +30,47 @@ export function encoderGraph(modelBytes: Uint8Array, manifest: ModelManifest, at
   const biases = new Map<string, string>();
   for (const n of nodes) {
     const contrib = attention === 'portable' && n.domain === 'com.microsoft';
-    if (contrib && n.opType === 'Attention') standardAttention(g, n, manifest, biases);
+    if (contrib && n.opType === 'EmbedLayerNormalization') standardEmbedLayerNorm(g, n);
+    else if (contrib && n.opType === 'Attention') standardAttention(g, n, manifest, biases);
     else if (contrib && n.opType === 'MultiHeadAttention') standardMultiHead(g, n, manifest, biases);
     else if (contrib && n.opType === 'DynamicQuantizeMatMul') standardQuantizedMatMul(g, n);
     else g.append(n);
   }
   g.clearOutputs();
   return g;
+}
+
+/**
+ * The importer's EmbedLayerNormalization node (int32 ids and token types, word,
+ * position and token type tables, gamma, beta, no mask, int32 position ids;
+ * epsilon) as the plain operators its `standard` embeddings write. Its
+ * mask_index output is not rewritten: nothing in the importer's graph reads it.
+ */
+function standardEmbedLayerNorm(g: GraphBuilder, n: NodeProto): void {
+  const inputs = n.input ?? [];
+  const [inputIds, tokenTypeIds, word, position, tokenType, gamma, beta, mask, positionIds] = inputs;
+  const attrs = new Map((n.attribute ?? []).map((a) => [a.name, a]));
+  if (inputs.length !== 9 || mask || inputs.some((i, k) => k !== 7 && !i) || attrs.size !== 1 || !attrs.has('epsilon')) {
+    throw new Error(
+      `${n.name}: only the importer's EmbedLayerNormalization (ids, token types, three tables, gamma, beta, position ids; epsilon) can be rewritten`,
+    );
+  }
+  const epsilon = attrs.get('epsilon')!.f ?? 0;
+  standardEmbeddings(
+    g,
+    {
+      inputIds: inputIds!,
+      tokenTypeIds: tokenTypeIds!,
+      positionIds: positionIds!,
+      word: word!,
+      position: position!,
+      tokenType: tokenType!,
+      gamma: gamma!,
+      beta: beta!,
+      epsilon,
+    },
+    n.output?.[0] ?? undefined,
+  );
 }
 
 /**

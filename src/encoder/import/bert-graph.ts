@@ -8,6 +8,7 @@
 import { DT, GraphBuilder } from '../../onnx/graph.js';
 import { hiddenStateName } from '../manifest.js';
 import { maskBias as maskBiasOf, multiHeadAttention, sequenceMask } from './attention.js';
+import { type EmbeddingInputs, fusedEmbeddings, standardEmbeddings } from './embeddings.js';
 import { quantizedLinear } from './quantize.js';
 import type { Tensor } from './safetensors.js';
 
@@ -80,7 +81,18 @@ export interface GraphOptions {
    * projection fp32 (the Attention op takes float weights only).
    */
   int8?: boolean;
+  /** Default `standard`. */
+  embeddings?: EmbeddingsKind;
 }
+
+/**
+ * How hidden state 0 (word + position + token type embeddings, then LayerNorm) is written:
+ *   standard  Gather, Add and LayerNormalization (what imports write);
+ *   fused     onnxruntime's com.microsoft.EmbedLayerNormalization, which its optimizer does not make from
+ *             this graph: kept for `bench:embed -- --fusions-only`, since it measured no faster (README,
+ *             The fused operators).
+ */
+export type EmbeddingsKind = 'fused' | 'standard';
 
 /** Packs Wq, Wk, Wv ([out, in] each) into one [in, 3·out] matrix for the fused Attention op. */
 function packQkv(q: Tensor, k: Tensor, v: Tensor): Float32Array {
@@ -122,15 +134,23 @@ export function buildBertGraph(config: BertConfig, tensors: Map<string, Tensor>,
   const layerNorm = (x: string, prefix: string, outputName?: string): string =>
     g.node('LayerNormalization', [x, param(`${prefix}.weight`, [H]), param(`${prefix}.bias`, [H])], { axis: -1, epsilon: eps }, '', outputName);
 
-  // Embeddings: word + position + token type, then LayerNorm: hidden state 0.
-  const words = g.node('Gather', [param('embeddings.word_embeddings.weight', [config.vocab_size, H]), inputIds]);
+  const attention = options.attention ?? 'standard';
   const sequences = sequenceMask(g, attentionMask);
-  const positions = g.node('Gather', [param('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]), sequences.positions]);
-  const types = g.node('Gather', [param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]), tokenTypeIds]);
-  let hidden = layerNorm(g.node('Add', [g.node('Add', [words, positions]), types]), 'embeddings.LayerNorm', hiddenStateName(0));
+  const embeddingInputs: EmbeddingInputs = {
+    inputIds,
+    positionIds: sequences.positions,
+    tokenTypeIds,
+    word: param('embeddings.word_embeddings.weight', [config.vocab_size, H]),
+    position: param('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]),
+    tokenType: param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]),
+    gamma: param('embeddings.LayerNorm.weight', [H]),
+    beta: param('embeddings.LayerNorm.bias', [H]),
+    epsilon: config.layer_norm_eps,
+  };
+  const embed = options.embeddings === 'fused' ? fusedEmbeddings : standardEmbeddings;
+  let hidden = embed(g, embeddingInputs, hiddenStateName(0));
   const states = [hidden];
 
-  const attention = options.attention ?? 'standard';
   const projections = (a: string) => ({ q: linear(hidden, `${a}.query`, H, H), k: linear(hidden, `${a}.key`, H, H), v: linear(hidden, `${a}.value`, H, H) });
   // The mask, built once: a raw [B, T, T] int32 1/0 mask for the fused Attention, else an
   // additive [B, 1, T, T] bias, 0 where attended and MASK_BIAS elsewhere.

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hiddenStateName, MANIFEST_FILE, type ModelManifest } from '../manifest.js';
-import { type AttentionKind, buildBertGraph, checkBertConfig } from './bert-graph.js';
+import { type AttentionKind, type BertConfig, buildBertGraph, checkBertConfig, type GraphOptions } from './bert-graph.js';
 import { readSafetensors } from './safetensors.js';
 
 /** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
@@ -103,6 +103,15 @@ function sha256Files(paths: string[]): string {
   return h.digest('hex');
 }
 
+/**
+ * The ONNX graph of the checkpoint in `srcDir`, built in memory: what an import
+ * writes, and what a benchmark compares with one graph option changed.
+ */
+export function checkpointGraph(srcDir: string, options: GraphOptions): { config: BertConfig; bytes: Uint8Array } {
+  const config = checkBertConfig(readJson(join(srcDir, 'config.json')));
+  return { config, bytes: buildBertGraph(config, readSafetensors(findWeights(srcDir)), options) };
+}
+
 export function importCheckpoint(srcDir: string, outDir: string, name: string, options: ImportOptions = {}): ImportResult {
   const started = performance.now();
   const configPath = join(srcDir, 'config.json');
@@ -127,10 +136,9 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   }
 
   const rawConfig = readJson(configPath);
-  const config = checkBertConfig(rawConfig);
   const tokenizer = readJson(tokenizerPath);
+  const { config, bytes: onnxBytes } = checkpointGraph(srcDir, { attention, int8: options.int8 === true });
   const maxTokens = resolveMaxTokens(srcDir, config, options.maxTokens);
-  const onnxBytes = buildBertGraph(config, readSafetensors(weightsPath), { attention, int8: options.int8 === true });
 
   const manifest: ModelManifest = {
     name,
