@@ -9,7 +9,9 @@
  *         concurrent clients sending 1 or 32 texts per request;
  *   int8  the int8 model beside fp32 in one service (1 and 16 clients × 32 texts), raw onnxruntime
  *         on both graphs, and the cosine between their features on each shared test set
- *         (`-- --int8-only` runs only this part).
+ *         (`-- --int8-only` runs only this part);
+ *   torch PyTorch as the reference of both, when Debian's python3-torch is installed (./lib/torch-reference.ts;
+ *         `-- --torch-only` runs only this part).
  * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
  */
 import { cosine } from '../src/lib/cosine.js';
@@ -21,6 +23,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
+import { torchReferenceTable } from './lib/torch-reference.js';
 
 const THREADS = Number(process.env.TRANSFERD_ORT_THREADS ?? availableParallelism());
 const REPS = 3;
@@ -139,8 +142,13 @@ async function load(port: number, texts: string[], clients: number, perRequest: 
 const openSession = (model: string) =>
   ort.InferenceSession.create(`models/${model}/onnx/model.onnx`, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 
-if (!INT8_ONLY) await fp32Table();
-await int8Tables();
+const TORCH_ONLY = process.argv.includes('--torch-only');
+if (!INT8_ONLY && !TORCH_ONLY) await fp32Table();
+if (!TORCH_ONLY) await int8Tables();
+if (!INT8_ONLY) {
+  const encode = (text: string) => tokenizer.encode(text) as number[];
+  await torchReferenceTable({ threads: THREADS, encode, openSession, rawThroughput, startService, load });
+}
 
 async function fp32Table(): Promise<void> {
   const rows: Array<Array<string | number>> = [];
