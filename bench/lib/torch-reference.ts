@@ -133,7 +133,7 @@ async function torchRun(idsFile: string, threads: number, check?: string): Promi
     MKL_NUM_THREADS: n,
     OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
   };
-  const args = [SCRIPT, bundledCheckpointDir(), idsFile, String(threads), ...(check ? [check] : [])];
+  const args = [SCRIPT, bundledCheckpointDir(), idsFile, n, ...(check ? [check] : [])];
   try {
     const { stdout } = await execFileAsync(PYTHON, args, { env, maxBuffer: 1 << 20 });
     return JSON.parse(stdout) as TorchRun;
