@@ -2,7 +2,8 @@
  * npm run bench:embed
  *
  * Encoder throughput and latency, in one run, on Banking77 and SST-2 test texts:
- *   raw   onnxruntime-node on the service's own graph, length-sorted batches of 32,
+ *   raw   onnxruntime-node on the service's own graph, length-sorted batches of 32 (and, for reference,
+ *         unsorted batches of 32 in packed rows, as the service lays out its runs),
  *         same thread count: the best the engine does here (tokenization excluded),
  *         measured before and between the service's configurations (median of all);
  *   http  the service (a child process, as `npm start` runs it) with 1, 4 and 16
@@ -11,6 +12,8 @@
  *         on both graphs, and the cosine between their features on each shared test set
  *         (`-- --int8-only` runs only this part);
  *   fusions  `-- --fusions-only`: raw onnxruntime on the imported graph and on the same with a fusion its optimizer does not make (./lib/fusions.ts).
+ *   torch PyTorch as the reference of both, when Debian's python3-torch is installed (./lib/torch-reference.ts;
+ *         `-- --torch-only` runs only this part).
  * Throughput is the median of 3 repetitions; p50/p99 pool the latencies of all.
  */
 import { cosine } from '../src/lib/cosine.js';
@@ -22,7 +25,9 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
+import { layoutRows, PACKED_ROW_TOKENS } from '../src/encoder/packing.js';
 import { fusionsTable } from './lib/fusions.js';
+import { torchReferenceTable } from './lib/torch-reference.js';
 
 const THREADS = Number(process.env.TRANSFERD_ORT_THREADS ?? availableParallelism());
 const REPS = 3;
@@ -44,27 +49,41 @@ const tokenizer = await AutoTokenizer.from_pretrained(DEFAULT_MODEL);
 const tokenCount = (t: string) => Math.min((tokenizer.encode(t) as number[]).length, 256);
 
 /** Raw onnxruntime: length-sorted batches of 32 through the same graph; returns tokens/s and texts/s. */
-async function rawThroughput(session: ort.InferenceSession, texts: string[]): Promise<{ tokensPerS: number; textsPerS: number }> {
+/**
+ * Raw onnxruntime: batches of 32 through the same graph; returns tokens/s and texts/s. `sorted` (the baseline):
+ * length-sorted batches, one sequence a row; `packed`: the texts in their order, each batch laid into shared rows
+ * as the service lays its runs (src/encoder/packing.ts).
+ */
+async function rawThroughput(
+  session: ort.InferenceSession,
+  texts: string[],
+  layout: 'sorted' | 'packed' = 'sorted',
+): Promise<{ tokensPerS: number; textsPerS: number }> {
   const seqs = texts.map((t) => {
     const ids = tokenizer.encode(t) as number[];
     return ids.length > 256 ? [...ids.slice(0, 255), ids[ids.length - 1]!] : ids;
   });
-  seqs.sort((a, b) => a.length - b.length);
+  if (layout === 'sorted') seqs.sort((a, b) => a.length - b.length);
   let tokens = 0;
   const start = performance.now();
   for (let i = 0; i < seqs.length; i += 32) {
     const batch = seqs.slice(i, i + 32);
-    const T = batch[batch.length - 1]!.length;
-    const ids = new BigInt64Array(batch.length * T);
-    const mask = new BigInt64Array(batch.length * T);
+    const rows = layoutRows(
+      batch.map((s) => s.length),
+      layout === 'packed' ? PACKED_ROW_TOKENS : 0,
+    );
+    const T = rows.width;
+    const ids = new BigInt64Array(rows.rows * T);
+    const mask = new BigInt64Array(rows.rows * T);
     for (const [b, s] of batch.entries()) {
+      const { row, start, segment } = rows.places[b]!;
       for (const [t, id] of s.entries()) {
-        ids[b * T + t] = BigInt(id);
-        mask[b * T + t] = 1n;
+        ids[row * T + start + t] = BigInt(id);
+        mask[row * T + start + t] = BigInt(segment);
       }
     }
     for (const s of batch) tokens += s.length;
-    const dims = [batch.length, T];
+    const dims = [rows.rows, T];
     await session.run(
       {
         input_ids: new ort.Tensor('int64', ids, dims),
@@ -141,10 +160,15 @@ async function load(port: number, texts: string[], clients: number, perRequest: 
 const openSession = (model: string) =>
   ort.InferenceSession.create(`models/${model}/onnx/model.onnx`, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 
+const TORCH_ONLY = process.argv.includes('--torch-only');
 if (process.argv.includes('--fusions-only')) await fusionsTable(THREADS, (t) => tokenizer.encode(t) as number[]);
 else {
-  if (!INT8_ONLY) await fp32Table();
-  await int8Tables();
+  if (!INT8_ONLY && !TORCH_ONLY) await fp32Table();
+  if (!TORCH_ONLY) await int8Tables();
+  if (!INT8_ONLY) {
+    const encode = (text: string) => tokenizer.encode(text) as number[];
+    await torchReferenceTable({ threads: THREADS, encode, openSession, rawThroughput, startService, load });
+  }
 }
 
 async function fp32Table(): Promise<void> {
@@ -160,7 +184,11 @@ async function fp32Table(): Promise<void> {
       // The raw baseline is measured before and between the service's configurations and its median used,
       // so that drift on a shared machine moves both sides of the ratio alike.
       const rawRuns: Array<{ tokensPerS: number; textsPerS: number }> = [];
-      const rawRun = async () => rawRuns.push(await rawThroughput(session, texts.slice(0, 1500)));
+      const packedRuns: Array<{ tokensPerS: number; textsPerS: number }> = [];
+      const rawRun = async () => {
+        rawRuns.push(await rawThroughput(session, texts.slice(0, 1500)));
+        packedRuns.push(await rawThroughput(session, texts.slice(0, 1500), 'packed'));
+      };
       await rawThroughput(session, texts.slice(0, 64)); // warm-up
       for (let r = 0; r < REPS; r++) await rawRun();
       const measured = [];
@@ -183,6 +211,18 @@ async function fp32Table(): Promise<void> {
         '-',
         '-',
         '1.00',
+      ]);
+      const packed = median(packedRuns.map((x) => x.tokensPerS));
+      rows.push([
+        name,
+        `raw onnxruntime, packed rows, unsorted batches of 32 (${packedRuns.length} runs)`,
+        '-',
+        '-',
+        fmt(median(packedRuns.map((x) => x.textsPerS)), 0),
+        fmt(packed, 0),
+        '-',
+        '-',
+        fmt(packed / raw.tokensPerS, 2),
       ]);
       for (const { c, runs } of measured) {
         const lat = runs.flatMap((x) => x.latencies);
