@@ -13,7 +13,7 @@ import { reply, serve } from '../workers/serve.js';
 import { BatchQueue } from './batch-queue.js';
 import { type FeatureSpec, specDimensions } from './feature-spec.js';
 import { hiddenStateName } from './manifest.js';
-import { layoutRows, PACKED_ROW_TOKENS } from './packing.js';
+import { layoutRows, PACKED_ROW_TOKENS, PACKED_RUN_TOKENS } from './packing.js';
 import { featureOf } from './pooling.js';
 import type { EncodeArgs, Encoded, EncoderApi, EncoderEvent, WorkerInit } from './protocol.js';
 
@@ -49,7 +49,11 @@ const session = await ort.InferenceSession.create(`${init.modelDir}/onnx/model.o
 
 /** Graphs from importers before version 3 read the mask as 1/0: one sequence a row. */
 const rowTokens = init.manifest.packedRows ? PACKED_ROW_TOKENS : 0;
-const queue = new BatchQueue<Sequence>({ maxTokens: init.maxBatchTokens, maxSize: init.maxBatchSize, packed: rowTokens > 0 });
+const queue = new BatchQueue<Sequence>({
+  maxTokens: rowTokens > 0 ? Math.min(init.maxBatchTokens, PACKED_RUN_TOKENS) : init.maxBatchTokens,
+  maxSize: init.maxBatchSize,
+  packed: rowTokens > 0,
+});
 /** Requests still wanted: a cancelled one is removed here, and its sequences are dropped when a batch would take them. */
 const live = new Set<Request>();
 let running: Promise<void> | undefined;
