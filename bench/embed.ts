@@ -25,7 +25,8 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
 import { loadJsonl, shuffled } from './lib/datasets.js';
-import { layoutRows, PACKED_ROW_TOKENS } from '../src/encoder/packing.js';
+import { encoderFeeds } from '../src/encoder/feeds.js';
+import { PACKED_ROW_TOKENS } from '../src/encoder/packing.js';
 import { fusionsTable } from './lib/fusions.js';
 import { torchReferenceTable } from './lib/torch-reference.js';
 
@@ -68,30 +69,8 @@ async function rawThroughput(
   const start = performance.now();
   for (let i = 0; i < seqs.length; i += 32) {
     const batch = seqs.slice(i, i + 32);
-    const rows = layoutRows(
-      batch.map((s) => s.length),
-      layout === 'packed' ? PACKED_ROW_TOKENS : 0,
-    );
-    const T = rows.width;
-    const ids = new BigInt64Array(rows.rows * T);
-    const mask = new BigInt64Array(rows.rows * T);
-    for (const [b, s] of batch.entries()) {
-      const { row, start, segment } = rows.places[b]!;
-      for (const [t, id] of s.entries()) {
-        ids[row * T + start + t] = BigInt(id);
-        mask[row * T + start + t] = BigInt(segment);
-      }
-    }
     for (const s of batch) tokens += s.length;
-    const dims = [rows.rows, T];
-    await session.run(
-      {
-        input_ids: new ort.Tensor('int64', ids, dims),
-        attention_mask: new ort.Tensor('int64', mask, dims),
-        token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
-      },
-      ['hidden_states.6'],
-    );
+    await session.run(encoderFeeds(batch, layout === 'packed' ? PACKED_ROW_TOKENS : 0).feeds, ['hidden_states.6']);
   }
   const s = (performance.now() - start) / 1000;
   return { tokensPerS: tokens / s, textsPerS: seqs.length / s };

@@ -14,6 +14,7 @@
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { GraphOptions } from '../../src/encoder/import/bert-graph.js';
+import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { checkpointGraph } from '../../src/encoder/import/importer.js';
 import { DT, GraphBuilder } from '../../src/onnx/graph.js';
@@ -79,30 +80,11 @@ function sequences(texts: string[], encode: Encode): number[][] {
   });
 }
 
-/** Right-padded int64 feeds of one batch. */
-function feeds(batch: number[][]): Record<string, ort.Tensor> {
-  const T = Math.max(...batch.map((s) => s.length));
-  const ids = new BigInt64Array(batch.length * T);
-  const mask = new BigInt64Array(batch.length * T);
-  for (const [b, s] of batch.entries()) {
-    for (const [t, id] of s.entries()) {
-      ids[b * T + t] = BigInt(id);
-      mask[b * T + t] = 1n;
-    }
-  }
-  const dims = [batch.length, T];
-  return {
-    input_ids: new ort.Tensor('int64', ids, dims),
-    attention_mask: new ort.Tensor('int64', mask, dims),
-    token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
-  };
-}
-
 /** Length-sorted batches of `size`, as feeds built beforehand (only the runs are timed), and their token count. */
 function sortedBatches(seqs: number[][], size: number): { batches: Array<Record<string, ort.Tensor>>; tokens: number } {
   const sorted = [...seqs].sort((a, b) => a.length - b.length);
   const batches: Array<Record<string, ort.Tensor>> = [];
-  for (let i = 0; i < sorted.length; i += size) batches.push(feeds(sorted.slice(i, i + size)));
+  for (let i = 0; i < sorted.length; i += size) batches.push(encoderFeeds(sorted.slice(i, i + size)).feeds);
   return { batches, tokens: sorted.reduce((n, s) => n + s.length, 0) };
 }
 

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../../src/config.js';
+import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { hiddenStateName, readManifest } from '../../src/encoder/manifest.js';
 import { loadJsonl, shuffled } from './datasets.js';
@@ -84,25 +85,8 @@ function tokenIds(bench: EmbedBench, text: string, maxTokens: number): number[] 
 
 /** The fp32 graph's hidden states `layers` on `seqs`, one batch padded to the longest, written for the Python side. */
 async function writeOnnxStates(session: ort.InferenceSession, seqs: number[][], layers: number[], prefix: string): Promise<void> {
-  const T = Math.max(...seqs.map((s) => s.length));
-  const ids = new BigInt64Array(seqs.length * T);
-  const mask = new BigInt64Array(seqs.length * T);
-  for (const [b, s] of seqs.entries()) {
-    for (const [t, id] of s.entries()) {
-      ids[b * T + t] = BigInt(id);
-      mask[b * T + t] = 1n;
-    }
-  }
-  const dims = [seqs.length, T];
   const names = layers.map(hiddenStateName);
-  const out = await session.run(
-    {
-      input_ids: new ort.Tensor('int64', ids, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
-    },
-    names,
-  );
+  const out = await session.run(encoderFeeds(seqs).feeds, names);
   const states = names.map((n) => out[n]!.data as Float32Array);
   const all = new Float32Array(states.reduce((n, s) => n + s.length, 0));
   let at = 0;

@@ -13,7 +13,8 @@ import { reply, serve } from '../workers/serve.js';
 import { BatchQueue } from './batch-queue.js';
 import { type FeatureSpec, specDimensions } from './feature-spec.js';
 import { hiddenStateName } from './manifest.js';
-import { layoutRows, PACKED_ROW_TOKENS, PACKED_RUN_TOKENS } from './packing.js';
+import { encoderFeeds } from './feeds.js';
+import { PACKED_ROW_TOKENS, PACKED_RUN_TOKENS } from './packing.js';
 import { featureOf } from './pooling.js';
 import type { EncodeArgs, Encoded, EncoderApi, EncoderEvent, WorkerInit } from './protocol.js';
 
@@ -114,40 +115,20 @@ function schedule(): void {
 async function runBatch(): Promise<void> {
   const batch = queue.next().filter((s) => live.has(s.request));
   if (batch.length === 0) return;
-  const layout = layoutRows(
-    batch.map((s) => s.length),
+  const { feeds, layout, firsts } = encoderFeeds(
+    batch.map((s) => s.ids),
     rowTokens,
   );
   const B = layout.rows;
   const T = layout.width;
-  const ids = new BigInt64Array(B * T);
-  const mask = new BigInt64Array(B * T);
   let tokens = 0;
-  const firsts = batch.map((s, i) => {
-    const { row, start, segment } = layout.places[i]!;
-    const first = row * T + start;
-    const number = BigInt(segment);
-    for (let t = 0; t < s.length; t++) {
-      ids[first + t] = BigInt(s.ids[t]!);
-      mask[first + t] = number;
-    }
-    tokens += s.length;
-    return first;
-  });
+  for (const s of batch) tokens += s.length;
   const layers = new Set<number>();
   for (const s of batch) for (const spec of s.request.specs) for (const l of spec.layers) layers.add(l);
   const started = performance.now();
   let out: ort.InferenceSession.ReturnType;
   try {
-    const dims = [B, T];
-    out = await session.run(
-      {
-        input_ids: new ort.Tensor('int64', ids, dims),
-        attention_mask: new ort.Tensor('int64', mask, dims),
-        token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), dims),
-      },
-      [...layers].map(hiddenStateName),
-    );
+    out = await session.run(feeds, [...layers].map(hiddenStateName));
   } catch (err) {
     for (const r of new Set(batch.map((s) => s.request))) {
       live.delete(r);
@@ -173,13 +154,7 @@ async function runBatch(): Promise<void> {
 }
 
 // Warm-up: the first run pays for memory planning and kernel selection; do it before serving.
-const warmIds = tokenize('warm up').ids;
-const warmDims = [1, warmIds.length];
-await session.run({
-  input_ids: new ort.Tensor('int64', BigInt64Array.from(warmIds.map(BigInt)), warmDims),
-  attention_mask: new ort.Tensor('int64', new BigInt64Array(warmIds.length).fill(1n), warmDims),
-  token_type_ids: new ort.Tensor('int64', new BigInt64Array(warmIds.length), warmDims),
-});
+await session.run(encoderFeeds([tokenize('warm up').ids]).feeds);
 
 const served = serve<EncoderApi, EncoderEvent>(
   {

@@ -14,6 +14,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import request from 'supertest';
 import { DEFAULT_MODEL } from '../../src/config.js';
+import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { headOf } from '../../src/heads/registry.js';
 import { testApp } from '../helpers/app.js';
 import { intents, labelSets } from '../helpers/fixtures.js';
@@ -57,19 +58,10 @@ function tokenize(texts: string[], maxTokens: number) {
     const ids = tokenizer.encode(t) as number[];
     return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), sep];
   });
-  const T = Math.max(...seqs.map((s) => s.length));
-  const ids = new BigInt64Array(seqs.length * T);
-  const mask = new BigInt64Array(seqs.length * T);
-  for (const [b, s] of seqs.entries()) {
-    for (const [t, id] of s.entries()) {
-      ids[b * T + t] = BigInt(id);
-      mask[b * T + t] = 1n;
-    }
-  }
-  const dims = [seqs.length, T];
+  const { input_ids, attention_mask } = encoderFeeds(seqs).feeds;
   return {
-    input_ids: new ort.Tensor('int64', ids, dims),
-    attention_mask: new ort.Tensor('int64', mask, dims),
+    input_ids,
+    attention_mask,
     longest: Math.max(...texts.map((t) => (tokenizer.encode(t) as number[]).length)),
   };
 }
