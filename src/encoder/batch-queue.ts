@@ -8,7 +8,8 @@
  *
  * Packed (a graph that takes several sequences a row, ./packing.ts): a run pays
  * for its tokens, not for its padding, so the batch is simply the lane's oldest
- * sequences up to the limits; fewer, larger runs only save run overhead.
+ * sequences up to the limits (the worker's token limit for packed runs is
+ * PACKED_RUN_TOKENS: past it, larger runs measured slower per token).
  *
  * Padded (one sequence a row): the lane's first `window` sequences are sorted by
  * length and split into contiguous runs that minimise the total padded tokens
