@@ -24,7 +24,7 @@ import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, env } from '@huggingface/transformers';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../src/config.js';
 import { fmt, median, percentile, printTable } from './lib/stats.js';
-import { loadJsonl, shuffled } from './lib/datasets.js';
+import { ENCODER_SETS, loadJsonl, shuffled } from './lib/datasets.js';
 import { encoderFeeds } from '../src/encoder/feeds.js';
 import { PACKED_ROW_TOKENS } from '../src/encoder/packing.js';
 import { fusionsTable } from './lib/fusions.js';
@@ -155,10 +155,7 @@ async function fp32Table(): Promise<void> {
   const session = await openSession(DEFAULT_MODEL);
   const service = await startService();
   try {
-    for (const [name, file] of [
-      ['banking77', 'banking77.test.jsonl'],
-      ['sst2', 'sst2.test.jsonl'],
-    ] as const) {
+    for (const [name, file] of ENCODER_SETS) {
       const texts = shuffled(loadJsonl(file).map((e) => e.text));
       // The raw baseline is measured before and between the service's configurations and its median used,
       // so that drift on a shared machine moves both sides of the ratio alike.
@@ -242,10 +239,7 @@ async function int8Tables(): Promise<void> {
   const sessions = [await openSession(DEFAULT_MODEL), await openSession(DEFAULT_INT8_MODEL)] as const;
   const service = await startService([DEFAULT_MODEL, DEFAULT_INT8_MODEL]);
   try {
-    for (const [name, file] of [
-      ['banking77', 'banking77.test.jsonl'],
-      ['sst2', 'sst2.test.jsonl'],
-    ] as const) {
+    for (const [name, file] of ENCODER_SETS) {
       const texts = shuffled(loadJsonl(file).map((e) => e.text));
       const raw: [number[], number[]] = [[], []];
       for (const s of sessions) await rawThroughput(s, texts.slice(0, 64)); // warm-up

@@ -31,6 +31,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_MODEL, loadConfig } from '../src/config.js';
 import type { LayerCombine, Pooling } from '../src/encoder/feature-spec.js';
+import { encoderFeeds } from '../src/encoder/feeds.js';
 import { ModelRegistry } from '../src/encoder/registry.js';
 import { buildOnnxExport } from '../src/export/onnx-export.js';
 import { createLogger } from '../src/log.js';
@@ -105,17 +106,8 @@ async function runExport(session: ort.InferenceSession, classes: number): Promis
   const label = new Int32Array(test.length);
   for (let at = 0; at < seqs.length; at += BATCH) {
     const batch = seqs.slice(at, at + BATCH);
-    const T = batch[batch.length - 1]!.ids.length;
-    const ids = new BigInt64Array(batch.length * T);
-    const mask = new BigInt64Array(batch.length * T);
-    for (const [b, s] of batch.entries()) {
-      for (const [t, id] of s.ids.entries()) {
-        ids[b * T + t] = BigInt(id);
-        mask[b * T + t] = 1n;
-      }
-    }
-    const dims = [batch.length, T];
-    const out = await session.run({ input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims) });
+    const { input_ids, attention_mask } = encoderFeeds(batch.map((s) => s.ids)).feeds;
+    const out = await session.run({ input_ids, attention_mask });
     const probs = out.probabilities!.data as Float32Array;
     const labels = out.label!.data as BigInt64Array;
     for (const [b, s] of batch.entries()) {

@@ -9,6 +9,12 @@ export interface Example {
 
 export const DATASETS_DIR = resolve(process.env.TRANSFERD_DATASETS_DIR ?? join(process.cwd(), '..', 'shared', 'datasets'));
 
+/** The test sets bench:embed times in all its tables: short intents and longer reviews. */
+export const ENCODER_SETS = [
+  ['banking77', 'banking77.test.jsonl'],
+  ['sst2', 'sst2.test.jsonl'],
+] as const;
+
 export function loadJsonl(file: string): Example[] {
   return readFileSync(join(DATASETS_DIR, file), 'utf8')
     .split('\n')

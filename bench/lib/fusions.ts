@@ -18,17 +18,13 @@ import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { checkpointGraph } from '../../src/encoder/import/importer.js';
 import { DT, GraphBuilder } from '../../src/onnx/graph.js';
-import { loadJsonl, shuffled } from './datasets.js';
+import { ENCODER_SETS, loadJsonl, shuffled } from './datasets.js';
 import { fmt, median, printTable } from './stats.js';
 
 const MAX_TOKENS = 256;
 const FIRST = 'hidden_states.0';
 const LAST = 'hidden_states.6';
 const REPS = 5;
-const DATASETS = [
-  ['banking77', 'banking77.test.jsonl'],
-  ['sst2', 'sst2.test.jsonl'],
-] as const;
 /** Texts per pass: fewer for small batches, whose throughput is lower, so that a pass takes seconds, not minutes. */
 const BATCHES: Array<{ size: number; texts: number }> = [
   { size: 32, texts: 320 },
@@ -122,7 +118,7 @@ export async function fusionsTable(threads: number, encode: Encode): Promise<voi
   }
   const rows: Array<Array<string | number>> = [];
   try {
-    for (const [dataset, file] of DATASETS) {
+    for (const [dataset, file] of ENCODER_SETS) {
       const seqs = sequences(shuffled(loadJsonl(file).map((e) => e.text)), encode);
       for (const size of BATCHES) {
         const texts = seqs.slice(0, size.texts);

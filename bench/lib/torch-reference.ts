@@ -22,7 +22,7 @@ import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../../src/config.js';
 import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { hiddenStateName, readManifest } from '../../src/encoder/manifest.js';
-import { loadJsonl, shuffled } from './datasets.js';
+import { ENCODER_SETS, loadJsonl, shuffled } from './datasets.js';
 import { closeConnections } from './http.js';
 import { fmt, median, printTable } from './stats.js';
 
@@ -52,10 +52,6 @@ interface TorchRun {
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = 'bench/lib/torch-reference.py';
 const TMP = '.tmp/bench-embed-torch';
-const DATASETS = [
-  ['banking77', 'banking77.test.jsonl'],
-  ['sst2', 'sst2.test.jsonl'],
-] as const;
 const ROUNDS = 3;
 /** The raw baseline's sample size elsewhere in bench:embed; `BENCH_TORCH_TEXTS` shrinks it for a quick run. */
 const TEXTS = Number(process.env.BENCH_TORCH_TEXTS ?? 1500);
@@ -194,7 +190,7 @@ export async function torchReferenceTable(bench: EmbedBench): Promise<void> {
   let version = '';
   let met = true;
   try {
-    for (const [name, file] of DATASETS) {
+    for (const [name, file] of ENCODER_SETS) {
       const texts = shuffled(loadJsonl(file).map((e) => e.text)).slice(0, TEXTS);
       const seqs = texts.map((t) => tokenIds(bench, t, manifest.maxTokens));
       const idsFile = `${TMP}/${name}.ids.json`;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import type { GraphOptions } from '../../src/encoder/import/bert-graph.js';
 import { checkpointGraph } from '../../src/encoder/import/importer.js';
@@ -36,19 +37,11 @@ interface Batch {
 
 /** Right-padded made-up token ids, one row per length; `tokenTypes` false leaves token_type_ids out (an export's inputs). */
 function batch(lengths: number[], tokenTypes = true): Batch {
-  const [B, T] = [lengths.length, Math.max(...lengths)];
-  const ids = new BigInt64Array(B * T);
-  const mask = new BigInt64Array(B * T);
-  for (const [b, len] of lengths.entries()) {
-    for (let t = 0; t < len; t++) {
-      ids[b * T + t] = BigInt(t === 0 ? 101 : t === len - 1 ? 102 : 1996 + ((b * 7919 + t * 104729) % 27000));
-      mask[b * T + t] = 1n;
-    }
-  }
-  const dims = [B, T];
-  const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims) };
-  if (tokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(B * T), dims);
-  return { feeds, mask };
+  const seqs = lengths.map((len, b) => Array.from({ length: len }, (_, t) => (t === 0 ? 101 : t === len - 1 ? 102 : 1996 + ((b * 7919 + t * 104729) % 27000))));
+  const { input_ids, attention_mask, token_type_ids } = encoderFeeds(seqs).feeds;
+  const feeds: Record<string, ort.Tensor> = { input_ids, attention_mask };
+  if (tokenTypes) feeds.token_type_ids = token_type_ids;
+  return { feeds, mask: attention_mask.data as BigInt64Array };
 }
 
 async function hiddenStates(model: Uint8Array, feeds: Record<string, ort.Tensor>, names: string[]): Promise<Float32Array[]> {

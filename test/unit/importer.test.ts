@@ -9,9 +9,13 @@ import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { buildBertGraph, checkBertConfig } from '../../src/encoder/import/bert-graph.js';
 import { importCheckpoint } from '../../src/encoder/import/importer.js';
 import { readSafetensors } from '../../src/encoder/import/safetensors.js';
-import { layoutRows } from '../../src/encoder/packing.js';
+import { encoderFeeds } from '../../src/encoder/feeds.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+/** Made-up token ids, [CLS] … [SEP], one sequence per length. */
+const madeUpIds = (lengths: number[]) =>
+  lengths.map((len, s) => Array.from({ length: len }, (_, t) => (t === 0 ? 101 : t === len - 1 ? 102 : 2000 + s * 100 + t)));
 
 test('the importer writes a transformers.js folder whose ONNX graph is byte-identical across runs', async () => {
   const root = mkdtempSync(join(tmpdir(), 'import-'));
@@ -43,21 +47,8 @@ test('fused and standard attention graphs compute the same hidden states, paddin
   importCheckpoint(bundledCheckpointDir(), join(root, 'fused'), 'm');
   const std = importCheckpoint(bundledCheckpointDir(), join(root, 'std'), 'm', { standardAttention: true });
   assert.equal(std.manifest.attention, 'standard');
-  const [B, T] = [3, 9];
-  const ids = new BigInt64Array(B * T);
-  const mask = new BigInt64Array(B * T);
-  const lengths = [9, 4, 2];
-  lengths.forEach((len, b) => {
-    for (let t = 0; t < len; t++) {
-      ids[b * T + t] = BigInt(t === 0 ? 101 : t === len - 1 ? 102 : 2000 + b * 100 + t);
-      mask[b * T + t] = 1n;
-    }
-  });
-  const feeds = {
-    input_ids: new ort.Tensor('int64', ids, [B, T]),
-    attention_mask: new ort.Tensor('int64', mask, [B, T]),
-    token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]),
-  };
+  const { feeds } = encoderFeeds(madeUpIds([9, 4, 2]));
+  const mask = feeds.attention_mask.data as BigInt64Array;
   const outputs = [];
   for (const dir of ['fused', 'std']) {
     const session = await ort.InferenceSession.create(join(root, dir, 'onnx', 'model.onnx'));
@@ -83,29 +74,15 @@ test('sequences packed into shared rows compute what each computes alone, in eve
   const config = checkBertConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
   const tensors = readSafetensors(join(dir, 'model.fp16.safetensors'));
   const lengths = [9, 4, 2, 7, 3, 5];
-  const sequences = lengths.map((len, s) => Array.from({ length: len }, (_, t) => (t === 0 ? 101 : t === len - 1 ? 102 : 2000 + s * 100 + t)));
-  const layout = layoutRows(lengths, 12);
-  assert.ok(layout.rows < lengths.length, 'the layout shares rows');
-  const packed = new BigInt64Array(layout.rows * layout.width);
-  const numbers = new BigInt64Array(layout.rows * layout.width);
-  for (const [s, ids] of sequences.entries()) {
-    const { row, start, segment } = layout.places[s]!;
-    for (const [t, id] of ids.entries()) {
-      packed[row * layout.width + start + t] = BigInt(id);
-      numbers[row * layout.width + start + t] = BigInt(segment);
-    }
-  }
-  const feeds = (ids: BigInt64Array, mask: BigInt64Array, dims: number[]) => ({
-    input_ids: new ort.Tensor('int64', ids, dims),
-    attention_mask: new ort.Tensor('int64', mask, dims),
-    token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims),
-  });
+  const sequences = madeUpIds(lengths);
+  const packed = encoderFeeds(sequences, 12);
+  assert.ok(packed.layout.rows < lengths.length, 'the layout shares rows');
   for (const attention of ['fused', 'standard', 'multi-head'] as const) {
     const session = await ort.InferenceSession.create(buildBertGraph(config, tensors, { attention }));
-    const together = await session.run(feeds(packed, numbers, [layout.rows, layout.width]));
+    const together = await session.run(packed.feeds);
     for (const [s, ids] of sequences.entries()) {
-      const alone = await session.run(feeds(BigInt64Array.from(ids, BigInt), new BigInt64Array(ids.length).fill(1n), [1, ids.length]));
-      const first = layout.places[s]!.row * layout.width + layout.places[s]!.start;
+      const alone = await session.run(encoderFeeds([ids]).feeds);
+      const first = packed.firsts[s]!;
       for (let layer = 0; layer <= 6; layer++) {
         const a = alone[`hidden_states.${layer}`]!.data as Float32Array;
         const b = (together[`hidden_states.${layer}`]!.data as Float32Array).subarray(first * 384, (first + ids.length) * 384);

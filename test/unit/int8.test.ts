@@ -7,6 +7,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { Encoder } from '../../src/encoder/encoder.js';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
+import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { importCheckpoint } from '../../src/encoder/import/importer.js';
 import { quantizePerColumn } from '../../src/encoder/import/quantize.js';
@@ -83,17 +84,10 @@ test("an export's portable graph runs the int8 encoder in standard operators and
   assert.ok(!(graph.node ?? []).some((n) => n.domain === 'com.microsoft'), 'no onnxruntime contrib operator');
 
   // Two texts of different lengths, the shorter padded.
-  const [B, T] = [2, 8];
-  const ids = new BigInt64Array(B * T);
-  const mask = new BigInt64Array(B * T);
-  for (const [b, len] of [8, 5].entries()) {
-    for (let t = 0; t < len; t++) {
-      ids[b * T + t] = BigInt(t === 0 ? 101 : t === len - 1 ? 102 : 2000 + 37 * b + t);
-      mask[b * T + t] = 1n;
-    }
-  }
-  const dims = [B, T];
-  const feeds = { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims) };
+  const seqs = [8, 5].map((len, b) => Array.from({ length: len }, (_, t) => (t === 0 ? 101 : t === len - 1 ? 102 : 2000 + 37 * b + t)));
+  const { input_ids, attention_mask, token_type_ids } = encoderFeeds(seqs).feeds;
+  const feeds = { input_ids, attention_mask };
+  const mask = attention_mask.data as BigInt64Array;
   const run = async (model: Uint8Array, extra: Record<string, ort.Tensor>) => {
     const session = await ort.InferenceSession.create(model);
     try {
@@ -102,7 +96,7 @@ test("an export's portable graph runs the int8 encoder in standard operators and
       await session.release();
     }
   };
-  const kernels = await run(bytes, { token_type_ids: new ort.Tensor('int64', new BigInt64Array(B * T), dims) });
+  const kernels = await run(bytes, { token_type_ids });
   const plain = await run(portable, {});
   for (const name of ['hidden_states.3', 'hidden_states.6']) {
     const a = kernels[name]!.data as Float32Array;
