@@ -83,8 +83,8 @@ export class FeatureService {
    * spec alone. The prefix ends in '/', which no spec key contains, so one
    * client's keys can never be another's.
    */
-  private keyOf(tenant: string, spec: FeatureSpec): string {
-    return this.options.perClient ? `${tenant}/${specKey(spec)}` : specKey(spec);
+  private keyOf(client: string, spec: FeatureSpec): string {
+    return this.options.perClient ? `${client}/${specKey(spec)}` : specKey(spec);
   }
 
   private dim(spec: FeatureSpec): number {
@@ -97,9 +97,9 @@ export class FeatureService {
    * Features for predictions: memory, then store, then the encoder (interactive
    * lane) for what is left. Specs may span models; each model runs once.
    */
-  async forTexts(tenant: string, specs: FeatureSpec[], texts: string[], options: EncodeOptions = {}): Promise<FeatureResult> {
+  async forTexts(client: string, specs: FeatureSpec[], texts: string[], options: EncodeOptions = {}): Promise<FeatureResult> {
     const hashes = texts.map(textHash);
-    const keys = specs.map((s) => this.keyOf(tenant, s));
+    const keys = specs.map((s) => this.keyOf(client, s));
     const matrices = specs.map((spec) => ({ spec, dim: this.dim(spec), x: new Float32Array(texts.length * this.dim(spec)) }));
     // missing[s] = indexes of texts whose features under spec s are not in memory.
     const missing = specs.map((_, s) => {
@@ -164,9 +164,9 @@ export class FeatureService {
    * store where present; the rest is encoded on the bulk lane in chunks and
    * persisted, so the next job (or another task with the same spec) skips it.
    */
-  async forTraining(tenant: string, specs: FeatureSpec[], texts: string[], textHashes: string[], options: TrainingFeatureOptions = {}): Promise<FeatureResult> {
+  async forTraining(client: string, specs: FeatureSpec[], texts: string[], textHashes: string[], options: TrainingFeatureOptions = {}): Promise<FeatureResult> {
     const chunk = options.chunk ?? 256;
-    const keys = specs.map((s) => this.keyOf(tenant, s));
+    const keys = specs.map((s) => this.keyOf(client, s));
     const matrices = specs.map((spec) => ({ spec, dim: this.dim(spec), x: new Float32Array(texts.length * this.dim(spec)) }));
     const missing = new Set<number>();
     for (let s = 0; s < specs.length; s++) {

@@ -16,11 +16,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { DomainError } from '../errors.js';
-import { DEFAULT_TENANT, type KeyRecord, SCOPES, type Scope, type TenantStore } from '../store/types.js';
+import { DEFAULT_CLIENT, type KeyRecord, SCOPES, type Scope, type ClientStore } from '../store/types.js';
 
 export interface Principal {
   /** The client whose records the request reads and writes (none for the admin key). */
-  tenant: string;
+  client: string;
   scopes: ReadonlySet<Scope>;
   /** The key used, when keys are on. */
   keyId: string | null;
@@ -49,7 +49,7 @@ export class Authenticator {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly store: Pick<TenantStore, 'findKey' | 'onKeyChange'>,
+    private readonly store: Pick<ClientStore, 'findKey' | 'onKeyChange'>,
     adminKey: string | undefined,
   ) {
     this.adminHash = adminKey === undefined ? undefined : sha256(adminKey);
@@ -66,13 +66,13 @@ export class Authenticator {
   }
 
   async authenticate(req: Request): Promise<Principal> {
-    if (!this.adminHash) return { tenant: DEFAULT_TENANT, scopes: new Set(CLIENT_SCOPES), keyId: null };
+    if (!this.adminHash) return { client: DEFAULT_CLIENT, scopes: new Set(CLIENT_SCOPES), keyId: null };
     const header = req.headers.authorization;
     if (!header) throw unauthorized('missing_api_key', 'send an API key: Authorization: Bearer <key>');
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (!match) throw unauthorized('invalid_api_key', 'the Authorization header must be "Bearer <key>"');
     const key = match[1]!;
-    if (timingSafeEqual(sha256(key), this.adminHash)) return { tenant: '', scopes: new Set<Scope>(['admin']), keyId: null };
+    if (timingSafeEqual(sha256(key), this.adminHash)) return { client: '', scopes: new Set<Scope>(['admin']), keyId: null };
     const parts = key.split('.');
     if (parts.length !== 3 || parts[0] !== KEY_PREFIX || !parts[1] || !parts[2]) throw unauthorized('invalid_api_key', 'the API key is not valid');
     const record = await this.lookup(parts[1]);
@@ -80,7 +80,7 @@ export class Authenticator {
     const expected = record ? Buffer.from(record.secretHash, 'hex') : Buffer.alloc(32);
     const matches = timingSafeEqual(sha256(parts[2]), expected) && record !== undefined;
     if (!matches || !record || record.revokedAt !== null) throw unauthorized('invalid_api_key', 'the API key is not valid (revoked, deleted or mistyped)');
-    return { tenant: record.tenantId, scopes: new Set(record.scopes), keyId: record.id };
+    return { client: record.clientId, scopes: new Set(record.scopes), keyId: record.id };
   }
 
   private async lookup(keyId: string): Promise<KeyRecord | undefined> {

@@ -46,7 +46,7 @@ function jsonBody(route: Route, req: Request): unknown {
 /** A handler's input without the request and response, with the schema types erased as in Route. */
 export type ParsedRequest = Omit<Parameters<Route['handler']>[0], 'req' | 'res' | 'principal' | 'chargeTokens'>;
 
-export function readInput(route: Route, req: Request, tenant: string): ParsedRequest {
+export function readInput(route: Route, req: Request, client: string): ParsedRequest {
   const params = readParams(route.params ?? {}, req.params as Record<string, string>);
   const query = route.query ? parse(route.query, req.query, 'query') : undefined;
   let body: unknown;
@@ -56,5 +56,5 @@ export function readInput(route: Route, req: Request, tenant: string): ParsedReq
     // Silently dropping a body would let a client believe its fields took effect.
     throw new DomainError('invalid_request', `${route.method.toUpperCase()} ${route.path} takes no request body`);
   }
-  return { tenant, params, query, body };
+  return { client, params, query, body };
 }

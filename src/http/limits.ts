@@ -14,7 +14,7 @@
  */
 import { DomainError } from '../errors.js';
 import type { DefaultLimits } from '../store/sql-store.js';
-import type { ReplicaStore, TenantLimits, TenantStore } from '../store/types.js';
+import type { ReplicaStore, ClientLimits, ClientStore } from '../store/types.js';
 
 /** A token bucket refilled continuously; it may go into debt (charged after the fact), and then admits nothing until repaid. */
 export class TokenBucket {
@@ -88,7 +88,7 @@ export class RateLimiter {
   private replicas = 1;
 
   constructor(
-    private readonly store: TenantStore,
+    private readonly store: ClientStore,
     private readonly defaults: Pick<DefaultLimits, 'requestsPerMinute' | 'tokensPerMinute'>,
     private readonly now: () => number = Date.now,
   ) {}
@@ -105,9 +105,9 @@ export class RateLimiter {
     return this.replicas;
   }
 
-  /** Admits one request of `tenant`, or throws rate_limited with when to retry; `encodes` also refuses a client in token debt. */
-  async admit(tenant: string, encodes: boolean): Promise<void> {
-    const c = await this.client(tenant);
+  /** Admits one request of `client`, or throws rate_limited with when to retry; `encodes` also refuses a client in token debt. */
+  async admit(client: string, encodes: boolean): Promise<void> {
+    const c = await this.client(client);
     const now = this.now();
     if (c.requests) {
       const taken = c.requests.take(1, now);
@@ -119,26 +119,26 @@ export class RateLimiter {
     if (debt > 0) throw new DomainError('rate_limited', `this client's limit is ${c.limits.tokensPerMinute} encoder tokens per minute`).retryAfter(debt / 1000);
   }
 
-  /** Charges `tokens` the encoder ran for `tenant`. */
-  async charge(tenant: string, tokens: number): Promise<void> {
+  /** Charges `tokens` the encoder ran for `client`. */
+  async charge(client: string, tokens: number): Promise<void> {
     if (tokens <= 0) return;
-    (await this.client(tenant)).tokens?.charge(tokens, this.now());
+    (await this.client(client)).tokens?.charge(tokens, this.now());
   }
 
-  private async client(tenant: string): Promise<ClientBuckets> {
+  private async client(client: string): Promise<ClientBuckets> {
     const now = this.now();
-    let c = this.clients.get(tenant);
+    let c = this.clients.get(client);
     if (!c || c.limitsUntil <= now) {
-      const own = (await this.store.getTenant(tenant))?.limits;
+      const own = (await this.store.getClient(client))?.limits;
       const limits = {
         requestsPerMinute: pick(own, 'requestsPerMinute', this.defaults.requestsPerMinute),
         tokensPerMinute: pick(own, 'tokensPerMinute', this.defaults.tokensPerMinute),
       };
-      c = this.clients.get(tenant) ?? { requests: null, tokens: null, limits, limitsUntil: 0, seen: now };
+      c = this.clients.get(client) ?? { requests: null, tokens: null, limits, limitsUntil: 0, seen: now };
       c.limits = limits;
       c.limitsUntil = now + LIMITS_TTL_MS;
       this.size(c);
-      this.clients.set(tenant, c);
+      this.clients.set(client, c);
       this.forgetIdle(now);
     }
     c.seen = now;
@@ -164,11 +164,11 @@ export class RateLimiter {
   }
 
   private forgetIdle(now: number): void {
-    for (const [tenant, c] of this.clients) if (now - c.seen > IDLE_MS) this.clients.delete(tenant);
+    for (const [client, c] of this.clients) if (now - c.seen > IDLE_MS) this.clients.delete(client);
   }
 }
 
-function pick(own: TenantLimits | undefined, field: 'requestsPerMinute' | 'tokensPerMinute', fallback: number): number {
+function pick(own: ClientLimits | undefined, field: 'requestsPerMinute' | 'tokensPerMinute', fallback: number): number {
   const v = own?.[field];
   return v === null || v === undefined ? fallback : v;
 }

@@ -52,7 +52,7 @@ export interface Input<P extends PathParams, Q, B> {
   query: Parsed<Q>;
   body: Parsed<B>;
   /** The client the request acts for (auth.ts). */
-  tenant: string;
+  client: string;
   principal: Principal;
   /** Charges the client for encoder tokens the request used (its tokens-per-minute limit). */
   chargeTokens(tokens: number): Promise<void>;

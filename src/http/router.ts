@@ -46,7 +46,7 @@ export interface Access {
   limiter: RateLimiter | null;
 }
 
-const PUBLIC: Principal = { tenant: '', scopes: new Set(), keyId: null };
+const PUBLIC: Principal = { client: '', scopes: new Set(), keyId: null };
 
 /**
  * Authenticates a request for a route and checks its scope and its client's
@@ -65,7 +65,7 @@ function authorize(r: Route, access: Access): RequestHandler {
     const principal = await access.auth.authenticate(_req);
     if (r.scope !== 'any') requireScope(principal, r.scope);
     if (access.limiter && r.scope !== 'admin' && !principal.scopes.has('admin')) {
-      await access.limiter.admit(principal.tenant, r.scope === 'embed' || r.scope === 'predict');
+      await access.limiter.admit(principal.client, r.scope === 'embed' || r.scope === 'predict');
     }
     res.locals.principal = principal;
     next();
@@ -84,9 +84,9 @@ export function routerOf(routes: readonly Route[], json: RequestHandler, access:
     const handle: RequestHandler = async (req, res) => {
       const principal = res.locals.principal as Principal;
       const chargeTokens = async (tokens: number) => {
-        if (access.limiter && principal.keyId !== null) await access.limiter.charge(principal.tenant, tokens);
+        if (access.limiter && principal.keyId !== null) await access.limiter.charge(principal.client, tokens);
       };
-      await r.handler({ ...readInput(r, req, principal.tenant), principal, chargeTokens, req, res });
+      await r.handler({ ...readInput(r, req, principal.client), principal, chargeTokens, req, res });
     };
     router[r.method](r.path, authorize(r, access), ...(r.body ? [json] : []), handle);
   }

@@ -46,7 +46,7 @@ export interface PredictionOptions {
 /** Version records kept in memory: small (no artifact), so plenty. */
 const MAX_VERSIONS = 10_000;
 
-const taskKey = (tenantId: string, taskId: string) => `${tenantId}|${taskId}`;
+const taskKey = (clientId: string, taskId: string) => `${clientId}|${taskId}`;
 
 export class PredictionService {
   private readonly tasks: LruCache<{ task: TaskRecord; expires: number }>;
@@ -79,22 +79,22 @@ export class PredictionService {
         this.versions.deletePrefix('');
         return;
       case 'activated': {
-        const key = taskKey(c.tenantId, c.taskId);
+        const key = taskKey(c.clientId, c.taskId);
         const served = this.tasks.get(key) !== undefined;
         this.tasks.delete(key);
-        if (served) void this.prefetch(c.tenantId, c.taskId);
+        if (served) void this.prefetch(c.clientId, c.taskId);
         return;
       }
       case 'task_deleted':
-        this.tasks.delete(taskKey(c.tenantId, c.taskId));
-        this.versions.deletePrefix(`${taskKey(c.tenantId, c.taskId)}|`);
+        this.tasks.delete(taskKey(c.clientId, c.taskId));
+        this.versions.deletePrefix(`${taskKey(c.clientId, c.taskId)}|`);
         return;
       case 'versions_deleted':
-        this.dropVersions(c.tenantId, c.taskId, c.versions);
+        this.dropVersions(c.clientId, c.taskId, c.versions);
         return;
       case 'labels_changed':
         // A zero-shot version is built from the task's declared labels: the task record goes, and with it that version.
-        this.tasks.delete(taskKey(c.tenantId, c.taskId));
+        this.tasks.delete(taskKey(c.clientId, c.taskId));
         return;
       case 'cancel_requested':
         return;
@@ -102,9 +102,9 @@ export class PredictionService {
   }
 
   /** Forgets deleted versions everywhere they may be cached: records, artifacts, the workers' loaded heads. */
-  private dropVersions(tenantId: string, taskId: string, versions: VersionRef[]): void {
+  private dropVersions(clientId: string, taskId: string, versions: VersionRef[]): void {
     for (const v of versions) {
-      this.versions.delete(`${taskKey(tenantId, taskId)}|${v.number}`);
+      this.versions.delete(`${taskKey(clientId, taskId)}|${v.number}`);
       this.artifacts.delete(v.id);
     }
     this.pool.forget(versions.map((v) => v.id));
@@ -116,9 +116,9 @@ export class PredictionService {
    * reading and parsing a large artifact (8 MB of forest JSON: ~0.2 s) should
    * not fall on that request.
    */
-  private async prefetch(tenantId: string, taskId: string): Promise<void> {
+  private async prefetch(clientId: string, taskId: string): Promise<void> {
     try {
-      const target = await this.target(tenantId, taskId);
+      const target = await this.target(clientId, taskId);
       await this.pool.predict(target.version.id, this.artifactBytes(target.version), new Float32Array(0), 0, target.version.artifactBytes);
     } catch {
       // Deleted, no active version, store or pool unavailable: the next request reports it if it still holds.
@@ -134,16 +134,16 @@ export class PredictionService {
    * replica, at once: the store's notice reaches every replica, this one
    * included, but on PostgreSQL only after a round trip.
    */
-  invalidate(tenantId: string, taskId: string, deleted?: VersionRef): void {
-    this.tasks.delete(taskKey(tenantId, taskId));
-    if (deleted) this.dropVersions(tenantId, taskId, [deleted]);
+  invalidate(clientId: string, taskId: string, deleted?: VersionRef): void {
+    this.tasks.delete(taskKey(clientId, taskId));
+    if (deleted) this.dropVersions(clientId, taskId, [deleted]);
   }
 
-  private async task(tenantId: string, taskId: string): Promise<TaskRecord> {
-    const key = taskKey(tenantId, taskId);
+  private async task(clientId: string, taskId: string): Promise<TaskRecord> {
+    const key = taskKey(clientId, taskId);
     const cached = this.tasks.get(key);
     if (cached && cached.expires > Date.now()) return cached.task;
-    const task = await this.store.getTask(tenantId, taskId);
+    const task = await this.store.getTask(clientId, taskId);
     if (!task) {
       this.tasks.delete(key);
       throw new DomainError('task_not_found', `task "${taskId}" does not exist`, 'task');
@@ -153,8 +153,8 @@ export class PredictionService {
   }
 
   /** The version that answers for a task: `number` if pinned, else the active one. */
-  async target(tenantId: string, taskId: string, number?: number): Promise<Target> {
-    const task = await this.task(tenantId, taskId);
+  async target(clientId: string, taskId: string, number?: number): Promise<Target> {
+    const task = await this.task(clientId, taskId);
     const n = number ?? task.activeVersion;
     if (n === null) {
       // Untrained: the declared labels answer, zero-shot.
@@ -166,10 +166,10 @@ export class PredictionService {
         'task',
       );
     }
-    const key = `${tenantId}|${taskId}|${n}`;
+    const key = `${clientId}|${taskId}|${n}`;
     let version = this.versions.get(key);
     if (!version) {
-      version = await this.store.getVersion(tenantId, taskId, n);
+      version = await this.store.getVersion(clientId, taskId, n);
       if (!version) throw new DomainError('version_not_found', `task "${taskId}" has no version ${n}`, 'version');
       this.versions.set(key, version);
     }
@@ -182,14 +182,14 @@ export class PredictionService {
       if (!bytes && v.number === 0) {
         // Zero-shot: the prototypes are the label texts' features under the task's spec.
         const texts = zeroShotTexts(v);
-        const feats = await this.features.forTexts(v.tenantId, [v.spec], texts);
+        const feats = await this.features.forTexts(v.clientId, [v.spec], texts);
         const m = feats.matrices[0]!;
         const { scale } = v.params as { scale: number };
         bytes = (await packArtifact(prototypeArtifact(m.x, texts.length, m.x.length / texts.length, scale))).bytes;
         this.artifacts.set(v.id, bytes);
       }
       if (!bytes) {
-        bytes = await this.store.getArtifactBytes(v.tenantId, v.taskId, v.number);
+        bytes = await this.store.getArtifactBytes(v.clientId, v.taskId, v.number);
         if (!bytes) throw new DomainError('version_not_found', `version ${v.number} of task "${v.taskId}" was deleted`, 'version');
         this.artifacts.set(v.id, bytes);
       }
@@ -205,8 +205,8 @@ export class PredictionService {
     const specs = new Map(targets.map((t) => [specKey(t.version.spec), t.version.spec]));
     const keys = [...specs.keys()];
     // Every target is a task of the same client: the request's.
-    const tenant = targets[0]?.task.tenantId ?? '';
-    const feats = await this.features.forTexts(tenant, [...specs.values()], texts, options);
+    const client = targets[0]?.task.clientId ?? '';
+    const feats = await this.features.forTexts(client, [...specs.values()], texts, options);
     const scored = await Promise.all(
       targets.map(async (target) => {
         const matrix = feats.matrices[keys.indexOf(specKey(target.version.spec))]!;

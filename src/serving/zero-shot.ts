@@ -25,7 +25,7 @@ export function zeroShotVersion(task: TaskRecord): VersionRecord | undefined {
     .slice(0, 24);
   return {
     id: `zs_${id}`,
-    tenantId: task.tenantId,
+    clientId: task.clientId,
     taskId: task.id,
     number: 0,
     jobId: null,

@@ -99,7 +99,7 @@ CREATE TABLE versions (
 }
 
 /** Clients with limits, their API keys, and the replicas' heartbeats (rate limits are shared out by how many are alive). */
-function clients({ bigint }: ColumnTypes): string {
+function clientLimits({ bigint }: ColumnTypes): string {
   return `
 ALTER TABLE tenants ADD COLUMN requests_per_minute ${bigint};
 ALTER TABLE tenants ADD COLUMN tokens_per_minute ${bigint};
@@ -144,24 +144,53 @@ const taskKinds = `ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'sing
 /** A task's declared labels, [{name, description}] as JSON: zero-shot prediction reads them. */
 const declaredLabels = `ALTER TABLE tasks ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';`;
 
+/**
+ * The schema says client, as the API does (it said tenant). Both databases rename a column in place and keep
+ * its constraints; indexes are dropped and made again because SQLite cannot rename one.
+ */
+const clientNames = `
+ALTER TABLE tenants RENAME TO clients;
+ALTER TABLE tasks RENAME COLUMN tenant_id TO client_id;
+ALTER TABLE examples RENAME COLUMN tenant_id TO client_id;
+ALTER TABLE jobs RENAME COLUMN tenant_id TO client_id;
+ALTER TABLE versions RENAME COLUMN tenant_id TO client_id;
+ALTER TABLE api_keys RENAME COLUMN tenant_id TO client_id;
+DROP INDEX tasks_tenant_order;
+CREATE INDEX tasks_client_order ON tasks (client_id, created_at, id);
+DROP INDEX tenants_order;
+CREATE INDEX clients_order ON clients (created_at, id);
+DROP INDEX api_keys_tenant;
+CREATE INDEX api_keys_client ON api_keys (client_id, created_at, id);
+DROP INDEX examples_tenant;
+CREATE INDEX examples_client ON examples (client_id);
+DROP INDEX jobs_tenant_state;
+CREATE INDEX jobs_client_state ON jobs (client_id, state);
+DROP INDEX versions_tenant;
+CREATE INDEX versions_client ON versions (client_id);
+`;
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
-    { version: 2, name: 'clients: limits, API keys, replica heartbeats', sql: clients(types) },
+    { version: 2, name: 'clients: limits, API keys, replica heartbeats', sql: clientLimits(types) },
     { version: 3, name: 'version evaluations: out-of-fold predictions and the example map', sql: evaluations(types) },
     { version: 4, name: 'task kinds: single- and multi-label', sql: taskKinds },
     { version: 5, name: 'declared labels and their descriptions', sql: declaredLabels },
+    { version: 6, name: 'tenants renamed clients, as the API says', sql: clientNames },
   ];
 }
 
-/** Applies the migrations not applied yet, each in its own transaction, under the database's migration lock. */
-export async function applyMigrations(db: Adapter): Promise<void> {
+/**
+ * Applies the migrations not applied yet, each in its own transaction, under the database's migration lock.
+ * `through` stops at that version: the upgrade tests build a store as an older release left it.
+ */
+export async function applyMigrations(db: Adapter, through = Number.POSITIVE_INFINITY): Promise<void> {
   const { now, types } = db.dialect;
   await db.migrating(async (session) => {
     await session.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${types.bigint} NOT NULL)`);
     const applied = new Set((await session.query('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
     for (const m of migrations(types)) {
-      if (applied.has(m.version)) continue;
+      if (applied.has(m.version) || m.version > through) continue;
       await session.transaction(async (tx) => {
         // Asked again inside the transaction: where the lock is only the transaction's (SQLite), another process may have just applied it.
         if ((await tx.query('SELECT 1 FROM schema_migrations WHERE version = ?', [m.version])).length) return;

@@ -67,7 +67,7 @@ const KINDS = new Set(['activated', 'labels_changed', 'versions_deleted', 'task_
 /**
  * A notice's payload as a change, or undefined for one that is not ours. A
  * replica older than change kinds (still running during a rolling upgrade)
- * announced activations only, as {tenantId, taskId, activeVersion}.
+ * announced activations only, as {clientId, taskId, activeVersion}.
  */
 export function parseChange(payload: string, ownOrigin?: string): StoreChange | undefined {
   let v: Record<string, unknown>;
@@ -82,12 +82,12 @@ export function parseChange(payload: string, ownOrigin?: string): StoreChange | 
     v = rest;
   }
   if (v && typeof v === 'object' && v.kind === 'key' && typeof v.keyId === 'string') return { kind: 'key', keyId: v.keyId };
-  if (!v || typeof v !== 'object' || typeof v.tenantId !== 'string' || typeof v.taskId !== 'string') return undefined;
+  if (!v || typeof v !== 'object' || typeof v.clientId !== 'string' || typeof v.taskId !== 'string') return undefined;
   if (v.kind === undefined) {
     // Its deletions were announced as activeVersion null: forget the task (a reset would be the safe reading, but costs every cache).
     return typeof v.activeVersion === 'number'
-      ? { kind: 'activated', tenantId: v.tenantId, taskId: v.taskId, activeVersion: v.activeVersion }
-      : { kind: 'task_deleted', tenantId: v.tenantId, taskId: v.taskId };
+      ? { kind: 'activated', clientId: v.clientId, taskId: v.taskId, activeVersion: v.activeVersion }
+      : { kind: 'task_deleted', clientId: v.clientId, taskId: v.taskId };
   }
   return KINDS.has(String(v.kind)) ? (v as unknown as TaskChange) : undefined;
 }

@@ -10,8 +10,8 @@ import {
   type Page,
   type Scope,
   type TaskRecord,
-  type TenantLimits,
-  type TenantRecord,
+  type ClientLimits,
+  type ClientRecord,
   type VersionRecord,
 } from './types.js';
 
@@ -37,7 +37,7 @@ const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
 export function taskFromRow(r: Row): TaskRecord {
   return {
     id: String(r.id),
-    tenantId: String(r.tenant_id),
+    clientId: String(r.client_id),
     name: String(r.name),
     description: (r.description as string | null) ?? null,
     spec: json<FeatureSpec>(r.spec),
@@ -64,7 +64,7 @@ export function exampleFromRow(r: Row): ExampleRecord {
 export function jobFromRow(r: Row): JobRecord {
   return {
     id: String(r.id),
-    tenantId: String(r.tenant_id),
+    clientId: String(r.client_id),
     taskId: String(r.task_id),
     state: r.state as JobState,
     request: json(r.request),
@@ -85,7 +85,7 @@ export function jobFromRow(r: Row): JobRecord {
 export function versionFromRow(r: Row): VersionRecord {
   return {
     id: String(r.id),
-    tenantId: String(r.tenant_id),
+    clientId: String(r.client_id),
     taskId: String(r.task_id),
     number: num(r.number),
     headType: String(r.head_type),
@@ -102,15 +102,15 @@ export function versionFromRow(r: Row): VersionRecord {
   };
 }
 
-export function tenantFromRow(r: Row): TenantRecord {
-  const limits = Object.fromEntries(Object.entries(LIMIT_NAMES).map(([field, column]) => [field, numOrNull(r[column])])) as unknown as TenantLimits;
+export function clientFromRow(r: Row): ClientRecord {
+  const limits = Object.fromEntries(Object.entries(LIMIT_NAMES).map(([field, column]) => [field, numOrNull(r[column])])) as unknown as ClientLimits;
   return { id: String(r.id), name: String(r.name), limits, createdAt: num(r.created_at) };
 }
 
 export function keyFromRow(r: Row): KeyRecord {
   return {
     id: String(r.id),
-    tenantId: String(r.tenant_id),
+    clientId: String(r.client_id),
     name: (r.name as string | null) ?? null,
     scopes: json<Scope[]>(r.scopes),
     secretHash: String(r.secret_hash),
@@ -121,6 +121,6 @@ export function keyFromRow(r: Row): KeyRecord {
 
 /** Columns of versions without the artifact, which can be megabytes. */
 export const VERSION_COLUMNS =
-  'id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact_bytes';
+  'id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact_bytes';
 
 export const INITIAL_PROGRESS = JSON.stringify({ phase: 'queued', percent: 0, timings: [] });

@@ -24,7 +24,7 @@ import {
   pageOf,
   TASK_SELECT,
   taskFromRow,
-  tenantFromRow,
+  clientFromRow,
   VERSION_COLUMNS,
   versionFromRow,
 } from './rows.js';
@@ -50,9 +50,9 @@ import {
   type TaskChange,
   type TaskPatch,
   type TaskRecord,
-  type TenantLimits,
-  type TenantRecord,
-  type TenantUsage,
+  type ClientLimits,
+  type ClientRecord,
+  type ClientUsage,
   type VersionEvaluation,
   type VersionRecord,
 } from './types.js';
@@ -61,16 +61,16 @@ type QuotaField = 'maxTasks' | 'maxExamples' | 'maxStoredBytes' | 'maxActiveJobs
 
 /** What each quota counts of a client, as a scalar subquery whose every `?` is the client's id. */
 const QUOTA_COUNTS: Record<QuotaField, (d: Dialect) => string> = {
-  maxTasks: () => '(SELECT COUNT(*) FROM tasks WHERE tenant_id = ?)',
-  maxExamples: () => '(SELECT COUNT(*) FROM examples WHERE tenant_id = ?)',
+  maxTasks: () => '(SELECT COUNT(*) FROM tasks WHERE client_id = ?)',
+  maxExamples: () => '(SELECT COUNT(*) FROM examples WHERE client_id = ?)',
   maxStoredBytes: (d) =>
-    `((SELECT COALESCE(SUM(${d.octetLength('text')} + ${d.octetLength('label')}), 0) FROM examples WHERE tenant_id = ?)` +
-    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')} + COALESCE(${d.octetLength('evaluation')}, 0)), 0) FROM versions WHERE tenant_id = ?))`,
-  maxActiveJobs: () => "(SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND state IN ('queued', 'running'))",
+    `((SELECT COALESCE(SUM(${d.octetLength('text')} + ${d.octetLength('label')}), 0) FROM examples WHERE client_id = ?)` +
+    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')} + COALESCE(${d.octetLength('evaluation')}, 0)), 0) FROM versions WHERE client_id = ?))`,
+  maxActiveJobs: () => "(SELECT COUNT(*) FROM jobs WHERE client_id = ? AND state IN ('queued', 'running'))",
 };
 
 /** The parameters of a count built from QUOTA_COUNTS: the client's id for each `?`. */
-const tenantParams = (sql: string, tenantId: string) => Array.from(sql.matchAll(/\?/g), () => tenantId);
+const clientParams = (sql: string, clientId: string) => Array.from(sql.matchAll(/\?/g), () => clientId);
 
 const QUOTA_NAMES: Record<QuotaField, string> = {
   maxTasks: 'tasks',
@@ -93,7 +93,7 @@ function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
 }
 
 /** The service's default for each client limit; 0 means none. A client's own limits (null fields) fall back to these. */
-export type DefaultLimits = { [K in keyof TenantLimits]: number };
+export type DefaultLimits = { [K in keyof ClientLimits]: number };
 
 export const NO_LIMITS: DefaultLimits = Object.fromEntries(LIMIT_FIELDS.map((f) => [f, 0])) as DefaultLimits;
 
@@ -157,12 +157,12 @@ export class SqlStore implements Store {
    * that count toward a quota take turns, so two of them cannot both fit in
    * the last slot.
    */
-  private async checkQuota(tx: Statements, tenantId: string, field: QuotaField, adding: number): Promise<void> {
-    const [row] = await tx.query(`SELECT ${LIMIT_NAMES[field]} AS own FROM tenants WHERE id = ?${this.d.forUpdate}`, [tenantId]);
+  private async checkQuota(tx: Statements, clientId: string, field: QuotaField, adding: number): Promise<void> {
+    const [row] = await tx.query(`SELECT ${LIMIT_NAMES[field]} AS own FROM clients WHERE id = ?${this.d.forUpdate}`, [clientId]);
     const limit = row?.own === null || row?.own === undefined ? this.limits[field] : Number(row.own);
     if (!limit) return;
     const count = QUOTA_COUNTS[field](this.d);
-    const [counted] = await tx.query(`SELECT ${count} AS used`, tenantParams(count, tenantId));
+    const [counted] = await tx.query(`SELECT ${count} AS used`, clientParams(count, clientId));
     const used = Number(counted!.used);
     if (used + adding > limit) {
       const message = `this would make ${used + adding} ${QUOTA_NAMES[field]}; the client's limit is ${limit}`;
@@ -175,56 +175,56 @@ export class SqlStore implements Store {
   async createTask(task: NewTask): Promise<TaskRecord> {
     const id = newId('task');
     await this.db.transaction(async (tx) => {
-      await this.checkQuota(tx, task.tenantId, 'maxTasks', 1);
+      await this.checkQuota(tx, task.clientId, 'maxTasks', 1);
       await this.uniqueName(task.name, () =>
         tx.run(
-          `INSERT INTO tasks (id, tenant_id, name, description, spec, kind, labels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`,
-          [id, task.tenantId, task.name, task.description, JSON.stringify(task.spec), task.kind ?? 'single_label', JSON.stringify(task.labels ?? [])],
+          `INSERT INTO tasks (id, client_id, name, description, spec, kind, labels, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ${this.d.now}, ${this.d.now})`,
+          [id, task.clientId, task.name, task.description, JSON.stringify(task.spec), task.kind ?? 'single_label', JSON.stringify(task.labels ?? [])],
         ),
       );
     });
-    return (await this.getTask(task.tenantId, id))!;
+    return (await this.getTask(task.clientId, id))!;
   }
 
-  async getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined> {
-    const [row] = await this.db.query(`${TASK_SELECT} WHERE t.tenant_id = ? AND t.id = ?`, [tenantId, taskId]);
+  async getTask(clientId: string, taskId: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.db.query(`${TASK_SELECT} WHERE t.client_id = ? AND t.id = ?`, [clientId, taskId]);
     return row && taskFromRow(row);
   }
 
-  async listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
+  async listTasks(clientId: string, limit: number, after?: string): Promise<Page<TaskRecord>> {
     const cursor = decodeCursor(after);
     const rows = cursor
-      ? await this.db.query(`${TASK_SELECT} WHERE t.tenant_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`, [
-          tenantId,
+      ? await this.db.query(`${TASK_SELECT} WHERE t.client_id = ? AND (t.created_at, t.id) > (?, ?) ORDER BY t.created_at, t.id LIMIT ?`, [
+          clientId,
           cursor[0],
           cursor[1],
           limit + 1,
         ])
-      : await this.db.query(`${TASK_SELECT} WHERE t.tenant_id = ? ORDER BY t.created_at, t.id LIMIT ?`, [tenantId, limit + 1]);
+      : await this.db.query(`${TASK_SELECT} WHERE t.client_id = ? ORDER BY t.created_at, t.id LIMIT ?`, [clientId, limit + 1]);
     return pageOf(rows.map(taskFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
   }
 
-  async updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined> {
-    const current = await this.getTask(tenantId, taskId);
+  async updateTask(clientId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined> {
+    const current = await this.getTask(clientId, taskId);
     if (!current) return undefined;
     await this.db.transaction(async (tx) => {
       await this.uniqueName(patch.name, () =>
-        tx.run(`UPDATE tasks SET name = ?, description = ?, spec = ?, labels = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [
+        tx.run(`UPDATE tasks SET name = ?, description = ?, spec = ?, labels = ?, updated_at = ${this.d.now} WHERE client_id = ? AND id = ?`, [
           patch.name ?? current.name,
           patch.description === undefined ? current.description : patch.description,
           JSON.stringify(patch.spec ?? current.spec),
           JSON.stringify(patch.labels ?? current.labels),
-          tenantId,
+          clientId,
           taskId,
         ]),
       );
       // Zero-shot heads are built from the declared labels: every replica drops what it built from the old ones.
-      if (patch.labels || patch.spec) await tx.notify({ kind: 'labels_changed', tenantId, taskId });
+      if (patch.labels || patch.spec) await tx.notify({ kind: 'labels_changed', clientId, taskId });
     });
-    return this.getTask(tenantId, taskId);
+    return this.getTask(clientId, taskId);
   }
 
-  /** Runs a write that may give a task a name its tenant already uses. */
+  /** Runs a write that may give a task a name its client already uses. */
   private async uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
@@ -234,26 +234,26 @@ export class SqlStore implements Store {
     }
   }
 
-  async deleteTask(tenantId: string, taskId: string): Promise<boolean> {
-    return this.db.transaction((tx) => this.deleteTaskIn(tx, tenantId, taskId));
+  async deleteTask(clientId: string, taskId: string): Promise<boolean> {
+    return this.db.transaction((tx) => this.deleteTaskIn(tx, clientId, taskId));
   }
 
   /** Deletes a task inside `tx` and announces it with its versions. */
-  private async deleteTaskIn(tx: Transaction, tenantId: string, taskId: string): Promise<boolean> {
+  private async deleteTaskIn(tx: Transaction, clientId: string, taskId: string): Promise<boolean> {
     // Read before the cascade removes them: replicas key loaded heads and artifacts by version id.
-    const versions = await tx.query('SELECT id, number FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number', [tenantId, taskId]);
-    const deleted = (await tx.run('DELETE FROM tasks WHERE tenant_id = ? AND id = ?', [tenantId, taskId])) > 0;
+    const versions = await tx.query('SELECT id, number FROM versions WHERE client_id = ? AND task_id = ? ORDER BY number', [clientId, taskId]);
+    const deleted = (await tx.run('DELETE FROM tasks WHERE client_id = ? AND id = ?', [clientId, taskId])) > 0;
     if (!deleted) return false;
-    await tx.notify({ kind: 'task_deleted', tenantId, taskId });
+    await tx.notify({ kind: 'task_deleted', clientId, taskId });
     for (const part of chunks(versions, NOTICE_VERSIONS)) {
-      await tx.notify({ kind: 'versions_deleted', tenantId, taskId, versions: part.map((v) => ({ id: String(v.id), number: Number(v.number) })) });
+      await tx.notify({ kind: 'versions_deleted', clientId, taskId, versions: part.map((v) => ({ id: String(v.id), number: Number(v.number) })) });
     }
     return true;
   }
 
   // ---- examples
 
-  async addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
+  async addExamples(clientId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
     return this.db.transaction(async (tx) => {
       // Uploads to one task take turns, so duplicate detection sees every committed row.
       await tx.query(`SELECT id FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
@@ -268,14 +268,14 @@ export class SqlStore implements Store {
       }
       const plan = planExamples(existing, examples, policy);
       if (plan.result.conflicts.length) return plan.result;
-      await this.checkQuota(tx, tenantId, 'maxExamples', plan.insert.length);
+      await this.checkQuota(tx, clientId, 'maxExamples', plan.insert.length);
       const newBytes = plan.insert.reduce((sum, e) => sum + Buffer.byteLength(e.text) + Buffer.byteLength(e.label), 0);
-      await this.checkQuota(tx, tenantId, 'maxStoredBytes', newBytes);
+      await this.checkQuota(tx, clientId, 'maxStoredBytes', newBytes);
       for (const part of chunks(plan.insert)) {
         const u = this.d.rows('u', { t: text(part.map((e) => e.text)), h: text(part.map((e) => e.textHash)), l: text(part.map((e) => e.label)) });
         await tx.run(
-          `INSERT INTO examples (tenant_id, task_id, text, text_hash, label, created_at) SELECT ?, ?, u.t, u.h, u.l, ${this.d.now} FROM ${u.sql} ORDER BY u.o`,
-          [tenantId, taskId, ...u.params],
+          `INSERT INTO examples (client_id, task_id, text, text_hash, label, created_at) SELECT ?, ?, u.t, u.h, u.l, ${this.d.now} FROM ${u.sql} ORDER BY u.o`,
+          [clientId, taskId, ...u.params],
         );
       }
       for (const part of chunks(plan.relabel)) {
@@ -297,26 +297,26 @@ export class SqlStore implements Store {
       throw new DomainError('too_many_labels', `the task would have ${labels} distinct labels; the limit is ${this.options.maxLabels}`);
   }
 
-  async listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
+  async listExamples(clientId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
     const byLabel = options.label !== undefined;
     const rows = await this.db.query(
-      `SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? AND id > ?${byLabel ? ' AND label = ?' : ''} ORDER BY id LIMIT ?`,
-      [tenantId, taskId, options.after ?? 0, ...(byLabel ? [options.label] : []), options.limit + 1],
+      `SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND id > ?${byLabel ? ' AND label = ?' : ''} ORDER BY id LIMIT ?`,
+      [clientId, taskId, options.after ?? 0, ...(byLabel ? [options.label] : []), options.limit + 1],
     );
     return pageOf(rows.map(exampleFromRow), options.limit, (e) => String(e.id));
   }
 
-  async getExample(tenantId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined> {
-    const [row] = await this.db.query('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? AND id = ?', [tenantId, taskId, exampleId]);
+  async getExample(clientId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND id = ?', [clientId, taskId, exampleId]);
     return row && exampleFromRow(row);
   }
 
-  async relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
+  async relabelExample(clientId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT id FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
-      const [row] = await tx.query('UPDATE examples SET label = ? WHERE tenant_id = ? AND task_id = ? AND id = ? RETURNING *', [
+      const [row] = await tx.query('UPDATE examples SET label = ? WHERE client_id = ? AND task_id = ? AND id = ? RETURNING *', [
         label,
-        tenantId,
+        clientId,
         taskId,
         exampleId,
       ]);
@@ -326,33 +326,33 @@ export class SqlStore implements Store {
     });
   }
 
-  async deleteExample(tenantId: string, taskId: string, exampleId: number): Promise<boolean> {
-    return (await this.db.run('DELETE FROM examples WHERE tenant_id = ? AND task_id = ? AND id = ?', [tenantId, taskId, exampleId])) > 0;
+  async deleteExample(clientId: string, taskId: string, exampleId: number): Promise<boolean> {
+    return (await this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND id = ?', [clientId, taskId, exampleId])) > 0;
   }
 
-  async deleteExamples(tenantId: string, taskId: string, label?: string): Promise<number> {
+  async deleteExamples(clientId: string, taskId: string, label?: string): Promise<number> {
     return label === undefined
-      ? this.db.run('DELETE FROM examples WHERE tenant_id = ? AND task_id = ?', [tenantId, taskId])
-      : this.db.run('DELETE FROM examples WHERE tenant_id = ? AND task_id = ? AND label = ?', [tenantId, taskId, label]);
+      ? this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ?', [clientId, taskId])
+      : this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND label = ?', [clientId, taskId, label]);
   }
 
-  async labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>> {
-    const rows = await this.db.query('SELECT label, COUNT(*) AS n FROM examples WHERE tenant_id = ? AND task_id = ? GROUP BY label ORDER BY label', [
-      tenantId,
+  async labelCounts(clientId: string, taskId: string): Promise<Map<string, number>> {
+    const rows = await this.db.query('SELECT label, COUNT(*) AS n FROM examples WHERE client_id = ? AND task_id = ? GROUP BY label ORDER BY label', [
+      clientId,
       taskId,
     ]);
     return new Map(rows.map((r) => [String(r.label), Number(r.n)]));
   }
 
-  async allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]> {
-    return (await this.db.query('SELECT * FROM examples WHERE tenant_id = ? AND task_id = ? ORDER BY id', [tenantId, taskId])).map(exampleFromRow);
+  async allExamples(clientId: string, taskId: string): Promise<ExampleRecord[]> {
+    return (await this.db.query('SELECT * FROM examples WHERE client_id = ? AND task_id = ? ORDER BY id', [clientId, taskId])).map(exampleFromRow);
   }
 
-  async labelledHashes(tenantId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>> {
+  async labelledHashes(clientId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (const part of chunks([...new Set(hashes)])) {
-      const rows = await this.db.query(`SELECT text_hash FROM examples WHERE tenant_id = ? AND task_id = ? AND text_hash ${this.d.inList}`, [
-        tenantId,
+      const rows = await this.db.query(`SELECT text_hash FROM examples WHERE client_id = ? AND task_id = ? AND text_hash ${this.d.inList}`, [
+        clientId,
         taskId,
         this.d.list(part),
       ]);
@@ -361,13 +361,13 @@ export class SqlStore implements Store {
     return out;
   }
 
-  async examplesById(tenantId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>> {
+  async examplesById(clientId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>> {
     const out = new Map<number, ExampleRecord>();
     for (const part of chunks([...new Set(ids)])) {
       const u = this.d.rows('u', { id: integer(part) });
-      const rows = await this.db.query(`SELECT e.* FROM ${u.sql} JOIN examples e ON e.id = u.id WHERE e.tenant_id = ? AND e.task_id = ?`, [
+      const rows = await this.db.query(`SELECT e.* FROM ${u.sql} JOIN examples e ON e.id = u.id WHERE e.client_id = ? AND e.task_id = ?`, [
         ...u.params,
-        tenantId,
+        clientId,
         taskId,
       ]);
       for (const r of rows.map(exampleFromRow)) out.set(r.id, r);
@@ -404,39 +404,39 @@ export class SqlStore implements Store {
 
   async createJob(job: NewJob): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
-      await this.checkQuota(tx, job.tenantId, 'maxActiveJobs', 1);
+      await this.checkQuota(tx, job.clientId, 'maxActiveJobs', 1);
       // A new version adds to what the client stores: a client already at its quota trains no more.
-      await this.checkQuota(tx, job.tenantId, 'maxStoredBytes', 0);
+      await this.checkQuota(tx, job.clientId, 'maxStoredBytes', 0);
       const [row] = await tx.query(
-        `INSERT INTO jobs (id, tenant_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ${this.d.now}) RETURNING *`,
-        [newId('job'), job.tenantId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts],
+        `INSERT INTO jobs (id, client_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ${this.d.now}) RETURNING *`,
+        [newId('job'), job.clientId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts],
       );
       return jobFromRow(row!);
     });
   }
 
-  async getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
-    const [row] = await this.db.query('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND id = ?', [tenantId, taskId, jobId]);
+  async getJob(clientId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM jobs WHERE client_id = ? AND task_id = ? AND id = ?', [clientId, taskId, jobId]);
     return row && jobFromRow(row);
   }
 
-  async listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
+  async listJobs(clientId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>> {
     const cursor = decodeCursor(after);
     const rows = cursor
-      ? await this.db.query('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [
-          tenantId,
+      ? await this.db.query('SELECT * FROM jobs WHERE client_id = ? AND task_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [
+          clientId,
           taskId,
           cursor[0],
           cursor[1],
           limit + 1,
         ])
-      : await this.db.query('SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? ORDER BY created_at, id LIMIT ?', [tenantId, taskId, limit + 1]);
+      : await this.db.query('SELECT * FROM jobs WHERE client_id = ? AND task_id = ? ORDER BY created_at, id LIMIT ?', [clientId, taskId, limit + 1]);
     return pageOf(rows.map(jobFromRow), limit, (j) => encodeCursor(j.createdAt, j.id));
   }
 
-  async cancelJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
+  async cancelJob(clientId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query(`SELECT * FROM jobs WHERE tenant_id = ? AND task_id = ? AND id = ?${this.d.forUpdate}`, [tenantId, taskId, jobId]);
+      const [row] = await tx.query(`SELECT * FROM jobs WHERE client_id = ? AND task_id = ? AND id = ?${this.d.forUpdate}`, [clientId, taskId, jobId]);
       const job = row && jobFromRow(row);
       if (job?.state === 'queued') {
         const progress = JSON.stringify({ ...job.progress, phase: 'cancelled' });
@@ -449,7 +449,7 @@ export class SqlStore implements Store {
       if (job?.state === 'running') {
         // The replica running it hears the notice and stops now; its heartbeat would find the flag too, later.
         const [flagged] = await tx.query('UPDATE jobs SET cancel_requested = TRUE WHERE id = ? RETURNING *', [jobId]);
-        await tx.notify({ kind: 'cancel_requested', tenantId, taskId, jobId });
+        await tx.notify({ kind: 'cancel_requested', clientId, taskId, jobId });
         return jobFromRow(flagged!);
       }
       return job;
@@ -471,8 +471,8 @@ export class SqlStore implements Store {
       if (this.d.claimLock) await tx.query(this.d.claimLock);
       // Fair across clients: the client with the fewest running jobs goes first (then the oldest job), and a
       // client at its limit of running jobs waits. One client's ten queued jobs do not hold back another's one.
-      const running = `(SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = j.tenant_id AND r.state = 'running' AND r.lease_expires_at >= ${now})`;
-      const limit = `COALESCE((SELECT t.${LIMIT_NAMES.maxRunningJobs} FROM tenants t WHERE t.id = j.tenant_id), ?)`;
+      const running = `(SELECT COUNT(*) FROM jobs r WHERE r.client_id = j.client_id AND r.state = 'running' AND r.lease_expires_at >= ${now})`;
+      const limit = `COALESCE((SELECT t.${LIMIT_NAMES.maxRunningJobs} FROM clients t WHERE t.id = j.client_id), ?)`;
       const [next] = await tx.query(
         `SELECT j.id FROM jobs j
          WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_expires_at < ${now})) AND (${limit} = 0 OR ${running} < ${limit})
@@ -528,7 +528,7 @@ export class SqlStore implements Store {
       // A multi-task job's other tasks must all still be there: it writes every version or none.
       for (const { taskId } of versions) {
         if (state !== 'succeeded' || taskId === null) continue;
-        const [there] = await tx.query(`SELECT id FROM tasks WHERE id = ? AND tenant_id = ?${this.d.forUpdate}`, [taskId, job.tenant_id]);
+        const [there] = await tx.query(`SELECT id FROM tasks WHERE id = ? AND client_id = ?${this.d.forUpdate}`, [taskId, job.client_id]);
         if (!there) {
           state = 'failed';
           error = { code: 'task_deleted', message: `task ${taskId} was deleted while the job ran; no version was written` };
@@ -540,11 +540,11 @@ export class SqlStore implements Store {
         const written = Number(task!.number);
         if (taskId === null) number = written;
         await tx.run(
-          `INSERT INTO versions (id, tenant_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes, evaluation)
+          `INSERT INTO versions (id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes, evaluation)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?, ?)`,
           [
             newId('ver'),
-            job.tenant_id,
+            job.client_id,
             target,
             written,
             v.headType,
@@ -563,7 +563,7 @@ export class SqlStore implements Store {
         );
         if (outcome.activate) {
           await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${now} WHERE id = ?`, [written, target]);
-          await tx.notify({ kind: 'activated', tenantId: String(job.tenant_id), taskId: target, activeVersion: written });
+          await tx.notify({ kind: 'activated', clientId: String(job.client_id), taskId: target, activeVersion: written });
         }
       }
       const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
@@ -583,97 +583,97 @@ export class SqlStore implements Store {
 
   // ---- versions
 
-  async listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]> {
-    const rows = await this.db.query(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? ORDER BY number`, [tenantId, taskId]);
+  async listVersions(clientId: string, taskId: string): Promise<VersionRecord[]> {
+    const rows = await this.db.query(`SELECT ${VERSION_COLUMNS} FROM versions WHERE client_id = ? AND task_id = ? ORDER BY number`, [clientId, taskId]);
     return rows.map(versionFromRow);
   }
 
-  async getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined> {
-    const [row] = await this.db.query(`SELECT ${VERSION_COLUMNS} FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?`, [tenantId, taskId, number]);
+  async getVersion(clientId: string, taskId: string, number: number): Promise<VersionRecord | undefined> {
+    const [row] = await this.db.query(`SELECT ${VERSION_COLUMNS} FROM versions WHERE client_id = ? AND task_id = ? AND number = ?`, [clientId, taskId, number]);
     return row && versionFromRow(row);
   }
 
-  async getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined> {
-    const bytes = await this.getArtifactBytes(tenantId, taskId, number);
+  async getArtifact(clientId: string, taskId: string, number: number): Promise<unknown | undefined> {
+    const bytes = await this.getArtifactBytes(clientId, taskId, number);
     return bytes && unpackArtifact(bytes);
   }
 
-  async getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
-    const [row] = await this.db.query('SELECT artifact FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+  async getArtifactBytes(clientId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
+    const [row] = await this.db.query('SELECT artifact FROM versions WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, number]);
     return row ? (row.artifact as Buffer) : undefined;
   }
 
-  async getEvaluation(tenantId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined> {
-    const [row] = await this.db.query('SELECT evaluation FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+  async getEvaluation(clientId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined> {
+    const [row] = await this.db.query('SELECT evaluation FROM versions WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, number]);
     if (!row) return undefined;
     return row.evaluation === null ? null : ((await unpackArtifact(row.evaluation as Buffer)) as VersionEvaluation);
   }
 
-  async activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {
+  async activateVersion(clientId: string, taskId: string, number: number): Promise<TaskRecord | undefined> {
     const activated = await this.db.transaction(async (tx) => {
-      const [exists] = await tx.query('SELECT 1 FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ?', [tenantId, taskId, number]);
+      const [exists] = await tx.query('SELECT 1 FROM versions WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, number]);
       if (!exists) return false;
-      await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${this.d.now} WHERE tenant_id = ? AND id = ?`, [number, tenantId, taskId]);
-      await tx.notify({ kind: 'activated', tenantId, taskId, activeVersion: number });
+      await tx.run(`UPDATE tasks SET active_version = ?, updated_at = ${this.d.now} WHERE client_id = ? AND id = ?`, [number, clientId, taskId]);
+      await tx.notify({ kind: 'activated', clientId, taskId, activeVersion: number });
       return true;
     });
-    return activated ? this.getTask(tenantId, taskId) : undefined;
+    return activated ? this.getTask(clientId, taskId) : undefined;
   }
 
-  async deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'> {
+  async deleteVersion(clientId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'> {
     return this.db.transaction(async (tx) => {
-      const [task] = await tx.query(`SELECT active_version FROM tasks WHERE tenant_id = ? AND id = ?${this.d.forUpdate}`, [tenantId, taskId]);
+      const [task] = await tx.query(`SELECT active_version FROM tasks WHERE client_id = ? AND id = ?${this.d.forUpdate}`, [clientId, taskId]);
       if (!task) return 'missing';
       if (task.active_version !== null && Number(task.active_version) === number) return 'active';
-      const [deleted] = await tx.query('DELETE FROM versions WHERE tenant_id = ? AND task_id = ? AND number = ? RETURNING id', [tenantId, taskId, number]);
+      const [deleted] = await tx.query('DELETE FROM versions WHERE client_id = ? AND task_id = ? AND number = ? RETURNING id', [clientId, taskId, number]);
       if (!deleted) return 'missing';
-      await tx.notify({ kind: 'versions_deleted', tenantId, taskId, versions: [{ id: String(deleted.id), number }] });
+      await tx.notify({ kind: 'versions_deleted', clientId, taskId, versions: [{ id: String(deleted.id), number }] });
       return 'deleted';
     });
   }
 
-  // ---- clients (tenants), their keys, and replicas
+  // ---- clients (clients), their keys, and replicas
 
-  async usage(tenantId: string): Promise<TenantUsage> {
+  async usage(clientId: string): Promise<ClientUsage> {
     const q = QUOTA_COUNTS;
     const counts = [
       q.maxTasks(this.d),
       q.maxExamples(this.d),
       q.maxStoredBytes(this.d),
-      "(SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND state = 'running')",
+      "(SELECT COUNT(*) FROM jobs WHERE client_id = ? AND state = 'running')",
       q.maxActiveJobs(this.d),
     ];
     const sql = `SELECT ${counts.map((c, i) => `${c} AS c${i}`).join(', ')}`;
-    const [row] = await this.db.query(sql, tenantParams(sql, tenantId));
+    const [row] = await this.db.query(sql, clientParams(sql, clientId));
     const n = (i: number) => Number(row![`c${i}`]);
     return { tasks: n(0), examples: n(1), storedBytes: n(2), runningJobs: n(3), activeJobs: n(4) };
   }
 
-  async createTenant(name: string, limits: TenantLimits): Promise<TenantRecord> {
+  async createClient(name: string, limits: ClientLimits): Promise<ClientRecord> {
     const id = newId('client');
     const columns = LIMIT_FIELDS.map((f) => LIMIT_NAMES[f]);
-    await this.db.run(`INSERT INTO tenants (id, name, created_at, ${columns.join(', ')}) VALUES (?, ?, ${this.d.now}, ${columns.map(() => '?').join(', ')})`, [
+    await this.db.run(`INSERT INTO clients (id, name, created_at, ${columns.join(', ')}) VALUES (?, ?, ${this.d.now}, ${columns.map(() => '?').join(', ')})`, [
       id,
       name,
       ...LIMIT_FIELDS.map((f) => limits[f]),
     ]);
-    return (await this.getTenant(id))!;
+    return (await this.getClient(id))!;
   }
 
-  async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
-    const [row] = await this.db.query('SELECT * FROM tenants WHERE id = ?', [tenantId]);
-    return row && tenantFromRow(row);
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM clients WHERE id = ?', [clientId]);
+    return row && clientFromRow(row);
   }
 
-  async listTenants(limit: number, after?: string): Promise<Page<TenantRecord>> {
+  async listClients(limit: number, after?: string): Promise<Page<ClientRecord>> {
     const cursor = decodeCursor(after);
     const rows = cursor
-      ? await this.db.query('SELECT * FROM tenants WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [cursor[0], cursor[1], limit + 1])
-      : await this.db.query('SELECT * FROM tenants ORDER BY created_at, id LIMIT ?', [limit + 1]);
-    return pageOf(rows.map(tenantFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
+      ? await this.db.query('SELECT * FROM clients WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [cursor[0], cursor[1], limit + 1])
+      : await this.db.query('SELECT * FROM clients ORDER BY created_at, id LIMIT ?', [limit + 1]);
+    return pageOf(rows.map(clientFromRow), limit, (t) => encodeCursor(t.createdAt, t.id));
   }
 
-  async updateTenant(tenantId: string, patch: { name?: string; limits?: TenantLimits }): Promise<TenantRecord | undefined> {
+  async updateClient(clientId: string, patch: { name?: string; limits?: ClientLimits }): Promise<ClientRecord | undefined> {
     const sets: string[] = [];
     const params: unknown[] = [];
     if (patch.name !== undefined) {
@@ -686,17 +686,17 @@ export class SqlStore implements Store {
         params.push(patch.limits[f]);
       }
     }
-    if (sets.length) await this.db.run(`UPDATE tenants SET ${sets.join(', ')} WHERE id = ?`, [...params, tenantId]);
-    return this.getTenant(tenantId);
+    if (sets.length) await this.db.run(`UPDATE clients SET ${sets.join(', ')} WHERE id = ?`, [...params, clientId]);
+    return this.getClient(clientId);
   }
 
-  async deleteTenant(tenantId: string): Promise<boolean> {
-    const scope = `${tenantId}/`;
+  async deleteClient(clientId: string): Promise<boolean> {
+    const scope = `${clientId}/`;
     return this.db.transaction(async (tx) => {
-      const keys = await tx.query('SELECT id FROM api_keys WHERE tenant_id = ?', [tenantId]);
-      for (const t of await tx.query('SELECT id FROM tasks WHERE tenant_id = ?', [tenantId])) await this.deleteTaskIn(tx, tenantId, String(t.id));
+      const keys = await tx.query('SELECT id FROM api_keys WHERE client_id = ?', [clientId]);
+      for (const t of await tx.query('SELECT id FROM tasks WHERE client_id = ?', [clientId])) await this.deleteTaskIn(tx, clientId, String(t.id));
       await tx.run('DELETE FROM features WHERE substr(spec_key, 1, ?) = ?', [scope.length, scope]);
-      const deleted = (await tx.run('DELETE FROM tenants WHERE id = ?', [tenantId])) > 0;
+      const deleted = (await tx.run('DELETE FROM clients WHERE id = ?', [clientId])) > 0;
       for (const k of keys) await tx.notify({ kind: 'key', keyId: String(k.id) });
       return deleted;
     });
@@ -704,20 +704,20 @@ export class SqlStore implements Store {
 
   async createKey(key: NewKey): Promise<KeyRecord> {
     const [row] = await this.db.query(
-      `INSERT INTO api_keys (id, tenant_id, name, scopes, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}) RETURNING *`,
-      [newId('key'), key.tenantId, key.name, JSON.stringify(key.scopes), key.secretHash],
+      `INSERT INTO api_keys (id, client_id, name, scopes, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ${this.d.now}) RETURNING *`,
+      [newId('key'), key.clientId, key.name, JSON.stringify(key.scopes), key.secretHash],
     );
     return keyFromRow(row!);
   }
 
-  async listKeys(tenantId: string): Promise<KeyRecord[]> {
-    return (await this.db.query('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id', [tenantId])).map(keyFromRow);
+  async listKeys(clientId: string): Promise<KeyRecord[]> {
+    return (await this.db.query('SELECT * FROM api_keys WHERE client_id = ? ORDER BY created_at, id', [clientId])).map(keyFromRow);
   }
 
-  async revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | undefined> {
+  async revokeKey(clientId: string, keyId: string): Promise<KeyRecord | undefined> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ${this.d.now}) WHERE tenant_id = ? AND id = ? RETURNING *`, [
-        tenantId,
+      const [row] = await tx.query(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ${this.d.now}) WHERE client_id = ? AND id = ? RETURNING *`, [
+        clientId,
         keyId,
       ]);
       if (row) await tx.notify({ kind: 'key', keyId });

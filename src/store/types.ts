@@ -1,7 +1,7 @@
 /**
  * The store is the only shared state: tasks, examples, features, jobs and head
  * versions. Replicas keep caches, never truth. Every task-related record
- * carries its tenant; every read and write names the tenant it acts for.
+ * carries its client; every read and write names the client it acts for.
  *
  * One interface per kind of record, so a part can ask for only what it uses;
  * `Store` is all of them. One implementation (sql-store.ts) over two
@@ -11,14 +11,14 @@ import type { TaskKind } from '../lib/task-kind.js';
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 
 /** The one client of a service running without API keys, and the owner of everything stored before keys existed. */
-export const DEFAULT_TENANT = 'default';
+export const DEFAULT_CLIENT = 'default';
 
 /** What an API key may do. `admin` manages clients and keys (an operator's key, not a client's). */
 export const SCOPES = ['embed', 'predict', 'train', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** A client's limits; null fields take the service's defaults (configuration). */
-export interface TenantLimits {
+export interface ClientLimits {
   requestsPerMinute: number | null;
   /** Encoder tokens (what its texts cost the encoder) per minute. */
   tokensPerMinute: number | null;
@@ -35,8 +35,8 @@ export interface TenantLimits {
 
 export const LIMIT_FIELDS = ['requestsPerMinute', 'tokensPerMinute', 'maxTasks', 'maxExamples', 'maxStoredBytes', 'maxRunningJobs', 'maxActiveJobs'] as const;
 
-/** Each limit's snake_case name: its column in tenants, its field in the API, and the `limit` a quota error names. */
-export const LIMIT_NAMES: Record<keyof TenantLimits, string> = {
+/** Each limit's snake_case name: its column in clients, its field in the API, and the `limit` a quota error names. */
+export const LIMIT_NAMES: Record<keyof ClientLimits, string> = {
   requestsPerMinute: 'requests_per_minute',
   tokensPerMinute: 'tokens_per_minute',
   maxTasks: 'max_tasks',
@@ -46,18 +46,18 @@ export const LIMIT_NAMES: Record<keyof TenantLimits, string> = {
   maxActiveJobs: 'max_active_jobs',
 };
 
-/** A client of the service (a tenant of the store). */
-export interface TenantRecord {
+/** A client of the service (a client of the store). */
+export interface ClientRecord {
   id: string;
   name: string;
-  limits: TenantLimits;
+  limits: ClientLimits;
   createdAt: number;
 }
 
 /** An API key as stored: never the key itself, only a hash of its secret part. */
 export interface KeyRecord {
   id: string;
-  tenantId: string;
+  clientId: string;
   name: string | null;
   scopes: Scope[];
   /** SHA-256 of the key's secret, hex. */
@@ -67,14 +67,14 @@ export interface KeyRecord {
 }
 
 export interface NewKey {
-  tenantId: string;
+  clientId: string;
   name: string | null;
   scopes: Scope[];
   secretHash: string;
 }
 
 /** What a client has stored, as its quotas count it. */
-export interface TenantUsage {
+export interface ClientUsage {
   tasks: number;
   examples: number;
   storedBytes: number;
@@ -84,7 +84,7 @@ export interface TenantUsage {
 
 export interface TaskRecord {
   id: string;
-  tenantId: string;
+  clientId: string;
   name: string;
   description: string | null;
   spec: FeatureSpec;
@@ -100,7 +100,7 @@ export interface TaskRecord {
 }
 
 export interface NewTask {
-  tenantId: string;
+  clientId: string;
   name: string;
   description: string | null;
   spec: FeatureSpec;
@@ -177,7 +177,7 @@ export interface JobError {
 
 export interface JobRecord {
   id: string;
-  tenantId: string;
+  clientId: string;
   taskId: string;
   state: JobState;
   /** The validated training request, as JSON. */
@@ -196,7 +196,7 @@ export interface JobRecord {
 }
 
 export interface NewJob {
-  tenantId: string;
+  clientId: string;
   taskId: string;
   request: unknown;
   maxAttempts: number;
@@ -217,7 +217,7 @@ export interface VersionFacts {
 
 export interface VersionRecord extends VersionFacts {
   id: string;
-  tenantId: string;
+  clientId: string;
   taskId: string;
   number: number;
   jobId: string | null;
@@ -290,11 +290,11 @@ export interface VersionRef {
  *   drop every cache, and ask the store about running jobs.
  */
 export type TaskChange =
-  | { kind: 'activated'; tenantId: string; taskId: string; activeVersion: number }
-  | { kind: 'labels_changed'; tenantId: string; taskId: string }
-  | { kind: 'versions_deleted'; tenantId: string; taskId: string; versions: VersionRef[] }
-  | { kind: 'task_deleted'; tenantId: string; taskId: string }
-  | { kind: 'cancel_requested'; tenantId: string; taskId: string; jobId: string }
+  | { kind: 'activated'; clientId: string; taskId: string; activeVersion: number }
+  | { kind: 'labels_changed'; clientId: string; taskId: string }
+  | { kind: 'versions_deleted'; clientId: string; taskId: string; versions: VersionRef[] }
+  | { kind: 'task_deleted'; clientId: string; taskId: string }
+  | { kind: 'cancel_requested'; clientId: string; taskId: string; jobId: string }
   | { kind: 'reset' };
 
 /** A key revoked (or a client deleted with its keys), for every replica's key cache; keyId '*' means any key may have changed. */
@@ -312,29 +312,29 @@ export function isKeyChange(change: StoreChange): change is KeyChange {
 
 export interface TaskStore {
   createTask(task: NewTask): Promise<TaskRecord>;
-  getTask(tenantId: string, taskId: string): Promise<TaskRecord | undefined>;
-  listTasks(tenantId: string, limit: number, after?: string): Promise<Page<TaskRecord>>;
-  updateTask(tenantId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined>;
+  getTask(clientId: string, taskId: string): Promise<TaskRecord | undefined>;
+  listTasks(clientId: string, limit: number, after?: string): Promise<Page<TaskRecord>>;
+  updateTask(clientId: string, taskId: string, patch: TaskPatch): Promise<TaskRecord | undefined>;
   /** Deletes the task with its examples, jobs and versions, and announces it (task_deleted, versions_deleted). */
-  deleteTask(tenantId: string, taskId: string): Promise<boolean>;
+  deleteTask(clientId: string, taskId: string): Promise<boolean>;
 }
 
 export interface ExampleStore {
   /** All-or-nothing: with policy `error` and any conflict, nothing is written. */
-  addExamples(tenantId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult>;
-  listExamples(tenantId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>>;
-  getExample(tenantId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined>;
-  relabelExample(tenantId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined>;
-  deleteExample(tenantId: string, taskId: string, exampleId: number): Promise<boolean>;
+  addExamples(clientId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult>;
+  listExamples(clientId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>>;
+  getExample(clientId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined>;
+  relabelExample(clientId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined>;
+  deleteExample(clientId: string, taskId: string, exampleId: number): Promise<boolean>;
   /** Deletes every example of the task, or those with `label`; returns how many. */
-  deleteExamples(tenantId: string, taskId: string, label?: string): Promise<number>;
-  labelCounts(tenantId: string, taskId: string): Promise<Map<string, number>>;
+  deleteExamples(clientId: string, taskId: string, label?: string): Promise<number>;
+  labelCounts(clientId: string, taskId: string): Promise<Map<string, number>>;
   /** A consistent snapshot of every example, in id order (training input). */
-  allExamples(tenantId: string, taskId: string): Promise<ExampleRecord[]>;
+  allExamples(clientId: string, taskId: string): Promise<ExampleRecord[]>;
   /** The task's examples with these ids, by id; ids the task no longer has are absent. */
-  examplesById(tenantId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>>;
+  examplesById(clientId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>>;
   /** Which of `hashes` (text hashes) the task already holds as examples. */
-  labelledHashes(tenantId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>>;
+  labelledHashes(clientId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>>;
 }
 
 export interface FeatureStore {
@@ -345,10 +345,10 @@ export interface FeatureStore {
 
 export interface JobStore {
   createJob(job: NewJob): Promise<JobRecord>;
-  getJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
-  listJobs(tenantId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>>;
+  getJob(clientId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
+  listJobs(clientId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>>;
   /** Cancels a queued job at once, or flags a running one (and announces it); undefined when the job does not exist. */
-  cancelJob(tenantId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
+  cancelJob(clientId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
   /**
    * Claims the oldest runnable job: queued, or running with a lapsed lease
    * (its replica died). A claim raises the attempt count; a job whose lease
@@ -369,33 +369,33 @@ export interface JobStore {
 }
 
 export interface VersionStore {
-  listVersions(tenantId: string, taskId: string): Promise<VersionRecord[]>;
-  getVersion(tenantId: string, taskId: string, number: number): Promise<VersionRecord | undefined>;
-  getArtifact(tenantId: string, taskId: string, number: number): Promise<unknown | undefined>;
+  listVersions(clientId: string, taskId: string): Promise<VersionRecord[]>;
+  getVersion(clientId: string, taskId: string, number: number): Promise<VersionRecord | undefined>;
+  getArtifact(clientId: string, taskId: string, number: number): Promise<unknown | undefined>;
   /** The artifact as stored (gzip-compressed JSON), for a worker thread to unpack off the event loop. */
-  getArtifactBytes(tenantId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
+  getArtifactBytes(clientId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
   /** The version's row-by-row evaluation: undefined without such a version, null for one trained before evaluations were stored. */
-  getEvaluation(tenantId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined>;
-  activateVersion(tenantId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
+  getEvaluation(clientId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined>;
+  activateVersion(clientId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;
   /** Deletes an inactive version and announces it (versions_deleted). */
-  deleteVersion(tenantId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;
+  deleteVersion(clientId: string, taskId: string, number: number): Promise<'deleted' | 'active' | 'missing'>;
   /** Calls `listener` for every change notice (made on any replica, where the store can tell). */
   onTaskChange(listener: (change: TaskChange) => void): () => void;
 }
 
-export interface TenantStore {
-  createTenant(name: string, limits: TenantLimits): Promise<TenantRecord>;
-  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
-  listTenants(limit: number, after?: string): Promise<Page<TenantRecord>>;
-  updateTenant(tenantId: string, patch: { name?: string; limits?: TenantLimits }): Promise<TenantRecord | undefined>;
+export interface ClientStore {
+  createClient(name: string, limits: ClientLimits): Promise<ClientRecord>;
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  listClients(limit: number, after?: string): Promise<Page<ClientRecord>>;
+  updateClient(clientId: string, patch: { name?: string; limits?: ClientLimits }): Promise<ClientRecord | undefined>;
   /** Deletes the client with its tasks (and their examples, jobs and versions), keys and cached features. */
-  deleteTenant(tenantId: string): Promise<boolean>;
+  deleteClient(clientId: string): Promise<boolean>;
   /** What the client has stored, as its quotas count it. */
-  usage(tenantId: string): Promise<TenantUsage>;
+  usage(clientId: string): Promise<ClientUsage>;
   createKey(key: NewKey): Promise<KeyRecord>;
-  listKeys(tenantId: string): Promise<KeyRecord[]>;
+  listKeys(clientId: string): Promise<KeyRecord[]>;
   /** Marks the key revoked (it stays listed) and tells every replica; undefined when the client has no such key. */
-  revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
+  revokeKey(clientId: string, keyId: string): Promise<KeyRecord | undefined>;
   /** The key with this id, whoever's it is: what authentication reads. */
   findKey(keyId: string): Promise<KeyRecord | undefined>;
   /** Calls `listener` when a key is revoked or a client deleted (on any replica, where the store can tell). */
@@ -407,7 +407,7 @@ export interface ReplicaStore {
   replicaHeartbeat(id: string, windowMs: number): Promise<number>;
 }
 
-export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, VersionStore, TenantStore, ReplicaStore {
+export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, VersionStore, ClientStore, ReplicaStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations (safe when several replicas start at once). */
   migrate(): Promise<void>;

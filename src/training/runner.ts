@@ -85,7 +85,7 @@ export class TrainingRunner {
       this.running.get(c.jobId)?.abort.abort(new DomainError('cancelled', 'cancelled on request'));
     } else if (c.kind === 'task_deleted') {
       for (const r of this.running.values())
-        if (r.job.tenantId === c.tenantId && r.job.taskId === c.taskId) r.abort.abort(new DomainError('task_deleted', 'the task was deleted'));
+        if (r.job.clientId === c.clientId && r.job.taskId === c.taskId) r.abort.abort(new DomainError('task_deleted', 'the task was deleted'));
     } else if (c.kind === 'reset') {
       // Notices may have been lost: ask the store about every running job now rather than at the next heartbeat.
       for (const r of this.running.values()) void r.beat();
@@ -219,7 +219,7 @@ export class TrainingRunner {
     const finished = await this.o.store.finishJob(job.id, this.o.owner, outcome);
     const ms = Date.now() - started;
     if (!finished) {
-      const now = await this.o.store.getJob(job.tenantId, job.taskId, job.id).catch(() => undefined);
+      const now = await this.o.store.getJob(job.clientId, job.taskId, job.id).catch(() => undefined);
       const why = !now
         ? 'the job was deleted with its task'
         : now.state === 'running'
@@ -244,7 +244,7 @@ export class TrainingRunner {
 
   /** A task's examples, their labels as class indexes (multi-label: multi-hot targets), checked against the request. */
   private async examplesOf(task: TaskRecord, request: TrainingRequest, modelLayers: number, hiddenSize: number) {
-    const examples: ExampleRecord[] = await this.o.store.allExamples(task.tenantId, task.id);
+    const examples: ExampleRecord[] = await this.o.store.allExamples(task.clientId, task.id);
     const stored = new Map<string, number>();
     for (const e of examples) stored.set(e.label, (stored.get(e.label) ?? 0) + 1);
     const counts = countsByLabel(task.kind, stored);
@@ -263,7 +263,7 @@ export class TrainingRunner {
 
   /** The job's own task and its model's encoder. */
   private async taskAndEncoder(job: JobRecord) {
-    const task = await this.o.store.getTask(job.tenantId, job.taskId);
+    const task = await this.o.store.getTask(job.clientId, job.taskId);
     if (!task) throw new DomainError('task_deleted', 'the task was deleted');
     const encoder = this.o.models.get(task.spec.model);
     if (!encoder) throw new DomainError('model_unavailable', `model ${task.spec.model} is not loaded on this replica`);
@@ -284,7 +284,7 @@ export class TrainingRunner {
 
     phase('features', 1);
     const feats = await this.o.features.forTraining(
-      job.tenantId,
+      job.clientId,
       specs,
       texts,
       texts.map((t, i) => (i < n ? examples[i]!.textHash : textHash(t))),
@@ -319,14 +319,14 @@ export class TrainingRunner {
     const { layers, hiddenSize } = encoder.manifest;
     const tasks: Array<Awaited<ReturnType<TrainingRunner['examplesOf']>> & { x: Float32Array; encoded: number }> = [];
     for (const [i, taskId] of taskIds.entries()) {
-      const other = taskId === first.id ? first : await this.o.store.getTask(job.tenantId, taskId);
+      const other = taskId === first.id ? first : await this.o.store.getTask(job.clientId, taskId);
       if (!other) throw new DomainError('task_deleted', `task ${taskId} was deleted`);
       const t = await this.examplesOf(other, request, layers, hiddenSize);
       if (specKey(t.task.spec) !== specKey(first.spec))
         throw new DomainError('invalid_value', `task ${taskId} no longer has the feature spec of task ${first.id}`);
       phase('features', 1 + (24 * i) / taskIds.length);
       const feats = await this.o.features.forTraining(
-        job.tenantId,
+        job.clientId,
         [first.spec],
         t.examples.map((e) => e.text),
         t.examples.map((e) => e.textHash),

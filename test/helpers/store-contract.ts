@@ -8,20 +8,20 @@ import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { DomainError } from '../../src/errors.js';
 import { textHash } from '../../src/store/ids.js';
 import {
-  DEFAULT_TENANT,
+  DEFAULT_CLIENT,
   type NewExample,
   type NewVersion,
   type Store,
   type TaskChange,
   type TaskRecord,
-  type TenantLimits,
+  type ClientLimits,
   type VersionEvaluation,
 } from '../../src/store/types.js';
 
 const spec = resolveSpec({ model: 'all-MiniLM-L6-v2' }, 6);
 const ex = (text: string, label: string): NewExample => ({ text, label, textHash: textHash(text) });
-const T = DEFAULT_TENANT;
-const UNLIMITED: TenantLimits = {
+const T = DEFAULT_CLIENT;
+const UNLIMITED: ClientLimits = {
   requestsPerMinute: null,
   tokensPerMinute: null,
   maxTasks: null,
@@ -49,21 +49,21 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
   let counter = 0;
   const fresh = async () => {
     const store = await makeStore();
-    const task = await store.createTask({ tenantId: T, name: `task-${name}-${counter++}-${Date.now()}`, description: null, spec });
+    const task = await store.createTask({ clientId: T, name: `task-${name}-${counter++}-${Date.now()}`, description: null, spec });
     return { store, task };
   };
 
-  test(`${name}: tasks are created, read, renamed, listed in pages and deleted; names are unique per tenant`, async () => {
+  test(`${name}: tasks are created, read, renamed, listed in pages and deleted; names are unique per client`, async () => {
     const { store, task } = await fresh();
     assert.equal((await store.getTask(T, task.id))!.name, task.name);
-    assert.equal(await store.getTask('other-tenant', task.id), undefined, 'another tenant cannot see the task');
+    assert.equal(await store.getTask('other-client', task.id), undefined, 'another client cannot see the task');
     await assert.rejects(
-      store.createTask({ tenantId: T, name: task.name, description: null, spec }),
+      store.createTask({ clientId: T, name: task.name, description: null, spec }),
       (e: unknown) => e instanceof DomainError && e.code === 'name_taken',
     );
     const renamed = await store.updateTask(T, task.id, { name: `${task.name}-renamed`, description: 'about' });
     assert.equal(renamed!.description, 'about');
-    const extra = await Promise.all([1, 2, 3].map((i) => store.createTask({ tenantId: T, name: `${task.name}-p${i}`, description: null, spec })));
+    const extra = await Promise.all([1, 2, 3].map((i) => store.createTask({ clientId: T, name: `${task.name}-p${i}`, description: null, spec })));
     const seen: string[] = [];
     let after: string | undefined;
     for (;;) {
@@ -149,7 +149,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const created: Array<Promise<TaskRecord>> = [];
     const reads: Array<Promise<unknown>> = [];
     for (let i = 0; i < 100; i++) {
-      created.push(store.createTask({ tenantId: T, name: `${task.name}-meanwhile-${i}`, description: null, spec }));
+      created.push(store.createTask({ clientId: T, name: `${task.name}-meanwhile-${i}`, description: null, spec }));
       await null;
       reads.push(store.listExamples(T, task.id, { limit: 10 }));
       await null;
@@ -176,7 +176,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     await store.addExamples(T, task.id, [ex('clock', 'x')], 'error');
     const [example] = await store.allExamples(T, task.id);
     assert.ok(example!.createdAt >= task.createdAt);
-    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
     assert.ok(job.createdAt >= task.createdAt);
     let claimed = await store.claimJob('clock', 60_000);
     while (claimed && claimed.id !== job.id) claimed = await store.claimJob('clock', 60_000);
@@ -250,7 +250,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const { store, task } = await fresh();
     const changes: number[] = [];
     const off = store.onTaskChange((c) => c.kind === 'activated' && c.taskId === task.id && changes.push(c.activeVersion));
-    const job = await store.createJob({ tenantId: T, taskId: task.id, request: { head: 'svm' }, maxAttempts: 2 });
+    const job = await store.createJob({ clientId: T, taskId: task.id, request: { head: 'svm' }, maxAttempts: 2 });
     assert.equal(job.state, 'queued');
     const claimed = await store.claimJob('replica-a', 60_000);
     assert.equal(claimed!.id, job.id);
@@ -272,7 +272,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
 
   test(`${name}: a lapsed lease makes the job claimable again, up to its attempt limit`, async () => {
     const { store, task } = await fresh();
-    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 2 });
+    const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 2 });
     let claimed = await store.claimJob('dies-1', 1);
     while (claimed && claimed.id !== job.id) claimed = await store.claimJob('dies-1', 1); // other suites' leftovers
     await new Promise((r) => setTimeout(r, 10));
@@ -289,7 +289,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
 
   test(`${name}: a released job is queued again at once without using up an attempt`, async () => {
     const { store, task } = await fresh();
-    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
     let claimed = await store.claimJob('leaving', 60_000);
     while (claimed && claimed.id !== job.id) claimed = await store.claimJob('leaving', 60_000);
     assert.equal(await store.releaseJob(job.id, 'someone-else'), false);
@@ -300,9 +300,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
 
   test(`${name}: cancelling: a queued job ends at once, a running job is flagged, a finished job stays`, async () => {
     const { store, task } = await fresh();
-    const queued = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    const queued = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
     assert.equal((await store.cancelJob(T, task.id, queued.id))!.state, 'cancelled');
-    const running = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    const running = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
     let claimed = await store.claimJob('r', 60_000);
     while (claimed && claimed.id !== running.id) claimed = await store.claimJob('r', 60_000);
     assert.equal((await store.cancelJob(T, task.id, running.id))!.cancelRequested, true);
@@ -314,7 +314,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
 
   test(`${name}: a job whose cancel was requested never succeeds: no version is written or activated`, async () => {
     const { store, task } = await fresh();
-    const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
     let claimed = await store.claimJob('r', 60_000);
     while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
     await store.cancelJob(T, task.id, job.id);
@@ -328,21 +328,21 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const { store, task } = await fresh();
     const heard: TaskChange[] = [];
     const off = store.onTaskChange((c) => 'taskId' in c && c.taskId === task.id && heard.push(c));
-    const tenant = await store.createTenant(`announced-${name}-${Date.now()}`, UNLIMITED);
-    const key = await store.createKey({ tenantId: tenant.id, name: 'k', scopes: ['read'], secretHash: '00'.repeat(32) });
+    const client = await store.createClient(`announced-${name}-${Date.now()}`, UNLIMITED);
+    const key = await store.createKey({ clientId: client.id, name: 'k', scopes: ['read'], secretHash: '00'.repeat(32) });
     const keysHeard: string[] = [];
     const offKeys = store.onKeyChange((c) => keysHeard.push(c.keyId));
-    await store.revokeKey(tenant.id, key.id);
+    await store.revokeKey(client.id, key.id);
     assert.deepEqual(keysHeard, [key.id], 'the revoking process hears its revocation before the call resolves (its key cache must not lag)');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+      const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
       let claimed = await store.claimJob('r', 60_000);
       while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
       await store.finishJob(job.id, 'r', { state: 'succeeded', version: version(['a', 'b']), activate: i === 0 });
       ids.push((await store.getVersion(T, task.id, i + 1))!.id);
     }
-    const running = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+    const running = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
     let claimed = await store.claimJob('r', 60_000);
     while (claimed && claimed.id !== running.id) claimed = await store.claimJob('r', 60_000);
     await store.cancelJob(T, task.id, running.id);
@@ -355,13 +355,13 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     offKeys();
     assert.deepEqual(keysHeard, [key.id]);
     assert.deepEqual(heard, [
-      { kind: 'activated', tenantId: T, taskId: task.id, activeVersion: 1 },
-      { kind: 'cancel_requested', tenantId: T, taskId: task.id, jobId: running.id },
-      { kind: 'versions_deleted', tenantId: T, taskId: task.id, versions: [{ id: ids[2], number: 3 }] },
-      { kind: 'task_deleted', tenantId: T, taskId: task.id },
+      { kind: 'activated', clientId: T, taskId: task.id, activeVersion: 1 },
+      { kind: 'cancel_requested', clientId: T, taskId: task.id, jobId: running.id },
+      { kind: 'versions_deleted', clientId: T, taskId: task.id, versions: [{ id: ids[2], number: 3 }] },
+      { kind: 'task_deleted', clientId: T, taskId: task.id },
       {
         kind: 'versions_deleted',
-        tenantId: T,
+        clientId: T,
         taskId: task.id,
         versions: [
           { id: ids[0], number: 1 },
@@ -382,7 +382,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       map: { method: 'pca', explainedVarianceRatio: [0.6, 0.3], rows: [0, 2], x: [0.1, -0.2], y: [1, -1] },
     };
     for (const stored of [evaluation, undefined]) {
-      const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+      const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
       let claimed = await store.claimJob('r', 60_000);
       while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
       await store.finishJob(job.id, 'r', { state: 'succeeded', version: { ...version(['a', 'b']), ...(stored ? { evaluation: stored } : {}) } });
@@ -390,7 +390,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.deepEqual(await store.getEvaluation(T, task.id, 1), evaluation);
     assert.equal(await store.getEvaluation(T, task.id, 2), null, 'a version without one');
     assert.equal(await store.getEvaluation(T, task.id, 3), undefined, 'no such version');
-    assert.equal(await store.getEvaluation('other-tenant', task.id, 1), undefined, "another client's version");
+    assert.equal(await store.getEvaluation('other-client', task.id, 1), undefined, "another client's version");
     const [one, , three] = examples;
     const byId = await store.examplesById(T, task.id, [three!.id, one!.id, 2 ** 40, one!.id]);
     assert.deepEqual(
@@ -398,15 +398,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       [one!.id, three!.id],
     );
     assert.equal(byId.get(three!.id)!.text, 'three');
-    const other = await store.createTask({ tenantId: T, name: `${task.name}-other`, description: null, spec });
+    const other = await store.createTask({ clientId: T, name: `${task.name}-other`, description: null, spec });
     assert.equal((await store.examplesById(T, other.id, [one!.id])).size, 0, "another task's example");
-    assert.equal((await store.examplesById('other-tenant', task.id, [one!.id])).size, 0, "another client's example");
+    assert.equal((await store.examplesById('other-client', task.id, [one!.id])).size, 0, "another client's example");
   });
 
   test(`${name}: versions list, activate (rollback) and refuse to delete the active one`, async () => {
     const { store, task } = await fresh();
     for (let i = 0; i < 2; i++) {
-      const job = await store.createJob({ tenantId: T, taskId: task.id, request: {}, maxAttempts: 1 });
+      const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 1 });
       let claimed = await store.claimJob('r', 60_000);
       while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
       await store.finishJob(job.id, 'r', { state: 'succeeded', version: version(['a', 'b']), activate: true });
@@ -428,14 +428,14 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
 
   test(`${name}: claims are fair across clients, and a client at its limit of running jobs waits`, async () => {
     const store = await makeStore();
-    const busy = await store.createTenant('busy', { ...UNLIMITED, maxRunningJobs: 1 });
-    const other = await store.createTenant('other', UNLIMITED);
-    const taskOf = (tenantId: string) => store.createTask({ tenantId, name: `fair-${counter++}-${Date.now()}`, description: null, spec });
+    const busy = await store.createClient('busy', { ...UNLIMITED, maxRunningJobs: 1 });
+    const other = await store.createClient('other', UNLIMITED);
+    const taskOf = (clientId: string) => store.createTask({ clientId, name: `fair-${counter++}-${Date.now()}`, description: null, spec });
     const [busyTask, otherTask] = [await taskOf(busy.id), await taskOf(other.id)];
     const busyJobs = [];
-    for (let i = 0; i < 5; i++) busyJobs.push(await store.createJob({ tenantId: busy.id, taskId: busyTask.id, request: {}, maxAttempts: 1 }));
+    for (let i = 0; i < 5; i++) busyJobs.push(await store.createJob({ clientId: busy.id, taskId: busyTask.id, request: {}, maxAttempts: 1 }));
     await new Promise((r) => setTimeout(r, 5)); // the other client's job is strictly later (jobs of one millisecond order by id)
-    const otherJob = await store.createJob({ tenantId: other.id, taskId: otherTask.id, request: {}, maxAttempts: 1 });
+    const otherJob = await store.createJob({ clientId: other.id, taskId: otherTask.id, request: {}, maxAttempts: 1 });
     const mine = new Set([...busyJobs.map((j) => j.id), otherJob.id]);
     /** The next claim of one of this test's jobs (other tests' leftovers are claimed and passed over), or undefined. */
     const nextOfMine = async () => {
@@ -445,12 +445,12 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       }
     };
     const first = await nextOfMine();
-    assert.ok(first && first.tenantId === busy.id, 'the oldest job first when no client runs any');
+    assert.ok(first && first.clientId === busy.id, 'the oldest job first when no client runs any');
     assert.equal((await nextOfMine())?.id, otherJob.id, "another client's later job before the busy client's second");
     assert.equal(await nextOfMine(), undefined, 'the busy client, at its limit of one running job, waits');
     assert.equal((await store.usage(busy.id)).runningJobs, 1);
     await store.finishJob(first.id, 'fair', { state: 'failed', error: { code: 'training_failed', message: 'test' } });
     const next = await nextOfMine();
-    assert.ok(next && next.tenantId === busy.id && next.id !== first.id, 'its next job once the first ended');
+    assert.ok(next && next.clientId === busy.id && next.id !== first.id, 'its next job once the first ended');
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { migrations } from '../../src/store/migrations.js';
-import { applicationName, PostgresStore, postgresDialect } from '../../src/store/postgres.js';
+import { applicationName, PostgresAdapter, PostgresStore, postgresDialect } from '../../src/store/postgres.js';
 import pg from 'pg';
 import { isConnectionError, StoreUnavailable } from '../../src/store/errors.js';
 import { isDomainError } from '../../src/errors.js';
@@ -10,6 +10,7 @@ import type { PredictPool } from '../../src/serving/predict-pool.js';
 import { PredictionService } from '../../src/serving/predictions.js';
 import type { TaskChange } from '../../src/store/types.js';
 import { storeContract } from '../helpers/store-contract.js';
+import { upgradeContract } from '../helpers/store-upgrade.js';
 import { admin, freshSchema, PG_URL } from '../helpers/postgres.js';
 
 const schema = freshSchema('contract');
@@ -23,6 +24,16 @@ const make = async () => {
 test.after(async () => Promise.all(stores.map((s) => s.close())));
 
 storeContract('postgres', make);
+
+const upgraded = freshSchema('upgrade');
+upgradeContract('postgres', {
+  adapter: async () => new PostgresAdapter({ url: PG_URL, schema: upgraded, maxLabels: 50, poolSize: 2 }),
+  store: async () => {
+    const store = new PostgresStore({ url: PG_URL, schema: upgraded, maxLabels: 50, poolSize: 2 });
+    await store.migrate();
+    return store;
+  },
+});
 
 test('postgres: migrations run once when several stores start at the same moment', async () => {
   const own = freshSchema('race');
@@ -42,12 +53,12 @@ test('postgres: migrations run once when several stores start at the same moment
 test('postgres: an activation is announced to every store listening on the database', async () => {
   const [a, b] = [await make(), await make()];
   const task = await a.createTask({
-    tenantId: 'default',
+    clientId: 'default',
     name: `notify-${Date.now()}`,
     description: null,
     spec: { model: 'm', layers: [6], layerCombine: 'concat', pooling: 'mean', normalize: true },
   });
-  const job = await a.createJob({ tenantId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
+  const job = await a.createJob({ clientId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
   let claimed = await a.claimJob('a', 60_000);
   while (claimed && claimed.id !== job.id) claimed = await a.claimJob('a', 60_000);
   const heard = new Promise<number | null>((ok) => b.onTaskChange((c) => c.kind === 'activated' && c.taskId === task.id && ok(c.activeVersion)));
@@ -71,9 +82,9 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 /** A task on `store` with two versions, the first active. */
 async function taskWithVersions(store: PostgresStore, name: string) {
   const spec = { model: 'm', layers: [6], layerCombine: 'concat' as const, pooling: 'mean' as const, normalize: true };
-  const task = await store.createTask({ tenantId: 'default', name: `${name}-${Date.now()}`, description: null, spec });
+  const task = await store.createTask({ clientId: 'default', name: `${name}-${Date.now()}`, description: null, spec });
   for (const activate of [true, false]) {
-    const job = await store.createJob({ tenantId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
+    const job = await store.createJob({ clientId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
     let claimed = await store.claimJob('a', 60_000);
     while (claimed && claimed.id !== job.id) claimed = await store.claimJob('a', 60_000);
     await store.finishJob(job.id, 'a', {
@@ -123,12 +134,12 @@ test('postgres: a version or a task deleted through one replica leaves the predi
 test('postgres: a cancel requested through one replica is announced to the others, and the job can no longer succeed', async () => {
   const [a, b] = [await make(), await make()];
   const task = await a.createTask({
-    tenantId: 'default',
+    clientId: 'default',
     name: `cancel-${Date.now()}`,
     description: null,
     spec: { model: 'm', layers: [6], layerCombine: 'concat', pooling: 'mean', normalize: true },
   });
-  const job = await a.createJob({ tenantId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
+  const job = await a.createJob({ clientId: 'default', taskId: task.id, request: {}, maxAttempts: 1 });
   let claimed = await b.claimJob('runner-b', 60_000);
   while (claimed && claimed.id !== job.id) claimed = await b.claimJob('runner-b', 60_000);
   const heard = within(

@@ -17,11 +17,11 @@ function fakeStore() {
   const reads = { tasks: 0 };
   const store = {
     onTaskChange: () => () => undefined,
-    getTask: async (tenantId: string, id: string): Promise<TaskRecord> => {
+    getTask: async (clientId: string, id: string): Promise<TaskRecord> => {
       reads.tasks++;
       return {
         id,
-        tenantId,
+        clientId,
         name: id,
         description: null,
         spec,
@@ -33,9 +33,9 @@ function fakeStore() {
         updatedAt: 0,
       };
     },
-    getVersion: async (tenantId: string, taskId: string, number: number): Promise<VersionRecord> => ({
+    getVersion: async (clientId: string, taskId: string, number: number): Promise<VersionRecord> => ({
       id: `ver_${taskId}_${number}`,
-      tenantId,
+      clientId,
       taskId,
       number,
       headType: 'svm',

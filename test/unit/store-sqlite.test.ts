@@ -7,6 +7,7 @@ import type { Transaction } from '../../src/store/adapter.js';
 import { SqliteAdapter, SqliteStore } from '../../src/store/sqlite.js';
 import { Turns } from '../../src/store/turns.js';
 import { storeContract } from '../helpers/store-contract.js';
+import { upgradeContract } from '../helpers/store-upgrade.js';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'store-')), 'transferd.db');
 
@@ -14,6 +15,16 @@ storeContract('sqlite', async () => {
   const store = new SqliteStore({ path: tempFile(), maxLabels: 50 });
   await store.migrate();
   return store;
+});
+
+const upgraded = tempFile();
+upgradeContract('sqlite', {
+  adapter: async () => new SqliteAdapter(upgraded),
+  store: async () => {
+    const store = new SqliteStore({ path: upgraded, maxLabels: 50 });
+    await store.migrate();
+    return store;
+  },
 });
 
 async function adapter(): Promise<SqliteAdapter> {
@@ -84,13 +95,13 @@ test('sqlite adapter: a transaction handle kept past its transaction refuses sta
   let kept: Transaction | undefined;
   await db.transaction(async (tx) => {
     kept = tx;
-    await tx.notify({ kind: 'activated', tenantId: 'default', taskId: 'committed', activeVersion: 1 });
+    await tx.notify({ kind: 'activated', clientId: 'default', taskId: 'committed', activeVersion: 1 });
     assert.deepEqual(heard, [], 'not before the commit');
   });
   await assert.rejects(kept!.query('SELECT 1'), /transaction that has ended/);
   await assert.rejects(
     db.transaction(async (tx) => {
-      await tx.notify({ kind: 'activated', tenantId: 'default', taskId: 'rolled-back', activeVersion: 1 });
+      await tx.notify({ kind: 'activated', clientId: 'default', taskId: 'rolled-back', activeVersion: 1 });
       throw new Error('no');
     }),
     /no/,

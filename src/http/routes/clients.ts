@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
-import { LIMIT_FIELDS, LIMIT_NAMES, type KeyRecord, SCOPES, type Store, type TenantLimits, type TenantRecord, type TenantUsage } from '../../store/types.js';
+import { LIMIT_FIELDS, LIMIT_NAMES, type KeyRecord, SCOPES, type Store, type ClientLimits, type ClientRecord, type ClientUsage } from '../../store/types.js';
 import { keyString, newKeySecret } from '../auth.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson, pageQuery } from '../schemas/common.js';
@@ -63,8 +63,8 @@ const keyOut = z.object({
   key: z.string().optional().describe('The key itself: shown only in the answer that issues it, never again.'),
 });
 
-function limitsOf(body: Record<string, number | null | undefined> | undefined, base?: TenantLimits): TenantLimits {
-  const out = {} as TenantLimits;
+function limitsOf(body: Record<string, number | null | undefined> | undefined, base?: ClientLimits): ClientLimits {
+  const out = {} as ClientLimits;
   for (const f of LIMIT_FIELDS) {
     const given = body?.[LIMIT_NAMES[f]];
     out[f] = given === undefined ? (base?.[f] ?? null) : given;
@@ -72,7 +72,7 @@ function limitsOf(body: Record<string, number | null | undefined> | undefined, b
   return out;
 }
 
-function clientJson(t: TenantRecord, usage?: TenantUsage): z.infer<typeof clientOut> {
+function clientJson(t: ClientRecord, usage?: ClientUsage): z.infer<typeof clientOut> {
   return {
     id: t.id,
     object: 'client',
@@ -97,7 +97,7 @@ function keyJson(k: KeyRecord, key?: string): z.infer<typeof keyOut> {
   return {
     id: k.id,
     object: 'api_key',
-    client: k.tenantId,
+    client: k.clientId,
     name: k.name,
     scopes: k.scopes,
     created_at: iso(k.createdAt)!,
@@ -108,7 +108,7 @@ function keyJson(k: KeyRecord, key?: string): z.infer<typeof keyOut> {
 
 export function clientsRoutes(store: Store): Route[] {
   const clientOf = async (id: string) => {
-    const t = await store.getTenant(id);
+    const t = await store.getClient(id);
     if (!t) throw clientNotFound(id);
     return t;
   };
@@ -122,7 +122,7 @@ export function clientsRoutes(store: Store): Route[] {
       body: createClientBody,
       responses: { 201: { description: 'Created.', schema: clientOut, headers: { Location: 'The new client.' } } },
       handler: async ({ body, res }) => {
-        const client = await store.createTenant(body.name, limitsOf(body.limits));
+        const client = await store.createClient(body.name, limitsOf(body.limits));
         res.status(201).location(`/v1/admin/clients/${client.id}`).json(clientJson(client));
       },
     }),
@@ -135,7 +135,7 @@ export function clientsRoutes(store: Store): Route[] {
       query: pageQuery,
       responses: { 200: { description: 'A page of clients.', schema: listEnvelope(clientOut) } },
       handler: async ({ query, res }) => {
-        const page = await store.listTenants(query.limit, query.after);
+        const page = await store.listClients(query.limit, query.after);
         res.json(
           listJson(
             page.items.map((t) => clientJson(t)),
@@ -168,7 +168,7 @@ export function clientsRoutes(store: Store): Route[] {
       responses: { 200: { description: 'Updated.', schema: clientOut } },
       handler: async ({ params, body, res }) => {
         const client = await clientOf(params.client);
-        const updated = await store.updateTenant(client.id, {
+        const updated = await store.updateClient(client.id, {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.limits ? { limits: limitsOf(body.limits, client.limits) } : {}),
         });
@@ -185,7 +185,7 @@ export function clientsRoutes(store: Store): Route[] {
       params: { client: clientParam },
       responses: { 204: { description: 'Deleted.' } },
       handler: async ({ params, res }) => {
-        if (!(await store.deleteTenant(params.client))) throw clientNotFound(params.client);
+        if (!(await store.deleteClient(params.client))) throw clientNotFound(params.client);
         res.status(204).end();
       },
     }),
@@ -201,7 +201,7 @@ export function clientsRoutes(store: Store): Route[] {
       handler: async ({ params, body, res }) => {
         const client = await clientOf(params.client);
         const { secret, secretHash } = newKeySecret();
-        const key = await store.createKey({ tenantId: client.id, name: body.name ?? null, scopes: body.scopes, secretHash });
+        const key = await store.createKey({ clientId: client.id, name: body.name ?? null, scopes: body.scopes, secretHash });
         res.status(201).json(keyJson(key, keyString(key.id, secret)));
       },
     }),

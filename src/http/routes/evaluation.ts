@@ -60,12 +60,12 @@ const mapOut = z.object({
 export function evaluationRoutes(store: Store): Route[] {
   const params = { task: taskParam, version: versionParam };
   const evaluationOf = async (
-    tenant: string,
+    client: string,
     taskId: string,
     number: number,
   ): Promise<{ task: TaskRecord; version: VersionRecord; evaluation: VersionEvaluation }> => {
-    const { task, version } = await versionOf(store, tenant, taskId, number);
-    const evaluation = await store.getEvaluation(task.tenantId, task.id, version.number);
+    const { task, version } = await versionOf(store, client, taskId, number);
+    const evaluation = await store.getEvaluation(task.clientId, task.id, version.number);
     if (!evaluation) {
       throw new DomainError(
         'evaluation_not_stored',
@@ -94,8 +94,8 @@ export function evaluationRoutes(store: Store): Route[] {
       params,
       query: evaluationQuery,
       responses: { 200: { description: 'A page, in training-row order.', schema: listEnvelope(predictionOut) } },
-      handler: async ({ params, query, tenant, res }) => {
-        const { task, version, evaluation } = await evaluationOf(tenant, params.task, params.version);
+      handler: async ({ params, query, client, res }) => {
+        const { task, version, evaluation } = await evaluationOf(client, params.task, params.version);
         if (task.kind === 'multi_label')
           throw new DomainError(
             'evaluation_not_stored',
@@ -118,7 +118,7 @@ export function evaluationRoutes(store: Store): Route[] {
           rows.push(i);
         }
         const examples = await store.examplesById(
-          task.tenantId,
+          task.clientId,
           task.id,
           rows.map((i) => evaluation.exampleIds[i]!),
         );
@@ -144,11 +144,11 @@ export function evaluationRoutes(store: Store): Route[] {
         'Computed by the training job on at most 2,000 examples (a sample seeded by the job when the task has more), each with its label, its out-of-fold prediction and the start of its text. 404 evaluation_not_stored for versions trained before this existed.',
       params,
       responses: { 200: { description: 'The map.', schema: mapOut } },
-      handler: async ({ params, tenant, res }) => {
-        const { task, version, evaluation } = await evaluationOf(tenant, params.task, params.version);
+      handler: async ({ params, client, res }) => {
+        const { task, version, evaluation } = await evaluationOf(client, params.task, params.version);
         const { map } = evaluation;
         const ids = map.rows.map((r) => evaluation.exampleIds[r]!);
-        const examples = await store.examplesById(task.tenantId, task.id, ids);
+        const examples = await store.examplesById(task.clientId, task.id, ids);
         const body: z.infer<typeof mapOut> = {
           object: 'example_map',
           method: map.method,

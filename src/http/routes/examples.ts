@@ -136,17 +136,17 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
         413: { description: 'Too many examples, or too many bytes (announced, sent or decompressed).' },
         415: { description: 'Not one of the upload media types, or an unsupported Content-Encoding.' },
       },
-      handler: async ({ params, query, tenant, req, res }) => {
-        const task = await taskOf(store, tenant, params.task);
+      handler: async ({ params, query, client, req, res }) => {
+        const task = await taskOf(store, client, params.task);
         const { examples, format } = await readUpload(req, limits, task.kind);
         const result = await store.addExamples(
-          task.tenantId,
+          task.clientId,
           task.id,
           examples.map((e) => ({ ...e, textHash: textHash(e.text) })),
           query.on_conflict,
         );
         if (result.conflicts.length) throw conflictError(result.conflicts);
-        const after = await store.getTask(task.tenantId, task.id);
+        const after = await store.getTask(task.clientId, task.id);
         const body: z.infer<typeof uploadOut> = {
           object: 'examples.upload',
           format,
@@ -169,10 +169,10 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       params: { task: taskParam },
       query: listExamplesQuery,
       responses: { 200: { description: 'A page.', schema: listEnvelope(exampleOut) } },
-      handler: async ({ params, query, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
+      handler: async ({ params, query, client, res }) => {
+        const task = await taskOf(store, client, params.task);
         if (query.label !== undefined) singleLabelOnly(task, 'label', 'filtering by label');
-        const page = await store.listExamples(task.tenantId, task.id, { limit: query.limit, after: query.after, label: query.label });
+        const page = await store.listExamples(task.clientId, task.id, { limit: query.limit, after: query.after, label: query.label });
         res.json(
           listJson(
             page.items.map((e) => exampleJson(task.kind, e)),
@@ -189,9 +189,9 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       summary: 'One example.',
       params: { task: taskParam, example: exampleParam },
       responses: { 200: { description: 'The example.', schema: exampleOut } },
-      handler: async ({ params, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
-        const e = await store.getExample(task.tenantId, task.id, params.example);
+      handler: async ({ params, client, res }) => {
+        const task = await taskOf(store, client, params.task);
+        const e = await store.getExample(task.clientId, task.id, params.example);
         if (!e) throw notFound(params.example, task.id);
         res.json(exampleJson(task.kind, e));
       },
@@ -205,8 +205,8 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       params: { task: taskParam, example: exampleParam },
       body: relabelBody,
       responses: { 200: { description: 'Updated.', schema: exampleOut } },
-      handler: async ({ params, body, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
+      handler: async ({ params, body, client, res }) => {
+        const task = await taskOf(store, client, params.task);
         const multi = task.kind === 'multi_label';
         if (multi !== (body.labels !== undefined))
           throw new DomainError(
@@ -215,7 +215,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
             multi ? 'label' : 'labels',
           );
         const stored = body.labels ? labelSetKey(body.labels) : body.label!;
-        const e = await store.relabelExample(task.tenantId, task.id, params.example, stored);
+        const e = await store.relabelExample(task.clientId, task.id, params.example, stored);
         if (!e) throw notFound(params.example, task.id);
         res.json(exampleJson(task.kind, e));
       },
@@ -228,9 +228,9 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       summary: 'Delete one example.',
       params: { task: taskParam, example: exampleParam },
       responses: { 204: { description: 'Deleted.' } },
-      handler: async ({ params, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
-        if (!(await store.deleteExample(task.tenantId, task.id, params.example))) throw notFound(params.example, task.id);
+      handler: async ({ params, client, res }) => {
+        const task = await taskOf(store, client, params.task);
+        if (!(await store.deleteExample(task.clientId, task.id, params.example))) throw notFound(params.example, task.id);
         res.status(204).end();
       },
     }),
@@ -243,11 +243,11 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       params: { task: taskParam },
       query: deleteExamplesQuery,
       responses: { 200: { description: 'How many were deleted.', schema: deletionOut } },
-      handler: async ({ params, query, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
+      handler: async ({ params, query, client, res }) => {
+        const task = await taskOf(store, client, params.task);
         if (query.label !== undefined && query.all === 'true') throw new DomainError('invalid_value', 'pass either label or all=true, not both', 'all');
         if (query.label !== undefined) singleLabelOnly(task, 'label', 'deleting by label');
-        const deleted = await store.deleteExamples(task.tenantId, task.id, query.label);
+        const deleted = await store.deleteExamples(task.clientId, task.id, query.label);
         res.json({ object: 'examples.deletion', deleted } satisfies z.infer<typeof deletionOut>);
       },
     }),

@@ -46,13 +46,13 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
         409: { description: "The version's head type has no export (export_unsupported), or its model is not loaded on this replica (model_unavailable)." },
         429: { description: 'This replica is building as many exports as it may (TRANSFERD_MAX_EXPORTS): overloaded, retry after Retry-After.' },
       },
-      handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(store, tenant, params.task, params.version);
+      handler: async ({ params, client, res }) => {
+        const { task, version } = await versionOf(store, client, params.task, params.version);
         // Refused before anything is read or started: the head type's export is the one thing the version may lack.
         onnxExportOf(version.headType);
         const encoder = models.get(version.spec.model);
         if (!encoder) throw new DomainError('model_unavailable', `the version's model ${version.spec.model} is not loaded on this replica`);
-        const artifactGzip = await store.getArtifactBytes(task.tenantId, task.id, version.number);
+        const artifactGzip = await store.getArtifactBytes(task.clientId, task.id, version.number);
         if (!artifactGzip) throw versionNotFound(task.id, version.number);
         await exporter.build(
           {

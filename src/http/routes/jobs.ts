@@ -30,9 +30,9 @@ export interface JobsDeps {
 }
 
 export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDeps): Route[] {
-  const jobOf = async (tenant: string, taskId: string, jobId: string) => {
-    const task = await taskOf(store, tenant, taskId);
-    const job = await store.getJob(task.tenantId, task.id, jobId);
+  const jobOf = async (client: string, taskId: string, jobId: string) => {
+    const task = await taskOf(store, client, taskId);
+    const job = await store.getJob(task.clientId, task.id, jobId);
     if (!job) throw new DomainError('job_not_found', `job "${jobId}" does not exist in task ${task.id}`, 'job');
     return { task, job };
   };
@@ -53,15 +53,15 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
             "The task cannot be trained as asked: no examples, a single label, a label with fewer examples than the evaluation needs, or the task's model is not loaded.",
         },
       },
-      handler: async ({ params, body, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
+      handler: async ({ params, body, client, res }) => {
+        const task = await taskOf(store, client, params.task);
         const request = normalizeRequest(body, task.kind);
         const manifest = models.get(task.spec.model)?.manifest;
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);
-        const counts = countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id));
+        const counts = countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id));
         checkTrainable(counts, request, smallestDimension(specs, manifest.hiddenSize), task.kind);
-        const job = await store.createJob({ tenantId: task.tenantId, taskId: task.id, request, maxAttempts });
+        const job = await store.createJob({ clientId: task.clientId, taskId: task.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));
       },
@@ -75,9 +75,9 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       params: { task: taskParam },
       query: pageQuery,
       responses: { 200: { description: 'A page.', schema: listEnvelope(jobOut) } },
-      handler: async ({ params, query, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
-        const page = await store.listJobs(task.tenantId, task.id, query.limit, query.after);
+      handler: async ({ params, query, client, res }) => {
+        const task = await taskOf(store, client, params.task);
+        const page = await store.listJobs(task.clientId, task.id, query.limit, query.after);
         res.json(listJson(page.items.map(jobJson), page.next));
       },
     }),
@@ -89,8 +89,8 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       summary: 'A job: state, progress, timings, error, version.',
       params: { task: taskParam, job: jobParam },
       responses: { 200: { description: 'The job.', schema: jobOut } },
-      handler: async ({ params, tenant, res }) => {
-        const { job } = await jobOf(tenant, params.task, params.job);
+      handler: async ({ params, client, res }) => {
+        const { job } = await jobOf(client, params.task, params.job);
         res.json(jobJson(job));
       },
     }),
@@ -109,8 +109,8 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       ].join(' '),
       params: { task: taskParam, job: jobParam },
       responses: { 200: { description: 'An event stream.', mediaType: 'text/event-stream' } },
-      handler: async ({ params, tenant, res }) => {
-        const found = await jobOf(tenant, params.task, params.job);
+      handler: async ({ params, client, res }) => {
+        const found = await jobOf(client, params.task, params.job);
         const task = found.task;
         let job = found.job;
         const stream = events.start(res);
@@ -129,7 +129,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
           await delay(EVENTS_POLL_MS, undefined, { signal: stream.signal }).catch(() => undefined);
           if (stream.signal.aborted) break;
           // A database hiccup is not the end of the job: the stream waits for the store to answer again.
-          const now = await store.getJob(task.tenantId, task.id, job.id).catch(() => job);
+          const now = await store.getJob(task.clientId, task.id, job.id).catch(() => job);
           if (!now) {
             stream.send('error', { error: { code: 'job_not_found', message: `job ${job.id} went with its task` } });
             break;
@@ -154,11 +154,11 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
         },
         409: { description: 'The job already finished.' },
       },
-      handler: async ({ params, tenant, res }) => {
-        const { task, job: before } = await jobOf(tenant, params.task, params.job);
+      handler: async ({ params, client, res }) => {
+        const { task, job: before } = await jobOf(client, params.task, params.job);
         if (FINISHED_STATES.includes(before.state))
           throw new DomainError('job_finished', `job ${before.id} already ${before.state}; only queued or running jobs can be cancelled`);
-        const job = await store.cancelJob(task.tenantId, task.id, before.id);
+        const job = await store.cancelJob(task.clientId, task.id, before.id);
         // The job may have ended, or gone with its task, since it was read.
         if (!job) throw new DomainError('job_not_found', `job "${before.id}" does not exist in task ${task.id}`, 'job');
         if (job.state === 'succeeded' || job.state === 'failed')

@@ -57,7 +57,7 @@ export function multitaskRoutes({ store, models, maxAttempts, wake }: MultitaskD
         202: { description: "Queued; Location is the job under the first task's jobs.", schema: jobOut, headers: { Location: 'The job.' } },
         409: { description: 'A task cannot be trained as asked (no examples, a single label, too few examples of a label), or its model is not loaded.' },
       },
-      handler: async ({ body, tenant, res }) => {
+      handler: async ({ body, client, res }) => {
         const at = (i: number) => (err: unknown) => {
           throw isDomainError(err) ? err.at(`tasks[${i}]`) : err;
         };
@@ -66,7 +66,7 @@ export function multitaskRoutes({ store, models, maxAttempts, wake }: MultitaskD
         for (const [i, id] of body.tasks.entries()) {
           if (seen.has(id)) throw new DomainError('invalid_value', `task "${id}" is named twice`, `tasks[${i}]`);
           seen.add(id);
-          tasks.push(await taskOf(store, tenant, id).catch(at(i)));
+          tasks.push(await taskOf(store, client, id).catch(at(i)));
         }
         const first = tasks[0]!;
         for (const [i, t] of tasks.entries()) {
@@ -92,12 +92,12 @@ export function multitaskRoutes({ store, models, maxAttempts, wake }: MultitaskD
         const dim = smallestDimension([first.spec], manifest.hiddenSize);
         for (const [i, t] of tasks.entries()) {
           try {
-            checkTrainable(countsByLabel(t.kind, await store.labelCounts(t.tenantId, t.id)), request, dim, t.kind);
+            checkTrainable(countsByLabel(t.kind, await store.labelCounts(t.clientId, t.id)), request, dim, t.kind);
           } catch (err) {
             at(i)(err);
           }
         }
-        const job = await store.createJob({ tenantId: first.tenantId, taskId: first.id, request, maxAttempts });
+        const job = await store.createJob({ clientId: first.clientId, taskId: first.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${first.id}/jobs/${job.id}`).json(jobJson(job));
       },

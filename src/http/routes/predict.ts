@@ -82,8 +82,8 @@ const evaluationOut = z.object({
 export function predictRoutes(predictions: PredictionService, limits: TextLimits): Route[] {
   const s = predictSchemas(limits);
   /** The version answering for `task`; `where` names the task's place in a multi-task request. */
-  const targetOf = (tenant: string, task: string, version: number | undefined, where?: string) =>
-    predictions.target(tenant, task, version).catch((err: unknown) => {
+  const targetOf = (client: string, task: string, version: number | undefined, where?: string) =>
+    predictions.target(client, task, version).catch((err: unknown) => {
       throw where && isDomainError(err) ? err.at(err.param === 'version' ? `${where}.version` : where) : err;
     });
   return [
@@ -96,8 +96,8 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       params: { task: taskParam },
       body: s.predict,
       responses: { 200: { description: 'Predictions in input order.', schema: predictOut }, 409: { description: 'The task has no active version.' } },
-      handler: async ({ params, body, tenant, res, chargeTokens }) => {
-        const target = await targetOf(tenant, params.task, body.version);
+      handler: async ({ params, body, client, res, chargeTokens }) => {
+        const target = await targetOf(client, params.task, body.version);
         const inputs = texts(body.input);
         const { scored, tokens, encoded } = await predictions.score([target], inputs, { signal: clientGone(res) });
         await chargeTokens(tokens);
@@ -119,12 +119,12 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       summary: 'Label texts with several tasks: the encoder runs once per distinct feature spec.',
       body: s.multi,
       responses: { 200: { description: 'Predictions per task.', schema: multiOut }, 409: { description: 'A task has no active version.' } },
-      handler: async ({ body, tenant, res, chargeTokens }) => {
+      handler: async ({ body, client, res, chargeTokens }) => {
         const inputs = texts(body.input);
         const targets: Target[] = [];
         for (const [i, t] of body.tasks.entries()) {
           const { task, version } = typeof t === 'string' ? { task: t, version: undefined } : t;
-          targets.push(await targetOf(tenant, task, version, `tasks[${i}]`));
+          targets.push(await targetOf(client, task, version, `tasks[${i}]`));
         }
         const { scored, tokens, encoded } = await predictions.score(targets, inputs, { signal: clientGone(res) });
         await chargeTokens(tokens);
@@ -149,8 +149,8 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       params: { task: taskParam },
       body: s.evaluate,
       responses: { 200: { description: 'Metrics of the version on the set.', schema: evaluationOut }, 409: { description: 'The task has no active version.' } },
-      handler: async ({ params, body, tenant, res, chargeTokens }) => {
-        const target = await targetOf(tenant, params.task, body.version);
+      handler: async ({ params, body, client, res, chargeTokens }) => {
+        const target = await targetOf(client, params.task, body.version);
         if (target.task.kind === 'multi_label')
           throw new DomainError(
             'invalid_value',

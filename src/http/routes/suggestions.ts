@@ -70,12 +70,12 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
       params: { task: taskParam },
       body: body(limits),
       responses: { 200: { description: 'The k suggestions.', schema: suggestionsOut }, 409: { description: 'The task has no head to ask yet.' } },
-      handler: async ({ params, body, tenant, res, chargeTokens }) => {
-        const target = await predictions.target(tenant, params.task, body.version);
+      handler: async ({ params, body, client, res, chargeTokens }) => {
+        const target = await predictions.target(client, params.task, body.version);
         const given = texts(body.input);
         const firstAt = new Map<string, number>();
         for (const [i, t] of given.entries()) if (!firstAt.has(t)) firstAt.set(t, i);
-        const labelled = await store.labelledHashes(target.task.tenantId, target.task.id, [...firstAt.keys()].map(textHash));
+        const labelled = await store.labelledHashes(target.task.clientId, target.task.id, [...firstAt.keys()].map(textHash));
         const candidates = [...firstAt].filter(([t]) => !labelled.has(textHash(t)));
         if (body.k > candidates.length)
           throw new DomainError(

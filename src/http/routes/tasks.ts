@@ -1,4 +1,4 @@
-/** Tasks: a named classification problem with a feature spec, owned by a tenant. */
+/** Tasks: a named classification problem with a feature spec, owned by a client. */
 import { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
@@ -13,7 +13,7 @@ import { stored } from '../schemas/stored-text.js';
 import { taskJson, taskOut } from '../schemas/task.js';
 import { countsByLabel } from '../../store/label-set.js';
 
-const name = stored(z.string().trim().min(1, 'must not be empty').max(200)).describe('Unique within the tenant.');
+const name = stored(z.string().trim().min(1, 'must not be empty').max(200)).describe('Unique within the client.');
 const description = stored(z.string().max(2000)).nullable().optional();
 const featureSpec = z
   .object(featureSpecFields)
@@ -63,7 +63,7 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
   /** The task's declared labels with `descriptions` applied; a label neither declared nor in its examples is refused. */
   const describedLabels = async (task: TaskRecord, descriptions: Record<string, string | null>): Promise<DeclaredLabel[]> => {
     const labels = task.labels.map((l) => ({ ...l }));
-    const counts = countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id));
+    const counts = countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id));
     for (const [name, description] of Object.entries(descriptions)) {
       const declared = labels.find((l) => l.name === name);
       if (declared) declared.description = description;
@@ -89,7 +89,7 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
         201: { description: 'Created.', schema: taskOut, headers: { Location: 'The new task.' } },
         409: { description: 'The name is taken.' },
       },
-      handler: async ({ body, tenant, res }) => {
+      handler: async ({ body, client, res }) => {
         const { spec } = specFor(models, body.feature_spec ?? {}, 'feature_spec.');
         const declared = (body.labels ?? []).map((l) => ({ name: l.name, description: l.description ?? null }));
         const seen = new Set<string>();
@@ -98,7 +98,7 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
           seen.add(l.name);
         }
         const task = await store.createTask({
-          tenantId: tenant,
+          clientId: client,
           name: body.name,
           description: body.description ?? null,
           spec,
@@ -116,8 +116,8 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       summary: 'List tasks, oldest first.',
       query: pageQuery,
       responses: { 200: { description: 'A page of tasks.', schema: listEnvelope(taskOut) } },
-      handler: async ({ query, tenant, res }) => {
-        const page = await store.listTasks(tenant, query.limit, query.after);
+      handler: async ({ query, client, res }) => {
+        const page = await store.listTasks(client, query.limit, query.after);
         res.json(
           listJson(
             page.items.map((t) => taskJson(t)),
@@ -134,9 +134,9 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       summary: 'A task, with its label counts.',
       params: { task: taskParam },
       responses: { 200: { description: 'The task.', schema: taskOut } },
-      handler: async ({ params, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
-        res.json(taskJson(task, countsByLabel(task.kind, await store.labelCounts(task.tenantId, task.id))));
+      handler: async ({ params, client, res }) => {
+        const task = await taskOf(store, client, params.task);
+        res.json(taskJson(task, countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id))));
       },
     }),
     route({
@@ -148,11 +148,11 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       params: { task: taskParam },
       body: updateTaskBody,
       responses: { 200: { description: 'Updated.', schema: taskOut }, 409: { description: 'The new name is taken.' } },
-      handler: async ({ params, body, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
+      handler: async ({ params, body, client, res }) => {
+        const task = await taskOf(store, client, params.task);
         const spec = body.feature_spec ? specFor(models, body.feature_spec, 'feature_spec.').spec : undefined;
         const labels = body.label_descriptions ? await describedLabels(task, body.label_descriptions) : undefined;
-        const updated = await store.updateTask(task.tenantId, task.id, {
+        const updated = await store.updateTask(task.clientId, task.id, {
           name: body.name,
           ...(body.description !== undefined ? { description: body.description } : {}),
           spec,
@@ -170,9 +170,9 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       summary: 'Delete a task with its examples, jobs and versions.',
       params: { task: taskParam },
       responses: { 204: { description: 'Deleted.' } },
-      handler: async ({ params, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
-        await store.deleteTask(task.tenantId, task.id);
+      handler: async ({ params, client, res }) => {
+        const task = await taskOf(store, client, params.task);
+        await store.deleteTask(task.clientId, task.id);
         res.status(204).end();
       },
     }),

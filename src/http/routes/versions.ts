@@ -86,9 +86,9 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       summary: 'List versions, oldest first, with their metrics summarised (no paging: every version is listed).',
       params: { task: taskParam },
       responses: { 200: { description: 'Every version.', schema: listEnvelope(versionSummaryOut) } },
-      handler: async ({ params, tenant, res }) => {
-        const task = await taskOf(store, tenant, params.task);
-        const versions = await store.listVersions(task.tenantId, task.id);
+      handler: async ({ params, client, res }) => {
+        const task = await taskOf(store, client, params.task);
+        const versions = await store.listVersions(task.clientId, task.id);
         res.json({ object: 'list', data: versions.map((v) => versionSummary(v, task)), has_more: false, next_after: null });
       },
     }),
@@ -100,8 +100,8 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       summary: 'A version with its full evaluation and training report.',
       params,
       responses: { 200: { description: 'The version.', schema: versionOut } },
-      handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(store, tenant, params.task, params.version);
+      handler: async ({ params, client, res }) => {
+        const { task, version } = await versionOf(store, client, params.task, params.version);
         res.json(versionDetail(version, task));
       },
     }),
@@ -115,13 +115,13 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       description: 'Sent gzip-compressed (Content-Encoding: gzip) when the client accepts gzip, as it is stored.',
       params,
       responses: { 200: { description: 'Artifact JSON.' } },
-      handler: async ({ params, tenant, req, res }) => {
-        const { task, version } = await versionOf(store, tenant, params.task, params.version);
-        const bytes = await store.getArtifactBytes(task.tenantId, task.id, version.number);
+      handler: async ({ params, client, req, res }) => {
+        const { task, version } = await versionOf(store, client, params.task, params.version);
+        const bytes = await store.getArtifactBytes(task.clientId, task.id, version.number);
         if (!bytes) throw versionNotFound(task.id, version.number);
         // Stored gzip-compressed: pass it through when the client accepts gzip, as almost all do.
         if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').type('application/json').send(Buffer.from(bytes));
-        else res.json(await store.getArtifact(task.tenantId, task.id, version.number));
+        else res.json(await store.getArtifact(task.clientId, task.id, version.number));
       },
     }),
     route({
@@ -132,11 +132,11 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       summary: 'Make this version active (rollback or roll forward).',
       params,
       responses: { 200: { description: 'The task.', schema: taskOut } },
-      handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(store, tenant, params.task, params.version);
-        const updated = await store.activateVersion(task.tenantId, task.id, version.number);
+      handler: async ({ params, client, res }) => {
+        const { task, version } = await versionOf(store, client, params.task, params.version);
+        const updated = await store.activateVersion(task.clientId, task.id, version.number);
         if (!updated) throw versionNotFound(task.id, version.number);
-        predictions.invalidate(task.tenantId, task.id);
+        predictions.invalidate(task.clientId, task.id);
         res.json(taskJson(updated));
       },
     }),
@@ -148,13 +148,13 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       summary: 'Delete an inactive version.',
       params,
       responses: { 204: { description: 'Deleted.' }, 409: { description: 'The version is active.' } },
-      handler: async ({ params, tenant, res }) => {
-        const { task, version } = await versionOf(store, tenant, params.task, params.version);
-        const outcome = await store.deleteVersion(task.tenantId, task.id, version.number);
+      handler: async ({ params, client, res }) => {
+        const { task, version } = await versionOf(store, client, params.task, params.version);
+        const outcome = await store.deleteVersion(task.clientId, task.id, version.number);
         if (outcome === 'active')
           throw new DomainError('version_active', `version ${version.number} is active; activate another version before deleting it`, 'version');
         if (outcome === 'missing') throw versionNotFound(task.id, version.number);
-        predictions.invalidate(task.tenantId, task.id, { id: version.id, number: version.number });
+        predictions.invalidate(task.clientId, task.id, { id: version.id, number: version.number });
         res.status(204).end();
       },
     }),
