@@ -1,5 +1,5 @@
 /**
- * node dist/bench/memory.js  (after npm run build)
+ * npm run bench:memory
  *
  * Does a server's memory follow its configured caches, or its history? Starts
  * the service as `npm start` does (embedded SQLite in a fresh folder, default

@@ -1,6 +1,6 @@
 /**
  * Configuration from environment variables, validated once at start.
- * The README's configuration table mirrors `ENV` below.
+ * The README's configuration table is rendered from `ENV` (test/unit/docs.test.ts holds them equal).
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -21,7 +21,7 @@ const bytes = z
     return Math.floor(Number(m[1]) * unit);
   });
 
-/** Each variable: its schema (with default) and the one-line description the README repeats. */
+/** Each variable: its schema (with default), its description, and `shown`: the default as the README says it, where the value depends on the machine. */
 export const ENV = {
   PORT: { schema: int(0, 65535).default(8080), doc: 'HTTP port.' },
   HOST: { schema: z.string().default('0.0.0.0'), doc: 'Interface to listen on.' },
@@ -38,7 +38,7 @@ export const ENV = {
       ),
     doc: 'Comma-separated models to load; the first is the default for requests that name none (`npm ci` imports all-MiniLM-L6-v2 and all-MiniLM-L6-v2-int8).',
   },
-  TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Intra-op threads of onnxruntime per model (default: the CPU count).' },
+  TRANSFERD_ORT_THREADS: { schema: int(1, 256).default(availableParallelism()), shown: 'CPU count', doc: 'Intra-op threads of onnxruntime per model.' },
   TRANSFERD_ORT_SPIN: {
     schema: bool.default(false),
     doc: 'Let idle onnxruntime threads spin-wait for work: a little lower latency on an idle machine, CPU taken from HTTP, tokenisation and training otherwise.',
@@ -113,7 +113,11 @@ export const ENV = {
     doc: "A client's training jobs queued or running; a request beyond it gets 403 (0: no limit).",
   },
   TRANSFERD_TRAINING_CONCURRENCY: { schema: int(0, 64).default(1), doc: 'Training jobs this replica runs at once; 0 makes it serve-only.' },
-  TRANSFERD_TRAINING_THREADS: { schema: int(1, 256).default(availableParallelism()), doc: 'Threads one training job may use (one-vs-one pairs, trees).' },
+  TRANSFERD_TRAINING_THREADS: {
+    schema: int(1, 256).default(availableParallelism()),
+    shown: 'CPU count',
+    doc: 'Threads one training job may use (one-vs-one pairs, trees).',
+  },
   TRANSFERD_TRAINING_HEAP_MB: {
     schema: int(0).default(0),
     doc: "Heap limit of a job's training process in MB (0: Node's default); a job over it fails, the service stays up.",
@@ -124,14 +128,19 @@ export const ENV = {
   },
   TRANSFERD_JOB_POLL_MS: { schema: int(10).default(1000), doc: 'How often an idle replica looks for queued jobs.' },
   TRANSFERD_JOB_MAX_ATTEMPTS: { schema: int(1, 100).default(3), doc: 'Claims of a job before a lapsed lease fails it.' },
-  TRANSFERD_PREDICT_THREADS: { schema: int(1, 64).default(Math.min(2, availableParallelism())), doc: 'Worker threads that score features with trained heads.' },
+  TRANSFERD_PREDICT_THREADS: {
+    schema: int(1, 64).default(Math.min(2, availableParallelism())),
+    shown: 'min(2, CPU count)',
+    doc: 'Worker threads that score features with trained heads.',
+  },
   TRANSFERD_ACTIVE_VERSION_TTL_MS: {
     schema: int(0).default(1000),
     doc: "How long a replica serves a task's active version from memory before checking the store (change notices also invalidate it).",
   },
   TRANSFERD_REPLICA_ID: {
     schema: z.string().min(1).optional(),
-    doc: 'Name of this replica in job leases (default: host name, process id and a random suffix).',
+    shown: 'host-pid-random',
+    doc: 'Name of this replica in job leases: by default its host name, process id and a random suffix.',
   },
   TRANSFERD_SHUTDOWN_TIMEOUT_MS: { schema: int(0).default(15_000), doc: 'On SIGTERM, how long in-flight requests may take before exit.' },
   TRANSFERD_LOG_REQUESTS: { schema: bool.default(false), doc: 'Log one line per request to stdout.' },

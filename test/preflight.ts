@@ -1,6 +1,6 @@
 /**
  * Runs before `npm test` (see package.json): finds what the suite needs
- * outside Node — nginx, Chromium, the PostgreSQL server, the imported model — and
+ * outside Node — nginx, Chromium, curl and jq, the PostgreSQL server, the imported model — and
  * installs what it can, so the suite never dies half-way with a spawn error.
  * Whatever is still missing is one line on stderr saying how to get it, and
  * the exit code is 1.
@@ -32,11 +32,11 @@ function aptInstaller(): string[] | undefined {
  * RUNLEVEL=1: a package's scripts start no system service (nginx on port 80);
  * the suite runs its own.
  */
-function tool(pkg: string, variable: string, found: () => boolean, role: string): string | null {
+function tool(pkg: string, variable: string | null, found: () => boolean, role: string): string | null {
   if (found()) return null;
-  const set = process.env[variable];
+  const set = variable && process.env[variable];
   if (set) return `${variable}=${set} is not an executable file; point it at ${pkg}, or unset it to use the one installed`;
-  const how = `install Debian's ${pkg} (apt-get install -y ${pkg}) or set ${variable}=/path/to/${pkg}`;
+  const how = `install Debian's ${pkg} (apt-get install -y ${pkg})${variable ? ` or set ${variable}=/path/to/${pkg}` : ''}`;
   const sudo = aptInstaller();
   if (!sudo) return `${pkg} is missing (${role}): ${how}`;
   say(`${pkg} is missing; installing Debian's ${pkg}`);
@@ -46,8 +46,11 @@ function tool(pkg: string, variable: string, found: () => boolean, role: string)
   };
   const install = ['install', '-y', '--no-install-recommends', pkg];
   if (!apt(...install) && !(apt('update') && apt(...install))) return `${pkg} is missing and apt-get could not install it: ${how}`;
-  return found() ? null : `${pkg} was installed but is still not found: set ${variable}=/path/to/${pkg}`;
+  return found() ? null : `${pkg} was installed but is still not found${variable ? `: set ${variable}=/path/to/${pkg}` : ' on PATH'}`;
 }
+
+/** Whether `command` is on PATH (the README's examples call curl and jq by name). */
+const onPath = (command: string) => () => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 
 async function postgres(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
@@ -94,6 +97,8 @@ const problems = [
   major >= 20 ? null : `Node ${process.versions.node} is too old: the service needs Node 20 or later`,
   tool('nginx', 'NGINX', () => findNginx().found, 'the replicas suite runs it'),
   tool('chromium', 'CHROMIUM', () => findChromium().found, 'the browser suite runs it'),
+  tool('curl', null, onPath('curl'), "the README's examples run it"),
+  tool('jq', null, onPath('jq'), "the README's examples run it"),
   await postgres(),
   models(),
   datasets(),

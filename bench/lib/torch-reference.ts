@@ -17,7 +17,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../../src/config.js';
 import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';

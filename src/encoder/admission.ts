@@ -1,8 +1,8 @@
 /**
  * Whether the encoder takes another interactive request, or sheds it at once
  * with a time to retry. A bound on waiting texts alone keeps memory bounded
- * but not latency: 16,384 texts at ~500 texts/s are half a minute of queue,
- * and every request behind them waits that long. So a request is refused when
+ * but not latency: a full queue is many seconds of work, and every request
+ * behind it waits that long. So a request is refused when
  * the texts ahead of it would take longer than `maxWaitMs` to run, predicted
  * from the recent cost of a text: under load the encoder runs large batches,
  * where a text costs a fraction of what it costs alone, and the prediction

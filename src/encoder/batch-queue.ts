@@ -9,15 +9,13 @@
  * Packed (a graph that takes several sequences a row, ./packing.ts): a run pays
  * for its tokens, not for its padding, so the batch is simply the lane's oldest
  * sequences up to the limits (the worker's token limit for packed runs is
- * PACKED_RUN_TOKENS: past it, larger runs measured slower per token).
+ * PACKED_RUN_TOKENS: larger runs are slower per token; docs/benchmarks/embed.md).
  *
  * Padded (one sequence a row): the lane's first `window` sequences are sorted by
  * length and split into contiguous runs that minimise the total padded tokens
  * plus a fixed cost per ONNX run; the batch is the run that holds the oldest
  * sequence, and the rest go back to the queue. Padding is paid in full by every
- * matrix product: 16 random Banking77 texts padded to the longest cost 1.8× the
- * tokens of the same texts split by length (measured with raw onnxruntime, 2
- * threads), while one more run costs about as much as 8–10 tokens.
+ * matrix product, while one more run costs only a few tokens' worth.
  */
 export interface QueuedSequence {
   /** Number of tokens, special tokens included. */
@@ -74,8 +72,8 @@ export interface BatchLimits {
   /** Largest number of sequences in one batch. */
   maxSize: number;
   /**
-   * Fixed cost of one ONNX run, in padded tokens. Measured ~8–10 for
-   * all-MiniLM-L6-v2 on 2 threads; the default leans a little towards fewer,
+   * Fixed cost of one ONNX run, in padded tokens (about 8–10 for
+   * all-MiniLM-L6-v2 on 2 threads); the default leans a little towards fewer,
    * larger runs.
    */
   runCostTokens?: number;

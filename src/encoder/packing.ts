@@ -26,8 +26,7 @@ export const PACKED_ROW_TOKENS = 128;
 /**
  * Most tokens in one packed run. Packing removes the reason to keep runs
  * short (their padding), but past a few hundred tokens onnxruntime's
- * throughput per token falls again on this CPU: runs of 64 SST-2 texts (~1,600
- * tokens) measured a fifth slower than runs of 512 tokens (README, Encoder).
+ * throughput per token falls again (docs/benchmarks/embed.md).
  */
 export const PACKED_RUN_TOKENS = 512;
 

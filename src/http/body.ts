@@ -24,9 +24,9 @@ export interface BodyLimits {
 
 /**
  * How many times its own size a compressed body may expand to, past the
- * first MiB. Text compresses 3–10× (JSON Lines of Banking77: 4×); the gzip
- * bombs of the hostile-input probe expanded 1,000×, each small request
- * buying seconds of inflation and hundreds of megabytes of records.
+ * first MiB. Text compresses a few times over; a gzip bomb expands a
+ * thousandfold, each small request buying seconds of inflation and hundreds
+ * of megabytes of records.
  */
 export const MAX_EXPANSION = 100;
 const EXPANSION_ALLOWANCE = 1024 ** 2;

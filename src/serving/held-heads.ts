@@ -1,8 +1,8 @@
 /**
  * Which heads a predict worker keeps loaded: the most recently used, within
- * a count and a size (the artifacts' uncompressed JSON bytes, which a loaded
- * head's memory follows: 1–2× in measurements, support vectors and
- * onnxruntime's copy of them). The worker applies this rule to its
+ * a count and a size (the artifacts' uncompressed JSON bytes: a loaded head
+ * takes once or twice that, its support vectors and onnxruntime's copy of
+ * them). The worker applies this rule to its
  * predictors, and the pool applies the same rule to its record of each worker,
  * so the two agree on what the worker holds. The newest head always stays,
  * however large: it is the one a request is waiting for.

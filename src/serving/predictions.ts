@@ -113,7 +113,7 @@ export class PredictionService {
   /**
    * Loads a task's active head into a predict worker ahead of its next request:
    * a replica that served the task will likely serve its new version, and
-   * reading and parsing a large artifact (8 MB of forest JSON: ~0.2 s) should
+   * reading and parsing a large artifact (a forest's is megabytes of JSON) should
    * not fall on that request.
    */
   private async prefetch(clientId: string, taskId: string): Promise<void> {

@@ -1,4 +1,4 @@
-/** Head artifacts are portable JSON, stored gzip-compressed (libsvm model text compresses ~3×). */
+/** Head artifacts are portable JSON, stored gzip-compressed (model text and weights compress well). */
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 

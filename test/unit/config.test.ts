@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ENV, loadConfig } from '../../src/config.js';
 
@@ -26,10 +25,6 @@ test('every bad variable is named in one error', () => {
   );
 });
 
-test('every variable is described, and the README configuration table lists each one', () => {
-  const readme = readFileSync('README.md', 'utf8');
-  for (const [k, v] of Object.entries(ENV)) {
-    assert.match(v.doc, /^[A-Z].*\.$/, k);
-    assert.ok(readme.includes(`| \`${k}\` |`), `README's configuration table lacks ${k}`);
-  }
+test('every variable is described in a sentence (the README renders its table from them: docs.test.ts)', () => {
+  for (const [k, v] of Object.entries(ENV)) assert.match(v.doc, /^[A-Z].*\.$/, k);
 });

@@ -89,8 +89,8 @@ export interface GraphOptions {
  * How hidden state 0 (word + position + token type embeddings, then LayerNorm) is written:
  *   standard  Gather, Add and LayerNormalization (what imports write);
  *   fused     onnxruntime's com.microsoft.EmbedLayerNormalization, which its optimizer does not make from
- *             this graph: kept for `bench:embed -- --fusions-only`, since it measured no faster (README,
- *             The fused operators).
+ *             this graph: kept for `bench:embed -- --fusions-only`, not used since it is no faster
+ *             (docs/models.md).
  */
 export type EmbeddingsKind = 'fused' | 'standard';
 

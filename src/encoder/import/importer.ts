@@ -27,8 +27,8 @@ export interface ImportOptions {
   /**
    * The linear layers' weights as int8 (./quantize.ts), run by onnxruntime's
    * DynamicQuantizeMatMul; its attention is then `multi-head` (Q, K and V
-   * quantized, then onnxruntime's MultiHeadAttention), which measured faster
-   * than the fused Attention op with its fp32 QKV (README, Models).
+   * quantized, then onnxruntime's MultiHeadAttention), faster than the fused
+   * Attention op with its fp32 QKV (docs/models.md).
    */
   int8?: boolean;
 }

@@ -4,7 +4,7 @@
  *
  * Large products run as a one-node ONNX graph (Gemm with transB) on
  * onnxruntime-node, whose MLAS kernels are an order of magnitude faster than
- * JavaScript (the README's design notes have the figures); small ones stay in
+ * JavaScript (docs/design.md); small ones stay in
  * JS, where session overhead would dominate. ORT falls back to JS if the
  * native module cannot load.
  *

@@ -10,12 +10,11 @@
  *                     below 0.005/k, as the predictor's rows do
  *   model classes → the task's classes (absent ones 0), then float32.
  *
- * ai.onnx.ml's SVMClassifier, as onnxruntime runs it, was measured against
- * the predictor on the same models: within 1.2e−6 for 4 and 8 classes, but
- * 2.3e−3 apart for two, which it couples by the iteration (stopping at an
- * error of 0.0025) where libsvm and the predictor take the sigmoid itself; it
- * also runs in float32 and stops after 100 sweeps whatever k. One graph that
- * computes what the predictor computes, for any class count, is simpler than two.
+ * Not ai.onnx.ml's SVMClassifier: for two classes it couples by the
+ * iteration where libsvm and the predictor take the sigmoid itself, and it
+ * runs in float32 with a fixed number of sweeps, so its probabilities drift
+ * from the service's (docs/export.md). One graph that computes what the
+ * predictor computes, for any class count, is simpler than two.
  */
 import { DT, type GraphBuilder } from '../../onnx/graph.js';
 import type { OnnxHeadExport } from '../head.js';

@@ -16,9 +16,8 @@ import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
 /**
  * How much a suggestion's difference from those picked before it counts
- * against its uncertainty. On Banking77 (bench:little-data, 5 rounds of 154
- * from 2 a label, 3 seeds): 0.1 reached 88.2 %, least margin alone 87.6 %,
- * 0.5 86.9 %, random picks 84.3 %.
+ * against its uncertainty: the best of the settings bench:little-data tried
+ * (docs/benchmarks/little-data.md).
  */
 const DEFAULT_DIVERSITY = 0.1;
 
