@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiErrorOf } from '../../console/src/api/errors.js';
 import { withQuery } from '../../console/src/api/query.js';
-import type { LayerSweepReport, MapPoint } from '../../console/src/api/types.js';
+import type { LayerSweepReport, MapPoint } from '../../console/src/api/responses.js';
 import { confusionData, worstConfusion } from '../../console/src/charts/confusion-data.js';
 import { groupByLabel, isMisclassified, mapSummary } from '../../console/src/charts/example-map-data.js';
 import { sweepPoints } from '../../console/src/charts/layer-sweep-data.js';
@@ -99,6 +99,8 @@ test('layer sweep points: one per candidate, single layers by depth then combina
     ms: 10,
   });
   const report: LayerSweepReport = {
+    probe: { head_type: 'svm', params: {} },
+    rule: 'best macro-F1',
     // As a job reports them: the task's own layer first.
     results: [result([6], 0.81, true), result([0], 0.5, false), result([4, 5, 6], 0.82, true), result([5], 0.8, true)],
     chosen: spec([5]),
@@ -153,9 +155,10 @@ test('try-it: probabilities most probable first; each head compared with the ref
     {
       object: 'list',
       data: [
-        { task: 't1', version: 1, predictions: [prediction('HUM', 0.9)] },
-        { task: 't2', version: 4, predictions: [prediction('LOC', 0.5)] },
+        { task: 't1', kind: 'single_label', version: 1, predictions: [prediction('HUM', 0.9)] },
+        { task: 't2', kind: 'single_label', version: 4, predictions: [prediction('LOC', 0.5)] },
       ],
+      usage: { prompt_tokens: 9, encoded_texts: 1 },
     },
     'HUM',
   );

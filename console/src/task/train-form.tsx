@@ -1,7 +1,7 @@
 /** Starts a training job: head, layer sweep, evaluation. The job's page follows it live. */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { Job, Task } from '../api/types.js';
+import type { Job, Task } from '../api/responses.js';
 import { href } from '../route.js';
 import { DEFAULT_FORM, type HeadChoice, type TrainingForm, trainingRequest } from '../training-request.js';
 import { ErrorBox } from '../ui/error-box.js';
