@@ -25,10 +25,13 @@ function headJson(h: AnyHead, heads: readonly AnyHead[]): z.infer<typeof headTyp
   };
 }
 
+/** GET /v1/heads's answer for the registry `heads`. */
+export const headList = (heads: readonly AnyHead[]): z.infer<typeof headsOut> => ({ object: 'list', data: heads.map((h) => headJson(h, heads)) });
+
 /** `heads`: the app's head registry. */
 export function headsRoutes(heads: readonly AnyHead[]): Route[] {
   // The registry never changes while the app runs, so neither does the answer.
-  const body: z.infer<typeof headsOut> = { object: 'list', data: heads.map((h) => headJson(h, heads)) };
+  const body = headList(heads);
   return [
     route({
       method: 'get',
