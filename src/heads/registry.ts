@@ -42,7 +42,7 @@ export function artifactFormats(heads: readonly AnyHead[]): Array<{ format: stri
   return [
     ...heads.map((h) => ({ format: h.format, of: `${h.type} heads`, fields: h.artifactDescription })),
     { format: 'multi-label', of: 'every multi-label version', fields: MULTI_LABEL_FIELDS },
-    { format: 'one-vs-rest', of: "a multi-label version's head of a type that fits one label at a time, inside multi-label", fields: ONE_VS_REST_FIELDS },
+    { format: 'one-vs-rest', of: 'inside "multi-label", for head types that fit one label at a time', fields: ONE_VS_REST_FIELDS },
   ];
 }
 
