@@ -6,6 +6,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { ModelRegistry } from './encoder/registry.js';
 import type { Exporter } from './export/exporter.js';
 import type { FeatureService } from './features/feature-service.js';
+import { type AnyHead, HEADS } from './heads/registry.js';
 import { consoleFiles } from './http/console.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
 import { EventStreams } from './http/event-stream.js';
@@ -20,6 +21,7 @@ import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { evaluationRoutes } from './http/routes/evaluation.js';
 import { examplesRoutes } from './http/routes/examples.js';
 import { exportRoutes } from './http/routes/export.js';
+import { headsRoutes } from './http/routes/heads.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { suggestionsRoutes } from './http/routes/suggestions.js';
 import { multitaskRoutes } from './http/routes/multitask.js';
@@ -52,6 +54,8 @@ export interface AppDeps {
   access?: Access;
   /** Job event streams this replica serves at once (default 1000); past it, 429. */
   maxEventStreams?: number;
+  /** The head types the API offers (default: the registry, src/heads/registry.ts); tests add one to show what a new head type reaches. */
+  heads?: readonly AnyHead[];
   /** Extra readiness checks (the store, later); model readiness is always checked. */
   readiness?: ReadinessCheck[];
   logRequests?: boolean;
@@ -68,6 +72,7 @@ const VERSION = '0.1.0';
 
 export function createApp(deps: AppDeps): App {
   const { models, metrics, log, limits } = deps;
+  const heads = deps.heads ?? HEADS;
   const app = express();
   app.disable('x-powered-by');
   // Responses are computed per request and never revalidated; hashing every body for an ETag costs CPU the encoder needs.
@@ -118,9 +123,10 @@ export function createApp(deps: AppDeps): App {
     ...embeddingsRoutes(models, limits),
     ...tasksRoutes(deps.store, models),
     ...examplesRoutes(deps.store, deps.uploads),
-    ...jobsRoutes({ store: deps.store, models, events, ...deps.training }),
+    ...jobsRoutes({ store: deps.store, models, events, heads, ...deps.training }),
+    ...headsRoutes(heads),
     ...multitaskRoutes({ store: deps.store, models, ...deps.training }),
-    ...versionsRoutes(deps.store, deps.predictions),
+    ...versionsRoutes(deps.store, deps.predictions, heads),
     ...exportRoutes(deps.store, models, deps.exporter),
     ...evaluationRoutes(deps.store),
     ...predictRoutes(deps.predictions, limits),

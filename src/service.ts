@@ -23,6 +23,7 @@ import { readManifest } from './encoder/manifest.js';
 import { ModelRegistry } from './encoder/registry.js';
 import { errorFields, type Logger } from './log.js';
 import { FeatureService } from './features/feature-service.js';
+import type { AnyHead } from './heads/registry.js';
 import { clientLimits, openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import { createMetrics, observeEncoders, observeServing, type Metrics } from './metrics.js';
@@ -93,12 +94,15 @@ export function assemble({
   models,
   store,
   readiness,
+  heads,
 }: {
   config: Config;
   log: Logger;
   models: ModelRegistry;
   store: Store;
   readiness?: ReadinessCheck[];
+  /** The head types the API offers (default: the registry's). */
+  heads?: readonly AnyHead[];
 }): Parts {
   const metrics = createMetrics();
   observeEncoders(metrics, models);
@@ -148,6 +152,7 @@ export function assemble({
     logRequests: config.TRANSFERD_LOG_REQUESTS,
     maxEventStreams: config.TRANSFERD_MAX_EVENT_STREAMS,
     ...(readiness ? { readiness } : {}),
+    ...(heads ? { heads } : {}),
     access: { auth, limiter },
     limits: {
       maxInputs: config.TRANSFERD_MAX_INPUTS,

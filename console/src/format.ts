@@ -14,6 +14,9 @@ export function duration(ms: number): string {
 
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
 
+/** Accuracy, or on a multi-label task subset accuracy (examples whose whole label set is right): the scores that count whole answers. */
+export const accuracyOf = (s: { accuracy?: number; subset_accuracy?: number }) => s.accuracy ?? s.subset_accuracy ?? 0;
+
 /** Parameters as `C=10, kernel=rbf`: short enough for a table cell. */
 export const params = (p: unknown) =>
   p && typeof p === 'object'

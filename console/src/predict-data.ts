@@ -1,5 +1,5 @@
 /** Shapes predictions for the try-it box. Pure. */
-import type { MultiPredictions, Prediction } from './api/types.js';
+import type { MultiPredictions, Prediction } from './api/responses.js';
 
 /** Every label's probability, most probable first. */
 export function rankedProbabilities(probabilities: Record<string, number>): Array<{ label: string; probability: number }> {
@@ -22,13 +22,13 @@ export function agreementRows(multi: MultiPredictions, reference: string): Agree
   return multi.data.map((d) => {
     const p = d.predictions[0];
     const label = predictedName(p);
-    return { task: d.task, version: d.version, label, score: p?.score ?? 0, agrees: label === reference };
+    return { task: d.task, version: d.version, label, score: p && 'score' in p ? p.score : 0, agrees: label === reference };
   });
 }
 
 /** What a prediction names: its label, or a multi-label prediction's set ("none" when empty). */
 export function predictedName(p: Prediction | undefined): string {
   if (!p) return '';
-  if (p.labels) return p.labels.length ? p.labels.join(', ') : 'none';
-  return p.label ?? '';
+  if ('labels' in p) return p.labels.length ? p.labels.join(', ') : 'none';
+  return p.label;
 }

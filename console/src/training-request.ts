@@ -1,14 +1,20 @@
 /**
  * The training form's fields as a POST …/jobs body (src/training/request.ts
- * holds the schema the service validates it with). Pure.
+ * holds the schema the service validates it with). The head types and their
+ * parameters are GET /v1/heads's. Pure.
  */
-
-export type HeadChoice = 'svm' | 'random_forest' | 'logistic_regression' | 'mlp' | 'auto';
+import type { HeadType, Task } from './api/responses.js';
+import { changedParams, defaultEntries, type ParamEntry } from './head-params.js';
 
 export interface TrainingForm {
-  head: HeadChoice;
-  /** A head type other than auto: cross-validate its grid instead of its default parameters. */
+  /** A head type of GET /v1/heads, or auto. */
+  head: string;
+  /** A head type other than auto: cross-validate its grid instead of the parameters below. */
   search: boolean;
+  /** The chosen head type's parameters as set, by name (./head-params.ts). */
+  params: Record<string, ParamEntry>;
+  /** auto: the head types whose grids are searched. */
+  candidates: string[];
   layerSweep: boolean;
   /** Layers the sweep tries, as typed: "" for every hidden state, or "1-6", "2, 4, 6". */
   sweepLayers: string;
@@ -23,18 +29,35 @@ export interface TrainingForm {
   activate: boolean;
 }
 
-export const DEFAULT_FORM: TrainingForm = {
-  head: 'svm',
-  search: false,
-  layerSweep: false,
-  sweepLayers: '',
-  topConcat: 3,
-  learningCurve: false,
-  evaluation: 'cv',
-  folds: 5,
-  holdoutPercent: 20,
-  activate: true,
-};
+/** The head types that train a task of `kind`, in the service's order. */
+export const headsFor = (heads: readonly HeadType[], kind: Task['kind']) => heads.filter((h) => h.task_kinds.includes(kind));
+
+/** The form with head type `type` chosen, its parameters at their defaults. */
+export function withHead(form: TrainingForm, heads: readonly HeadType[], type: string): TrainingForm {
+  const head = heads.find((h) => h.type === type);
+  return { ...form, head: type, params: head ? defaultEntries(head) : {} };
+}
+
+/** The form as the service would train a request that says nothing: its default head type, and auto's default candidates. */
+export function defaultForm(heads: readonly HeadType[], kind: Task['kind']): TrainingForm {
+  const offered = headsFor(heads, kind);
+  const head = offered.find((h) => h.default_for.includes(kind)) ?? offered[0];
+  const form: TrainingForm = {
+    head: 'auto',
+    search: false,
+    params: {},
+    candidates: offered.filter((h) => h.auto.includes(kind)).map((h) => h.type),
+    layerSweep: false,
+    sweepLayers: '',
+    topConcat: 3,
+    learningCurve: false,
+    evaluation: 'cv',
+    folds: 5,
+    holdoutPercent: 20,
+    activate: true,
+  };
+  return head ? withHead(form, heads, head.type) : form;
+}
 
 /** "1-3, 6" → [1, 2, 3, 6]; "" → undefined (every hidden state). Throws on anything else. */
 export function parseLayers(text: string): number[] | undefined {
@@ -56,8 +79,15 @@ export function parseLayers(text: string): number[] | undefined {
   return layers;
 }
 
-export function trainingRequest(form: TrainingForm): Record<string, unknown> {
-  const head = form.head !== 'auto' && form.search ? { type: form.head, search: true } : form.head;
+/** The request body; `heads`: GET /v1/heads's answer, whose defaults tell which parameters the person changed. */
+export function trainingRequest(form: TrainingForm, heads: readonly HeadType[]): Record<string, unknown> {
+  const chosen = heads.find((h) => h.type === form.head);
+  const head =
+    form.head === 'auto'
+      ? { type: 'auto', candidates: form.candidates }
+      : form.search
+        ? { type: form.head, search: true }
+        : { type: form.head, params: chosen ? changedParams(chosen, form.params) : {} };
   const layers = form.layerSweep ? parseLayers(form.sweepLayers) : undefined;
   return {
     head,

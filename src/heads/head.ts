@@ -41,8 +41,12 @@ export interface TaskShape {
 export interface HeadDefinition<P extends object = Record<string, unknown>> {
   /** The API's name for the head type. */
   readonly type: string;
+  /** What it is, in a line, for the API's list of head types (GET /v1/heads) and the console. */
+  readonly description: string;
   /** The `format` field of its artifacts. */
   readonly format: string;
+  /** Its artifact's other fields, in a line, for the API's documentation of GET …/versions/{n}/artifact. */
+  readonly artifactDescription: string;
   /** Its parameters as a strict zod object whose fields all have defaults: `params.parse({})` is the default head. */
   readonly params: z.ZodType<P>;
   /** What `search: true` tries, for the API's documentation. */

@@ -18,6 +18,10 @@ export interface OneVsRestArtifact {
   heads: unknown[];
 }
 
+/** The fields of a one-vs-rest artifact, in a line, for the API's documentation. */
+export const ONE_VS_REST_FIELDS =
+  "heads (one two-class artifact per label, in the version's label order: a label's probability is its head's probability of class 1).";
+
 /** Label c's (called `name`) yes/no problem over every row: class 1 where the row has the label. */
 function binaryOf(data: Dataset, c: number, name: string): Dataset {
   const k = data.classes;

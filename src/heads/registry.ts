@@ -8,7 +8,7 @@ import { mlpHead } from './mlp/index.js';
 import { prototypeHead } from './prototype/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
-import { type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
+import { ONE_VS_REST_FIELDS, type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
 
 /** A head seen through the registry: its parameters are whatever its own schema produced. */
 export type AnyHead = HeadDefinition<Record<string, unknown>>;
@@ -17,8 +17,6 @@ export type AnyHead = HeadDefinition<Record<string, unknown>>;
 const listed = <P extends object>(head: HeadDefinition<P>) => head as unknown as AnyHead;
 
 export const HEADS: readonly AnyHead[] = [listed(svmHead), listed(forestHead), listed(logisticHead), listed(mlpHead), listed(prototypeHead)];
-
-export const HEAD_TYPES: readonly string[] = HEADS.map((h) => h.type);
 
 /** The head type called `type`, or undefined. */
 export function headOf(type: string): AnyHead | undefined {
@@ -34,6 +32,18 @@ export interface MultiLabelArtifact {
 
 export function multiLabelArtifact(head: unknown, thresholds: Float32Array): MultiLabelArtifact {
   return { format: 'multi-label', thresholds: Array.from(thresholds), head };
+}
+
+const MULTI_LABEL_FIELDS =
+  "thresholds (one per label, in the version's label order: a label is predicted when its probability reaches it), head (the artifact that gives each label its own probability).";
+
+/** Every artifact format `heads` store: what stores it, and its other fields in a line (the API documents them). */
+export function artifactFormats(heads: readonly AnyHead[]): Array<{ format: string; of: string; fields: string }> {
+  return [
+    ...heads.map((h) => ({ format: h.format, of: `${h.type} heads`, fields: h.artifactDescription })),
+    { format: 'multi-label', of: 'every multi-label version', fields: MULTI_LABEL_FIELDS },
+    { format: 'one-vs-rest', of: 'inside "multi-label", for head types that fit one label at a time', fields: ONE_VS_REST_FIELDS },
+  ];
 }
 
 /** A predictor for a stored artifact, whatever its head type (found by the artifact's `format`). */

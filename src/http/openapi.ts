@@ -15,7 +15,8 @@ const errorSchema = z.object({
   }),
 });
 
-function jsonSchema(schema: z.ZodType): unknown {
+/** `schema` as JSON Schema, as a request may send it (defaults are optional fields). */
+export function jsonSchema(schema: z.ZodType): unknown {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }

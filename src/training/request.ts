@@ -6,49 +6,57 @@
 import { z } from 'zod';
 import { DomainError } from '../errors.js';
 import type { TaskKind } from '../lib/task-kind.js';
-import { HEAD_TYPES, HEADS } from '../heads/registry.js';
-
-const headTypes = [...HEAD_TYPES, 'auto'];
+import { type AnyHead, HEADS } from '../heads/registry.js';
 
 /** The head a request that names none trains. */
-const DEFAULT_HEAD: Record<TaskKind, string> = { single_label: 'svm', multi_label: 'logistic_regression' };
+export const DEFAULT_HEAD: Record<TaskKind, string> = { single_label: 'svm', multi_label: 'logistic_regression' };
 
 /**
  * What `auto` searches when its request names no candidates: the head types
  * marked for it, or on a multi-label task those that fit every label at once
  * (one-vs-rest costs a fit per label).
  */
-function autoDefaults(kind: TaskKind): string[] {
-  return HEADS.filter((h) => (kind === 'multi_label' ? h.multiLabel === 'native' : h.auto)).map((h) => h.type);
+export function autoDefaults(kind: TaskKind, heads: readonly AnyHead[] = HEADS): string[] {
+  return heads.filter((h) => (kind === 'multi_label' ? h.multiLabel === 'native' : h.auto)).map((h) => h.type);
 }
 
-/** One variant per head type of the registry: fixed parameters (its defaults filled in) or a search of its grid. */
-const fixedOrSearched = HEADS.map((h) =>
-  z
-    .object({
-      type: z.literal(h.type),
-      params: h.params.default(h.params.parse({})),
-      search: z.boolean().default(false).describe(`Cross-validate a grid instead of fixed params: ${h.searchDescription}.`),
-    })
-    .strict(),
-);
-const autoHead = z
-  .object({
-    type: z.literal('auto'),
-    candidates: z
-      .array(z.enum(HEAD_TYPES as [string, ...string[]]))
-      .min(1)
-      .max(HEAD_TYPES.length)
-      .optional()
-      .describe(
-        `Head types whose grids are searched (default: ${autoDefaults('single_label').join(', ')}; on a multi-label task ${autoDefaults('multi_label').join(', ')}).`,
-      ),
-  })
-  .strict();
+const typesOf = (heads: readonly AnyHead[]) => heads.map((h) => h.type) as [string, ...string[]];
 
-export const headSchema = z.discriminatedUnion('type', [autoHead, ...fixedOrSearched], {
-  error: (i) => (i.code === 'invalid_union' ? `unknown head type; use one of ${headTypes.join(', ')}` : undefined),
-});
+/** `{type, params | search}` or `{type: 'auto', candidates}`: one variant per head type of `heads`, fixed parameters (its defaults filled in) or a search of its grid. */
+function headSchemaOf(heads: readonly AnyHead[]) {
+  const fixedOrSearched = heads.map((h) =>
+    z
+      .object({
+        type: z.literal(h.type),
+        params: h.params.default(h.params.parse({})),
+        search: z.boolean().default(false).describe(`Cross-validate a grid instead of fixed params: ${h.searchDescription}.`),
+      })
+      .strict(),
+  );
+  const autoHead = z
+    .object({
+      type: z.literal('auto'),
+      candidates: z
+        .array(z.enum(typesOf(heads)))
+        .min(1)
+        .max(heads.length)
+        .optional()
+        .describe(
+          `Head types whose grids are searched (default: ${autoDefaults('single_label', heads).join(', ')}; on a multi-label task ${autoDefaults('multi_label', heads).join(', ')}).`,
+        ),
+    })
+    .strict();
+  return z.discriminatedUnion('type', [autoHead, ...fixedOrSearched], {
+    error: (i) => (i.code === 'invalid_union' ? `unknown head type; use one of ${[...typesOf(heads), 'auto'].join(', ')}` : undefined),
+  });
+}
+
+/** The training request's `head` field for the head types of `heads`. */
+const headFieldOf = (heads: readonly AnyHead[]) =>
+  z
+    .union([z.enum([...typesOf(heads), 'auto']), headSchemaOf(heads)])
+    .optional()
+    .describe(`A head type, or {type, params | search} (default: ${DEFAULT_HEAD.single_label}; on a multi-label task ${DEFAULT_HEAD.multi_label}).`);
 
 export const evaluationSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('cv'), folds: z.number().int().min(2).max(20).default(5) }).strict(),
@@ -83,10 +91,7 @@ export const seedField = z
 
 export const trainingRequestSchema = z
   .object({
-    head: z
-      .union([z.enum(headTypes as [string, ...string[]]), headSchema])
-      .optional()
-      .describe(`A head type, or {type, params | search} (default: ${DEFAULT_HEAD.single_label}; on a multi-label task ${DEFAULT_HEAD.multi_label}).`),
+    head: headFieldOf(HEADS),
     evaluation: evaluationSchema.default({ method: 'cv', folds: 5 }),
     layer_sweep: z
       .union([z.boolean(), layerSweepSchema])
@@ -114,6 +119,9 @@ export const trainingRequestSchema = z
     seed: seedField.describe('Seeds folds and probability calibration.'),
   })
   .strict();
+
+/** The training request for the head types of `heads` (the app's registry). */
+export const trainingRequestSchemaOf = (heads: readonly AnyHead[]) => trainingRequestSchema.extend({ head: headFieldOf(heads) });
 
 export type TrainingRequestInput = z.input<typeof trainingRequestSchema>;
 
@@ -153,21 +161,27 @@ export interface TrainingRequest {
 /**
  * The parsed body in its canonical form for a task of `kind`: the default
  * head filled in, head strings become objects with defaults, and head types
- * that cannot train the task's kind refused.
+ * that cannot train the task's kind refused. `heads`: the registry the body
+ * was parsed for.
  */
-export function normalizeRequest(raw: z.output<typeof trainingRequestSchema>, kind: TaskKind = 'single_label'): TrainingRequest {
+export function normalizeRequest(
+  raw: z.output<typeof trainingRequestSchema>,
+  kind: TaskKind = 'single_label',
+  heads: readonly AnyHead[] = HEADS,
+): TrainingRequest {
   const given = raw.head ?? DEFAULT_HEAD[kind];
-  const parsed = typeof given === 'string' ? headSchema.parse({ type: given }) : given;
+  const parsed = typeof given === 'string' ? headSchemaOf(heads).parse({ type: given }) : given;
   const head = (
-    isAuto(parsed as HeadRequest) ? { ...parsed, candidates: (parsed as { candidates?: string[] }).candidates ?? autoDefaults(kind) } : parsed
+    isAuto(parsed as HeadRequest) ? { ...parsed, candidates: (parsed as { candidates?: string[] }).candidates ?? autoDefaults(kind, heads) } : parsed
   ) as HeadRequest;
   if (kind === 'multi_label') {
     const types = isAuto(head) ? head.candidates : [head.type];
-    const unfit = types.filter((t) => !HEADS.find((h) => h.type === t)?.multiLabel);
+    const unfit = types.filter((t) => !heads.find((h) => h.type === t)?.multiLabel);
     if (unfit.length)
       throw new DomainError(
         'invalid_params',
-        `${unfit.join(', ')} cannot train a multi-label task; use one of ${HEADS.filter((h) => h.multiLabel)
+        `${unfit.join(', ')} cannot train a multi-label task; use one of ${heads
+          .filter((h) => h.multiLabel)
           .map((h) => h.type)
           .join(', ')}`,
         isAuto(head) ? 'head.candidates' : 'head.type',

@@ -10,10 +10,18 @@ import { test } from 'node:test';
 import request from 'supertest';
 import { testService } from '../helpers/app.js';
 import { intents, labelSets as sets } from '../helpers/fixtures.js';
+import { assertDeclared } from '../helpers/declared.js';
 import { createTask, train } from '../helpers/jobs.js';
 
 const svc = await testService();
 const app = svc.app.app;
+
+/** A version, checked against the schema GET …/versions/{version} declares. */
+async function versionOf(taskId: string, number: number | null) {
+  const body = (await request(app).get(`/v1/tasks/${taskId}/versions/${number}`).expect(200)).body;
+  assertDeclared(svc.app.docs.routes, 'get', '/v1/tasks/:task/versions/:version', 200, body);
+  return body;
+}
 
 const post = (taskId: string, type: string, body: string) => request(app).post(`/v1/tasks/${taskId}/examples`).set('content-type', type).send(body);
 
@@ -47,7 +55,7 @@ test('a multi-label task: label sets in, per-label thresholds, label sets out, m
 
   const job = await train(app, taskId, { head: { type: 'logistic_regression', params: { C: 10 } } });
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
-  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  const version = await versionOf(taskId, job.version);
   assert.equal(version.metrics.kind, 'multi_label');
   for (const key of ['micro_f1', 'macro_f1', 'subset_accuracy', 'hamming_loss']) assert.equal(typeof version.metrics[key], 'number', key);
   assert.ok(version.metrics.micro_f1 > 0.8, `cross-validated micro-F1 ${version.metrics.micro_f1}`);
@@ -88,7 +96,7 @@ test('a multi-label task: label sets in, per-label thresholds, label sets out, m
 
   const mlp = await train(app, taskId, { head: { type: 'mlp', params: { hidden_layer_sizes: [32], max_iter: 300 } }, activate: false });
   assert.equal(mlp.state, 'succeeded', JSON.stringify(mlp.error));
-  const mlpVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${mlp.version}`).expect(200)).body;
+  const mlpVersion = await versionOf(taskId, mlp.version);
   assert.ok(mlpVersion.metrics.micro_f1 > 0.7, `mlp micro-F1 ${mlpVersion.metrics.micro_f1}`);
 
   // auto and the layer sweep, scored by macro-F1 as for single-label tasks.
@@ -99,7 +107,7 @@ test('a multi-label task: label sets in, per-label thresholds, label sets out, m
     activate: false,
   });
   assert.equal(swept.state, 'succeeded', JSON.stringify(swept.error));
-  const sweptReport = (await request(app).get(`/v1/tasks/${taskId}/versions/${swept.version}`).expect(200)).body.report;
+  const sweptReport = (await versionOf(taskId, swept.version)).report;
   assert.equal(sweptReport.layer_sweep.results.length, 2, 'layer 3, and layer 6 (the task spec)');
   for (const r of [...sweptReport.layer_sweep.results, ...sweptReport.search.results])
     for (const key of ['subset_accuracy', 'micro_f1', 'macro_f1']) assert.equal(typeof r[key], 'number', key);
@@ -108,7 +116,7 @@ test('a multi-label task: label sets in, per-label thresholds, label sets out, m
   // The SVM, one-vs-rest: a Platt-calibrated two-class SVM per label.
   const svm = await train(app, taskId, { head: 'svm', evaluation: { method: 'cv', folds: 3 }, activate: false });
   assert.equal(svm.state, 'succeeded', JSON.stringify(svm.error));
-  const svmVersion = (await request(app).get(`/v1/tasks/${taskId}/versions/${svm.version}`).expect(200)).body;
+  const svmVersion = await versionOf(taskId, svm.version);
   assert.ok(svmVersion.metrics.micro_f1 > 0.7, `svm micro-F1 ${svmVersion.metrics.micro_f1}`);
   const svmArtifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${svm.version}/artifact`).expect(200)).body;
   assert.equal(svmArtifact.head.format, 'one-vs-rest');

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import request from 'supertest';
 import { testService } from '../helpers/app.js';
 import { intents } from '../helpers/fixtures.js';
+import { assertDeclared } from '../helpers/declared.js';
 import { createTask, waitForJob } from '../helpers/jobs.js';
 
 const svc = await testService();
@@ -34,6 +35,7 @@ test('two tasks trained together: one job, a version each, joint beside alone in
     const task = (await request(app).get(`/v1/tasks/${taskId}`).expect(200)).body;
     assert.equal(task.active_version, 1);
     const version = (await request(app).get(`/v1/tasks/${taskId}/versions/1`).expect(200)).body;
+    assertDeclared(svc.app.docs.routes, 'get', '/v1/tasks/:task/versions/:version', 200, version);
     assert.equal(version.head_type, 'mlp');
     assert.equal(version.job, started.body.id);
     const mt = version.report.multitask;

@@ -20,12 +20,15 @@ import { confusionData, worstConfusion } from '../../console/src/charts/confusio
 import { mapSummary } from '../../console/src/charts/example-map-data.js';
 import { layerCosines } from '../../console/src/charts/similarity-data.js';
 import { layersName, pct } from '../../console/src/format.js';
-import type { ExampleMap, Version } from '../../console/src/api/types.js';
+import type { ExampleMap, HeadType, Version } from '../../console/src/api/responses.js';
+import { HEADS } from '../../src/heads/registry.js';
 import { listen, testService } from '../helpers/app.js';
 import { onFileEnd } from '../helpers/file-end.js';
 import { call } from '../helpers/http.js';
 import { client, KEYS_ON } from '../helpers/isolation.js';
 import { waitForJob } from '../helpers/jobs.js';
+import { intents, jsonl } from '../helpers/fixtures.js';
+import { WITH_THROWAWAY } from '../helpers/throwaway-head.js';
 import { CHROMIUM_ARGS, findChromium } from '../helpers/tools.js';
 import { trecSubset } from '../helpers/trec-subset.js';
 
@@ -115,6 +118,17 @@ async function pixelsOf(page: Page, testId: string, finder: object, values: unkn
   return pixels.map(([x, y]) => ({ x: box.x + x!, y: box.y + y! }));
 }
 
+/** The head types the training form offers, in its order. */
+const headOptions = (page: Page) =>
+  page
+    .getByTestId('train-head')
+    .locator('option')
+    .evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
+
+/** The parameters the training form has an input for, in its order. */
+const paramNames = (page: Page) =>
+  page.locator('[data-testid^="train-param-"]').evaluateAll((inputs) => inputs.map((i) => i.getAttribute('data-testid')!.replace('train-param-', '')));
+
 test('a person creates a task, uploads TREC, trains with a layer sweep, reads the version and its map, rolls back, predicts, compares layers and reads the API reference', async (t) => {
   const { app } = await testService();
   const { url } = await listen(app.app);
@@ -156,8 +170,15 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     await page.getByTestId('example-row').nth(49).waitFor();
     assert.equal(await page.getByTestId('example-row').count(), 50, 'the first page of examples');
 
-    // Train: SVM, a sweep over the six encoder layers (and the top three concatenated), 3-fold CV.
+    // Train: the head types GET /v1/heads lists; an SVM with C = 5 set in its parameter inputs, a sweep over the six
+    // encoder layers (and the top three concatenated), 3-fold CV.
+    const heads = (await call(url, 'GET', '/v1/heads')).body.data as HeadType[];
+    assert.deepEqual(await headOptions(page), [...heads.map((h) => h.type), 'auto']);
     await page.getByTestId('train-head').selectOption('svm');
+    const svm = heads.find((h) => h.type === 'svm')!;
+    assert.deepEqual(await paramNames(page), Object.keys(svm.params.properties), 'an input per parameter the service declares');
+    assert.equal(await page.getByTestId('train-param-C').inputValue(), String(svm.defaults.C));
+    await page.getByTestId('train-param-C').fill('5');
     await page.getByTestId('train-sweep').check();
     await page.getByTestId('train-sweep-layers').fill('1-6');
     await page.getByTestId('train-folds').fill('3');
@@ -179,7 +200,10 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     await page.getByTestId('job-version-link').click();
     await page.getByTestId('version-page').waitFor();
     const version = (await call(url, 'GET', `/v1/tasks/${taskId}/versions/1`)).body as Version;
-    assert.equal(await page.getByTestId('metric-accuracy').locator('.metric-value').textContent(), pct(version.metrics.accuracy));
+    assert.deepEqual(version.params, { ...svm.defaults, C: 5 }, 'the parameter set in the form, the others at their defaults');
+    const metrics = version.metrics;
+    assert.ok('confusion_matrix' in metrics, 'a single-label version: accuracy and a confusion matrix');
+    assert.equal(await page.getByTestId('metric-accuracy').locator('.metric-value').textContent(), pct(metrics.accuracy));
 
     await chartDrawn(page, 'confusion-heatmap', 36);
     const heatmap = await chartOption(page, 'confusion-heatmap');
@@ -205,8 +229,7 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
     await chartDrawn(page, 'per-label-chart', 18);
 
     // A click on the most confused cell lists its examples, each predicted out of fold as that cell says.
-    const matrix = version.metrics.confusion_matrix;
-    assert.ok(matrix, 'a single-label version has a confusion matrix');
+    const matrix = metrics.confusion_matrix;
     const cell = worstConfusion(confusionData(matrix))!;
     const labels = matrix.labels;
     const [at] = await pixelsOf(page, 'confusion-heatmap', { seriesIndex: 0 }, [[cell.predicted, cell.actual]]);
@@ -346,6 +369,58 @@ test('with keys on, the console asks for a key once, keeps it for the tab, follo
     await page.goto(`${url}/docs/`);
     await page.locator('.opblock').first().waitFor();
     assert.equal(await page.getByTestId('key-dialog').count(), 0);
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('a head type added to the registry is in the training form, its parameters drawn from its schema; the job asks for what was set', async () => {
+  const { app } = await testService({ heads: WITH_THROWAWAY, train: false });
+  const { url } = await listen(app.app);
+  const { page, foreign, pageErrors } = await session(url);
+
+  await withScreenshot(page, 'console-new-head', async () => {
+    const task = (await call(url, 'POST', '/v1/tasks', { name: 'new head' })).body;
+    assert.equal((await call(url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(intents(6)), 'application/x-ndjson')).status, 201);
+    await page.goto(`${url}/#/tasks/${task.id}`);
+    await page.getByTestId('train-form').waitFor();
+    assert.deepEqual(await headOptions(page), [...HEADS.map((h) => h.type), 'throwaway', 'auto']);
+
+    await page.getByTestId('train-head').selectOption('throwaway');
+    assert.equal(await page.getByTestId('train-head-description').textContent(), 'A head type that exists only in the tests.');
+    assert.deepEqual(await paramNames(page), ['depth', 'style', 'tags']);
+    assert.deepEqual(
+      [
+        await page.getByTestId('train-param-depth').inputValue(),
+        await page.getByTestId('train-param-style').inputValue(),
+        await page.getByTestId('train-param-tags').inputValue(),
+      ],
+      ['3', 'plain', '[]'],
+    );
+    // Bounds the schema declares hold in the browser; what else it refuses, the service refuses, naming the parameter.
+    await page.getByTestId('train-param-depth').fill('12');
+    assert.equal(await page.getByTestId('train-param-depth').evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid), false);
+    await page.getByTestId('train-param-depth').fill('7');
+    await page.getByTestId('train-param-tags').fill('["a", "b", "c"]');
+    await page.getByTestId('train-submit').click();
+    assert.equal(await page.getByTestId('train-error').getAttribute('data-code'), 'invalid_request');
+    assert.match((await page.getByTestId('train-error').textContent())!, /head\.params\.tags/);
+    assert.equal((await call(url, 'GET', `/v1/tasks/${task.id}/jobs`)).body.data.length, 0);
+
+    // auto offers every head type, ticked as GET /v1/heads says auto searches them.
+    await page.getByTestId('train-head').selectOption('auto');
+    const heads = (await call(url, 'GET', '/v1/heads')).body.data as HeadType[];
+    for (const h of heads) assert.equal(await page.getByTestId(`train-candidate-${h.type}`).isChecked(), h.auto.includes('single_label'), h.type);
+
+    await page.getByTestId('train-head').selectOption('throwaway');
+    await page.getByTestId('train-param-depth').fill('7');
+    await page.getByTestId('train-param-style').selectOption('fancy');
+    await page.getByTestId('train-param-tags').fill('["a", "b"]');
+    await page.getByTestId('train-submit').click();
+    await page.getByTestId('job-page').waitFor();
+    const jobs = (await call(url, 'GET', `/v1/tasks/${task.id}/jobs`)).body.data;
+    assert.deepEqual(jobs.at(-1).request.head, { type: 'throwaway', params: { depth: 7, style: 'fancy', tags: ['a', 'b'] }, search: false });
+
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);
   });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { onFileEnd } from './file-end.js';
 import { DEFAULT_MODEL, loadConfig } from '../../src/config.js';
 import { ModelRegistry } from '../../src/encoder/registry.js';
+import type { AnyHead } from '../../src/heads/registry.js';
 import type { ReadinessCheck } from '../../src/http/routes/health.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { assemble, type Parts } from '../../src/service.js';
@@ -61,6 +62,8 @@ export interface TestOptions {
   log?: Logger;
   /** Models to load, the first the default (default: the default model alone). */
   models?: string[];
+  /** The head types the API offers (default: the registry's). */
+  heads?: readonly AnyHead[];
 }
 
 /** The whole service minus the HTTP listener; `app.app` is the express handler. */
@@ -73,6 +76,7 @@ export async function testService(options: TestOptions = {}): Promise<Parts & { 
     models: await testModels(options.models),
     store,
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.heads ? { heads: options.heads } : {}),
   });
   if (options.train !== false) parts.runner.start();
   onFileEnd(async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiErrorOf } from '../../console/src/api/errors.js';
 import { withQuery } from '../../console/src/api/query.js';
-import type { LayerSweepReport, MapPoint } from '../../console/src/api/types.js';
+import type { LayerSweepReport, MapPoint } from '../../console/src/api/responses.js';
 import { confusionData, worstConfusion } from '../../console/src/charts/confusion-data.js';
 import { groupByLabel, isMisclassified, mapSummary } from '../../console/src/charts/example-map-data.js';
 import { sweepPoints } from '../../console/src/charts/layer-sweep-data.js';
@@ -15,8 +15,12 @@ import { cosine, layerCosines } from '../../console/src/charts/similarity-data.j
 import { escapeHtml, layersName, pct } from '../../console/src/format.js';
 import { agreementRows, rankedProbabilities } from '../../console/src/predict-data.js';
 import { href, parseRoute } from '../../console/src/route.js';
-import { DEFAULT_FORM, parseLayers, trainingRequest } from '../../console/src/training-request.js';
+import { changedParams, defaultEntries, entryValue, paramInput } from '../../console/src/head-params.js';
+import { defaultForm, headsFor, parseLayers, type TrainingForm, trainingRequest, withHead } from '../../console/src/training-request.js';
 import { computeMetrics, DENSE_CONFUSION_LABELS } from '../../src/heads/evaluation.js';
+import { HEADS } from '../../src/heads/registry.js';
+import { headList } from '../../src/http/routes/heads.js';
+import type { TaskKind } from '../../src/lib/task-kind.js';
 import { normalizeRequest, trainingRequestSchema } from '../../src/training/request.js';
 
 test('routes: every link the console builds parses back to its page; anything else is not found', () => {
@@ -33,31 +37,113 @@ test('routes: every link the console builds parses back to its page; anything el
   }
 });
 
+/** GET /v1/heads's answer, computed as the route computes it. */
+const HEAD_LIST = headList(HEADS).data;
+
 test('the training form makes a request the service accepts, and means what the form says', () => {
-  const parse = (form: typeof DEFAULT_FORM) => normalizeRequest(trainingRequestSchema.parse(trainingRequest(form)));
+  const DEFAULT_FORM = defaultForm(HEAD_LIST, 'single_label');
+  const parse = (form: TrainingForm, kind: TaskKind = 'single_label') => normalizeRequest(trainingRequestSchema.parse(trainingRequest(form, HEAD_LIST)), kind);
   const plain = parse(DEFAULT_FORM);
+  assert.deepEqual(plain.head, normalizeRequest(trainingRequestSchema.parse({})).head, 'untouched, the form trains what a request that says nothing trains');
   assert.equal(plain.head.type, 'svm');
   assert.equal(plain.layerSweep, null);
   assert.deepEqual(plain.evaluation, { method: 'cv', folds: 5 });
+  const multi = defaultForm(HEAD_LIST, 'multi_label');
+  assert.deepEqual(parse(multi, 'multi_label').head, normalizeRequest(trainingRequestSchema.parse({}), 'multi_label').head);
+  assert.deepEqual(
+    parse({ ...multi, head: 'auto' }, 'multi_label').head,
+    normalizeRequest(trainingRequestSchema.parse({ head: 'auto' }), 'multi_label').head,
+    "auto's candidates start as the service's own",
+  );
+  assert.ok(!headsFor(HEAD_LIST, 'multi_label').some((h) => h.type === 'prototype'), 'a multi-label task is offered only the head types that train one');
 
   const swept = parse({ ...DEFAULT_FORM, layerSweep: true, sweepLayers: '1-3, 6', topConcat: 2, folds: 3 });
   assert.deepEqual(swept.layerSweep, { layers: [1, 2, 3, 6], topConcat: 2 });
   assert.deepEqual(swept.evaluation, { method: 'cv', folds: 3 });
   assert.deepEqual(parse({ ...DEFAULT_FORM, layerSweep: true }).layerSweep, { topConcat: 3 });
 
-  const searched = parse({ ...DEFAULT_FORM, head: 'random_forest', search: true, evaluation: 'holdout', holdoutPercent: 25, activate: false });
+  const forest = withHead(DEFAULT_FORM, HEAD_LIST, 'random_forest');
+  const searched = parse({ ...forest, search: true, evaluation: 'holdout', holdoutPercent: 25, activate: false });
   assert.deepEqual([searched.head.type, 'search' in searched.head && searched.head.search], ['random_forest', true]);
   assert.deepEqual(searched.evaluation, { method: 'holdout', fraction: 0.25 });
   assert.equal(searched.activate, false);
-  assert.equal(parse({ ...DEFAULT_FORM, head: 'auto', search: true }).head.type, 'auto');
+  const auto = withHead(DEFAULT_FORM, HEAD_LIST, 'auto');
+  assert.deepEqual(parse({ ...auto, candidates: ['mlp', 'prototype'] }).head, { type: 'auto', candidates: ['mlp', 'prototype'] });
   assert.equal(plain.learningCurve, null);
   assert.deepEqual(parse({ ...DEFAULT_FORM, learningCurve: true }).learningCurve, [0.1, 0.25, 0.5]);
-  assert.equal(parse({ ...DEFAULT_FORM, head: 'mlp' }).head.type, 'mlp');
+  assert.equal(parse(withHead(DEFAULT_FORM, HEAD_LIST, 'mlp')).head.type, 'mlp');
 
   assert.equal(parseLayers('  '), undefined);
   assert.deepEqual(parseLayers('-1, 0-2'), [-1, 0, 1, 2]);
   assert.throws(() => parseLayers('3-1'), /runs backwards/);
   assert.throws(() => parseLayers('1,two'), /"two" is not a layer number/);
+});
+
+test("head parameters: inputs drawn from each head type's JSON Schema send nothing untouched, and what a person typed when changed", () => {
+  const form = defaultForm(HEAD_LIST, 'single_label');
+  const request = (f: TrainingForm) => trainingRequestSchema.safeParse(trainingRequest(f, HEAD_LIST));
+  const paramsOf = (f: TrainingForm) => {
+    const head = normalizeRequest(request(f).data!).head;
+    return 'params' in head ? head.params : undefined;
+  };
+  for (const h of HEAD_LIST) {
+    const entries = defaultEntries(h);
+    assert.deepEqual(Object.keys(entries), Object.keys(h.defaults), `${h.type}: an input per parameter`);
+    assert.deepEqual(changedParams(h, entries), {}, `${h.type}: the defaults read back from their inputs as themselves`);
+    assert.deepEqual(paramsOf(withHead(form, HEAD_LIST, h.type)), h.defaults, `${h.type}: untouched, the head trains with its defaults`);
+  }
+  const kinds = (type: string) => {
+    const h = HEAD_LIST.find((x) => x.type === type)!;
+    return Object.fromEntries(Object.entries(h.params.properties).map(([name, schema]) => [name, paramInput(schema).kind]));
+  };
+  assert.deepEqual(kinds('svm'), {
+    kernel: 'choice',
+    C: 'number',
+    gamma: 'text',
+    degree: 'number',
+    coef0: 'number',
+    class_weight: 'text',
+    tolerance: 'number',
+  });
+  assert.equal(kinds('random_forest').bootstrap, 'toggle');
+  assert.equal(kinds('mlp').hidden_layer_sizes, 'text');
+
+  const set = (type: string, entries: Record<string, string | boolean>) => {
+    const f = withHead(form, HEAD_LIST, type);
+    return { ...f, params: { ...f.params, ...entries } };
+  };
+  const svm = HEAD_LIST.find((h) => h.type === 'svm')!.defaults;
+  assert.deepEqual(paramsOf(set('svm', { kernel: 'linear', C: '5', gamma: 'auto', class_weight: 'balanced' })), {
+    ...svm,
+    kernel: 'linear',
+    C: 5,
+    gamma: 'auto',
+    class_weight: 'balanced',
+  });
+  assert.equal(paramsOf(set('svm', { gamma: '0.5' }))!.gamma, 0.5, 'a number where a number or a word will do');
+  assert.deepEqual(paramsOf(set('mlp', { hidden_layer_sizes: '[128, 64]' }))!.hidden_layer_sizes, [128, 64]);
+  const forest = paramsOf(set('random_forest', { max_depth: '12', max_features: '0.3', bootstrap: false }))!;
+  assert.deepEqual([forest.max_depth, forest.max_features, forest.bootstrap], [12, 0.3, false]);
+  assert.deepEqual(
+    trainingRequest(set('prototype', { scale: '20' }), HEAD_LIST).head,
+    { type: 'prototype', params: { scale: 20 } },
+    'only what changed is sent',
+  );
+
+  // What the service refuses, it refuses at the parameter (inside the head's union, where the message names it).
+  assert.equal(entryValue({ kind: 'number', integer: false }, ''), Number.NaN);
+  type Issue = { path: PropertyKey[]; errors?: Issue[][] };
+  const paths = (issues: Issue[], at: PropertyKey[] = []): string[] =>
+    issues.flatMap((i) => [[...at, ...i.path].join('.'), ...(i.errors ?? []).flatMap((e) => paths(e, [...at, ...i.path]))]);
+  for (const [type, name, entry] of [
+    ['svm', 'C', ''],
+    ['svm', 'C', '-1'],
+    ['mlp', 'hidden_layer_sizes', '[1, 2, 3]'],
+  ] as const) {
+    const refused = request(set(type, { [name]: entry }));
+    assert.ok(refused.error, `${type} ${name}=${entry} is refused`);
+    assert.ok(paths(refused.error.issues as Issue[]).includes(`head.params.${name}`), `${type} ${name}=${entry}: ${paths(refused.error.issues as Issue[])}`);
+  }
 });
 
 test('confusion cells: every cell of a dense matrix, the non-zero ones of a sparse one, coloured by their share of the row', () => {
@@ -99,6 +185,8 @@ test('layer sweep points: one per candidate, single layers by depth then combina
     ms: 10,
   });
   const report: LayerSweepReport = {
+    probe: { head_type: 'svm', params: {} },
+    rule: 'best macro-F1',
     // As a job reports them: the task's own layer first.
     results: [result([6], 0.81, true), result([0], 0.5, false), result([4, 5, 6], 0.82, true), result([5], 0.8, true)],
     chosen: spec([5]),
@@ -153,9 +241,10 @@ test('try-it: probabilities most probable first; each head compared with the ref
     {
       object: 'list',
       data: [
-        { task: 't1', version: 1, predictions: [prediction('HUM', 0.9)] },
-        { task: 't2', version: 4, predictions: [prediction('LOC', 0.5)] },
+        { task: 't1', kind: 'single_label', version: 1, predictions: [prediction('HUM', 0.9)] },
+        { task: 't2', kind: 'single_label', version: 4, predictions: [prediction('LOC', 0.5)] },
       ],
+      usage: { prompt_tokens: 9, encoded_texts: 1 },
     },
     'HUM',
   );

@@ -3,12 +3,14 @@
  * downward (http → serving/training/export → features → heads/store → encoder/onnx),
  * a head never imports training, http, the store or the encoder, serving never
  * imports training, and a predict worker loads predictors without pulling in
- * any training or export code.
+ * any training or export code; and the console takes nothing from the server
+ * but the types of its response schemas.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
+import { HEADS } from '../../src/heads/registry.js';
 
 const SRC = 'src';
 
@@ -86,4 +88,52 @@ test('a predict worker loads predictors without importing any training or export
   );
   assert.deepEqual(training, []);
   assert.ok(seen.has('heads/registry.ts') && seen.has('heads/svm/predict.ts') && seen.has('heads/forest/predict.ts'), 'it does load every head type');
+});
+
+/** Every .ts and .tsx file under `dir`, as paths relative to the repository. */
+function consoleSources(dir = 'console/src'): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? consoleSources(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Every module a file names in `import`/`export … from` (packages too), and whether the import is `import type`. */
+function specifiers(path: string): Array<{ from: string; typeOnly: boolean }> {
+  const text = readFileSync(path, 'utf8');
+  return [...text.matchAll(/^(import|export)(\s+type)?\s[^;]*?from\s+'([^']+)'/gms)].map((m) => ({ from: m[3]!, typeOnly: m[2] !== undefined }));
+}
+
+test('the console takes only types from the server, from its response schemas, and what those reach needs nothing but zod', () => {
+  const bad: string[] = [];
+  const reached: string[] = [];
+  for (const file of consoleSources()) {
+    for (const { from, typeOnly } of specifiers(file)) {
+      if (!from.startsWith('.')) continue;
+      const target = normalize(join(dirname(file), from)).replace(/\.js$/, '.ts');
+      if (target.startsWith('console/')) continue;
+      if (!typeOnly || !target.startsWith('src/http/schemas/')) bad.push(`${file} imports ${target}${typeOnly ? '' : ' (not import type)'}`);
+      else reached.push(target);
+    }
+  }
+  // tsc checks what those modules import under the console's settings (browser libraries, no Node types).
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const { from } of specifiers(file)) {
+      if (from.startsWith('.')) visit(normalize(join(dirname(file), from)).replace(/\.js$/, '.ts'));
+      else if (from !== 'zod') bad.push(`${file} imports ${from}, and the console's types reach ${file}`);
+    }
+  };
+  for (const file of reached) visit(file);
+  assert.deepEqual(bad, []);
+  assert.ok(seen.has('src/http/schemas/version.ts'), 'the console reads versions as their schema declares them');
+});
+
+test('the console names no head type: its training form offers what GET /v1/heads lists', () => {
+  const named = consoleSources().flatMap((file) => {
+    const text = readFileSync(file, 'utf8');
+    return HEADS.filter((h) => text.includes(`'${h.type}'`) || text.includes(`"${h.type}"`)).map((h) => `${file} names ${h.type}`);
+  });
+  assert.deepEqual(named, []);
 });

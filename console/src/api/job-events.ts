@@ -9,7 +9,10 @@ import { apiFetch } from './client.js';
 import { ApiError, apiErrorOf } from './errors.js';
 import { seg } from './query.js';
 import { SseParser } from './sse.js';
-import type { Job } from './types.js';
+import type { Job, JobState } from './responses.js';
+
+/** The states a job ends in. */
+export const FINISHED: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
 export interface JobWatch {
   onJob(job: Job): void;

@@ -4,7 +4,7 @@
  */
 import { withKey } from './client.js';
 import { apiErrorOf, networkError } from './errors.js';
-import type { UploadResult } from './types.js';
+import type { UploadResult } from './responses.js';
 
 /** The media type the examples route expects for a file name; undefined for one it does not take. */
 export function uploadMediaType(fileName: string): string | undefined {

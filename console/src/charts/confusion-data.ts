@@ -3,7 +3,7 @@
  * the true label's examples rather than by count: a big label's diagonal
  * would otherwise wash every error out of the colour scale. Pure.
  */
-import type { ConfusionMatrix } from '../api/types.js';
+import type { ConfusionMatrix } from '../api/responses.js';
 
 export interface ConfusionCell {
   /** Column: the predicted label's index. */

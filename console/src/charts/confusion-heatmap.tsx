@@ -1,6 +1,6 @@
 /** The confusion matrix as a heatmap: rows true labels, columns predicted, colour the share of the row. */
 import { useCallback, useMemo } from 'preact/hooks';
-import type { ConfusionMatrix } from '../api/types.js';
+import type { ConfusionMatrix } from '../api/responses.js';
 import { escapeHtml, pct } from '../format.js';
 import { Chart } from './chart.js';
 import { confusionData } from './confusion-data.js';

@@ -5,7 +5,7 @@
  * triangles, the text on hover.
  */
 import { useMemo } from 'preact/hooks';
-import type { ExampleMap, MapPoint } from '../api/types.js';
+import type { ExampleMap, MapPoint } from '../api/responses.js';
 import { escapeHtml, pct } from '../format.js';
 import { Chart } from './chart.js';
 import { type ChartOption, grid } from './echarts.js';

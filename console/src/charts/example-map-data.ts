@@ -1,5 +1,5 @@
 /** The 2-D map's points grouped into one series per label, with the misclassified ones told apart. Pure. */
-import type { MapPoint } from '../api/types.js';
+import type { MapPoint } from '../api/responses.js';
 
 /** Held out and predicted as another label. A point never held out has no prediction and is not counted as either. */
 export const isMisclassified = (p: MapPoint) => p.predicted !== null && p.predicted !== p.label;

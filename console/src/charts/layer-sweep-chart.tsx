@@ -4,7 +4,7 @@
  * error of the best, the set the smallest candidate is chosen from.
  */
 import { useMemo } from 'preact/hooks';
-import type { LayerSweepReport } from '../api/types.js';
+import type { LayerSweepReport } from '../api/responses.js';
 import { Chart } from './chart.js';
 import { type ChartOption, grid } from './echarts.js';
 import { sweepPoints } from './layer-sweep-data.js';

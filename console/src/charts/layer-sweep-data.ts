@@ -1,19 +1,20 @@
 /** A layer sweep's candidates as chart points, one per candidate, in layer order. Pure. */
-import type { LayerSweepReport, LayerSweepResult, SpecDescription } from '../api/types.js';
-import { layersName } from '../format.js';
+import type { LayerChoice, LayerSweepReport, LayerSweepResult } from '../api/responses.js';
+import { accuracyOf, layersName } from '../format.js';
 
 export interface SweepPoints {
   /** The candidates in chart order: single layers from the bottom up, then combinations as measured. */
   candidates: LayerSweepResult[];
   names: string[];
   macroF1: number[];
+  /** Accuracy, or on a multi-label task subset accuracy. */
   accuracy: number[];
   withinOneSe: boolean[];
   /** Index (in `candidates`) of the one the job trained on; -1 if the report names none of them. */
   chosen: number;
 }
 
-const sameSpec = (a: SpecDescription, b: SpecDescription) =>
+const sameSpec = (a: LayerChoice, b: LayerChoice) =>
   a.layers.length === b.layers.length &&
   a.layers.every((l, i) => l === b.layers[i]) &&
   a.layer_combine === b.layer_combine &&
@@ -33,7 +34,7 @@ export function sweepPoints(report: LayerSweepReport): SweepPoints {
     candidates,
     names: candidates.map((c) => layersName(c).replace(/^layers? /, '')),
     macroF1: candidates.map((c) => c.macro_f1),
-    accuracy: candidates.map((c) => c.accuracy),
+    accuracy: candidates.map(accuracyOf),
     withinOneSe: candidates.map((c) => c.within_one_se),
     chosen: candidates.findIndex((c) => sameSpec(c, report.chosen)),
   };

@@ -1,6 +1,6 @@
 /** Precision, recall and F1 of every label as grouped bars. */
 import { useMemo } from 'preact/hooks';
-import type { PerLabel } from '../api/types.js';
+import type { PerLabel } from '../api/responses.js';
 import { Chart } from './chart.js';
 import { type ChartOption, grid } from './echarts.js';
 

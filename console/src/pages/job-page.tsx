@@ -2,9 +2,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { ApiError } from '../api/errors.js';
-import { watchJob } from '../api/job-events.js';
+import { FINISHED, watchJob } from '../api/job-events.js';
 import { seg } from '../api/query.js';
-import { FINISHED, type Job } from '../api/types.js';
+import type { Job } from '../api/responses.js';
 import { duration, when } from '../format.js';
 import { href } from '../route.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';

@@ -1,7 +1,7 @@
 /** The 2-D map of a version's examples (a PCA the training job computed from the features it trained on). */
 import { api } from '../api/client.js';
 import { seg } from '../api/query.js';
-import type { ExampleMap, Task } from '../api/types.js';
+import type { ExampleMap, Task } from '../api/responses.js';
 import { ExampleMapChart } from '../charts/example-map-chart.js';
 import { mapSummary } from '../charts/example-map-data.js';
 import { pct } from '../format.js';

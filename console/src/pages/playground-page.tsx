@@ -6,7 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { Embeddings, ListPage, Model } from '../api/types.js';
+import type { Embeddings, Model, ModelList } from '../api/responses.js';
 import { SimilarityChart } from '../charts/similarity-chart.js';
 import { layerCosines } from '../charts/similarity-data.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
@@ -22,11 +22,12 @@ async function similarities(model: Model, pooling: Pooling, a: string, b: string
   const res = await api.post<Embeddings>('/v1/embeddings', { model: model.id, input: [a, b], layers, layer_combine: 'concat', pooling, normalize: false });
   const [first, second] = res.data;
   if (!first || !second) throw new Error('the service answered fewer embeddings than texts sent');
-  return layerCosines(first.embedding, second.embedding, model.hidden_size);
+  // Numbers: the request asks for no base64.
+  return layerCosines(first.embedding as number[], second.embedding as number[], model.hidden_size);
 }
 
 export function PlaygroundPage() {
-  const models = useApi((signal) => api.get<ListPage<Model>>('/v1/models', undefined, signal), []);
+  const models = useApi((signal) => api.get<ModelList>('/v1/models', undefined, signal), []);
   const [modelId, setModelId] = useState<string | null>(null);
   const [pooling, setPooling] = useState<Pooling>('mean');
   const [a, setA] = useState('How do I reset my password?');

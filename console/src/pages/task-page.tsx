@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { seg } from '../api/query.js';
-import type { ListPage, Task, VersionSummary } from '../api/types.js';
+import type { Task, VersionList } from '../api/responses.js';
 import { layersName } from '../format.js';
 import { href } from '../route.js';
 import { ExamplesTable } from '../task/examples-table.js';
@@ -19,7 +19,7 @@ import { useApi } from '../ui/use-api.js';
 export function TaskPage({ taskId }: { taskId: string }) {
   const taskPath = `/v1/tasks/${seg(taskId)}`;
   const task = useApi((signal) => api.get<Task>(taskPath, undefined, signal), [taskPath]);
-  const versions = useApi((signal) => api.get<ListPage<VersionSummary>>(`${taskPath}/versions`, undefined, signal), [taskPath]);
+  const versions = useApi((signal) => api.get<VersionList>(`${taskPath}/versions`, undefined, signal), [taskPath]);
   // Bumped by an upload, so the examples table shows what it added.
   const [uploads, setUploads] = useState(0);
 

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { seg } from '../api/query.js';
 import { allTasks } from '../api/tasks.js';
-import type { Task } from '../api/types.js';
+import type { Task } from '../api/responses.js';
 import { when } from '../format.js';
 import { href } from '../route.js';
 import { ConfirmButton } from '../ui/confirm-button.js';

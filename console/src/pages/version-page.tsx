@@ -6,11 +6,11 @@
 import { useCallback, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { seg } from '../api/query.js';
-import type { ListPage, Task, Version, VersionSummary } from '../api/types.js';
+import type { Task, Version, VersionList } from '../api/responses.js';
 import { ConfusionHeatmap } from '../charts/confusion-heatmap.js';
 import { LayerSweepChart } from '../charts/layer-sweep-chart.js';
 import { PerLabelBars } from '../charts/per-label-bars.js';
-import { duration, layersName, params, pct, score } from '../format.js';
+import { accuracyOf, duration, layersName, params, pct, score } from '../format.js';
 import { href } from '../route.js';
 import { VersionsTable } from '../task/versions-table.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
@@ -29,13 +29,15 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
   const versionPath = `${taskPath}/versions/${version}`;
   const v = useApi((signal) => api.get<Version>(versionPath, undefined, signal), [versionPath]);
   const task = useApi((signal) => api.get<Task>(taskPath, undefined, signal), [taskPath]);
-  const versions = useApi((signal) => api.get<ListPage<VersionSummary>>(`${taskPath}/versions`, undefined, signal), [taskPath]);
+  const versions = useApi((signal) => api.get<VersionList>(`${taskPath}/versions`, undefined, signal), [taskPath]);
   const [cell, setCell] = useState<CellChoice | null>(null);
   const onCell = useCallback((actual: string, predicted: string, count: number) => setCell({ actual, predicted, count }), []);
 
   const d = v.data;
   if (!d) return <Pending error={v.error} />;
   const m = d.metrics;
+  // A multi-label version's metrics: no accuracy or confusion matrix, a threshold per label.
+  const multi = 'kind' in m ? m : null;
   const reload = () => {
     v.reload();
     versions.reload();
@@ -53,24 +55,24 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
         {duration(d.training_ms)} · <a href={href.map(taskId, d.version)}>2-D map of the examples →</a>
       </p>
       <div class="metrics">
-        {m.kind === 'multi_label' ? (
+        {multi ? (
           <>
             <div class="metric" data-testid="metric-micro-f1">
-              <div class="metric-value">{score(m.micro_f1 ?? 0)}</div>
+              <div class="metric-value">{score(multi.micro_f1)}</div>
               <div class="metric-name">micro-F1</div>
             </div>
             <div class="metric">
-              <div class="metric-value">{pct(m.subset_accuracy ?? 0)}</div>
+              <div class="metric-value">{pct(multi.subset_accuracy)}</div>
               <div class="metric-name">subset accuracy</div>
             </div>
             <div class="metric">
-              <div class="metric-value">{(m.hamming_loss ?? 0).toFixed(4)}</div>
+              <div class="metric-value">{multi.hamming_loss.toFixed(4)}</div>
               <div class="metric-name">Hamming loss</div>
             </div>
           </>
         ) : (
           <div class="metric" data-testid="metric-accuracy">
-            <div class="metric-value">{pct(m.accuracy)}</div>
+            <div class="metric-value">{pct(accuracyOf(m))}</div>
             <div class="metric-name">accuracy</div>
           </div>
         )}
@@ -83,7 +85,7 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
           <div class="metric-name">measured by</div>
         </div>
       </div>
-      {m.confusion_matrix && (
+      {'confusion_matrix' in m && (
         <div class="card">
           <h2>Confusion matrix</h2>
           <p class="muted small">
@@ -95,10 +97,10 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
       )}
       <div class="card">
         <h2>Per label</h2>
-        {m.kind === 'multi_label' && (
+        {multi && (
           <p class="muted small">
             Each label is predicted when its probability reaches its threshold, chosen by cross-validation:{' '}
-            {m.per_label.map((l) => `${l.label} ${(l.threshold ?? 0.5).toFixed(2)}`).join(' · ')}
+            {multi.per_label.map((l) => `${l.label} ${l.threshold.toFixed(2)}`).join(' · ')}
           </p>
         )}
         <PerLabelBars perLabel={m.per_label} />

@@ -1,7 +1,7 @@
 /** The task's examples, a page at a time, optionally of one label. */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { Example, ListPage } from '../api/types.js';
+import type { ExampleList } from '../api/responses.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { useApi } from '../ui/use-api.js';
 
@@ -13,7 +13,7 @@ export function ExamplesTable({ taskPath, labels, generation }: { taskPath: stri
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const after = cursors[cursors.length - 1];
   const page = useApi(
-    (signal) => api.get<ListPage<Example>>(`${taskPath}/examples`, { limit: PAGE, after, label: label || undefined }, signal),
+    (signal) => api.get<ExampleList>(`${taskPath}/examples`, { limit: PAGE, after, label: label || undefined }, signal),
     [taskPath, after, label, generation],
   );
   const first = cursors.length === 1;

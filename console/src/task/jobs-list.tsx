@@ -1,13 +1,13 @@
 /** The task's training jobs, newest first. */
 import { api } from '../api/client.js';
-import type { Job, ListPage } from '../api/types.js';
+import type { JobList } from '../api/responses.js';
 import { when } from '../format.js';
 import { href } from '../route.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { useApi } from '../ui/use-api.js';
 
 export function JobsList({ taskId, taskPath }: { taskId: string; taskPath: string }) {
-  const jobs = useApi((signal) => api.get<ListPage<Job>>(`${taskPath}/jobs`, { limit: 1000 }, signal), [taskPath]);
+  const jobs = useApi((signal) => api.get<JobList>(`${taskPath}/jobs`, { limit: 1000 }, signal), [taskPath]);
   const rows = jobs.data ? [...jobs.data.data].reverse() : [];
   return (
     <div class="card" data-testid="jobs">

@@ -6,7 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { Task } from '../api/types.js';
+import type { Task } from '../api/responses.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { useAction } from '../ui/use-action.js';
 

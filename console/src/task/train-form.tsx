@@ -1,18 +1,39 @@
-/** Starts a training job: head, layer sweep, evaluation. The job's page follows it live. */
+/**
+ * Starts a training job: head, layer sweep, evaluation. The head types, their
+ * parameters and auto's candidates come from GET /v1/heads, so a head type
+ * added to the service appears here as it is. The job's page follows it live.
+ */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { Job, Task } from '../api/types.js';
+import type { HeadList, HeadType, Job, Task } from '../api/responses.js';
+import { type ParamEntry, paramInput } from '../head-params.js';
 import { href } from '../route.js';
-import { DEFAULT_FORM, type HeadChoice, type TrainingForm, trainingRequest } from '../training-request.js';
-import { ErrorBox } from '../ui/error-box.js';
+import { defaultForm, headsFor, type TrainingForm, trainingRequest, withHead } from '../training-request.js';
+import { ErrorBox, Pending } from '../ui/error-box.js';
 import { NumberInput } from '../ui/number-input.js';
 import { useAction } from '../ui/use-action.js';
+import { useApi } from '../ui/use-api.js';
+
+/** `random_forest` → "random forest". */
+const headName = (type: string) => type.replace(/_/g, ' ');
 
 export function TrainForm({ taskId, taskPath, kind }: { taskId: string; taskPath: string; kind: Task['kind'] }) {
-  // A multi-label task trains logistic regression or the MLP: the SVM and the forest are not offered.
-  const [form, setForm] = useState<TrainingForm>(kind === 'multi_label' ? { ...DEFAULT_FORM, head: 'logistic_regression' } : DEFAULT_FORM);
+  const heads = useApi((signal) => api.get<HeadList>('/v1/heads', undefined, signal), []);
+  if (!heads.data)
+    return (
+      <div class="card">
+        <h2>Train</h2>
+        <Pending error={heads.error} />
+      </div>
+    );
+  return <TrainFields taskId={taskId} taskPath={taskPath} kind={kind} heads={headsFor(heads.data.data, kind)} />;
+}
+
+function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPath: string; kind: Task['kind']; heads: HeadType[] }) {
+  const [form, setForm] = useState<TrainingForm>(() => defaultForm(heads, kind));
   const start = useAction();
   const set = (patch: Partial<TrainingForm>) => setForm({ ...form, ...patch });
+  const chosen = heads.find((h) => h.type === form.head);
 
   return (
     <form
@@ -21,7 +42,7 @@ export function TrainForm({ taskId, taskPath, kind }: { taskId: string; taskPath
       onSubmit={(e) => {
         e.preventDefault();
         void start.run(async () => {
-          const job = await api.post<Job>(`${taskPath}/jobs`, trainingRequest(form));
+          const job = await api.post<Job>(`${taskPath}/jobs`, trainingRequest(form, heads));
           location.hash = href.job(taskId, job.id);
         });
       }}
@@ -31,19 +52,48 @@ export function TrainForm({ taskId, taskPath, kind }: { taskId: string; taskPath
         <legend>Head</legend>
         <label>
           Type{' '}
-          <select value={form.head} data-testid="train-head" onChange={(e) => set({ head: e.currentTarget.value as HeadChoice })}>
-            {kind === 'single_label' && <option value="svm">SVM</option>}
-            {kind === 'single_label' && <option value="random_forest">random forest</option>}
-            <option value="logistic_regression">logistic regression</option>
-            <option value="mlp">MLP</option>
+          <select value={form.head} data-testid="train-head" onChange={(e) => setForm(withHead(form, heads, e.currentTarget.value))}>
+            {heads.map((h) => (
+              <option key={h.type} value={h.type} title={h.description}>
+                {headName(h.type)}
+              </option>
+            ))}
             <option value="auto">auto (search the grids)</option>
           </select>
         </label>
-        {form.head !== 'auto' && (
-          <label>
+        {chosen && (
+          <label title={chosen.search}>
             <input type="checkbox" checked={form.search} data-testid="train-search" onChange={(e) => set({ search: e.currentTarget.checked })} /> search its
             parameter grid (slower)
           </label>
+        )}
+        {chosen && (
+          <p class="muted small" data-testid="train-head-description">
+            {chosen.description}
+          </p>
+        )}
+        {chosen && !form.search && (
+          <HeadParams head={chosen} entries={form.params} onEntry={(name, entry) => set({ params: { ...form.params, [name]: entry } })} />
+        )}
+        {form.head === 'auto' && (
+          <p data-testid="train-candidates">
+            Search the grids of{' '}
+            {heads.map((h) => (
+              <label key={h.type} title={h.search}>
+                <input
+                  type="checkbox"
+                  checked={form.candidates.includes(h.type)}
+                  data-testid={`train-candidate-${h.type}`}
+                  onChange={(e) => {
+                    const on = e.currentTarget.checked;
+                    // In the service's order, whatever order they were ticked in.
+                    set({ candidates: heads.map((x) => x.type).filter((t) => (t === h.type ? on : form.candidates.includes(t))) });
+                  }}
+                />{' '}
+                {headName(h.type)}
+              </label>
+            ))}
+          </p>
         )}
       </fieldset>
       <fieldset>
@@ -111,5 +161,56 @@ export function TrainForm({ taskId, taskPath, kind }: { taskId: string; taskPath
       </div>
       <ErrorBox error={start.error} testId="train-error" />
     </form>
+  );
+}
+
+/** One input per parameter of the head type's JSON Schema, its description on hover. */
+function HeadParams({ head, entries, onEntry }: { head: HeadType; entries: Record<string, ParamEntry>; onEntry: (name: string, entry: ParamEntry) => void }) {
+  return (
+    <div class="params" data-testid="train-params" data-head={head.type}>
+      {Object.entries(head.params.properties).map(([name, schema]) => {
+        const input = paramInput(schema);
+        const entry = entries[name] ?? '';
+        // One training form on a page: the id is unique.
+        const id = `train-param-${name}`;
+        const onText = (e: { currentTarget: { value: string } }) => onEntry(name, e.currentTarget.value);
+        return (
+          <label key={name} title={schema.description} htmlFor={id}>
+            {input.kind === 'toggle' ? (
+              <>
+                <input type="checkbox" id={id} checked={entry === true} data-testid={id} onChange={(e) => onEntry(name, e.currentTarget.checked)} /> {name}
+              </>
+            ) : (
+              <>
+                {name}{' '}
+                {input.kind === 'choice' ? (
+                  <select id={id} value={String(entry)} data-testid={id} onChange={onText}>
+                    {input.options.map((o) => (
+                      <option key={o} value={o}>
+                        {o}
+                      </option>
+                    ))}
+                  </select>
+                ) : input.kind === 'number' ? (
+                  <input
+                    type="number"
+                    id={id}
+                    class="param"
+                    step={input.integer ? 1 : 'any'}
+                    min={input.min}
+                    max={input.max}
+                    value={String(entry)}
+                    data-testid={id}
+                    onInput={onText}
+                  />
+                ) : (
+                  <input id={id} class="param" value={String(entry)} data-testid={id} onInput={onText} />
+                )}
+              </>
+            )}
+          </label>
+        );
+      })}
+    </div>
   );
 }

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { allTasks } from '../api/tasks.js';
-import type { MultiPredictions, Task, TaskPredictions, VersionSummary } from '../api/types.js';
+import type { MultiPredictions, Task, TaskPredictions, VersionSummary } from '../api/responses.js';
 import { pct } from '../format.js';
 import { type AgreementRow, agreementRows, predictedName, rankedProbabilities } from '../predict-data.js';
 import { ErrorBox } from '../ui/error-box.js';
@@ -72,7 +72,7 @@ export function TryIt({ task, taskPath, versions }: { task: Task; taskPath: stri
               <strong class="predicted" data-testid="try-label">
                 {predictedName(prediction)}
               </strong>
-              {prediction.score !== undefined && ` (${pct(prediction.score)})`}.
+              {'score' in prediction && ` (${pct(prediction.score)})`}.
             </p>
             <table class="compact" data-testid="try-probabilities">
               <thead>

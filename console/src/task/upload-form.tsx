@@ -1,7 +1,7 @@
 /** Uploads a CSV or JSON Lines file of examples, with the bytes sent as a progress bar. */
 import { useState } from 'preact/hooks';
 import { withQuery } from '../api/query.js';
-import type { UploadResult } from '../api/types.js';
+import type { UploadResult } from '../api/responses.js';
 import { type UploadPhase, uploadExamples, uploadMediaType } from '../api/upload.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { ProgressBar } from '../ui/progress-bar.js';

@@ -1,7 +1,7 @@
 /** Every version of a task with its scores; activating an older one is a rollback. */
 import { api } from '../api/client.js';
-import type { VersionSummary } from '../api/types.js';
-import { layersName, pct, score, when } from '../format.js';
+import type { VersionSummary } from '../api/responses.js';
+import { accuracyOf, layersName, pct, score, when } from '../format.js';
 import { href } from '../route.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { useAction } from '../ui/use-action.js';
@@ -53,8 +53,8 @@ export function VersionsTable({ taskId, taskPath, versions, current, onActivated
               </td>
               <td>{v.head_type}</td>
               <td>{layersName(v.feature_spec)}</td>
-              <td class="num" title={v.metrics.accuracy === undefined ? 'subset accuracy (multi-label)' : undefined}>
-                {pct(v.metrics.accuracy ?? v.metrics.subset_accuracy ?? 0)}
+              <td class="num" title={'kind' in v.metrics ? 'subset accuracy (multi-label)' : undefined}>
+                {pct(accuracyOf(v.metrics))}
               </td>
               <td class="num">{score(v.metrics.macro_f1)}</td>
               <td>{v.metrics.method === 'cv' ? 'cross-validation' : 'hold-out'}</td>

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { EvaluationRow, ListPage } from '../api/types.js';
+import type { EvaluationPage, EvaluationRow } from '../api/responses.js';
 import { ErrorBox } from '../ui/error-box.js';
 import { notStored } from './not-stored.js';
 
@@ -27,7 +27,7 @@ export function MisclassifiedList({ versionPath, cell }: { versionPath: string; 
   const load = async (after: string | undefined, signal?: AbortSignal) => {
     setError(null);
     try {
-      const page = await api.get<ListPage<EvaluationRow>>(
+      const page = await api.get<EvaluationPage>(
         `${versionPath}/evaluation`,
         { true_label: cell.actual, predicted_label: cell.predicted, limit: PAGE, after },
         signal,

@@ -3,7 +3,7 @@
  * marked. Under successive halving, a configuration dropped early shows its
  * macro-F1 on the folds it was scored on.
  */
-import type { SearchReport } from '../api/types.js';
+import type { SearchReport } from '../api/responses.js';
 import { duration, params, pct, score } from '../format.js';
 
 export function SearchTable({ report }: { report: SearchReport }) {

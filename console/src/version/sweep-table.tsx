@@ -1,7 +1,7 @@
 /** The layer sweep's candidates, in the chart's order. */
-import type { LayerSweepReport } from '../api/types.js';
+import type { LayerSweepReport } from '../api/responses.js';
 import { sweepPoints } from '../charts/layer-sweep-data.js';
-import { duration, layersName, pct, score } from '../format.js';
+import { accuracyOf, duration, layersName, pct, score } from '../format.js';
 
 export function SweepTable({ report }: { report: LayerSweepReport }) {
   const { candidates, chosen } = sweepPoints(report);
@@ -25,7 +25,7 @@ export function SweepTable({ report }: { report: LayerSweepReport }) {
               {i === chosen && <span class="badge">chosen</span>}
             </td>
             <td class="num">{r.dimensions}</td>
-            <td class="num">{pct(r.accuracy)}</td>
+            <td class="num">{pct(accuracyOf(r))}</td>
             <td class="num">{score(r.macro_f1)}</td>
             <td>{r.within_one_se ? 'yes' : ''}</td>
             <td class="num">{duration(r.ms)}</td>

@@ -48,7 +48,10 @@ export function forestParams(p: ForestHeadParams) {
 
 export const forestHead: HeadDefinition<ForestHeadParams> = {
   type: 'random_forest',
+  description: 'A random forest of CART trees grown as scikit-learn grows them (Gini, random features at every split, bootstrap samples).',
   format: 'ml-random-forest',
+  artifactDescription:
+    "model (ml-random-forest 2.1's RandomForestClassifier JSON, which that library loads), classes, params (the resolved training parameters).",
   params: forestParamsSchema,
   searchDescription: "max_features ∈ {'sqrt', 'log2', 0.1}, every other parameter at its default (given params are not used)",
   auto: true,

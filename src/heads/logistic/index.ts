@@ -31,7 +31,9 @@ export type LogisticHeadParams = z.output<typeof logisticParamsSchema>;
 
 export const logisticHead: HeadDefinition<LogisticHeadParams> = {
   type: 'logistic_regression',
+  description: 'Multinomial logistic regression with an L2 penalty: one matrix product to predict, the cheapest head to serve.',
   format: 'softmax-linear',
+  artifactDescription: 'classes, dim, weights (classes × dim, row-major), bias, output (softmax, or sigmoid on multi-label tasks).',
   params: logisticParamsSchema,
   searchDescription: 'C ∈ {0.01, 0.1, 1, 10, 100}, every other parameter at its default (given params are not used)',
   // Cheap to search (a fit is two matrix products per iteration), and the fastest predictor when it wins.

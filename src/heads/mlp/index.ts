@@ -35,7 +35,10 @@ export type MlpHeadParams = z.output<typeof mlpParamsSchema>;
 
 export const mlpHead: HeadDefinition<MlpHeadParams> = {
   type: 'mlp',
+  description: 'A small neural network (one or two ReLU hidden layers) trained by Adam with weight decay and early stopping.',
   format: 'mlp',
+  artifactDescription:
+    'classes, dim, activation, output (softmax, or sigmoid on multi-label tasks), layers from input to output: {in, out, weights (out × in, row-major), bias}.',
   params: mlpParamsSchema,
   searchDescription: 'alpha ∈ {0.0001, 0.001, 0.01, 0.1}, every other parameter at its default (given params are not used)',
   // Not tried by `auto` unless named in its candidates, until bench:heads has measured it beside the others.

@@ -55,7 +55,9 @@ export function loadSvmPredictor(artifact: SvmArtifact, opts: { threads?: number
 
 export const svmHead: HeadDefinition<SvmHeadParams> = {
   type: 'svm',
+  description: 'A support vector machine (linear, RBF or polynomial kernel) as libsvm trains it, with Platt-calibrated probabilities.',
   format: 'libsvm',
+  artifactDescription: 'model (the libsvm model text, which libsvm and libsvm-js load), classes.',
   params: svmParamsSchema,
   searchDescription:
     'linear with C ∈ {0.1, 1, 10, 100}, and RBF with C ∈ {0.1, 1, 10, 100} × gamma ∈ {scale/4, scale, 4·scale} (poly is not tried), every other parameter at its default (given params are not used)',

@@ -6,6 +6,7 @@ import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
 import { clientGone, specFor } from '../encoding.js';
 import { type Route, route } from '../route.js';
+import { embeddingsResponse } from '../schemas/embedding.js';
 import { featureSpecFields } from '../schemas/feature-spec.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
@@ -21,19 +22,6 @@ function embeddingsRequest(limits: TextLimits) {
     })
     .strict();
 }
-
-const embeddingsResponse = z.object({
-  object: z.literal('list'),
-  data: z.array(
-    z.object({
-      object: z.literal('embedding'),
-      index: z.number().int(),
-      embedding: z.union([z.array(z.number()), z.string()]).describe('Numbers, or a base64 string with encoding_format=base64.'),
-    }),
-  ),
-  model: z.string(),
-  usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
-});
 
 /** Serialises the response by hand: for large batches this is several times faster than building arrays for JSON.stringify. */
 function responseJson(vectors: Float32Array, dim: number, count: number, model: string, tokens: number, base64: boolean): string {

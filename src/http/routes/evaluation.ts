@@ -12,10 +12,8 @@ import { versionOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { listEnvelope, listJson } from '../schemas/common.js';
 import { taskParam, versionParam } from '../schemas/params.js';
+import { evaluationRowOut, MAP_TEXT_CHARS, mapOut } from '../schemas/evaluation.js';
 import { stored } from '../schemas/stored-text.js';
-
-/** A map point's text is for hovering over: its start is enough, and bounds the map's size. */
-const MAP_TEXT_CHARS = 200;
 
 /** The first `n` UTF-16 units of `s`, without a surrogate pair cut in half. */
 const clip = (s: string, n: number) => {
@@ -32,30 +30,6 @@ const evaluationQuery = z
     after: z.coerce.number().int().min(0).optional().describe("next_after of the previous page (a training row's position)."),
   })
   .strict();
-
-const predictionOut = z.object({
-  example_id: z.number().int(),
-  text: z.string().nullable().describe('null when the example was deleted since the version was trained.'),
-  label: z.string().describe('Its label when the version was trained.'),
-  predicted: z.string().describe('What a head that never saw it predicted (cross-validation or hold-out).'),
-});
-
-const mapOut = z.object({
-  object: z.literal('example_map'),
-  method: z.literal('pca'),
-  explained_variance_ratio: z.array(z.number()).describe("Share of the sample's variance along x and along y."),
-  total: z.number().int().describe('Examples the version was trained on; at most 2,000 of them are mapped (a seeded sample).'),
-  points: z.array(
-    z.object({
-      example_id: z.number().int(),
-      x: z.number(),
-      y: z.number(),
-      label: z.string(),
-      predicted: z.string().nullable().describe('Out-of-fold prediction; null for an example never held out (hold-out training rows).'),
-      text: z.string().nullable().describe(`Its first ${MAP_TEXT_CHARS} characters; null when deleted since.`),
-    }),
-  ),
-});
 
 export function evaluationRoutes(store: Store): Route[] {
   const params = { task: taskParam, version: versionParam };
@@ -93,7 +67,7 @@ export function evaluationRoutes(store: Store): Route[] {
         'Every example held out during evaluation, with the label a head that never saw it predicted. Filter by true and predicted label to list the examples of one confusion-matrix cell. 404 evaluation_not_stored for versions trained before this existed.',
       params,
       query: evaluationQuery,
-      responses: { 200: { description: 'A page, in training-row order.', schema: listEnvelope(predictionOut) } },
+      responses: { 200: { description: 'A page, in training-row order.', schema: listEnvelope(evaluationRowOut) } },
       handler: async ({ params, query, client, res }) => {
         const { task, version, evaluation } = await evaluationOf(client, params.task, params.version);
         if (task.kind === 'multi_label')
@@ -122,7 +96,7 @@ export function evaluationRoutes(store: Store): Route[] {
           task.id,
           rows.map((i) => evaluation.exampleIds[i]!),
         );
-        const data = rows.map((i): z.infer<typeof predictionOut> => {
+        const data = rows.map((i): z.infer<typeof evaluationRowOut> => {
           const id = evaluation.exampleIds[i]!;
           return {
             example_id: id,

@@ -6,6 +6,7 @@ import type { ExampleRecord, Store } from '../../store/types.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson } from '../schemas/common.js';
+import { deletionOut, exampleOut, uploadOut } from '../schemas/example.js';
 import { exampleParam, taskParam } from '../schemas/params.js';
 import { MAX_EXPANSION } from '../body.js';
 import { stored } from '../schemas/stored-text.js';
@@ -71,26 +72,6 @@ const relabelBody = z
   })
   .strict()
   .refine((b) => (b.label === undefined) !== (b.labels === undefined), 'send label (single-label task) or labels (multi-label task)');
-
-const exampleOut = z.object({
-  id: z.number().int(),
-  object: z.literal('example'),
-  text: z.string(),
-  label: z.string().optional().describe('Single-label tasks.'),
-  labels: z.array(z.string()).optional().describe('Multi-label tasks.'),
-  created_at: z.string(),
-});
-const uploadOut = z.object({
-  object: z.literal('examples.upload'),
-  format: z.enum(['json', 'jsonl', 'csv']),
-  received: z.number().int(),
-  inserted: z.number().int(),
-  duplicates: z.number().int().describe('Texts already present (or repeated in the upload) with the same label.'),
-  skipped: z.number().int().describe('Texts with another label kept as they were (on_conflict=skip).'),
-  relabelled: z.number().int().describe('Stored texts given the label of the upload (on_conflict=replace).'),
-  example_count: z.number().int().describe('Examples in the task after the upload.'),
-});
-const deletionOut = z.object({ object: z.literal('examples.deletion'), deleted: z.number().int() });
 
 const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOut> => ({
   id: e.id,

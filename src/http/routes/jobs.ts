@@ -4,13 +4,15 @@ import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
 import { FINISHED_STATES, type Store } from '../../store/types.js';
 import { countsByLabel } from '../../store/label-set.js';
-import { normalizeRequest, trainingRequestSchema } from '../../training/request.js';
+import type { AnyHead } from '../../heads/registry.js';
+import { normalizeRequest, trainingRequestSchemaOf } from '../../training/request.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from '../../training/plan.js';
 import type { EventStreams } from '../event-stream.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { listEnvelope, listJson, pageQuery } from '../schemas/common.js';
-import { jobJson, jobOut } from '../schemas/job.js';
+import { jobOut } from '../schemas/job.js';
+import { jobJson } from '../resource-json.js';
 import { jobParam, taskParam } from '../schemas/params.js';
 
 /**
@@ -27,9 +29,11 @@ export interface JobsDeps {
   maxAttempts: number;
   /** Tells the local runner a job is waiting (it would otherwise find it at its next poll). */
   wake: () => void;
+  /** The head registry: the head types a request may name. */
+  heads: readonly AnyHead[];
 }
 
-export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDeps): Route[] {
+export function jobsRoutes({ store, models, maxAttempts, wake, events, heads }: JobsDeps): Route[] {
   const jobOf = async (client: string, taskId: string, jobId: string) => {
     const task = await taskOf(store, client, taskId);
     const job = await store.getJob(task.clientId, task.id, jobId);
@@ -45,7 +49,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       summary: 'Start training (runs in the background; poll the job).',
       params: { task: taskParam },
       // No body at all trains with every default.
-      body: trainingRequestSchema.prefault({}),
+      body: trainingRequestSchemaOf(heads).prefault({}),
       responses: {
         202: { description: 'Queued.', schema: jobOut, headers: { Location: 'The job.' } },
         409: {
@@ -55,7 +59,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events }: JobsDep
       },
       handler: async ({ params, body, client, res }) => {
         const task = await taskOf(store, client, params.task);
-        const request = normalizeRequest(body, task.kind);
+        const request = normalizeRequest(body, task.kind, heads);
         const manifest = models.get(task.spec.model)?.manifest;
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);

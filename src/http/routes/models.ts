@@ -1,24 +1,13 @@
 /** GET /v1/models: OpenAI's model list, with each model's layers, hidden size and token limit. */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError } from '../../errors.js';
 import { type Route, route } from '../route.js';
+import { modelOut, modelsResponse } from '../schemas/model.js';
 import { modelParam } from '../schemas/params.js';
 
-const model = z.object({
-  id: z.string(),
-  object: z.literal('model'),
-  created: z.number().int().describe('When this process started (Unix seconds).'),
-  owned_by: z.string(),
-  layers: z.number().int().describe('Encoder layers; hidden states run 0..layers.'),
-  hidden_size: z.number().int(),
-  max_tokens: z.number().int().describe('Longer inputs are truncated, or refused with truncate=false.'),
-  default: z.boolean().describe('Used when a request names no model.'),
-});
-export const modelsResponse = z.object({ object: z.literal('list'), data: z.array(model) });
-
 export function modelsRoutes(models: ModelRegistry, startedAt: number): Route[] {
-  const describe = (m: ReturnType<ModelRegistry['list']>[number]): z.infer<typeof model> => ({
+  const describe = (m: ReturnType<ModelRegistry['list']>[number]): z.infer<typeof modelOut> => ({
     id: m.name,
     object: 'model',
     created: Math.floor(startedAt / 1000),
@@ -47,7 +36,7 @@ export function modelsRoutes(models: ModelRegistry, startedAt: number): Route[] 
       scope: 'any',
       summary: 'One model.',
       params: { model: modelParam },
-      responses: { 200: { description: 'Model.', schema: model } },
+      responses: { 200: { description: 'Model.', schema: modelOut } },
       handler: ({ params, res }) => {
         const m = models.list().find((x) => x.name === params.model);
         if (!m) throw new DomainError('model_not_found', `model "${params.model}" does not exist`, 'model');

@@ -16,7 +16,8 @@ import { evaluationSchema, seedField, type TrainingRequest } from '../../trainin
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { stored } from '../schemas/stored-text.js';
-import { jobJson, jobOut } from '../schemas/job.js';
+import { jobOut } from '../schemas/job.js';
+import { jobJson } from '../resource-json.js';
 
 /** Most tasks one job trains together. */
 export const MAX_MULTITASK_TASKS = 16;

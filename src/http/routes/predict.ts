@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import { DomainError, isDomainError } from '../../errors.js';
-import { kind, prediction, predictionsJson, usage } from '../schemas/prediction.js';
-import { argmaxRows, computeMetrics, DENSE_CONFUSION_LABELS } from '../../heads/evaluation.js';
+import { multiOut, predictOut } from '../schemas/prediction.js';
+import { confusionMatrixOut, perLabelOut } from '../schemas/metrics.js';
+import { predictionsJson } from '../resource-json.js';
+import { argmaxRows, computeMetrics } from '../../heads/evaluation.js';
 import type { PredictionService, Target } from '../../serving/predictions.js';
 import { clientGone } from '../encoding.js';
 import { type Route, route } from '../route.js';
@@ -44,14 +46,6 @@ function predictSchemas(limits: TextLimits) {
   };
 }
 
-const predictOut = z.object({ object: z.literal('list'), task: z.string(), kind, version: z.number().int(), data: z.array(prediction), usage });
-const multiOut = z.object({
-  object: z.literal('list'),
-  data: z
-    .array(z.object({ task: z.string(), kind, version: z.number().int(), predictions: z.array(prediction) }))
-    .describe('One entry per task, in request order.'),
-  usage,
-});
 const evaluationOut = z.object({
   object: z.literal('evaluation'),
   task: z.string(),
@@ -59,23 +53,8 @@ const evaluationOut = z.object({
   unknown_labels: z.array(z.string()).describe('Labels of the set the version was not trained on: counted, as rows it can only get wrong.'),
   accuracy: z.number(),
   macro_f1: z.number(),
-  per_label: z.array(z.object({ label: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),
-  confusion_matrix: z
-    .union([
-      z.object({ labels: z.array(z.string()), matrix: z.array(z.array(z.number().int())) }).strict(),
-      z
-        .object({
-          labels: z.array(z.string()),
-          format: z.literal('sparse'),
-          cells: z
-            .array(z.tuple([z.number().int(), z.number().int(), z.number().int()]))
-            .describe('[row, column, count] of every non-zero cell, by row then column.'),
-        })
-        .strict(),
-    ])
-    .describe(
-      `Rows: true label; columns: predicted label, both indexes into labels. Every cell (matrix) up to ${DENSE_CONFUSION_LABELS} labels; beyond, only the non-zero ones (format "sparse", cells).`,
-    ),
+  per_label: z.array(perLabelOut),
+  confusion_matrix: confusionMatrixOut,
   n: z.number().int(),
 });
 

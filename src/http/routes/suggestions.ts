@@ -11,7 +11,9 @@ import type { Store } from '../../store/types.js';
 import { clientGone } from '../encoding.js';
 import { type Route, route } from '../route.js';
 import { MAX_VERSION, taskParam } from '../schemas/params.js';
-import { kind, prediction, predictionsJson, thresholdsOf, usage } from '../schemas/prediction.js';
+import { taskKind as kind } from '../schemas/common.js';
+import { prediction, usage } from '../schemas/prediction.js';
+import { predictionsJson, thresholdsOf } from '../resource-json.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
 /**

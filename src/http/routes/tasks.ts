@@ -6,11 +6,12 @@ import type { DeclaredLabel, Store, TaskRecord } from '../../store/types.js';
 import { specFor } from '../encoding.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { listEnvelope, listJson, pageQuery } from '../schemas/common.js';
+import { listEnvelope, listJson, pageQuery, taskKind } from '../schemas/common.js';
 import { featureSpecFields } from '../schemas/feature-spec.js';
 import { taskParam } from '../schemas/params.js';
 import { stored } from '../schemas/stored-text.js';
-import { taskJson, taskOut } from '../schemas/task.js';
+import { taskOut } from '../schemas/task.js';
+import { taskJson } from '../resource-json.js';
 import { countsByLabel } from '../../store/label-set.js';
 
 const name = stored(z.string().trim().min(1, 'must not be empty').max(200)).describe('Unique within the client.');
@@ -38,8 +39,7 @@ const createTaskBody = z
       .describe(
         'Declare the labels, with descriptions: an untrained single-label task with two or more predicts zero-shot (version 0) from the similarity of a text to each description (or name).',
       ),
-    kind: z
-      .enum(['single_label', 'multi_label'])
+    kind: taskKind
       .default('single_label')
       .describe(
         'single_label: each example has one label (`label`); multi_label: a set of labels (`labels`), each predicted with its own probability and threshold. Fixed for the life of the task.',

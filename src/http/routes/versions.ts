@@ -1,50 +1,17 @@
 /** Head versions: immutable results of training; one is active per task; rollback by activating another. */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { specToJson } from '../../encoder/feature-spec.js';
 import { DomainError } from '../../errors.js';
-import { DENSE_CONFUSION_LABELS } from '../../heads/evaluation.js';
+import { type AnyHead, artifactFormats } from '../../heads/registry.js';
 import type { PredictionService } from '../../serving/predictions.js';
 import type { Store, TaskRecord, VersionRecord } from '../../store/types.js';
 import { taskOf, versionNotFound, versionOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { featureSpecOut, iso, listEnvelope } from '../schemas/common.js';
+import { iso, listEnvelope } from '../schemas/common.js';
 import { taskParam, versionParam } from '../schemas/params.js';
-import { taskJson, taskOut } from '../schemas/task.js';
-
-const versionFields = {
-  object: z.literal('head_version'),
-  task: z.string(),
-  version: z.number().int(),
-  active: z.boolean(),
-  head_type: z.string(),
-  params: z.unknown(),
-  feature_spec: featureSpecOut,
-  labels: z.array(z.string()),
-  example_count: z.number().int(),
-  training_ms: z.number(),
-  artifact_bytes: z.number().int().describe('Size of the artifact JSON, uncompressed.'),
-  job: z.string().nullable(),
-  created_at: z.string(),
-};
-const versionOut = z.object({
-  ...versionFields,
-  metrics: z
-    .unknown()
-    .describe(
-      `accuracy, macro_f1, per_label, confusion_matrix and n, with how they were measured: method, and folds and fold_accuracy or holdout_fraction. A multi-label version: kind "multi_label", micro_f1, macro_f1, subset_accuracy, hamming_loss, n, and per_label with each label's precision, recall, f1, support and the threshold its probability must reach (chosen by cross-validation; the scores are cross-fitted: each fold thresholded by values chosen on the others). confusion_matrix: {labels, matrix} (rows: true label, columns: predicted label) up to ${DENSE_CONFUSION_LABELS} labels; beyond, {labels, format: "sparse", cells: [[row, column, count], …]} with the non-zero cells only.`,
-    ),
-  report: z.unknown().describe('layer_sweep and search tables (when they ran), features (feature reuse), timings (per phase).'),
-});
-const versionSummaryOut = z.object({
-  ...versionFields,
-  metrics: z.union([
-    z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.string() }).strict(),
-    z
-      .object({ kind: z.literal('multi_label'), micro_f1: z.number(), macro_f1: z.number(), subset_accuracy: z.number(), method: z.string() })
-      .strict()
-      .describe('A multi-label version.'),
-  ]),
-});
+import { taskOut } from '../schemas/task.js';
+import { type metricsOut, type reportOut, versionOut, versionSummaryOut } from '../schemas/version.js';
+import { taskJson } from '../resource-json.js';
 
 function versionJson(v: VersionRecord, task: TaskRecord) {
   return {
@@ -53,7 +20,7 @@ function versionJson(v: VersionRecord, task: TaskRecord) {
     version: v.number,
     active: task.activeVersion === v.number,
     head_type: v.headType,
-    params: v.params,
+    params: v.params as Record<string, unknown>,
     feature_spec: specToJson(v.spec),
     labels: v.labels,
     example_count: v.exampleCount,
@@ -64,7 +31,12 @@ function versionJson(v: VersionRecord, task: TaskRecord) {
   };
 }
 
-const versionDetail = (v: VersionRecord, task: TaskRecord): z.infer<typeof versionOut> => ({ ...versionJson(v, task), metrics: v.metrics, report: v.report });
+/** The metrics and report are stored as the training job wrote them (src/training/pipeline.ts); the API tests hold them to these schemas. */
+const versionDetail = (v: VersionRecord, task: TaskRecord): z.infer<typeof versionOut> => ({
+  ...versionJson(v, task),
+  metrics: v.metrics as z.infer<typeof metricsOut>,
+  report: v.report as z.infer<typeof reportOut>,
+});
 
 function versionSummary(v: VersionRecord, task: TaskRecord): z.infer<typeof versionSummaryOut> {
   const m = v.metrics as { kind?: string; accuracy: number; macro_f1: number; micro_f1: number; subset_accuracy: number; method: string };
@@ -75,7 +47,16 @@ function versionSummary(v: VersionRecord, task: TaskRecord): z.infer<typeof vers
   return { ...versionJson(v, task), metrics };
 }
 
-export function versionsRoutes(store: Store, predictions: PredictionService): Route[] {
+/** What GET …/artifact sends, format by format, from the head registry. */
+const artifactDescription = (heads: readonly AnyHead[]) =>
+  [
+    'JSON whose `format` names its layout:',
+    ...artifactFormats(heads).map((f) => `"${f.format}" (${f.of}): ${f.fields}`),
+    'Sent gzip-compressed (Content-Encoding: gzip) when the client accepts gzip, as it is stored.',
+  ].join(' ');
+
+/** `heads`: the head registry, whose artifact formats GET …/artifact documents. */
+export function versionsRoutes(store: Store, predictions: PredictionService, heads: readonly AnyHead[]): Route[] {
   const params = { task: taskParam, version: versionParam };
   return [
     route({
@@ -110,9 +91,8 @@ export function versionsRoutes(store: Store, predictions: PredictionService): Ro
       path: '/v1/tasks/:task/versions/:version/artifact',
       tag: 'versions',
       scope: 'read',
-      summary:
-        'The portable artifact: {format: "libsvm", model: LIBSVM model text, classes}, {format: "ml-random-forest", model: ml-random-forest JSON, classes, params} or {format: "softmax-linear", classes, dim, weights (classes × dim, row-major), bias}.',
-      description: 'Sent gzip-compressed (Content-Encoding: gzip) when the client accepts gzip, as it is stored.',
+      summary: "The version's trained head as portable JSON: what the service predicts with.",
+      description: artifactDescription(heads),
       params,
       responses: { 200: { description: 'Artifact JSON.' } },
       handler: async ({ params, client, req, res }) => {

@@ -21,6 +21,8 @@ export const listEnvelope = <T extends z.ZodType>(item: T) =>
 /** One page in the envelope every list shares. */
 export const listJson = <T>(data: T[], next: string | null) => ({ object: 'list' as const, data, has_more: next !== null, next_after: next });
 
+export const taskKind = z.enum(['single_label', 'multi_label']);
+
 export const featureSpecOut = z.object({
   model: z.string(),
   layers: z.array(z.number().int()),

@@ -1,8 +1,21 @@
 /** A training job as the API returns it: from the job routes and from starting a multi-task job. */
 import { z } from 'zod';
-import type { JobRecord } from '../../store/types.js';
-import type { TrainingRequest } from '../../training/request.js';
-import { iso } from './common.js';
+
+/** The request the job runs, its defaults filled in. */
+const jobRequestOut = z.object({
+  tasks: z.array(z.string()).optional().describe('A multi-task job: its tasks, this one first.'),
+  head: z.union([
+    z.object({ type: z.literal('auto'), candidates: z.array(z.string()) }),
+    z.object({ type: z.string(), params: z.record(z.string(), z.unknown()), search: z.boolean() }),
+  ]),
+  evaluation: z.union([z.object({ method: z.literal('cv'), folds: z.number().int() }), z.object({ method: z.literal('holdout'), fraction: z.number() })]),
+  layer_sweep: z.union([z.literal(false), z.object({ layers: z.array(z.number().int()).optional(), top_concat: z.number().int() })]),
+  search_strategy: z.enum(['halving', 'grid']),
+  learning_curve: z.union([z.literal(false), z.object({ fractions: z.array(z.number()) })]),
+  label_descriptions: z.union([z.literal('auto'), z.boolean()]),
+  activate: z.boolean(),
+  seed: z.number().int(),
+});
 
 export const jobOut = z.object({
   id: z.string(),
@@ -11,7 +24,7 @@ export const jobOut = z.object({
   state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
   progress: z.object({ phase: z.string(), percent: z.number() }),
   timings: z.array(z.object({ phase: z.string(), ms: z.number() })),
-  request: z.unknown().describe('The training request with its defaults filled in.'),
+  request: jobRequestOut.describe('The training request with its defaults filled in.'),
   attempts: z.number().int(),
   runner: z.string().nullable().describe('The replica holding the job while it runs.'),
   cancel_requested: z.boolean(),
@@ -21,38 +34,3 @@ export const jobOut = z.object({
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
 });
-
-/** The stored request in the API's snake_case form. */
-function requestJson(r: TrainingRequest) {
-  return {
-    ...(r.tasks ? { tasks: r.tasks } : {}),
-    head: r.head,
-    evaluation: r.evaluation,
-    layer_sweep: r.layerSweep ? { ...(r.layerSweep.layers ? { layers: r.layerSweep.layers } : {}), top_concat: r.layerSweep.topConcat } : false,
-    search_strategy: r.searchStrategy ?? 'grid',
-    learning_curve: r.learningCurve ? { fractions: r.learningCurve } : false,
-    label_descriptions: r.labelDescriptions ?? 'auto',
-    activate: r.activate,
-    seed: r.seed,
-  };
-}
-
-export function jobJson(j: JobRecord): z.infer<typeof jobOut> {
-  return {
-    id: j.id,
-    object: 'training_job',
-    task: j.taskId,
-    state: j.state,
-    progress: { phase: j.progress.phase, percent: j.progress.percent },
-    timings: j.progress.timings,
-    request: requestJson(j.request as TrainingRequest),
-    attempts: j.attempts,
-    runner: j.state === 'running' ? j.leaseOwner : null,
-    cancel_requested: j.cancelRequested,
-    error: j.error,
-    version: j.versionNumber,
-    created_at: iso(j.createdAt)!,
-    started_at: iso(j.startedAt),
-    finished_at: iso(j.finishedAt),
-  };
-}

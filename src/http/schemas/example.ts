@@ -1,0 +1,22 @@
+/** Examples as the API returns them: one example, an upload's outcome, a deletion's count. */
+import { z } from 'zod';
+
+export const exampleOut = z.object({
+  id: z.number().int(),
+  object: z.literal('example'),
+  text: z.string(),
+  label: z.string().optional().describe('Single-label tasks.'),
+  labels: z.array(z.string()).optional().describe('Multi-label tasks.'),
+  created_at: z.string(),
+});
+export const uploadOut = z.object({
+  object: z.literal('examples.upload'),
+  format: z.enum(['json', 'jsonl', 'csv']),
+  received: z.number().int(),
+  inserted: z.number().int(),
+  duplicates: z.number().int().describe('Texts already present (or repeated in the upload) with the same label.'),
+  skipped: z.number().int().describe('Texts with another label kept as they were (on_conflict=skip).'),
+  relabelled: z.number().int().describe('Stored texts given the label of the upload (on_conflict=replace).'),
+  example_count: z.number().int().describe('Examples in the task after the upload.'),
+});
+export const deletionOut = z.object({ object: z.literal('examples.deletion'), deleted: z.number().int() });

@@ -1,0 +1,178 @@
+/**
+ * A version as the API returns it: its head and features, how well it does
+ * (metrics) and how it was chosen (report), as the training job wrote them.
+ */
+import { z } from 'zod';
+import { featureSpecOut } from './common.js';
+import { confusionMatrixOut, perLabelOut } from './metrics.js';
+
+const versionFields = {
+  object: z.literal('head_version'),
+  task: z.string(),
+  version: z.number().int(),
+  active: z.boolean(),
+  head_type: z.string(),
+  params: z.record(z.string(), z.unknown()).describe("The head's parameters, its defaults filled in (GET /v1/heads)."),
+  feature_spec: featureSpecOut,
+  labels: z.array(z.string()),
+  example_count: z.number().int(),
+  training_ms: z.number(),
+  artifact_bytes: z.number().int().describe('Size of the artifact JSON, uncompressed.'),
+  job: z.string().nullable(),
+  created_at: z.string(),
+};
+
+/** How the scores were measured. */
+const measuredBy = {
+  method: z.enum(['cv', 'holdout']),
+  folds: z.number().int().optional().describe('Cross-validation: how many folds.'),
+  fold_accuracy: z.array(z.number()).optional().describe('Cross-validation: accuracy (multi-label: subset accuracy) on each fold.'),
+  holdout_fraction: z.number().optional().describe('Hold-out: the share of the examples held out.'),
+};
+
+const singleLabelMetrics = z.object({
+  accuracy: z.number(),
+  macro_f1: z.number(),
+  per_label: z.array(perLabelOut),
+  confusion_matrix: confusionMatrixOut,
+  n: z.number().int().describe('Examples scored.'),
+  ...measuredBy,
+});
+
+const multiLabelMetrics = z
+  .object({
+    kind: z.literal('multi_label'),
+    micro_f1: z.number(),
+    macro_f1: z.number(),
+    subset_accuracy: z.number().describe('Share of the examples whose whole label set is right.'),
+    hamming_loss: z.number().describe('Share of wrong (example, label) decisions.'),
+    per_label: z.array(
+      perLabelOut.extend({
+        threshold: z.number().describe('The probability at which the label is predicted, chosen by cross-validation.'),
+      }),
+    ),
+    n: z.number().int().describe('Examples scored.'),
+    ...measuredBy,
+  })
+  .describe(
+    'A multi-label version: no accuracy or confusion matrix; the scores are cross-fitted (each fold thresholded by values chosen on the others), so choosing thresholds does not flatter them.',
+  );
+
+export const metricsOut = z.union([singleLabelMetrics, multiLabelMetrics]);
+
+/** A candidate's scores in a report: accuracy on single-label tasks, subset accuracy and micro-F1 on multi-label ones. */
+const scores = {
+  accuracy: z.number().optional().describe('Single-label tasks.'),
+  subset_accuracy: z.number().optional().describe('Multi-label tasks.'),
+  micro_f1: z.number().optional().describe('Multi-label tasks.'),
+  macro_f1: z.number(),
+};
+
+const headChoice = { head_type: z.string(), params: z.record(z.string(), z.unknown()) };
+
+/** The layers, combination, pooling and normalisation of a feature spec (its model is the task's). */
+export const layerChoiceOut = featureSpecOut.omit({ model: true });
+
+export const layerSweepOut = z.object({
+  probe: z.object(headChoice).describe('The head each candidate was scored with.'),
+  rule: z.string(),
+  results: z.array(
+    layerChoiceOut.extend({
+      dimensions: z.number().int(),
+      ...scores,
+      within_one_se: z.boolean().describe("Within one standard error of the best candidate's macro-F1 (paired over folds)."),
+      ms: z.number(),
+    }),
+  ),
+  chosen: layerChoiceOut,
+});
+
+export const searchOut = z.object({
+  metric: z.string().describe('What chose the winner.'),
+  strategy: z.string(),
+  rungs: z
+    .array(z.object({ folds: z.number().int(), kept: z.number().int() }))
+    .optional()
+    .describe('Successive halving: the folds of each round and how many configurations went on.'),
+  results: z
+    .array(
+      z.object({
+        ...headChoice,
+        ...scores,
+        folds: z.number().int().describe('Folds it was scored on.'),
+        dropped: z.literal(true).optional().describe('Dropped by successive halving after those folds (its macro-F1 is theirs).'),
+        ms: z.number().optional().describe('Worker time of its fits (configurations that ran to the end).'),
+      }),
+    )
+    .describe('Every configuration tried, in grid order.'),
+  chosen: z.object(headChoice),
+});
+
+export const learningCurveOut = z.object({
+  metric: z.enum(['accuracy', 'macro_f1']),
+  points: z.array(
+    z.object({
+      fraction: z.number().describe("Share of each fold's training rows (1: the evaluation itself)."),
+      examples: z.number().describe('Training examples a fold, on average.'),
+      ...scores,
+    }),
+  ),
+  estimate: z
+    .object({
+      metric: z.enum(['accuracy', 'macro_f1']),
+      rule: z.string(),
+      a: z.number(),
+      b: z.number(),
+      examples: z.number(),
+      accuracy_fitted_now: z.number().optional(),
+      macro_f1_fitted_now: z.number().optional(),
+      doubled_examples: z.number(),
+      accuracy_at_double: z.number().optional(),
+      macro_f1_at_double: z.number().optional(),
+    })
+    .nullable()
+    .describe(
+      'A power law fitted to the points, and the score it predicts at twice the examples (an extrapolation); the <metric>_ fields name the metric; null when the points do not allow a fit.',
+    ),
+});
+
+const jointScores = z.object({ accuracy: z.number(), macro_f1: z.number() });
+export const multitaskOut = z.object({
+  tasks: z.array(z.string()).describe('The tasks trained together, this one among them.'),
+  rule: z.string(),
+  joint: jointScores,
+  alone: jointScores.describe('The same MLP trained on this task alone, on the same folds.'),
+  macro_f1_gain: z.number(),
+});
+
+export const reportOut = z.object({
+  layer_sweep: layerSweepOut.optional().describe('When the request asked for a layer sweep.'),
+  search: searchOut.optional().describe('When the request searched a grid (auto, or search: true).'),
+  learning_curve: learningCurveOut.optional().describe('When the request asked for a learning curve.'),
+  multitask: multitaskOut.optional().describe('A version trained with other tasks (POST /v1/multitask-jobs).'),
+  label_descriptions: z
+    .object({ rows: z.number().int(), labels: z.array(z.string()) })
+    .optional()
+    .describe("Label descriptions trained on as extra rows (the request's label_descriptions)."),
+  features: z
+    .object({
+      specs: z.number().int(),
+      examples: z.number().int(),
+      encoded_texts: z.number().int().describe('Texts the encoder ran on (the others were cached).'),
+    })
+    .optional(),
+  timings: z.array(z.object({ phase: z.string(), ms: z.number() })).optional(),
+});
+
+export const versionOut = z.object({ ...versionFields, metrics: metricsOut, report: reportOut });
+
+export const versionSummaryOut = z.object({
+  ...versionFields,
+  metrics: z.union([
+    z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.string() }).strict(),
+    z
+      .object({ kind: z.literal('multi_label'), micro_f1: z.number(), macro_f1: z.number(), subset_accuracy: z.number(), method: z.string() })
+      .strict()
+      .describe('A multi-label version.'),
+  ]),
+});
