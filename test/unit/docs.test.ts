@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { HEAD_TYPES, headOf } from '../../src/heads/registry.js';
+import { HEADS } from '../../src/heads/registry.js';
 import { trainingRequestSchema } from '../../src/training/request.js';
 import { anchors, configTable, linkTargets, markdownFiles, read } from '../helpers/docs.js';
 
@@ -57,8 +57,7 @@ test('docs/api.md names every field of the training request and every parameter 
   const api = read('docs/api.md');
   const missing: string[] = [];
   for (const field of Object.keys(trainingRequestSchema.shape)) if (!api.includes(`\`${field}\``)) missing.push(field);
-  for (const type of HEAD_TYPES) {
-    const params = headOf(type)!.params;
+  for (const { type, params } of HEADS) {
     const shape = params instanceof z.ZodObject ? params.shape : {};
     if (!api.includes(`(\`${type}\`)`)) missing.push(`head ${type}`);
     for (const name of Object.keys(shape)) if (!api.includes(`\`${name}\``)) missing.push(`${type}.${name}`);
