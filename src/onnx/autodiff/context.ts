@@ -5,7 +5,7 @@
  * so that each rule is only its derivative.
  */
 import { DT, type Dim, type GraphBuilder, type NodeProto } from '../graph.js';
-import { type Facts, normalizeAxis, type ValueFacts } from './shapes.js';
+import type { Facts, ValueFacts } from './shapes.js';
 
 /**
  * A gradient rule: given a node and the gradients of the loss by its outputs,
@@ -98,11 +98,6 @@ export class GradientContext {
   /** Shorthand for a node of one output. */
   op(type: string, inputs: string[], attrs: Parameters<GraphBuilder['node']>[2] = {}): string {
     return this.g.node(type, inputs, attrs);
-  }
-
-  /** An axis of input i as a non-negative index. */
-  axis(value: number, rank: number): number {
-    return normalizeAxis(value, rank);
   }
 
   /**

@@ -35,11 +35,6 @@ export function hasAttr(node: NodeProto, name: string): boolean {
   return attribute(node, name) !== undefined;
 }
 
-/** The number of elements of a tensor of `dims`. */
-export function elementCount(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
-
 /** A tensor's values as numbers (int64 through Number: shapes and indices, never beyond 2^53), or undefined for a type this does not read. */
 export function tensorValues(t: TensorProto): number[] | undefined {
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;

@@ -360,7 +360,7 @@ const INFER: Record<string, Inference> = {
  * where the dim is symbolic and the bounds depend on it (steps of 1 only:
  * other steps give undefined unless the dim is a number).
  */
-export function sliceRange(dim: Dim, start: number, end: number, step: number): { start: number; end: number } | undefined {
+function sliceRange(dim: Dim, start: number, end: number, step: number): { start: number; end: number } | undefined {
   if (typeof dim === 'number') {
     const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
     const s = start < 0 ? start + dim : start;
