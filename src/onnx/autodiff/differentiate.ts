@@ -21,9 +21,8 @@
  */
 import { type Dim, DT, type GraphBuilder, type NodeProto } from '../graph.js';
 import { GradientContext, type GradientRule } from './context.js';
-import { isFloatType } from './proto.js';
+import { isFloatType, zeroTensor } from './proto.js';
 import { constantOperators, gradientRules } from './rules/index.js';
-import { zeroTensor } from './rules/layout.js';
 import { type Facts, inferShapes } from './shapes.js';
 
 export interface DifferentiateOptions {

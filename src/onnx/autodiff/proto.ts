@@ -68,3 +68,9 @@ export function floatArray(t: TensorProto): Float32Array {
   if (t.rawData && t.rawData.length > 0) return new Float32Array(Uint8Array.from(t.rawData).buffer);
   return Float32Array.from(t.floatData ?? []);
 }
+
+/** A one-element zero tensor of float type `type`, for ConstantOfShape. */
+export function zeroTensor(type: number): TensorProto {
+  const bytes = type === DT.DOUBLE ? 8 : type === DT.FLOAT16 ? 2 : 4;
+  return { dataType: type, dims: [1], rawData: new Uint8Array(bytes) };
+}

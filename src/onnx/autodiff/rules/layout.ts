@@ -6,7 +6,7 @@
  */
 import { DT, type Dim } from '../../graph.js';
 import type { GradientContext, GradientRule } from '../context.js';
-import { attrInt, attrInts } from '../proto.js';
+import { attrInt, attrInts, zeroTensor } from '../proto.js';
 import { normalizeAxis, TO_THE_END } from '../shapes.js';
 
 /** The rule of an operator that only changes the dims: the gradient reshaped back. */
@@ -102,12 +102,6 @@ function gather(c: GradientContext): (string | undefined)[] {
   const oneHot = c.op('Cast', [c.op('Equal', [c.op('Unsqueeze', [positions, c.g.ints([1])]), flat])], { to: c.type });
   const summed = c.op('MatMul', [oneHot, rows]);
   return [c.reshape(summed, [...pre, dataDims[axis]!, q], dataDims, data), undefined];
-}
-
-/** A one-element zero tensor of `type`, for ConstantOfShape. */
-export function zeroTensor(type: number) {
-  const bytes = type === DT.DOUBLE ? 8 : type === DT.FLOAT16 ? 2 : 4;
-  return { dataType: type, dims: [1], rawData: new Uint8Array(bytes) };
 }
 
 export const layoutRules: Record<string, GradientRule> = {
