@@ -151,6 +151,18 @@ test('LayerNormalization: fp32 (its kernel’s mean and 1/σ) and fp64 (recomput
   }
 });
 
+test('LayerNormalization in its decomposed form (ReduceMean, Sub, Pow, Sqrt, Div), as older exporters write it', () => {
+  check('decomposed LayerNorm', {
+    inputs: { x: { dims: [2, 3, 5], low: -2, high: 2 }, scale: { dims: [5] }, bias: { dims: [5] } },
+    build: (g, v) => {
+      const centred = g.node('Sub', [v.x!, g.node('ReduceMean', [v.x!], { axes: [-1] })]);
+      const variance = g.node('ReduceMean', [g.node('Pow', [centred, g.scalarDouble(2)])], { axes: [-1] });
+      const normalized = g.node('Div', [centred, g.node('Sqrt', [g.node('Add', [variance, g.scalarDouble(1e-5)])])]);
+      return g.node('Add', [g.node('Mul', [normalized, v.scale!]), v.bias!]);
+    },
+  });
+});
+
 test('reductions: ReduceSum (axes input, keepdims 0/1, all axes), ReduceMean (axes attribute), ReduceSumSquare, ReduceLogSumExp', () => {
   const x = { x: { dims: [2, 3, 4] } };
   for (const keepdims of [0, 1]) {

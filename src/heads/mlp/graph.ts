@@ -53,7 +53,7 @@ function declareWeights(g: GraphBuilder, layers: readonly LayerShape[] | readonl
 /** softmax: one label per row; sigmoid: every label its own probability (multi-label). */
 export type MlpOutput = 'softmax' | 'sigmoid';
 
-/** Adds the forward pass from `x`; returns every layer's pre-activation z_l, and the probabilities. */
+/** Adds the forward pass from `x`; returns every layer's pre-activation z_l (the last: the logits) and the probabilities. */
 function forward(g: GraphBuilder, x: string, layers: number, output: MlpOutput) {
   const z: string[] = [];
   const a: string[] = [x];
@@ -62,7 +62,7 @@ function forward(g: GraphBuilder, x: string, layers: number, output: MlpOutput) 
     if (l < layers - 1) a.push(g.node('Relu', [z[l]!]));
   }
   const p = output === 'softmax' ? g.node('Softmax', [z[layers - 1]!], { axis: 1 }) : g.node('Sigmoid', [z[layers - 1]!]);
-  return { z, a, p };
+  return { z, p };
 }
 
 /** features x [n, dim] → probabilities [n, classes]. */
