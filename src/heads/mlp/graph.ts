@@ -8,11 +8,12 @@
  *   initializers; training builds it with the weights as inputs, to score
  *   the early-stopping rows with the weights of the moment.
  * - step: one mini-batch's forward pass and the gradients of its loss by
- *   every weight and bias (backpropagation written out as nodes).
+ *   every weight and bias, the forward graph differentiated.
  *
  * Layer l maps `in` to `out` units: W_l is out × in (row-major), b_l has out
  * values, and z_l = a_{l−1}·W_lᵀ + b_l is one Gemm.
  */
+import { differentiate } from '../../onnx/autodiff/index.js';
 import { DT, GraphBuilder } from '../../onnx/graph.js';
 
 export interface LayerShape {
@@ -52,7 +53,7 @@ function declareWeights(g: GraphBuilder, layers: readonly LayerShape[] | readonl
 /** softmax: one label per row; sigmoid: every label its own probability (multi-label). */
 export type MlpOutput = 'softmax' | 'sigmoid';
 
-/** Adds the forward pass from `x`; returns every layer's pre-activation z_l and post-activation a_l (a_0 = x), and the probabilities. */
+/** Adds the forward pass from `x`; returns every layer's pre-activation z_l (the last: the logits) and the probabilities. */
 function forward(g: GraphBuilder, x: string, layers: number, output: MlpOutput) {
   const z: string[] = [];
   const a: string[] = [x];
@@ -61,7 +62,7 @@ function forward(g: GraphBuilder, x: string, layers: number, output: MlpOutput) 
     if (l < layers - 1) a.push(g.node('Relu', [z[l]!]));
   }
   const p = output === 'softmax' ? g.node('Softmax', [z[layers - 1]!], { axis: 1 }) : g.node('Sigmoid', [z[layers - 1]!]);
-  return { z, a, p };
+  return { z, p };
 }
 
 /** features x [n, dim] → probabilities [n, classes]. */
@@ -81,8 +82,8 @@ export function forwardGraph(layers: readonly LayerShape[] | readonly LayerWeigh
  * s [m, 1] (that share), and the weights; outputs the probabilities and, for
  * every layer, the gradient of Σᵢ sᵢ · lossᵢ by its weights and bias, the
  * loss being softmax cross-entropy, or the sum of the labels' binary
- * cross-entropies for sigmoid outputs: either way its derivative by the
- * output logits is s·p − t.
+ * cross-entropies for sigmoid outputs. The gradients are the forward graph's
+ * and this loss's, differentiated (../../onnx/autodiff).
  */
 export function stepGraph(layers: readonly LayerShape[], output: MlpOutput): Uint8Array {
   const g = new GraphBuilder('mlp_step', 13);
@@ -91,19 +92,15 @@ export function stepGraph(layers: readonly LayerShape[], output: MlpOutput): Uin
   const t = g.input('t', DT.FLOAT, ['m', layers[L - 1]!.out]);
   const s = g.input('s', DT.FLOAT, ['m', 1]);
   declareWeights(g, layers);
-  const { z, a, p } = forward(g, x, L, output);
+  const { z, p } = forward(g, x, L, output);
   g.output('probabilities', p, DT.FLOAT, ['m', layers[L - 1]!.out]);
-  let delta = g.node('Sub', [g.node('Mul', [p, s]), t]);
-  const rows = g.ints([0]);
-  for (let l = L - 1; l >= 0; l--) {
-    const layer = layers[l]!;
-    g.output(weightGradName(l), g.node('Gemm', [delta, a[l]!], { transA: 1 }), DT.FLOAT, [layer.out, layer.in]);
-    g.output(biasGradName(l), g.node('ReduceSum', [delta, rows], { keepdims: 0 }), DT.FLOAT, [layer.out]);
-    if (l > 0) {
-      const back = g.node('MatMul', [delta, weightName(l)]);
-      const active = g.node('Cast', [g.node('Greater', [z[l - 1]!, g.scalar(0)])], { to: DT.FLOAT });
-      delta = g.node('Mul', [back, active]);
-    }
-  }
+  // Σᵢ sᵢ·normalizer(zᵢ) − Σᵢc tᵢc·zᵢc, the normalizer log Σ exp z (softmax) or each label's softplus (sigmoid):
+  // with t = s × labels this is the weighted cross-entropy, and its derivative by the logits is s·p − t.
+  const logits = z[L - 1]!;
+  const normalizer = output === 'softmax' ? g.node('ReduceLogSumExp', [logits], { axes: [1], keepdims: 1 }) : g.node('Softplus', [logits]);
+  const weighted = g.node('ReduceSum', [g.node('Mul', [s, normalizer])], { keepdims: 0 });
+  const loss = g.node('Sub', [weighted, g.node('ReduceSum', [g.node('Mul', [t, logits])], { keepdims: 0 })]);
+  const gradNames = new Map(layers.flatMap((_, l) => [[weightName(l), weightGradName(l)] as const, [biasName(l), biasGradName(l)] as const]));
+  differentiate(g, { loss, wrt: [...gradNames.keys()], outputs: (w) => gradNames.get(w)! });
   return g.encode('transferd');
 }
