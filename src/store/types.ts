@@ -124,6 +124,7 @@ export interface DeclaredLabel {
 }
 
 export interface ExampleRecord {
+  /** Its number in its task (1, 2, … in upload order, never reused): the API's id. The row's own key never leaves the store. */
   id: number;
   taskId: string;
   text: string;

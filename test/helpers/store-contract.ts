@@ -99,6 +99,32 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     );
   });
 
+  test(`${name}: example ids are numbered per task: a client's ids are the same whatever other clients upload meanwhile`, async () => {
+    const store = await makeStore();
+    const [a, b] = [await store.createClient(`ids-a-${counter++}`, UNLIMITED), await store.createClient(`ids-b-${counter++}`, UNLIMITED)];
+    const taskOf = (clientId: string) => store.createTask({ clientId, name: `ids-${counter++}`, description: null, spec });
+    const texts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ex(`${prefix} ${i}`, `l${i % 2}`));
+    /** B's ids after two uploads, with `between` run between them. */
+    const idsOfB = async (between: () => Promise<unknown>) => {
+      const task = await taskOf(b.id);
+      await store.addExamples(b.id, task.id, texts('first', 3), 'error');
+      await between();
+      await store.addExamples(b.id, task.id, texts('second', 2), 'error');
+      return (await store.allExamples(b.id, task.id)).map((e) => e.id);
+    };
+    const aTask = await taskOf(a.id);
+    const alone = await idsOfB(async () => undefined);
+    const meanwhile = await idsOfB(() => store.addExamples(a.id, aTask.id, texts('other client', 7), 'error'));
+    assert.deepEqual(alone, [1, 2, 3, 4, 5]);
+    assert.deepEqual(meanwhile, alone, "client A's upload in between changed nothing of B's ids");
+    assert.deepEqual(
+      (await store.allExamples(a.id, aTask.id)).map((e) => e.id),
+      [1, 2, 3, 4, 5, 6, 7],
+      "A's ids count A's examples only",
+    );
+    assert.equal((await store.getExample(a.id, aTask.id, 1))!.text, 'other client 0');
+  });
+
   test(`${name}: texts and labels round-trip exactly, whatever characters they hold`, async () => {
     const { store, task } = await fresh();
     const odd = ["it's", 'say "hi"', 'back\\slash', 'what?', '$1 and $2', 'line\nbreak\ttab', '😀 é\u0301', ' padded ', '5', '[1,"x"]'];
@@ -160,6 +186,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(ra.value.duplicates + rb.value.duplicates, 3000, "the later upload sees the earlier one's texts");
     assert.ok(rBad.status === 'rejected' && rBad.reason instanceof DomainError && rBad.reason.code === 'too_many_labels');
     assert.equal((await store.getTask(T, task.id))!.exampleCount, 9000, 'the rolled-back upload left nothing behind');
+    assert.deepEqual(
+      (await store.allExamples(T, task.id)).map((e) => e.id),
+      Array.from({ length: 9000 }, (_, i) => i + 1),
+      'the uploads numbered their examples in turn: no id twice, none skipped (the rolled-back upload took none)',
+    );
     await Promise.all(reads);
     for (const made of await Promise.all(created)) {
       assert.ok(made && (await store.getTask(T, made.id)), 'a write made meanwhile is not rolled back with an upload');
@@ -218,6 +249,10 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(await store.getExample(T, task.id, ids[0]!), undefined);
     assert.equal(await store.deleteExamples(T, task.id, 'odd'), 3);
     assert.equal((await store.allExamples(T, task.id)).length, 3);
+    assert.equal(await store.deleteExample(T, task.id, ids[6]!), true, 'the last one');
+    await store.addExamples(T, task.id, [ex('after the deletions', 'even')], 'error');
+    const [latest] = (await store.listExamples(T, task.id, { limit: 1, after: ids[5] })).items;
+    assert.deepEqual([latest!.id, latest!.text], [ids[6]! + 1, 'after the deletions'], 'a deleted id is never given again');
   });
 
   test(`${name}: the label limit rolls an upload back whole`, async () => {

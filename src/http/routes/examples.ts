@@ -54,7 +54,13 @@ function uploadRecord(limits: UploadLimits) {
 const listExamplesQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
-    after: z.coerce.number().int().min(0).optional().describe('Return examples with an id greater than this (next_after of the previous page).'),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe('Return examples with an id greater than this (next_after of the previous page).'),
     label: stored(z.string().min(1)).optional().describe('Only examples with this label.'),
   })
   .strict();

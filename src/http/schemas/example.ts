@@ -2,7 +2,10 @@
 import { z } from 'zod';
 
 export const exampleOut = z.object({
-  id: z.number().int(),
+  id: z
+    .number()
+    .int()
+    .describe("Its number in its task: 1, 2, … in upload order, never reused. Ids are the task's own: they say nothing of other tasks or clients."),
   object: z.literal('example'),
   text: z.string(),
   label: z.string().optional().describe('Single-label tasks.'),
