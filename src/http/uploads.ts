@@ -304,6 +304,8 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number): Asy
 export interface ValidExample {
   text: string;
   label: string;
+  /** Where the record was ("line 12"), for messages about it. */
+  at: string;
 }
 
 /** Problems listed back to the client; past this many, only the count grows. */
@@ -336,7 +338,7 @@ function check(r: UploadRecord, limits: UploadLimits, kind: TaskKind): ValidExam
   if (textProblem) return `text ${textProblem}`;
   if (kind === 'single_label') {
     if (r.labels !== undefined) return 'labels (a list) is for multi-label tasks; this task is single-label: send one label';
-    return labelProblem(r.label, 'label', limits) ?? { text: r.text, label: r.label as string };
+    return labelProblem(r.label, 'label', limits) ?? { text: r.text, label: r.label as string, at: r.where };
   }
   if (r.label !== undefined) return 'this task is multi-label: send labels, a list of label strings, instead of label';
   if (!Array.isArray(r.labels)) return r.labels === undefined ? 'labels is missing' : `labels must be a list of strings (got ${kindOf(r.labels)})`;
@@ -346,7 +348,7 @@ function check(r: UploadRecord, limits: UploadLimits, kind: TaskKind): ValidExam
     const problem = labelProblem(l, `labels[${i}]`, limits);
     if (problem) return problem;
   }
-  return { text: r.text, label: labelSetKey(r.labels as string[]) };
+  return { text: r.text, label: labelSetKey(r.labels as string[]), at: r.where };
 }
 
 /** Reads and validates a whole upload; throws one DomainError listing the problems, or returns every example. */

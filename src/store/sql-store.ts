@@ -256,7 +256,7 @@ export class SqlStore implements Store {
   async addExamples(clientId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
     return this.db.transaction(async (tx) => {
       // Uploads to one task take turns, so duplicate detection sees every committed row and numbers never collide.
-      const [task] = await tx.query(`SELECT next_example FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
+      const [task] = await tx.query(`SELECT kind, next_example FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
       const existing = new Map<string, string>();
       const rowIds = new Map<string, number>();
       for (const part of chunks([...new Set(examples.map((e) => e.textHash))])) {
@@ -266,8 +266,8 @@ export class SqlStore implements Store {
           rowIds.set(String(r.text_hash), Number(r.id));
         }
       }
-      const plan = planExamples(existing, examples, policy);
-      if (plan.result.conflicts.length) return plan.result;
+      const plan = planExamples(existing, examples, policy, task?.kind === 'multi_label' ? 'multi_label' : 'single_label');
+      if (plan.result.conflicts.length || plan.result.repeats.length) return plan.result;
       await this.checkQuota(tx, clientId, 'maxExamples', plan.insert.length);
       const newBytes = plan.insert.reduce((sum, e) => sum + Buffer.byteLength(e.text) + Buffer.byteLength(e.label), 0);
       await this.checkQuota(tx, clientId, 'maxStoredBytes', newBytes);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { DomainError } from '../../src/errors.js';
 import { textHash } from '../../src/store/ids.js';
+import { labelSetKey, labelsOfKey } from '../../src/store/label-set.js';
 import {
   DEFAULT_CLIENT,
   type NewExample,
@@ -82,7 +83,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
   test(`${name}: examples: duplicates are counted, conflicts reject the whole upload, replace relabels`, async () => {
     const { store, task } = await fresh();
     const first = await store.addExamples(T, task.id, [ex('a', 'x'), ex('b', 'y'), ex('a', 'x')], 'error');
-    assert.deepEqual({ ...first, conflicts: first.conflicts.length }, { inserted: 2, duplicates: 1, skipped: 0, relabelled: 0, conflicts: 0 });
+    assert.deepEqual(first, { inserted: 2, duplicates: 1, merged: 0, skipped: 0, relabelled: 0, conflicts: [], repeats: [] });
     const conflicting = await store.addExamples(T, task.id, [ex('c', 'x'), ex('b', 'z')], 'error');
     assert.equal(conflicting.inserted, 0);
     assert.deepEqual(conflicting.conflicts, [{ text: 'b', existingLabel: 'y', newLabel: 'z' }]);
@@ -97,6 +98,52 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       [textHash('a'), textHash('b')].sort(),
       'the task holds a and b, not "never"',
     );
+  });
+
+  test(`${name}: a text repeated within an upload: single-label, another label is refused naming both records; multi-label, the sets are united`, async () => {
+    const { store, task } = await fresh();
+    const at = (e: NewExample, where: string): NewExample => ({ ...e, at: where });
+    const refused = await store.addExamples(T, task.id, [at(ex('a', 'x'), 'line 1'), at(ex('b', 'y'), 'line 2'), at(ex('a', 'z'), 'line 3')], 'error');
+    assert.deepEqual(refused.repeats, [{ text: 'a', firstLabel: 'x', firstAt: 'line 1', label: 'z', at: 'line 3' }]);
+    assert.deepEqual(refused.conflicts, [], 'nothing of it is in the task');
+    assert.equal((await store.getTask(T, task.id))!.exampleCount, 0, 'nothing was written');
+    const skipped = await store.addExamples(T, task.id, [ex('a', 'x'), ex('a', 'z')], 'skip');
+    assert.deepEqual([skipped.inserted, skipped.skipped], [1, 1]);
+    const replaced = await store.addExamples(T, task.id, [ex('c', 'x'), ex('c', 'z')], 'replace');
+    assert.deepEqual([replaced.inserted, replaced.duplicates], [1, 1]);
+    assert.deepEqual(
+      (await store.allExamples(T, task.id)).map((e) => [e.text, e.label]),
+      [
+        ['a', 'x'],
+        ['c', 'z'],
+      ],
+      'skip keeps the first label, replace the last',
+    );
+
+    const multi = await store.createTask({ clientId: T, name: `${task.name}-multi`, description: null, spec, kind: 'multi_label' });
+    const set = (text: string, labels: string[]) => ex(text, labelSetKey(labels));
+    const united = await store.addExamples(
+      T,
+      multi.id,
+      [set('p', ['joy']), set('q', ['anger']), set('p', ['love', 'joy']), set('p', ['joy', 'love']), set('p', ['joy'])],
+      'error',
+    );
+    assert.deepEqual(united, { inserted: 2, duplicates: 1, merged: 2, skipped: 0, relabelled: 0, conflicts: [], repeats: [] });
+    assert.deepEqual(
+      (await store.allExamples(T, multi.id)).map((e) => [e.text, labelsOfKey(e.label)]),
+      [
+        ['p', ['joy', 'love']],
+        ['q', ['anger']],
+      ],
+    );
+    // A text already in the task: its union meets the stored set as one record would.
+    const again = await store.addExamples(T, multi.id, [set('p', ['joy']), set('p', ['love'])], 'error');
+    assert.deepEqual([again.inserted, again.duplicates, again.merged], [0, 1, 1], 'the same union as stored: a duplicate');
+    const clash = await store.addExamples(T, multi.id, [set('q', ['anger']), set('q', ['fear'])], 'error');
+    assert.deepEqual(clash.conflicts, [{ text: 'q', existingLabel: labelSetKey(['anger']), newLabel: labelSetKey(['anger', 'fear']) }]);
+    const relabelled = await store.addExamples(T, multi.id, [set('q', ['anger']), set('q', ['fear'])], 'replace');
+    assert.equal(relabelled.relabelled, 1);
+    assert.deepEqual(labelsOfKey((await store.getExample(T, multi.id, 2))!.label), ['anger', 'fear']);
   });
 
   test(`${name}: example ids are numbered per task: a client's ids are the same whatever other clients upload meanwhile`, async () => {

@@ -17,8 +17,12 @@ export const uploadOut = z.object({
   format: z.enum(['json', 'jsonl', 'csv']),
   received: z.number().int(),
   inserted: z.number().int(),
-  duplicates: z.number().int().describe('Texts already present (or repeated in the upload) with the same label.'),
-  skipped: z.number().int().describe('Texts with another label kept as they were (on_conflict=skip).'),
+  duplicates: z.number().int().describe('Records of a text already present, or earlier in the upload, with the same label (set).'),
+  merged: z
+    .number()
+    .int()
+    .describe('Multi-label tasks: records of a text earlier in the upload with another label set, their labels added to that set (one example, the union).'),
+  skipped: z.number().int().describe('Records with another label than the text has, left out (on_conflict=skip).'),
   relabelled: z.number().int().describe('Stored texts given the label of the upload (on_conflict=replace).'),
   example_count: z.number().int().describe('Examples in the task after the upload.'),
 });
