@@ -74,19 +74,19 @@ function corrupt(encoding: Encoding, err: unknown): DomainError {
  * The body as decompressed chunks. Throws a DomainError: 413 past the size
  * or expansion bound, 415 for an unknown encoding, 400 for corrupt compressed
  * data, 408 when the body does not arrive in time, 499 when the client goes
- * away before sending all of it. `signal` ends a read its reader gave up on.
+ * away before sending all of it. A reader that stops early returns the
+ * generator, which ends the read.
  */
-export async function* bodyChunks(req: IncomingMessage, limits: BodyLimits, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* bodyChunks(req: IncomingMessage, limits: BodyLimits): AsyncGenerator<Buffer> {
   const encoding = encodingOf(req);
   refuseAnnouncedOver(req, limits.maxBytes);
   const decoder: Transform = encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : new PassThrough();
   // A stream piped from the request waits for ever when the client goes away (pipe carries no errors), so
-  // what ends a read early (a deadline, a departed client, a reader that gave up) fails the decoder instead.
+  // what ends a read early (a deadline, a departed client) fails the decoder instead.
   const stop = (err: DomainError) => decoder.destroy(err);
   const gone = () => {
     if (!req.complete) stop(new DomainError('client_closed_request', 'the client closed the connection before sending the whole body'));
   };
-  const abandoned = () => stop(new DomainError('request_aborted', 'the body is no longer read'));
   const timer = setTimeout(
     () => stop(new DomainError('request_timeout', `the request body did not arrive within ${limits.timeoutMs} ms; the connection is closed`)),
     limits.timeoutMs,
@@ -97,7 +97,6 @@ export async function* bodyChunks(req: IncomingMessage, limits: BodyLimits, sign
   };
   req.once('close', gone);
   req.on('data', count);
-  signal?.addEventListener('abort', abandoned, { once: true });
   req.pipe(decoder);
   if (req.destroyed) gone();
   const chunks = decoder[Symbol.asyncIterator]();
@@ -124,7 +123,6 @@ export async function* bodyChunks(req: IncomingMessage, limits: BodyLimits, sign
     }
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', abandoned);
     req.off('close', gone);
     req.off('data', count);
     req.unpipe(decoder);

@@ -14,10 +14,9 @@
  * 330 MB.)
  */
 import type { Request } from 'express';
-import type { Transform } from 'node:stream';
-import { parse as parseCsv } from 'csv-parse';
 import { DomainError } from '../errors.js';
 import { bodyChunks } from './body.js';
+import { csvRows } from './csv.js';
 import { jsonProblem } from './json-body.js';
 import { storableProblem } from './schemas/stored-text.js';
 import type { TaskKind } from '../lib/task-kind.js';
@@ -261,83 +260,43 @@ async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, maxChars: number
   if (!ended) throw new DomainError('invalid_json', started ? 'the examples array is not closed (truncated upload?)' : 'the upload is empty');
 }
 
-/** Resolves when the parser can take more input, or has ended (it fails inside write(), and then no 'drain' ever comes). */
-function writable(parser: Transform): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      parser.off('drain', done);
-      parser.off('close', done);
-      resolve();
-    };
-    parser.on('drain', done);
-    parser.on('close', done);
-  });
-}
-
-/** csv-parse's messages quote the offending field, which may be as long as a record: enough of it to find the line. */
-const shortened = (message: string) => (message.length > 300 ? `${message.slice(0, 300)}…` : message);
-
-/**
- * CSV through csv-parse, which is pushed to: the body is fed to it while its
- * records are read. When parsing stops (a broken quote, a bad header, enough
- * records), `stopReading` ends the body's read too, so the answer does not wait
- * for the client's next chunk.
- */
-async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number, stopReading: AbortController): AsyncGenerator<Parsed> {
-  const parser = parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: maxChars });
-  const feeding = (async () => {
-    for await (const chunk of chunks) {
-      if (parser.destroyed) return;
-      if (!parser.write(chunk)) await writable(parser);
-    }
-    if (!parser.destroyed) parser.end();
-  })().catch((err: unknown) => {
-    parser.destroy(err as Error);
-  });
+/** CSV whose header names the columns text and label (multi-label tasks: labels); a record's fields must be as many as the header's. */
+async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number): AsyncGenerator<Parsed> {
   let textCol = -1;
   let labelCol = -1;
   let labelsCol = -1;
   let width = 0;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const where = `line ${info.lines}`;
-      if (textCol < 0) {
-        const header = record.map((h) => h.trim().toLowerCase());
-        textCol = header.indexOf('text');
-        labelCol = header.indexOf('label');
-        labelsCol = header.indexOf('labels');
-        width = header.length;
-        if (textCol < 0 || (labelCol < 0 && labelsCol < 0)) {
-          const got = record
-            .slice(0, 10)
-            .map((h) => JSON.stringify(h.slice(0, 40)))
-            .join(', ');
-          throw new DomainError(
-            'invalid_csv',
-            `line ${info.lines}: the CSV header must name the columns "text" and "label" (multi-label tasks: "text" and "labels", the labels separated by "${LABEL_SEPARATOR}") (got ${got})`,
-          );
-        }
-        continue;
+  for await (const { fields, line } of csvRows(chunks, maxChars)) {
+    const where = `line ${line}`;
+    if (textCol < 0) {
+      const header = (fields ?? []).map((h) => h.trim().toLowerCase());
+      textCol = header.indexOf('text');
+      labelCol = header.indexOf('label');
+      labelsCol = header.indexOf('labels');
+      width = header.length;
+      if (textCol < 0 || (labelCol < 0 && labelsCol < 0)) {
+        const got = fields
+          ? fields
+              .slice(0, 10)
+              .map((h) => JSON.stringify(h.slice(0, 40)))
+              .join(', ')
+          : tooLong(maxChars);
+        throw new DomainError(
+          'invalid_csv',
+          `${where}: the CSV header must name the columns "text" and "label" (multi-label tasks: "text" and "labels", the labels separated by "${LABEL_SEPARATOR}") (got ${got})`,
+        );
       }
-      if (record.length !== width) yield { where, problem: `has ${record.length} fields; the header has ${width}` };
-      else
-        yield {
-          text: record[textCol],
-          label: labelCol < 0 ? undefined : record[labelCol],
-          ...(labelsCol < 0 ? {} : { labels: record[labelsCol]!.trim() ? record[labelsCol]!.split(LABEL_SEPARATOR).map((l) => l.trim()) : [] }),
-          where,
-        };
+      continue;
     }
-  } catch (err) {
-    if (err instanceof DomainError) throw err;
-    // csv-parse's own errors (quoting, record size) stop the parse: past a broken quote, no line can be trusted.
-    const e = err as Error & { lines?: number; code?: string };
-    const message = e.code === 'CSV_MAX_RECORD_SIZE' ? tooLong(maxChars) : shortened(e.message);
-    throw new DomainError('invalid_csv', `${e.lines ? `line ${e.lines}: ` : ''}${message}`);
-  } finally {
-    parser.destroy();
-    stopReading.abort();
-    await feeding;
+    if (fields === null) yield { where, problem: tooLong(maxChars) };
+    else if (fields.length !== width) yield { where, problem: `has ${fields.length} fields; the header has ${width}` };
+    else
+      yield {
+        text: fields[textCol],
+        label: labelCol < 0 ? undefined : fields[labelCol],
+        ...(labelsCol < 0 ? {} : { labels: fields[labelsCol]!.trim() ? fields[labelsCol]!.split(LABEL_SEPARATOR).map((l) => l.trim()) : [] }),
+        where,
+      };
   }
   if (textCol < 0) throw new DomainError('invalid_csv', 'the upload is empty: expected a header line "text,label"');
 }
@@ -345,6 +304,8 @@ async function* csvRecords(chunks: AsyncIterable<Buffer>, maxChars: number, stop
 export interface ValidExample {
   text: string;
   label: string;
+  /** Where the record was ("line 12"), for messages about it. */
+  at: string;
 }
 
 /** Problems listed back to the client; past this many, only the count grows. */
@@ -377,7 +338,7 @@ function check(r: UploadRecord, limits: UploadLimits, kind: TaskKind): ValidExam
   if (textProblem) return `text ${textProblem}`;
   if (kind === 'single_label') {
     if (r.labels !== undefined) return 'labels (a list) is for multi-label tasks; this task is single-label: send one label';
-    return labelProblem(r.label, 'label', limits) ?? { text: r.text, label: r.label as string };
+    return labelProblem(r.label, 'label', limits) ?? { text: r.text, label: r.label as string, at: r.where };
   }
   if (r.label !== undefined) return 'this task is multi-label: send labels, a list of label strings, instead of label';
   if (!Array.isArray(r.labels)) return r.labels === undefined ? 'labels is missing' : `labels must be a list of strings (got ${kindOf(r.labels)})`;
@@ -387,17 +348,15 @@ function check(r: UploadRecord, limits: UploadLimits, kind: TaskKind): ValidExam
     const problem = labelProblem(l, `labels[${i}]`, limits);
     if (problem) return problem;
   }
-  return { text: r.text, label: labelSetKey(r.labels as string[]) };
+  return { text: r.text, label: labelSetKey(r.labels as string[]), at: r.where };
 }
 
 /** Reads and validates a whole upload; throws one DomainError listing the problems, or returns every example. */
 export async function readUpload(req: Request, limits: UploadLimits, kind: TaskKind): Promise<{ examples: ValidExample[]; format: UploadFormat }> {
   const format = uploadFormat(req);
-  const stopReading = new AbortController();
-  const chunks = bodyChunks(req, { maxBytes: limits.maxBytes, timeoutMs: limits.timeoutMs }, stopReading.signal);
+  const chunks = bodyChunks(req, { maxBytes: limits.maxBytes, timeoutMs: limits.timeoutMs });
   const maxChars = maxRecordChars(limits);
-  const records =
-    format === 'json' ? jsonArrayRecords(chunks, maxChars) : format === 'jsonl' ? jsonlRecords(chunks, maxChars) : csvRecords(chunks, maxChars, stopReading);
+  const records = format === 'json' ? jsonArrayRecords(chunks, maxChars) : format === 'jsonl' ? jsonlRecords(chunks, maxChars) : csvRecords(chunks, maxChars);
   const examples: ValidExample[] = [];
   const listed: Array<{ at: string; message: string }> = [];
   let bad = 0;

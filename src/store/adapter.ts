@@ -61,6 +61,7 @@ export const text = (values: readonly string[]): Column => ({ type: 'text', valu
 export const integer = (values: readonly number[]): Column => ({ type: 'integer', values });
 export const bytes = (values: readonly Buffer[]): Column => ({ type: 'bytes', values });
 
+/** What the migrations spell differently: column types, and one fact of the schema only each database can tell. */
 export interface ColumnTypes {
   bigint: string;
   bytes: string;
@@ -70,6 +71,8 @@ export interface ColumnTypes {
   false: string;
   /** Ends CREATE TABLE for a table read only through its primary key. */
   keyedTable: string;
+  /** The highest examples.id the database ever issued, deleted rows included; 0 before any. */
+  lastExampleId: string;
 }
 
 /** The SQL the two databases spell differently; everything else is written once. */

@@ -169,6 +169,24 @@ DROP INDEX versions_tenant;
 CREATE INDEX versions_client ON versions (client_id);
 `;
 
+/**
+ * Example ids numbered per task, so that one client's ids say nothing of another's uploads (one sequence shared by
+ * every client did). The row keeps its serial id as an internal key; the API's id is its number in its task. Every
+ * existing example keeps its id as its number, and every existing task numbers on from past the highest id ever
+ * issued: an id a client or a stored evaluation holds never names another example. New tasks number from 1.
+ */
+function exampleNumbers({ bigint, lastExampleId }: ColumnTypes): string {
+  return `
+ALTER TABLE examples ADD COLUMN number ${bigint} NOT NULL DEFAULT 0;
+UPDATE examples SET number = id;
+CREATE UNIQUE INDEX examples_task_number ON examples (task_id, number);
+DROP INDEX examples_task_label;
+CREATE INDEX examples_task_label ON examples (task_id, label, number);
+ALTER TABLE tasks ADD COLUMN next_example ${bigint} NOT NULL DEFAULT 1;
+UPDATE tasks SET next_example = ${lastExampleId} + 1;
+`;
+}
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
@@ -177,6 +195,7 @@ export function migrations(types: ColumnTypes): Migration[] {
     { version: 4, name: 'task kinds: single- and multi-label', sql: taskKinds },
     { version: 5, name: 'declared labels and their descriptions', sql: declaredLabels },
     { version: 6, name: 'tenants renamed clients, as the API says', sql: clientNames },
+    { version: 7, name: 'example ids numbered per task', sql: exampleNumbers(types) },
   ];
 }
 

@@ -40,7 +40,17 @@ export const postgresDialect: Dialect = {
   }),
   isUniqueViolation: (err) => (err as { code?: string }).code === '23505',
   octetLength: (expr) => `octet_length(${expr})`,
-  types: { bigint: 'BIGINT', bytes: 'BYTEA', serial: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', bool: 'BOOLEAN', false: 'FALSE', keyedTable: '' },
+  types: {
+    bigint: 'BIGINT',
+    bytes: 'BYTEA',
+    serial: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    bool: 'BOOLEAN',
+    false: 'FALSE',
+    keyedTable: '',
+    // The identity column's sequence (null before its first value).
+    lastExampleId:
+      "GREATEST(COALESCE(pg_sequence_last_value(pg_get_serial_sequence('examples', 'id')::regclass), 0), (SELECT COALESCE(MAX(id), 0) FROM examples))",
+  },
 };
 
 const CHANNEL = 'transferd_task_change';

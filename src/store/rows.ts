@@ -52,7 +52,7 @@ export function taskFromRow(r: Row): TaskRecord {
 
 export function exampleFromRow(r: Row): ExampleRecord {
   return {
-    id: num(r.id),
+    id: num(r.number),
     taskId: String(r.task_id),
     text: String(r.text),
     textHash: String(r.text_hash),

@@ -255,36 +255,44 @@ export class SqlStore implements Store {
 
   async addExamples(clientId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult> {
     return this.db.transaction(async (tx) => {
-      // Uploads to one task take turns, so duplicate detection sees every committed row.
-      await tx.query(`SELECT id FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
+      // Uploads to one task take turns, so duplicate detection sees every committed row and numbers never collide.
+      const [task] = await tx.query(`SELECT kind, next_example FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
       const existing = new Map<string, string>();
-      const ids = new Map<string, number>();
+      const rowIds = new Map<string, number>();
       for (const part of chunks([...new Set(examples.map((e) => e.textHash))])) {
         const rows = await tx.query(`SELECT id, text_hash, label FROM examples WHERE task_id = ? AND text_hash ${this.d.inList}`, [taskId, this.d.list(part)]);
         for (const r of rows) {
           existing.set(String(r.text_hash), String(r.label));
-          ids.set(String(r.text_hash), Number(r.id));
+          rowIds.set(String(r.text_hash), Number(r.id));
         }
       }
-      const plan = planExamples(existing, examples, policy);
-      if (plan.result.conflicts.length) return plan.result;
+      const plan = planExamples(existing, examples, policy, task?.kind === 'multi_label' ? 'multi_label' : 'single_label');
+      if (plan.result.conflicts.length || plan.result.repeats.length) return plan.result;
       await this.checkQuota(tx, clientId, 'maxExamples', plan.insert.length);
       const newBytes = plan.insert.reduce((sum, e) => sum + Buffer.byteLength(e.text) + Buffer.byteLength(e.label), 0);
       await this.checkQuota(tx, clientId, 'maxStoredBytes', newBytes);
-      for (const part of chunks(plan.insert)) {
-        const u = this.d.rows('u', { t: text(part.map((e) => e.text)), h: text(part.map((e) => e.textHash)), l: text(part.map((e) => e.label)) });
+      // The task's own numbers, in upload order: an id says nothing of other tasks' (other clients') uploads.
+      const first = Number(task?.next_example ?? 1);
+      for (const [i, part] of chunks(plan.insert).entries()) {
+        const from = first + i * CHUNK;
+        const u = this.d.rows('u', {
+          t: text(part.map((e) => e.text)),
+          h: text(part.map((e) => e.textHash)),
+          l: text(part.map((e) => e.label)),
+          n: integer(part.map((_, j) => from + j)),
+        });
         await tx.run(
-          `INSERT INTO examples (client_id, task_id, text, text_hash, label, created_at) SELECT ?, ?, u.t, u.h, u.l, ${this.d.now} FROM ${u.sql} ORDER BY u.o`,
+          `INSERT INTO examples (client_id, task_id, number, text, text_hash, label, created_at) SELECT ?, ?, u.n, u.t, u.h, u.l, ${this.d.now} FROM ${u.sql} ORDER BY u.o`,
           [clientId, taskId, ...u.params],
         );
       }
       for (const part of chunks(plan.relabel)) {
-        // By id, not by (task_id, text_hash): SQLite would scan the whole task once per relabelled row.
-        const u = this.d.rows('u', { id: integer(part.map((r) => ids.get(r.textHash)!)), l: text(part.map((r) => r.label)) });
+        // By row id, not by (task_id, text_hash): SQLite would scan the whole task once per relabelled row.
+        const u = this.d.rows('u', { id: integer(part.map((r) => rowIds.get(r.textHash)!)), l: text(part.map((r) => r.label)) });
         await tx.run(`UPDATE examples AS e SET label = u.l FROM ${u.sql} WHERE e.id = u.id`, u.params);
       }
       await this.checkLabelLimit(tx, taskId);
-      await tx.run(`UPDATE tasks SET updated_at = ${this.d.now} WHERE id = ?`, [taskId]);
+      await tx.run(`UPDATE tasks SET next_example = ?, updated_at = ${this.d.now} WHERE id = ?`, [first + plan.insert.length, taskId]);
       return plan.result;
     });
   }
@@ -300,21 +308,21 @@ export class SqlStore implements Store {
   async listExamples(clientId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
     const byLabel = options.label !== undefined;
     const rows = await this.db.query(
-      `SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND id > ?${byLabel ? ' AND label = ?' : ''} ORDER BY id LIMIT ?`,
+      `SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND number > ?${byLabel ? ' AND label = ?' : ''} ORDER BY number LIMIT ?`,
       [clientId, taskId, options.after ?? 0, ...(byLabel ? [options.label] : []), options.limit + 1],
     );
     return pageOf(rows.map(exampleFromRow), options.limit, (e) => String(e.id));
   }
 
   async getExample(clientId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined> {
-    const [row] = await this.db.query('SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND id = ?', [clientId, taskId, exampleId]);
+    const [row] = await this.db.query('SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, exampleId]);
     return row && exampleFromRow(row);
   }
 
   async relabelExample(clientId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT id FROM tasks WHERE id = ?${this.d.forUpdate}`, [taskId]);
-      const [row] = await tx.query('UPDATE examples SET label = ? WHERE client_id = ? AND task_id = ? AND id = ? RETURNING *', [
+      const [row] = await tx.query('UPDATE examples SET label = ? WHERE client_id = ? AND task_id = ? AND number = ? RETURNING *', [
         label,
         clientId,
         taskId,
@@ -327,7 +335,7 @@ export class SqlStore implements Store {
   }
 
   async deleteExample(clientId: string, taskId: string, exampleId: number): Promise<boolean> {
-    return (await this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND id = ?', [clientId, taskId, exampleId])) > 0;
+    return (await this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, exampleId])) > 0;
   }
 
   async deleteExamples(clientId: string, taskId: string, label?: string): Promise<number> {
@@ -345,7 +353,7 @@ export class SqlStore implements Store {
   }
 
   async allExamples(clientId: string, taskId: string): Promise<ExampleRecord[]> {
-    return (await this.db.query('SELECT * FROM examples WHERE client_id = ? AND task_id = ? ORDER BY id', [clientId, taskId])).map(exampleFromRow);
+    return (await this.db.query('SELECT * FROM examples WHERE client_id = ? AND task_id = ? ORDER BY number', [clientId, taskId])).map(exampleFromRow);
   }
 
   async labelledHashes(clientId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>> {
@@ -364,8 +372,8 @@ export class SqlStore implements Store {
   async examplesById(clientId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>> {
     const out = new Map<number, ExampleRecord>();
     for (const part of chunks([...new Set(ids)])) {
-      const u = this.d.rows('u', { id: integer(part) });
-      const rows = await this.db.query(`SELECT e.* FROM ${u.sql} JOIN examples e ON e.id = u.id WHERE e.client_id = ? AND e.task_id = ?`, [
+      const u = this.d.rows('u', { n: integer(part) });
+      const rows = await this.db.query(`SELECT e.* FROM ${u.sql} JOIN examples e ON e.number = u.n WHERE e.client_id = ? AND e.task_id = ?`, [
         ...u.params,
         clientId,
         taskId,

@@ -38,7 +38,16 @@ export const sqliteDialect: Dialect = {
   isUniqueViolation: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
   // length() of a TEXT counts characters; of a BLOB, bytes.
   octetLength: (expr) => `length(CAST(${expr} AS BLOB))`,
-  types: { bigint: 'INTEGER', bytes: 'BLOB', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', bool: 'INTEGER', false: '0', keyedTable: ' WITHOUT ROWID' },
+  types: {
+    bigint: 'INTEGER',
+    bytes: 'BLOB',
+    serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    bool: 'INTEGER',
+    false: '0',
+    keyedTable: ' WITHOUT ROWID',
+    // AUTOINCREMENT keeps its high-water mark in sqlite_sequence.
+    lastExampleId: "max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'examples'), 0), (SELECT COALESCE(MAX(id), 0) FROM examples))",
+  },
 };
 
 /** The widest table a statement can pass as a parameter (Dialect.rows). */

@@ -124,6 +124,7 @@ export interface DeclaredLabel {
 }
 
 export interface ExampleRecord {
+  /** Its number in its task (1, 2, … in upload order, never reused): the API's id. The row's own key never leaves the store. */
   id: number;
   taskId: string;
   text: string;
@@ -136,21 +137,27 @@ export interface NewExample {
   text: string;
   textHash: string;
   label: string;
+  /** Where the upload had it ("line 12"), for messages; default: its position in the upload. */
+  at?: string;
 }
 
-/** What to do when an uploaded text is already in the task with another label. */
+/** What to do when an uploaded text is already in the task with another label (single-label: or repeated in the upload with another). */
 export type ConflictPolicy = 'error' | 'skip' | 'replace';
 
 export interface AddExamplesResult {
   inserted: number;
-  /** Same text, same label: already there, nothing to do. */
+  /** Same text, same label: already there or earlier in the upload, nothing to do. */
   duplicates: number;
+  /** Multi-label: a text earlier in the upload with another label set; its labels were added to that text's set. */
+  merged: number;
   /** Same text, other label, kept as it was (`skip`). */
   skipped: number;
   /** Same text, other label, label replaced (`replace`). */
   relabelled: number;
-  /** With `error`: the conflicting texts (nothing was written). */
+  /** With `error`: texts already in the task with another label (nothing was written); the first few. */
   conflicts: Array<{ text: string; existingLabel: string; newLabel: string }>;
+  /** With `error`, single-label: texts the upload itself gives two labels, and where (nothing was written); the first few. */
+  repeats: Array<{ text: string; firstLabel: string; firstAt: string; label: string; at: string }>;
 }
 
 export interface Page<T> {

@@ -783,6 +783,37 @@ const accepted: Array<{ name: string; run: () => Promise<void> }> = [
 
 for (const c of accepted) test(`accepted: ${c.name}`, { timeout: 180_000 }, c.run);
 
+test('refusing a sub-kilobyte upload of 200,000 invalid records costs no more CPU than storing 200,000 valid ones', { timeout: 300_000 }, async (t) => {
+  const n = 200_000;
+  const valid = gzipSync(['text,label', ...Array.from({ length: n }, (_, i) => `example text number ${i},label ${i % 10}`)].join('\n'));
+  const invalid = [
+    { name: 'CSV rows of one field', body: gzipSync(`text,label\n${'x\n'.repeat(n)}`, { level: 9 }), type: 'text/csv' },
+    { name: 'JSON Lines that are not JSON', body: gzipSync('x\n'.repeat(n), { level: 9 }), type: 'application/x-ndjson' },
+  ];
+  /** The reply, and the CPU time this process spent on it (the service runs in it). */
+  const timed = async (send: () => Promise<Reply>) => {
+    const start = process.cpuUsage();
+    const reply = await send();
+    const used = process.cpuUsage(start);
+    return { reply, ms: (used.user + used.system) / 1000 };
+  };
+  const task = (await json('/v1/tasks', { name: 'stored-for-comparison' })).body.id as string;
+  scratch.add(task);
+  const refusals = [];
+  for (const c of invalid) {
+    assert.ok(c.body.byteLength < 1024, `${c.name}: ${c.body.byteLength} bytes of gzip`);
+    const refused = await timed(() => upload(task, c.body, c.type, 'gzip'));
+    assertError(refused.reply, 400, 'invalid_examples', 'examples', new RegExp(`^${n} invalid examples`));
+    refusals.push({ ...c, ms: refused.ms });
+  }
+  const stored = await timed(() => upload(task, valid, 'text/csv', 'gzip'));
+  assert.equal(stored.reply.status, 201, JSON.stringify(stored.reply.body));
+  assert.equal(stored.reply.body.inserted, n);
+  t.diagnostic(`CPU ms: ${refusals.map((r) => `refusing ${r.name} ${r.ms.toFixed(0)}`).join(', ')}; storing ${stored.ms.toFixed(0)}`);
+  for (const r of refusals)
+    assert.ok(r.ms <= stored.ms, `refusing ${r.name} took ${r.ms.toFixed(0)} ms of CPU; storing ${n} valid rows ${stored.ms.toFixed(0)} ms`);
+});
+
 test('a slow body is answered 408 in JSON and its connection closed, for JSON routes and uploads', { timeout: 60_000 }, async () => {
   const slow = await testService({ env: { TRANSFERD_BODY_TIMEOUT_MS: '300', TRANSFERD_UPLOAD_LIMIT: '1mb' }, train: false });
   const target = await listen(slow.app.app);

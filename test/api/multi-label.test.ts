@@ -6,8 +6,11 @@
  * the right set is known and learnable.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
+import { DATASETS_DIR } from '../../bench/lib/datasets.js';
 import { testService } from '../helpers/app.js';
 import { intents, labelSets as sets } from '../helpers/fixtures.js';
 import { assertDeclared } from '../helpers/declared.js';
@@ -170,4 +173,72 @@ test('multi-label input errors: a clear 4xx, nothing stored', async () => {
   ).body;
   assert.deepEqual(relabelled.labels, ['b', 'x']);
   await request(app).post('/v1/tasks').send({ name: 'odd', kind: 'several' }).expect(400);
+});
+
+test('a multi-label upload that repeats a text stores it once with the union of its label sets; a stored text keeps the conflict rule', async () => {
+  const taskId = await multiTask('tags-union');
+  const lines = [
+    { text: 'thanks, I love it', labels: ['gratitude'] },
+    { text: 'so sad', labels: ['sadness'] },
+    { text: 'thanks, I love it', labels: ['love', 'gratitude'] },
+    { text: 'thanks, I love it', labels: ['gratitude', 'love'] },
+    { text: 'thanks, I love it', labels: ['joy'] },
+  ];
+  const res = await post(taskId, 'application/x-ndjson', lines.map((l) => JSON.stringify(l)).join('\n')).expect(201);
+  assert.deepEqual(
+    [res.body.received, res.body.inserted, res.body.merged, res.body.duplicates],
+    [5, 2, 2, 1],
+    'two records added labels, one repeated the set so far',
+  );
+  const examples = (await request(app).get(`/v1/tasks/${taskId}/examples`).expect(200)).body.data;
+  assert.deepEqual(
+    examples.map((e: { text: string; labels: string[] }) => [e.text, e.labels]),
+    [
+      ['thanks, I love it', ['gratitude', 'joy', 'love']],
+      ['so sad', ['sadness']],
+    ],
+  );
+  // CSV too.
+  const csv = await post(taskId, 'text/csv', 'text,labels\nwow,surprise\nwow,joy|surprise\n').expect(201);
+  assert.deepEqual([csv.body.inserted, csv.body.merged], [1, 1]);
+
+  // A text already in the task: its union meets the stored set under on_conflict.
+  const clash = await post(taskId, 'application/x-ndjson', '{"text":"so sad","labels":["sadness"]}\n{"text":"so sad","labels":["grief"]}').expect(409);
+  assert.equal(clash.body.error.code, 'label_conflict');
+  assert.match(clash.body.error.message, /already in the task with another label/);
+  assert.deepEqual(clash.body.error.conflicts, [{ text: 'so sad', existing_label: '["sadness"]', new_label: '["grief","sadness"]' }]);
+  const replaced = await post(taskId, 'application/x-ndjson', '{"text":"so sad","labels":["sadness"]}\n{"text":"so sad","labels":["grief"]}')
+    .query({ on_conflict: 'replace' })
+    .expect(200);
+  assert.deepEqual([replaced.body.relabelled, replaced.body.merged], [1, 1]);
+});
+
+test("the README's multi-label example: GoEmotions' training file, which repeats texts with other label sets, uploads as it is", async () => {
+  const taskId = await multiTask('emotions');
+  const file = readFileSync(join(DATASETS_DIR, 'goemotions.train.jsonl'));
+  const records = file
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { text: string; labels: string[] });
+  const union = new Map<string, Set<string>>();
+  for (const r of records) union.set(r.text, new Set([...(union.get(r.text) ?? []), ...r.labels]));
+  const given = new Map<string, Set<string>>();
+  for (const r of records) given.set(r.text, new Set([...(given.get(r.text) ?? []), JSON.stringify([...r.labels].sort())]));
+  assert.ok(
+    [...given.values()].some((sets) => sets.size > 1),
+    'the file gives some texts several label sets',
+  );
+
+  // As the README sends it: curl --data-binary @goemotions.train.jsonl -H 'content-type: application/x-ndjson', no on_conflict.
+  const res = await post(taskId, 'application/x-ndjson', file.toString('utf8')).expect(201);
+  assert.equal(res.body.received, records.length);
+  assert.equal(res.body.inserted, union.size, 'one example per text');
+  assert.equal(res.body.example_count, union.size);
+  assert.equal(res.body.merged + res.body.duplicates, records.length - union.size, 'every other record merged or a duplicate');
+  assert.ok(res.body.merged > 0);
+  const expected = new Map<string, number>();
+  for (const labels of union.values()) for (const l of labels) expected.set(l, (expected.get(l) ?? 0) + 1);
+  const task = (await request(app).get(`/v1/tasks/${taskId}`).expect(200)).body;
+  assert.deepEqual(task.label_counts, Object.fromEntries([...expected].sort()), "every text counted once under each label of its sets' union");
 });

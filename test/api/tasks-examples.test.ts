@@ -142,6 +142,51 @@ test('examples: duplicates are detected; a conflicting label rejects the upload 
   );
 });
 
+test('examples: a text the upload itself gives two labels is refused as repeated within the upload, with its lines, not as already in the task', async () => {
+  const t = await newTask();
+  await upload(t.id, '{"text":"stored","label":"x"}\n', 'application/x-ndjson').expect(201);
+  const body = ['{"text":"hello","label":"greet"}', '{"text":"bye","label":"leave"}', '', '{"text":"hello","label":"leave"}'].join('\n');
+  const refused = await upload(t.id, body, 'application/x-ndjson').expect(409);
+  assert.equal(refused.body.error.code, 'label_conflict');
+  assert.match(refused.body.error.message, /^a text is repeated within the upload with another label; nothing was added/);
+  assert.match(refused.body.error.message, /First: "hello" is "greet" at line 1 and "leave" at line 4$/);
+  assert.doesNotMatch(refused.body.error.message, /already in the task/);
+  assert.deepEqual(refused.body.error.repeats, [{ text: 'hello', first_label: 'greet', first_at: 'line 1', label: 'leave', at: 'line 4' }]);
+  assert.deepEqual(refused.body.error.conflicts, []);
+  const csv = await upload(t.id, 'text,label\nhello,greet\n"hello",leave\n', 'text/csv').expect(409);
+  assert.match(csv.body.error.message, /"greet" at line 2 and "leave" at line 3/);
+  const array = await upload(
+    t.id,
+    JSON.stringify([
+      { text: 'hello', label: 'greet' },
+      { text: 'hello', label: 'leave' },
+    ]),
+    'application/json',
+  ).expect(409);
+  assert.match(array.body.error.message, /at examples\[0\] and "leave" at examples\[1\]/);
+
+  // Both at once: the repeat comes first, the stored conflict is named too.
+  const both = await upload(
+    t.id,
+    '{"text":"stored","label":"y"}\n{"text":"hello","label":"greet"}\n{"text":"hello","label":"leave"}\n',
+    'application/x-ndjson',
+  ).expect(409);
+  assert.match(both.body.error.message, /repeated within the upload.*; also, a text is already in the task with another label$/);
+  assert.deepEqual(both.body.error.conflicts, [{ text: 'stored', existing_label: 'x', new_label: 'y' }]);
+  const stored = await upload(t.id, '{"text":"stored","label":"y"}\n', 'application/x-ndjson').expect(409);
+  assert.match(stored.body.error.message, /^a text is already in the task with another label/);
+  assert.equal((await request(app).get(`/v1/tasks/${t.id}`).expect(200)).body.example_count, 1, 'nothing of the refused uploads was written');
+
+  const first = await upload(t.id, body, 'application/x-ndjson', '?on_conflict=skip').expect(201);
+  assert.deepEqual([first.body.received, first.body.inserted, first.body.skipped, first.body.merged], [3, 2, 1, 0]);
+  const texts = (await request(app).get(`/v1/tasks/${t.id}/examples`).expect(200)).body.data.map((e: { text: string; label: string }) => [e.text, e.label]);
+  assert.deepEqual(texts, [
+    ['stored', 'x'],
+    ['hello', 'greet'],
+    ['bye', 'leave'],
+  ]);
+});
+
 test('examples: malformed uploads are rejected whole, with line numbers', async () => {
   const t = await newTask();
   const cases: Array<[string, string, number, string, RegExp]> = [
@@ -215,6 +260,23 @@ test('examples: page, relabel, delete one, delete a label, refuse an unscoped de
   assert.equal((await request(app).patch(`/v1/tasks/${t.id}/examples/${id}`).send({ label: 5 }).expect(400)).body.error.param, 'label');
   await request(app).delete(`/v1/tasks/${t.id}/examples/${id}`).expect(204);
   await request(app).get(`/v1/tasks/${t.id}/examples/${id}`).expect(404);
+  assert.equal(
+    (
+      await request(app)
+        .get(`/v1/tasks/${t.id}/examples/${2 ** 60}`)
+        .expect(404)
+    ).body.error.code,
+    'example_not_found',
+    'an id no task ever gave',
+  );
+  assert.equal(
+    (
+      await request(app)
+        .get(`/v1/tasks/${t.id}/examples?after=${2 ** 60}`)
+        .expect(400)
+    ).body.error.param,
+    'query.after',
+  );
   await request(app).delete(`/v1/tasks/${t.id}/examples/abc`).expect(404);
   assert.match((await request(app).delete(`/v1/tasks/${t.id}/examples`).expect(400)).body.error.message, /all=true/);
   assert.equal((await request(app).delete(`/v1/tasks/${t.id}/examples?label=b`).expect(200)).body.deleted, 2);

@@ -144,6 +144,32 @@ export function isolationSuite(name: string, makeStore: () => Promise<Store>, en
     assert.equal(await snapshot(), before, "the owner's records are unchanged");
   });
 
+  test(`${name}: example ids are numbered per task: a client's ids say nothing of another client's uploads`, async () => {
+    const { app, a, b } = await setup;
+    const taskOf = async (key: string) => (await request(app).post('/v1/tasks').set(bearer(key)).send({ name: 'numbered' }).expect(201)).body.id as string;
+    const add = (key: string, task: string, texts: string[]) =>
+      request(app)
+        .post(`/v1/tasks/${task}/examples`)
+        .set(bearer(key))
+        .set('content-type', 'application/x-ndjson')
+        .send(jsonl(texts.map((text) => ({ text, label: 'weather' }))))
+        .expect(201);
+    const [theirs, mine] = [await taskOf(a.key), await taskOf(b.key)];
+    await add(b.key, mine, ['b one', 'b two']);
+    await add(a.key, theirs, ['a one', 'a two', 'a three']);
+    await add(b.key, mine, ['b three']);
+    const listed = (await request(app).get(`/v1/tasks/${mine}/examples`).set(bearer(b.key)).expect(200)).body.data;
+    assert.deepEqual(
+      listed.map((e: { id: number; text: string }) => [e.id, e.text]),
+      [
+        [1, 'b one'],
+        [2, 'b two'],
+        [3, 'b three'],
+      ],
+      "the other client's upload in between left no gap",
+    );
+  });
+
   test(`${name}: missing, malformed, mistyped and revoked keys get 401; keys without the scope get 403; health answers without a key`, async () => {
     const { app, a, service } = await setup;
     for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal((await request(app).get(path)).status, 200, path);

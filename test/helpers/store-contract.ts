@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { DomainError } from '../../src/errors.js';
 import { textHash } from '../../src/store/ids.js';
+import { labelSetKey, labelsOfKey } from '../../src/store/label-set.js';
 import {
   DEFAULT_CLIENT,
   type NewExample,
@@ -82,7 +83,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
   test(`${name}: examples: duplicates are counted, conflicts reject the whole upload, replace relabels`, async () => {
     const { store, task } = await fresh();
     const first = await store.addExamples(T, task.id, [ex('a', 'x'), ex('b', 'y'), ex('a', 'x')], 'error');
-    assert.deepEqual({ ...first, conflicts: first.conflicts.length }, { inserted: 2, duplicates: 1, skipped: 0, relabelled: 0, conflicts: 0 });
+    assert.deepEqual(first, { inserted: 2, duplicates: 1, merged: 0, skipped: 0, relabelled: 0, conflicts: [], repeats: [] });
     const conflicting = await store.addExamples(T, task.id, [ex('c', 'x'), ex('b', 'z')], 'error');
     assert.equal(conflicting.inserted, 0);
     assert.deepEqual(conflicting.conflicts, [{ text: 'b', existingLabel: 'y', newLabel: 'z' }]);
@@ -97,6 +98,78 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       [textHash('a'), textHash('b')].sort(),
       'the task holds a and b, not "never"',
     );
+  });
+
+  test(`${name}: a text repeated within an upload: single-label, another label is refused naming both records; multi-label, the sets are united`, async () => {
+    const { store, task } = await fresh();
+    const at = (e: NewExample, where: string): NewExample => ({ ...e, at: where });
+    const refused = await store.addExamples(T, task.id, [at(ex('a', 'x'), 'line 1'), at(ex('b', 'y'), 'line 2'), at(ex('a', 'z'), 'line 3')], 'error');
+    assert.deepEqual(refused.repeats, [{ text: 'a', firstLabel: 'x', firstAt: 'line 1', label: 'z', at: 'line 3' }]);
+    assert.deepEqual(refused.conflicts, [], 'nothing of it is in the task');
+    assert.equal((await store.getTask(T, task.id))!.exampleCount, 0, 'nothing was written');
+    const skipped = await store.addExamples(T, task.id, [ex('a', 'x'), ex('a', 'z')], 'skip');
+    assert.deepEqual([skipped.inserted, skipped.skipped], [1, 1]);
+    const replaced = await store.addExamples(T, task.id, [ex('c', 'x'), ex('c', 'z')], 'replace');
+    assert.deepEqual([replaced.inserted, replaced.duplicates], [1, 1]);
+    assert.deepEqual(
+      (await store.allExamples(T, task.id)).map((e) => [e.text, e.label]),
+      [
+        ['a', 'x'],
+        ['c', 'z'],
+      ],
+      'skip keeps the first label, replace the last',
+    );
+
+    const multi = await store.createTask({ clientId: T, name: `${task.name}-multi`, description: null, spec, kind: 'multi_label' });
+    const set = (text: string, labels: string[]) => ex(text, labelSetKey(labels));
+    const united = await store.addExamples(
+      T,
+      multi.id,
+      [set('p', ['joy']), set('q', ['anger']), set('p', ['love', 'joy']), set('p', ['joy', 'love']), set('p', ['joy'])],
+      'error',
+    );
+    assert.deepEqual(united, { inserted: 2, duplicates: 1, merged: 2, skipped: 0, relabelled: 0, conflicts: [], repeats: [] });
+    assert.deepEqual(
+      (await store.allExamples(T, multi.id)).map((e) => [e.text, labelsOfKey(e.label)]),
+      [
+        ['p', ['joy', 'love']],
+        ['q', ['anger']],
+      ],
+    );
+    // A text already in the task: its union meets the stored set as one record would.
+    const again = await store.addExamples(T, multi.id, [set('p', ['joy']), set('p', ['love'])], 'error');
+    assert.deepEqual([again.inserted, again.duplicates, again.merged], [0, 1, 1], 'the same union as stored: a duplicate');
+    const clash = await store.addExamples(T, multi.id, [set('q', ['anger']), set('q', ['fear'])], 'error');
+    assert.deepEqual(clash.conflicts, [{ text: 'q', existingLabel: labelSetKey(['anger']), newLabel: labelSetKey(['anger', 'fear']) }]);
+    const relabelled = await store.addExamples(T, multi.id, [set('q', ['anger']), set('q', ['fear'])], 'replace');
+    assert.equal(relabelled.relabelled, 1);
+    assert.deepEqual(labelsOfKey((await store.getExample(T, multi.id, 2))!.label), ['anger', 'fear']);
+  });
+
+  test(`${name}: example ids are numbered per task: a client's ids are the same whatever other clients upload meanwhile`, async () => {
+    const store = await makeStore();
+    const [a, b] = [await store.createClient(`ids-a-${counter++}`, UNLIMITED), await store.createClient(`ids-b-${counter++}`, UNLIMITED)];
+    const taskOf = (clientId: string) => store.createTask({ clientId, name: `ids-${counter++}`, description: null, spec });
+    const texts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ex(`${prefix} ${i}`, `l${i % 2}`));
+    /** B's ids after two uploads, with `between` run between them. */
+    const idsOfB = async (between: () => Promise<unknown>) => {
+      const task = await taskOf(b.id);
+      await store.addExamples(b.id, task.id, texts('first', 3), 'error');
+      await between();
+      await store.addExamples(b.id, task.id, texts('second', 2), 'error');
+      return (await store.allExamples(b.id, task.id)).map((e) => e.id);
+    };
+    const aTask = await taskOf(a.id);
+    const alone = await idsOfB(async () => undefined);
+    const meanwhile = await idsOfB(() => store.addExamples(a.id, aTask.id, texts('other client', 7), 'error'));
+    assert.deepEqual(alone, [1, 2, 3, 4, 5]);
+    assert.deepEqual(meanwhile, alone, "client A's upload in between changed nothing of B's ids");
+    assert.deepEqual(
+      (await store.allExamples(a.id, aTask.id)).map((e) => e.id),
+      [1, 2, 3, 4, 5, 6, 7],
+      "A's ids count A's examples only",
+    );
+    assert.equal((await store.getExample(a.id, aTask.id, 1))!.text, 'other client 0');
   });
 
   test(`${name}: texts and labels round-trip exactly, whatever characters they hold`, async () => {
@@ -160,6 +233,11 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(ra.value.duplicates + rb.value.duplicates, 3000, "the later upload sees the earlier one's texts");
     assert.ok(rBad.status === 'rejected' && rBad.reason instanceof DomainError && rBad.reason.code === 'too_many_labels');
     assert.equal((await store.getTask(T, task.id))!.exampleCount, 9000, 'the rolled-back upload left nothing behind');
+    assert.deepEqual(
+      (await store.allExamples(T, task.id)).map((e) => e.id),
+      Array.from({ length: 9000 }, (_, i) => i + 1),
+      'the uploads numbered their examples in turn: no id twice, none skipped (the rolled-back upload took none)',
+    );
     await Promise.all(reads);
     for (const made of await Promise.all(created)) {
       assert.ok(made && (await store.getTask(T, made.id)), 'a write made meanwhile is not rolled back with an upload');
@@ -218,6 +296,10 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(await store.getExample(T, task.id, ids[0]!), undefined);
     assert.equal(await store.deleteExamples(T, task.id, 'odd'), 3);
     assert.equal((await store.allExamples(T, task.id)).length, 3);
+    assert.equal(await store.deleteExample(T, task.id, ids[6]!), true, 'the last one');
+    await store.addExamples(T, task.id, [ex('after the deletions', 'even')], 'error');
+    const [latest] = (await store.listExamples(T, task.id, { limit: 1, after: ids[5] })).items;
+    assert.deepEqual([latest!.id, latest!.text], [ids[6]! + 1, 'after the deletions'], 'a deleted id is never given again');
   });
 
   test(`${name}: the label limit rolls an upload back whole`, async () => {

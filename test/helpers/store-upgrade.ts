@@ -1,6 +1,7 @@
 /**
  * One upgrade contract, both stores: a database as an older release left it, rows written with that
- * release's names, then opened by this release's store, which migrates it and must find every row.
+ * release's names, then opened by this release's store, which migrates it and must find every row
+ * under the ids the older release gave out.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import { applyMigrations } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface UpgradeTarget {
-  /** An adapter on a new, empty database (or schema). */
+  /** An adapter on the target's database (or schema), new and empty the first time. */
   adapter(): Promise<Adapter>;
   /** This release's store on the same database. */
   store(): Promise<Store>;
@@ -17,8 +18,10 @@ export interface UpgradeTarget {
 
 const spec = JSON.stringify({ model: 'm', layers: [6], layerCombine: 'concat', pooling: 'mean', normalize: true });
 
-export function upgradeContract(name: string, target: UpgradeTarget): void {
+/** `fresh` gives each test a database of its own. */
+export function upgradeContract(name: string, fresh: () => UpgradeTarget): void {
   test(`${name}: a database of schema version 5 (clients were "tenants") opens with its clients, keys, tasks, examples and jobs`, async () => {
+    const target = fresh();
     const db = await target.adapter();
     await applyMigrations(db, 5);
     await db.run(`INSERT INTO tenants (id, name, created_at, max_tasks) VALUES ('acme', 'acme', 1, 7)`);
@@ -53,6 +56,72 @@ export function upgradeContract(name: string, target: UpgradeTarget): void {
       );
       assert.equal((await store.getJob('acme', 'task_old', 'job_old'))?.state, 'queued');
       assert.equal((await store.usage('acme')).tasks, 1, 'quotas count the rows under the new names');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: example ids given out before they were numbered per task keep naming the same examples, and are never given again`, async () => {
+    const target = fresh();
+    const db = await target.adapter();
+    await applyMigrations(db, 6);
+    await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1), ('other', 'other', 1)`);
+    for (const [task, client] of [
+      ['task_a', 'acme'],
+      ['task_b', 'other'],
+      ['task_c', 'acme'],
+    ])
+      await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 1)`, [task, client, task, spec]);
+    // One sequence for every task, as before: ids 1..6 alternate between the tasks of two clients.
+    const old = ['a0', 'b0', 'a1', 'b1', 'a2', 'b2'];
+    for (const text of old)
+      await db.run(`INSERT INTO examples (client_id, task_id, text, text_hash, label, created_at) VALUES (?, ?, ?, ?, 'l', 1)`, [
+        text.startsWith('a') ? 'acme' : 'other',
+        text.startsWith('a') ? 'task_a' : 'task_b',
+        text,
+        `h-${text}`,
+      ]);
+    // The highest id ever given (6) is gone: a stored evaluation or a client may still name it.
+    await db.run(`DELETE FROM examples WHERE text = 'b2'`);
+    await db.close();
+
+    const store = await target.store();
+    try {
+      const ids = (client: string, task: string) => store.allExamples(client, task).then((all) => all.map((e) => [e.id, e.text]));
+      assert.deepEqual(await ids('acme', 'task_a'), [
+        [1, 'a0'],
+        [3, 'a1'],
+        [5, 'a2'],
+      ]);
+      assert.deepEqual(await ids('other', 'task_b'), [
+        [2, 'b0'],
+        [4, 'b1'],
+      ]);
+      assert.equal((await store.getExample('acme', 'task_a', 3))?.text, 'a1', 'get by an old id');
+      assert.equal((await store.getExample('other', 'task_a', 3)) ?? null, null, 'still not to another client');
+      assert.deepEqual(
+        (await store.listExamples('acme', 'task_a', { limit: 10, after: 1 })).items.map((e) => e.id),
+        [3, 5],
+        'an old id as a paging cursor',
+      );
+      assert.deepEqual([...(await store.examplesById('other', 'task_b', [2, 4, 6])).keys()].sort(), [2, 4], 'an evaluation naming old ids');
+      assert.equal((await store.relabelExample('acme', 'task_a', 5, 'm'))?.label, 'm');
+      assert.equal(await store.deleteExample('acme', 'task_a', 1), true);
+
+      // New examples in an old task number on past every id the old sequence gave, deleted ones included.
+      await store.addExamples('other', 'task_b', [{ text: 'b3', textHash: 'h-b3', label: 'l' }], 'error');
+      await store.addExamples('acme', 'task_a', [{ text: 'a3', textHash: 'h-a3', label: 'l' }], 'error');
+      await store.addExamples('acme', 'task_c', [{ text: 'c0', textHash: 'h-c0', label: 'l' }], 'error');
+      assert.deepEqual(await ids('other', 'task_b'), [
+        [2, 'b0'],
+        [4, 'b1'],
+        [7, 'b3'],
+      ]);
+      assert.deepEqual((await ids('acme', 'task_a')).at(-1), [7, 'a3'], 'numbered within its own task');
+      assert.deepEqual(await ids('acme', 'task_c'), [[7, 'c0']]);
+      const created = await store.createTask({ clientId: 'acme', name: 'new', description: null, spec: JSON.parse(spec) });
+      await store.addExamples('acme', created.id, [{ text: 'n0', textHash: 'h-n0', label: 'l' }], 'error');
+      assert.deepEqual(await ids('acme', created.id), [[1, 'n0']], 'a new task numbers from 1');
     } finally {
       await store.close();
     }

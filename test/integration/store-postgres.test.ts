@@ -25,14 +25,16 @@ test.after(async () => Promise.all(stores.map((s) => s.close())));
 
 storeContract('postgres', make);
 
-const upgraded = freshSchema('upgrade');
-upgradeContract('postgres', {
-  adapter: async () => new PostgresAdapter({ url: PG_URL, schema: upgraded, maxLabels: 50, poolSize: 2 }),
-  store: async () => {
-    const store = new PostgresStore({ url: PG_URL, schema: upgraded, maxLabels: 50, poolSize: 2 });
-    await store.migrate();
-    return store;
-  },
+upgradeContract('postgres', () => {
+  const upgraded = freshSchema('upgrade');
+  return {
+    adapter: async () => new PostgresAdapter({ url: PG_URL, schema: upgraded, maxLabels: 50, poolSize: 2 }),
+    store: async () => {
+      const store = new PostgresStore({ url: PG_URL, schema: upgraded, maxLabels: 50, poolSize: 2 });
+      await store.migrate();
+      return store;
+    },
+  };
 });
 
 test('postgres: migrations run once when several stores start at the same moment', async () => {

@@ -17,14 +17,16 @@ storeContract('sqlite', async () => {
   return store;
 });
 
-const upgraded = tempFile();
-upgradeContract('sqlite', {
-  adapter: async () => new SqliteAdapter(upgraded),
-  store: async () => {
-    const store = new SqliteStore({ path: upgraded, maxLabels: 50 });
-    await store.migrate();
-    return store;
-  },
+upgradeContract('sqlite', () => {
+  const path = tempFile();
+  return {
+    adapter: async () => new SqliteAdapter(path),
+    store: async () => {
+      const store = new SqliteStore({ path, maxLabels: 50 });
+      await store.migrate();
+      return store;
+    },
+  };
 });
 
 async function adapter(): Promise<SqliteAdapter> {

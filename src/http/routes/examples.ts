@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import { textHash } from '../../store/ids.js';
-import type { ExampleRecord, Store } from '../../store/types.js';
+import type { AddExamplesResult, ExampleRecord, Store } from '../../store/types.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
 import { iso, listEnvelope, listJson } from '../schemas/common.js';
@@ -27,7 +27,7 @@ const uploadQuery = z
       .enum(['error', 'skip', 'replace'])
       .default('error')
       .describe(
-        'A text already in the task, or repeated in the upload, with another label: error (default: reject the whole upload), skip (keep the label it has), replace (take the new one; within an upload the last one wins).',
+        'A text already in the task with another label, or (single-label tasks) repeated in the upload with another label: error (default: reject the whole upload), skip (keep the label it has; within an upload the first), replace (take the new one; within an upload the last). In a multi-label task, a text repeated in the upload with other label sets is one example with the union of its sets, whatever on_conflict says; the union then meets the task as one record would.',
       ),
   })
   .strict();
@@ -54,7 +54,13 @@ function uploadRecord(limits: UploadLimits) {
 const listExamplesQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
-    after: z.coerce.number().int().min(0).optional().describe('Return examples with an id greater than this (next_after of the previous page).'),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe('Return examples with an id greater than this (next_after of the previous page).'),
     label: stored(z.string().min(1)).optional().describe('Only examples with this label.'),
   })
   .strict();
@@ -83,14 +89,28 @@ const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOu
 
 const notFound = (id: number, taskId: string) => new DomainError('example_not_found', `example ${id} does not exist in task ${taskId}`, 'example');
 
-function conflictError(conflicts: Array<{ text: string; existingLabel: string; newLabel: string }>): DomainError {
-  const first = conflicts[0]!;
-  return new DomainError(
-    'label_conflict',
-    `${conflicts.length > 1 ? 'texts are' : 'a text is'} already in the task with another label; nothing was added (on_conflict=skip keeps the stored labels, replace takes the new ones). First: "${first.text.slice(0, 80)}" is "${first.existingLabel}", upload says "${first.newLabel}"`,
-    'on_conflict',
-    { conflicts: conflicts.map((c) => ({ text: c.text, existing_label: c.existingLabel, new_label: c.newLabel })) },
-  );
+const someTexts = (n: number) => (n > 1 ? 'texts are' : 'a text is');
+const quote = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+
+/** 409 for an upload refused under on_conflict=error: texts it repeats with another label (first), or that the task holds with another. */
+function conflictError({ conflicts, repeats }: AddExamplesResult): DomainError {
+  let message: string;
+  if (repeats.length) {
+    const r = repeats[0]!;
+    message =
+      `${someTexts(repeats.length)} repeated within the upload with another label; nothing was added (on_conflict=skip keeps each text's first label, replace its last). ` +
+      `First: ${quote(r.text)} is "${r.firstLabel}" at ${r.firstAt} and "${r.label}" at ${r.at}` +
+      (conflicts.length ? `; also, ${someTexts(conflicts.length)} already in the task with another label` : '');
+  } else {
+    const c = conflicts[0]!;
+    message =
+      `${someTexts(conflicts.length)} already in the task with another label; nothing was added (on_conflict=skip keeps the stored labels, replace takes the new ones). ` +
+      `First: ${quote(c.text)} is "${c.existingLabel}", upload says "${c.newLabel}"`;
+  }
+  return new DomainError('label_conflict', message, 'on_conflict', {
+    conflicts: conflicts.map((c) => ({ text: c.text, existing_label: c.existingLabel, new_label: c.newLabel })),
+    repeats: repeats.map((r) => ({ text: r.text, first_label: r.firstLabel, first_at: r.firstAt, label: r.label, at: r.at })),
+  });
 }
 
 export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
@@ -112,7 +132,10 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       responses: {
         201: { description: 'Added (at least one new example).', schema: uploadOut },
         200: { description: 'Nothing new: every text was already present, or skipped.', schema: uploadOut },
-        409: { description: 'A text is already present with another label (on_conflict=error); nothing was added.' },
+        409: {
+          description:
+            'label_conflict (on_conflict=error): a text already in the task with another label, or, in a single-label task, repeated in the upload with another label; nothing was added. The error lists the first 20 of each: conflicts [{text, existing_label, new_label}] and repeats [{text, first_label, first_at, label, at}].',
+        },
         408: { description: 'The body did not arrive in time.' },
         413: { description: 'Too many examples, or too many bytes (announced, sent or decompressed).' },
         415: { description: 'Not one of the upload media types, or an unsupported Content-Encoding.' },
@@ -126,7 +149,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
           examples.map((e) => ({ ...e, textHash: textHash(e.text) })),
           query.on_conflict,
         );
-        if (result.conflicts.length) throw conflictError(result.conflicts);
+        if (result.conflicts.length || result.repeats.length) throw conflictError(result);
         const after = await store.getTask(task.clientId, task.id);
         const body: z.infer<typeof uploadOut> = {
           object: 'examples.upload',
@@ -134,6 +157,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
           received: examples.length,
           inserted: result.inserted,
           duplicates: result.duplicates,
+          merged: result.merged,
           skipped: result.skipped,
           relabelled: result.relabelled,
           example_count: after?.exampleCount ?? 0,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const MAP_TEXT_CHARS = 200;
 
 export const evaluationRowOut = z.object({
-  example_id: z.number().int(),
+  example_id: z.number().int().describe("The example's id in its task (GET …/examples/{id})."),
   text: z.string().nullable().describe('null when the example was deleted since the version was trained.'),
   label: z.string().describe('Its label when the version was trained.'),
   predicted: z.string().describe('What a head that never saw it predicted (cross-validation or hold-out).'),
@@ -18,7 +18,7 @@ export const mapOut = z.object({
   total: z.number().int().describe('Examples the version was trained on; at most 2,000 of them are mapped (a seeded sample).'),
   points: z.array(
     z.object({
-      example_id: z.number().int(),
+      example_id: z.number().int().describe("The example's id in its task."),
       x: z.number(),
       y: z.number(),
       label: z.string(),

@@ -2,7 +2,10 @@
 import { z } from 'zod';
 
 export const exampleOut = z.object({
-  id: z.number().int(),
+  id: z
+    .number()
+    .int()
+    .describe("Its number in its task: 1, 2, … in upload order, never reused. Ids are the task's own: they say nothing of other tasks or clients."),
   object: z.literal('example'),
   text: z.string(),
   label: z.string().optional().describe('Single-label tasks.'),
@@ -14,8 +17,12 @@ export const uploadOut = z.object({
   format: z.enum(['json', 'jsonl', 'csv']),
   received: z.number().int(),
   inserted: z.number().int(),
-  duplicates: z.number().int().describe('Texts already present (or repeated in the upload) with the same label.'),
-  skipped: z.number().int().describe('Texts with another label kept as they were (on_conflict=skip).'),
+  duplicates: z.number().int().describe('Records of a text already present, or earlier in the upload, with the same label (set).'),
+  merged: z
+    .number()
+    .int()
+    .describe('Multi-label tasks: records of a text earlier in the upload with another label set, their labels added to that set (one example, the union).'),
+  skipped: z.number().int().describe('Records with another label than the text has, left out (on_conflict=skip).'),
   relabelled: z.number().int().describe('Stored texts given the label of the upload (on_conflict=replace).'),
   example_count: z.number().int().describe('Examples in the task after the upload.'),
 });

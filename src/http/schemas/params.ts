@@ -13,7 +13,12 @@ export const MAX_VERSION = 2 ** 31 - 1;
 
 export const modelParam = { schema: id, notFound: 'model_not_found', description: 'Model name (GET /v1/models).' } satisfies PathParam;
 export const taskParam = { schema: id, notFound: 'task_not_found', description: 'Task id.' } satisfies PathParam;
-export const exampleParam = { schema: positiveInt, notFound: 'example_not_found', description: 'Example id.' } satisfies PathParam;
+export const exampleParam = {
+  // Past the largest integer a JSON number holds exactly, no id was ever given (and PostgreSQL's bigint would overflow).
+  schema: positiveInt.refine((n) => n <= Number.MAX_SAFE_INTEGER),
+  notFound: 'example_not_found',
+  description: 'Example id: its number in its task (1, 2, … in upload order, never reused).',
+} satisfies PathParam;
 export const jobParam = { schema: id, notFound: 'job_not_found', description: 'Job id.' } satisfies PathParam;
 export const versionParam = {
   schema: positiveInt.refine((n) => n <= MAX_VERSION),
