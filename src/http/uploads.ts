@@ -9,9 +9,8 @@
  * What an upload may cost is bounded by what it may hold, whatever it holds:
  * every record counts toward the examples limit, valid or not; a record longer
  * than a valid one could be is refused without being kept; and bad records are
- * counted, with only the first few described. (Before, each bad record kept an
- * Error and only valid ones counted: 500,000 bad records in 1 KB of gzip held
- * 330 MB.)
+ * counted, with only the first few described, so a small compressed body of
+ * bad records cannot buy memory or CPU (the hostile-input suite holds it).
  */
 import type { Request } from 'express';
 import { DomainError } from '../errors.js';
@@ -92,7 +91,7 @@ const tooLong = (max: number) => `longer than ${max} characters, more than any v
 /**
  * Splits a byte stream into lines, decoding UTF-8 across chunk boundaries. A
  * line's pieces are joined once, at its end (appending to one growing string
- * and slicing it per chunk was quadratic: one 32 MB line took 18 s). A line
+ * and slicing it per chunk is quadratic in the line's length). A line
  * over `maxChars` is dropped as it arrives and comes out as null.
  */
 async function* lines(chunks: AsyncIterable<Buffer>, maxChars: number): AsyncGenerator<string | null> {

@@ -30,7 +30,7 @@ export interface PredictPoolOptions {
   threads: number;
   /** Predictors each worker keeps loaded. */
   maxPredictors: number;
-  /** Uncompressed artifact bytes of the predictors each worker keeps loaded (default 256 MB); a head's memory is 1–2× that. */
+  /** Uncompressed artifact bytes of the predictors each worker keeps loaded (default 256 MB); a loaded head takes once or twice its artifact's size. */
   maxPredictorBytes?: number;
   /** Longest predicted wait of a call's rows for a worker before it is refused as overloaded (0 or unset: never). */
   maxWaitMs?: number;

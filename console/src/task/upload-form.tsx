@@ -80,6 +80,7 @@ export function UploadForm({ taskPath, onUploaded }: { taskPath: string; onUploa
       {result && (
         <p data-testid="upload-result" data-inserted={result.inserted}>
           {result.received} received ({result.format}): {result.inserted} added, {result.duplicates} already there
+          {result.merged ? `, ${result.merged} merged into a repeated text's labels` : ''}
           {result.skipped ? `, ${result.skipped} skipped` : ''}
           {result.relabelled ? `, ${result.relabelled} relabelled` : ''}. The task has {result.example_count} examples.
         </p>

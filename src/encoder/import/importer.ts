@@ -22,7 +22,7 @@ export interface ImportOptions {
   maxTokens?: number;
   /** Rebuilds even when an identical import exists. */
   force?: boolean;
-  /** Attention as plain ONNX ops instead of onnxruntime's kernels (default: its kernels, measured faster). */
+  /** Attention as plain ONNX ops instead of onnxruntime's kernels (default: its kernels, which are faster). */
   standardAttention?: boolean;
   /**
    * The linear layers' weights as int8 (./quantize.ts), run by onnxruntime's
