@@ -14,7 +14,7 @@ import { textHash } from '../store/ids.js';
 import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import type { ExampleRecord, JobRecord, Store, TaskRecord } from '../store/types.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
-import type { JobArgs, MultitaskArgs } from './protocol.js';
+import type { JobArgs, MultitaskArgs } from './job-protocol.js';
 import { DESCRIPTIONS_HELP_BELOW, type TrainingRequest } from './request.js';
 
 /** Where inputs come from. */

@@ -1,15 +1,15 @@
 /**
  * A claimed training job's work, from the runner's side: its inputs
- * (./job-inputs.ts) go to a training process of its own (when it ends, so
- * does every byte it allocated), and its result comes back as the versions
- * the job's end records.
+ * (./job-inputs.ts) go to a training process of its own (./job-worker.ts;
+ * when it ends, so does every byte it allocated), and its result comes back
+ * as the versions the job's end records.
  */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import { DomainError, isDomainError } from '../errors.js';
 import type { ExampleRecord, JobOutcome, JobRecord, NewVersion } from '../store/types.js';
 import { WorkerChannel } from '../workers/channel.js';
 import { type InputSources, multitaskInputs, type PhaseReport, singleTaskInputs } from './job-inputs.js';
-import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './protocol.js';
+import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './job-protocol.js';
 import type { TrainingRequest } from './request.js';
 
 export interface JobEnvironment extends InputSources {
@@ -74,7 +74,7 @@ async function train<M extends 'run' | 'runMultitask'>(
   onProgress: (phase: string, fraction: number) => void,
 ): Promise<Awaited<ReturnType<JobThreadApi[M]>>> {
   const job = new WorkerChannel<JobThreadApi, JobThreadEvent>({
-    url: new URL('./job-process.js', import.meta.url),
+    url: new URL('./job-worker.js', import.meta.url),
     name: 'the training process',
     isolation: 'process',
     ...(env.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: env.heapMb } } : {}),

@@ -19,7 +19,7 @@ import { mlpParamsSchema } from '../heads/mlp/params.js';
 import { mlpFit, type mlpOps } from '../heads/mlp/trainer.js';
 import { MAP_POINTS, pca2, sampleRows } from './example-map.js';
 import { TrainingPool } from './pool/pool.js';
-import type { JobThreadResult, MultitaskInput, MultitaskResult, MultitaskTask, PhaseTiming } from './protocol.js';
+import type { JobThreadResult, MultitaskInput, MultitaskResult, MultitaskTask, PhaseTiming } from './job-protocol.js';
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 

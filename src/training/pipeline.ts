@@ -7,7 +7,7 @@
  * on the same folds, so predictions made for one are reused by the next.
  */
 import { TrainingPool } from './pool/pool.js';
-import type { JobThreadInput, JobThreadResult } from './protocol.js';
+import type { JobThreadInput, JobThreadResult } from './job-protocol.js';
 import { learningCurve } from './stages/curve.js';
 import { evaluate } from './stages/evaluate.js';
 import { finalFit } from './stages/fit.js';

@@ -12,7 +12,7 @@ import type { FoldPrediction, HeadJob, JobContext } from '../../heads/head.js';
 import { applyThresholds, chooseThresholds, type MultiLabelScores, multiLabelScores } from '../../heads/multi-label.js';
 import { headOf } from '../../heads/registry.js';
 import type { TrainingPool } from '../pool/pool.js';
-import type { JobThreadInput, PhaseTiming } from '../protocol.js';
+import type { JobThreadInput, PhaseTiming } from '../job-protocol.js';
 import { isAuto } from '../request.js';
 
 export type Params = Record<string, unknown>;
