@@ -29,7 +29,7 @@ import type { Dataset } from '../src/heads/dataset.js';
 import { argmaxRows, rng } from '../src/heads/evaluation.js';
 import { LogisticPredictor } from '../src/heads/logistic/model.js';
 import { fitLogistic } from '../src/heads/logistic/train.js';
-import { DEFAULT_SCALE } from '../src/heads/prototype/index.js';
+import { DEFAULT_SCALE } from '../src/heads/prototype/params.js';
 import { PrototypePredictor, prototypeArtifact } from '../src/heads/prototype/model.js';
 import { fitPrototypes } from '../src/heads/prototype/trainer.js';
 import { suggest } from '../src/serving/suggestions.js';

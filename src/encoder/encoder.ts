@@ -11,7 +11,7 @@ import { QueueAdmission } from './admission.js';
 import type { Lane } from './batch-queue.js';
 import type { FeatureSpec } from './feature-spec.js';
 import type { ModelManifest } from './manifest.js';
-import type { BatchStats, EncoderApi, EncoderEvent, WorkerInit } from './protocol.js';
+import type { BatchStats, EncoderApi, EncoderEvent, WorkerInit } from './encoder-protocol.js';
 
 export interface EncoderOptions {
   modelDir: string;
@@ -66,7 +66,7 @@ export class Encoder extends EventEmitter<EncoderEvents> {
       maxBatchSize: options.maxBatchSize,
     };
     this.channel = new WorkerChannel({
-      url: new URL('./worker.js', import.meta.url),
+      url: new URL('./encoder-worker.js', import.meta.url),
       name: `encoder ${options.manifest.name}`,
       workerData: init,
       restartDelayMs: RESTART_DELAY_MS,

@@ -1,6 +1,6 @@
 /**
  * Builds exports, each in a worker thread started for it and stopped after
- * it (./worker.ts), at most `maxConcurrent` at once on this replica. An
+ * it (./export-worker.ts), at most `maxConcurrent` at once on this replica. An
  * export holds a few hundred MB while it is built (the encoder's graph read,
  * the file written, the artifact parsed) and the file's bytes until they are
  * sent, so an export keeps its place until its bytes are written, and past
@@ -8,7 +8,7 @@
  */
 import { DomainError } from '../errors.js';
 import { WorkerChannel } from '../workers/channel.js';
-import type { ExportApi, ExportArgs } from './protocol.js';
+import type { ExportApi, ExportArgs } from './export-protocol.js';
 
 export class Exporter {
   private running = 0;
@@ -31,7 +31,7 @@ export class Exporter {
     }
     this.running++;
     try {
-      const channel = new WorkerChannel<ExportApi>({ url: new URL('./worker.js', import.meta.url), name: 'export' });
+      const channel = new WorkerChannel<ExportApi>({ url: new URL('./export-worker.js', import.meta.url), name: 'export' });
       let bytes: Uint8Array;
       try {
         await channel.whenReady();

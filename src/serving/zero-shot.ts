@@ -7,7 +7,7 @@
  * changes when they do, and goes as soon as a trained version is active.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SCALE } from '../heads/prototype/index.js';
+import { DEFAULT_SCALE } from '../heads/prototype/params.js';
 import type { TaskRecord, VersionRecord } from '../store/types.js';
 import { labelText, ZERO_SHOT_TEMPLATE } from '../heads/prototype/label-text.js';
 

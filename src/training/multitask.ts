@@ -12,40 +12,14 @@
  * version report; the version's metrics are the joint network's.
  */
 import { DomainError } from '../errors.js';
-import type { FeatureSpec } from '../encoder/feature-spec.js';
 import { type Dataset, sharedDataset } from '../heads/dataset.js';
 import { computeMetrics, foldSplit, scoreOf, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
 import { opsOn } from '../heads/head.js';
-import { mlpParamsSchema } from '../heads/mlp/index.js';
+import { mlpParamsSchema } from '../heads/mlp/params.js';
 import { mlpFit, type mlpOps } from '../heads/mlp/trainer.js';
 import { MAP_POINTS, pca2, sampleRows } from './example-map.js';
 import { TrainingPool } from './pool/pool.js';
-import type { JobThreadResult, PhaseTiming } from './protocol.js';
-import type { TrainingRequest } from './request.js';
-
-export interface MultitaskTask {
-  taskId: string;
-  /** Class index → label. */
-  labels: string[];
-  y: Int32Array;
-  n: number;
-  spec: FeatureSpec;
-  dim: number;
-  x: Float32Array;
-}
-
-export interface MultitaskInput {
-  /** Its head is `mlp` with the parameters every task's network uses. */
-  request: TrainingRequest;
-  tasks: MultitaskTask[];
-  threads: number;
-  cancel: Int32Array;
-}
-
-/** Per task, what a single-task job returns (chosen is always 0: the task's own spec). */
-export interface MultitaskResult {
-  tasks: JobThreadResult[];
-}
+import type { JobThreadResult, MultitaskInput, MultitaskResult, MultitaskTask, PhaseTiming } from './job-protocol.js';
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 

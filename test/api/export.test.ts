@@ -48,7 +48,7 @@ const TEXTS = [
 ];
 
 /**
- * Token ids as the service makes them (encoder/worker.ts): [CLS] … [SEP],
+ * Token ids as the service makes them (encoder/encoder-worker.ts): [CLS] … [SEP],
  * an over-long text cut to its first max_tokens − 1 ids and [SEP]; right-padded
  * with 0, and masked.
  */

@@ -11,7 +11,8 @@ import { FeatureKernel, gramToKernelMatrix, type KernelSource, MatrixKernel } fr
 import { KernelCache } from '../../src/heads/svm/kernel-cache.js';
 import { resolveParams, type SvmParams } from '../../src/heads/svm/params.js';
 import { type SvmTrainResult, trainSvm } from '../../src/heads/svm/train.js';
-import { type svmOps, trainSvmOnPool } from '../../src/heads/svm/trainer.js';
+import type { svmOps } from '../../src/heads/svm/ops.js';
+import { trainSvmOnPool } from '../../src/heads/svm/trainer.js';
 import { TrainingPool } from '../../src/training/pool/pool.js';
 
 /** Largest kernel matrix these helpers precompute; above it values come from the features. */

@@ -15,7 +15,7 @@ import { rng } from '../../src/heads/evaluation.js';
 import { ceilFloat32 } from '../../src/heads/forest/onnx.js';
 import { fitLogistic } from '../../src/heads/logistic/train.js';
 import { headOf, loadPredictor } from '../../src/heads/registry.js';
-import { svmArtifact } from '../../src/heads/svm/index.js';
+import { svmArtifact } from '../../src/heads/svm/artifact.js';
 import type { SvmParams } from '../../src/heads/svm/params.js';
 import { DT, GraphBuilder } from '../../src/onnx/graph.js';
 import { trainForestHere } from '../helpers/forest.js';

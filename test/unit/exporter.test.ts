@@ -9,7 +9,7 @@ import { resolveSpec } from '../../src/encoder/feature-spec.js';
 import { readManifest } from '../../src/encoder/manifest.js';
 import { isDomainError } from '../../src/errors.js';
 import { Exporter } from '../../src/export/exporter.js';
-import type { ExportArgs } from '../../src/export/protocol.js';
+import type { ExportArgs } from '../../src/export/export-protocol.js';
 
 const modelDir = 'models/all-MiniLM-L6-v2';
 const manifest = readManifest(modelDir)!;

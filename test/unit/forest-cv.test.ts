@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { type Dataset, takeRows } from '../../src/heads/dataset.js';
 import { foldSplit, stratifiedFolds } from '../../src/heads/evaluation.js';
 import { leafLabels, voteLeafLabels } from '../../src/heads/forest/cv.js';
-import { forestParamsSchema } from '../../src/heads/forest/index.js';
+import { forestParamsSchema } from '../../src/heads/forest/params.js';
 import { resolveForestParams } from '../../src/heads/forest/params.js';
 import { loadForestPredictor } from '../../src/heads/forest/predict.js';
 import { trainTrees } from '../../src/heads/forest/train.js';

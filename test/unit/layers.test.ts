@@ -2,9 +2,9 @@
  * The architecture's import rules, checked on the source: imports run
  * downward (http → serving/training/export → features → heads/store → encoder/onnx),
  * a head never imports training, http, the store or the encoder, serving never
- * imports training, and a predict worker loads predictors without pulling in
- * any training or export code; and the console takes nothing from the server
- * but the types of its response schemas.
+ * imports training, a predict worker loads predictors without pulling in
+ * any training or export code, no files import each other in a circle, and
+ * the console takes nothing from the server but the types of its response schemas.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -34,6 +34,12 @@ function imports(file: string, runtime = false): string[] {
     out.push(normalize(join(dirname(file), m[3]!)).replace(/\.js$/, '.ts'));
   }
   return out;
+}
+
+/** The src files a file loads lazily (`import('./x.js')`). */
+function lazyImports(file: string): string[] {
+  const text = readFileSync(join(SRC, file), 'utf8');
+  return [...text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)].map((m) => normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'));
 }
 
 /** The part a file belongs to: its top folder, or the file's own name at the root. */
@@ -136,4 +142,25 @@ test('the console names no head type: its training form offers what GET /v1/head
     return HEADS.filter((h) => text.includes(`'${h.type}'`) || text.includes(`"${h.type}"`)).map((h) => `${file} names ${h.type}`);
   });
   assert.deepEqual(named, []);
+});
+
+test('no import circles: no files import each other, whether through type imports or a lazy import()', () => {
+  const files = sources();
+  const edges = new Map(files.map((f) => [f, [...new Set([...imports(f), ...lazyImports(f)])]]));
+  const circles: string[] = [];
+  const open: string[] = [];
+  const done = new Set<string>();
+  // Depth first: an import of a file still open on the path closes a circle.
+  const visit = (file: string) => {
+    open.push(file);
+    for (const target of edges.get(file) ?? []) {
+      const at = open.indexOf(target);
+      if (at >= 0) circles.push([...open.slice(at), target].map((f) => `src/${f}`).join(' → '));
+      else if (!done.has(target)) visit(target);
+    }
+    open.pop();
+    done.add(file);
+  };
+  for (const file of files) if (!done.has(file)) visit(file);
+  assert.deepEqual(circles, []);
 });

@@ -9,7 +9,7 @@ import type { FeatureSpec } from '../../src/encoder/feature-spec.js';
 import { isDomainError } from '../../src/errors.js';
 import { halvingRungs } from '../../src/training/search-plan.js';
 import { runPipeline, withinOneStandardError } from '../../src/training/pipeline.js';
-import type { JobThreadInput, JobThreadResult } from '../../src/training/protocol.js';
+import type { JobThreadInput, JobThreadResult } from '../../src/training/job-protocol.js';
 import { normalizeRequest, trainingRequestSchema, type TrainingRequestInput } from '../../src/training/request.js';
 
 const N = 150;

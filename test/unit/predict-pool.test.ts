@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/index.js';
+import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/artifact.js';
 import { trainSvmHere } from '../helpers/svm.js';
 import { isDomainError } from '../../src/errors.js';
 import { PredictPool } from '../../src/serving/predict-pool.js';

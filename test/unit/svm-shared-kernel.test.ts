@@ -11,7 +11,7 @@ import { foldSplit, stratifiedFolds } from '../../src/heads/evaluation.js';
 import type { JobContext } from '../../src/heads/head.js';
 import { gramMatrix } from '../../src/heads/linalg/gram.js';
 import { foldPredict, predictFromKernel } from '../../src/heads/svm/cv.js';
-import { svmParamsSchema } from '../../src/heads/svm/index.js';
+import { svmParamsSchema } from '../../src/heads/svm/params.js';
 import { FeatureKernel, gramToKernelMatrix, MatrixKernel, MatrixView } from '../../src/heads/svm/kernel.js';
 import type { KernelParams } from '../../src/heads/svm/kernel-function.js';
 import { KernelCache } from '../../src/heads/svm/kernel-cache.js';

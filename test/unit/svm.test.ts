@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type { Dataset } from '../../src/heads/dataset.js';
-import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/index.js';
+import { loadSvmPredictor, svmArtifact } from '../../src/heads/svm/artifact.js';
 import { parseModelText, writeModelText } from '../../src/heads/svm/model-text.js';
 import { resolveParams, type SvmParams } from '../../src/heads/svm/params.js';
 import { SvmPredictor } from '../../src/heads/svm/predict.js';

@@ -5,46 +5,10 @@
  * `RandomForestClassifier#toJSON()`, which that library loads and predicts
  * from. This module is what serving loads; the training side is ./trainer.ts.
  */
-import { z } from 'zod';
 import type { HeadDefinition } from '../head.js';
 import type { ForestArtifact } from './model.js';
-import { resolveForestParams } from './params.js';
+import { type ForestHeadParams, forestParams, forestParamsSchema, resolveForestParams } from './params.js';
 import { loadForestPredictor } from './predict.js';
-
-export const forestParamsSchema = z
-  .object({
-    n_estimators: z.number().int().min(1).max(2000).default(100).describe('Number of trees.'),
-    max_features: z
-      .union([z.enum(['sqrt', 'log2']), z.number().gt(0).lt(1), z.number().int().min(1)])
-      .default('sqrt')
-      .describe("Candidate features per split: 'sqrt', 'log2', a fraction in (0, 1) or a count (at most the feature dimension)."),
-    max_depth: z.number().int().min(1).max(1000).nullable().default(null).describe('Deepest split level; null: unlimited.'),
-    min_samples_split: z.number().int().min(2).default(2),
-    min_samples_leaf: z.number().int().min(1).default(1),
-    bootstrap: z.boolean().default(true).describe('Grow each tree on a bootstrap sample of the examples.'),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(42),
-  })
-  .strict();
-
-export type ForestHeadParams = z.output<typeof forestParamsSchema>;
-
-/** The API's parameters in the forest code's terms. */
-export function forestParams(p: ForestHeadParams) {
-  return {
-    nEstimators: p.n_estimators,
-    maxFeatures: p.max_features,
-    maxDepth: p.max_depth,
-    minSamplesSplit: p.min_samples_split,
-    minSamplesLeaf: p.min_samples_leaf,
-    bootstrap: p.bootstrap,
-    seed: p.seed,
-  };
-}
 
 export const forestHead: HeadDefinition<ForestHeadParams> = {
   type: 'random_forest',

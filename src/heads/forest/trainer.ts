@@ -11,10 +11,10 @@ import { crossValidateFolds } from '../cross-validate.js';
 import { type HeadJob, type HeadTrainer, type JobContext, opsOn } from '../head.js';
 import type { FlatTree } from './cart.js';
 import { leafLabels, voteLeafLabels } from './cv.js';
-import { type ForestHeadParams, forestHead, forestParams, forestParamsSchema } from './index.js';
 import { oneVsRest } from '../one-vs-rest.js';
 import type { ForestArtifact } from './model.js';
-import { type ForestParams, type ResolvedForestParams, resolveForestParams } from './params.js';
+import { type ForestHeadParams, type ForestParams, forestParams, forestParamsSchema, type ResolvedForestParams, resolveForestParams } from './params.js';
+import { loadForestPredictor } from './predict.js';
 import { assembleForest, trainTrees } from './train.js';
 
 export const forestOps = {
@@ -78,7 +78,7 @@ export const forestTrainer: HeadTrainer<ForestHeadParams> = {
   ops: forestOps,
   start(job) {
     const pool = opsOn<typeof forestOps>(job.pool, 'random_forest');
-    return oneVsRest<ForestHeadParams>(startForest(job, pool), job, (artifact) => forestHead.load(artifact, { threads: 1 }));
+    return oneVsRest<ForestHeadParams>(startForest(job, pool), job, (artifact) => loadForestPredictor(artifact as ForestArtifact));
   },
 };
 

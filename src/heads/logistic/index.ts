@@ -6,28 +6,11 @@
  * step, unlike an SVM's Platt estimates). Stored as plain JSON weights. This
  * module is what serving loads; the training side is ./trainer.ts.
  */
-import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import type { HeadDefinition } from '../head.js';
-import { checkWeightedLabels, labelRecord } from '../label-record.js';
+import { checkWeightedLabels } from '../label-record.js';
 import { type LogisticArtifact, LogisticPredictor } from './model.js';
-
-const positive = z.number().positive().finite();
-
-export const logisticParamsSchema = z
-  .object({
-    C: positive.max(1e6).default(1).describe('Inverse of the L2 penalty (larger: less regularised), as in scikit-learn.'),
-    class_weight: z
-      .union([z.literal('balanced'), labelRecord(positive.max(1e6))])
-      .nullable()
-      .default(null)
-      .describe("Weight of each label's examples in the loss: 'balanced' (n / (labels × count)) or {label: weight}."),
-    max_iter: z.number().int().min(1).max(10_000).default(200).describe('Most L-BFGS iterations.'),
-    tolerance: positive.max(1).default(1e-4).describe("Stop when no gradient component exceeds this (relative to the first iteration's)."),
-  })
-  .strict();
-
-export type LogisticHeadParams = z.output<typeof logisticParamsSchema>;
+import { type LogisticHeadParams, logisticParamsSchema } from './params.js';
 
 export const logisticHead: HeadDefinition<LogisticHeadParams> = {
   type: 'logistic_regression',

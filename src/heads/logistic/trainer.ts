@@ -8,7 +8,7 @@ import { type Dataset, sharedDataset } from '../dataset.js';
 import { crossValidateFolds, predictHeldOut } from '../cross-validate.js';
 import { type FoldPrediction, type HeadTrainer, opsOn } from '../head.js';
 import { classWeightsByIndex } from '../class-weights.js';
-import { type LogisticHeadParams, logisticParamsSchema } from './index.js';
+import { type LogisticHeadParams, logisticParamsSchema } from './params.js';
 import { type LogisticArtifact, LogisticPredictor } from './model.js';
 import { fitLogistic } from './train.js';
 

@@ -7,7 +7,7 @@
 import { crossValidateFolds, predictHeldOut } from '../cross-validate.js';
 import { type Dataset, sharedDataset } from '../dataset.js';
 import { type FoldPrediction, type HeadTrainer, opsOn } from '../head.js';
-import { type MlpHeadParams, mlpParamsSchema } from './index.js';
+import { type MlpHeadParams, mlpParamsSchema } from './params.js';
 import { type MlpArtifact, MlpPredictor } from './model.js';
 import { fitJointMlp, fitMlp, type MlpFit } from './train.js';
 import type { LayerWeights } from './graph.js';

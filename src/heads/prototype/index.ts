@@ -6,29 +6,9 @@
  * a mean per label, so it works from one example a label. This module is what
  * serving loads; the training side is ./trainer.ts.
  */
-import { z } from 'zod';
 import type { HeadDefinition } from '../head.js';
 import { type PrototypeArtifact, PrototypePredictor } from './model.js';
-
-/**
- * The cosine scale a prototype head uses unless told: measured in
- * bench:little-data as the one that minimises the zero-shot log-loss over
- * the shared data sets.
- */
-export const DEFAULT_SCALE = 15;
-
-export const prototypeParamsSchema = z
-  .object({
-    scale: z
-      .number()
-      .positive()
-      .max(1000)
-      .default(DEFAULT_SCALE)
-      .describe('Multiplies the cosines before the softmax: larger, sharper probabilities (the choice of label does not depend on it).'),
-  })
-  .strict();
-
-export type PrototypeHeadParams = z.output<typeof prototypeParamsSchema>;
+import { type PrototypeHeadParams, prototypeParamsSchema } from './params.js';
 
 export const prototypeHead: HeadDefinition<PrototypeHeadParams> = {
   type: 'prototype',

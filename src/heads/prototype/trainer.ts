@@ -6,7 +6,7 @@
 import { crossValidateFolds, predictHeldOut } from '../cross-validate.js';
 import { type Dataset, takeRows } from '../dataset.js';
 import type { HeadTrainer } from '../head.js';
-import { type PrototypeHeadParams, prototypeParamsSchema } from './index.js';
+import { type PrototypeHeadParams, prototypeParamsSchema } from './params.js';
 import { normalizeRows, type PrototypeArtifact, PrototypePredictor, prototypeArtifact } from './model.js';
 
 /** The mean direction of each class's rows of `data`. */

@@ -4,54 +4,11 @@
  * libsvm model text, which libsvm itself (and libsvm-js's SVM.load) reads.
  * This module is what serving loads; the training side is ./trainer.ts.
  */
-import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import type { HeadDefinition } from '../head.js';
-import { checkWeightedLabels, labelRecord } from '../label-record.js';
-import type { SvmModel } from './model.js';
-import { parseModelText, writeModelText } from './model-text.js';
-import { SvmPredictor } from './predict.js';
-
-const positive = z.number().positive().finite();
-
-export const svmParamsSchema = z
-  .object({
-    kernel: z.enum(['linear', 'rbf', 'poly']).default('rbf'),
-    C: positive.max(1e6).default(10).describe('Penalty on margin violations.'),
-    gamma: z
-      .union([positive.max(1e6), z.enum(['scale', 'auto'])])
-      .default('scale')
-      .describe("Kernel width (rbf, poly): a number, 'scale' = 1/(dim·var(X)) or 'auto' = 1/dim."),
-    degree: z.number().int().min(1).max(10).default(3).describe('Polynomial degree (poly).'),
-    coef0: z.number().finite().min(-1e6).max(1e6).default(0).describe('Polynomial offset (poly).'),
-    class_weight: z
-      .union([z.literal('balanced'), labelRecord(positive.max(1e6))])
-      .nullable()
-      .default(null)
-      .describe("Multiply C per label: 'balanced' (n / (labels × count)) or {label: weight}; for imbalanced labels."),
-    tolerance: positive.max(1).default(1e-3).describe('Solver stopping tolerance.'),
-  })
-  .strict();
-
-export type SvmHeadParams = z.output<typeof svmParamsSchema>;
-
-/** The stored form of a trained SVM head. */
-export interface SvmArtifact {
-  format: 'libsvm';
-  /** libsvm model text. */
-  model: string;
-  /** The task's class count (columns of predictProba); classes absent from training get probability 0. */
-  classes: number;
-}
-
-export function svmArtifact(model: SvmModel, classes: number): SvmArtifact {
-  return { format: 'libsvm', model: writeModelText(model), classes };
-}
-
-export function loadSvmPredictor(artifact: SvmArtifact, opts: { threads?: number } = {}): SvmPredictor {
-  if (artifact.format !== 'libsvm') throw new Error(`not a libsvm artifact: ${String(artifact.format)}`);
-  return new SvmPredictor(parseModelText(artifact.model), { classes: artifact.classes, ...opts });
-}
+import { checkWeightedLabels } from '../label-record.js';
+import { loadSvmPredictor, type SvmArtifact } from './artifact.js';
+import { type SvmHeadParams, svmParamsSchema } from './params.js';
 
 export const svmHead: HeadDefinition<SvmHeadParams> = {
   type: 'svm',

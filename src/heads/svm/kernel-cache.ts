@@ -14,7 +14,7 @@ import { gramMatrix } from '../linalg/gram.js';
 import { evenRanges } from '../../lib/ranges.js';
 import { gramDiagonal } from './kernel.js';
 import type { KernelParams } from './kernel-function.js';
-import type { SvmPool } from './trainer.js';
+import type { SvmPool } from './ops.js';
 
 export const MAX_SHARED_ROWS = 20_000;
 

@@ -42,3 +42,14 @@ export function pairList(nrClass: number): Array<[number, number]> {
   for (let i = 0; i < nrClass; i++) for (let j = i + 1; j < nrClass; j++) pairs.push([i, j]);
   return pairs;
 }
+
+/** One model class's SVs and their sv_coef columns. */
+export interface ClassBlock {
+  /** n × dim */
+  sv: Float32Array;
+  /** Squared norms of the SVs. */
+  sq: Float64Array;
+  /** (k−1) × n */
+  coef: Float32Array;
+  n: number;
+}

@@ -18,7 +18,7 @@
  */
 import { DT, type GraphBuilder } from '../../onnx/graph.js';
 import type { OnnxHeadExport } from '../head.js';
-import type { SvmArtifact } from './index.js';
+import type { SvmArtifact } from './artifact.js';
 import { pairList, type SvmModel } from './model.js';
 import { parseModelText } from './model-text.js';
 import { classBlocks } from './predict.js';

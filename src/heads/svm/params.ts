@@ -1,12 +1,38 @@
 /**
- * SVM hyper-parameters, their defaults, and their resolution against a data
- * set (gamma heuristics, class weights) into plain numbers that can cross a
- * worker boundary.
+ * SVM hyper-parameters: the API's form (what a request gives and a search
+ * varies), the solver's, with their defaults, and their resolution against a
+ * data set (gamma heuristics, class weights) into plain numbers that can
+ * cross a worker boundary.
  */
+import { z } from 'zod';
 import { balancedClassWeights } from '../class-weights.js';
 import { DomainError } from '../../errors.js';
 import type { Dataset } from '../dataset.js';
+import { labelRecord } from '../label-record.js';
 import type { KernelParams, KernelType } from './kernel-function.js';
+
+const positive = z.number().positive().finite();
+
+export const svmParamsSchema = z
+  .object({
+    kernel: z.enum(['linear', 'rbf', 'poly']).default('rbf'),
+    C: positive.max(1e6).default(10).describe('Penalty on margin violations.'),
+    gamma: z
+      .union([positive.max(1e6), z.enum(['scale', 'auto'])])
+      .default('scale')
+      .describe("Kernel width (rbf, poly): a number, 'scale' = 1/(dim·var(X)) or 'auto' = 1/dim."),
+    degree: z.number().int().min(1).max(10).default(3).describe('Polynomial degree (poly).'),
+    coef0: z.number().finite().min(-1e6).max(1e6).default(0).describe('Polynomial offset (poly).'),
+    class_weight: z
+      .union([z.literal('balanced'), labelRecord(positive.max(1e6))])
+      .nullable()
+      .default(null)
+      .describe("Multiply C per label: 'balanced' (n / (labels × count)) or {label: weight}; for imbalanced labels."),
+    tolerance: positive.max(1).default(1e-3).describe('Solver stopping tolerance.'),
+  })
+  .strict();
+
+export type SvmHeadParams = z.output<typeof svmParamsSchema>;
 
 export interface SvmParams {
   kernel: KernelType;

@@ -14,8 +14,8 @@
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { GraphBuilder, DT } from '../../onnx/graph.js';
 import { syncOrt, unshared, type SyncOrt } from '../../onnx/session.js';
-import type { ClassBlock } from './predict.js';
 import type { KernelParams } from './kernel-function.js';
+import type { ClassBlock } from './model.js';
 
 export class PartialSumGraph {
   private constructor(

@@ -17,7 +17,7 @@
 import type { Predictor } from '../head.js';
 import { crossProducts, rowSquaredNorms } from '../linalg/gram.js';
 import { kernelFromDot } from './kernel-function.js';
-import { type SvmModel, pairCount, totalSv } from './model.js';
+import { type ClassBlock, type SvmModel, pairCount, totalSv } from './model.js';
 import { PartialSumGraph } from './predict-graph.js';
 import { multiclassProbability, sigmoidPredict } from './probability.js';
 
@@ -25,17 +25,6 @@ import { multiclassProbability, sigmoidPredict } from './probability.js';
 const BATCH = 512;
 /** libsvm clamps pairwise probabilities into [1e−7, 1 − 1e−7] before coupling. */
 const MIN_PROB = 1e-7;
-
-/** One model class's SVs and their sv_coef columns. */
-export interface ClassBlock {
-  /** n × dim */
-  sv: Float32Array;
-  /** Squared norms of the SVs. */
-  sq: Float64Array;
-  /** (k−1) × n */
-  coef: Float32Array;
-  n: number;
-}
 
 export interface SvmPredictorOptions {
   /** Width of predictProba rows; default: the largest label + 1. */

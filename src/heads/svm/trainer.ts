@@ -10,45 +10,16 @@ import { type Dataset, sharedDataset } from '../dataset.js';
 import type { CvOutcome, HeadJob, HeadTrainer, JobContext } from '../head.js';
 import { opsOn } from '../head.js';
 import { classWeightsByIndex } from '../class-weights.js';
-import { foldPredict } from './cv.js';
-import { type SvmArtifact, type SvmHeadParams, svmArtifact, svmHead, svmParamsSchema } from './index.js';
+import { loadSvmPredictor, type SvmArtifact, svmArtifact } from './artifact.js';
 import { oneVsRest } from '../one-vs-rest.js';
-import type { KernelParams } from './kernel-function.js';
-import { FeatureKernel, gramRowsToKernel, MatrixKernel } from './kernel.js';
 import { KernelCache, kernelKey } from './kernel-cache.js';
 import { pairList } from './model.js';
-import { type ResolvedSvmParams, resolveParams, type SvmParams } from './params.js';
-import { assembleModel, type ClassGroups, groupClasses, trainPairs, type SvmTrainResult } from './train.js';
+import { type SvmPool, svmOps } from './ops.js';
+import { resolveParams, type SvmHeadParams, type SvmParams, svmParamsSchema } from './params.js';
+import { assembleModel, groupClasses, type SvmTrainResult } from './train.js';
 
 /** Pair chunks per worker: enough for balance, few enough that messages cost nothing. */
 const CHUNKS_PER_WORKER = 8;
-
-/** What the SVM's fits run on the pool's workers. Matrices travel as SharedArrayBuffer views, so a task copies none. */
-export const svmOps = {
-  /** Rows [from, to) of a Gram matrix (n × n) as kernel values, into `out`. */
-  'kernel-rows'(a: { gram: Float32Array; out: Float32Array; n: number; sq: Float64Array; kernel: KernelParams; from: number; to: number }): null {
-    gramRowsToKernel(a.gram, a.n, a.sq, a.kernel, a.from, a.to, a.out);
-    return null;
-  },
-  /**
-   * One cross-validation fold: train on `train`, predict `test`. `kernel` is
-   * the data set's full kernel matrix for `params`, or null to compute kernel
-   * values from the features (data sets too large to share a matrix).
-   */
-  fold(a: { data: Dataset; kernel: Float32Array | null; train: Int32Array; test: Int32Array; params: Partial<SvmParams> }): Int32Array {
-    const { data } = a;
-    const source = a.kernel ? new MatrixKernel(a.kernel, data.n) : new FeatureKernel(data.x, data.n, data.dim, resolveParams(data, a.params).kernel);
-    return foldPredict(data, source, a.train, a.test, a.params);
-  },
-  /** One-vs-one pairs of a final fit on all of `data`; `kernel` as for `fold`. */
-  pairs(a: { data: Dataset; kernel: Float32Array | null; groups: ClassGroups; params: ResolvedSvmParams; pairs: number[] }) {
-    const { data } = a;
-    const source = a.kernel ? new MatrixKernel(a.kernel, data.n) : new FeatureKernel(data.x, data.n, data.dim, a.params.kernel);
-    return trainPairs({ groups: a.groups, params: a.params, kernel: source }, a.pairs);
-  },
-};
-
-export type SvmPool = ReturnType<typeof opsOn<typeof svmOps>>;
 
 /** scikit-learn's gamma='scale': 1 / (dim · variance of all feature values). */
 export function scaleGamma(data: Dataset): number {
@@ -157,5 +128,5 @@ export function startSvmJob(job: JobContext, kernels?: KernelCache): HeadJob<Svm
 
 export const svmTrainer: HeadTrainer<SvmHeadParams> = {
   ops: svmOps,
-  start: (job) => oneVsRest(startSvmJob(job), job, (artifact) => svmHead.load(artifact, { threads: 1 })),
+  start: (job) => oneVsRest(startSvmJob(job), job, (artifact) => loadSvmPredictor(artifact as SvmArtifact, { threads: 1 })),
 };

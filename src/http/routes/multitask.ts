@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { specKey } from '../../encoder/feature-spec.js';
 import type { ModelRegistry } from '../../encoder/registry.js';
 import { DomainError, isDomainError } from '../../errors.js';
-import { mlpParamsSchema } from '../../heads/mlp/index.js';
+import { mlpParamsSchema } from '../../heads/mlp/params.js';
 import { countsByLabel } from '../../store/label-set.js';
 import type { Store, TaskRecord } from '../../store/types.js';
 import { checkTrainable, smallestDimension } from '../../training/plan.js';

@@ -10,7 +10,7 @@
 import { DomainError } from '../../errors.js';
 import type { TaskOutcome, WorkerPool } from '../../heads/head.js';
 import { WorkerChannel } from '../../workers/channel.js';
-import type { PoolApi, PoolTask } from './protocol.js';
+import type { PoolApi, PoolTask } from './pool-protocol.js';
 
 interface Queued {
   task: PoolTask;
@@ -72,7 +72,7 @@ export class TrainingPool implements WorkerPool {
   }
 
   private spawn(): WorkerChannel<PoolApi> {
-    const w = new WorkerChannel<PoolApi>({ url: new URL('./worker.js', import.meta.url), name: 'training pool worker' });
+    const w = new WorkerChannel<PoolApi>({ url: new URL('./pool-worker.js', import.meta.url), name: 'training pool worker' });
     this.all.push(w);
     return w;
   }

@@ -3,7 +3,6 @@ import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { CallContext } from '../workers/protocol.js';
 import type { ExampleMap } from './example-map.js';
 import type { TrainingRequest } from './request.js';
-import type { MultitaskInput, MultitaskResult } from './multitask.js';
 
 /** One feature matrix the job may train on: the task's spec, or a layer-sweep candidate. */
 export interface Candidate {
@@ -67,7 +66,32 @@ export interface JobThreadResult {
   };
 }
 
-/** A multi-task job's input without its cancel flag (see ./multitask.ts). */
+/** One task of a multi-task job (see ./multitask.ts). */
+export interface MultitaskTask {
+  taskId: string;
+  /** Class index → label. */
+  labels: string[];
+  y: Int32Array;
+  n: number;
+  spec: FeatureSpec;
+  dim: number;
+  x: Float32Array;
+}
+
+export interface MultitaskInput {
+  /** Its head is `mlp` with the parameters every task's network uses. */
+  request: TrainingRequest;
+  tasks: MultitaskTask[];
+  threads: number;
+  cancel: Int32Array;
+}
+
+/** Per task, what a single-task job returns (chosen is always 0: the task's own spec). */
+export interface MultitaskResult {
+  tasks: JobThreadResult[];
+}
+
+/** A multi-task job's input without its cancel flag. */
 export type MultitaskArgs = Omit<MultitaskInput, 'cancel'>;
 
 /** The training process runs one job; dropping the call (its signal) cancels it. */

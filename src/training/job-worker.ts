@@ -13,7 +13,7 @@ import { setPriority } from 'node:os';
 import { serve } from '../workers/serve.js';
 import { runMultitask } from './multitask.js';
 import { runPipeline } from './pipeline.js';
-import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadInput } from './protocol.js';
+import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadInput } from './job-protocol.js';
 
 try {
   setPriority(19);

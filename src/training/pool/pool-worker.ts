@@ -5,7 +5,7 @@
  */
 import { headOf } from '../../heads/registry.js';
 import { reply, serve } from '../../workers/serve.js';
-import type { PoolApi } from './protocol.js';
+import type { PoolApi } from './pool-protocol.js';
 
 /**
  * The buffers of the fresh typed arrays in an op's result (nested one level

@@ -8,7 +8,7 @@
 import { unpackArtifact } from '../store/artifact.js';
 import { reply, serve } from '../workers/serve.js';
 import { buildOnnxExport, onnxExportOf } from './onnx-export.js';
-import type { ExportApi } from './protocol.js';
+import type { ExportApi } from './export-protocol.js';
 
 serve<ExportApi>({
   build: async ({ artifactGzip, ...source }) => {

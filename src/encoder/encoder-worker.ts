@@ -16,7 +16,7 @@ import { hiddenStateName } from './manifest.js';
 import { encoderFeeds } from './feeds.js';
 import { PACKED_ROW_TOKENS, PACKED_RUN_TOKENS } from './packing.js';
 import { featureOf } from './pooling.js';
-import type { EncodeArgs, Encoded, EncoderApi, EncoderEvent, WorkerInit } from './protocol.js';
+import type { EncodeArgs, Encoded, EncoderApi, EncoderEvent, WorkerInit } from './encoder-protocol.js';
 
 interface Request {
   specs: FeatureSpec[];

@@ -1,0 +1,127 @@
+/**
+ * A claimed training job's work, from the runner's side: its inputs
+ * (./job-inputs.ts) go to a training process of its own (./job-worker.ts;
+ * when it ends, so does every byte it allocated), and its result comes back
+ * as the versions the job's end records.
+ */
+import type { FeatureSpec } from '../encoder/feature-spec.js';
+import { DomainError, isDomainError } from '../errors.js';
+import type { ExampleRecord, JobOutcome, JobRecord, NewVersion } from '../store/types.js';
+import { WorkerChannel } from '../workers/channel.js';
+import { type InputSources, multitaskInputs, type PhaseReport, singleTaskInputs } from './job-inputs.js';
+import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './job-protocol.js';
+import type { TrainingRequest } from './request.js';
+
+export interface JobEnvironment extends InputSources {
+  /** Threads one job may use. */
+  threads: number;
+  /** Heap limit of a job's training process, MB (0 = Node's default). */
+  heapMb: number;
+}
+
+/** Runs the job to its outcome; throws what stopped it (the signal's reason when aborted). */
+export async function executeJob(env: JobEnvironment, job: JobRecord, signal: AbortSignal, phase: PhaseReport): Promise<JobOutcome> {
+  const request = job.request as TrainingRequest;
+  return request.tasks ? executeMultitask(env, job, request, request.tasks, signal, phase) : executeSingle(env, job, request, signal, phase);
+}
+
+async function executeSingle(env: JobEnvironment, job: JobRecord, request: TrainingRequest, signal: AbortSignal, phase: PhaseReport): Promise<JobOutcome> {
+  const inputs = await singleTaskInputs(env, job, request, signal, phase);
+  const { labels, examples, y, n, specs, described } = inputs;
+  phase('training', 25);
+  const result = await train(env, 'run', { ...inputs.args, threads: env.threads }, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
+  const version = versionOf(result, inputs.args.candidates[result.chosen]!.spec, labels, examples, y, {
+    specs: specs.length,
+    examples: n,
+    encoded_texts: inputs.encoded,
+  });
+  version.report = { ...(version.report as object), label_descriptions: { rows: described.length, labels: described.map((d) => labels[d.label]) } };
+  return { state: 'succeeded', activate: request.activate, version };
+}
+
+/** Several tasks trained together (./multitask.ts): one version each, written with the job's end. */
+async function executeMultitask(
+  env: JobEnvironment,
+  job: JobRecord,
+  request: TrainingRequest,
+  taskIds: string[],
+  signal: AbortSignal,
+  phase: PhaseReport,
+): Promise<JobOutcome> {
+  const { tasks, args } = await multitaskInputs(env, job, request, taskIds, signal, phase);
+  phase('training', 25);
+  const result = await train(env, 'runMultitask', { ...args, threads: env.threads }, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
+  const versions = result.tasks.map((r, i) => {
+    const t = tasks[i]!;
+    const spec = args.tasks[i]!.spec;
+    return { taskId: t.task.id, version: versionOf(r, spec, t.labels, t.examples, t.y, { specs: 1, examples: t.n, encoded_texts: t.encoded }) };
+  });
+  return { state: 'succeeded', activate: request.activate, version: versions[0]!.version, others: versions.slice(1) };
+}
+
+/**
+ * Runs the job in a training process of its own; its crash fails this job
+ * only. Aborting drops the call, which sets the job's cancel flag in the
+ * process: it stops after the pool tasks running then (stopping a thread
+ * inside a native onnxruntime call would abort the process), and exits
+ * before the job's end is recorded, so the next job starts on free memory.
+ */
+async function train<M extends 'run' | 'runMultitask'>(
+  env: JobEnvironment,
+  method: M,
+  args: Parameters<JobThreadApi[M]>[0],
+  signal: AbortSignal,
+  onProgress: (phase: string, fraction: number) => void,
+): Promise<Awaited<ReturnType<JobThreadApi[M]>>> {
+  const job = new WorkerChannel<JobThreadApi, JobThreadEvent>({
+    url: new URL('./job-worker.js', import.meta.url),
+    name: 'the training process',
+    isolation: 'process',
+    ...(env.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: env.heapMb } } : {}),
+  });
+  job.on('event', (e) => onProgress(e.phase, e.fraction));
+  try {
+    return (await job.call(method, args as never, { signal })) as Awaited<ReturnType<JobThreadApi[M]>>;
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    const cause = (err as Error).cause as { code?: string } | undefined;
+    if (isDomainError(err, 'worker_crashed') && cause?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      throw new DomainError('worker_crashed', `the training process ran out of memory (limit ${env.heapMb} MB)`);
+    }
+    throw err;
+  } finally {
+    await job.stop();
+  }
+}
+
+/** The version a training result makes, with its row-by-row evaluation. */
+function versionOf(
+  result: JobThreadResult,
+  spec: FeatureSpec,
+  labels: string[],
+  examples: ExampleRecord[],
+  y: Int32Array,
+  /** What the feature store saved: specs computed, examples, texts the encoder ran on. */
+  features: { specs: number; examples: number; encoded_texts: number },
+): NewVersion {
+  const { predicted, map } = result.evaluation;
+  // Four decimals: far finer than a plot can show, and a third of the JSON of full floats.
+  const coord = (axis: 0 | 1) => Array.from({ length: map.rows.length }, (_, i) => Math.round(map.coords[2 * i + axis]! * 1e4) / 1e4);
+  return {
+    headType: result.headType,
+    params: result.params,
+    spec,
+    labels,
+    metrics: result.metrics,
+    report: { ...result.report, features, timings: result.timings },
+    exampleCount: examples.length,
+    trainingMs: result.timings.reduce((a, t) => a + t.ms, 0),
+    artifact: result.artifact,
+    evaluation: {
+      exampleIds: examples.map((e) => e.id),
+      truth: Array.from(y),
+      predicted: Array.from(predicted),
+      map: { method: map.method, explainedVarianceRatio: map.explainedVarianceRatio, rows: Array.from(map.rows), x: coord(0), y: coord(1) },
+    },
+  };
+}
