@@ -13,13 +13,8 @@ import type { FeatureSpec } from './feature-spec.js';
 import type { ModelManifest } from './manifest.js';
 import type { BatchStats, EncoderApi, EncoderEvent, WorkerInit } from './encoder-protocol.js';
 
-export interface EncoderOptions {
-  modelDir: string;
-  manifest: ModelManifest;
-  threads: number;
-  spin: boolean;
-  maxBatchTokens: number;
-  maxBatchSize: number;
+/** What the worker is started with, and the main thread's own bounds. */
+export interface EncoderOptions extends WorkerInit {
   /** Interactive texts allowed to wait at once; beyond it calls fail fast as overloaded. */
   maxQueuedTexts: number;
   /** Longest predicted wait of an interactive call's texts before it fails fast as overloaded (0: only the text bound). */
@@ -57,18 +52,11 @@ export class Encoder extends EventEmitter<EncoderEvents> {
 
   private constructor(private readonly options: EncoderOptions) {
     super();
-    const init: WorkerInit = {
-      modelDir: options.modelDir,
-      manifest: options.manifest,
-      threads: options.threads,
-      spin: options.spin,
-      maxBatchTokens: options.maxBatchTokens,
-      maxBatchSize: options.maxBatchSize,
-    };
+    const { maxQueuedTexts: _, maxQueueWaitMs: __, ...init } = options;
     this.channel = new WorkerChannel({
       url: new URL('./encoder-worker.js', import.meta.url),
       name: `encoder ${options.manifest.name}`,
-      workerData: init,
+      workerData: init satisfies WorkerInit,
       restartDelayMs: RESTART_DELAY_MS,
     });
     this.admission = new QueueAdmission({ maxQueuedTexts: options.maxQueuedTexts, maxWaitMs: options.maxQueueWaitMs ?? 0 });
