@@ -4,10 +4,13 @@
  * keeps every fold's held-out rows and trains on a stratified share of the
  * fold's training rows, so points differ only in how much the head saw.
  *
- * The estimate fits a power law to the error rate, error ≈ a · n^(−b), the
+ * The estimate follows a power law in the error rate, error ∝ n^(−b), the
  * usual shape of learning curves (Cortes et al., 1994; Hestness et al., 2017),
- * by least squares in log–log space, and reads it at twice the examples. It
- * is an extrapolation from a few points and says so.
+ * fold by fold from each fold's measured score, and reads it at twice the
+ * examples, with an interval from the folds' spread. It is an extrapolation
+ * from a few points and says so. Anchoring at the measured score and
+ * weighting the later points keep it from leaning optimistic where the curve
+ * flattens (docs/benchmarks/little-data.md has the check).
  */
 import { rng, type Split } from '../heads/evaluation.js';
 
@@ -30,37 +33,68 @@ export function subsampleSplit(split: Split, y: Int32Array, fraction: number, se
 export interface CurvePoint {
   /** Training rows per fold (mean over the folds). */
   examples: number;
-  /** The score the estimate follows, in [0, 1] (accuracy; macro-F1 for multi-label tasks). */
-  score: number;
+  /** Each fold's score at this share, in [0, 1] (accuracy; macro-F1 for multi-label tasks). */
+  folds: readonly number[];
 }
 
 export interface CurveEstimate {
-  /** 1 − score ≈ a · examples^(−b). */
-  a: number;
-  b: number;
+  /** Each fold's error exponent: 1 − score falls as examples^(−b). */
+  b: number[];
   /** Training rows per fold now, and twice that. */
   examples: number;
   doubled: number;
-  /** The score the fit gives now (to compare with the measured one) and at twice the examples. */
-  score_now: number;
+  /** The mean over folds of each fold's score read at twice the examples. */
   score_doubled: number;
+  /** A 95 % interval for it from the folds' spread (Student's t); null with a single split. */
+  interval: [number, number] | null;
 }
 
-/** The power law through the points' errors (1 − score), or null when fewer than two points have an error to fit. */
-export function estimateGain(points: readonly CurvePoint[]): CurveEstimate | null {
-  const usable = points.filter((p) => p.score < 1 && p.examples > 0);
-  if (usable.length < 2) return null;
-  const xs = usable.map((p) => Math.log(p.examples));
-  const ys = usable.map((p) => Math.log(1 - p.score));
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  const sxx = xs.reduce((s, x) => s + (x - mx) ** 2, 0);
+/** Two-sided 97.5 % quantiles of Student's t by degrees of freedom (1 … 19); folds are at most 20. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093];
+
+/** The slope of log(error) on log(examples), by least squares weighted by examples; null when it cannot be had. */
+function errorExponent(examples: readonly number[], scores: readonly number[]): number | null {
+  const use = examples.map((n, i) => ({ n, e: 1 - scores[i]! })).filter((p) => p.e > 0 && p.n > 0);
+  if (use.length < 2) return null;
+  const w = use.map((p) => p.n);
+  const sw = w.reduce((a, b) => a + b, 0);
+  const xs = use.map((p) => Math.log(p.n));
+  const ys = use.map((p) => Math.log(p.e));
+  const mx = xs.reduce((a, x, i) => a + w[i]! * x, 0) / sw;
+  const my = ys.reduce((a, y, i) => a + w[i]! * y, 0) / sw;
+  const sxx = xs.reduce((a, x, i) => a + w[i]! * (x - mx) ** 2, 0);
   if (sxx === 0) return null;
-  const slope = xs.reduce((s, x, i) => s + (x - mx) * (ys[i]! - my), 0) / sxx;
-  // A curve that does not fall (slope ≥ 0) promises nothing from more examples: b = 0.
-  const b = Math.max(0, -slope);
-  const a = Math.exp(my + b * mx);
+  const slope = xs.reduce((a, x, i) => a + w[i]! * (x - mx) * (ys[i]! - my), 0) / sxx;
+  // A curve that does not fall promises nothing from more examples.
+  return Math.max(0, -slope);
+}
+
+/**
+ * What twice the examples would bring: each fold's own curve, a power law in its error, read from the fold's
+ * measured score at the full share (so the estimate starts from what was measured, not from the fit), with the
+ * later points weighted more (they are nearer the extrapolation); then the mean over folds, and an interval from
+ * their spread. A fold whose errors allow no fit (none left, or one point) promises no gain. Null with fewer than
+ * two points; the last point must be the full share.
+ */
+export function estimateGain(points: readonly CurvePoint[]): CurveEstimate | null {
+  if (points.length < 2) return null;
+  const examples = points.map((p) => p.examples);
   const last = points[points.length - 1]!;
-  const at = (n: number) => Math.max(0, 1 - a * n ** -b);
-  return { a, b, examples: last.examples, doubled: 2 * last.examples, score_now: at(last.examples), score_doubled: at(2 * last.examples) };
+  const exponents = last.folds.map((_, f) =>
+    errorExponent(
+      examples,
+      points.map((p) => p.folds[f]!),
+    ),
+  );
+  const b = exponents.map((e) => e ?? 0);
+  const doubled = last.folds.map((now, f) => 1 - (1 - now) * 2 ** -b[f]!);
+  const k = doubled.length;
+  const mean = doubled.reduce((a, x) => a + x, 0) / k;
+  let interval: [number, number] | null = null;
+  if (k >= 2) {
+    const sd = Math.sqrt(doubled.reduce((a, x) => a + (x - mean) ** 2, 0) / (k - 1));
+    const half = T975[Math.min(k - 1, T975.length) - 1]! * (sd / Math.sqrt(k));
+    interval = [Math.max(0, mean - half), Math.min(1, mean + half)];
+  }
+  return { b, examples: last.examples, doubled: 2 * last.examples, score_doubled: mean, interval };
 }

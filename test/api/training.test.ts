@@ -136,6 +136,10 @@ test('a learning curve: the chosen head on growing shares of the training rows, 
   assert.ok(examples[0] < examples[1] && examples[1] < examples[2], `examples ${examples}`);
   assert.equal(curve.points[2].accuracy, version.metrics.accuracy, 'the whole is the evaluation itself');
   assert.ok(curve.points.every((p: { accuracy: number; macro_f1: number }) => p.accuracy >= 0 && p.accuracy <= 1 && p.macro_f1 >= 0));
+  assert.deepEqual(curve.points[2].fold_accuracy, version.metrics.fold_accuracy, "each fold's score at the full share is the evaluation's");
+  const { accuracy_at_double: atDouble, interval } = curve.estimate;
+  assert.ok(interval[0] <= atDouble && atDouble <= interval[1], `${atDouble} within [${interval}]`);
+  assert.equal(curve.estimate.doubled_examples, 2 * curve.points[2].examples);
   await request(app)
     .post(`/v1/tasks/${taskId}/jobs`)
     .send({ learning_curve: { fractions: [1.5] } })

@@ -1,4 +1,4 @@
-/** The learning curve's pieces: stratified shares of a fold's training rows, and the power law read at twice the examples. */
+/** The learning curve's pieces: stratified shares of a fold's training rows, and each fold's power law read at twice the examples. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { estimateGain, subsampleSplit } from '../../src/training/learning-curve.js';
@@ -18,18 +18,52 @@ test('a share of the training rows: each class cut to its share (at least one ro
   );
 });
 
-test('the power law through the errors: recovered exactly from exact points, and no promise from a flat curve', () => {
-  const law = (n: number) => 1 - 2 * n ** -0.5;
-  const points = [100, 250, 500, 1000].map((examples) => ({ examples, score: law(examples) }));
+test("each fold's power law, from its measured score: exact on exact curves, with the folds' spread as the interval", () => {
+  const law = (c: number, b: number) => (n: number) => 1 - c * n ** -b;
+  const folds = [law(2, 0.5), law(3, 0.5), law(2, 0.4)];
+  const points = [100, 250, 500, 1000].map((examples) => ({ examples, folds: folds.map((f) => f(examples)) }));
   const e = estimateGain(points)!;
-  assert.ok(Math.abs(e.a - 2) < 1e-9 && Math.abs(e.b - 0.5) < 1e-9, JSON.stringify(e));
-  assert.ok(Math.abs(e.score_doubled - law(2000)) < 1e-9);
+  e.b.forEach((b, i) => assert.ok(Math.abs(b - [0.5, 0.5, 0.4][i]!) < 1e-9, `fold ${i}: ${b}`));
+  const expected = folds.reduce((a, f) => a + f(2000), 0) / folds.length;
+  assert.ok(Math.abs(e.score_doubled - expected) < 1e-9, `${e.score_doubled} against ${expected}`);
   assert.equal(e.doubled, 2000);
+  const [lo, hi] = e.interval!;
+  assert.ok(lo < expected && expected < hi, 'the interval holds the mean');
+  const spread = Math.max(...folds.map((f) => f(2000))) - Math.min(...folds.map((f) => f(2000)));
+  assert.ok(hi - lo > spread && hi - lo < 10 * spread, `t over 3 folds widens the spread: ${hi - lo} against ${spread}`);
+});
+
+test('the estimate starts from what was measured: a curve that flattens at its end is read from its last score', () => {
+  // Steep early, flat late: a fit through every point, unanchored, would promise far more.
+  const points = [
+    { examples: 10, folds: [0.3, 0.3] },
+    { examples: 25, folds: [0.6, 0.6] },
+    { examples: 50, folds: [0.8, 0.8] },
+    { examples: 100, folds: [0.82, 0.82] },
+  ];
+  const e = estimateGain(points)!;
+  assert.ok(e.score_doubled > 0.82 && e.score_doubled < 0.9, `${e.score_doubled}`);
+  assert.deepEqual(e.interval, [e.score_doubled, e.score_doubled], 'folds that agree leave no spread');
+});
+
+test('no promise from a curve that does not fall, nor from one without errors; no interval from one split', () => {
   const flat = estimateGain([
-    { examples: 10, score: 0.8 },
-    { examples: 20, score: 0.78 },
+    { examples: 10, folds: [0.8, 0.7] },
+    { examples: 20, folds: [0.78, 0.69] },
   ])!;
-  assert.equal(flat.b, 0, 'a curve that falls promises nothing');
-  assert.ok(Math.abs(flat.score_doubled - flat.score_now) < 1e-12);
-  assert.equal(estimateGain([{ examples: 10, score: 1 }]), null, 'nothing to fit');
+  assert.deepEqual(flat.b, [0, 0]);
+  assert.ok(Math.abs(flat.score_doubled - 0.735) < 1e-12, 'the measured scores, no gain');
+  assert.equal(estimateGain([{ examples: 10, folds: [1] }]), null, 'one point');
+  const perfect = estimateGain([
+    { examples: 10, folds: [0.9, 1] },
+    { examples: 20, folds: [1, 1] },
+  ])!;
+  assert.equal(perfect.score_doubled, 1, 'nothing left to gain');
+  assert.deepEqual(perfect.interval, [1, 1]);
+  const holdout = estimateGain([
+    { examples: 10, folds: [0.5] },
+    { examples: 20, folds: [0.6] },
+  ])!;
+  assert.equal(holdout.interval, null);
+  assert.ok(holdout.score_doubled > 0.6);
 });

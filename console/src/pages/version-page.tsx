@@ -132,10 +132,12 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
             </tbody>
           </table>
           {d.report.learning_curve.estimate && (
-            <p class="small">
-              A power law fitted to these points puts {d.report.learning_curve.metric === 'accuracy' ? 'accuracy' : 'macro-F1'} at{' '}
-              {pct(Number(d.report.learning_curve.estimate[`${d.report.learning_curve.metric}_at_double`]))} with twice the examples (
-              {d.report.learning_curve.estimate.doubled_examples} a fold): an extrapolation.
+            <p class="small" data-testid="learning-curve-estimate">
+              Each fold's power law, read from its measured score, puts {d.report.learning_curve.metric === 'accuracy' ? 'accuracy' : 'macro-F1'} at{' '}
+              {pct(Number(d.report.learning_curve.estimate[`${d.report.learning_curve.metric}_at_double`]))}
+              {d.report.learning_curve.estimate.interval &&
+                ` (95 % interval ${pct(d.report.learning_curve.estimate.interval[0])}–${pct(d.report.learning_curve.estimate.interval[1])})`}{' '}
+              with twice the examples ({d.report.learning_curve.estimate.doubled_examples} a fold): an extrapolation.
             </p>
           )}
         </div>

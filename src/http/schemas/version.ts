@@ -115,24 +115,27 @@ export const learningCurveOut = z.object({
       fraction: z.number().describe("Share of each fold's training rows (1: the evaluation itself)."),
       examples: z.number().describe('Training examples a fold, on average.'),
       ...scores,
+      fold_accuracy: z.array(z.number()).optional().describe("Each fold's accuracy at this share (single-label tasks)."),
+      fold_macro_f1: z.array(z.number()).optional().describe("Each fold's macro-F1 at this share (multi-label tasks)."),
     }),
   ),
   estimate: z
     .object({
       metric: z.enum(['accuracy', 'macro_f1']),
       rule: z.string(),
-      a: z.number(),
-      b: z.number(),
+      b: z.number().describe("The folds' mean error exponent."),
       examples: z.number(),
-      accuracy_fitted_now: z.number().optional(),
-      macro_f1_fitted_now: z.number().optional(),
       doubled_examples: z.number(),
       accuracy_at_double: z.number().optional(),
       macro_f1_at_double: z.number().optional(),
+      interval: z
+        .tuple([z.number(), z.number()])
+        .nullable()
+        .describe("A 95 % interval for the score at twice the examples, from the folds' spread; null with a single hold-out split."),
     })
     .nullable()
     .describe(
-      'A power law fitted to the points, and the score it predicts at twice the examples (an extrapolation); the <metric>_ fields name the metric; null when the points do not allow a fit.',
+      "The score each fold's power law predicts at twice the examples, from its measured score, averaged over the folds (an extrapolation); the <metric>_ fields name the metric; null when the points do not allow a fit.",
     ),
 });
 

@@ -13,7 +13,8 @@ export async function learningCurve(run: PipelineRun, chosen: number, best: Conf
   if (!fractions) return undefined;
   const { splits } = run;
   const metric = targets ? 'macro_f1' : 'accuracy';
-  const scoreOf = (v: Validation) => (targets ? v.macroF1 : v.accuracy);
+  // Multi-label tasks follow macro-F1 (subset accuracy barely moves with examples).
+  const foldScores = (v: Validation) => (targets ? v.perSplitF1 : v.perSplit);
   const points = await run.timed('learning_curve', async () => {
     const out = [];
     for (const fraction of fractions) {
@@ -23,24 +24,23 @@ export async function learningCurve(run: PipelineRun, chosen: number, best: Conf
       });
       const [outcome] = await run.jobOf(best.type).crossValidate(run.datasets[chosen]!, part, [best.params]);
       const v = run.validationOf(outcome!.predicted, outcome!.ms);
-      out.push({ fraction, examples: round(run.meanTrainExamples(part)), ...scoreFields(v), score: scoreOf(v) });
+      out.push({ fraction, examples: round(run.meanTrainExamples(part)), ...scoreFields(v), folds: foldScores(v) });
     }
-    out.push({ fraction: 1, examples: round(run.meanTrainExamples(splits)), ...scoreFields(evaluation), score: scoreOf(evaluation) });
+    out.push({ fraction: 1, examples: round(run.meanTrainExamples(splits)), ...scoreFields(evaluation), folds: foldScores(evaluation) });
     return out;
   });
   const estimate = estimateGain(points);
   return {
     metric,
-    points: points.map(({ score: _, ...p }) => p),
+    points: points.map(({ folds, ...p }) => ({ ...p, [`fold_${metric}`]: folds.map(round) })),
     estimate: estimate && {
       metric,
-      rule: '1 − score ≈ a · examples^(−b), fitted to the points by least squares in log–log space; an extrapolation',
-      a: round(estimate.a),
-      b: round(estimate.b),
+      rule: "each fold: 1 − score ∝ examples^(−b), b by least squares in log–log space weighted by examples, read from the fold's measured score; the mean over folds, and a 95 % interval from their spread; an extrapolation",
+      b: round(estimate.b.reduce((a, x) => a + x, 0) / estimate.b.length),
       examples: estimate.examples,
-      [`${metric}_fitted_now`]: round(estimate.score_now),
       doubled_examples: estimate.doubled,
       [`${metric}_at_double`]: round(estimate.score_doubled),
+      interval: estimate.interval && estimate.interval.map(round),
     },
   };
 }
