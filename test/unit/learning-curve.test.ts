@@ -23,7 +23,7 @@ test("each fold's power law, from its measured score: exact on exact curves, wit
   const folds = [law(2, 0.5), law(3, 0.5), law(2, 0.4)];
   const points = [100, 250, 500, 1000].map((examples) => ({ examples, folds: folds.map((f) => f(examples)) }));
   const e = estimateGain(points)!;
-  e.b.forEach((b, i) => assert.ok(Math.abs(b - [0.5, 0.5, 0.4][i]!) < 1e-9, `fold ${i}: ${b}`));
+  for (const [i, b] of e.b.entries()) assert.ok(Math.abs(b - [0.5, 0.5, 0.4][i]!) < 1e-9, `fold ${i}: ${b}`);
   const expected = folds.reduce((a, f) => a + f(2000), 0) / folds.length;
   assert.ok(Math.abs(e.score_doubled - expected) < 1e-9, `${e.score_doubled} against ${expected}`);
   assert.equal(e.doubled, 2000);

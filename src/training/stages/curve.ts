@@ -40,7 +40,7 @@ export async function learningCurve(run: PipelineRun, chosen: number, best: Conf
       examples: estimate.examples,
       doubled_examples: estimate.doubled,
       [`${metric}_at_double`]: round(estimate.score_doubled),
-      interval: estimate.interval && estimate.interval.map(round),
+      interval: estimate.interval?.map(round) ?? null,
     },
   };
 }
