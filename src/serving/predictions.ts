@@ -18,7 +18,8 @@ import type { FeatureService } from '../features/feature-service.js';
 import { LruCache } from '../lib/lru.js';
 import type { Store, TaskChange, TaskRecord, VersionRecord, VersionRef } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
-import { MIN_ZERO_SHOT_LABELS, zeroShotTexts, zeroShotVersion } from './zero-shot.js';
+import { MIN_ZERO_SHOT_LABELS } from '../heads/prototype/label-text.js';
+import { zeroShotTexts, zeroShotVersion } from './zero-shot.js';
 import { prototypeArtifact } from '../heads/prototype/model.js';
 import { packArtifact } from '../store/artifact.js';
 

@@ -9,16 +9,13 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_SCALE } from '../heads/prototype/params.js';
 import type { TaskRecord, VersionRecord } from '../store/types.js';
-import { labelText, ZERO_SHOT_TEMPLATE } from '../heads/prototype/label-text.js';
-
-/** Fewest declared labels zero-shot prediction needs: one label is no choice. */
-export const MIN_ZERO_SHOT_LABELS = 2;
+import { labelText, ZERO_SHOT_TEMPLATE, zeroShotLabels } from '../heads/prototype/label-text.js';
 
 /** The zero-shot version of a task that has declared enough labels, or undefined. */
 export function zeroShotVersion(task: TaskRecord): VersionRecord | undefined {
-  // One label per text: the prototype head's softmax picks one (a multi-label task would need a threshold per label to learn).
-  if (task.kind !== 'single_label' || task.labels.length < MIN_ZERO_SHOT_LABELS) return undefined;
-  const texts = task.labels.map((l) => labelText(l));
+  const declared = zeroShotLabels(task);
+  if (!declared) return undefined;
+  const texts = declared.map((l) => labelText(l));
   const id = createHash('sha256')
     .update(JSON.stringify([task.id, task.spec, task.labels, ZERO_SHOT_TEMPLATE, DEFAULT_SCALE]))
     .digest('hex')

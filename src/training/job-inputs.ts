@@ -4,15 +4,18 @@
  * it trains on, and the feature matrices of every candidate spec (computed
  * once; reused afterwards), ready to be copied into the training process.
  */
-import { specDimensions, specKey } from '../encoder/feature-spec.js';
+import { type FeatureSpec, specDimensions, specKey } from '../encoder/feature-spec.js';
 import type { ModelRegistry } from '../encoder/registry.js';
 import { DomainError } from '../errors.js';
 import type { FeatureService } from '../features/feature-service.js';
 import { rarestLabel } from '../heads/multi-label.js';
-import { labelText } from '../heads/prototype/label-text.js';
+import { prototypeArtifact } from '../heads/prototype/model.js';
+import { DEFAULT_SCALE } from '../heads/prototype/params.js';
+import { labelText, zeroShotLabels } from '../heads/prototype/label-text.js';
 import { textHash } from '../store/ids.js';
 import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import type { ExampleRecord, JobRecord, Store, TaskRecord } from '../store/types.js';
+import type { IncumbentInput } from './activation.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
 import type { JobArgs, MultitaskArgs } from './job-protocol.js';
 import { DESCRIPTIONS_HELP_BELOW, type TrainingRequest } from './request.js';
@@ -70,6 +73,8 @@ async function examplesOf(store: Store, task: TaskRecord, request: TrainingReque
   const stored = new Map<string, number>();
   for (const e of examples) stored.set(e.label, (stored.get(e.label) ?? 0) + 1);
   const counts = countsByLabel(task.kind, stored);
+  // A described label without examples is a class too when descriptions are trained on: its description is its row.
+  if (usesDescriptions(task, request, counts)) for (const l of task.labels) if (l.description && !counts.has(l.name)) counts.set(l.name, 0);
   const specs = candidateSpecs(task, request, modelLayers);
   checkTrainable(counts, request, smallestDimension(specs, hiddenSize), task.kind);
   const labels = [...counts.keys()].sort();
@@ -84,19 +89,24 @@ async function examplesOf(store: Store, task: TaskRecord, request: TrainingReque
 }
 
 /**
- * The label descriptions a single-label job trains on beside its examples:
- * each described label that has examples, its description through the
- * zero-shot template. `auto` takes them below DESCRIPTIONS_HELP_BELOW
- * examples a label (the median), where bench:little-data measured them helping.
+ * Whether a single-label job trains on the task's label descriptions beside
+ * its examples: as asked, and for `auto` below DESCRIPTIONS_HELP_BELOW examples
+ * a label (the median over labels with examples), where bench:little-data
+ * measured them helping. `counts`: examples by label.
  */
+function usesDescriptions(task: TaskRecord, request: TrainingRequest, counts: ReadonlyMap<string, number>): boolean {
+  if (task.kind !== 'single_label' || request.labelDescriptions === false || !task.labels.some((l) => l.description)) return false;
+  if (request.labelDescriptions === true) return true;
+  const sorted = [...counts.values()].sort((a, b) => a - b);
+  return sorted.length === 0 || sorted[Math.floor(sorted.length / 2)]! < DESCRIPTIONS_HELP_BELOW;
+}
+
+/** The rows descriptions add: each described label that is a class, its description through the zero-shot template. */
 function descriptionRows(task: TaskRecord, labels: string[], request: TrainingRequest, y: Int32Array): Array<{ text: string; label: number }> {
-  if (task.kind !== 'single_label' || request.labelDescriptions === false) return [];
-  const rows = task.labels.filter((l) => l.description && labels.includes(l.name)).map((l) => ({ text: labelText(l), label: labels.indexOf(l.name) }));
-  if (request.labelDescriptions === true || rows.length === 0) return rows;
-  const counts = new Array<number>(labels.length).fill(0);
-  for (const c of y) counts[c]!++;
-  counts.sort((a, b) => a - b);
-  return counts[Math.floor(counts.length / 2)]! < DESCRIPTIONS_HELP_BELOW ? rows : [];
+  const counts = new Map<string, number>();
+  for (const c of y) counts.set(labels[c]!, (counts.get(labels[c]!) ?? 0) + 1);
+  if (!usesDescriptions(task, request, counts)) return [];
+  return task.labels.filter((l) => l.description && labels.includes(l.name)).map((l) => ({ text: labelText(l), label: labels.indexOf(l.name) }));
 }
 
 /** The job's own task: its examples, label descriptions, and a feature matrix per candidate spec. */
@@ -127,12 +137,71 @@ export async function singleTaskInputs(
 
   // Copied into the training process as they are: no shared copy is kept here.
   const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
+  const incumbent = request.activate === 'if_better' ? await incumbentOf(sources, task, examples, candidates, signal) : undefined;
   return {
     ...mine,
     described,
     encoded: feats.encoded,
-    args: { request, labels, y: rowsY, ...(targets ? { targets } : {}), n, extraRows: described.length, candidates },
+    args: { request, labels, y: rowsY, ...(targets ? { targets } : {}), n, extraRows: described.length, candidates, ...(incumbent ? { incumbent } : {}) },
   };
+}
+
+/**
+ * The task's active version, as the training process scores it on the job's examples (./activation.ts): version 0
+ * from the declared labels' texts, or a trained version from its stored out-of-fold predictions and its head on
+ * the examples it never saw. Undefined when there is none to compare with honestly: no active version, a
+ * multi-label one (it keeps no out-of-fold sets), or one stored before evaluations were.
+ */
+async function incumbentOf(
+  sources: InputSources,
+  task: TaskRecord,
+  examples: ExampleRecord[],
+  candidates: Array<{ spec: FeatureSpec; dim: number; x: Float32Array }>,
+  signal: AbortSignal,
+): Promise<IncumbentInput | undefined> {
+  const { store, features } = sources;
+  const n = examples.length;
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  if (!task.activeVersion) {
+    const zeroShot = zeroShotLabels(task);
+    if (!zeroShot) return undefined;
+    const texts = zeroShot.map((l) => labelText(l));
+    const spec = candidates[0]!.spec;
+    const protos = (await features.forTraining(task.clientId, [spec], texts, texts.map(textHash), { signal })).matrices[0]!;
+    const dim = candidates[0]!.dim;
+    return {
+      number: 0,
+      labels: zeroShot.map((l) => l.name),
+      artifact: prototypeArtifact(protos.x, zeroShot.length, dim, DEFAULT_SCALE),
+      rows: all,
+      features: { candidate: 0 },
+      known: new Int32Array(n).fill(-1),
+    };
+  }
+  if (task.kind !== 'single_label') return undefined;
+  const version = await store.getVersion(task.clientId, task.id, task.activeVersion);
+  const evaluation = await store.getEvaluation(task.clientId, task.id, task.activeVersion);
+  const artifact = await store.getArtifact(task.clientId, task.id, task.activeVersion);
+  if (!version || !evaluation || artifact === undefined) return undefined;
+  const seen = new Map(evaluation.exampleIds.map((id, i) => [id, evaluation.predicted[i]!]));
+  // Its out-of-fold prediction where it trained on the row; nothing honest where it trained without holding it out.
+  const known = Int32Array.from(examples, (e) => (seen.has(e.id) ? (seen.get(e.id)! >= 0 ? seen.get(e.id)! : -2) : -1));
+  const rows = Int32Array.from(all.filter((i) => known[i] === -1));
+  const candidate = candidates.findIndex((c) => specKey(c.spec) === specKey(version.spec));
+  let rowFeatures: IncumbentInput['features'] = { candidate };
+  if (candidate < 0 && rows.length) {
+    const m = (
+      await features.forTraining(
+        task.clientId,
+        [version.spec],
+        Array.from(rows, (r) => examples[r]!.text),
+        Array.from(rows, (r) => examples[r]!.textHash),
+        { signal },
+      )
+    ).matrices[0]!;
+    rowFeatures = { x: m.x, dim: m.dim };
+  }
+  return { number: version.number, labels: version.labels, artifact, rows, features: rowFeatures, known };
 }
 
 /** Several tasks trained together (./multitask.ts): each one's examples and its features under the first task's spec. */

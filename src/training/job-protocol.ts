@@ -1,6 +1,7 @@
 /** What the job runner (main thread) and a job's training process exchange. */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
 import type { CallContext } from '../workers/protocol.js';
+import type { IncumbentInput } from './activation.js';
 import type { ExampleMap } from './example-map.js';
 import type { TrainingRequest } from './request.js';
 
@@ -31,6 +32,8 @@ export interface JobThreadInput {
   candidates: Candidate[];
   /** Threads the job may use for parallel fits. */
   threads: number;
+  /** The task's active version, for the job to score on the same rows as the new one (./activation.ts). */
+  incumbent?: IncumbentInput;
   /**
    * Set to 1 to cancel (the training process does, when the runner drops its
    * call). The pipeline checks it between fits and pool tasks and ends
@@ -58,6 +61,8 @@ export interface JobThreadResult {
   metrics: unknown;
   report: Record<string, unknown>;
   timings: PhaseTiming[];
+  /** The active version's honest class index per example (−1: none), when the input named one. */
+  incumbent?: Int32Array;
   /** What the version's evaluation is made of, row by row: the console shows it. */
   evaluation: {
     /** Out-of-fold prediction (class index) of every row; -1 for a row never held out. */

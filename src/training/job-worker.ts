@@ -11,6 +11,7 @@
  */
 import { setPriority } from 'node:os';
 import { serve } from '../workers/serve.js';
+import { scoreIncumbent } from './activation.js';
 import { runMultitask } from './multitask.js';
 import { runPipeline } from './pipeline.js';
 import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadInput } from './job-protocol.js';
@@ -61,7 +62,10 @@ const served = serve<JobThreadApi, JobThreadEvent>(
   {
     run: (args, call) => {
       const input = inputOf(args);
-      return started(input.cancel, call.signal, runPipeline(input, report));
+      const run = runPipeline(input, report).then((result) =>
+        input.incumbent ? { ...result, incumbent: scoreIncumbent(input.incumbent, input.candidates) } : result,
+      );
+      return started(input.cancel, call.signal, run);
     },
     runMultitask: (args, call) => {
       const cancel = new Int32Array(new SharedArrayBuffer(4));

@@ -11,6 +11,8 @@ import { WorkerChannel } from '../workers/channel.js';
 import { type InputSources, multitaskInputs, type PhaseReport, singleTaskInputs } from './job-inputs.js';
 import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './job-protocol.js';
 import type { TrainingRequest } from './request.js';
+import { ACTIVATION_RULE, type ActivationReport, decideActivation, type IncumbentInput } from './activation.js';
+import { zeroShotLabels } from '../heads/prototype/label-text.js';
 
 export interface JobEnvironment extends InputSources {
   /** Threads one job may use. */
@@ -35,8 +37,47 @@ async function executeSingle(env: JobEnvironment, job: JobRecord, request: Train
     examples: n,
     encoded_texts: inputs.encoded,
   });
-  version.report = { ...(version.report as object), label_descriptions: { rows: described.length, labels: described.map((d) => labels[d.label]) } };
-  return { state: 'succeeded', activate: request.activate, version };
+  const decided = await activation(env, job, request, inputs.args.incumbent, labels, y, result);
+  version.report = {
+    ...(version.report as object),
+    label_descriptions: { rows: described.length, labels: described.map((d) => labels[d.label]) },
+    activation: decided.report,
+  };
+  return { state: 'succeeded', activate: decided.activate, version };
+}
+
+/**
+ * Whether the new version becomes active (./activation.ts), decided when the job ends. The active version the job
+ * scored must still be the active one: a version activated meanwhile (a rollback, another job) is left alone.
+ */
+async function activation(
+  env: JobEnvironment,
+  job: JobRecord,
+  request: TrainingRequest,
+  scored: IncumbentInput | undefined,
+  labels: string[],
+  y: Int32Array,
+  result: JobThreadResult,
+): Promise<{ activate: boolean; report: ActivationReport }> {
+  const evaluated = (result.metrics as { method?: string }).method !== 'none';
+  const newPredicted = evaluated ? result.evaluation.predicted : undefined;
+  if (request.activate !== 'if_better' || !scored || !result.incumbent)
+    return decideActivation(request.activate, labels, y, newPredicted, (await hasActive(env, job, request)) ? 'unscored' : undefined);
+  const task = await env.store.getTask(job.clientId, job.taskId);
+  if ((task?.activeVersion ?? 0) !== scored.number)
+    return {
+      activate: false,
+      report: { rule: ACTIVATION_RULE, decision: 'kept', reason: `version ${task?.activeVersion ?? 0} became active while the job ran` },
+    };
+  const predicted = Array.from(result.incumbent, (c) => (c >= 0 ? scored.labels[c]! : null));
+  return decideActivation(request.activate, labels, y, newPredicted, { number: scored.number, predicted });
+}
+
+/** Whether the task has an active version (version 0 included) that the job could not score honestly. */
+async function hasActive(env: JobEnvironment, job: JobRecord, request: TrainingRequest): Promise<boolean> {
+  if (request.activate !== 'if_better') return false;
+  const task = await env.store.getTask(job.clientId, job.taskId);
+  return Boolean(task && (task.activeVersion || zeroShotLabels(task)));
 }
 
 /** Several tasks trained together (./multitask.ts): one version each, written with the job's end. */
@@ -56,7 +97,8 @@ async function executeMultitask(
     const spec = args.tasks[i]!.spec;
     return { taskId: t.task.id, version: versionOf(r, spec, t.labels, t.examples, t.y, { specs: 1, examples: t.n, encoded_texts: t.encoded }) };
   });
-  return { state: 'succeeded', activate: request.activate, version: versions[0]!.version, others: versions.slice(1) };
+  // Tasks trained together are activated together, or not at all: each one's evaluation is the joint network's.
+  return { state: 'succeeded', activate: request.activate !== false, version: versions[0]!.version, others: versions.slice(1) };
 }
 
 /**

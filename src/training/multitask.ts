@@ -38,6 +38,7 @@ export async function runMultitask(input: MultitaskInput, progress: (phase: stri
     const ops = opsOn<typeof mlpOps>(pool, 'mlp');
     const data: Dataset[] = tasks.map((t) => sharedDataset({ x: t.x, y: t.y, n: t.n, dim: t.dim, classes: t.labels.length }));
     const ev = request.evaluation;
+    if (ev.method === 'none') throw new Error('multi-task training needs an evaluation (checkFoldable refuses the request)');
     const splitsOf = (t: MultitaskTask): Split[] => {
       if (ev.method !== 'cv') return [stratifiedHoldout(t.y, t.labels.length, ev.fraction, request.seed)];
       const fold = stratifiedFolds(t.y, t.labels.length, ev.folds, request.seed);

@@ -54,6 +54,6 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
     metrics: evaluation.metrics,
     report,
     timings: run.timings,
-    evaluation: { predicted: evaluation.validation.predicted, map },
+    evaluation: { predicted: evaluation.validation?.predicted ?? new Int32Array(input.n).fill(-1), map },
   };
 }

@@ -10,31 +10,24 @@ import { DomainError, isDomainError } from '../errors.js';
 import type { TaskKind } from '../lib/task-kind.js';
 import { headOf } from '../heads/registry.js';
 import type { TaskRecord } from '../store/types.js';
-import { isAuto, minPerLabel, type TrainingRequest } from './request.js';
+import { isAuto, type TrainingRequest } from './request.js';
 
 /**
  * Checks that a task's examples can be trained on as requested, and that the
  * head's parameters suit the task (`dim`: the smallest feature dimension the
- * job may train on); the message says what to fix.
+ * job may train on); the message says what to fix. `counts`: examples by
+ * label, a described label without examples counted as 0 (its description is
+ * its row). How few examples a label may have is not checked: the evaluation
+ * takes what the examples allow (./evaluation-plan.ts).
  */
 export function checkTrainable(counts: ReadonlyMap<string, number>, request: TrainingRequest, dim: number, kind: TaskKind = 'single_label'): void {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   if (total === 0) throw new DomainError('no_examples', 'the task has no examples; add labelled examples before training');
   if (counts.size < 2)
-    throw new DomainError('too_few_labels', `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two`);
-  const need = minPerLabel(request.evaluation);
-  const small = [...counts].filter(([, n]) => n < need);
-  if (small.length) {
-    const how =
-      request.evaluation.method === 'cv'
-        ? `${need}-fold cross-validation needs at least ${need} examples per label`
-        : 'a held-out evaluation needs at least 2 examples per label';
-    const list = small
-      .slice(0, 10)
-      .map(([l, n]) => `"${l}" (${n})`)
-      .join(', ');
-    throw new DomainError('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
-  }
+    throw new DomainError(
+      'too_few_labels',
+      `the task has ${counts.size} label ("${[...counts.keys()][0]}"); a classifier needs at least two (labels or described labels)`,
+    );
   const head = request.head;
   if (isAuto(head)) return;
   try {
@@ -42,6 +35,27 @@ export function checkTrainable(counts: ReadonlyMap<string, number>, request: Tra
   } catch (err) {
     throw isDomainError(err) ? err.at(`head.params${err.param ? `.${err.param}` : ''}`) : err;
   }
+}
+
+/**
+ * Multi-task training compares the joint fit with each task alone on the same
+ * folds, so every label of every task must reach every fold (or the hold-out).
+ */
+export function checkFoldable(counts: ReadonlyMap<string, number>, evaluation: TrainingRequest['evaluation']): void {
+  if (evaluation.method === 'none')
+    throw new DomainError('invalid_value', 'multi-task training compares the tasks on the same folds: it needs an evaluation', 'evaluation');
+  const need = evaluation.method === 'cv' ? evaluation.folds : 2;
+  const small = [...counts].filter(([, n]) => n < need);
+  if (!small.length) return;
+  const how =
+    evaluation.method === 'cv'
+      ? `multi-task training's ${need}-fold cross-validation needs at least ${need} examples per label`
+      : 'multi-task training holds out examples of every label: it needs at least 2 examples per label';
+  const list = small
+    .slice(0, 10)
+    .map(([l, n]) => `"${l}" (${n})`)
+    .join(', ');
+  throw new DomainError('label_too_small', `${how}; too few: ${list}${small.length > 10 ? ` and ${small.length - 10} more` : ''}`);
 }
 
 /** The feature specs a job trains on: the task's own first, then the layer-sweep candidates. */

@@ -61,6 +61,7 @@ const headFieldOf = (heads: readonly AnyHead[]) =>
 export const evaluationSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('cv'), folds: z.number().int().min(2).max(20).default(5) }).strict(),
   z.object({ method: z.literal('holdout'), fraction: z.number().gt(0).lt(1).default(0.2) }).strict(),
+  z.object({ method: z.literal('none') }).strict(),
 ]);
 
 export const layerSweepSchema = z
@@ -115,7 +116,12 @@ export const trainingRequestSchema = z
       .describe(
         `Train on the task's label descriptions too, one extra example per described label (never held out or scored). auto: when the task has fewer than ${DESCRIPTIONS_HELP_BELOW} examples per label (median), where bench:little-data measured them helping; single-label tasks.`,
       ),
-    activate: z.boolean().default(true).describe('Make the new version active when it succeeds.'),
+    activate: z
+      .union([z.boolean(), z.literal('if_better')])
+      .default('if_better')
+      .describe(
+        "if_better: make the new version active only when its evaluation on the task's examples beats the active version's on the same rows (version 0's too); true: always; false: never.",
+      ),
     seed: seedField.describe('Seeds folds and probability calibration.'),
   })
   .strict();
@@ -154,7 +160,8 @@ export interface TrainingRequest {
   learningCurve?: number[] | null;
   /** Whether the task's label descriptions join the training rows (auto: below DESCRIPTIONS_HELP_BELOW examples a label). */
   labelDescriptions?: 'auto' | boolean;
-  activate: boolean;
+  /** Whether the new version becomes active: always, never, or when it beats the active one on the same rows (./activation.ts). */
+  activate: boolean | 'if_better';
   seed: number;
 }
 
@@ -199,9 +206,4 @@ export function normalizeRequest(
     activate: raw.activate,
     seed: raw.seed,
   };
-}
-
-/** Fewest examples every label needs under an evaluation method. */
-export function minPerLabel(evaluation: TrainingRequest['evaluation']): number {
-  return evaluation.method === 'cv' ? evaluation.folds : 2;
 }

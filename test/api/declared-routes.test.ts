@@ -92,7 +92,7 @@ test('a tour of the API: every answer has a documented status and matches its do
   const full = await waitForJob(app, task.id, searched.id);
   assert.equal(full.state, 'succeeded', JSON.stringify(full.error));
   const report = (await call('get', '/v1/tasks/:task/versions/:version', { ...t, version: full.version! })).body.report;
-  assert.deepEqual(Object.keys(report).sort(), ['features', 'label_descriptions', 'layer_sweep', 'learning_curve', 'search', 'timings']);
+  assert.deepEqual(Object.keys(report).sort(), ['activation', 'features', 'label_descriptions', 'layer_sweep', 'learning_curve', 'search', 'timings']);
   const events = await call('get', '/v1/tasks/:task/jobs/:job/events', { ...t, job: started.id });
   assert.match(events.text, /event: job\n[\s\S]*event: end\n/, 'an ended job: its last state, then the end');
   await call('post', '/v1/tasks/:task/versions/:version/activate', v);

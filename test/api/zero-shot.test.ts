@@ -2,7 +2,7 @@
  * Zero-shot through the API: a task created from label names and
  * descriptions predicts at once (version 0, a prototype head built from the
  * descriptions), asks for suggestions, changes with its descriptions, and
- * gives way to a trained version.
+ * gives way to a trained version only when that one does better on the same examples.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -71,11 +71,24 @@ test('a task from label descriptions alone predicts at once, then gives way to a
         .join('\n'),
     )
     .expect(201);
+  // A single stump tells at most two of the four labels apart: worse than version 0 on the same examples, so version 0 stays.
+  const worse = await train(app, created.id, {
+    head: { type: 'random_forest', params: { n_estimators: 1, max_depth: 1, seed: 1 } },
+    label_descriptions: false,
+  });
+  const vw = (await request(app).get(`/v1/tasks/${created.id}/versions/${worse.version}`).expect(200)).body;
+  assert.equal(vw.report.activation.decision, 'kept', JSON.stringify(vw.report.activation));
+  assert.equal(vw.report.activation.compared.active.version, 0);
+  assert.equal(vw.report.activation.compared.rows, 40, 'version 0 never saw an example: every one scores it');
+  assert.ok(vw.report.activation.compared.active.score > vw.report.activation.compared.new, JSON.stringify(vw.report.activation));
+  assert.equal((await predict()).body.version, 0, 'version 0 still answers');
   const trained = await train(app, created.id, { head: 'logistic_regression', learning_curve: { fractions: [0.5] } });
   assert.equal(trained.state, 'succeeded', JSON.stringify(trained.error));
-  assert.equal((await predict()).body.version, 1, 'a trained version answers once active');
+  const vt = (await request(app).get(`/v1/tasks/${created.id}/versions/${trained.version}`).expect(200)).body;
+  assert.equal(vt.report.activation.decision, 'activated', JSON.stringify(vt.report.activation));
+  assert.equal((await predict()).body.version, trained.version, 'a trained version answers once active');
   // Ten examples a label: few enough that the descriptions join the training rows (auto), never the scored ones.
-  const v1 = (await request(app).get(`/v1/tasks/${created.id}/versions/1`).expect(200)).body;
+  const v1 = vt;
   assert.deepEqual(v1.report.label_descriptions, { rows: 4, labels: ['weather', 'music', 'banking', 'sports'] });
   assert.equal(v1.metrics.n, 40, 'only the examples are scored');
   assert.equal(v1.example_count, 40);

@@ -19,9 +19,26 @@ import { type CellChoice, MisclassifiedList } from '../version/misclassified-lis
 import { SearchTable } from '../version/search-table.js';
 import { SweepTable } from '../version/sweep-table.js';
 
-function measuredBy(m: Version['metrics']): string {
+type Measured = Exclude<Version['metrics'], { method: 'none' }>;
+
+function measuredBy(m: Measured): string {
   if (m.method === 'cv') return `${m.folds ?? '?'}-fold cross-validation over ${m.n} examples`;
   return `a hold-out of ${pct(m.holdout_fraction ?? 0, 0)} (${m.n} examples)`;
+}
+
+/** The job's word on whether this version became active, and why. */
+function ActivationNote({ report }: { report: Version['report'] }) {
+  const a = report.activation;
+  if (!a) return null;
+  return (
+    <p class="small" data-testid="activation-note">
+      {a.decision === 'activated' ? 'Made active when trained: ' : 'Not made active when trained: '}
+      {a.reason}
+      {a.compared &&
+        ` (accuracy ${pct(a.compared.new)} against version ${a.compared.active.version}'s ${pct(a.compared.active.score)} on ${a.compared.rows} examples, each out of sample)`}
+      .
+    </p>
+  );
 }
 
 export function VersionPage({ taskId, version }: { taskId: string; version: number }) {
@@ -38,12 +55,8 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
   const m = d.metrics;
   // A multi-label version's metrics: no accuracy or confusion matrix, a threshold per label.
   const multi = 'kind' in m ? m : null;
-  const reload = () => {
-    v.reload();
-    versions.reload();
-  };
-  return (
-    <section data-testid="version-page" data-version={d.version}>
+  const header = (
+    <>
       <p class="crumbs">
         <a href={href.tasks()}>Tasks</a> › <a href={href.task(taskId)}>{task.data?.name ?? 'task'}</a> ›
       </p>
@@ -54,6 +67,23 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
         {d.head_type} ({params(d.params)}) on {layersName(d.feature_spec)}, {d.feature_spec.pooling} pooling · {d.labels.length} labels · trained in{' '}
         {duration(d.training_ms)} · <a href={href.map(taskId, d.version)}>2-D map of the examples →</a>
       </p>
+      <ActivationNote report={d.report} />
+    </>
+  );
+  if (m.method === 'none')
+    return (
+      <section data-testid="version-page" data-version={d.version}>
+        {header}
+        <p data-testid="not-evaluated">Not evaluated: {m.reason}. Its scores are unknown; label more examples and train again to measure it.</p>
+      </section>
+    );
+  const reload = () => {
+    v.reload();
+    versions.reload();
+  };
+  return (
+    <section data-testid="version-page" data-version={d.version}>
+      {header}
       <div class="metrics">
         {multi ? (
           <>

@@ -54,10 +54,12 @@ export function VersionsTable({ taskId, taskPath, versions, current, onActivated
               <td>{v.head_type}</td>
               <td>{layersName(v.feature_spec)}</td>
               <td class="num" title={'kind' in v.metrics ? 'subset accuracy (multi-label)' : undefined}>
-                {pct(accuracyOf(v.metrics))}
+                {v.metrics.method === 'none' ? '–' : pct(accuracyOf(v.metrics))}
               </td>
-              <td class="num">{score(v.metrics.macro_f1)}</td>
-              <td>{v.metrics.method === 'cv' ? 'cross-validation' : 'hold-out'}</td>
+              <td class="num">{v.metrics.method === 'none' ? '–' : score(v.metrics.macro_f1)}</td>
+              <td title={v.metrics.method === 'none' ? v.metrics.reason : undefined}>
+                {v.metrics.method === 'cv' ? 'cross-validation' : v.metrics.method === 'holdout' ? 'hold-out' : 'not evaluated'}
+              </td>
               <td class="num">{v.example_count}</td>
               <td>{when(v.created_at)}</td>
               <td>

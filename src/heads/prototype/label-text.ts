@@ -24,3 +24,14 @@ export function nameAsText(name: string): string {
 export function labelText(label: { name: string; description: string | null }, template = ZERO_SHOT_TEMPLATE): string {
   return template.replace('{}', label.description?.trim() || nameAsText(label.name) || label.name);
 }
+
+/** Fewest declared labels zero-shot prediction needs: one label is no choice. */
+export const MIN_ZERO_SHOT_LABELS = 2;
+
+/**
+ * The declared labels a task's zero-shot version (number 0) predicts, or undefined where it has none: a
+ * multi-label task (a threshold per label cannot be had without examples), or fewer than two labels.
+ */
+export function zeroShotLabels<L extends { name: string; description: string | null }>(task: { kind: string; labels: readonly L[] }): readonly L[] | undefined {
+  return task.kind === 'single_label' && task.labels.length >= MIN_ZERO_SHOT_LABELS ? task.labels : undefined;
+}

@@ -11,7 +11,7 @@ import { DomainError, isDomainError } from '../../errors.js';
 import { mlpParamsSchema } from '../../heads/mlp/params.js';
 import { countsByLabel } from '../../store/label-set.js';
 import type { Store, TaskRecord } from '../../store/types.js';
-import { checkTrainable, smallestDimension } from '../../training/plan.js';
+import { checkFoldable, checkTrainable, smallestDimension } from '../../training/plan.js';
 import { evaluationSchema, seedField, type TrainingRequest } from '../../training/request.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
@@ -93,7 +93,9 @@ export function multitaskRoutes({ store, models, maxAttempts, wake }: MultitaskD
         const dim = smallestDimension([first.spec], manifest.hiddenSize);
         for (const [i, t] of tasks.entries()) {
           try {
-            checkTrainable(countsByLabel(t.kind, await store.labelCounts(t.clientId, t.id)), request, dim, t.kind);
+            const counts = countsByLabel(t.kind, await store.labelCounts(t.clientId, t.id));
+            checkTrainable(counts, request, dim, t.kind);
+            checkFoldable(counts, request.evaluation);
           } catch (err) {
             at(i)(err);
           }

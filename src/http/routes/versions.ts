@@ -39,11 +39,21 @@ const versionDetail = (v: VersionRecord, task: TaskRecord): z.infer<typeof versi
 });
 
 function versionSummary(v: VersionRecord, task: TaskRecord): z.infer<typeof versionSummaryOut> {
-  const m = v.metrics as { kind?: string; accuracy: number; macro_f1: number; micro_f1: number; subset_accuracy: number; method: string };
+  const m = v.metrics as {
+    kind?: string;
+    accuracy: number;
+    macro_f1: number;
+    micro_f1: number;
+    subset_accuracy: number;
+    method: 'cv' | 'holdout' | 'none';
+    reason: string;
+  };
   const metrics =
-    m.kind === 'multi_label'
-      ? { kind: 'multi_label' as const, micro_f1: m.micro_f1, macro_f1: m.macro_f1, subset_accuracy: m.subset_accuracy, method: m.method }
-      : { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method };
+    m.method === 'none'
+      ? { method: 'none' as const, reason: m.reason }
+      : m.kind === 'multi_label'
+        ? { kind: 'multi_label' as const, micro_f1: m.micro_f1, macro_f1: m.macro_f1, subset_accuracy: m.subset_accuracy, method: m.method }
+        : { accuracy: m.accuracy, macro_f1: m.macro_f1, method: m.method };
   return { ...versionJson(v, task), metrics };
 }
 

@@ -8,12 +8,16 @@ const jobRequestOut = z.object({
     z.object({ type: z.literal('auto'), candidates: z.array(z.string()) }),
     z.object({ type: z.string(), params: z.record(z.string(), z.unknown()), search: z.boolean() }),
   ]),
-  evaluation: z.union([z.object({ method: z.literal('cv'), folds: z.number().int() }), z.object({ method: z.literal('holdout'), fraction: z.number() })]),
+  evaluation: z.union([
+    z.object({ method: z.literal('cv'), folds: z.number().int() }),
+    z.object({ method: z.literal('holdout'), fraction: z.number() }),
+    z.object({ method: z.literal('none') }),
+  ]),
   layer_sweep: z.union([z.literal(false), z.object({ layers: z.array(z.number().int()).optional(), top_concat: z.number().int() })]),
   search_strategy: z.enum(['halving', 'grid']),
   learning_curve: z.union([z.literal(false), z.object({ fractions: z.array(z.number()) })]),
   label_descriptions: z.union([z.literal('auto'), z.boolean()]),
-  activate: z.boolean(),
+  activate: z.union([z.boolean(), z.literal('if_better')]),
   seed: z.number().int(),
 });
 

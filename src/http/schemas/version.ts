@@ -25,7 +25,8 @@ const versionFields = {
 /** How the scores were measured. */
 const measuredBy = {
   method: z.enum(['cv', 'holdout']),
-  folds: z.number().int().optional().describe('Cross-validation: how many folds.'),
+  folds: z.number().int().optional().describe('Cross-validation: how many folds (at most one per example).'),
+  requested_folds: z.number().int().optional().describe('Cross-validation with fewer examples than the folds asked for: the folds asked for.'),
   fold_accuracy: z.array(z.number()).optional().describe('Cross-validation: accuracy (multi-label: subset accuracy) on each fold.'),
   holdout_fraction: z.number().optional().describe('Hold-out: the share of the examples held out.'),
 };
@@ -58,7 +59,12 @@ const multiLabelMetrics = z
     'A multi-label version: no accuracy or confusion matrix; the scores are cross-fitted (each fold thresholded by values chosen on the others), so choosing thresholds does not flatter them.',
   );
 
-export const metricsOut = z.union([singleLabelMetrics, multiLabelMetrics]);
+const notEvaluated = z
+  .object({ method: z.literal('none'), reason: z.string() })
+  .strict()
+  .describe('No evaluation, and no score: the request asked for none, or nothing could be held out (one example, or no label with two for a hold-out).');
+
+export const metricsOut = z.union([singleLabelMetrics, multiLabelMetrics, notEvaluated]);
 
 /** A candidate's scores in a report: accuracy on single-label tasks, subset accuracy and micro-F1 on multi-label ones. */
 const scores = {
@@ -153,6 +159,23 @@ export const reportOut = z.object({
   search: searchOut.optional().describe('When the request searched a grid (auto, or search: true).'),
   learning_curve: learningCurveOut.optional().describe('When the request asked for a learning curve.'),
   multitask: multitaskOut.optional().describe('A version trained with other tasks (POST /v1/multitask-jobs).'),
+  activation: z
+    .object({
+      rule: z.string(),
+      decision: z.enum(['activated', 'kept']),
+      reason: z.string(),
+      compared: z
+        .object({
+          rows: z.number().int(),
+          metric: z.literal('accuracy'),
+          new: z.number(),
+          active: z.object({ version: z.number().int(), score: z.number() }),
+        })
+        .optional()
+        .describe("The two versions' accuracy on the same examples, each out of sample."),
+    })
+    .optional()
+    .describe("Whether the job made this version active, and why (the request's activate)."),
   label_descriptions: z
     .object({ rows: z.number().int(), labels: z.array(z.string()) })
     .optional()
@@ -172,10 +195,14 @@ export const versionOut = z.object({ ...versionFields, metrics: metricsOut, repo
 export const versionSummaryOut = z.object({
   ...versionFields,
   metrics: z.union([
-    z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.string() }).strict(),
+    z.object({ accuracy: z.number(), macro_f1: z.number(), method: z.enum(['cv', 'holdout']) }).strict(),
     z
-      .object({ kind: z.literal('multi_label'), micro_f1: z.number(), macro_f1: z.number(), subset_accuracy: z.number(), method: z.string() })
+      .object({ kind: z.literal('multi_label'), micro_f1: z.number(), macro_f1: z.number(), subset_accuracy: z.number(), method: z.enum(['cv', 'holdout']) })
       .strict()
       .describe('A multi-label version.'),
+    z
+      .object({ method: z.literal('none'), reason: z.string() })
+      .strict()
+      .describe('A version trained without an evaluation.'),
   ]),
 });

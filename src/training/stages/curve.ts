@@ -7,10 +7,15 @@ import { estimateGain, subsampleSplit } from '../learning-curve.js';
 import { type Config, type PipelineRun, round, scoreFields, type Validation } from './run.js';
 
 /** The report's `learning_curve`; none unless the request asks for one. */
-export async function learningCurve(run: PipelineRun, chosen: number, best: Config, evaluation: Validation): Promise<Record<string, unknown> | undefined> {
+export async function learningCurve(
+  run: PipelineRun,
+  chosen: number,
+  best: Config,
+  evaluation: Validation | null,
+): Promise<Record<string, unknown> | undefined> {
   const { request, targets, n, y } = run.input;
   const fractions = request.learningCurve;
-  if (!fractions) return undefined;
+  if (!fractions || !evaluation) return undefined;
   const { splits } = run;
   const metric = targets ? 'macro_f1' : 'accuracy';
   // Multi-label tasks follow macro-F1 (subset accuracy barely moves with examples).

@@ -7,12 +7,13 @@
  */
 import { DomainError } from '../../errors.js';
 import type { Dataset } from '../../heads/dataset.js';
-import { foldSplit, type Scores, scoreOf, type Split, stratifiedFolds, stratifiedHoldout } from '../../heads/evaluation.js';
+import { type Scores, scoreOf, type Split } from '../../heads/evaluation.js';
 import type { FoldPrediction, HeadJob, JobContext } from '../../heads/head.js';
 import { applyThresholds, chooseThresholds, type MultiLabelScores, multiLabelScores } from '../../heads/multi-label.js';
 import { headOf } from '../../heads/registry.js';
 import type { TrainingPool } from '../pool/pool.js';
 import type { JobThreadInput, PhaseTiming } from '../job-protocol.js';
+import { type EvaluationPlan, planEvaluation } from '../evaluation-plan.js';
 import { isAuto } from '../request.js';
 
 export type Params = Record<string, unknown>;
@@ -59,8 +60,10 @@ function definition(type: string) {
 export class PipelineRun {
   /** One data set per candidate feature matrix, the label descriptions' rows after the examples. */
   readonly datasets: Dataset[];
-  /** The evaluation's splits of the examples; every training side also holds the extra rows. */
+  /** The evaluation's splits of the examples; every training side also holds the extra rows. None: nothing evaluated. */
   readonly splits: Split[];
+  /** How the evaluation was made, as the version's metrics say it. */
+  readonly evaluation: EvaluationPlan['describe'];
   readonly allSplits: number[];
   /** The head types a search tries, on the features it searches. */
   readonly searchedTypes: string[];
@@ -87,16 +90,11 @@ export class PipelineRun {
     const classes = labels.length;
     this.extra = Int32Array.from({ length: input.extraRows ?? 0 }, (_, i) => n + i);
     this.datasets = input.candidates.map((c) => ({ x: c.x, y, n: n + this.extra.length, dim: c.dim, classes, ...(targets ? { targets } : {}) }));
-    const ev = request.evaluation;
-    const examplesY = y.subarray(0, n);
-    const splits: Split[] = [];
-    if (ev.method === 'cv') {
-      const fold = stratifiedFolds(examplesY, classes, ev.folds, request.seed);
-      for (let f = 0; f < ev.folds; f++) splits.push(foldSplit(fold, f));
-    } else splits.push(stratifiedHoldout(examplesY, classes, ev.fraction, request.seed));
-    for (const split of splits) split.train = this.withExtra(split.train);
-    this.splits = splits;
-    this.allSplits = splits.map((_, s) => s);
+    const plan = planEvaluation(y.subarray(0, n), classes, request.evaluation, request.seed);
+    for (const split of plan.splits) split.train = this.withExtra(split.train);
+    this.splits = plan.splits;
+    this.evaluation = plan.describe;
+    this.allSplits = this.splits.map((_, s) => s);
     const head = request.head;
     this.searchedTypes = isAuto(head) ? head.candidates : head.search ? [head.type] : [];
     this.probe = isAuto(head)
@@ -120,8 +118,9 @@ export class PipelineRun {
     // Progress counts fits: sweep, search and evaluation fits, plus the final fit weighed as a few of them.
     const { request } = input;
     const sweepCount = request.layerSweep ? run.datasets.length : 0;
-    const k = run.splits.length;
-    run.total = (sweepCount + run.searchGrid(0).length + 1 + (request.learningCurve?.length ?? 0)) * k + 3 * k;
+    // Without an evaluation only the final fit runs: it is the whole job.
+    const k = Math.max(1, run.splits.length);
+    run.total = run.splits.length ? (sweepCount + run.searchGrid(0).length + 1 + (request.learningCurve?.length ?? 0)) * k + 3 * k : 3;
     return run;
   }
 

@@ -16,7 +16,7 @@ export interface SearchOutcome {
 
 export async function search(run: PipelineRun, chosen: number): Promise<SearchOutcome> {
   const searched = run.searchGrid(chosen);
-  if (!searched.length) return { best: run.probe };
+  if (!searched.length || !run.splits.length) return { best: run.probe };
   const { request, targets } = run.input;
   const { allSplits } = run;
   const rungs = request.searchStrategy === 'grid' || targets ? [] : halvingRungs(searched.length, run.splits.length);

@@ -35,7 +35,7 @@ export function withinOneStandardError(candidate: number[], best: number[]): boo
 }
 
 export async function layerSweep(run: PipelineRun): Promise<SweepOutcome> {
-  if (!run.input.request.layerSweep) return { chosen: 0 };
+  if (!run.input.request.layerSweep || !run.splits.length) return { chosen: 0 };
   const { datasets, probe } = run;
   const results = await run.timed('layer_sweep', async () => {
     const out: Array<{ d: number; v: Validation }> = [];

@@ -1,0 +1,35 @@
+/**
+ * How a job evaluates on the examples it has. Every example may be held out
+ * only if something else can be trained on meanwhile, so a request's
+ * evaluation becomes what the examples allow: cross-validation with at most
+ * one fold per example (each held out once; a label with fewer examples than
+ * folds is held out in as many folds as it has examples, and where none of its
+ * rows is left to train on, that example counts as wrong: honest, not
+ * flattering), a hold-out of what can be held out, or none, said plainly.
+ * A score is never invented.
+ */
+import { foldSplit, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
+import type { TrainingRequest } from './request.js';
+
+export interface EvaluationPlan {
+  /** The splits of the examples, training sides without any extra rows; empty when nothing is evaluated. */
+  splits: Split[];
+  /** What the version's metrics say about how they were measured. */
+  describe: { method: 'cv'; folds: number; requested_folds?: number } | { method: 'holdout'; holdout_fraction: number } | { method: 'none'; reason: string };
+}
+
+/** The splits `evaluation` asks for, cut to what the examples' class indexes `y` allow. */
+export function planEvaluation(y: Int32Array, classes: number, evaluation: TrainingRequest['evaluation'], seed: number): EvaluationPlan {
+  const n = y.length;
+  if (evaluation.method === 'none') return { splits: [], describe: { method: 'none', reason: 'the request asked for no evaluation' } };
+  if (evaluation.method === 'cv') {
+    const folds = Math.min(evaluation.folds, n);
+    if (folds < 2) return { splits: [], describe: { method: 'none', reason: `${n} example: nothing can be held out while something is trained on` } };
+    const fold = stratifiedFolds(y, classes, folds, seed);
+    const splits = Array.from({ length: folds }, (_, f) => foldSplit(fold, f));
+    return { splits, describe: { method: 'cv', folds, ...(folds < evaluation.folds ? { requested_folds: evaluation.folds } : {}) } };
+  }
+  const split = stratifiedHoldout(y, classes, evaluation.fraction, seed);
+  if (split.test.length === 0) return { splits: [], describe: { method: 'none', reason: 'no label has two examples: a hold-out would hold out nothing' } };
+  return { splits: [split], describe: { method: 'holdout', holdout_fraction: evaluation.fraction } };
+}
