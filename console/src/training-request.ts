@@ -26,7 +26,8 @@ export interface TrainingForm {
   folds: number;
   /** Held-out share, in percent as typed. */
   holdoutPercent: number;
-  activate: boolean;
+  /** When the new version becomes active: if it beats the active one on the same examples, always, or never. */
+  activate: 'if_better' | 'always' | 'never';
 }
 
 /** The head types that train a task of `kind`, in the service's order. */
@@ -54,7 +55,7 @@ export function defaultForm(heads: readonly HeadType[], kind: Task['kind']): Tra
     evaluation: 'cv',
     folds: 5,
     holdoutPercent: 20,
-    activate: true,
+    activate: 'if_better',
   };
   return head ? withHead(form, heads, head.type) : form;
 }
@@ -94,6 +95,6 @@ export function trainingRequest(form: TrainingForm, heads: readonly HeadType[]):
     layer_sweep: form.layerSweep ? { ...(layers ? { layers } : {}), top_concat: form.topConcat } : false,
     learning_curve: form.learningCurve,
     evaluation: form.evaluation === 'cv' ? { method: 'cv', folds: form.folds } : { method: 'holdout', fraction: form.holdoutPercent / 100 },
-    activate: form.activate,
+    activate: form.activate === 'if_better' ? 'if_better' : form.activate === 'always',
   };
 }

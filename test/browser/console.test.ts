@@ -280,8 +280,8 @@ test('a person creates a task, uploads TREC, trains with a layer sweep, reads th
       await page.screenshot({ path: 'docs/screenshots/map.png', fullPage: true });
     }
 
-    // Roll back: a second version (trained through the API) is active; the page activates the first again.
-    const second = await call(url, 'POST', `/v1/tasks/${taskId}/jobs`, { head: 'svm', evaluation: { method: 'holdout', fraction: 0.2 } });
+    // Roll back: a second version (trained through the API, made active whatever it scores) is active; the page activates the first again.
+    const second = await call(url, 'POST', `/v1/tasks/${taskId}/jobs`, { head: 'svm', evaluation: { method: 'holdout', fraction: 0.2 }, activate: true });
     assert.equal((await waitForJob(url, taskId, second.body.id)).state, 'succeeded');
     await page.goto(`${url}/#/tasks/${taskId}`);
     await page.locator('[data-testid="version-row"][data-version="2"][data-active="true"]').waitFor();

@@ -63,10 +63,12 @@ test('the training form makes a request the service accepts, and means what the 
   assert.deepEqual(parse({ ...DEFAULT_FORM, layerSweep: true }).layerSweep, { topConcat: 3 });
 
   const forest = withHead(DEFAULT_FORM, HEAD_LIST, 'random_forest');
-  const searched = parse({ ...forest, search: true, evaluation: 'holdout', holdoutPercent: 25, activate: false });
+  const searched = parse({ ...forest, search: true, evaluation: 'holdout', holdoutPercent: 25, activate: 'never' });
   assert.deepEqual([searched.head.type, 'search' in searched.head && searched.head.search], ['random_forest', true]);
   assert.deepEqual(searched.evaluation, { method: 'holdout', fraction: 0.25 });
   assert.equal(searched.activate, false);
+  assert.equal(parse({ ...DEFAULT_FORM, activate: 'always' }).activate, true);
+  assert.equal(parse(DEFAULT_FORM).activate, 'if_better', "the form starts at the service's default");
   const auto = withHead(DEFAULT_FORM, HEAD_LIST, 'auto');
   assert.deepEqual(parse({ ...auto, candidates: ['mlp', 'prototype'] }).head, { type: 'auto', candidates: ['mlp', 'prototype'] });
   assert.equal(plain.learningCurve, null);

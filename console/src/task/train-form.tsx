@@ -151,8 +151,12 @@ function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPa
         </label>
       </fieldset>
       <label>
-        <input type="checkbox" checked={form.activate} onChange={(e) => set({ activate: e.currentTarget.checked })} /> make the new version active when it
-        succeeds
+        make the new version active{' '}
+        <select value={form.activate} data-testid="train-activate" onChange={(e) => set({ activate: e.currentTarget.value as TrainingForm['activate'] })}>
+          <option value="if_better">if it beats the active one on the same examples</option>
+          <option value="always">always</option>
+          <option value="never">never</option>
+        </select>
       </label>
       <div class="actions">
         <button type="submit" disabled={start.busy} data-testid="train-submit">
