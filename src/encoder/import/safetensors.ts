@@ -41,9 +41,8 @@ export interface RawTensor {
   bytes: Uint8Array;
 }
 
-/** Every tensor of a safetensors file, undecoded, in the header's order. */
-export function readRawSafetensors(path: string): Map<string, RawTensor> {
-  const file = readFileSync(path);
+/** The tensors of safetensors bytes, undecoded, in the header's order, and the header's metadata. */
+function parse(file: Buffer, path: string): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
   if (file.byteLength < 8) throw new Error(`${path}: too short to be a safetensors file`);
   const headerLength = Number(file.readBigUInt64LE(0));
   if (headerLength <= 0 || 8 + headerLength > file.byteLength) {
@@ -59,6 +58,25 @@ export function readRawSafetensors(path: string): Map<string, RawTensor> {
     if (end > file.byteLength - dataStart) throw new Error(`${path}: tensor ${name} runs past the end of the file`);
     tensors.set(name, { dtype: entry.dtype, shape: entry.shape, bytes: file.subarray(dataStart + start, dataStart + end) });
   }
+  return { tensors, metadata: (header.__metadata__ as Record<string, string> | undefined) ?? {} };
+}
+
+/** Every tensor of a safetensors file, undecoded, in the header's order. */
+export function readRawSafetensors(path: string): Map<string, RawTensor> {
+  return parse(readFileSync(path), path).tensors;
+}
+
+/** The floating-point tensors of `raw` as fp32 (integer tensors skipped). */
+function decodeAll(raw: Map<string, RawTensor>, path: string): Map<string, Tensor> {
+  const tensors = new Map<string, Tensor>();
+  for (const [name, t] of raw) {
+    if (!FLOAT_DTYPES.has(t.dtype)) continue;
+    const { bytes } = t;
+    const data = t.dtype === 'F16' ? decodeFloat16(bytes) : t.dtype === 'BF16' ? decodeBfloat16(bytes) : decodeFloat32(bytes);
+    const expected = t.shape.reduce((a, b) => a * b, 1);
+    if (data.length !== expected) throw new Error(`${path}: tensor ${name} has ${data.length} values, shape says ${expected}`);
+    tensors.set(name, { shape: t.shape, data });
+  }
   return tensors;
 }
 
@@ -67,16 +85,13 @@ export function readRawSafetensors(path: string): Map<string, RawTensor> {
  * Integer tensors (such as `embeddings.position_ids`) are skipped: a BERT graph does not need them.
  */
 export function readSafetensors(path: string): Map<string, Tensor> {
-  const tensors = new Map<string, Tensor>();
-  for (const [name, raw] of readRawSafetensors(path)) {
-    if (!FLOAT_DTYPES.has(raw.dtype)) continue;
-    const { bytes } = raw;
-    const data = raw.dtype === 'F16' ? decodeFloat16(bytes) : raw.dtype === 'BF16' ? decodeBfloat16(bytes) : decodeFloat32(bytes);
-    const expected = raw.shape.reduce((a, b) => a * b, 1);
-    if (data.length !== expected) throw new Error(`${path}: tensor ${name} has ${data.length} values, shape says ${expected}`);
-    tensors.set(name, { shape: raw.shape, data });
-  }
-  return tensors;
+  return decodeAll(readRawSafetensors(path), path);
+}
+
+/** readSafetensors of bytes in memory (`what` names them in errors), with the header's metadata. */
+export function readSafetensorsBytes(bytes: Uint8Array, what: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  const { tensors, metadata } = parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), what);
+  return { tensors: decodeAll(tensors, what), metadata };
 }
 
 /** A safetensors file holding `tensors` in the map's order (header padded to 8 bytes, as the format recommends). */
