@@ -10,6 +10,10 @@
  *
  * With API keys on, each client's features are its own (cache keys carry the
  * client) unless sharing is configured.
+ *
+ * A fine-tuned version's spec names the version (`tuned`), so its features are
+ * cached apart from every other spec's; the encoder gets the version's stored
+ * stack from `stacks` when its worker does not hold it.
  */
 import type { EncodeOptions } from '../encoder/encoder.js';
 import { specDimensions, specKey, type FeatureSpec } from '../encoder/feature-spec.js';
@@ -51,6 +55,8 @@ export interface FeatureServiceOptions {
   perClient: boolean;
   /** The encoder call (default: the registry's model). */
   encode?: Encode;
+  /** A client's fine-tuned version's stored stack (encodeTunedStack's bytes), for specs that name one. */
+  stacks?: (client: string, version: string) => Promise<Uint8Array>;
 }
 
 export class FeatureService {
@@ -135,11 +141,12 @@ export class FeatureService {
         const unique = new Map<string, number>(); // a text repeated in one call is encoded once
         for (const i of textIdx) if (!unique.has(hashes[i]!)) unique.set(hashes[i]!, i);
         const toEncode = [...unique.values()];
+        const stacks = this.options.stacks;
         const result = await this.encode(
           model,
           toEncode.map((i) => texts[i]!),
           specIdx.map((s) => specs[s]!),
-          { ...options, lane: 'interactive' },
+          { ...options, lane: 'interactive', ...(stacks ? { stack: (version: string) => stacks(client, version) } : {}) },
         );
         encoded += toEncode.length;
         tokens += result.tokens;
