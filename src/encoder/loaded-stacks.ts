@@ -71,8 +71,11 @@ export class LoadedStacks {
   acquire(version: string, bytes: Uint8Array | undefined): LoadedStack | Promise<LoadedStack> {
     const held = this.stacks.get(version);
     if (held) {
+      const recent = this.held.ids().at(-1) === version;
       this.held.use(version, 0);
       held.users++;
+      // The order is news too: the main side's record of what is held stays in the worker's order.
+      if (!recent) this.options.onChange(this.versions());
       return held;
     }
     let loading = this.loading.get(version);

@@ -126,4 +126,50 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
       await store.close();
     }
   });
+
+  test(`${name}: a database of schema version 7 opens with its versions, none of them fine-tuned; a fine-tuned one is then written beside them`, async () => {
+    const target = fresh();
+    const db = await target.adapter();
+    await applyMigrations(db, 7);
+    await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
+    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_version) VALUES ('task_v', 'acme', 'intents', ?, 1, 1, 2)`, [spec]);
+    await db.run(
+      `INSERT INTO versions (id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, created_at, artifact, artifact_bytes)
+       VALUES ('ver_old', 'acme', 'task_v', 1, 'svm', '{}', ?, '["a","b"]', '{}', '{}', 3, 5, 1, ?, 2)`,
+      [spec, Buffer.from('{}')],
+    );
+    await db.close();
+
+    const store = await target.store();
+    try {
+      const old = await store.getVersion('acme', 'task_v', 1);
+      assert.equal(old?.headType, 'svm');
+      assert.equal(old?.tuned, null, 'an old version has no tuned layers');
+      assert.equal(await store.getTunedStack('acme', 'ver_old'), undefined);
+      const before = (await store.usage('acme')).storedBytes;
+      const job = await store.createJob({ clientId: 'acme', taskId: 'task_v', request: {}, maxAttempts: 1 });
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+      const version = {
+        headType: 'fine_tune',
+        params: {},
+        spec: JSON.parse(spec),
+        labels: ['a', 'b'],
+        metrics: {},
+        report: {},
+        exampleCount: 3,
+        trainingMs: 5,
+        artifact: {},
+        tunedStack: { bytes: new Uint8Array(100).fill(7), first: 5, last: 5, loadedBytes: 400 },
+      };
+      const done = await store.finishJob(job.id, 'r', { state: 'succeeded', version });
+      assert.equal(done?.versionNumber, 2);
+      const tuned = (await store.getVersion('acme', 'task_v', 2))!;
+      assert.equal(tuned.tuned?.storedBytes, 100);
+      assert.equal((await store.getTunedStack('acme', tuned.id))?.byteLength, 100);
+      assert.ok((await store.usage('acme')).storedBytes >= before + 100);
+    } finally {
+      await store.close();
+    }
+  });
 }
