@@ -523,12 +523,19 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     const frozen = await finish(client.id, own.id, version(['a', 'b']));
     const afterFrozen = (await store.usage(client.id)).storedBytes;
     const tunedSpec = { ...spec, normalize: false };
-    const number = await finish(client.id, own.id, { ...version(['a', 'b']), spec: tunedSpec, tunedStack: { bytes: stack, first: 4, last: 5, loadedBytes: 14_000 } });
+    const number = await finish(client.id, own.id, {
+      ...version(['a', 'b']),
+      spec: tunedSpec,
+      tunedStack: { bytes: stack, first: 4, last: 5, loadedBytes: 14_000 },
+    });
     const v = (await store.getVersion(client.id, own.id, number))!;
     assert.deepEqual(v.tuned, { first: 4, last: 5, storedBytes: 5000, loadedBytes: 14_000 });
     assert.deepEqual(v.spec, { ...tunedSpec, tuned: { version: v.id, first: 4 } }, 'the spec names the version it was written as');
     assert.equal((await store.getVersion(client.id, own.id, frozen))!.tuned, null);
-    assert.deepEqual((await store.listVersions(client.id, own.id)).map((r) => r.tuned?.first ?? null), [null, 4]);
+    assert.deepEqual(
+      (await store.listVersions(client.id, own.id)).map((r) => r.tuned?.first ?? null),
+      [null, 4],
+    );
     assert.deepEqual(Array.from((await store.getTunedStack(client.id, v.id))!), Array.from(stack));
     assert.equal(await store.getTunedStack(T, v.id), undefined, "another client's version");
     assert.equal(await store.getTunedStack(client.id, (await store.getVersion(client.id, own.id, frozen))!.id), undefined, 'a version without one');

@@ -132,7 +132,9 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
     const db = await target.adapter();
     await applyMigrations(db, 7);
     await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
-    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_version) VALUES ('task_v', 'acme', 'intents', ?, 1, 1, 2)`, [spec]);
+    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_version) VALUES ('task_v', 'acme', 'intents', ?, 1, 1, 2)`, [
+      spec,
+    ]);
     await db.run(
       `INSERT INTO versions (id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, created_at, artifact, artifact_bytes)
        VALUES ('ver_old', 'acme', 'task_v', 1, 'svm', '{}', ?, '["a","b"]', '{}', '{}', 3, 5, 1, ?, 2)`,

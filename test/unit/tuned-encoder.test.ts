@@ -88,13 +88,13 @@ test('texts with and without a tuned spec share one run of the shared graph; the
   assert.deepEqual(
     batches.filter((s) => s.stacks > 0).map((s) => [s.size, s.stacks]),
     [[a.length + b.length, 1]],
-    'one run for both calls, its stack on the first call\'s texts',
+    "one run for both calls, its stack on the first call's texts",
   );
   assert.ok(maxDiff(withStack.features[0]!, alone) < 1e-5, `gathered and whole-run stack features differ by ${maxDiff(withStack.features[0]!, alone)}`);
   assert.ok(maxDiff(without.features[0]!, frozenAlone) < 1e-5);
 });
 
-test("the stacks a worker holds stay within its bound, the least recently used pushed out and read again when next needed", async () => {
+test('the stacks a worker holds stay within its bound, the least recently used pushed out and read again when next needed', async () => {
   const small = await encoder(Math.floor(1.5 * loaded));
   const { reads, stack: from } = source();
   const run = (version: string) => small.encode(texts.slice(0, 4), [specOf(version)], { stack: from }).then((r) => r.features[0]!);
@@ -112,7 +112,13 @@ test("the stacks a worker holds stay within its bound, the least recently used p
   const larger = await encoder(Math.floor(2.5 * loaded));
   const two = source();
   for (const v of ['ver_a', 'ver_b', 'ver_a']) await larger.encode(texts.slice(0, 2), [specOf(v)], { stack: two.stack });
-  assert.deepEqual([two.reads, larger.stacks], [['ver_a', 'ver_b'], ['ver_b', 'ver_a']]);
+  assert.deepEqual(
+    [two.reads, larger.stacks],
+    [
+      ['ver_a', 'ver_b'],
+      ['ver_b', 'ver_a'],
+    ],
+  );
   // One spec of each in one call: both needed at once, both loaded, the bound keeps the newest two.
   await larger.encode(texts.slice(0, 2), [specOf('ver_c'), specOf('ver_a')], { stack: two.stack });
   assert.equal(larger.stacks.length, 2);
