@@ -52,7 +52,11 @@ async function encoder(maxStackBytes?: number): Promise<Encoder> {
 /** A stack source that counts its reads. */
 function source() {
   const reads: string[] = [];
-  return { reads, stack: async (version: string) => (reads.push(version), bytes) };
+  const stack = async (version: string) => {
+    reads.push(version);
+    return bytes;
+  };
+  return { reads, stack };
 }
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
