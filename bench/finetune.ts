@@ -1,6 +1,7 @@
 /**
  * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3]
  *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch]
+ * npm run bench:finetune -- --serving [--texts N] [--rounds N] [--layers K]   (./lib/finetune-serving.ts)
  *
  * Fine-tuning (issue 19): the service's training code (src/training/fine-tune/, each run in a process of its
  * own, ./lib/finetune-job.ts) against a PyTorch reference in the same run (Debian's python3-torch,
@@ -36,6 +37,7 @@ import { epochOrder, type FineTuneRecipe, resolveRecipe } from '../src/training/
 import { tokenizerOf } from '../src/training/fine-tune/tokens.js';
 import { DATASETS_DIR } from './lib/datasets.js';
 import type { JobArgs } from './lib/finetune-job.js';
+import { servingBench } from './lib/finetune-serving.js';
 import { fmt, printTable } from './lib/stats.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -428,4 +430,7 @@ function fmtScore(set: DataSet, s: { main: number; atHalf?: number }): string {
   return set.multiLabel ? `macro-F1 ${fmt(s.main, 3)} (0.5: ${fmt(s.atHalf!, 3)})` : pct(s.main);
 }
 
-await main();
+if (opts.has('serving')) {
+  const layers = opts.get('layers') ?? '2';
+  await servingBench({ texts: Number(opts.get('texts') ?? 1000), rounds: Number(opts.get('rounds') ?? 2), layers: layers === 'all' ? 'all' : Number(layers) });
+} else await main();

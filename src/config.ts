@@ -106,7 +106,7 @@ export const ENV = {
   TRANSFERD_CLIENT_MAX_EXAMPLES: { schema: int(0).default(1_000_000), doc: "Examples over all of a client's tasks (0: no limit)." },
   TRANSFERD_CLIENT_MAX_STORED_BYTES: {
     schema: bytes.default(1024 ** 3),
-    doc: "UTF-8 bytes of a client's example texts and labels plus its stored head artifacts (bytes, or 1gb; 0: no limit).",
+    doc: "UTF-8 bytes of a client's example texts and labels plus its versions' stored artifacts, evaluations and fine-tuned layers (bytes, or 1gb; 0: no limit).",
   },
   TRANSFERD_CLIENT_MAX_RUNNING_JOBS: {
     schema: int(0).default(1),
