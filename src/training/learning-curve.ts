@@ -6,9 +6,9 @@
  *
  * The estimate follows a power law in the error rate, error ∝ n^(−b), the
  * usual shape of learning curves (Cortes et al., 1994; Hestness et al., 2017),
- * fold by fold from each fold's measured score, and reads it at twice the
- * examples, with an interval from the folds' spread. It is an extrapolation
- * from a few points and says so. Anchoring at the measured score and
+ * fold by fold from each fold's own score at the full share, and reads it at
+ * twice the examples, with an interval from the folds' spread. It is an
+ * extrapolation from a few points and says so. Starting from that score and
  * weighting the later points keep it from leaning optimistic where the curve
  * flattens (docs/benchmarks/little-data.md has the check).
  */

@@ -1,6 +1,6 @@
 /**
  * A fine-tuning job's recipe: what to tune and how. The defaults are the
- * measured ones (docs/fine-tuning.md says which runs chose them); every
+ * ones docs/fine-tuning.md gives (it says which runs chose them); every
  * check a request can fail is here, so the job integration refuses a bad
  * request with the same words before a job starts.
  */
