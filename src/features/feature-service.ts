@@ -93,6 +93,12 @@ export class FeatureService {
     return this.options.perClient ? `${client}/${specKey(spec)}` : specKey(spec);
   }
 
+  /** Where the encoder gets a client's fine-tuned versions' stacks from. */
+  private stackOption(client: string): Pick<EncodeOptions, 'stack'> {
+    const stacks = this.options.stacks;
+    return stacks ? { stack: (version) => stacks(client, version) } : {};
+  }
+
   private dim(spec: FeatureSpec): number {
     const encoder = this.models.get(spec.model);
     if (!encoder) throw new Error(`model ${spec.model} is not loaded`);
@@ -141,12 +147,11 @@ export class FeatureService {
         const unique = new Map<string, number>(); // a text repeated in one call is encoded once
         for (const i of textIdx) if (!unique.has(hashes[i]!)) unique.set(hashes[i]!, i);
         const toEncode = [...unique.values()];
-        const stacks = this.options.stacks;
         const result = await this.encode(
           model,
           toEncode.map((i) => texts[i]!),
           specIdx.map((s) => specs[s]!),
-          { ...options, lane: 'interactive', ...(stacks ? { stack: (version: string) => stacks(client, version) } : {}) },
+          { ...options, lane: 'interactive', ...this.stackOption(client) },
         );
         encoded += toEncode.length;
         tokens += result.tokens;
@@ -170,6 +175,7 @@ export class FeatureService {
    * Features for training: every text's features under every spec, from the
    * store where present; the rest is encoded on the bulk lane in chunks and
    * persisted, so the next job (or another task with the same spec) skips it.
+   * A fine-tuned version's spec is encoded every time and never persisted.
    */
   async forTraining(client: string, specs: FeatureSpec[], texts: string[], textHashes: string[], options: TrainingFeatureOptions = {}): Promise<FeatureResult> {
     const chunk = options.chunk ?? 256;
@@ -177,6 +183,11 @@ export class FeatureService {
     const matrices = specs.map((spec) => ({ spec, dim: this.dim(spec), x: new Float32Array(texts.length * this.dim(spec)) }));
     const missing = new Set<number>();
     for (let s = 0; s < specs.length; s++) {
+      // A fine-tuned version's features are never stored: they would outlive the version (the store keys features by spec alone).
+      if (specs[s]!.tuned) {
+        for (let i = 0; i < texts.length; i++) missing.add(i);
+        continue;
+      }
       for (let start = 0; start < texts.length; start += 2048) {
         const hashes = textHashes.slice(start, start + 2048);
         const stored = await this.store.getFeatures(keys[s]!, hashes);
@@ -202,7 +213,7 @@ export class FeatureService {
           model,
           idx.map((i) => texts[i]!),
           specIdx.map((s) => specs[s]!),
-          { lane: 'bulk', signal: options.signal },
+          { lane: 'bulk', signal: options.signal, ...this.stackOption(client) },
         );
         tokens += result.tokens;
         await Promise.all(
@@ -213,7 +224,7 @@ export class FeatureService {
               x.set(v, i * dim);
               return [textHashes[i]!, v];
             });
-            return this.store.putFeatures(keys[s]!, entries);
+            return specs[s]!.tuned ? undefined : this.store.putFeatures(keys[s]!, entries);
           }),
         );
       }

@@ -81,10 +81,9 @@ export class PredictionService {
     switch (c.kind) {
       case 'reset':
         // Changes may have been missed: any task may have a new active version, any version may be gone.
-        // (Artifacts and loaded heads are reached only through a version record, so they may stay.)
+        // (Artifacts, loaded heads and stacks are reached only through a version record, so they may stay.)
         this.tasks.deletePrefix('');
         this.versions.deletePrefix('');
-        this.options.stacks?.clear();
         return;
       case 'activated': {
         const key = taskKey(c.clientId, c.taskId);

@@ -60,10 +60,4 @@ export class TunedStackCache {
     for (const v of versions) this.cached.deletePrefix(`${v}|`);
     for (const encoder of this.models.all()) encoder.forgetStacks([...versions]);
   }
-
-  /** Notices may have been missed: nothing read before is trusted to still exist. */
-  clear(): void {
-    this.generation++;
-    this.cached.deletePrefix('');
-  }
 }

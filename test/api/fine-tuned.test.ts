@@ -6,7 +6,7 @@
  * tuned; its artifact is the classifier; predict gives what the stack run
  * apart gives; a multi-task predict over it, a frozen task and a zero-shot
  * task runs the shared encoder once per text; evaluate and suggestions use
- * it; its features are cached as its own and never stored; its stack counts
+ * it; its features are cached as its own and never stored (a job's neither); its stack counts
  * in the client's stored bytes; the export, run by onnxruntime alone,
  * agrees with predict; rollback to the frozen version and deletion of the
  * fine-tuned one leave every cache without it.
@@ -190,6 +190,18 @@ test('evaluate and suggestions answer with the fine-tuned version', async () => 
   ).body;
   assert.equal(suggestions.version, TUNED);
   assert.equal(suggestions.data.length, 3);
+});
+
+test("a job's features under the fine-tuned spec are the served ones, encoded every time and never stored", async () => {
+  const texts = tuned.unseen.slice(30, 36).map((t) => `${t} (training)`);
+  const hashes = texts.map(textHash);
+  const first = await service.features.forTraining(DEFAULT_CLIENT, [record.spec], texts, hashes);
+  const again = await service.features.forTraining(DEFAULT_CLIENT, [record.spec], texts, hashes);
+  assert.deepEqual([first.encoded, again.encoded], [texts.length, texts.length]);
+  assert.deepEqual(again.matrices[0]!.x, first.matrices[0]!.x);
+  assert.equal((await store.getFeatures(specKey(record.spec), hashes)).size, 0);
+  const direct = await directlyTuned(tuned.result, texts);
+  assert.ok(maxDiff(first.matrices[0]!.x, direct.features) < 1e-4);
 });
 
 test("the stack counts in the client's stored bytes", async () => {
