@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Adapter } from '../../src/store/adapter.js';
-import { applyMigrations } from '../../src/store/migrations.js';
+import { applyMigrations, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface UpgradeTarget {
@@ -127,10 +127,10 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
     }
   });
 
-  test(`${name}: a database of schema version 7 opens with its versions, none of them fine-tuned; a fine-tuned one is then written beside them`, async () => {
+  test(`${name}: a database from before fine-tuned versions opens with its versions, none fine-tuned; a fine-tuned one is written beside them`, async () => {
     const target = fresh();
     const db = await target.adapter();
-    await applyMigrations(db, 7);
+    await applyMigrations(db, TUNED_STACKS_MIGRATION - 1);
     await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
     await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_version) VALUES ('task_v', 'acme', 'intents', ?, 1, 1, 2)`, [
       spec,
