@@ -85,6 +85,10 @@ export const ENV = {
   TRANSFERD_MAX_UPLOAD_EXAMPLES: { schema: int(1).default(200_000), doc: 'Most records in one upload, valid or not.' },
   TRANSFERD_MAX_LABELS: { schema: int(2).default(10_000), doc: 'Most distinct labels in one task.' },
   TRANSFERD_FEATURE_CACHE: { schema: bytes.default(256 * 1024 ** 2), doc: 'In-memory feature cache per replica (bytes, or 256mb).' },
+  TRANSFERD_TUNED_STACK_CACHE: {
+    schema: bytes.default(256 * 1024 ** 2),
+    doc: "Fine-tuned versions' own encoder layers each model's encoder keeps loaded (bytes of their fp32 weights: 14 MB for the top 2 layers of all-MiniLM-L6-v2); the least recently used go first and are read from the store again when next needed.",
+  },
   TRANSFERD_ADMIN_KEY: {
     schema: z.string().min(32, 'use at least 32 characters (e.g. openssl rand -hex 32)').optional(),
     doc: 'Turns API keys on: this key manages clients and their keys (/v1/admin); every other route then needs a client key. Unset: one open client, no keys, no client limits.',
@@ -102,7 +106,7 @@ export const ENV = {
   TRANSFERD_CLIENT_MAX_EXAMPLES: { schema: int(0).default(1_000_000), doc: "Examples over all of a client's tasks (0: no limit)." },
   TRANSFERD_CLIENT_MAX_STORED_BYTES: {
     schema: bytes.default(1024 ** 3),
-    doc: "UTF-8 bytes of a client's example texts and labels plus its stored head artifacts (bytes, or 1gb; 0: no limit).",
+    doc: "UTF-8 bytes of a client's example texts and labels plus its versions' stored artifacts, evaluations and fine-tuned layers (bytes, or 1gb; 0: no limit).",
   },
   TRANSFERD_CLIENT_MAX_RUNNING_JOBS: {
     schema: int(0).default(1),

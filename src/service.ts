@@ -30,6 +30,7 @@ import { createMetrics, observeEncoders, observeServing, type Metrics } from './
 import { PredictPool } from './serving/predict-pool.js';
 import { Exporter } from './export/exporter.js';
 import { PredictionService } from './serving/predictions.js';
+import { TunedStackCache } from './serving/tuned-stacks.js';
 import { TrainingRunner } from './training/runner.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -82,6 +83,8 @@ export interface Parts {
   pool: PredictPool;
   predictions: PredictionService;
   features: FeatureService;
+  /** Fine-tuned versions' stacks as stored, for the encoders. */
+  stacks: TunedStackCache;
   metrics: Metrics;
   /** Stops the replica census and the key cache's subscription. */
   close(): void;
@@ -108,9 +111,12 @@ export function assemble({
   observeEncoders(metrics, models);
   for (const e of models.all()) e.on('restart', (reason) => log('error', 'encoder worker restarted', { model: e.manifest.name, reason }));
   const keysOn = config.TRANSFERD_ADMIN_KEY !== undefined;
+  // Stacks as stored, for encoder workers that do not hold them: a quarter of what the workers keep loaded.
+  const stacks = new TunedStackCache(store, models, Math.floor(config.TRANSFERD_TUNED_STACK_CACHE / 4));
   const features = new FeatureService(models, store, {
     memoryBytes: config.TRANSFERD_FEATURE_CACHE,
     perClient: keysOn && !config.TRANSFERD_SHARED_FEATURE_CACHE,
+    stacks: (client, version) => stacks.load(client, version),
   });
   const replicaId = config.TRANSFERD_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const auth = new Authenticator(store, config.TRANSFERD_ADMIN_KEY);
@@ -121,6 +127,7 @@ export function assemble({
   const predictions = new PredictionService(store, features, pool, {
     activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS,
     artifactCacheBytes: 256 * 1024 ** 2,
+    stacks,
   });
   const runner = new TrainingRunner({
     store,
@@ -165,7 +172,7 @@ export function assemble({
     stopCensus();
     auth.close();
   };
-  return { app, runner, pool, predictions, features, metrics, close };
+  return { app, runner, pool, predictions, features, stacks, metrics, close };
 }
 
 export async function startService(config: Config, log: Logger): Promise<RunningService> {
@@ -205,6 +212,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxBatchSize: config.TRANSFERD_MAX_BATCH_SIZE,
       maxQueuedTexts: config.TRANSFERD_MAX_QUEUED_TEXTS,
       maxQueueWaitMs: config.TRANSFERD_MAX_QUEUE_WAIT_MS,
+      maxStackBytes: config.TRANSFERD_TUNED_STACK_CACHE,
     });
     parts = assemble({ config, log, models, store });
     ({ runner, pool, predictions } = parts);

@@ -3,6 +3,11 @@
  * that owns the ONNX session (through a WorkerChannel) and resolves each call
  * with its features. Interactive texts waiting beyond a bound fail fast as
  * overloaded; a worker that dies fails its calls and is restarted.
+ *
+ * Fine-tuned versions' stacks: the worker says which it holds (an event each
+ * time that changes), and a call carries the stored bytes of those its specs
+ * need that it does not; where the record was behind (calls overtaking each
+ * other), the worker answers `missing` and the call is sent again with them.
  */
 import { EventEmitter } from 'node:events';
 import { DomainError } from '../errors.js';
@@ -27,6 +32,8 @@ export interface EncodeOptions {
   truncate?: boolean;
   /** Aborting drops the texts that have not run yet. */
   signal?: AbortSignal;
+  /** A fine-tuned version's stored stack (encodeTunedStack's bytes), for the specs that name one the worker does not hold. */
+  stack?: (version: string) => Promise<Uint8Array>;
 }
 
 export interface EncodeResult {
@@ -40,6 +47,8 @@ export interface EncodeResult {
 export interface EncoderEvents {
   batch: [BatchStats];
   restart: [string];
+  /** The versions whose stacks the worker holds now. */
+  stacks: [string[]];
 }
 
 /** A worker that cannot load its model is retried after this pause, so it does not spin. */
@@ -49,6 +58,8 @@ export class Encoder extends EventEmitter<EncoderEvents> {
   private readonly channel: WorkerChannel<EncoderApi, EncoderEvent>;
   private readonly waiting: Record<Lane, number> = { interactive: 0, bulk: 0 };
   private readonly admission: QueueAdmission;
+  /** Fine-tuned versions whose stacks the worker holds, as it last said. */
+  private heldStacks = new Set<string>();
 
   private constructor(private readonly options: EncoderOptions) {
     super();
@@ -61,10 +72,19 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     });
     this.admission = new QueueAdmission({ maxQueuedTexts: options.maxQueuedTexts, maxWaitMs: options.maxQueueWaitMs ?? 0 });
     this.channel.on('event', (e) => {
+      if (e.type === 'stacks') {
+        this.heldStacks = new Set(e.held);
+        this.emit('stacks', e.held);
+        return;
+      }
       this.admission.observe(e.stats.size, e.stats.inferenceMs);
       this.emit('batch', e.stats);
     });
-    this.channel.on('exit', (reason) => this.emit('restart', reason));
+    this.channel.on('exit', (reason) => {
+      // A replacement worker holds no stacks.
+      this.heldStacks = new Set();
+      this.emit('restart', reason);
+    });
   }
 
   /** Starts the worker and resolves once the model is loaded and warmed up. */
@@ -92,6 +112,11 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     return this.channel.ready;
   }
 
+  /** Fine-tuned versions whose stacks the worker holds, least recently used first (as the worker last said). */
+  get stacks(): string[] {
+    return [...this.heldStacks];
+  }
+
   /** Texts submitted and not yet answered, all lanes. */
   get queuedTexts(): number {
     return this.waiting.interactive + this.waiting.bulk;
@@ -110,7 +135,19 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     if (texts.length === 0) return { features: specs.map(() => new Float32Array(0)), tokenCounts: new Int32Array(0), tokens: 0 };
     this.waiting[lane] += texts.length;
     try {
-      const r = await this.channel.call('encode', { texts, specs, truncate: options.truncate ?? true, lane }, options.signal ? { signal: options.signal } : {});
+      const versions = [...new Set(specs.flatMap((s) => (s.tuned ? [s.tuned.version] : [])))];
+      const call = async (send: string[]) => {
+        const stacks: Record<string, Uint8Array> = {};
+        for (const v of send) {
+          if (!options.stack) throw new Error(`fine-tuned version ${v}'s stack was not given`);
+          stacks[v] = await options.stack(v);
+        }
+        const args = { texts, specs, truncate: options.truncate ?? true, lane, ...(send.length ? { stacks } : {}) };
+        return this.channel.call('encode', args, options.signal ? { signal: options.signal } : {});
+      };
+      let r = await call(versions.filter((v) => !this.heldStacks.has(v)));
+      if ('missing' in r) r = await call(r.missing);
+      if ('missing' in r) throw new Error(`the encoder worker lost the stacks of ${r.missing.join(', ')} it was sent`);
       let tokens = 0;
       for (const c of r.tokenCounts) tokens += c;
       return { features: r.features, tokenCounts: r.tokenCounts, tokens };
@@ -123,6 +160,14 @@ export class Encoder extends EventEmitter<EncoderEvents> {
     } finally {
       this.waiting[lane] -= texts.length;
     }
+  }
+
+  /** Deleted fine-tuned versions: the worker drops their stacks (a run using one finishes first). */
+  forgetStacks(versions: string[]): void {
+    if (versions.length === 0) return;
+    for (const v of versions) this.heldStacks.delete(v);
+    // Told even when the record says it holds none: the record may be behind. A dead worker holds nothing anyway.
+    this.channel.call('forgetStacks', { versions }).catch(() => undefined);
   }
 
   /**

@@ -10,6 +10,19 @@ export const COMBINES = ['concat', 'mean'] as const;
 export type Pooling = (typeof POOLINGS)[number];
 export type LayerCombine = (typeof COMBINES)[number];
 
+/**
+ * A fine-tuned version's own encoder layers: hidden state `first` of the
+ * shared encoder goes through the version's tuned stack (layers first … L − 1),
+ * whose output stands for hidden state L. Only a version's spec has it (the
+ * store writes it with the version); clients never ask for it.
+ */
+export interface TunedLayers {
+  /** The fine-tuned version's id: its stack, and the key of its cached features. */
+  version: string;
+  /** The first tuned layer: it reads the shared encoder's hidden state `first`. */
+  first: number;
+}
+
 /** A spec with absolute layer indexes (0 = embedding output, L = last encoder layer). */
 export interface FeatureSpec {
   model: string;
@@ -17,6 +30,7 @@ export interface FeatureSpec {
   layerCombine: LayerCombine;
   pooling: Pooling;
   normalize: boolean;
+  tuned?: TunedLayers;
 }
 
 /** What a client may send: layers may be negative (-1 = last) and everything but the model is optional. */
@@ -65,10 +79,13 @@ export function specDimensions(spec: FeatureSpec, hidden: number): number {
 
 /** A canonical string: equal specs have equal keys, so it keys the feature cache and store. */
 export function specKey(spec: FeatureSpec): string {
-  return `${spec.model}|${spec.layers.join(',')}|${spec.layerCombine}|${spec.pooling}|${spec.normalize ? 'l2' : 'raw'}`;
+  const key = `${spec.model}|${spec.layers.join(',')}|${spec.layerCombine}|${spec.pooling}|${spec.normalize ? 'l2' : 'raw'}`;
+  // A fine-tuned version's features are its own: its id is in the key.
+  return spec.tuned ? `${key}|tuned:${spec.tuned.version}@${spec.tuned.first}` : key;
 }
 
-/** The spec in the API's snake_case shape. */
-export function specToJson(spec: FeatureSpec): Required<FeatureSpecInput> & { layers: number[] } {
-  return { model: spec.model, layers: spec.layers, layer_combine: spec.layerCombine, pooling: spec.pooling, normalize: spec.normalize };
+/** The spec in the API's snake_case shape (a tuned spec's version is the one the API shows it with: its id stays inside). */
+export function specToJson(spec: FeatureSpec): Required<FeatureSpecInput> & { layers: number[]; tuned?: { first_layer: number } } {
+  const json = { model: spec.model, layers: spec.layers, layer_combine: spec.layerCombine, pooling: spec.pooling, normalize: spec.normalize };
+  return spec.tuned ? { ...json, tuned: { first_layer: spec.tuned.first } } : json;
 }

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 
 export const MANIFEST_FILE = 'transferd.json';
 
+/** The encoder layers' weights (safetensors, the checkpoint's names and dtypes) beside a trainable model's graph. */
+export const LAYERS_FILE = 'layers.safetensors';
+
 export interface ModelManifest {
   name: string;
   architecture: 'bert';
@@ -29,6 +32,11 @@ export interface ModelManifest {
    * may hold several sequences (./packing.ts). Absent in imports before importer version 3: a 1/0 mask.
    */
   packedRows?: boolean;
+  /**
+   * The folder holds LAYERS_FILE, the encoder layers' weights a fine-tuning job starts from. Absent in int8
+   * imports and in imports before importer version 4: such a model cannot be fine-tuned.
+   */
+  trainable?: boolean;
   importerVersion: number;
   sourceSha256: string;
 }

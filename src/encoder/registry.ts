@@ -14,6 +14,8 @@ export interface RegistryOptions {
   maxQueuedTexts: number;
   /** Longest predicted queue wait of an interactive call (0: only the text bound). */
   maxQueueWaitMs?: number;
+  /** Bytes of fine-tuned versions' stacks each encoder keeps loaded (default 256 MB). */
+  maxStackBytes?: number;
 }
 
 export interface ModelInfo {

@@ -2,9 +2,11 @@
 import type { CallContext, Reply } from '../workers/protocol.js';
 import type { OnnxExportSource } from './onnx-export.js';
 
-export interface ExportArgs extends Omit<OnnxExportSource, 'artifact'> {
+export interface ExportArgs extends Omit<OnnxExportSource, 'artifact' | 'tunedStack'> {
   /** The artifact as the store keeps it (gzip-compressed JSON), unpacked in the worker: a large one takes a while to parse. */
   artifactGzip: Uint8Array;
+  /** A fine-tuned version's stack as the store keeps it (encodeTunedStack's bytes), decoded in the worker. */
+  tunedStackGzip?: Uint8Array;
 }
 
 export type ExportApi = {

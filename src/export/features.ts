@@ -8,8 +8,17 @@ import { type FeatureSpec, specDimensions } from '../encoder/feature-spec.js';
 import { hiddenStateName } from '../encoder/manifest.js';
 import { DT, type GraphBuilder } from '../onnx/graph.js';
 
-/** The [batch, dim] float32 features of `spec` from the graph's hidden states and its [batch, sequence] int64 `attentionMask`. */
-export function featureNodes(g: GraphBuilder, spec: FeatureSpec, hidden: number, attentionMask: string): { features: string; dim: number } {
+/**
+ * The [batch, dim] float32 features of `spec` from the graph's hidden states and its [batch, sequence] int64
+ * `attentionMask`; `stateOf` names the value holding a hidden state (default: the imported graph's).
+ */
+export function featureNodes(
+  g: GraphBuilder,
+  spec: FeatureSpec,
+  hidden: number,
+  attentionMask: string,
+  stateOf: (layer: number) => string = hiddenStateName,
+): { features: string; dim: number } {
   const mask3 = g.node('Unsqueeze', [attentionMask, g.ints([2])]);
   const pool = (states: string): string => {
     switch (spec.pooling) {
@@ -26,7 +35,7 @@ export function featureNodes(g: GraphBuilder, spec: FeatureSpec, hidden: number,
       }
     }
   };
-  const pooled = spec.layers.map((layer) => pool(hiddenStateName(layer)));
+  const pooled = spec.layers.map((layer) => pool(stateOf(layer)));
   let features =
     pooled.length === 1
       ? pooled[0]!

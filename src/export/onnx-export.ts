@@ -1,10 +1,11 @@
 /**
  * A version as one ONNX model: token ids in, the service's probabilities
- * out. The imported encoder's graph (./encoder-graph.ts), the version's
- * feature spec (./features.ts), then its head, added by the head type's own
- * export (`HeadDefinition.onnx`, in heads/<type>/onnx.ts) inside whatever a
- * multi-label version wraps it in; whatever the outputs do not need (later
- * layers, other hidden states) is dropped.
+ * out. The imported encoder's graph (./encoder-graph.ts), a fine-tuned
+ * version's tuned layers in place of the frozen ones (./tuned-layers.ts), the
+ * version's feature spec (./features.ts), then its head, added by the head
+ * type's own export (`HeadDefinition.onnx`, in heads/<type>/onnx.ts) inside
+ * whatever a multi-label version wraps it in; whatever the outputs do not
+ * need (later layers, other hidden states) is dropped.
  *
  *   inputs   input_ids, attention_mask    int64 [batch, sequence]
  *   outputs  probabilities                float32 [batch, labels], columns in the version's label order
@@ -16,14 +17,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FeatureSpec, specToJson } from '../encoder/feature-spec.js';
-import type { ModelManifest } from '../encoder/manifest.js';
+import { hiddenStateName, type ModelManifest } from '../encoder/manifest.js';
+import type { TunedStack } from '../encoder/tuned-stack.js';
 import { DomainError } from '../errors.js';
+import { FINE_TUNE_HEAD, FINE_TUNED_CLASSIFIER, fineTunedHead } from '../heads/fine-tuned.js';
 import type { OnnxHeadExport, OnnxHeadInput } from '../heads/head.js';
 import type { OneVsRestArtifact } from '../heads/one-vs-rest.js';
-import { headOf, type MultiLabelArtifact } from '../heads/registry.js';
+import { HEADS, headOf, type MultiLabelArtifact } from '../heads/registry.js';
 import { DT } from '../onnx/graph.js';
 import { type AttentionMode, encoderGraph } from './encoder-graph.js';
 import { featureNodes } from './features.js';
+import { tunedLayersInPlace } from './tuned-layers.js';
 
 /** The formats a version exports to. */
 export const EXPORT_FORMATS = ['onnx'] as const;
@@ -42,11 +46,15 @@ export interface OnnxExportSource {
   version: number;
   /** Default `portable`. */
   attention?: AttentionMode;
+  /** A fine-tuned version's stack (its spec has `tuned`). */
+  tunedStack?: TunedStack;
 }
 
 /** The ONNX export of head type `headType`, to be imported; a DomainError when the head type has none. */
 export function onnxExportOf(headType: string): () => Promise<OnnxHeadExport> {
-  const hook = headOf(headType)?.onnx;
+  // A fine-tuned version's classifier is stored as logistic regression stores its head: that head type exports it.
+  const head = headType === FINE_TUNE_HEAD ? HEADS.find((h) => h.format === FINE_TUNED_CLASSIFIER) : headOf(headType);
+  const hook = head?.onnx;
   if (!hook) throw new DomainError('export_unsupported', `${headType} heads cannot be exported to ONNX (yet); the service still predicts with them`, 'version');
   return hook;
 }
@@ -55,9 +63,18 @@ export async function buildOnnxExport(source: OnnxExportSource): Promise<Uint8Ar
   const { manifest, spec, labels } = source;
   if (spec.model !== manifest.name) throw new Error(`the version's features come from ${spec.model}, not ${manifest.name}`);
   const headExport = await onnxExportOf(source.headType)();
-  const g = encoderGraph(readFileSync(join(source.modelDir, 'onnx', 'model.onnx')), manifest, source.attention ?? 'portable');
-  const { features, dim } = featureNodes(g, spec, manifest.hiddenSize, 'attention_mask');
-  const head = headProbabilities(headExport, source.artifact, { graph: g, features, dim, classes: labels.length, prefix: 'head/' });
+  const attention = source.attention ?? 'portable';
+  const g = encoderGraph(readFileSync(join(source.modelDir, 'onnx', 'model.onnx')), manifest, attention);
+  let stateOf = hiddenStateName;
+  if (spec.tuned) {
+    const stack = source.tunedStack;
+    if (!stack || stack.first !== spec.tuned.first) throw new Error("a fine-tuned version's export needs its tuned stack");
+    const tuned = tunedLayersInPlace(g, source.modelDir, manifest, stack, attention);
+    stateOf = (layer) => (layer === stack.last + 1 ? tuned : hiddenStateName(layer));
+  }
+  const { features, dim } = featureNodes(g, spec, manifest.hiddenSize, 'attention_mask', stateOf);
+  const artifact = fineTunedHead(source.artifact) ?? source.artifact;
+  const head = headProbabilities(headExport, artifact, { graph: g, features, dim, classes: labels.length, prefix: 'head/' });
   const rows = ['batch_size', labels.length];
   g.output('probabilities', head.probabilities, DT.FLOAT, rows);
   if (head.thresholds) {

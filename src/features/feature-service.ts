@@ -10,6 +10,10 @@
  *
  * With API keys on, each client's features are its own (cache keys carry the
  * client) unless sharing is configured.
+ *
+ * A fine-tuned version's spec names the version (`tuned`), so its features are
+ * cached apart from every other spec's; the encoder gets the version's stored
+ * stack from `stacks` when its worker does not hold it.
  */
 import type { EncodeOptions } from '../encoder/encoder.js';
 import { specDimensions, specKey, type FeatureSpec } from '../encoder/feature-spec.js';
@@ -51,6 +55,8 @@ export interface FeatureServiceOptions {
   perClient: boolean;
   /** The encoder call (default: the registry's model). */
   encode?: Encode;
+  /** A client's fine-tuned version's stored stack (encodeTunedStack's bytes), for specs that name one. */
+  stacks?: (client: string, version: string) => Promise<Uint8Array>;
 }
 
 export class FeatureService {
@@ -85,6 +91,12 @@ export class FeatureService {
    */
   private keyOf(client: string, spec: FeatureSpec): string {
     return this.options.perClient ? `${client}/${specKey(spec)}` : specKey(spec);
+  }
+
+  /** Where the encoder gets a client's fine-tuned versions' stacks from. */
+  private stackOption(client: string): Pick<EncodeOptions, 'stack'> {
+    const stacks = this.options.stacks;
+    return stacks ? { stack: (version) => stacks(client, version) } : {};
   }
 
   private dim(spec: FeatureSpec): number {
@@ -139,7 +151,7 @@ export class FeatureService {
           model,
           toEncode.map((i) => texts[i]!),
           specIdx.map((s) => specs[s]!),
-          { ...options, lane: 'interactive' },
+          { ...options, lane: 'interactive', ...this.stackOption(client) },
         );
         encoded += toEncode.length;
         tokens += result.tokens;
@@ -163,6 +175,7 @@ export class FeatureService {
    * Features for training: every text's features under every spec, from the
    * store where present; the rest is encoded on the bulk lane in chunks and
    * persisted, so the next job (or another task with the same spec) skips it.
+   * A fine-tuned version's spec is encoded every time and never persisted.
    */
   async forTraining(client: string, specs: FeatureSpec[], texts: string[], textHashes: string[], options: TrainingFeatureOptions = {}): Promise<FeatureResult> {
     const chunk = options.chunk ?? 256;
@@ -170,6 +183,11 @@ export class FeatureService {
     const matrices = specs.map((spec) => ({ spec, dim: this.dim(spec), x: new Float32Array(texts.length * this.dim(spec)) }));
     const missing = new Set<number>();
     for (let s = 0; s < specs.length; s++) {
+      // A fine-tuned version's features are never stored: they would outlive the version (the store keys features by spec alone).
+      if (specs[s]!.tuned) {
+        for (let i = 0; i < texts.length; i++) missing.add(i);
+        continue;
+      }
       for (let start = 0; start < texts.length; start += 2048) {
         const hashes = textHashes.slice(start, start + 2048);
         const stored = await this.store.getFeatures(keys[s]!, hashes);
@@ -195,7 +213,7 @@ export class FeatureService {
           model,
           idx.map((i) => texts[i]!),
           specIdx.map((s) => specs[s]!),
-          { lane: 'bulk', signal: options.signal },
+          { lane: 'bulk', signal: options.signal, ...this.stackOption(client) },
         );
         tokens += result.tokens;
         await Promise.all(
@@ -206,7 +224,7 @@ export class FeatureService {
               x.set(v, i * dim);
               return [textHashes[i]!, v];
             });
-            return this.store.putFeatures(keys[s]!, entries);
+            return specs[s]!.tuned ? undefined : this.store.putFeatures(keys[s]!, entries);
           }),
         );
       }

@@ -9,6 +9,7 @@ import { prototypeHead } from './prototype/index.js';
 import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
 import { ONE_VS_REST_FIELDS, type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
+import { FINE_TUNED_FIELDS, type FineTunedArtifact } from './fine-tuned.js';
 
 /** A head seen through the registry: its parameters are whatever its own schema produced. */
 export type AnyHead = HeadDefinition<Record<string, unknown>>;
@@ -43,6 +44,7 @@ export function artifactFormats(heads: readonly AnyHead[]): Array<{ format: stri
     ...heads.map((h) => ({ format: h.format, of: `${h.type} heads`, fields: h.artifactDescription })),
     { format: 'multi-label', of: 'every multi-label version', fields: MULTI_LABEL_FIELDS },
     { format: 'one-vs-rest', of: 'inside "multi-label", for head types that fit one label at a time', fields: ONE_VS_REST_FIELDS },
+    { format: 'fine-tuned', of: 'every fine-tuned version (head type fine_tune)', fields: FINE_TUNED_FIELDS },
   ];
 }
 
@@ -50,6 +52,8 @@ export function artifactFormats(heads: readonly AnyHead[]): Array<{ format: stri
 export function loadPredictor(artifact: unknown, options: LoadOptions = {}): Predictor {
   const format = (artifact as { format?: unknown } | null)?.format;
   if (format === 'one-vs-rest') return oneVsRestPredictor(artifact as OneVsRestArtifact, loadPredictor, options);
+  // The features are the tuned layers' output (the version's spec says so): what scores them is the classifier.
+  if (format === 'fine-tuned') return loadPredictor((artifact as FineTunedArtifact).head, options);
   if (format === 'multi-label') {
     const wrapped = artifact as MultiLabelArtifact;
     const inner = loadPredictor(wrapped.head, options);

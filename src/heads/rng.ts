@@ -47,6 +47,17 @@ export class Rng {
     return result;
   }
 
+  /** The generator's whole state, to continue it later (`Rng.resume`): a resumed job draws what it would have drawn. */
+  state(): [number, number, number, number] {
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
+  }
+
+  static resume(state: readonly [number, number, number, number]): Rng {
+    const r = new Rng(0);
+    [r.a, r.b, r.c, r.d] = state.map((x) => x | 0) as [number, number, number, number];
+    return r;
+  }
+
   /** Uniform integer in [0, k) for k ≤ 2^21 (the product stays exact in a double). */
   below(k: number): number {
     return Math.floor((this.nextU32() * k) / 4294967296);

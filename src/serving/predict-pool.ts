@@ -13,7 +13,7 @@
 import { DomainError } from '../errors.js';
 import { evenRanges } from '../lib/ranges.js';
 import { WorkerChannel } from '../workers/channel.js';
-import { HeldHeads } from './held-heads.js';
+import { HeldHeads } from '../lib/held-heads.js';
 import type { PredictApi } from './predict-protocol.js';
 
 interface Slot {

@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Predictor } from '../heads/head.js';
 import { loadPredictor } from '../heads/registry.js';
 import { reply, serve } from '../workers/serve.js';
-import { HeldHeads, type HeldLimits } from './held-heads.js';
+import { HeldHeads, type HeldLimits } from '../lib/held-heads.js';
 import type { PredictApi } from './predict-protocol.js';
 
 const held = new HeldHeads(workerData as HeldLimits);

@@ -7,9 +7,13 @@
  * deleted. The active version of a task is cached briefly and dropped at once
  * when the store reports a change; the expiry bounds staleness if a change
  * notice is missed. Every cache here is bounded (tasks and version records
- * by count, artifacts by bytes, the pool's heads by what its workers keep),
- * and the store's change notices drop deleted versions from all of them, on
- * every replica.
+ * by count, artifacts by bytes, the pool's heads by what its workers keep,
+ * fine-tuned versions' stacks by bytes), and the store's change notices drop
+ * deleted versions from all of them, on every replica.
+ *
+ * A fine-tuned version's spec names its stack (`tuned`, written by the store
+ * with the version): its features are computed and cached as its own, the
+ * shared encoder pass still running once for every spec of a call.
  */
 import type { EncodeOptions } from '../encoder/encoder.js';
 import { DomainError } from '../errors.js';
@@ -22,6 +26,7 @@ import { MIN_ZERO_SHOT_LABELS } from '../heads/prototype/label-text.js';
 import { zeroShotTexts, zeroShotVersion } from './zero-shot.js';
 import { prototypeArtifact } from '../heads/prototype/model.js';
 import { packArtifact } from '../store/artifact.js';
+import type { TunedStackCache } from './tuned-stacks.js';
 
 export interface Target {
   task: TaskRecord;
@@ -42,6 +47,8 @@ export interface PredictionOptions {
   artifactCacheBytes: number;
   /** Tasks whose records are kept in memory at once, the least recently served dropped first (default 10,000). */
   maxTasks?: number;
+  /** Fine-tuned versions' stacks (read for the encoders): deleted versions' are dropped there too. */
+  stacks?: TunedStackCache;
 }
 
 /** Version records kept in memory: small (no artifact), so plenty. */
@@ -75,7 +82,7 @@ export class PredictionService {
     switch (c.kind) {
       case 'reset':
         // Changes may have been missed: any task may have a new active version, any version may be gone.
-        // (Artifacts and loaded heads are reached only through a version record, so they may stay.)
+        // (Artifacts, loaded heads and stacks are reached only through a version record, so they may stay.)
         this.tasks.deletePrefix('');
         this.versions.deletePrefix('');
         return;
@@ -102,13 +109,14 @@ export class PredictionService {
     }
   }
 
-  /** Forgets deleted versions everywhere they may be cached: records, artifacts, the workers' loaded heads. */
+  /** Forgets deleted versions everywhere they may be cached: records, artifacts, the workers' loaded heads and stacks. */
   private dropVersions(clientId: string, taskId: string, versions: VersionRef[]): void {
     for (const v of versions) {
       this.versions.delete(`${taskKey(clientId, taskId)}|${v.number}`);
       this.artifacts.delete(v.id);
     }
     this.pool.forget(versions.map((v) => v.id));
+    this.options.stacks?.forget(versions.map((v) => v.id));
   }
 
   /**

@@ -28,6 +28,7 @@ export function zeroShotVersion(task: TaskRecord): VersionRecord | undefined {
     jobId: null,
     createdAt: task.updatedAt,
     artifactBytes: 0,
+    tuned: null,
     headType: 'prototype',
     params: { zero_shot: true, template: ZERO_SHOT_TEMPLATE, scale: DEFAULT_SCALE, label_texts: texts },
     spec: task.spec,

@@ -187,6 +187,20 @@ UPDATE tasks SET next_example = ${lastExampleId} + 1;
 `;
 }
 
+/**
+ * A fine-tuned version's own encoder layers: the tuned stack as encoder/tuned-stack.ts encodes it (gzip of a
+ * safetensors file), and what it is as JSON (TunedFacts); both null for every other version.
+ */
+function tunedStacks({ bytes }: ColumnTypes): string {
+  return `
+ALTER TABLE versions ADD COLUMN tuned_stack ${bytes};
+ALTER TABLE versions ADD COLUMN tuned TEXT;
+`;
+}
+
+/** The migration that adds fine-tuned versions' stacks (its number in one place: branches that add migrations renumber here). */
+export const TUNED_STACKS_MIGRATION = 8;
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
@@ -196,6 +210,7 @@ export function migrations(types: ColumnTypes): Migration[] {
     { version: 5, name: 'declared labels and their descriptions', sql: declaredLabels },
     { version: 6, name: 'tenants renamed clients, as the API says', sql: clientNames },
     { version: 7, name: 'example ids numbered per task', sql: exampleNumbers(types) },
+    { version: TUNED_STACKS_MIGRATION, name: "fine-tuned versions' tuned layers", sql: tunedStacks(types) },
   ];
 }
 

@@ -10,6 +10,7 @@ import {
   type Page,
   type Scope,
   type TaskRecord,
+  type TunedFacts,
   type ClientLimits,
   type ClientRecord,
   type VersionRecord,
@@ -99,6 +100,7 @@ export function versionFromRow(r: Row): VersionRecord {
     jobId: (r.job_id as string | null) ?? null,
     createdAt: num(r.created_at),
     artifactBytes: num(r.artifact_bytes),
+    tuned: r.tuned ? json<TunedFacts>(r.tuned) : null,
   };
 }
 
@@ -119,8 +121,8 @@ export function keyFromRow(r: Row): KeyRecord {
   };
 }
 
-/** Columns of versions without the artifact, which can be megabytes. */
+/** Columns of versions without the artifact or the tuned stack, which can be megabytes. */
 export const VERSION_COLUMNS =
-  'id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact_bytes';
+  'id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact_bytes, tuned';
 
 export const INITIAL_PROGRESS = JSON.stringify({ phase: 'queued', percent: 0, timings: [] });

@@ -53,6 +53,7 @@ import {
   type ClientLimits,
   type ClientRecord,
   type ClientUsage,
+  type TunedFacts,
   type VersionEvaluation,
   type VersionRecord,
 } from './types.js';
@@ -65,7 +66,7 @@ const QUOTA_COUNTS: Record<QuotaField, (d: Dialect) => string> = {
   maxExamples: () => '(SELECT COUNT(*) FROM examples WHERE client_id = ?)',
   maxStoredBytes: (d) =>
     `((SELECT COALESCE(SUM(${d.octetLength('text')} + ${d.octetLength('label')}), 0) FROM examples WHERE client_id = ?)` +
-    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')} + COALESCE(${d.octetLength('evaluation')}, 0)), 0) FROM versions WHERE client_id = ?))`,
+    ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')} + COALESCE(${d.octetLength('evaluation')}, 0) + COALESCE(${d.octetLength('tuned_stack')}, 0)), 0) FROM versions WHERE client_id = ?))`,
   maxActiveJobs: () => "(SELECT COUNT(*) FROM jobs WHERE client_id = ? AND state IN ('queued', 'running'))",
 };
 
@@ -547,17 +548,24 @@ export class SqlStore implements Store {
         const [task] = await tx.query('UPDATE tasks SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1 AS number', [target]);
         const written = Number(task!.number);
         if (taskId === null) number = written;
+        const id = newId('ver');
+        const stack = v.tunedStack;
+        // A fine-tuned version's features are its stack's: its spec names it, so they are cached as its own.
+        const spec = stack ? { ...v.spec, tuned: { version: id, first: stack.first } } : v.spec;
+        const tuned: TunedFacts | null = stack
+          ? { first: stack.first, last: stack.last, storedBytes: stack.bytes.byteLength, loadedBytes: stack.loadedBytes }
+          : null;
         await tx.run(
-          `INSERT INTO versions (id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes, evaluation)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?, ?)`,
+          `INSERT INTO versions (id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, job_id, created_at, artifact, artifact_bytes, evaluation, tuned_stack, tuned)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now}, ?, ?, ?, ?, ?)`,
           [
-            newId('ver'),
+            id,
             job.client_id,
             target,
             written,
             v.headType,
             JSON.stringify(v.params),
-            JSON.stringify(v.spec),
+            JSON.stringify(spec),
             JSON.stringify(v.labels),
             JSON.stringify(v.metrics),
             JSON.stringify(v.report),
@@ -567,6 +575,8 @@ export class SqlStore implements Store {
             packed.bytes,
             packed.jsonBytes,
             evaluation,
+            stack ? Buffer.from(stack.bytes.buffer, stack.bytes.byteOffset, stack.bytes.byteLength) : null,
+            tuned ? JSON.stringify(tuned) : null,
           ],
         );
         if (outcome.activate) {
@@ -609,6 +619,11 @@ export class SqlStore implements Store {
   async getArtifactBytes(clientId: string, taskId: string, number: number): Promise<Uint8Array | undefined> {
     const [row] = await this.db.query('SELECT artifact FROM versions WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, number]);
     return row ? (row.artifact as Buffer) : undefined;
+  }
+
+  async getTunedStack(clientId: string, versionId: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.db.query('SELECT tuned_stack FROM versions WHERE client_id = ? AND id = ?', [clientId, versionId]);
+    return row?.tuned_stack ? (row.tuned_stack as Buffer) : undefined;
   }
 
   async getEvaluation(clientId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined> {

@@ -25,7 +25,7 @@ export interface ClientLimits {
   maxTasks: number | null;
   /** Examples over all its tasks. */
   maxExamples: number | null;
-  /** UTF-8 bytes of its examples' texts and labels plus its versions' stored artifacts. */
+  /** UTF-8 bytes of its examples' texts and labels plus its versions' stored artifacts, evaluations and tuned stacks. */
   maxStoredBytes: number | null;
   /** Training jobs of its running at once, over every replica; the rest wait in the queue. */
   maxRunningJobs: number | null;
@@ -222,6 +222,17 @@ export interface VersionFacts {
   trainingMs: number;
 }
 
+/** What a fine-tuned version's tuned layers are; the stack itself is read apart (VersionStore.getTunedStack). */
+export interface TunedFacts {
+  /** The tuned layers, first and last included (0-based): layer `first` reads the shared encoder's hidden state `first`. */
+  first: number;
+  last: number;
+  /** Bytes stored (compressed): counted in the client's stored bytes. */
+  storedBytes: number;
+  /** Bytes its weights take loaded (fp32): what an encoder's cache of stacks counts. */
+  loadedBytes: number;
+}
+
 export interface VersionRecord extends VersionFacts {
   id: string;
   clientId: string;
@@ -230,6 +241,17 @@ export interface VersionRecord extends VersionFacts {
   jobId: string | null;
   createdAt: number;
   artifactBytes: number;
+  /** A fine-tuned version's tuned layers; null for every other version. */
+  tuned: TunedFacts | null;
+}
+
+/** A fine-tuned version's tuned layers as a job hands them to the store (`storedTunedStack` in encoder/tuned-stack.ts makes one). */
+export interface NewTunedStack {
+  /** encodeTunedStack's bytes (gzip of a safetensors file). */
+  bytes: Uint8Array;
+  first: number;
+  last: number;
+  loadedBytes: number;
 }
 
 export interface NewVersion extends VersionFacts {
@@ -237,6 +259,11 @@ export interface NewVersion extends VersionFacts {
   artifact: unknown;
   /** Row by row, what the version's evaluation saw; stored beside the artifact (versions trained before it have none). */
   evaluation?: VersionEvaluation;
+  /**
+   * A fine-tuned version's own encoder layers. The store writes the version's spec with `tuned` naming the
+   * version (its id is made in the transaction) and `first`: its features are the stack's, cached as its own.
+   */
+  tunedStack?: NewTunedStack;
 }
 
 /**
@@ -381,6 +408,11 @@ export interface VersionStore {
   getArtifact(clientId: string, taskId: string, number: number): Promise<unknown | undefined>;
   /** The artifact as stored (gzip-compressed JSON), for a worker thread to unpack off the event loop. */
   getArtifactBytes(clientId: string, taskId: string, number: number): Promise<Uint8Array | undefined>;
+  /**
+   * A fine-tuned version's tuned stack as stored (encodeTunedStack's bytes), by the version's id (what its
+   * feature spec names); undefined when the client has no such version, or the version has no stack.
+   */
+  getTunedStack(clientId: string, versionId: string): Promise<Uint8Array | undefined>;
   /** The version's row-by-row evaluation: undefined without such a version, null for one trained before evaluations were stored. */
   getEvaluation(clientId: string, taskId: string, number: number): Promise<VersionEvaluation | null | undefined>;
   activateVersion(clientId: string, taskId: string, number: number): Promise<TaskRecord | undefined>;

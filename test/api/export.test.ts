@@ -9,35 +9,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AutoTokenizer, env } from '@huggingface/transformers';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import request from 'supertest';
-import { DEFAULT_MODEL } from '../../src/config.js';
-import { encoderFeeds } from '../../src/encoder/feeds.js';
 import { headOf } from '../../src/heads/registry.js';
 import { testApp } from '../helpers/app.js';
 import { intents, labelSets } from '../helpers/fixtures.js';
 import { train } from '../helpers/jobs.js';
+import { domains, downloadFile, metadataOf, tokenizeForExport as tokenize } from '../helpers/onnx-file.js';
 
 const { app } = await testApp();
 
-env.allowRemoteModels = false;
-env.localModelPath = 'models/';
-const tokenizer = await AutoTokenizer.from_pretrained(DEFAULT_MODEL, { local_files_only: true });
-
-/** Collects a binary body (supertest parses only text and JSON). */
-const binary = (res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-};
-
-const download = (path: string) =>
-  request(app)
-    .get(path)
-    .buffer(true)
-    .parse(binary as unknown as Parameters<request.Test['parse']>[0]);
+const download = (path: string) => downloadFile(app, path);
 
 /** Texts no task trained on: the fixture's unseen ones, and a few unlike them (one past the token limit). */
 const TEXTS = [
@@ -46,37 +29,6 @@ const TEXTS = [
   'Wie wird das Wetter morgen in München? ☔️',
   `Please ${'transfer the money to my savings account and then '.repeat(40)}tell me the balance`,
 ];
-
-/**
- * Token ids as the service makes them (encoder/encoder-worker.ts): [CLS] … [SEP],
- * an over-long text cut to its first max_tokens − 1 ids and [SEP]; right-padded
- * with 0, and masked.
- */
-function tokenize(texts: string[], maxTokens: number) {
-  const sep = tokenizer.sep_token_id as number;
-  const seqs = texts.map((t) => {
-    const ids = tokenizer.encode(t) as number[];
-    return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), sep];
-  });
-  const { input_ids, attention_mask } = encoderFeeds(seqs).feeds;
-  return {
-    input_ids,
-    attention_mask,
-    longest: Math.max(...texts.map((t) => (tokenizer.encode(t) as number[]).length)),
-  };
-}
-
-const metadataOf = (model: onnxProto.onnx.ModelProto) => Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
-
-/** Every op domain the graph uses, subgraphs included. */
-function domains(nodes: onnxProto.onnx.INodeProto[]): Set<string> {
-  const out = new Set<string>();
-  for (const n of nodes) {
-    out.add(n.domain ?? '');
-    for (const a of n.attribute ?? []) if (a.g) for (const d of domains(a.g.node ?? [])) out.add(d);
-  }
-  return out;
-}
 
 type Kind = 'single_label' | 'multi_label';
 

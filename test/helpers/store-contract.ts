@@ -508,6 +508,50 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.ok(v1!.artifactBytes > 0);
   });
 
+  test(`${name}: a fine-tuned version's stack is written with it, read by its id, counted in stored bytes, and deleted with it`, async () => {
+    const { store } = await fresh();
+    const client = await store.createClient(`stack-owner-${name}-${Date.now()}`, UNLIMITED);
+    const own = await store.createTask({ clientId: client.id, name: 'tuned', description: null, spec });
+    const stack = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919) % 251);
+    const finish = async (clientId: string, taskId: string, v: NewVersion) => {
+      const job = await store.createJob({ clientId, taskId, request: {}, maxAttempts: 1 });
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+      return (await store.finishJob(job.id, 'r', { state: 'succeeded', version: v }))!.versionNumber!;
+    };
+    const before = (await store.usage(client.id)).storedBytes;
+    const frozen = await finish(client.id, own.id, version(['a', 'b']));
+    const afterFrozen = (await store.usage(client.id)).storedBytes;
+    const tunedSpec = { ...spec, normalize: false };
+    const number = await finish(client.id, own.id, {
+      ...version(['a', 'b']),
+      spec: tunedSpec,
+      tunedStack: { bytes: stack, first: 4, last: 5, loadedBytes: 14_000 },
+    });
+    const v = (await store.getVersion(client.id, own.id, number))!;
+    assert.deepEqual(v.tuned, { first: 4, last: 5, storedBytes: 5000, loadedBytes: 14_000 });
+    assert.deepEqual(v.spec, { ...tunedSpec, tuned: { version: v.id, first: 4 } }, 'the spec names the version it was written as');
+    assert.equal((await store.getVersion(client.id, own.id, frozen))!.tuned, null);
+    assert.deepEqual(
+      (await store.listVersions(client.id, own.id)).map((r) => r.tuned?.first ?? null),
+      [null, 4],
+    );
+    assert.deepEqual(Array.from((await store.getTunedStack(client.id, v.id))!), Array.from(stack));
+    assert.equal(await store.getTunedStack(T, v.id), undefined, "another client's version");
+    assert.equal(await store.getTunedStack(client.id, (await store.getVersion(client.id, own.id, frozen))!.id), undefined, 'a version without one');
+    const artifactBytes = (await store.getArtifactBytes(client.id, own.id, number))!.byteLength;
+    assert.equal((await store.usage(client.id)).storedBytes - afterFrozen, artifactBytes + stack.byteLength, 'the stack counts in stored bytes');
+    assert.equal(await store.deleteVersion(client.id, own.id, number), 'deleted');
+    assert.equal(await store.getTunedStack(client.id, v.id), undefined);
+    assert.equal((await store.usage(client.id)).storedBytes, afterFrozen);
+    // With the task: a second stack goes when its task does.
+    const again = await finish(client.id, own.id, { ...version(['a']), spec: tunedSpec, tunedStack: { bytes: stack, first: 5, last: 5, loadedBytes: 7000 } });
+    const id = (await store.getVersion(client.id, own.id, again))!.id;
+    assert.equal(await store.deleteTask(client.id, own.id), true);
+    assert.equal(await store.getTunedStack(client.id, id), undefined);
+    assert.equal((await store.usage(client.id)).storedBytes, before);
+  });
+
   test(`${name}: claims are fair across clients, and a client at its limit of running jobs waits`, async () => {
     const store = await makeStore();
     const busy = await store.createClient('busy', { ...UNLIMITED, maxRunningJobs: 1 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Adapter } from '../../src/store/adapter.js';
-import { applyMigrations } from '../../src/store/migrations.js';
+import { applyMigrations, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface UpgradeTarget {
@@ -122,6 +122,54 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
       const created = await store.createTask({ clientId: 'acme', name: 'new', description: null, spec: JSON.parse(spec) });
       await store.addExamples('acme', created.id, [{ text: 'n0', textHash: 'h-n0', label: 'l' }], 'error');
       assert.deepEqual(await ids('acme', created.id), [[1, 'n0']], 'a new task numbers from 1');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a database from before fine-tuned versions opens with its versions, none fine-tuned; a fine-tuned one is written beside them`, async () => {
+    const target = fresh();
+    const db = await target.adapter();
+    await applyMigrations(db, TUNED_STACKS_MIGRATION - 1);
+    await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
+    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_version) VALUES ('task_v', 'acme', 'intents', ?, 1, 1, 2)`, [
+      spec,
+    ]);
+    await db.run(
+      `INSERT INTO versions (id, client_id, task_id, number, head_type, params, spec, labels, metrics, report, example_count, training_ms, created_at, artifact, artifact_bytes)
+       VALUES ('ver_old', 'acme', 'task_v', 1, 'svm', '{}', ?, '["a","b"]', '{}', '{}', 3, 5, 1, ?, 2)`,
+      [spec, Buffer.from('{}')],
+    );
+    await db.close();
+
+    const store = await target.store();
+    try {
+      const old = await store.getVersion('acme', 'task_v', 1);
+      assert.equal(old?.headType, 'svm');
+      assert.equal(old?.tuned, null, 'an old version has no tuned layers');
+      assert.equal(await store.getTunedStack('acme', 'ver_old'), undefined);
+      const before = (await store.usage('acme')).storedBytes;
+      const job = await store.createJob({ clientId: 'acme', taskId: 'task_v', request: {}, maxAttempts: 1 });
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== job.id) claimed = await store.claimJob('r', 60_000);
+      const version = {
+        headType: 'fine_tune',
+        params: {},
+        spec: JSON.parse(spec),
+        labels: ['a', 'b'],
+        metrics: {},
+        report: {},
+        exampleCount: 3,
+        trainingMs: 5,
+        artifact: {},
+        tunedStack: { bytes: new Uint8Array(100).fill(7), first: 5, last: 5, loadedBytes: 400 },
+      };
+      const done = await store.finishJob(job.id, 'r', { state: 'succeeded', version });
+      assert.equal(done?.versionNumber, 2);
+      const tuned = (await store.getVersion('acme', 'task_v', 2))!;
+      assert.equal(tuned.tuned?.storedBytes, 100);
+      assert.equal((await store.getTunedStack('acme', tuned.id))?.byteLength, 100);
+      assert.ok((await store.usage('acme')).storedBytes >= before + 100);
     } finally {
       await store.close();
     }

@@ -1,7 +1,7 @@
 /** The rule by which a predict worker keeps heads, and by which the pool tracks what each worker keeps. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HeldHeads } from '../../src/serving/held-heads.js';
+import { HeldHeads } from '../../src/lib/held-heads.js';
 
 test('heads are kept most recently used first, within a count and a size; the newest stays however large', () => {
   const held = new HeldHeads({ count: 3, bytes: 100 });

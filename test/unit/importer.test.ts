@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,8 +8,9 @@ import * as ort from 'onnxruntime-node';
 import { bundledCheckpointDir } from '../../src/encoder/import/bundled.js';
 import { buildBertGraph, checkBertConfig } from '../../src/encoder/import/bert-graph.js';
 import { importCheckpoint } from '../../src/encoder/import/importer.js';
-import { readSafetensors } from '../../src/encoder/import/safetensors.js';
+import { readRawSafetensors, readSafetensors } from '../../src/encoder/import/safetensors.js';
 import { encoderFeeds } from '../../src/encoder/feeds.js';
+import { LAYERS_FILE, MANIFEST_FILE, type ModelManifest } from '../../src/encoder/manifest.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -23,7 +24,7 @@ test('the importer writes a transformers.js folder whose ONNX graph is byte-iden
   importCheckpoint(bundledCheckpointDir(), join(root, 'b'), 'm', { maxTokens: 256 });
   assert.equal(a.skipped, false);
   assert.equal(sha(join(root, 'a', 'onnx', 'model.onnx')), sha(join(root, 'b', 'onnx', 'model.onnx')));
-  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'transferd.json']) {
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'transferd.json', LAYERS_FILE]) {
     assert.equal(sha(join(root, 'a', f)), sha(join(root, 'b', f)), f);
   }
   assert.deepEqual({ layers: a.manifest.layers, hidden: a.manifest.hiddenSize, max: a.manifest.maxTokens }, { layers: 6, hidden: 384, max: 256 });
@@ -92,4 +93,43 @@ test('sequences packed into shared rows compute what each computes alone, in eve
     }
     await session.release();
   }
+});
+
+test('a trainable import copies the encoder layers as the checkpoint holds them; an int8 import is not trainable', () => {
+  const root = mkdtempSync(join(tmpdir(), 'import-'));
+  const fp32 = importCheckpoint(bundledCheckpointDir(), join(root, 'fp32'), 'm', { maxTokens: 256 });
+  assert.equal(fp32.manifest.trainable, true);
+  assert.equal(fp32.manifest.importerVersion, 4);
+  const checkpoint = readRawSafetensors(join(bundledCheckpointDir(), 'model.fp16.safetensors'));
+  const layers = readRawSafetensors(join(root, 'fp32', LAYERS_FILE));
+  const expected = [...checkpoint.keys()].filter((n) => n.startsWith('encoder.layer.'));
+  assert.equal(expected.length, 6 * 16);
+  assert.deepEqual([...layers.keys()].sort(), expected.sort(), 'the layers, and not the embeddings');
+  for (const [name, t] of layers) {
+    const source = checkpoint.get(name)!;
+    assert.equal(t.dtype, 'F16', name);
+    assert.deepEqual(t.shape, source.shape, name);
+    assert.ok(Buffer.from(t.bytes).equals(Buffer.from(source.bytes)), `${name}: the checkpoint's bytes`);
+  }
+
+  const int8 = importCheckpoint(bundledCheckpointDir(), join(root, 'int8'), 'm', { maxTokens: 256, int8: true });
+  assert.equal(int8.manifest.trainable, undefined);
+  assert.equal(existsSync(join(root, 'int8', LAYERS_FILE)), false);
+  assert.equal(importCheckpoint(bundledCheckpointDir(), join(root, 'int8'), 'm', { maxTokens: 256, int8: true }).skipped, true);
+});
+
+test('an import by importer version 3, or one missing its layers, is redone', () => {
+  const root = mkdtempSync(join(tmpdir(), 'import-'));
+  const dir = join(root, 'm');
+  importCheckpoint(bundledCheckpointDir(), dir, 'm', { maxTokens: 256 });
+  const manifestPath = join(dir, MANIFEST_FILE);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+  writeFileSync(manifestPath, JSON.stringify({ ...manifest, importerVersion: 3, trainable: undefined }));
+  rmSync(join(dir, LAYERS_FILE));
+  const again = importCheckpoint(bundledCheckpointDir(), dir, 'm', { maxTokens: 256 });
+  assert.equal(again.skipped, false, 'version 3 is re-imported');
+  assert.ok(existsSync(join(dir, LAYERS_FILE)));
+  rmSync(join(dir, LAYERS_FILE));
+  assert.equal(importCheckpoint(bundledCheckpointDir(), dir, 'm', { maxTokens: 256 }).skipped, false, 'a folder without its layers is re-imported');
+  assert.equal(importCheckpoint(bundledCheckpointDir(), dir, 'm', { maxTokens: 256 }).skipped, true);
 });

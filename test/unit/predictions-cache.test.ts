@@ -49,6 +49,7 @@ function fakeStore() {
       jobId: null,
       createdAt: 0,
       artifactBytes: 0,
+      tuned: null,
     }),
   };
   return { store: store as unknown as Store, reads };

@@ -34,6 +34,8 @@ export function maskBias(g: GraphBuilder, mask: string): string {
 /**
  * softmax(q·kᵀ / √d + bias)·v per head, heads merged back: q, k and v are the
  * projected [B, T, hidden] queries, keys and values; the result is [B, T, hidden].
+ * `probabilities`, when given, rewrites the [B, heads, T, T] attention
+ * probabilities before they weigh the values (a training graph's dropout).
  */
 export function multiHeadAttention(
   g: GraphBuilder,
@@ -42,6 +44,7 @@ export function multiHeadAttention(
   heads: number,
   hidden: number,
   outputName?: string,
+  probabilities?: (p: string) => string,
 ): string {
   const headSize = hidden / heads;
   const splitHeads = g.ints([0, 0, heads, headSize]);
@@ -49,6 +52,7 @@ export function multiHeadAttention(
   const k = g.node('Transpose', [g.node('Reshape', [qkv.k, splitHeads])], { perm: [0, 2, 3, 1] });
   const v = g.node('Transpose', [g.node('Reshape', [qkv.v, splitHeads])], { perm: [0, 2, 1, 3] });
   const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, k]), g.scalar(Math.sqrt(headSize))]), bias]);
-  const context = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v]);
+  const softmax = g.node('Softmax', [scores], { axis: -1 });
+  const context = g.node('MatMul', [probabilities ? probabilities(softmax) : softmax, v]);
   return g.node('Reshape', [g.node('Transpose', [context], { perm: [0, 2, 1, 3] }), g.ints([0, 0, hidden])], {}, '', outputName);
 }

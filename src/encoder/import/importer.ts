@@ -2,7 +2,8 @@
  * Imports a BERT-family checkpoint (safetensors + config.json + tokenizer.json)
  * into a model folder that transformers.js and this service load:
  *
- *   <out>/config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx, transferd.json
+ *   <out>/config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx, transferd.json,
+ *   and layers.safetensors (the encoder layers' weights a fine-tuning job starts from; not in an int8 import)
  *
  * The import is skipped when the folder already holds the same source imported
  * by the same importer version, so running it on every install is cheap.
@@ -10,12 +11,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hiddenStateName, MANIFEST_FILE, type ModelManifest } from '../manifest.js';
+import { hiddenStateName, LAYERS_FILE, MANIFEST_FILE, type ModelManifest } from '../manifest.js';
 import { type AttentionKind, type BertConfig, buildBertGraph, checkBertConfig, type GraphOptions } from './bert-graph.js';
-import { readSafetensors } from './safetensors.js';
+import { layerTensorShapes } from './layer-stack.js';
+import { encodeSafetensors, type RawTensor, readRawSafetensors, readSafetensors } from './safetensors.js';
 
 /** Raise when the graph or folder layout changes, so existing imports are rebuilt. */
-export const IMPORTER_VERSION = 3;
+export const IMPORTER_VERSION = 4;
 
 export interface ImportOptions {
   /** Overrides the maximum sequence length found in the checkpoint. */
@@ -97,6 +99,23 @@ function tokenizerConfig(tokenizer: Record<string, unknown>, maxTokens: number):
   };
 }
 
+/**
+ * The encoder layers' tensors of the checkpoint, bytes and dtype as it holds them, under their names without
+ * any `bert.` prefix, layer by layer; the embeddings stay frozen and are not copied.
+ */
+function layerTensors(weightsPath: string, config: BertConfig): Map<string, RawTensor> {
+  const raw = readRawSafetensors(weightsPath);
+  const out = new Map<string, RawTensor>();
+  for (let layer = 0; layer < config.num_hidden_layers; layer++) {
+    for (const { name, shape } of layerTensorShapes(config, layer)) {
+      const t = raw.get(name) ?? raw.get(`bert.${name}`);
+      if (!t || t.shape.join() !== shape.join()) throw new Error(`checkpoint tensor "${name}" is missing or not [${shape}]`);
+      out.set(name, t);
+    }
+  }
+  return out;
+}
+
 function sha256Files(paths: string[]): string {
   const h = createHash('sha256');
   for (const p of paths) h.update(readFileSync(p));
@@ -122,7 +141,9 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   const weights = options.int8 ? 'int8' : 'fp32';
   const attention: AttentionKind = options.standardAttention ? 'standard' : options.int8 ? 'multi-head' : 'fused';
   const manifestPath = join(outDir, MANIFEST_FILE);
-  if (!options.force && existsSync(manifestPath) && existsSync(join(outDir, 'onnx', 'model.onnx'))) {
+  const trainable = !options.int8;
+  const complete = () => existsSync(join(outDir, 'onnx', 'model.onnx')) && (!trainable || existsSync(join(outDir, LAYERS_FILE)));
+  if (!options.force && existsSync(manifestPath) && complete()) {
     const existing = readJson(manifestPath) as unknown as ModelManifest;
     if (
       existing.sourceSha256 === sourceSha256 &&
@@ -150,6 +171,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
     attention,
     weights,
     packedRows: true,
+    ...(trainable ? { trainable: true } : {}),
     importerVersion: IMPORTER_VERSION,
     sourceSha256,
   };
@@ -162,6 +184,7 @@ export function importCheckpoint(srcDir: string, outDir: string, name: string, o
   writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(serviceTokenizer(tokenizer)));
   writeFileSync(join(staging, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(tokenizer, maxTokens), null, 2)}\n`);
   writeFileSync(join(staging, 'onnx', 'model.onnx'), onnxBytes);
+  if (trainable) writeFileSync(join(staging, LAYERS_FILE), encodeSafetensors(layerTensors(weightsPath, config)));
   writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(outDir, { recursive: true, force: true });
   renameSync(staging, outDir);

@@ -33,6 +33,7 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
         "Outputs probabilities (float32 [batch, labels], as the predict route gives them) and label (int64 [batch], an index into labels), or for a multi-label version predicted (bool [batch, labels]: each probability at or above its label's threshold).",
         "Metadata: labels (a JSON array: the columns' order), task, version, head_type, feature_spec, model, max_tokens, and a multi-label version's thresholds.",
         "Standard ONNX operators only (opset 17, and ai.onnx.ml's TreeEnsembleClassifier for forests), none of onnxruntime's own.",
+        "A fine-tuned version's file holds its tuned layers in place of the frozen ones.",
         'About the size of the encoder (90 MB for all-MiniLM-L6-v2); built on request.',
       ].join(' '),
       params: { task: taskParam, version: versionParam },
@@ -53,7 +54,8 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
         const encoder = models.get(version.spec.model);
         if (!encoder) throw new DomainError('model_unavailable', `the version's model ${version.spec.model} is not loaded on this replica`);
         const artifactGzip = await store.getArtifactBytes(task.clientId, task.id, version.number);
-        if (!artifactGzip) throw versionNotFound(task.id, version.number);
+        const tunedStackGzip = version.tuned ? await store.getTunedStack(task.clientId, version.id) : undefined;
+        if (!artifactGzip || (version.tuned && !tunedStackGzip)) throw versionNotFound(task.id, version.number);
         await exporter.build(
           {
             modelDir: encoder.modelDir,
@@ -62,6 +64,7 @@ export function exportRoutes(store: Store, models: ModelRegistry, exporter: Expo
             labels: version.labels,
             headType: version.headType,
             artifactGzip,
+            ...(tunedStackGzip ? { tunedStackGzip } : {}),
             task: task.id,
             version: version.number,
           },

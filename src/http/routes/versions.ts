@@ -26,6 +26,13 @@ function versionJson(v: VersionRecord, task: TaskRecord) {
     example_count: v.exampleCount,
     training_ms: v.trainingMs,
     artifact_bytes: v.artifactBytes,
+    tuned: v.tuned && {
+      layers: v.tuned.last - v.tuned.first + 1,
+      first_layer: v.tuned.first,
+      last_layer: v.tuned.last,
+      stored_bytes: v.tuned.storedBytes,
+      loaded_bytes: v.tuned.loadedBytes,
+    },
     job: v.jobId,
     created_at: iso(v.createdAt)!,
   };

@@ -29,4 +29,10 @@ export const featureSpecOut = z.object({
   layer_combine: z.enum(['concat', 'mean']),
   pooling: z.enum(['mean', 'cls', 'max']),
   normalize: z.boolean(),
+  tuned: z
+    .object({ first_layer: z.number().int() })
+    .optional()
+    .describe(
+      "A fine-tuned version's: the shared encoder's hidden state first_layer goes through the version's own tuned layers (first_layer … L − 1), whose output is pooled.",
+    ),
 });

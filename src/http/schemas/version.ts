@@ -18,6 +18,16 @@ const versionFields = {
   example_count: z.number().int(),
   training_ms: z.number(),
   artifact_bytes: z.number().int().describe('Size of the artifact JSON, uncompressed.'),
+  tuned: z
+    .object({
+      layers: z.number().int().describe('How many of the encoder layers were tuned: the top ones.'),
+      first_layer: z.number().int().describe("The first tuned layer (0-based): it reads the shared encoder's hidden state first_layer."),
+      last_layer: z.number().int(),
+      stored_bytes: z.number().int().describe("The tuned layers' weights as stored (compressed): counted in the client's stored bytes."),
+      loaded_bytes: z.number().int().describe('What they take loaded (fp32), in each replica that serves the version.'),
+    })
+    .nullable()
+    .describe("A fine-tuned version's own encoder layers, stored with it; null for every other version."),
   job: z.string().nullable(),
   created_at: z.string(),
 };
@@ -77,7 +87,7 @@ const scores = {
 const headChoice = { head_type: z.string(), params: z.record(z.string(), z.unknown()) };
 
 /** The layers, combination, pooling and normalisation of a feature spec (its model is the task's). */
-export const layerChoiceOut = featureSpecOut.omit({ model: true });
+export const layerChoiceOut = featureSpecOut.omit({ model: true, tuned: true });
 
 export const layerSweepOut = z.object({
   probe: z.object(headChoice).describe('The head each candidate was scored with.'),

@@ -5,7 +5,8 @@
  * them). The worker applies this rule to its
  * predictors, and the pool applies the same rule to its record of each worker,
  * so the two agree on what the worker holds. The newest head always stays,
- * however large: it is the one a request is waiting for.
+ * however large: it is the one a request is waiting for. An encoder worker
+ * keeps fine-tuned versions' stacks by the same rule (../encoder/loaded-stacks.ts).
  */
 export interface HeldLimits {
   count: number;

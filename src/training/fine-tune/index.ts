@@ -1,0 +1,17 @@
+/**
+ * Fine-tuning an encoder's top layers and a classifier for one task: what a
+ * training job calls (docs/fine-tuning.md).
+ */
+export { decodeCheckpoint, encodeCheckpoint, type EpochRecord, type FineTuneCheckpoint } from './checkpoint.js';
+export {
+  epochOrder,
+  type FineTuneHooks,
+  type FineTuneInput,
+  type FineTuneLabels,
+  type FineTuneResult,
+  type FineTuneStats,
+  fineTune,
+  type StepProgress,
+  untrainableReason,
+} from './fine-tune.js';
+export { DEFAULT_RECIPE, type FineTuneRecipe, learningRateAt, resolveRecipe, stepsOf } from './recipe.js';
