@@ -64,6 +64,7 @@ export const ERROR_CODES = [
   'too_few_labels',
   'label_too_small',
   'unknown_label',
+  'model_not_trainable',
   // How a job ends when it does not succeed (recorded on the job, never an HTTP answer).
   'cancelled',
   'training_failed',

@@ -72,6 +72,7 @@ const STATUS: Record<ErrorCode, Mapping> = {
   no_examples: { status: 409 },
   too_few_labels: { status: 409 },
   label_too_small: { status: 409 },
+  model_not_trainable: { status: 409 },
   unknown_label: { status: 400 },
   cancelled: { status: 500 },
   training_failed: { status: 500 },

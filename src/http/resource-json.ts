@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { specToJson } from '../encoder/feature-spec.js';
 import { argmaxRows } from '../heads/evaluation.js';
-import type { JobRecord, TaskRecord, VersionRecord } from '../store/types.js';
+import type { FineTuneProgress, JobRecord, TaskRecord, VersionRecord } from '../store/types.js';
 import type { TrainingRequest } from '../training/request.js';
 import { iso } from './schemas/common.js';
 import type { jobOut } from './schemas/job.js';
@@ -51,7 +51,11 @@ export function jobJson(j: JobRecord): z.infer<typeof jobOut> {
     object: 'training_job',
     task: j.taskId,
     state: j.state,
-    progress: { phase: j.progress.phase, percent: j.progress.percent },
+    progress: {
+      phase: j.progress.phase,
+      percent: j.progress.percent,
+      ...(j.progress.fineTune ? { fine_tune: fineTuneProgressJson(j.progress.fineTune) } : {}),
+    },
     timings: j.progress.timings,
     request: requestJson(j.request as TrainingRequest),
     attempts: j.attempts,
@@ -89,4 +93,24 @@ export function predictionsJson(probabilities: Float32Array, version: VersionRec
     if (thresholds) return { index: i, labels: byProbability.filter((c) => row[c]! >= thresholds[c]!).map((c) => labels[c]!), probabilities: probs };
     return { index: i, label: labels[best[i]!]!, score: round(row[best[i]!]!), probabilities: probs };
   });
+}
+
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** A fine-tuning job's steps and epochs, as the API spells them. */
+function fineTuneProgressJson(p: FineTuneProgress) {
+  return {
+    step: p.step,
+    steps: p.steps,
+    epoch: p.epoch,
+    epochs: p.epochs,
+    loss: r6(p.loss),
+    running_loss: r6(p.runningLoss),
+    epochs_done: p.epochsDone.map((e) => ({
+      epoch: e.epoch,
+      loss: r6(e.loss),
+      seconds: r6(e.seconds),
+      ...(e.heldOut ? { held_out: 'accuracy' in e.heldOut ? { accuracy: r6(e.heldOut.accuracy) } : { macro_f1: r6(e.heldOut.macroF1) } } : {}),
+    })),
+  };
 }

@@ -198,8 +198,25 @@ ALTER TABLE versions ADD COLUMN tuned TEXT;
 `;
 }
 
+/**
+ * What a fine-tuning job needs to resume after its last completed epoch on whichever replica claims it next:
+ * apart from the jobs table, whose rows every list and claim reads whole.
+ */
+function jobCheckpoints({ bigint, bytes, keyedTable }: ColumnTypes): string {
+  return `
+CREATE TABLE job_checkpoints (
+  job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  bytes ${bytes} NOT NULL,
+  created_at ${bigint} NOT NULL
+)${keyedTable};
+`;
+}
+
 /** The migration that adds fine-tuned versions' stacks (its number in one place: branches that add migrations renumber here). */
 export const TUNED_STACKS_MIGRATION = 8;
+/** The migration that adds jobs' checkpoints. */
+export const JOB_CHECKPOINTS_MIGRATION = 9;
 
 export function migrations(types: ColumnTypes): Migration[] {
   return [
@@ -211,6 +228,7 @@ export function migrations(types: ColumnTypes): Migration[] {
     { version: 6, name: 'tenants renamed clients, as the API says', sql: clientNames },
     { version: 7, name: 'example ids numbered per task', sql: exampleNumbers(types) },
     { version: TUNED_STACKS_MIGRATION, name: "fine-tuned versions' tuned layers", sql: tunedStacks(types) },
+    { version: JOB_CHECKPOINTS_MIGRATION, name: "fine-tuning jobs' checkpoints", sql: jobCheckpoints(types) },
   ];
 }
 

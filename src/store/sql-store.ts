@@ -453,6 +453,7 @@ export class SqlStore implements Store {
           progress,
           jobId,
         ]);
+        await tx.run('DELETE FROM job_checkpoints WHERE job_id = ?', [jobId]);
         return jobFromRow(cancelled!);
       }
       if (job?.state === 'running') {
@@ -475,6 +476,10 @@ export class SqlStore implements Store {
       await tx.run(
         `UPDATE jobs SET state = 'failed', finished_at = ${now}, lease_owner = NULL, error = ? WHERE state = 'running' AND lease_expires_at < ${now} AND attempts >= max_attempts`,
         [JSON.stringify(lapsedError())],
+      );
+      // Their checkpoints go with them (the table holds a row per unfinished fine-tuning job: few).
+      await tx.run(
+        `DELETE FROM job_checkpoints WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_checkpoints.job_id AND j.state NOT IN ('queued', 'running'))`,
       );
       // Claims take turns across replicas, so each sees the others' claims when it counts a client's running jobs.
       if (this.d.claimLock) await tx.query(this.d.claimLock);
@@ -504,6 +509,22 @@ export class SqlStore implements Store {
       [leaseMs, JSON.stringify(progress), jobId, owner],
     );
     return row ? { owned: true, cancelRequested: Boolean(row.cancel_requested) } : { owned: false, cancelRequested: false };
+  }
+
+  async saveJobCheckpoint(jobId: string, owner: string, epoch: number, bytes: Uint8Array): Promise<boolean> {
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.db.transaction(async (tx) => {
+      const [held] = await tx.query(`SELECT 1 AS held FROM jobs WHERE id = ? AND lease_owner = ? AND state = 'running'`, [jobId, owner]);
+      if (!held) return false;
+      await tx.run('DELETE FROM job_checkpoints WHERE job_id = ?', [jobId]);
+      await tx.run(`INSERT INTO job_checkpoints (job_id, epoch, bytes, created_at) VALUES (?, ?, ?, ${this.d.now})`, [jobId, epoch, data]);
+      return true;
+    });
+  }
+
+  async getJobCheckpoint(jobId: string): Promise<{ epoch: number; bytes: Uint8Array } | undefined> {
+    const [row] = await this.db.query('SELECT epoch, bytes FROM job_checkpoints WHERE job_id = ?', [jobId]);
+    return row ? { epoch: Number(row.epoch), bytes: new Uint8Array(row.bytes as Buffer) } : undefined;
   }
 
   async releaseJob(jobId: string, owner: string): Promise<boolean> {
@@ -584,6 +605,8 @@ export class SqlStore implements Store {
           await tx.notify({ kind: 'activated', clientId: String(job.client_id), taskId: target, activeVersion: written });
         }
       }
+      // A checkpoint serves only a job that may run again.
+      await tx.run('DELETE FROM job_checkpoints WHERE job_id = ?', [jobId]);
       const progress = outcome.progress ?? (JSON.parse(String(job.progress)) as JobProgress);
       const [row] = await tx.query(
         `UPDATE jobs SET state = ?, error = ?, version_number = ?, finished_at = ${now}, lease_owner = NULL, lease_expires_at = NULL, progress = ? WHERE id = ? RETURNING *`,

@@ -175,6 +175,19 @@ export interface JobProgress {
   percent: number;
   /** Completed phases and how long each took. */
   timings: Array<{ phase: string; ms: number }>;
+  /** A fine-tuning job: its last step, and each completed epoch's loss and held-out score. */
+  fineTune?: FineTuneProgress;
+}
+
+export interface FineTuneProgress {
+  step: number;
+  steps: number;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Mean loss of the epoch's steps so far. */
+  runningLoss: number;
+  epochsDone: Array<{ epoch: number; loss: number; seconds: number; heldOut?: { accuracy: number } | { macroF1: number } }>;
 }
 
 export interface JobError {
@@ -400,6 +413,13 @@ export interface JobStore {
    * longer ours (lease lost, deleted with its task, already ended).
    */
   finishJob(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord | undefined>;
+  /**
+   * Keeps what a job needs to resume after its last completed `epoch` (a fine-tuning checkpoint), replacing the one
+   * before; false when the job is no longer ours. Deleted when the job ends, or with it.
+   */
+  saveJobCheckpoint(jobId: string, owner: string, epoch: number, bytes: Uint8Array): Promise<boolean>;
+  /** The job's last checkpoint, or undefined. */
+  getJobCheckpoint(jobId: string): Promise<{ epoch: number; bytes: Uint8Array } | undefined>;
 }
 
 export interface VersionStore {

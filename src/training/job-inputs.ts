@@ -14,7 +14,7 @@ import { DEFAULT_SCALE } from '../heads/prototype/params.js';
 import { labelText, zeroShotLabels } from '../heads/prototype/label-text.js';
 import { textHash } from '../store/ids.js';
 import { countsByLabel, labelsOfKey } from '../store/label-set.js';
-import type { ExampleRecord, JobRecord, Store, TaskRecord } from '../store/types.js';
+import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
 import type { IncumbentInput } from './activation.js';
 import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
 import type { JobArgs, MultitaskArgs } from './job-protocol.js';
@@ -27,8 +27,8 @@ export interface InputSources {
   models: ModelRegistry;
 }
 
-/** Reports the job's phase and percent done (the features take 1–25 %). */
-export type PhaseReport = (name: string, percent: number) => void;
+/** Reports the job's phase and percent done (the features take 1–25 %), and a fine-tuning job's steps. */
+export type PhaseReport = (name: string, percent: number, detail?: Pick<JobProgress, 'fineTune'>) => void;
 
 /** A task's examples, their labels as class indexes (multi-label: multi-hot targets), checked against the request. */
 export interface TaskExamples {

@@ -1,5 +1,9 @@
 /** What the job runner (main thread) and a job's training process exchange. */
 import type { FeatureSpec } from '../encoder/feature-spec.js';
+import type { NewTunedStack } from '../store/types.js';
+import type { EpochRecord } from './fine-tune/checkpoint.js';
+import type { StepProgress } from './fine-tune/fine-tune.js';
+import type { FineTuneRecipe } from './fine-tune/recipe.js';
 import type { CallContext } from '../workers/protocol.js';
 import type { IncumbentInput } from './activation.js';
 import type { ExampleMap } from './example-map.js';
@@ -34,6 +38,8 @@ export interface JobThreadInput {
   threads: number;
   /** The task's active version, for the job to score on the same rows as the new one (./activation.ts). */
   incumbent?: IncumbentInput;
+  /** A job that fine-tunes (its head, or among auto's candidates): what the run needs beside the features. */
+  fineTune?: FineTuneJob;
   /**
    * Set to 1 to cancel (the training process does, when the runner drops its
    * call). The pipeline checks it between fits and pool tasks and ends
@@ -41,6 +47,17 @@ export interface JobThreadInput {
    * the whole process.
    */
   cancel: Int32Array;
+}
+
+/** What a fine-tuning job's training process needs beside the features (./stages/fine-tune.ts). */
+export interface FineTuneJob {
+  /** The task's imported model (manifest with `trainable`, graph, layers, tokenizer). */
+  modelDir: string;
+  /** Every row's text, in the rows' order: the examples, then the label descriptions trained on. */
+  texts: string[];
+  recipe: FineTuneRecipe;
+  /** The checkpoint an earlier attempt of this job left (encodeCheckpoint's bytes): the run continues after its epoch. */
+  checkpoint?: Uint8Array;
 }
 
 /** What the runner sends: the input without its cancel flag, which lives in the training process. */
@@ -61,6 +78,10 @@ export interface JobThreadResult {
   metrics: unknown;
   report: Record<string, unknown>;
   timings: PhaseTiming[];
+  /** A fine-tuned version's features (its tuned layers' output), where they are not candidates[chosen]'s; the store names the version in it. */
+  spec?: FeatureSpec;
+  /** A fine-tuned version's tuned layers, compressed for the store. */
+  tunedStack?: NewTunedStack;
   /** The active version's honest class index per example (−1: none), when the input named one. */
   incumbent?: Int32Array;
   /** What the version's evaluation is made of, row by row: the console shows it. */
@@ -105,4 +126,9 @@ export type JobThreadApi = {
   runMultitask(args: MultitaskArgs, call: CallContext): Promise<MultitaskResult>;
 };
 
-export type JobThreadEvent = { type: 'progress'; phase: string; fraction: number };
+export type JobThreadEvent =
+  | { type: 'progress'; phase: string; fraction: number }
+  /** A fine-tuning step done. */
+  | ({ type: 'step' } & StepProgress)
+  /** A fine-tuning epoch done: the checkpoint to resume from (encodeCheckpoint's bytes). */
+  | { type: 'checkpoint'; epoch: number; bytes: Uint8Array; record: EpochRecord };

@@ -14,6 +14,7 @@ import { serve } from '../workers/serve.js';
 import { scoreIncumbent } from './activation.js';
 import { runMultitask } from './multitask.js';
 import { runPipeline } from './pipeline.js';
+import { runFineTuneJob } from './stages/fine-tune.js';
 import type { JobArgs, JobThreadApi, JobThreadEvent, JobThreadInput } from './job-protocol.js';
 
 try {
@@ -62,9 +63,13 @@ const served = serve<JobThreadApi, JobThreadEvent>(
   {
     run: (args, call) => {
       const input = inputOf(args);
-      const run = runPipeline(input, report).then((result) =>
-        input.incumbent ? { ...result, incumbent: scoreIncumbent(input.incumbent, input.candidates) } : result,
-      );
+      const trained = input.fineTune
+        ? runFineTuneJob(input, input.fineTune, report, {
+            step: (p) => served.emit({ type: 'step', ...p }),
+            checkpoint: (epoch, bytes, record) => served.emit({ type: 'checkpoint', epoch, bytes, record }),
+          })
+        : runPipeline(input, report);
+      const run = trained.then((result) => (input.incumbent ? { ...result, incumbent: scoreIncumbent(input.incumbent, input.candidates) } : result));
       return started(input.cancel, call.signal, run);
     },
     runMultitask: (args, call) => {

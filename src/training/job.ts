@@ -8,8 +8,13 @@ import type { FeatureSpec } from '../encoder/feature-spec.js';
 import { DomainError, isDomainError } from '../errors.js';
 import type { ExampleRecord, JobOutcome, JobRecord, NewVersion } from '../store/types.js';
 import { WorkerChannel } from '../workers/channel.js';
-import { type InputSources, multitaskInputs, type PhaseReport, singleTaskInputs } from './job-inputs.js';
-import type { JobThreadApi, JobThreadEvent, JobThreadResult } from './job-protocol.js';
+import { errorFields, type Logger } from '../log.js';
+import type { FineTuneProgress } from '../store/types.js';
+import type { EpochRecord } from './fine-tune/checkpoint.js';
+import type { StepProgress } from './fine-tune/fine-tune.js';
+import { type InputSources, multitaskInputs, type PhaseReport, type SingleTaskInputs, singleTaskInputs } from './job-inputs.js';
+import type { FineTuneJob, JobThreadApi, JobThreadEvent, JobThreadResult } from './job-protocol.js';
+import { fineTuneRecipe } from './plan.js';
 import type { TrainingRequest } from './request.js';
 import { ACTIVATION_RULE, type ActivationReport, decideActivation, type IncumbentInput } from './activation.js';
 import { zeroShotLabels } from '../heads/prototype/label-text.js';
@@ -19,6 +24,9 @@ export interface JobEnvironment extends InputSources {
   threads: number;
   /** Heap limit of a job's training process, MB (0 = Node's default). */
   heapMb: number;
+  /** Identifies this replica's claims: a checkpoint is written only while the job is ours. */
+  owner: string;
+  log: Logger;
 }
 
 /** Runs the job to its outcome; throws what stopped it (the signal's reason when aborted). */
@@ -30,9 +38,33 @@ export async function executeJob(env: JobEnvironment, job: JobRecord, signal: Ab
 async function executeSingle(env: JobEnvironment, job: JobRecord, request: TrainingRequest, signal: AbortSignal, phase: PhaseReport): Promise<JobOutcome> {
   const inputs = await singleTaskInputs(env, job, request, signal, phase);
   const { labels, examples, y, n, specs, described } = inputs;
+  const fineTune = await fineTuneJob(env, job, request, inputs);
   phase('training', 25);
-  const result = await train(env, 'run', { ...inputs.args, threads: env.threads }, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
-  const version = versionOf(result, inputs.args.candidates[result.chosen]!.spec, labels, examples, y, {
+  const steps = fineTune && new FineTuneSteps(fineTune.recipe.epochs, fineTune.resumesAfter);
+  let last = { name: 'training', percent: 25 };
+  const { resumesAfter: _, ...fineTuneArgs } = fineTune ?? {};
+  const result = await train(
+    env,
+    'run',
+    { ...inputs.args, threads: env.threads, ...(fineTune ? { fineTune: fineTuneArgs as FineTuneJob } : {}) },
+    signal,
+    (e) => {
+      if (e.type === 'progress') {
+        last = { name: e.phase, percent: 25 + 70 * e.fraction };
+        phase(last.name, last.percent, steps ? { fineTune: steps.progress } : undefined);
+      } else if (e.type === 'step') {
+        steps?.step(e);
+        phase(last.name, last.percent, steps ? { fineTune: steps.progress } : undefined);
+      } else {
+        steps?.epoch(e.record);
+        // Kept for the replica that claims the job should this one die; the run goes on meanwhile.
+        env.store
+          .saveJobCheckpoint(job.id, env.owner, e.epoch, e.bytes)
+          .catch((err) => env.log('warn', 'could not keep the fine-tuning checkpoint', { job: job.id, epoch: e.epoch, ...errorFields(err) }));
+      }
+    },
+  );
+  const version = versionOf(result, result.spec ?? inputs.args.candidates[result.chosen]!.spec, labels, examples, y, {
     specs: specs.length,
     examples: n,
     encoded_texts: inputs.encoded,
@@ -44,6 +76,43 @@ async function executeSingle(env: JobEnvironment, job: JobRecord, request: Train
     activation: decided.report,
   };
   return { state: 'succeeded', activate: decided.activate, version };
+}
+
+/** What a fine-tuning job's process needs beside its features, or undefined when the job does not fine-tune. */
+async function fineTuneJob(
+  env: JobEnvironment,
+  job: JobRecord,
+  request: TrainingRequest,
+  inputs: SingleTaskInputs,
+): Promise<(FineTuneJob & { resumesAfter?: number }) | undefined> {
+  const encoder = env.models.get(inputs.task.spec.model);
+  if (!encoder) return undefined;
+  const recipe = fineTuneRecipe(request, encoder.manifest, env.threads);
+  if (!recipe) return undefined;
+  const checkpoint = await env.store.getJobCheckpoint(job.id);
+  return {
+    modelDir: encoder.modelDir,
+    texts: [...inputs.examples.map((e) => e.text), ...inputs.described.map((d) => d.text)],
+    recipe,
+    ...(checkpoint ? { checkpoint: checkpoint.bytes, resumesAfter: checkpoint.epoch } : {}),
+  };
+}
+
+/** A fine-tuning job's progress as the job record shows it: the last step, and every epoch done (a resumed job's earlier ones too). */
+class FineTuneSteps {
+  readonly progress: FineTuneProgress;
+
+  constructor(epochs: number, resumedAfter: number | undefined) {
+    this.progress = { step: 0, steps: 0, epoch: resumedAfter ?? 0, epochs, loss: 0, runningLoss: 0, epochsDone: [] };
+  }
+
+  step(p: StepProgress): void {
+    Object.assign(this.progress, { step: p.step, steps: p.steps, epoch: p.epoch, loss: p.loss, runningLoss: p.runningLoss });
+  }
+
+  epoch(record: EpochRecord): void {
+    this.progress.epochsDone = [...this.progress.epochsDone.filter((e) => e.epoch !== record.epoch), record];
+  }
 }
 
 /**
@@ -91,7 +160,9 @@ async function executeMultitask(
 ): Promise<JobOutcome> {
   const { tasks, args } = await multitaskInputs(env, job, request, taskIds, signal, phase);
   phase('training', 25);
-  const result = await train(env, 'runMultitask', { ...args, threads: env.threads }, signal, (name, fraction) => phase(name, 25 + 70 * fraction));
+  const result = await train(env, 'runMultitask', { ...args, threads: env.threads }, signal, (e) => {
+    if (e.type === 'progress') phase(e.phase, 25 + 70 * e.fraction);
+  });
   const versions = result.tasks.map((r, i) => {
     const t = tasks[i]!;
     const spec = args.tasks[i]!.spec;
@@ -113,7 +184,7 @@ async function train<M extends 'run' | 'runMultitask'>(
   method: M,
   args: Parameters<JobThreadApi[M]>[0],
   signal: AbortSignal,
-  onProgress: (phase: string, fraction: number) => void,
+  onEvent: (event: JobThreadEvent) => void,
 ): Promise<Awaited<ReturnType<JobThreadApi[M]>>> {
   const job = new WorkerChannel<JobThreadApi, JobThreadEvent>({
     url: new URL('./job-worker.js', import.meta.url),
@@ -121,7 +192,7 @@ async function train<M extends 'run' | 'runMultitask'>(
     isolation: 'process',
     ...(env.heapMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: env.heapMb } } : {}),
   });
-  job.on('event', (e) => onProgress(e.phase, e.fraction));
+  job.on('event', onEvent);
   try {
     return (await job.call(method, args as never, { signal })) as Awaited<ReturnType<JobThreadApi[M]>>;
   } catch (err) {
@@ -150,6 +221,7 @@ function versionOf(
   // Four decimals: far finer than a plot can show, and a third of the JSON of full floats.
   const coord = (axis: 0 | 1) => Array.from({ length: map.rows.length }, (_, i) => Math.round(map.coords[2 * i + axis]! * 1e4) / 1e4);
   return {
+    ...(result.tunedStack ? { tunedStack: result.tunedStack } : {}),
     headType: result.headType,
     params: result.params,
     spec,

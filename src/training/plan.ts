@@ -10,7 +10,10 @@ import { DomainError, isDomainError } from '../errors.js';
 import type { TaskKind } from '../lib/task-kind.js';
 import { headOf } from '../heads/registry.js';
 import type { TaskRecord } from '../store/types.js';
-import { isAuto, type TrainingRequest } from './request.js';
+import type { ModelManifest } from '../encoder/manifest.js';
+import { type FineTuneParams, fineTuneParamsSchema, recipeOf, untrainableReason } from './fine-tune/params.js';
+import type { FineTuneRecipe } from './fine-tune/recipe.js';
+import { fineTunes, isAuto, type TrainingRequest } from './request.js';
 
 /**
  * Checks that a task's examples can be trained on as requested, and that the
@@ -82,4 +85,22 @@ export function candidateSpecs(task: TaskRecord, request: TrainingRequest, model
 /** The smallest feature dimension among `specs` for a model of hidden size `hidden`: what every head parameter must suit. */
 export function smallestDimension(specs: FeatureSpec[], hidden: number): number {
   return Math.min(...specs.map((s) => specDimensions(s, hidden)));
+}
+
+/**
+ * The recipe a request fine-tunes with on `manifest`'s model, or undefined when it does not fine-tune; refuses a
+ * model that cannot be fine-tuned (409 model_not_trainable, with how to re-import it) and parameters that cannot
+ * work on it (400, naming the field). `threads`: onnxruntime's, the job's.
+ */
+export function fineTuneRecipe(request: TrainingRequest, manifest: ModelManifest, threads = 0): FineTuneRecipe | undefined {
+  const head = request.head;
+  if (!fineTunes(head)) return undefined;
+  const why = untrainableReason(manifest);
+  if (why) throw new DomainError('model_not_trainable', why);
+  const params = (isAuto(head) ? fineTuneParamsSchema.parse({}) : head.params) as FineTuneParams;
+  try {
+    return recipeOf(params, request.seed, manifest, threads);
+  } catch (err) {
+    throw isDomainError(err) ? err.at(isAuto(head) ? 'head.candidates' : `head.params${err.param ? `.${err.param}` : ''}`) : err;
+  }
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DomainError } from '../errors.js';
 import type { TaskKind } from '../lib/task-kind.js';
 import { type AnyHead, HEADS } from '../heads/registry.js';
+import { FINE_TUNE_HEAD, fineTuneParamsSchema } from './fine-tune/params.js';
 
 /** The head a request that names none trains. */
 export const DEFAULT_HEAD: Record<TaskKind, string> = { single_label: 'svm', multi_label: 'logistic_regression' };
@@ -20,7 +21,13 @@ export function autoDefaults(kind: TaskKind, heads: readonly AnyHead[] = HEADS):
   return heads.filter((h) => (kind === 'multi_label' ? h.multiLabel === 'native' : h.auto)).map((h) => h.type);
 }
 
-const typesOf = (heads: readonly AnyHead[]) => heads.map((h) => h.type) as [string, ...string[]];
+/** What a request may name: the registry's head types, and fine-tuning (./fine-tune/params.ts). */
+const typesOf = (heads: readonly AnyHead[]): [string, ...string[]] => [FINE_TUNE_HEAD, ...heads.map((h) => h.type)];
+
+const fineTuneHead = z
+  .object({ type: z.literal(FINE_TUNE_HEAD), params: fineTuneParamsSchema.default(fineTuneParamsSchema.parse({})) })
+  .strict()
+  .describe("Fine-tunes the encoder's top layers (no search: its parameters are given or defaulted).");
 
 /** `{type, params | search}` or `{type: 'auto', candidates}`: one variant per head type of `heads`, fixed parameters (its defaults filled in) or a search of its grid. */
 function headSchemaOf(heads: readonly AnyHead[]) {
@@ -39,14 +46,14 @@ function headSchemaOf(heads: readonly AnyHead[]) {
       candidates: z
         .array(z.enum(typesOf(heads)))
         .min(1)
-        .max(heads.length)
+        .max(heads.length + 1)
         .optional()
         .describe(
-          `Head types whose grids are searched (default: ${autoDefaults('single_label', heads).join(', ')}; on a multi-label task ${autoDefaults('multi_label', heads).join(', ')}).`,
+          `Head types whose grids are searched (default: ${autoDefaults('single_label', heads).join(', ')}; on a multi-label task ${autoDefaults('multi_label', heads).join(', ')}). ${FINE_TUNE_HEAD} only when named: it is trained with its default parameters, evaluated on the frozen candidates' hold-out rows, and chosen only when it beats the best of them there.`,
         ),
     })
     .strict();
-  return z.discriminatedUnion('type', [autoHead, ...fixedOrSearched], {
+  return z.discriminatedUnion('type', [autoHead, fineTuneHead, ...fixedOrSearched], {
     error: (i) => (i.code === 'invalid_union' ? `unknown head type; use one of ${[...typesOf(heads), 'auto'].join(', ')}` : undefined),
   });
 }
@@ -63,6 +70,9 @@ export const evaluationSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('holdout'), fraction: z.number().gt(0).lt(1).default(0.2) }).strict(),
   z.object({ method: z.literal('none') }).strict(),
 ]);
+
+/** How a request is evaluated when it does not say: fine-tuning on a hold-out (cross-validating it costs a run a fold), the rest by cross-validation. */
+export const DEFAULT_EVALUATION = { cv: { method: 'cv', folds: 5 }, holdout: { method: 'holdout', fraction: 0.2 } } as const;
 
 export const layerSweepSchema = z
   .object({
@@ -93,7 +103,9 @@ export const seedField = z
 export const trainingRequestSchema = z
   .object({
     head: headFieldOf(HEADS),
-    evaluation: evaluationSchema.default({ method: 'cv', folds: 5 }),
+    evaluation: evaluationSchema
+      .optional()
+      .describe(`How the version is scored (default: 5-fold cross-validation; ${FINE_TUNE_HEAD} and auto with ${FINE_TUNE_HEAD}: a hold-out of 0.2).`),
     layer_sweep: z
       .union([z.boolean(), layerSweepSchema])
       .default(false)
@@ -148,6 +160,9 @@ export type HeadRequest = AutoHeadRequest | FixedHeadRequest;
 
 export const isAuto = (head: HeadRequest): head is AutoHeadRequest => head.type === 'auto';
 
+/** Whether the request fine-tunes: as its head, or among auto's candidates. */
+export const fineTunes = (head: HeadRequest): boolean => (isAuto(head) ? head.candidates.includes(FINE_TUNE_HEAD) : head.type === FINE_TUNE_HEAD);
+
 export interface TrainingRequest {
   head: HeadRequest;
   /** A multi-task job's tasks, the job's own first (./multitask.ts); absent for a job of one task. */
@@ -181,9 +196,10 @@ export function normalizeRequest(
   const head = (
     isAuto(parsed as HeadRequest) ? { ...parsed, candidates: (parsed as { candidates?: string[] }).candidates ?? autoDefaults(kind, heads) } : parsed
   ) as HeadRequest;
+  if (head.type === FINE_TUNE_HEAD) (head as FixedHeadRequest).search = false;
   if (kind === 'multi_label') {
     const types = isAuto(head) ? head.candidates : [head.type];
-    const unfit = types.filter((t) => !heads.find((h) => h.type === t)?.multiLabel);
+    const unfit = types.filter((t) => t !== FINE_TUNE_HEAD && !heads.find((h) => h.type === t)?.multiLabel);
     if (unfit.length)
       throw new DomainError(
         'invalid_params',
@@ -194,10 +210,24 @@ export function normalizeRequest(
         isAuto(head) ? 'head.candidates' : 'head.type',
       );
   }
+  const tunes = fineTunes(head);
+  const evaluation = raw.evaluation ?? (tunes ? DEFAULT_EVALUATION.holdout : DEFAULT_EVALUATION.cv);
+  if (tunes && evaluation.method === 'cv')
+    throw new DomainError(
+      'invalid_params',
+      `${FINE_TUNE_HEAD} is evaluated on a hold-out (cross-validating it would fine-tune once a fold): use {"method": "holdout"} or {"method": "none"}`,
+      'evaluation',
+    );
+  if (tunes && !isAuto(head) && (raw.layer_sweep !== false || raw.learning_curve !== false))
+    throw new DomainError(
+      'invalid_params',
+      `${FINE_TUNE_HEAD} trains the encoder's top layers on the texts: a layer sweep or a learning curve of frozen features does not apply`,
+      raw.layer_sweep !== false ? 'layer_sweep' : 'learning_curve',
+    );
   const sweep = raw.layer_sweep === false ? null : raw.layer_sweep === true ? layerSweepSchema.parse({}) : raw.layer_sweep;
   return {
     head,
-    evaluation: raw.evaluation,
+    evaluation,
     layerSweep: sweep && { ...(sweep.layers ? { layers: sweep.layers } : {}), topConcat: sweep.top_concat },
     learningCurve:
       raw.learning_curve === false ? null : [...new Set(raw.learning_curve === true ? DEFAULT_CURVE : raw.learning_curve.fractions)].sort((a, b) => a - b),

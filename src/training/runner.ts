@@ -151,8 +151,9 @@ export class TrainingRunner {
       if (!r.owned) abort.abort(new DomainError('lease_lost', 'the job is no longer held by this replica'));
       else if (r.cancelRequested) abort.abort(new DomainError('cancelled', 'cancelled on request'));
     };
-    const progressed = (name: string, percent: number) => {
+    const progressed = (name: string, percent: number, detail?: Pick<JobProgress, 'fineTune'>) => {
       phase(name, percent);
+      if (detail) Object.assign(progress, detail);
       if (!beating && Date.now() - lastBeat >= PROGRESS_WRITE_MS) void beat();
     };
     this.running.set(job.id, { job, abort, beat });

@@ -352,6 +352,28 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     off();
   });
 
+  test(`${name}: a job's checkpoint is kept by its holder only, replaced, and goes when the job ends`, async () => {
+    const { store, task } = await fresh();
+    const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 2 });
+    let claimed = await store.claimJob('tuner', 60_000);
+    while (claimed && claimed.id !== job.id) claimed = await store.claimJob('tuner', 60_000); // other suites' leftovers
+    assert.equal(await store.getJobCheckpoint(job.id), undefined);
+    assert.equal(await store.saveJobCheckpoint(job.id, 'someone-else', 1, new Uint8Array([9])), false, 'only the holder writes');
+    assert.equal(await store.saveJobCheckpoint(job.id, 'tuner', 1, new Uint8Array([1, 2, 3])), true);
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    assert.equal(await store.saveJobCheckpoint(job.id, 'tuner', 2, big), true);
+    const got = await store.getJobCheckpoint(job.id);
+    assert.equal(got!.epoch, 2, 'the later checkpoint replaces the earlier');
+    assert.deepEqual(Buffer.from(got!.bytes), Buffer.from(big));
+    // Handed back (a shutdown): the next holder resumes from it.
+    assert.equal(await store.releaseJob(job.id, 'tuner'), true);
+    let again = await store.claimJob('next', 60_000);
+    while (again && again.id !== job.id) again = await store.claimJob('next', 60_000);
+    assert.equal((await store.getJobCheckpoint(job.id))!.epoch, 2);
+    await store.finishJob(job.id, 'next', { state: 'failed', error: { code: 'x', message: 'y' } });
+    assert.equal(await store.getJobCheckpoint(job.id), undefined, 'gone with the job end');
+  });
+
   test(`${name}: a lapsed lease makes the job claimable again, up to its attempt limit`, async () => {
     const { store, task } = await fresh();
     const job = await store.createJob({ clientId: T, taskId: task.id, request: {}, maxAttempts: 2 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Adapter } from '../../src/store/adapter.js';
-import { applyMigrations, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
+import { applyMigrations, JOB_CHECKPOINTS_MIGRATION, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface UpgradeTarget {
@@ -170,6 +170,35 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
       assert.equal(tuned.tuned?.storedBytes, 100);
       assert.equal((await store.getTunedStack('acme', tuned.id))?.byteLength, 100);
       assert.ok((await store.usage('acme')).storedBytes >= before + 100);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a job queued before checkpoints existed runs, keeps a checkpoint, and ends without it`, async () => {
+    const target = fresh();
+    const db = await target.adapter();
+    await applyMigrations(db, JOB_CHECKPOINTS_MIGRATION - 1);
+    await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
+    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_version) VALUES ('task_j', 'acme', 'intents', ?, 1, 1, 1)`, [
+      spec,
+    ]);
+    await db.run(
+      `INSERT INTO jobs (id, client_id, task_id, state, request, progress, max_attempts, created_at) VALUES ('job_old', 'acme', 'task_j', 'queued', '{}', ?, 2, 1)`,
+      [JSON.stringify({ phase: 'queued', percent: 0, timings: [] })],
+    );
+    await db.close();
+
+    const store = await target.store();
+    try {
+      let claimed = await store.claimJob('r', 60_000);
+      while (claimed && claimed.id !== 'job_old') claimed = await store.claimJob('r', 60_000);
+      assert.equal(claimed?.id, 'job_old');
+      assert.equal(await store.getJobCheckpoint('job_old'), undefined);
+      assert.equal(await store.saveJobCheckpoint('job_old', 'r', 1, new Uint8Array([4, 5])), true);
+      assert.equal((await store.getJobCheckpoint('job_old'))?.epoch, 1);
+      await store.finishJob('job_old', 'r', { state: 'cancelled' });
+      assert.equal(await store.getJobCheckpoint('job_old'), undefined);
     } finally {
       await store.close();
     }

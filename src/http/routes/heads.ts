@@ -1,6 +1,8 @@
 /** GET /v1/heads: the head types of the registry, with what a training request may say of each (the console's training form reads it). */
 import type { z } from 'zod';
+import { FINE_TUNED_FIELDS } from '../../heads/fine-tuned.js';
 import type { AnyHead } from '../../heads/registry.js';
+import { FINE_TUNE_DESCRIPTION, FINE_TUNE_HEAD, fineTuneParamsSchema } from '../../training/fine-tune/params.js';
 import { autoDefaults, DEFAULT_HEAD } from '../../training/request.js';
 import { jsonSchema } from '../openapi.js';
 import { type Route, route } from '../route.js';
@@ -25,8 +27,29 @@ function headJson(h: AnyHead, heads: readonly AnyHead[]): z.infer<typeof headTyp
   };
 }
 
-/** GET /v1/heads's answer for the registry `heads`. */
-export const headList = (heads: readonly AnyHead[]): z.infer<typeof headsOut> => ({ object: 'list', data: heads.map((h) => headJson(h, heads)) });
+/** Fine-tuning as a head type: not in the registry (it trains the encoder's layers, not on stored features), named the same way. */
+function fineTuneJson(): z.infer<typeof headTypeOut> {
+  return {
+    object: 'head_type',
+    type: FINE_TUNE_HEAD,
+    description: FINE_TUNE_DESCRIPTION,
+    task_kinds: [...taskKind.options],
+    multi_label: 'native',
+    default_for: [],
+    auto: [],
+    search: 'no search: its parameters are given or defaulted (auto trains it with its defaults when named among the candidates)',
+    params: jsonSchema(fineTuneParamsSchema) as z.infer<typeof headTypeOut>['params'],
+    defaults: fineTuneParamsSchema.parse({}),
+    artifact: { format: 'fine-tuned', description: FINE_TUNED_FIELDS },
+    exportable: true,
+  };
+}
+
+/** GET /v1/heads's answer for the registry `heads`, fine-tuning last. */
+export const headList = (heads: readonly AnyHead[]): z.infer<typeof headsOut> => ({
+  object: 'list',
+  data: [...heads.map((h) => headJson(h, heads)), fineTuneJson()],
+});
 
 /** `heads`: the app's head registry. */
 export function headsRoutes(heads: readonly AnyHead[]): Route[] {

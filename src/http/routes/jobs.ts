@@ -6,7 +6,7 @@ import { FINISHED_STATES, type Store } from '../../store/types.js';
 import { countsByLabel } from '../../store/label-set.js';
 import type { AnyHead } from '../../heads/registry.js';
 import { normalizeRequest, trainingRequestSchemaOf } from '../../training/request.js';
-import { candidateSpecs, checkTrainable, smallestDimension } from '../../training/plan.js';
+import { candidateSpecs, checkTrainable, fineTuneRecipe, smallestDimension } from '../../training/plan.js';
 import type { EventStreams } from '../event-stream.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
@@ -54,7 +54,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events, heads }: 
         202: { description: 'Queued.', schema: jobOut, headers: { Location: 'The job.' } },
         409: {
           description:
-            "The task cannot be trained as asked: no examples, a single label, a label with fewer examples than the evaluation needs, or the task's model is not loaded.",
+            "The task cannot be trained as asked: no examples, a single label, a label with fewer examples than the evaluation needs, the task's model is not loaded, or (fine_tune) its import cannot be fine-tuned (model_not_trainable: the message says how to re-import it).",
         },
       },
       handler: async ({ params, body, client, res }) => {
@@ -65,6 +65,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events, heads }: 
         const specs = candidateSpecs(task, request, manifest.layers);
         const counts = countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id));
         checkTrainable(counts, request, smallestDimension(specs, manifest.hiddenSize), task.kind);
+        fineTuneRecipe(request, manifest);
         const job = await store.createJob({ clientId: task.clientId, taskId: task.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));

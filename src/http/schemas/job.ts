@@ -21,12 +21,37 @@ const jobRequestOut = z.object({
   seed: z.number().int(),
 });
 
+const heldOutScore = z.union([z.object({ accuracy: z.number() }), z.object({ macro_f1: z.number() })]);
+
+const fineTuneProgressOut = z.object({
+  step: z.number().int().describe('Steps done (a resumed job counts the steps before it).'),
+  steps: z.number().int(),
+  epoch: z.number().int().describe('The epoch running (1-based).'),
+  epochs: z.number().int(),
+  loss: z.number().describe("The last step's training loss."),
+  running_loss: z.number().describe("Mean training loss of the epoch's steps so far."),
+  epochs_done: z
+    .array(
+      z.object({
+        epoch: z.number().int(),
+        loss: z.number().describe('Mean training loss over the epoch.'),
+        seconds: z.number(),
+        held_out: heldOutScore.optional().describe('The hold-out after the epoch: accuracy, or (multi-label) macro-F1 at threshold 0.5.'),
+      }),
+    )
+    .describe('Each completed epoch of this attempt (a resumed job: from the epoch it resumed after).'),
+});
+
 export const jobOut = z.object({
   id: z.string(),
   object: z.literal('training_job'),
   task: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  progress: z.object({ phase: z.string(), percent: z.number() }),
+  progress: z.object({
+    phase: z.string(),
+    percent: z.number(),
+    fine_tune: fineTuneProgressOut.optional().describe('A job that fine-tunes: its last step, and each epoch done.'),
+  }),
   timings: z.array(z.object({ phase: z.string(), ms: z.number() })),
   request: jobRequestOut.describe('The training request with its defaults filled in.'),
   attempts: z.number().int(),

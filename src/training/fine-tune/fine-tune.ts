@@ -35,6 +35,7 @@ import { DropoutMasks } from './dropout.js';
 import { computeFrozenStates, type FrozenStates, frozenGraph } from './frozen-states.js';
 import { CLASSIFIER_BIAS, CLASSIFIER_WEIGHT, evaluationGraph, type GraphSpec, gradName, type MaskInput, type Parameter, stepGraph } from './graphs.js';
 import { adamwUpdate, clipFactor, decays, globalNorm } from './optimizer.js';
+import { untrainableReason } from './params.js';
 import { type FineTuneRecipe, learningRateAt, stepsOf } from './recipe.js';
 import { tokenizerOf } from './tokens.js';
 
@@ -51,6 +52,8 @@ export interface FineTuneInput {
   heldOut?: { texts: readonly string[]; labels: FineTuneLabels };
   /** A checkpoint of this same run: training continues after its epoch. */
   resume?: FineTuneCheckpoint;
+  /** A checkpoint of another run (the examples or recipe changed since): throw (the default), or start over. */
+  ifOtherRun?: 'throw' | 'restart';
   /** Texts a row in a step (several a row, each attending to itself): tokens a row, 0 for one text a row. */
   rowTokens?: number;
   /** Bound on the frozen states kept in memory (bytes); above it they are spilled to `spillDir`. */
@@ -105,15 +108,6 @@ export interface FineTuneResult {
   /** The final weights' probabilities of the held-out texts, n × classes. */
   heldOutProbabilities?: Float32Array;
   stats: FineTuneStats;
-}
-
-/** Why `manifest` cannot be fine-tuned, or undefined when it can. */
-export function untrainableReason(manifest: ModelManifest | undefined): string | undefined {
-  if (!manifest) return 'the model is not imported';
-  if (manifest.weights === 'int8') return `${manifest.name} is an int8 import, which cannot be fine-tuned: fine-tune its fp32 import`;
-  if (!manifest.trainable)
-    return `${manifest.name} was imported before fine-tuning existed: re-import it (npm run import-model -- --default, or import-model <checkpoint> ${manifest.name} --force)`;
-  return undefined;
 }
 
 /** The texts' order in epoch `epoch` (0-based) of a run seeded `seed`: a pure function, so a run resumes in order. */
@@ -225,7 +219,10 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
   const classes = labels.classes;
   const output = 'y' in labels ? 'softmax' : 'sigmoid';
   const run = runFingerprint(input, manifest);
-  if (input.resume && input.resume.run !== run) throw new Error('the checkpoint belongs to another run (recipe, texts, labels or model differ)');
+  if (input.resume && input.resume.run !== run) {
+    if (input.ifOtherRun !== 'restart') throw new Error('the checkpoint belongs to another run (recipe, texts, labels or model differ)');
+    input = { ...input, resume: undefined };
+  }
   const checkCancel = () => {
     if (hooks.cancelled?.()) throw new DomainError('cancelled', 'cancelled');
   };

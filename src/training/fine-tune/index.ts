@@ -12,6 +12,6 @@ export {
   type FineTuneStats,
   fineTune,
   type StepProgress,
-  untrainableReason,
 } from './fine-tune.js';
+export { FINE_TUNE_DESCRIPTION, type FineTuneParams, fineTuneParamsSchema, recipeOf, untrainableReason } from './params.js';
 export { DEFAULT_RECIPE, type FineTuneRecipe, learningRateAt, resolveRecipe, stepsOf } from './recipe.js';

