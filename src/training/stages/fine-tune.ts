@@ -63,7 +63,7 @@ async function fineTuned(input: JobThreadInput, job: FineTuneJob, progress: Prog
   const labelsOf = (rows: number[]): FineTuneLabels => {
     if (!targets) return { classes, y: Int32Array.from(rows, (r) => y[r]!) };
     const t = new Uint8Array(rows.length * classes);
-    rows.forEach((r, i) => t.set(targets.subarray(r * classes, (r + 1) * classes), i * classes));
+    for (const [i, r] of rows.entries()) t.set(targets.subarray(r * classes, (r + 1) * classes), i * classes);
     return { classes, targets: t };
   };
   const resume = job.checkpoint ? decodeCheckpoint(job.checkpoint) : undefined;
@@ -159,7 +159,7 @@ function scoreHeldOut(
   const m = heldRows.length;
   if (targets) {
     const truth = new Uint8Array(m * classes);
-    heldRows.forEach((r, i) => truth.set(targets.subarray(r * classes, (r + 1) * classes), i * classes));
+    for (const [i, r] of heldRows.entries()) truth.set(targets.subarray(r * classes, (r + 1) * classes), i * classes);
     const rows = Int32Array.from({ length: m }, (_, i) => i);
     const thresholds = chooseThresholds(proba, truth, classes, rows);
     const scores = multiLabelScores(truth, applyThresholds(proba, m, thresholds), labels, rows, thresholds);
