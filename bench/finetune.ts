@@ -285,8 +285,8 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
   const manifest = readManifest(MODEL_DIR)!;
   const H = manifest.hiddenSize;
   const session = ort.createSession(frozenGraph(readFileSync(join(MODEL_DIR, 'onnx', 'model.onnx')), manifest.layers, H), threads);
-  const features = (texts: string[]) => {
-    const states = computeFrozenStates(session, texts.map(tokenize), H);
+  const features = async (texts: string[]) => {
+    const states = await computeFrozenStates(session, texts.map(tokenize), H);
     const x = new Float32Array(texts.length * H);
     const buf = new Uint16Array(manifest.maxTokens * H);
     const f32 = new Float32Array(H);
@@ -303,8 +303,8 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
     states.close();
     return x;
   };
-  const xTrain = features(set.train.texts);
-  const xTest = features(set.test.texts);
+  const xTrain = await features(set.train.texts);
+  const xTest = await features(set.test.texts);
   session.dispose();
   const n = set.train.texts.length;
   const data = {

@@ -13,7 +13,7 @@ import request from 'supertest';
 import { loadJsonl, shuffled } from '../../bench/lib/datasets.js';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../../src/config.js';
 import { testService } from '../helpers/app.js';
-import { createTask, train } from '../helpers/jobs.js';
+import { createTask, train, waitForJob } from '../helpers/jobs.js';
 
 const service = await testService({ models: [DEFAULT_MODEL, DEFAULT_INT8_MODEL] });
 const { app } = service.app;
@@ -103,4 +103,70 @@ test('a model imported without what training needs is 409 model_not_trainable, w
     .expect(409);
   assert.equal(auto.body.error.code, 'model_not_trainable');
   await request(app).post(`/v1/tasks/${taskId}/jobs`).send({ head: 'svm' }).expect(202);
+});
+
+// More questions, for runs long enough to act on while they train.
+const longer = all.slice(0, 160);
+const resumable = { layers: 1, epochs: 3, batch_size: 16, learning_rate: 2e-4, max_tokens: 32 };
+
+test('a job handed back after an epoch resumes after it on the next replica, and ends as an uninterrupted run does', async () => {
+  const straightTask = await createTask(app, 'ft-straight', longer);
+  const straight = await train(app, straightTask, { head: { type: 'fine_tune', params: resumable }, seed: 3 });
+  assert.equal(straight.state, 'succeeded', JSON.stringify(straight.error));
+
+  // A second replica on the same store, not training yet; this one is stopped (a shutdown) once a checkpoint is kept.
+  const next = await testService({ store: service.store, train: false });
+  const taskId = await createTask(app, 'ft-resumed', longer);
+  const started = await request(app)
+    .post(`/v1/tasks/${taskId}/jobs`)
+    .send({ head: { type: 'fine_tune', params: resumable }, seed: 3 })
+    .expect(202);
+  const jobId = started.body.id as string;
+  while (!(await service.store.getJobCheckpoint(jobId))) await new Promise((ok) => setTimeout(ok, 10));
+  await service.runner.stop();
+  const handedBack = (await request(app).get(`/v1/tasks/${taskId}/jobs/${jobId}`).expect(200)).body;
+  assert.equal(handedBack.state, 'queued', 'a shutdown hands the job back');
+  const kept = (await service.store.getJobCheckpoint(jobId))!;
+  assert.ok(kept.epoch >= 1 && kept.epoch < resumable.epochs, `checkpoint after epoch ${kept.epoch}`);
+
+  next.runner.start();
+  const job = await waitForJob(next.app.app, taskId, jobId);
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  assert.equal(job.attempts, 1, 'a hand-back does not count as an attempt');
+  assert.deepEqual(
+    job.progress.fine_tune!.epochs_done.map((e) => e.epoch),
+    Array.from({ length: resumable.epochs - kept.epoch }, (_, i) => kept.epoch + 1 + i),
+    'this attempt ran the epochs after the checkpoint only',
+  );
+  const resumed = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  const whole = (await request(app).get(`/v1/tasks/${straightTask}/versions/${straight.version}`).expect(200)).body;
+  assert.equal(resumed.report.fine_tune.resumed_after_epoch, kept.epoch);
+  assert.deepEqual(
+    resumed.report.fine_tune.history.map((h: { loss: number }) => h.loss),
+    whole.report.fine_tune.history.map((h: { loss: number }) => h.loss),
+  );
+  assert.deepEqual(resumed.metrics.accuracy, whole.metrics.accuracy, 'the same weights: the same hold-out score');
+  assert.equal(await service.store.getJobCheckpoint(jobId), undefined, 'the checkpoint goes with the job end');
+  // This replica trains again for the tests after this one.
+  service.runner.start();
+});
+
+test('a fine-tuning job cancelled while it trains stops between steps and writes no version', async () => {
+  const taskId = await createTask(app, 'ft-cancel', longer);
+  const started = await request(app)
+    .post(`/v1/tasks/${taskId}/jobs`)
+    .send({ head: { type: 'fine_tune', params: { ...resumable, epochs: 40 } } })
+    .expect(202);
+  const jobId = started.body.id as string;
+  for (;;) {
+    const job = (await request(app).get(`/v1/tasks/${taskId}/jobs/${jobId}`).expect(200)).body;
+    if (job.progress.fine_tune?.step > 0) break;
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+  await request(app).delete(`/v1/tasks/${taskId}/jobs/${jobId}`).expect(202);
+  const job = await waitForJob(app, taskId, jobId);
+  assert.equal(job.state, 'cancelled');
+  assert.ok(job.progress.fine_tune!.epochs_done.length < 40);
+  assert.equal(job.version, null);
+  assert.equal((await request(app).get(`/v1/tasks/${taskId}/versions`).expect(200)).body.data.length, 0);
 });

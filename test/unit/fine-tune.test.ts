@@ -128,7 +128,7 @@ test('the stored tuned stack, run as serving runs it, gives the probabilities th
   // The shared encoder's hidden state 5 (fp16, as the job saw it), then the tuned layer with fused attention.
   const tokenize = await tokenizerOf(dir, recipe.maxTokens);
   const seqs = held.map((e) => tokenize(e.text));
-  const states = computeFrozenStates(ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), stack.first, 384), 1), seqs, 384);
+  const states = await computeFrozenStates(ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), stack.first, 384), 1), seqs, 384);
   const g = new GraphBuilder('served', 17);
   const state = g.input('state', DT.FLOAT, ['batch_size', 'sequence_length', 384]);
   const mask = g.input('attention_mask', DT.INT64, ['batch_size', 'sequence_length']);
@@ -191,15 +191,15 @@ test('multi-label tasks train sigmoid outputs on the averaged binary cross-entro
   assert.ok(Math.abs(p.slice(0, classes).reduce((a, b) => a + b, 0) - 1) > 1e-3);
 });
 
-test('the frozen states spill to a file above the memory bound, and read back the same', () => {
+test('the frozen states spill to a file above the memory bound, and read back the same', async () => {
   const ort = syncOrt()!;
   const session = ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), 3, 384), 1);
   const seqs = [
     [101, 2054, 2003, 102],
     [101, 7592, 2088, 2003, 1037, 3231, 102],
   ];
-  const memory = computeFrozenStates(session, seqs, 384);
-  const spilled = computeFrozenStates(session, seqs, 384, { memoryBytes: 1000, spillDir: tmpdir() });
+  const memory = await computeFrozenStates(session, seqs, 384);
+  const spilled = await computeFrozenStates(session, seqs, 384, { memoryBytes: 1000, spillDir: tmpdir() });
   assert.deepEqual([memory.spilled, spilled.spilled, spilled.bytes], [false, true, 11 * 384 * 2]);
   const a = new Uint16Array(7 * 384);
   const b = new Uint16Array(7 * 384);

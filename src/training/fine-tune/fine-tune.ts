@@ -105,6 +105,8 @@ export interface FineTuneResult {
   /** The classifier on the tuned stack's mean-pooled output, as logistic regression stores one. */
   classifier: LogisticArtifact;
   history: EpochRecord[];
+  /** The epoch of the checkpoint the run continued after; undefined when it started from the import. */
+  resumedAfter?: number;
   /** The final weights' probabilities of the held-out texts, n × classes. */
   heldOutProbabilities?: Float32Array;
   stats: FineTuneStats;
@@ -258,10 +260,10 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
     ...(input.spillDir ? { spillDir: input.spillDir } : {}),
     checkCancel,
   };
-  const states = computeFrozenStates(frozenSession, ids, config.hidden_size, storeOptions);
+  const states = await computeFrozenStates(frozenSession, ids, config.hidden_size, storeOptions);
   let held: FrozenStates | undefined;
   try {
-    held = heldIds && computeFrozenStates(frozenSession, heldIds, config.hidden_size, storeOptions);
+    held = heldIds && (await computeFrozenStates(frozenSession, heldIds, config.hidden_size, storeOptions));
     frozenSession.dispose();
     stats.frozenSeconds = (performance.now() - t0) / 1000;
     stats.frozenBytes = states.bytes + (held?.bytes ?? 0);
@@ -346,6 +348,8 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       const epochStarted = performance.now();
       let lossSum = 0;
       for (let b = 0; b < perEpoch; b++) {
+        // A turn of the event loop a step: the job's process hears its cancel, and its progress goes out.
+        await new Promise((ok) => setImmediate(ok));
         prepared.checkCancel();
         const texts = order.subarray(b * recipe.batchSize, Math.min(n, (b + 1) * recipe.batchSize));
         const batch = batchFeeds(states, texts, rowTokens);
@@ -425,6 +429,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       ...(output === 'sigmoid' ? { output: 'sigmoid' as const } : {}),
     },
     history,
+    ...(resume ? { resumedAfter: resume.epoch } : {}),
     ...(heldOutProbabilities ? { heldOutProbabilities } : {}),
     stats,
   };

@@ -93,19 +93,21 @@ class Store {
 /**
  * Runs `session` (a frozenGraph) over `seqs`, shortest first in packed runs
  * of up to PACKED_RUN_TOKENS tokens, and keeps each sequence's real tokens.
- * `checkCancel` runs between runs (it throws to stop).
+ * `checkCancel` runs between runs (it throws to stop), after a turn of the
+ * event loop: a job's process hears its cancel and sends its progress.
  */
-export function computeFrozenStates(
+export async function computeFrozenStates(
   session: Binding.InferenceSession,
   seqs: readonly (readonly number[])[],
   hidden: number,
   options: { memoryBytes?: number; spillDir?: string; checkCancel?: () => void } = {},
-): FrozenStates {
+): Promise<FrozenStates> {
   const lengths = Int32Array.from(seqs, (s) => s.length);
   const store = new Store(lengths, hidden, options.memoryBytes ?? STATES_IN_MEMORY_BYTES, options.spillDir ?? tmpdir());
   try {
     const order = seqs.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
     for (let from = 0; from < order.length; ) {
+      await new Promise((ok) => setImmediate(ok));
       options.checkCancel?.();
       let tokens = 0;
       let to = from;

@@ -89,7 +89,6 @@ async function fineTuned(input: JobThreadInput, job: FineTuneJob, progress: Prog
   const evaluated = scoreHeldOut(input, plan.describe, heldRows, result);
   const artifactHead = targets ? multiLabelArtifact(result.classifier, evaluated.thresholds!) : result.classifier;
   const { layers, epochs, learningRate, batchSize, maxTokens, weightDecay, warmup, dropout } = job.recipe;
-  const resumedFrom = resume && result.history[0]?.epoch !== 1 ? resume.epoch : undefined;
   return {
     chosen: 0,
     headType: FINE_TUNE_HEAD,
@@ -118,7 +117,7 @@ async function fineTuned(input: JobThreadInput, job: FineTuneJob, progress: Prog
         })),
         trained_rows: trainRows.length,
         held_out_rows: heldRows.length,
-        ...(resumedFrom !== undefined ? { resumed_after_epoch: resumedFrom } : {}),
+        ...(result.resumedAfter !== undefined ? { resumed_after_epoch: result.resumedAfter } : {}),
         stats: {
           steps: result.stats.steps,
           trained_tokens: result.stats.trainedTokens,
