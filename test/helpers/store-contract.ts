@@ -294,12 +294,53 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(await store.relabelExample(T, task.id, 999_999_999, 'x'), undefined);
     assert.equal(await store.deleteExample(T, task.id, ids[0]!), true);
     assert.equal(await store.getExample(T, task.id, ids[0]!), undefined);
-    assert.equal(await store.deleteExamples(T, task.id, 'odd'), 3);
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'odd'), { deleted: 3, relabelled: 0 });
     assert.equal((await store.allExamples(T, task.id)).length, 3);
     assert.equal(await store.deleteExample(T, task.id, ids[6]!), true, 'the last one');
     await store.addExamples(T, task.id, [ex('after the deletions', 'even')], 'error');
     const [latest] = (await store.listExamples(T, task.id, { limit: 1, after: ids[5] })).items;
     assert.deepEqual([latest!.id, latest!.text], [ids[6]! + 1, 'after the deletions'], 'a deleted id is never given again');
+  });
+
+  test(`${name}: multi-label examples are listed by one label of their set; deleting a label takes it off, and deletes an example left with none`, async () => {
+    const store = await makeStore();
+    const task = await store.createTask({ clientId: T, name: `multi-${name}-${counter++}-${Date.now()}`, description: null, spec, kind: 'multi_label' });
+    // Labels that a text match would confuse: a prefix, a quote, a comma, one set's key inside another's.
+    const sets = [['a'], ['a', 'ab'], ['ab'], ['a"b', 'c'], ['a,b'], ['b', 'c']];
+    await store.addExamples(
+      T,
+      task.id,
+      sets.map((s, i) => ex(`text ${i}`, labelSetKey(s))),
+      'error',
+    );
+    const texts = async (label: string) => (await store.listExamples(T, task.id, { limit: 10, label })).items.map((e) => e.text);
+    assert.deepEqual(await texts('a'), ['text 0', 'text 1']);
+    assert.deepEqual(await texts('ab'), ['text 1', 'text 2']);
+    assert.deepEqual(await texts('a"b'), ['text 3']);
+    assert.deepEqual(await texts('a,b'), ['text 4']);
+    assert.deepEqual(await texts('c'), ['text 3', 'text 5']);
+    assert.deepEqual(await texts('b'), ['text 5']);
+    assert.deepEqual(await texts('["a"]'), [], 'a stored key is not a label');
+    const paged = await store.listExamples(T, task.id, { limit: 1, label: 'c' });
+    assert.equal(paged.items.length, 1);
+    assert.deepEqual((await store.listExamples(T, task.id, { limit: 1, label: 'c', after: Number(paged.next) })).items[0]!.text, 'text 5');
+
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'a'), { deleted: 1, relabelled: 1 });
+    const left = await store.allExamples(T, task.id);
+    assert.deepEqual(
+      left.map((e) => [e.text, labelsOfKey(e.label)]),
+      [
+        ['text 1', ['ab']],
+        ['text 2', ['ab']],
+        ['text 3', ['a"b', 'c']],
+        ['text 4', ['a,b']],
+        ['text 5', ['b', 'c']],
+      ],
+    );
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'nothing has it'), { deleted: 0, relabelled: 0 });
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'c'), { deleted: 0, relabelled: 2 });
+    assert.deepEqual(await texts('c'), []);
+    assert.deepEqual((await store.labelCounts(T, task.id)).get(labelSetKey(['b'])), 1);
   });
 
   test(`${name}: the label limit rolls an upload back whole`, async () => {
