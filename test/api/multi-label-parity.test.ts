@@ -129,7 +129,7 @@ test('multi-label: POST …/evaluate scores label sets as predict labels them, u
   assert.deepEqual([missed.support, missed.recall, missed.threshold], [1, 0, null]);
 
   // Input errors: a 400 naming the field.
-  const bad = async (body: unknown, param: RegExp) => {
+  const bad = async (body: object, param: RegExp) => {
     const r = await request(app).post(`/v1/tasks/${taskId}/evaluate`).send(body).expect(400);
     assert.match(String(r.body.error.param), param, JSON.stringify(r.body.error));
   };
