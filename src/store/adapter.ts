@@ -92,6 +92,8 @@ export interface Dialect {
   /** A table named `alias` from parallel columns, with their position in column `o`: many rows in one statement. */
   rows(alias: string, columns: Record<string, Column>): Fragment;
   isUniqueViolation(err: unknown): boolean;
+  /** True when the JSON array of texts in `column` holds the text of its one `?` parameter (a multi-label example's set). */
+  jsonArrayHas(column: string): string;
   /** The length in bytes of a text (UTF-8) or binary expression. */
   octetLength(expr: string): string;
   readonly types: ColumnTypes;

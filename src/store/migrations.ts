@@ -218,6 +218,25 @@ export const TUNED_STACKS_MIGRATION = 8;
 /** The migration that adds jobs' checkpoints. */
 export const JOB_CHECKPOINTS_MIGRATION = 9;
 
+/**
+ * A task that retrains by itself after `retrain_after` new examples: the setting (null: off), the task's
+ * next_example when the count last started (a job queued, the setting turned on; existing tasks count from the
+ * upgrade), and the request to train with before any job succeeded ({request, maxAttempts} as JSON). A job says
+ * what queued it: a client's request, or retrain_after.
+ */
+function retrainAfter({ bigint }: ColumnTypes): string {
+  return `
+ALTER TABLE tasks ADD COLUMN retrain_after ${bigint};
+ALTER TABLE tasks ADD COLUMN retrain_from ${bigint} NOT NULL DEFAULT 1;
+UPDATE tasks SET retrain_from = next_example;
+ALTER TABLE tasks ADD COLUMN retrain_default TEXT;
+ALTER TABLE jobs ADD COLUMN queued_by TEXT NOT NULL DEFAULT 'request';
+`;
+}
+
+/** The migration that adds retrain_after (renumbered here when branches merge). */
+export const RETRAIN_AFTER_MIGRATION = 11;
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
@@ -229,6 +248,7 @@ export function migrations(types: ColumnTypes): Migration[] {
     { version: 7, name: 'example ids numbered per task', sql: exampleNumbers(types) },
     { version: TUNED_STACKS_MIGRATION, name: "fine-tuned versions' tuned layers", sql: tunedStacks(types) },
     { version: JOB_CHECKPOINTS_MIGRATION, name: "fine-tuning jobs' checkpoints", sql: jobCheckpoints(types) },
+    { version: RETRAIN_AFTER_MIGRATION, name: 'tasks that retrain by themselves after N new examples (retrain_after)', sql: retrainAfter(types) },
   ];
 }
 

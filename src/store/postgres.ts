@@ -39,6 +39,7 @@ export const postgresDialect: Dialect = {
     params: Object.values(columns).map((c) => c.values),
   }),
   isUniqueViolation: (err) => (err as { code?: string }).code === '23505',
+  jsonArrayHas: (column) => `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${column}::jsonb) AS v(value) WHERE v.value = ?)`,
   octetLength: (expr) => `octet_length(${expr})`,
   types: {
     bigint: 'BIGINT',

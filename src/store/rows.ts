@@ -46,6 +46,8 @@ export function taskFromRow(r: Row): TaskRecord {
     labels: json<DeclaredLabel[]>(r.labels ?? '[]'),
     activeVersion: numOrNull(r.active_version),
     exampleCount: num(r.example_count ?? 0),
+    retrainAfter: numOrNull(r.retrain_after),
+    newExamples: Math.max(0, num(r.next_example ?? 1) - num(r.retrain_from ?? 1)),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
@@ -77,6 +79,7 @@ export function jobFromRow(r: Row): JobRecord {
     leaseExpiresAt: numOrNull(r.lease_expires_at),
     cancelRequested: Boolean(r.cancel_requested),
     versionNumber: numOrNull(r.version_number),
+    trigger: r.queued_by === 'retrain_after' ? 'retrain_after' : 'request',
     createdAt: num(r.created_at),
     startedAt: numOrNull(r.started_at),
     finishedAt: numOrNull(r.finished_at),

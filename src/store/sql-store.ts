@@ -13,6 +13,7 @@ import { DomainError } from '../errors.js';
 import { type Adapter, bytes, type Dialect, integer, type Statements, text, type Transaction } from './adapter.js';
 import { packArtifact, unpackArtifact } from './artifact.js';
 import { planExamples } from './examples-plan.js';
+import { labelSetKey, labelsOfKey } from './label-set.js';
 import { bytesToVector, decodeCursor, encodeCursor, newId, vectorToBytes } from './ids.js';
 import { applyMigrations } from './migrations.js';
 import {
@@ -37,6 +38,8 @@ import {
   type NewVersion,
   type JobProgress,
   type JobRecord,
+  type JobTrigger,
+  type RetrainJob,
   type KeyChange,
   type KeyRecord,
   LIMIT_FIELDS,
@@ -159,16 +162,22 @@ export class SqlStore implements Store {
    * the last slot.
    */
   private async checkQuota(tx: Statements, clientId: string, field: QuotaField, adding: number): Promise<void> {
+    const over = await this.overQuota(tx, clientId, field, adding);
+    if (over) {
+      const message = `this would make ${over.used + adding} ${QUOTA_NAMES[field]}; the client's limit is ${over.limit}`;
+      throw new DomainError('quota_exceeded', message, null, { limit: LIMIT_NAMES[field], used: over.used, requested: adding });
+    }
+  }
+
+  /** The limit and the count when adding `adding` would pass a quota (locking the client's row as checkQuota says); undefined when it fits. */
+  private async overQuota(tx: Statements, clientId: string, field: QuotaField, adding: number): Promise<{ limit: number; used: number } | undefined> {
     const [row] = await tx.query(`SELECT ${LIMIT_NAMES[field]} AS own FROM clients WHERE id = ?${this.d.forUpdate}`, [clientId]);
     const limit = row?.own === null || row?.own === undefined ? this.limits[field] : Number(row.own);
-    if (!limit) return;
+    if (!limit) return undefined;
     const count = QUOTA_COUNTS[field](this.d);
     const [counted] = await tx.query(`SELECT ${count} AS used`, clientParams(count, clientId));
     const used = Number(counted!.used);
-    if (used + adding > limit) {
-      const message = `this would make ${used + adding} ${QUOTA_NAMES[field]}; the client's limit is ${limit}`;
-      throw new DomainError('quota_exceeded', message, null, { limit: LIMIT_NAMES[field], used, requested: adding });
-    }
+    return used + adding > limit ? { limit, used } : undefined;
   }
 
   // ---- tasks
@@ -219,6 +228,15 @@ export class SqlStore implements Store {
           taskId,
         ]),
       );
+      if (patch.retrainAfter !== undefined) {
+        // Turned on, the count starts now: examples from before it are not "new". The right-hand sides read the row as it was.
+        await tx.run(
+          'UPDATE tasks SET retrain_from = CASE WHEN retrain_after IS NULL THEN next_example ELSE retrain_from END, retrain_after = ? WHERE client_id = ? AND id = ?',
+          [patch.retrainAfter, clientId, taskId],
+        );
+      }
+      if (patch.retrainDefault)
+        await tx.run('UPDATE tasks SET retrain_default = ? WHERE client_id = ? AND id = ?', [JSON.stringify(patch.retrainDefault), clientId, taskId]);
       // Zero-shot heads are built from the declared labels: every replica drops what it built from the old ones.
       if (patch.labels || patch.spec) await tx.notify({ kind: 'labels_changed', clientId, taskId });
     });
@@ -294,8 +312,43 @@ export class SqlStore implements Store {
       }
       await this.checkLabelLimit(tx, taskId);
       await tx.run(`UPDATE tasks SET next_example = ?, updated_at = ${this.d.now} WHERE id = ?`, [first + plan.insert.length, taskId]);
-      return plan.result;
+      const retrainJob = plan.insert.length ? await this.retrainIfDue(tx, clientId, taskId) : undefined;
+      return retrainJob ? { ...plan.result, retrainJob } : plan.result;
     });
+  }
+
+  /**
+   * Inside an upload's transaction, which holds the task's row: queues a training job when the examples added
+   * since the count started reach the task's retrain_after. Holding the row is what keeps two uploads (on any
+   * replicas) from both queueing one. A queued job of the task will read these examples when it runs: they are
+   * counted as covered, and no other is queued. A client at its quota of jobs or bytes gets no job (the next
+   * upload asks again), and its upload is not refused for it.
+   */
+  private async retrainIfDue(tx: Transaction, clientId: string, taskId: string): Promise<JobRecord | undefined> {
+    const [task] = await tx.query('SELECT retrain_after, retrain_from, retrain_default, next_example FROM tasks WHERE id = ?', [taskId]);
+    if (!task || task.retrain_after === null) return undefined;
+    const restart = () => tx.run('UPDATE tasks SET retrain_from = next_example WHERE id = ?', [taskId]);
+    const [queued] = await tx.query("SELECT 1 FROM jobs WHERE task_id = ? AND state = 'queued' LIMIT 1", [taskId]);
+    if (queued) return void (await restart());
+    if (Number(task.next_example) - Number(task.retrain_from) < Number(task.retrain_after)) return undefined;
+    const job = (await this.lastSucceededRequest(tx, taskId)) ?? (task.retrain_default ? (JSON.parse(String(task.retrain_default)) as RetrainJob) : undefined);
+    if (!job) return undefined;
+    if ((await this.overQuota(tx, clientId, 'maxActiveJobs', 1)) || (await this.overQuota(tx, clientId, 'maxStoredBytes', 0))) return undefined;
+    await restart();
+    return this.insertJob(tx, { clientId, taskId, request: job.request, maxAttempts: job.maxAttempts }, 'retrain_after');
+  }
+
+  /** The request (and attempts) of the task's most recent successful job of its own: a multi-task job's trains other tasks too. */
+  private async lastSucceededRequest(tx: Statements, taskId: string): Promise<RetrainJob | undefined> {
+    const rows = await tx.query(
+      "SELECT request, max_attempts FROM jobs WHERE task_id = ? AND state = 'succeeded' ORDER BY finished_at DESC, created_at DESC, id DESC LIMIT 50",
+      [taskId],
+    );
+    for (const r of rows) {
+      const request = JSON.parse(String(r.request)) as { tasks?: unknown };
+      if (!request.tasks) return { request, maxAttempts: Number(r.max_attempts) };
+    }
+    return undefined;
   }
 
   /** Throwing inside the transaction rolls the whole write back. */
@@ -307,12 +360,21 @@ export class SqlStore implements Store {
   }
 
   async listExamples(clientId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>> {
-    const byLabel = options.label !== undefined;
-    const rows = await this.db.query(
-      `SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND number > ?${byLabel ? ' AND label = ?' : ''} ORDER BY number LIMIT ?`,
-      [clientId, taskId, options.after ?? 0, ...(byLabel ? [options.label] : []), options.limit + 1],
-    );
+    const byLabel = options.label === undefined ? '' : ` AND ${await this.labelMatch(this.db, clientId, taskId)}`;
+    const rows = await this.db.query(`SELECT * FROM examples WHERE client_id = ? AND task_id = ? AND number > ?${byLabel} ORDER BY number LIMIT ?`, [
+      clientId,
+      taskId,
+      options.after ?? 0,
+      ...(byLabel ? [options.label] : []),
+      options.limit + 1,
+    ]);
     return pageOf(rows.map(exampleFromRow), options.limit, (e) => String(e.id));
+  }
+
+  /** The condition (one `?`: the label) an example of the task meets when it carries a label: its label, or (multi-label) one of its set. */
+  private async labelMatch(db: Statements, clientId: string, taskId: string): Promise<string> {
+    const [task] = await db.query('SELECT kind FROM tasks WHERE client_id = ? AND id = ?', [clientId, taskId]);
+    return task?.kind === 'multi_label' ? this.d.jsonArrayHas('label') : 'label = ?';
   }
 
   async getExample(clientId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined> {
@@ -339,10 +401,37 @@ export class SqlStore implements Store {
     return (await this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, exampleId])) > 0;
   }
 
-  async deleteExamples(clientId: string, taskId: string, label?: string): Promise<number> {
-    return label === undefined
-      ? this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ?', [clientId, taskId])
-      : this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND label = ?', [clientId, taskId, label]);
+  async deleteExamples(clientId: string, taskId: string, label?: string): Promise<{ deleted: number; relabelled: number }> {
+    if (label === undefined)
+      return { deleted: await this.db.run('DELETE FROM examples WHERE client_id = ? AND task_id = ?', [clientId, taskId]), relabelled: 0 };
+    return this.db.transaction(async (tx) => {
+      // Taking turns with uploads and relabels: a set read here is the one rewritten.
+      const [task] = await tx.query(`SELECT kind FROM tasks WHERE client_id = ? AND id = ?${this.d.forUpdate}`, [clientId, taskId]);
+      if (task?.kind !== 'multi_label')
+        return { deleted: await tx.run('DELETE FROM examples WHERE client_id = ? AND task_id = ? AND label = ?', [clientId, taskId, label]), relabelled: 0 };
+      // A multi-label example loses the label; one left with no label goes.
+      const rows = await tx.query(`SELECT id, label FROM examples WHERE client_id = ? AND task_id = ? AND ${this.d.jsonArrayHas('label')}`, [
+        clientId,
+        taskId,
+        label,
+      ]);
+      const gone: number[] = [];
+      const kept: Array<{ id: number; label: string }> = [];
+      for (const r of rows) {
+        const rest = labelsOfKey(String(r.label)).filter((l) => l !== label);
+        if (rest.length) kept.push({ id: Number(r.id), label: labelSetKey(rest) });
+        else gone.push(Number(r.id));
+      }
+      for (const part of chunks(gone)) {
+        const u = this.d.rows('u', { id: integer(part) });
+        await tx.run(`DELETE FROM examples WHERE id IN (SELECT u.id FROM ${u.sql})`, u.params);
+      }
+      for (const part of chunks(kept)) {
+        const u = this.d.rows('u', { id: integer(part.map((k) => k.id)), l: text(part.map((k) => k.label)) });
+        await tx.run(`UPDATE examples AS e SET label = u.l FROM ${u.sql} WHERE e.id = u.id`, u.params);
+      }
+      return { deleted: gone.length, relabelled: kept.length };
+    });
   }
 
   async labelCounts(clientId: string, taskId: string): Promise<Map<string, number>> {
@@ -413,15 +502,21 @@ export class SqlStore implements Store {
 
   async createJob(job: NewJob): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
+      // The task's row first, as an upload takes it (then the client's): the two never wait on each other in a circle.
+      await tx.run('UPDATE tasks SET retrain_from = next_example WHERE client_id = ? AND id = ?', [job.clientId, job.taskId]);
       await this.checkQuota(tx, job.clientId, 'maxActiveJobs', 1);
       // A new version adds to what the client stores: a client already at its quota trains no more.
       await this.checkQuota(tx, job.clientId, 'maxStoredBytes', 0);
-      const [row] = await tx.query(
-        `INSERT INTO jobs (id, client_id, task_id, state, request, progress, max_attempts, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ${this.d.now}) RETURNING *`,
-        [newId('job'), job.clientId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts],
-      );
-      return jobFromRow(row!);
+      return this.insertJob(tx, job, 'request');
     });
+  }
+
+  private async insertJob(tx: Statements, job: NewJob, trigger: JobTrigger): Promise<JobRecord> {
+    const [row] = await tx.query(
+      `INSERT INTO jobs (id, client_id, task_id, state, request, progress, max_attempts, queued_by, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ${this.d.now}) RETURNING *`,
+      [newId('job'), job.clientId, job.taskId, JSON.stringify(job.request), INITIAL_PROGRESS, job.maxAttempts, trigger],
+    );
+    return jobFromRow(row!);
   }
 
   async getJob(clientId: string, taskId: string, jobId: string): Promise<JobRecord | undefined> {

@@ -36,6 +36,7 @@ export const sqliteDialect: Dialect = {
   list: (values) => JSON.stringify(values),
   rows: lentRows,
   isUniqueViolation: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
+  jsonArrayHas: (column) => `EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ?)`,
   // length() of a TEXT counts characters; of a BLOB, bytes.
   octetLength: (expr) => `length(CAST(${expr} AS BLOB))`,
   types: {

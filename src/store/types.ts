@@ -95,6 +95,10 @@ export interface TaskRecord {
   /** Number of the active head version, or null before the first successful training. */
   activeVersion: number | null;
   exampleCount: number;
+  /** Queue a training job by itself once this many examples were added since the count started (null: never). */
+  retrainAfter: number | null;
+  /** Examples added since the count started: the last training job queued for the task, or retrainAfter turned on. */
+  newExamples: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -115,6 +119,16 @@ export interface TaskPatch {
   spec?: FeatureSpec;
   /** The whole new list of declared labels (announced as labels_changed). */
   labels?: DeclaredLabel[];
+  /** Turning it on (from null) starts the count of new examples afresh; null turns it off. */
+  retrainAfter?: number | null;
+  /** The job retrain_after queues while no job of the task has succeeded (after one has, that job's request is reused). */
+  retrainDefault?: RetrainJob;
+}
+
+/** A training job as retrain_after queues it: the validated request, and how many attempts it gets. */
+export interface RetrainJob {
+  request: unknown;
+  maxAttempts: number;
 }
 
 /** A label the task declares, with or without examples: what zero-shot prediction knows of it. */
@@ -158,6 +172,8 @@ export interface AddExamplesResult {
   conflicts: Array<{ text: string; existingLabel: string; newLabel: string }>;
   /** With `error`, single-label: texts the upload itself gives two labels, and where (nothing was written); the first few. */
   repeats: Array<{ text: string; firstLabel: string; firstAt: string; label: string; at: string }>;
+  /** The training job this upload queued by itself (the task's retrainAfter was reached), if any. */
+  retrainJob?: JobRecord;
 }
 
 export interface Page<T> {
@@ -168,6 +184,8 @@ export interface Page<T> {
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+export type JobTrigger = 'request' | 'retrain_after';
 
 export interface JobProgress {
   phase: string;
@@ -210,6 +228,8 @@ export interface JobRecord {
   leaseExpiresAt: number | null;
   cancelRequested: boolean;
   versionNumber: number | null;
+  /** What queued it: a client's request, or the task's retrainAfter (an upload reached it). */
+  trigger: JobTrigger;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -287,8 +307,12 @@ export interface NewVersion extends VersionFacts {
 export interface VersionEvaluation {
   exampleIds: number[];
   truth: number[];
-  /** -1 for a row that was never held out (the training rows of a hold-out split). */
+  /** -1 for a row that was never held out (the training rows of a hold-out split); multi-label versions: all -1 (see the sets). */
   predicted: number[];
+  /** Multi-label versions: each row's label set then (indices into the version's labels, ascending). */
+  truthSets?: number[][];
+  /** Multi-label versions: each row's out-of-fold set (cross-fitted thresholds); null for a row never held out. */
+  predictedSets?: Array<number[] | null>;
   map: {
     method: 'pca';
     explainedVarianceRatio: [number, number];
@@ -367,14 +391,22 @@ export interface TaskStore {
 }
 
 export interface ExampleStore {
-  /** All-or-nothing: with policy `error` and any conflict, nothing is written. */
+  /**
+   * All-or-nothing: with policy `error` and any conflict, nothing is written. When new examples take the task's
+   * count to its retrainAfter, the same transaction queues a training job (unless one of the task's is queued):
+   * with the request of the task's last successful job, or its retrainDefault before any.
+   */
   addExamples(clientId: string, taskId: string, examples: NewExample[], policy: ConflictPolicy): Promise<AddExamplesResult>;
+  /** In id order; with `label`, those that carry it (multi-label: those whose set holds it). */
   listExamples(clientId: string, taskId: string, options: { limit: number; after?: number; label?: string }): Promise<Page<ExampleRecord>>;
   getExample(clientId: string, taskId: string, exampleId: number): Promise<ExampleRecord | undefined>;
   relabelExample(clientId: string, taskId: string, exampleId: number, label: string): Promise<ExampleRecord | undefined>;
   deleteExample(clientId: string, taskId: string, exampleId: number): Promise<boolean>;
-  /** Deletes every example of the task, or those with `label`; returns how many. */
-  deleteExamples(clientId: string, taskId: string, label?: string): Promise<number>;
+  /**
+   * Deletes every example of the task, or those with `label`. A multi-label example with `label` loses it
+   * (relabelled) and is deleted only when no label is left. Returns how many of each.
+   */
+  deleteExamples(clientId: string, taskId: string, label?: string): Promise<{ deleted: number; relabelled: number }>;
   labelCounts(clientId: string, taskId: string): Promise<Map<string, number>>;
   /** A consistent snapshot of every example, in id order (training input). */
   allExamples(clientId: string, taskId: string): Promise<ExampleRecord[]>;
@@ -391,6 +423,7 @@ export interface FeatureStore {
 }
 
 export interface JobStore {
+  /** Queues a job (a client's request); the task's count of new examples (retrainAfter) starts afresh. */
   createJob(job: NewJob): Promise<JobRecord>;
   getJob(clientId: string, taskId: string, jobId: string): Promise<JobRecord | undefined>;
   listJobs(clientId: string, taskId: string, limit: number, after?: string): Promise<Page<JobRecord>>;

@@ -88,6 +88,8 @@ export interface JobThreadResult {
   evaluation: {
     /** Out-of-fold prediction (class index) of every row; -1 for a row never held out. */
     predicted: Int32Array;
+    /** Multi-label: every row's out-of-fold label set (multi-hot, n × labels), and which rows were held out. */
+    sets?: { decided: Uint8Array; held: Uint8Array };
     map: ExampleMap;
   };
 }

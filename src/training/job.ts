@@ -64,11 +64,19 @@ async function executeSingle(env: JobEnvironment, job: JobRecord, request: Train
       }
     },
   );
-  const version = versionOf(result, result.spec ?? inputs.args.candidates[result.chosen]!.spec, labels, examples, y, {
-    specs: specs.length,
-    examples: n,
-    encoded_texts: inputs.encoded,
-  });
+  const version = versionOf(
+    result,
+    result.spec ?? inputs.args.candidates[result.chosen]!.spec,
+    labels,
+    examples,
+    y,
+    {
+      specs: specs.length,
+      examples: n,
+      encoded_texts: inputs.encoded,
+    },
+    inputs.targets,
+  );
   const decided = await activation(env, job, request, inputs.args.incumbent, labels, y, result);
   version.report = {
     ...(version.report as object),
@@ -216,8 +224,16 @@ function versionOf(
   y: Int32Array,
   /** What the feature store saved: specs computed, examples, texts the encoder ran on. */
   features: { specs: number; examples: number; encoded_texts: number },
+  /** Multi-label: the examples' sets, multi-hot (n × labels). */
+  targets?: Uint8Array,
 ): NewVersion {
-  const { predicted, map } = result.evaluation;
+  const { predicted, map, sets } = result.evaluation;
+  const k = labels.length;
+  const setOf = (m: Uint8Array, row: number) => {
+    const out: number[] = [];
+    for (let c = 0; c < k; c++) if (m[row * k + c] === 1) out.push(c);
+    return out;
+  };
   // Four decimals: far finer than a plot can show, and a third of the JSON of full floats.
   const coord = (axis: 0 | 1) => Array.from({ length: map.rows.length }, (_, i) => Math.round(map.coords[2 * i + axis]! * 1e4) / 1e4);
   return {
@@ -235,6 +251,12 @@ function versionOf(
       exampleIds: examples.map((e) => e.id),
       truth: Array.from(y),
       predicted: Array.from(predicted),
+      ...(targets
+        ? {
+            truthSets: examples.map((_, i) => setOf(targets, i)),
+            predictedSets: examples.map((_, i) => (sets?.held[i] ? setOf(sets.decided, i) : null)),
+          }
+        : {}),
       map: { method: map.method, explainedVarianceRatio: map.explainedVarianceRatio, rows: Array.from(map.rows), x: coord(0), y: coord(1) },
     },
   };

@@ -41,6 +41,7 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
   const curve = await learningCurve(run, chosen, best, evaluation.validation);
   const map = await exampleMap(run, chosen);
   const artifact = await finalFit(run, chosen, best, evaluation.validation);
+  const multiLabel = evaluation.validation?.multiLabel;
   const report = {
     ...(sweep.report ? { layer_sweep: sweep.report } : {}),
     ...(searched.report ? { search: searched.report } : {}),
@@ -54,6 +55,10 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
     metrics: evaluation.metrics,
     report,
     timings: run.timings,
-    evaluation: { predicted: evaluation.validation?.predicted ?? new Int32Array(input.n).fill(-1), map },
+    evaluation: {
+      predicted: evaluation.validation?.predicted ?? new Int32Array(input.n).fill(-1),
+      map,
+      ...(multiLabel ? { sets: { decided: multiLabel.decided, held: multiLabel.held } } : {}),
+    },
   };
 }

@@ -61,7 +61,7 @@ test('tasks: bad input is refused with the field named', async () => {
   }
   assert.equal(
     (await request(app).patch(`/v1/tasks/${t.id}`).send({}).expect(400)).body.error.message,
-    'send at least one of name, description, feature_spec, label_descriptions',
+    'send at least one of name, description, feature_spec, label_descriptions, retrain_after',
   );
   assert.equal((await request(app).get('/v1/tasks/task_missing').expect(404)).body.error.code, 'task_not_found');
   assert.equal((await request(app).get('/v1/tasks?limit=0').expect(400)).body.error.param, 'query.limit');

@@ -294,12 +294,121 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal(await store.relabelExample(T, task.id, 999_999_999, 'x'), undefined);
     assert.equal(await store.deleteExample(T, task.id, ids[0]!), true);
     assert.equal(await store.getExample(T, task.id, ids[0]!), undefined);
-    assert.equal(await store.deleteExamples(T, task.id, 'odd'), 3);
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'odd'), { deleted: 3, relabelled: 0 });
     assert.equal((await store.allExamples(T, task.id)).length, 3);
     assert.equal(await store.deleteExample(T, task.id, ids[6]!), true, 'the last one');
     await store.addExamples(T, task.id, [ex('after the deletions', 'even')], 'error');
     const [latest] = (await store.listExamples(T, task.id, { limit: 1, after: ids[5] })).items;
     assert.deepEqual([latest!.id, latest!.text], [ids[6]! + 1, 'after the deletions'], 'a deleted id is never given again');
+  });
+
+  test(`${name}: multi-label examples are listed by one label of their set; deleting a label takes it off, and deletes an example left with none`, async () => {
+    const store = await makeStore();
+    const task = await store.createTask({ clientId: T, name: `multi-${name}-${counter++}-${Date.now()}`, description: null, spec, kind: 'multi_label' });
+    // Labels that a text match would confuse: a prefix, a quote, a comma, one set's key inside another's.
+    const sets = [['a'], ['a', 'ab'], ['ab'], ['a"b', 'c'], ['a,b'], ['b', 'c']];
+    await store.addExamples(
+      T,
+      task.id,
+      sets.map((s, i) => ex(`text ${i}`, labelSetKey(s))),
+      'error',
+    );
+    const texts = async (label: string) => (await store.listExamples(T, task.id, { limit: 10, label })).items.map((e) => e.text);
+    assert.deepEqual(await texts('a'), ['text 0', 'text 1']);
+    assert.deepEqual(await texts('ab'), ['text 1', 'text 2']);
+    assert.deepEqual(await texts('a"b'), ['text 3']);
+    assert.deepEqual(await texts('a,b'), ['text 4']);
+    assert.deepEqual(await texts('c'), ['text 3', 'text 5']);
+    assert.deepEqual(await texts('b'), ['text 5']);
+    assert.deepEqual(await texts('["a"]'), [], 'a stored key is not a label');
+    const paged = await store.listExamples(T, task.id, { limit: 1, label: 'c' });
+    assert.equal(paged.items.length, 1);
+    assert.deepEqual((await store.listExamples(T, task.id, { limit: 1, label: 'c', after: Number(paged.next) })).items[0]!.text, 'text 5');
+
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'a'), { deleted: 1, relabelled: 1 });
+    const left = await store.allExamples(T, task.id);
+    assert.deepEqual(
+      left.map((e) => [e.text, labelsOfKey(e.label)]),
+      [
+        ['text 1', ['ab']],
+        ['text 2', ['ab']],
+        ['text 3', ['a"b', 'c']],
+        ['text 4', ['a,b']],
+        ['text 5', ['b', 'c']],
+      ],
+    );
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'nothing has it'), { deleted: 0, relabelled: 0 });
+    assert.deepEqual(await store.deleteExamples(T, task.id, 'c'), { deleted: 0, relabelled: 2 });
+    assert.deepEqual(await texts('c'), []);
+    assert.deepEqual((await store.labelCounts(T, task.id)).get(labelSetKey(['b'])), 1);
+  });
+
+  test(`${name}: retrainAfter: the upload that reaches it queues one job, with the last successful request (the default before any); counts restart`, async () => {
+    const { store, task } = await fresh();
+    const upload = (texts: string[]) =>
+      store.addExamples(
+        T,
+        task.id,
+        texts.map((t) => ex(`${task.id} ${t}`, 'l')),
+        'error',
+      );
+    assert.equal((await upload(['a', 'b', 'c'])).retrainJob, undefined, 'off by default');
+    assert.deepEqual([task.retrainAfter, (await store.getTask(T, task.id))!.newExamples], [null, 3]);
+    const on = await store.updateTask(T, task.id, { retrainAfter: 3, retrainDefault: { request: { default: true }, maxAttempts: 2 } });
+    assert.deepEqual([on!.retrainAfter, on!.newExamples], [3, 0], 'turned on, the count starts afresh');
+    assert.equal((await upload(['d', 'e'])).retrainJob, undefined);
+    assert.equal((await upload(['d', 'e'])).retrainJob, undefined, 'duplicates are not new examples');
+    assert.equal((await store.getTask(T, task.id))!.newExamples, 2);
+    const first = (await upload(['f']))!.retrainJob!;
+    assert.deepEqual([first.state, first.trigger, first.request, first.maxAttempts], ['queued', 'retrain_after', { default: true }, 2]);
+    assert.deepEqual(await store.getJob(T, task.id, first.id), first);
+    assert.equal((await store.getTask(T, task.id))!.newExamples, 0);
+    // While a job of the task is queued, it will read what comes: no other is queued.
+    assert.equal((await upload(['g', 'h', 'i', 'j'])).retrainJob, undefined);
+    assert.equal((await store.getTask(T, task.id))!.newExamples, 0, 'covered by the queued job');
+    assert.equal((await store.cancelJob(T, task.id, first.id))!.state, 'cancelled');
+
+    // A client's job (its request) restarts the count; once it succeeds, its request is the one reused.
+    await upload(['k', 'l']);
+    const manual = await store.createJob({ clientId: T, taskId: task.id, request: { head: 'mine' }, maxAttempts: 3 });
+    assert.equal(manual.trigger, 'request');
+    assert.equal((await store.getTask(T, task.id))!.newExamples, 0);
+    let claimed = await store.claimJob('retrain', 1);
+    while (claimed && claimed.id !== manual.id) claimed = await store.claimJob('retrain', 1); // other suites' leftovers lapse at once
+    assert.equal((await store.finishJob(manual.id, 'retrain', { state: 'succeeded', version: version(['l']) }))!.state, 'succeeded');
+    await upload(['m', 'n']);
+    const second = (await upload(['o']))!.retrainJob!;
+    assert.deepEqual([second.trigger, second.request, second.maxAttempts], ['retrain_after', { head: 'mine' }, 3]);
+    await store.cancelJob(T, task.id, second.id);
+
+    // Turned off: no job, however many.
+    await store.updateTask(T, task.id, { retrainAfter: null });
+    assert.equal((await upload(['p', 'q', 'r', 's'])).retrainJob, undefined);
+    assert.equal((await store.getTask(T, task.id))!.retrainAfter, null);
+  });
+
+  test(`${name}: retrainAfter: uploads at the same moment queue one job between them; a client at its job quota gets none, and its upload goes in`, async () => {
+    const { store, task } = await fresh();
+    await store.updateTask(T, task.id, { retrainAfter: 1, retrainDefault: { request: {}, maxAttempts: 1 } });
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.addExamples(T, task.id, [ex(`${task.id} at once ${i}`, 'l')], 'error')));
+    const queued = results.filter((r) => r.retrainJob);
+    assert.equal(queued.length, 1, 'one job, whichever upload came first');
+    const jobs = (await store.listJobs(T, task.id, 10)).items;
+    assert.deepEqual(
+      jobs.map((j) => [j.state, j.trigger]),
+      [['queued', 'retrain_after']],
+    );
+    await store.cancelJob(T, task.id, jobs[0]!.id);
+
+    const client = await store.createClient(`retrain-quota-${name}`, { ...UNLIMITED, maxActiveJobs: 1 });
+    const own = await store.createTask({ clientId: client.id, name: 'quota', description: null, spec });
+    const other = await store.createTask({ clientId: client.id, name: 'busy', description: null, spec });
+    await store.createJob({ clientId: client.id, taskId: other.id, request: {}, maxAttempts: 1 });
+    await store.updateTask(client.id, own.id, { retrainAfter: 1, retrainDefault: { request: {}, maxAttempts: 1 } });
+    const refused = await store.addExamples(client.id, own.id, [ex('over quota', 'l')], 'error');
+    assert.deepEqual([refused.inserted, refused.retrainJob], [1, undefined]);
+    assert.equal((await store.getTask(client.id, own.id))!.newExamples, 1, 'still counted: the next upload asks again');
+    await store.deleteClient(client.id);
   });
 
   test(`${name}: the label limit rolls an upload back whole`, async () => {

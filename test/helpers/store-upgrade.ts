@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Adapter } from '../../src/store/adapter.js';
-import { applyMigrations, JOB_CHECKPOINTS_MIGRATION, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
+import { applyMigrations, JOB_CHECKPOINTS_MIGRATION, RETRAIN_AFTER_MIGRATION, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface UpgradeTarget {
@@ -170,6 +170,38 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
       assert.equal(tuned.tuned?.storedBytes, 100);
       assert.equal((await store.getTunedStack('acme', tuned.id))?.byteLength, 100);
       assert.ok((await store.usage('acme')).storedBytes >= before + 100);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a database from before retrain_after opens with it off, its jobs queued by request, and counts new examples from the upgrade`, async () => {
+    const target = fresh();
+    const db = await target.adapter();
+    await applyMigrations(db, RETRAIN_AFTER_MIGRATION - 1);
+    await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
+    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_example) VALUES ('task_r', 'acme', 'intents', ?, 1, 1, 3)`, [
+      spec,
+    ]);
+    for (const [i, text] of ['hello', 'where is my card'].entries())
+      await db.run(`INSERT INTO examples (client_id, task_id, number, text, text_hash, label, created_at) VALUES ('acme', 'task_r', ?, ?, ?, 'l', 1)`, [
+        i + 1,
+        text,
+        `h${i}`,
+      ]);
+    await db.run(
+      `INSERT INTO jobs (id, client_id, task_id, state, request, progress, max_attempts, created_at) VALUES ('job_r', 'acme', 'task_r', 'succeeded', '{"old":true}', '{}', 3, 1)`,
+    );
+    await db.close();
+
+    const store = await target.store();
+    try {
+      const task = (await store.getTask('acme', 'task_r'))!;
+      assert.deepEqual([task.retrainAfter, task.newExamples, task.exampleCount], [null, 0, 2]);
+      assert.equal((await store.getJob('acme', 'task_r', 'job_r'))?.trigger, 'request');
+      await store.updateTask('acme', 'task_r', { retrainAfter: 1, retrainDefault: { request: {}, maxAttempts: 1 } });
+      const added = await store.addExamples('acme', 'task_r', [{ text: 'new', textHash: 'h-new', label: 'l' }], 'error');
+      assert.deepEqual([added.retrainJob?.trigger, added.retrainJob?.request], ['retrain_after', { old: true }], "the old job's request is reused");
     } finally {
       await store.close();
     }

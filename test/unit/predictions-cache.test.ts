@@ -29,6 +29,8 @@ function fakeStore() {
         labels: [],
         activeVersion: 1,
         exampleCount: 0,
+        retrainAfter: null,
+        newExamples: 0,
         createdAt: 0,
         updatedAt: 0,
       };

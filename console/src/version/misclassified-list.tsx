@@ -72,7 +72,12 @@ export function MisclassifiedList({ versionPath, cell }: { versionPath: string; 
       {rows.length > 0 && (
         <ol class="examples-list" data-testid="misclassified-items">
           {rows.map((r) => (
-            <li key={r.example_id} data-testid="misclassified-item" data-label={r.label} data-predicted={r.predicted}>
+            <li
+              key={r.example_id}
+              data-testid="misclassified-item"
+              data-label={'label' in r ? r.label : r.labels.join(', ')}
+              data-predicted={'predicted' in r ? r.predicted : r.predicted_labels.join(', ')}
+            >
               {r.text ?? <i class="muted">deleted since</i>} <span class="muted small">#{r.example_id}</span>
             </li>
           ))}

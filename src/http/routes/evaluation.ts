@@ -23,13 +23,48 @@ const clip = (s: string, n: number) => {
 
 const evaluationQuery = z
   .object({
-    true_label: stored(z.string().min(1)).optional().describe('Only examples with this label (when the version was trained).'),
-    predicted_label: stored(z.string().min(1)).optional().describe('Only examples predicted as this label.'),
-    errors_only: z.enum(['true', 'false']).default('false').describe('true: only examples whose prediction is wrong.'),
+    true_label: stored(z.string().min(1)).optional().describe('Only examples with this label (when the version was trained; multi-label: whose set had it).'),
+    predicted_label: stored(z.string().min(1)).optional().describe('Only examples predicted as this label (multi-label: whose predicted set has it).'),
+    errors_only: z
+      .enum(['true', 'false'])
+      .default('false')
+      .describe('true: only examples whose prediction is wrong (multi-label: whose predicted set is not exactly right).'),
     limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
     after: z.coerce.number().int().min(0).optional().describe("next_after of the previous page (a training row's position)."),
   })
   .strict();
+
+/** Which training rows a single-label version's listing keeps: held out, and matching the filters. */
+function singleLabelFilter(evaluation: VersionEvaluation, truth: number | undefined, predictedAs: number | undefined, errorsOnly: boolean) {
+  return (i: number) => {
+    const p = evaluation.predicted[i]!;
+    const t = evaluation.truth[i]!;
+    return !(p < 0 || (truth !== undefined && t !== truth) || (predictedAs !== undefined && p !== predictedAs) || (errorsOnly && p === t));
+  };
+}
+
+/** The same for a multi-label version: a label filter keeps the rows whose set has the label; an error is a set not exactly right. */
+function multiLabelFilter(
+  version: VersionRecord,
+  evaluation: VersionEvaluation,
+  truth: number | undefined,
+  predictedAs: number | undefined,
+  errorsOnly: boolean,
+) {
+  const { truthSets, predictedSets } = evaluation;
+  if (!truthSets || !predictedSets)
+    throw new DomainError(
+      'evaluation_not_stored',
+      `version ${version.number} was trained before multi-label versions kept their examples' out-of-fold sets; train again to see them`,
+      'version',
+    );
+  return (i: number) => {
+    const p = predictedSets[i];
+    const t = truthSets[i]!;
+    if (!p || (truth !== undefined && !t.includes(truth)) || (predictedAs !== undefined && !p.includes(predictedAs))) return false;
+    return !errorsOnly || p.length !== t.length || p.some((c, j) => c !== t[j]);
+  };
+}
 
 export function evaluationRoutes(store: Store): Route[] {
   const params = { task: taskParam, version: versionParam };
@@ -64,27 +99,23 @@ export function evaluationRoutes(store: Store): Route[] {
       scope: 'read',
       summary: "The version's out-of-fold predictions, example by example (what its confusion matrix counts).",
       description:
-        'Every example held out during evaluation, with the label a head that never saw it predicted. Filter by true and predicted label to list the examples of one confusion-matrix cell. 404 evaluation_not_stored for versions trained before this existed.',
+        'Every example held out during evaluation, with the label a head that never saw it predicted (multi-label versions: its set and the predicted set). Filter by true and predicted label to list the examples of one confusion-matrix cell (multi-label: the examples that have, or are predicted, a label). 404 evaluation_not_stored for versions trained before this existed.',
       params,
       query: evaluationQuery,
       responses: { 200: { description: 'A page, in training-row order.', schema: listEnvelope(evaluationRowOut) } },
       handler: async ({ params, query, client, res }) => {
         const { task, version, evaluation } = await evaluationOf(client, params.task, params.version);
-        if (task.kind === 'multi_label')
-          throw new DomainError(
-            'evaluation_not_stored',
-            "example-by-example predictions are kept for single-label versions; a multi-label version's metrics have its per-label scores and thresholds",
-            'version',
-          );
         const truth = labelIndex(version, query.true_label, 'true_label');
         const predictedAs = labelIndex(version, query.predicted_label, 'predicted_label');
         const errorsOnly = query.errors_only === 'true';
+        const keep =
+          task.kind === 'multi_label'
+            ? multiLabelFilter(version, evaluation, truth, predictedAs, errorsOnly)
+            : singleLabelFilter(evaluation, truth, predictedAs, errorsOnly);
         const rows: number[] = [];
         let next: string | null = null;
         for (let i = query.after === undefined ? 0 : query.after + 1; i < evaluation.exampleIds.length; i++) {
-          const p = evaluation.predicted[i]!;
-          const t = evaluation.truth[i]!;
-          if (p < 0 || (truth !== undefined && t !== truth) || (predictedAs !== undefined && p !== predictedAs) || (errorsOnly && p === t)) continue;
+          if (!keep(i)) continue;
           if (rows.length === query.limit) {
             next = String(rows[rows.length - 1]);
             break;
@@ -96,14 +127,13 @@ export function evaluationRoutes(store: Store): Route[] {
           task.id,
           rows.map((i) => evaluation.exampleIds[i]!),
         );
+        const names = (set: number[]) => set.map((c) => version.labels[c]!);
         const data = rows.map((i): z.infer<typeof evaluationRowOut> => {
           const id = evaluation.exampleIds[i]!;
-          return {
-            example_id: id,
-            text: examples.get(id)?.text ?? null,
-            label: version.labels[evaluation.truth[i]!]!,
-            predicted: version.labels[evaluation.predicted[i]!]!,
-          };
+          const text = examples.get(id)?.text ?? null;
+          if (evaluation.truthSets)
+            return { example_id: id, text, labels: names(evaluation.truthSets[i]!), predicted_labels: names(evaluation.predictedSets![i]!) };
+          return { example_id: id, text, label: version.labels[evaluation.truth[i]!]!, predicted: version.labels[evaluation.predicted[i]!]! };
         });
         res.json(listJson(data, next));
       },

@@ -14,11 +14,6 @@ import { LABEL_SEPARATOR, MAX_LABELS_PER_EXAMPLE, readUpload, UPLOAD_MEDIA_TYPES
 import { labelSetKey, labelsOfKey } from '../../store/label-set.js';
 import type { TaskKind } from '../../lib/task-kind.js';
 
-/** Refuses what only single-label tasks offer (a multi-label example's stored set is not one label to match). */
-function singleLabelOnly(task: { kind: TaskKind }, param: string, what: string): void {
-  if (task.kind === 'multi_label') throw new DomainError('invalid_value', `${what} is for single-label tasks; this task is multi-label`, param);
-}
-
 const label = stored(z.string().trim().min(1, 'must not be empty').max(200));
 
 const uploadQuery = z
@@ -61,12 +56,16 @@ const listExamplesQuery = z
       .max(Number.MAX_SAFE_INTEGER)
       .optional()
       .describe('Return examples with an id greater than this (next_after of the previous page).'),
-    label: stored(z.string().min(1)).optional().describe('Only examples with this label.'),
+    label: stored(z.string().min(1)).optional().describe('Only examples with this label (multi-label tasks: whose set holds it).'),
   })
   .strict();
 const deleteExamplesQuery = z
   .object({
-    label: stored(z.string().min(1)).optional().describe('Delete the examples with this label.'),
+    label: stored(z.string().min(1))
+      .optional()
+      .describe(
+        'Delete the examples with this label. Multi-label tasks: the label is taken off every example that has it, and an example left with no label is deleted.',
+      ),
     all: z.enum(['true']).optional().describe('Delete every example of the task.'),
   })
   .strict()
@@ -113,7 +112,8 @@ function conflictError({ conflicts, repeats }: AddExamplesResult): DomainError {
   });
 }
 
-export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
+/** `wake`: tells the local runner a job is waiting (an upload that reached the task's retrain_after queued one). */
+export function examplesRoutes(store: Store, limits: UploadLimits, wake: () => void): Route[] {
   return [
     route({
       method: 'post',
@@ -150,6 +150,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
           query.on_conflict,
         );
         if (result.conflicts.length || result.repeats.length) throw conflictError(result);
+        if (result.retrainJob) wake();
         const after = await store.getTask(task.clientId, task.id);
         const body: z.infer<typeof uploadOut> = {
           object: 'examples.upload',
@@ -161,6 +162,7 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
           skipped: result.skipped,
           relabelled: result.relabelled,
           example_count: after?.exampleCount ?? 0,
+          retrain_job: result.retrainJob?.id ?? null,
         };
         res.status(result.inserted > 0 ? 201 : 200).json(body);
       },
@@ -176,7 +178,6 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       responses: { 200: { description: 'A page.', schema: listEnvelope(exampleOut) } },
       handler: async ({ params, query, client, res }) => {
         const task = await taskOf(store, client, params.task);
-        if (query.label !== undefined) singleLabelOnly(task, 'label', 'filtering by label');
         const page = await store.listExamples(task.clientId, task.id, { limit: query.limit, after: query.after, label: query.label });
         res.json(
           listJson(
@@ -244,16 +245,15 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       path: '/v1/tasks/:task/examples',
       tag: 'examples',
       scope: 'train',
-      summary: 'Delete the examples of one label, or all of them (all=true); not both.',
+      summary: 'Delete the examples of one label (multi-label: take the label off them), or all of them (all=true); not both.',
       params: { task: taskParam },
       query: deleteExamplesQuery,
-      responses: { 200: { description: 'How many were deleted.', schema: deletionOut } },
+      responses: { 200: { description: 'How many were deleted (and, multi-label, relabelled).', schema: deletionOut } },
       handler: async ({ params, query, client, res }) => {
         const task = await taskOf(store, client, params.task);
         if (query.label !== undefined && query.all === 'true') throw new DomainError('invalid_value', 'pass either label or all=true, not both', 'all');
-        if (query.label !== undefined) singleLabelOnly(task, 'label', 'deleting by label');
-        const deleted = await store.deleteExamples(task.clientId, task.id, query.label);
-        res.json({ object: 'examples.deletion', deleted } satisfies z.infer<typeof deletionOut>);
+        const { deleted, relabelled } = await store.deleteExamples(task.clientId, task.id, query.label);
+        res.json({ object: 'examples.deletion', deleted, relabelled } satisfies z.infer<typeof deletionOut>);
       },
     }),
   ];

@@ -6,7 +6,10 @@ import { z } from 'zod';
 import { DomainError, isDomainError } from '../../errors.js';
 import { multiOut, predictOut } from '../schemas/prediction.js';
 import { confusionMatrixOut, perLabelOut } from '../schemas/metrics.js';
-import { predictionsJson } from '../resource-json.js';
+import { predictionsJson, thresholdsOf } from '../resource-json.js';
+import { DEFAULT_THRESHOLD, multiLabelScores } from '../../heads/multi-label.js';
+import type { VersionRecord } from '../../store/types.js';
+import { MAX_LABELS_PER_EXAMPLE } from '../uploads.js';
 import { argmaxRows, computeMetrics } from '../../heads/evaluation.js';
 import type { PredictionService, Target } from '../../serving/predictions.js';
 import { clientGone } from '../encoding.js';
@@ -19,6 +22,8 @@ const versionField = z.number().int().min(1).max(MAX_VERSION).optional().describ
 /** Task ids go to the store: no NUL or lone surrogate (stored-text.ts). */
 const taskId = stored(z.string().min(1).max(256));
 const topK = z.number().int().min(1).optional().describe('Return only the k most probable labels per text (default: every label).');
+
+const evalText = (limits: TextLimits) => z.string().min(1, 'must not be empty').max(limits.maxInputChars);
 
 function predictSchemas(limits: TextLimits) {
   return {
@@ -37,7 +42,20 @@ function predictSchemas(limits: TextLimits) {
     evaluate: z
       .object({
         examples: z
-          .array(z.object({ text: z.string().min(1, 'must not be empty').max(limits.maxInputChars), label: z.string().min(1) }).strict())
+          .array(
+            z.union([
+              z.object({ text: evalText(limits), label: z.string().min(1).describe('Single-label tasks.') }).strict(),
+              z
+                .object({
+                  text: evalText(limits),
+                  labels: z
+                    .array(z.string().min(1))
+                    .max(MAX_LABELS_PER_EXAMPLE)
+                    .describe('Multi-label tasks: the whole true set (may be empty: the text has none of the labels).'),
+                })
+                .strict(),
+            ]),
+          )
           .min(1, 'send at least one labelled example')
           .max(limits.maxInputs, `holds more than ${limits.maxInputs} examples`),
         version: versionField,
@@ -46,17 +64,63 @@ function predictSchemas(limits: TextLimits) {
   };
 }
 
-const evaluationOut = z.object({
+const unknownLabels = z.array(z.string()).describe('Labels of the set the version was not trained on: counted, as labels it can only get wrong.');
+const singleLabelEvaluation = z.object({
   object: z.literal('evaluation'),
   task: z.string(),
+  kind: z.literal('single_label'),
   version: z.number().int(),
-  unknown_labels: z.array(z.string()).describe('Labels of the set the version was not trained on: counted, as rows it can only get wrong.'),
+  unknown_labels: unknownLabels,
   accuracy: z.number(),
   macro_f1: z.number(),
   per_label: z.array(perLabelOut),
   confusion_matrix: confusionMatrixOut,
   n: z.number().int(),
 });
+const multiLabelEvaluation = z.object({
+  object: z.literal('evaluation'),
+  task: z.string(),
+  kind: z.literal('multi_label'),
+  version: z.number().int(),
+  unknown_labels: unknownLabels,
+  micro_f1: z.number(),
+  macro_f1: z.number().describe("Mean of the labels' F1: the version's labels and the set's unknown ones."),
+  subset_accuracy: z.number().describe('Share of the texts whose whole predicted set is right.'),
+  hamming_loss: z.number().describe('Share of wrong (text, label) decisions.'),
+  per_label: z.array(
+    perLabelOut.extend({
+      support: z.number().int().describe('Texts with the label.'),
+      threshold: z.number().nullable().describe("The version's threshold for the label; null for an unknown label (never predicted)."),
+    }),
+  ),
+  n: z.number().int(),
+});
+const evaluationOut = z
+  .union([singleLabelEvaluation, multiLabelEvaluation])
+  .describe(
+    'Single-label tasks: accuracy, macro-F1 and the confusion matrix; multi-label tasks: micro- and macro-F1, subset accuracy and Hamming loss, each label predicted at its threshold.',
+  );
+
+/**
+ * A multi-label version's scores on labelled texts: each label predicted where its probability reaches the
+ * version's threshold (0.5 for a version trained without an evaluation); labels the version never saw are
+ * columns it never predicts.
+ */
+function multiLabelEvaluationOf(probabilities: Float32Array, version: VersionRecord, truthSets: string[][], labels: string[]) {
+  const known = version.labels.length;
+  const k = labels.length;
+  const n = truthSets.length;
+  const own = thresholdsOf(version) ?? new Array<number>(known).fill(DEFAULT_THRESHOLD);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const truth = new Uint8Array(n * k);
+  const predicted = new Uint8Array(n * k);
+  for (const [i, set] of truthSets.entries()) for (const l of set) truth[i * k + index.get(l)!] = 1;
+  for (let i = 0; i < n; i++) for (let c = 0; c < known; c++) predicted[i * k + c] = probabilities[i * known + c]! >= own[c]! ? 1 : 0;
+  const thresholds = Float32Array.from(labels, (_, c) => (c < known ? own[c]! : Number.NaN));
+  const rows = Array.from({ length: n }, (_, i) => i);
+  const scores = multiLabelScores(truth, predicted, labels, rows, thresholds);
+  return { ...scores, per_label: scores.per_label.map((l, c) => ({ ...l, threshold: c < known ? l.threshold : null })) };
+}
 
 export function predictRoutes(predictions: PredictionService, limits: TextLimits): Route[] {
   const s = predictSchemas(limits);
@@ -124,33 +188,44 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
       path: '/v1/tasks/:task/evaluate',
       tag: 'predict',
       scope: 'predict',
-      summary: "Evaluate the task's active (or a pinned) version on a labelled set.",
+      summary: "Evaluate the task's active (or a pinned) version on a labelled set (multi-label tasks: each text with its label set).",
       params: { task: taskParam },
       body: s.evaluate,
       responses: { 200: { description: 'Metrics of the version on the set.', schema: evaluationOut }, 409: { description: 'The task has no active version.' } },
       handler: async ({ params, body, client, res, chargeTokens }) => {
         const target = await targetOf(client, params.task, body.version);
-        if (target.task.kind === 'multi_label')
-          throw new DomainError(
-            'invalid_value',
-            "evaluating on a labelled set is for single-label tasks; a multi-label version's report has its cross-validated scores",
-            'examples',
-          );
+        const multi = target.task.kind === 'multi_label';
+        for (const [i, e] of body.examples.entries()) {
+          if (multi !== 'labels' in e)
+            throw new DomainError(
+              'invalid_value',
+              multi ? 'this task is multi-label: give each example labels, a list' : 'this task is single-label: give each example one label',
+              `examples[${i}].${multi ? 'label' : 'labels'}`,
+            );
+        }
         const inputs = body.examples.map((e) => e.text);
         const { scored, tokens } = await predictions.score([target], inputs, { signal: clientGone(res) });
         await chargeTokens(tokens);
         const known = target.version.labels;
-        // Labels the version never saw still count, as rows it can only get wrong.
-        const unknown = [...new Set(body.examples.map((e) => e.label).filter((l) => !known.includes(l)))];
+        const truthOf = (e: (typeof body.examples)[number]) => ('labels' in e ? e.labels : [e.label]);
+        // Labels the version never saw still count, as labels it can only get wrong.
+        const unknown = [...new Set(body.examples.flatMap(truthOf).filter((l) => !known.includes(l)))];
         const labels = [...known, ...unknown];
+        const head = { object: 'evaluation' as const, task: target.task.id, version: target.version.number, unknown_labels: unknown };
+        if (multi) {
+          res.json({
+            ...head,
+            kind: 'multi_label',
+            ...multiLabelEvaluationOf(scored[0]!.probabilities, target.version, body.examples.map(truthOf), labels),
+          } satisfies z.infer<typeof evaluationOut>);
+          return;
+        }
         const index = new Map(labels.map((l, i) => [l, i]));
-        const truth = Int32Array.from(body.examples, (e) => index.get(e.label)!);
+        const truth = Int32Array.from(body.examples, (e) => index.get(truthOf(e)[0]!)!);
         const predicted = argmaxRows(scored[0]!.probabilities, inputs.length, known.length);
         res.json({
-          object: 'evaluation',
-          task: target.task.id,
-          version: target.version.number,
-          unknown_labels: unknown,
+          ...head,
+          kind: 'single_label',
           ...computeMetrics(truth, predicted, labels),
         } satisfies z.infer<typeof evaluationOut>);
       },

@@ -13,6 +13,8 @@ import { stored } from '../schemas/stored-text.js';
 import { taskOut } from '../schemas/task.js';
 import { taskJson } from '../resource-json.js';
 import { countsByLabel } from '../../store/label-set.js';
+import type { AnyHead } from '../../heads/registry.js';
+import { normalizeRequest, trainingRequestSchemaOf } from '../../training/request.js';
 
 const name = stored(z.string().trim().min(1, 'must not be empty').max(200)).describe('Unique within the client.');
 const description = stored(z.string().max(2000)).nullable().optional();
@@ -26,6 +28,9 @@ const MAX_DECLARED_LABELS = 10_000;
 
 const labelName = stored(z.string().trim().min(1, 'must not be empty').max(200));
 const labelDescription = stored(z.string().trim().min(1, 'must not be empty').max(1000));
+
+/** Most new examples retrain_after may wait for. */
+const MAX_RETRAIN_AFTER = 1_000_000;
 
 const createTaskBody = z
   .object({
@@ -55,11 +60,27 @@ const updateTaskBody = z
       .record(labelName, labelDescription.nullable())
       .optional()
       .describe('Describe labels the task has (declared, or with examples): {label: description}; null removes a description.'),
+    retrain_after: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_RETRAIN_AFTER)
+      .nullable()
+      .optional()
+      .describe(
+        "Train again by itself once this many new examples were added since the task's last training job was queued (or since this was turned on): the upload that reaches it queues a job with the request of the task's last successful job (before any, the default request). null (the default) turns it off.",
+      ),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, description, feature_spec, label_descriptions');
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, description, feature_spec, label_descriptions, retrain_after');
 
-export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
+/** What a task's retrain_after needs to queue a job: the head registry (its default request) and the attempts a job gets. */
+export interface RetrainDeps {
+  heads: readonly AnyHead[];
+  maxAttempts: number;
+}
+
+export function tasksRoutes(store: Store, models: ModelRegistry, retrain: RetrainDeps): Route[] {
   /** The task's declared labels with `descriptions` applied; a label neither declared nor in its examples is refused. */
   const describedLabels = async (task: TaskRecord, descriptions: Record<string, string | null>): Promise<DeclaredLabel[]> => {
     const labels = task.labels.map((l) => ({ ...l }));
@@ -144,7 +165,7 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
       path: '/v1/tasks/:task',
       tag: 'tasks',
       scope: 'train',
-      summary: 'Rename, describe, or change the feature spec (used by later trainings; versions keep theirs).',
+      summary: 'Rename, describe, change the feature spec (used by later trainings; versions keep theirs), or set retrain_after.',
       params: { task: taskParam },
       body: updateTaskBody,
       responses: { 200: { description: 'Updated.', schema: taskOut }, 409: { description: 'The new name is taken.' } },
@@ -152,11 +173,17 @@ export function tasksRoutes(store: Store, models: ModelRegistry): Route[] {
         const task = await taskOf(store, client, params.task);
         const spec = body.feature_spec ? specFor(models, body.feature_spec, 'feature_spec.').spec : undefined;
         const labels = body.label_descriptions ? await describedLabels(task, body.label_descriptions) : undefined;
+        // Before any job of the task succeeds, retrain_after trains with what POST …/jobs with no body would.
+        const retrainDefault = body.retrain_after
+          ? { request: normalizeRequest(trainingRequestSchemaOf(retrain.heads).parse({}), task.kind, retrain.heads), maxAttempts: retrain.maxAttempts }
+          : undefined;
         const updated = await store.updateTask(task.clientId, task.id, {
           name: body.name,
           ...(body.description !== undefined ? { description: body.description } : {}),
           spec,
           ...(labels ? { labels } : {}),
+          ...(body.retrain_after !== undefined ? { retrainAfter: body.retrain_after } : {}),
+          ...(retrainDefault ? { retrainDefault } : {}),
         });
         if (!updated) throw new DomainError('task_not_found', `task "${task.id}" does not exist`, 'task');
         res.json(taskJson(updated));

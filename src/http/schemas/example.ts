@@ -25,5 +25,13 @@ export const uploadOut = z.object({
   skipped: z.number().int().describe('Records with another label than the text has, left out (on_conflict=skip).'),
   relabelled: z.number().int().describe('Stored texts given the label of the upload (on_conflict=replace).'),
   example_count: z.number().int().describe('Examples in the task after the upload.'),
+  retrain_job: z.string().nullable().describe("The training job this upload queued by itself (it took the task's new examples to its retrain_after), or null."),
 });
-export const deletionOut = z.object({ object: z.literal('examples.deletion'), deleted: z.number().int() });
+export const deletionOut = z.object({
+  object: z.literal('examples.deletion'),
+  deleted: z.number().int().describe('Examples deleted.'),
+  relabelled: z
+    .number()
+    .int()
+    .describe('Multi-label tasks, deleting by label: examples that lost the label and kept their others (an example left with no label is deleted).'),
+});

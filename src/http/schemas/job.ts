@@ -59,6 +59,9 @@ export const jobOut = z.object({
   cancel_requested: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   version: z.number().int().nullable().describe("The version the job produced (a multi-task job: its own task's), once it succeeded."),
+  trigger: z
+    .enum(['request', 'retrain_after'])
+    .describe("What queued it: a client's request (POST …/jobs, /v1/multitask-jobs), or the task's retrain_after (an upload of examples reached it)."),
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),

@@ -14,6 +14,15 @@ export const taskOut = z.object({
     .describe('Declared labels, with their descriptions: what zero-shot prediction (version 0) knows of them.'),
   example_count: z.number().int(),
   active_version: z.number().int().nullable(),
+  retrain_after: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Queue a training job by itself once this many new examples were added (PATCH to set; null: off, the default).'),
+  new_examples: z
+    .number()
+    .int()
+    .describe("Examples added since the task's last training job was queued, or since retrain_after was turned on: what retrain_after counts."),
   created_at: z.string(),
   updated_at: z.string(),
   label_counts: z

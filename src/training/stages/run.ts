@@ -28,8 +28,11 @@ export interface Config {
 export interface Validation {
   /** Out-of-fold prediction of every validated row; -1 for rows never held out (hold-out training rows). Multi-label: none (see scores). */
   predicted: Int32Array;
-  /** Multi-label: the version's metrics (cross-fitted thresholds), and the thresholds chosen on every out-of-fold row. */
-  multiLabel?: { scores: MultiLabelScores; thresholds: Float32Array };
+  /**
+   * Multi-label: the version's metrics (cross-fitted thresholds), the thresholds chosen on every out-of-fold row,
+   * and each held-out row's cross-fitted set (multi-hot, n × labels; `held` marks the rows that were held out).
+   */
+  multiLabel?: { scores: MultiLabelScores; thresholds: Float32Array; decided: Uint8Array; held: Uint8Array };
   /** Single-label: accuracy; multi-label: subset accuracy. */
   accuracy: number;
   macroF1: number;
@@ -305,9 +308,11 @@ export class PipelineRun {
     heldRows.sort((a, b) => a - b);
     const thresholds = chooseThresholds(proba, truth, classes, heldRows);
     const scores = multiLabelScores(truth, decided, labels, heldRows, thresholds);
+    const held = new Uint8Array(n);
+    for (const row of heldRows) held[row] = 1;
     return {
       predicted: new Int32Array(n).fill(-1),
-      multiLabel: { scores, thresholds },
+      multiLabel: { scores, thresholds, decided, held },
       accuracy: scores.subset_accuracy,
       macroF1: scores.macro_f1,
       perSplit,
