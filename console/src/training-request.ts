@@ -39,6 +39,9 @@ export function withHead(form: TrainingForm, heads: readonly HeadType[], type: s
   return { ...form, head: type, params: head ? defaultEntries(head) : {} };
 }
 
+/** The head type that fine-tunes the encoder (GET /v1/heads lists it last). */
+export const FINE_TUNE = 'fine_tune';
+
 /** The form as the service would train a request that says nothing: its default head type, and auto's default candidates. */
 export function defaultForm(heads: readonly HeadType[], kind: Task['kind']): TrainingForm {
   const offered = headsFor(heads, kind);
@@ -83,18 +86,21 @@ export function parseLayers(text: string): number[] | undefined {
 /** The request body; `heads`: GET /v1/heads's answer, whose defaults tell which parameters the person changed. */
 export function trainingRequest(form: TrainingForm, heads: readonly HeadType[]): Record<string, unknown> {
   const chosen = heads.find((h) => h.type === form.head);
+  // Fine-tuning has no grid, no layers to sweep, and is evaluated on a hold-out (a fold would cost a whole run).
+  const tuned = form.head === FINE_TUNE;
+  const tunes = tuned || (form.head === 'auto' && form.candidates.includes(FINE_TUNE));
   const head =
     form.head === 'auto'
       ? { type: 'auto', candidates: form.candidates }
-      : form.search
+      : form.search && !tuned
         ? { type: form.head, search: true }
         : { type: form.head, params: chosen ? changedParams(chosen, form.params) : {} };
   const layers = form.layerSweep ? parseLayers(form.sweepLayers) : undefined;
   return {
     head,
-    layer_sweep: form.layerSweep ? { ...(layers ? { layers } : {}), top_concat: form.topConcat } : false,
-    learning_curve: form.learningCurve,
-    evaluation: form.evaluation === 'cv' ? { method: 'cv', folds: form.folds } : { method: 'holdout', fraction: form.holdoutPercent / 100 },
+    layer_sweep: form.layerSweep && !tuned ? { ...(layers ? { layers } : {}), top_concat: form.topConcat } : false,
+    learning_curve: form.learningCurve && !tuned,
+    evaluation: form.evaluation === 'cv' && !tunes ? { method: 'cv', folds: form.folds } : { method: 'holdout', fraction: form.holdoutPercent / 100 },
     activate: form.activate === 'if_better' ? 'if_better' : form.activate === 'always',
   };
 }
