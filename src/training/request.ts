@@ -22,7 +22,10 @@ export function autoDefaults(kind: TaskKind, heads: readonly AnyHead[] = HEADS):
 }
 
 /** What a request may name: the registry's head types, and fine-tuning (./fine-tune/params.ts). */
-const typesOf = (heads: readonly AnyHead[]): [string, ...string[]] => [FINE_TUNE_HEAD, ...heads.map((h) => h.type)];
+const typesOf = (heads: readonly AnyHead[]): [string, ...string[]] => {
+  const [first, ...rest] = [...heads.map((h) => h.type), FINE_TUNE_HEAD];
+  return [first!, ...rest];
+};
 
 const fineTuneHead = z
   .object({ type: z.literal(FINE_TUNE_HEAD), params: fineTuneParamsSchema.default(fineTuneParamsSchema.parse({})) })

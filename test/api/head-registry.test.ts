@@ -34,7 +34,7 @@ test('GET /v1/heads lists the new head type with its parameters, defaults and us
   const heads = (await request(app).get('/v1/heads').expect(200)).body.data as Json[];
   assert.deepEqual(
     heads.map((h) => h.type),
-    [...HEADS.map((h) => h.type), 'throwaway'],
+    [...HEADS.map((h) => h.type), 'throwaway', 'fine_tune'],
   );
   const t = heads.at(-1);
   assert.equal(t.description, 'A head type that exists only in the tests.');
@@ -59,7 +59,7 @@ test('GET /v1/heads lists the new head type with its parameters, defaults and us
   const known = (await request(plain).get('/v1/heads').expect(200)).body.data as Json[];
   assert.deepEqual(
     known.map((h) => h.type),
-    HEADS.map((h) => h.type),
+    [...HEADS.map((h) => h.type), 'fine_tune'],
   );
 });
 
@@ -108,5 +108,5 @@ test('a training request may name the new head type, its parameters checked by i
       .send({ head: { type: 'throwaway', params: { depth: 5 } } })
       .expect(400)
   ).body;
-  assert.match(unknown.error.message, /unknown head type; use one of svm, random_forest, logistic_regression, mlp, prototype, auto/);
+  assert.match(unknown.error.message, /unknown head type; use one of svm, random_forest, logistic_regression, mlp, prototype, fine_tune, auto/);
 });
