@@ -29,6 +29,9 @@ function fakeStore() {
         labels: [],
         activeVersion: 1,
         exampleCount: 0,
+        poolCount: 0,
+        poolRevision: 0,
+        labelPrior: null,
         createdAt: 0,
         updatedAt: 0,
       };
