@@ -71,3 +71,10 @@ export const zeroShotTexts = (version: VersionRecord): string[] => (version.para
 export function appliedPrior(version: VersionRecord): AppliedPrior | undefined {
   return version.number === 0 ? (version.params as { prior?: AppliedPrior }).prior : undefined;
 }
+
+/** The prior a zero-shot version applies, as responses report it (shares to six places), or undefined. */
+export function priorJson(version: VersionRecord): AppliedPrior | undefined {
+  const prior = appliedPrior(version);
+  if (!prior) return undefined;
+  return { labels: Object.fromEntries(Object.entries(prior.labels).map(([l, p]) => [l, Math.round(p * 1e6) / 1e6])), pool_texts: prior.pool_texts };
+}

@@ -239,7 +239,7 @@ export function migrations(types: ColumnTypes): Migration[] {
     { version: 6, name: 'tenants renamed clients, as the API says', sql: clientNames },
     { version: 7, name: 'example ids numbered per task', sql: exampleNumbers(types) },
     { version: TUNED_STACKS_MIGRATION, name: "fine-tuned versions' tuned layers", sql: tunedStacks(types) },
-    { version: POOL_MIGRATION, name: "task pools of unlabelled texts and zero-shot label priors", sql: poolTexts(types) },
+    { version: POOL_MIGRATION, name: 'task pools of unlabelled texts and zero-shot label priors', sql: poolTexts(types) },
   ];
 }
 

@@ -71,7 +71,8 @@ const deleteExamplesQuery = z
   })
   .strict()
   .refine((q) => q.label !== undefined || q.all === 'true', 'name a label to delete, or pass all=true to delete every example');
-const relabelBody = z
+/** A label for one example: `label` in a single-label task, `labels` in a multi-label one (what PATCH of an example and labelling a pool text take). */
+export const labelBody = z
   .object({
     label: label.optional().describe('Single-label tasks.'),
     labels: z.array(label).min(1).max(MAX_LABELS_PER_EXAMPLE).optional().describe('Multi-label tasks: the whole new set.'),
@@ -79,13 +80,25 @@ const relabelBody = z
   .strict()
   .refine((b) => (b.label === undefined) !== (b.labels === undefined), 'send label (single-label task) or labels (multi-label task)');
 
-const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOut> => ({
+export const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOut> => ({
   id: e.id,
   object: 'example',
   text: e.text,
   ...(kind === 'multi_label' ? { labels: labelsOfKey(e.label) } : { label: e.label }),
   created_at: iso(e.createdAt)!,
 });
+
+/** The label (a multi-label task: the label set's key) as the store keeps it; refuses the field the task's kind does not take. */
+export function storedLabel(task: { kind: TaskKind }, body: z.infer<typeof labelBody>): string {
+  const multi = task.kind === 'multi_label';
+  if (multi !== (body.labels !== undefined))
+    throw new DomainError(
+      'invalid_value',
+      multi ? 'this task is multi-label: send labels, a list' : 'this task is single-label: send label',
+      multi ? 'label' : 'labels',
+    );
+  return body.labels ? labelSetKey(body.labels) : body.label!;
+}
 
 const notFound = (id: number, taskId: string) => new DomainError('example_not_found', `example ${id} does not exist in task ${taskId}`, 'example');
 
@@ -208,19 +221,11 @@ export function examplesRoutes(store: Store, limits: UploadLimits): Route[] {
       scope: 'train',
       summary: "Replace an example's label.",
       params: { task: taskParam, example: exampleParam },
-      body: relabelBody,
+      body: labelBody,
       responses: { 200: { description: 'Updated.', schema: exampleOut } },
       handler: async ({ params, body, client, res }) => {
         const task = await taskOf(store, client, params.task);
-        const multi = task.kind === 'multi_label';
-        if (multi !== (body.labels !== undefined))
-          throw new DomainError(
-            'invalid_value',
-            multi ? 'this task is multi-label: send labels, a list' : 'this task is single-label: send label',
-            multi ? 'label' : 'labels',
-          );
-        const stored = body.labels ? labelSetKey(body.labels) : body.label!;
-        const e = await store.relabelExample(task.clientId, task.id, params.example, stored);
+        const e = await store.relabelExample(task.clientId, task.id, params.example, storedLabel(task, body));
         if (!e) throw notFound(params.example, task.id);
         res.json(exampleJson(task.kind, e));
       },

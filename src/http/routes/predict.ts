@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DomainError, isDomainError } from '../../errors.js';
 import { multiOut, predictOut } from '../schemas/prediction.js';
+import { appliedPriorOut } from '../schemas/pool.js';
 import { confusionMatrixOut, perLabelOut } from '../schemas/metrics.js';
 import { predictionsJson } from '../resource-json.js';
 import { argmaxRows, computeMetrics } from '../../heads/evaluation.js';
@@ -14,6 +15,13 @@ import { type Route, route } from '../route.js';
 import { MAX_VERSION, taskParam } from '../schemas/params.js';
 import { stored } from '../schemas/stored-text.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
+import { priorJson } from '../../serving/zero-shot.js';
+
+/** A zero-shot version's prior, where it applies one, as a response field. */
+const priorField = (target: Target) => {
+  const prior = priorJson(target.version);
+  return prior ? { prior } : {};
+};
 
 const versionField = z.number().int().min(1).max(MAX_VERSION).optional().describe('Pin a version; default: the active one.');
 /** Task ids go to the store: no NUL or lone surrogate (stored-text.ts). */
@@ -50,6 +58,7 @@ const evaluationOut = z.object({
   object: z.literal('evaluation'),
   task: z.string(),
   version: z.number().int(),
+  prior: appliedPriorOut.optional(),
   unknown_labels: z.array(z.string()).describe('Labels of the set the version was not trained on: counted, as rows it can only get wrong.'),
   accuracy: z.number(),
   macro_f1: z.number(),
@@ -85,6 +94,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
           task: target.task.id,
           kind: target.task.kind,
           version: target.version.number,
+          ...priorField(target),
           data: predictionsJson(scored[0]!.probabilities, target.version, inputs.length, body.top_k),
           usage: { prompt_tokens: tokens, encoded_texts: encoded },
         } satisfies z.infer<typeof predictOut>);
@@ -113,6 +123,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
             task: target.task.id,
             kind: target.task.kind,
             version: target.version.number,
+            ...priorField(target),
             predictions: predictionsJson(probabilities, target.version, inputs.length, body.top_k),
           })),
           usage: { prompt_tokens: tokens, encoded_texts: encoded },
@@ -150,6 +161,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
           object: 'evaluation',
           task: target.task.id,
           version: target.version.number,
+          ...priorField(target),
           unknown_labels: unknown,
           ...computeMetrics(truth, predicted, labels),
         } satisfies z.infer<typeof evaluationOut>);
