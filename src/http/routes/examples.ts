@@ -2,24 +2,22 @@
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import { textHash } from '../../store/ids.js';
-import type { AddExamplesResult, ExampleRecord, Store } from '../../store/types.js';
+import type { AddExamplesResult, Store } from '../../store/types.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { iso, listEnvelope, listJson } from '../schemas/common.js';
+import { listEnvelope, listJson } from '../schemas/common.js';
 import { deletionOut, exampleOut, uploadOut } from '../schemas/example.js';
 import { exampleParam, taskParam } from '../schemas/params.js';
 import { MAX_EXPANSION } from '../body.js';
 import { stored } from '../schemas/stored-text.js';
 import { LABEL_SEPARATOR, MAX_LABELS_PER_EXAMPLE, readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
-import { labelSetKey, labelsOfKey } from '../../store/label-set.js';
+import { exampleJson, labelBody, storedLabel } from '../example-labels.js';
 import type { TaskKind } from '../../lib/task-kind.js';
 
 /** Refuses what only single-label tasks offer (a multi-label example's stored set is not one label to match). */
 function singleLabelOnly(task: { kind: TaskKind }, param: string, what: string): void {
   if (task.kind === 'multi_label') throw new DomainError('invalid_value', `${what} is for single-label tasks; this task is multi-label`, param);
 }
-
-const label = stored(z.string().trim().min(1, 'must not be empty').max(200));
 
 const uploadQuery = z
   .object({
@@ -71,34 +69,6 @@ const deleteExamplesQuery = z
   })
   .strict()
   .refine((q) => q.label !== undefined || q.all === 'true', 'name a label to delete, or pass all=true to delete every example');
-/** A label for one example: `label` in a single-label task, `labels` in a multi-label one (what PATCH of an example and labelling a pool text take). */
-export const labelBody = z
-  .object({
-    label: label.optional().describe('Single-label tasks.'),
-    labels: z.array(label).min(1).max(MAX_LABELS_PER_EXAMPLE).optional().describe('Multi-label tasks: the whole new set.'),
-  })
-  .strict()
-  .refine((b) => (b.label === undefined) !== (b.labels === undefined), 'send label (single-label task) or labels (multi-label task)');
-
-export const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOut> => ({
-  id: e.id,
-  object: 'example',
-  text: e.text,
-  ...(kind === 'multi_label' ? { labels: labelsOfKey(e.label) } : { label: e.label }),
-  created_at: iso(e.createdAt)!,
-});
-
-/** The label (a multi-label task: the label set's key) as the store keeps it; refuses the field the task's kind does not take. */
-export function storedLabel(task: { kind: TaskKind }, body: z.infer<typeof labelBody>): string {
-  const multi = task.kind === 'multi_label';
-  if (multi !== (body.labels !== undefined))
-    throw new DomainError(
-      'invalid_value',
-      multi ? 'this task is multi-label: send labels, a list' : 'this task is single-label: send label',
-      multi ? 'label' : 'labels',
-    );
-  return body.labels ? labelSetKey(body.labels) : body.label!;
-}
 
 const notFound = (id: number, taskId: string) => new DomainError('example_not_found', `example ${id} does not exist in task ${taskId}`, 'example');
 

@@ -18,7 +18,7 @@ import { exampleOut } from '../schemas/example.js';
 import { poolTextParam, taskParam } from '../schemas/params.js';
 import { labelPriorOut, poolDeletionOut, poolTextOut, poolUploadOut } from '../schemas/pool.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
-import { exampleJson, labelBody, storedLabel } from './examples.js';
+import { exampleJson, labelBody, storedLabel } from '../example-labels.js';
 import { MIN_PRIOR_TEXTS } from '../../serving/prior-estimates.js';
 
 const addBody = (limits: TextLimits) => z.object({ input: textInput(limits, { storable: true }).describe('Unlabelled texts to add.') }).strict();
