@@ -15,7 +15,8 @@
 import type { FeatureService } from '../features/feature-service.js';
 import type { LabelPrior, Store, TaskRecord, VersionRecord } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
-import { baseZeroShotVersion, priorFor } from './zero-shot.js';
+import { baseZeroShotVersion } from './zero-shot.js';
+import { currentPrior } from '../heads/prototype/label-text.js';
 
 /** Fewest pool texts a prior is estimated from: with fewer, a label's share is too coarse to correct a head with. */
 export const MIN_PRIOR_TEXTS = 20;
@@ -71,7 +72,7 @@ export class PriorEstimates {
     if (due) this.refresh(task.clientId, task.id);
     if (task.poolCount < MIN_PRIOR_TEXTS && !due)
       return { state: 'unavailable', prior: undefined, reason: `the pool holds ${task.poolCount} texts; a prior is estimated from ${MIN_PRIOR_TEXTS} or more` };
-    return { state: due ? 'estimating' : 'current', prior: priorFor(task, base), reason: null };
+    return { state: due ? 'estimating' : 'current', prior: currentPrior(task), reason: null };
   }
 
   /** Starts estimating the task's prior unless this replica already is; returns at once. */

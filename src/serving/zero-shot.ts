@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_SCALE } from '../heads/prototype/params.js';
-import type { LabelPrior, TaskRecord, VersionRecord } from '../store/types.js';
-import { labelText, ZERO_SHOT_TEMPLATE, zeroShotLabels } from '../heads/prototype/label-text.js';
+import type { TaskRecord, VersionRecord } from '../store/types.js';
+import { currentPrior, labelText, ZERO_SHOT_TEMPLATE, zeroShotId, zeroShotLabels } from '../heads/prototype/label-text.js';
 
 /** What version 0 says of the prior it applies (its params' `prior`). */
 export interface AppliedPrior {
@@ -29,7 +29,7 @@ export function baseZeroShotVersion(task: TaskRecord): VersionRecord | undefined
   if (!declared) return undefined;
   const texts = declared.map((l) => labelText(l));
   return {
-    id: `zs_${hash([task.id, task.spec, task.labels, ZERO_SHOT_TEMPLATE, DEFAULT_SCALE])}`,
+    id: zeroShotId(task),
     clientId: task.clientId,
     taskId: task.id,
     number: 0,
@@ -48,16 +48,10 @@ export function baseZeroShotVersion(task: TaskRecord): VersionRecord | undefined
   };
 }
 
-/** The task's stored prior if it was estimated with `base` (the same labels, descriptions and spec), else undefined. */
-export function priorFor(task: TaskRecord, base: VersionRecord): LabelPrior | undefined {
-  const p = task.labelPrior;
-  return p && p.version === base.id && p.labels.join('\u0000') === base.labels.join('\u0000') ? p : undefined;
-}
-
 /** The zero-shot version of a task that has declared enough labels (with its stored prior, if one applies), or undefined. */
 export function zeroShotVersion(task: TaskRecord): VersionRecord | undefined {
   const base = baseZeroShotVersion(task);
-  const prior = base && priorFor(task, base);
+  const prior = currentPrior(task);
   if (!base || !prior) return base;
   const applied: AppliedPrior = { labels: Object.fromEntries(prior.labels.map((l, i) => [l, prior.prior[i]!])), pool_texts: prior.poolTexts };
   // Its own id: the predict workers hold heads by version id, and this head is not the base's.
