@@ -24,6 +24,7 @@ import { exportRoutes } from './http/routes/export.js';
 import { headsRoutes } from './http/routes/heads.js';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
 import { suggestionsRoutes } from './http/routes/suggestions.js';
+import { poolRoutes } from './http/routes/pool.js';
 import { multitaskRoutes } from './http/routes/multitask.js';
 import { jobsRoutes } from './http/routes/jobs.js';
 import { modelsRoutes } from './http/routes/models.js';
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): App {
     ...embeddingsRoutes(models, limits),
     ...tasksRoutes(deps.store, models, { heads, maxAttempts: deps.training.maxAttempts }),
     ...examplesRoutes(deps.store, deps.uploads, deps.training.wake),
+    ...poolRoutes(deps.store, deps.predictions, limits),
     ...jobsRoutes({ store: deps.store, models, events, heads, ...deps.training }),
     ...headsRoutes(heads),
     ...multitaskRoutes({ store: deps.store, models, ...deps.training }),

@@ -103,10 +103,13 @@ export const ENV = {
   },
   TRANSFERD_CLIENT_TOKENS_PER_MINUTE: { schema: int(0).default(300_000), doc: "A client's encoder tokens per minute over all replicas (0: none)." },
   TRANSFERD_CLIENT_MAX_TASKS: { schema: int(0).default(1000), doc: 'Tasks a client may have (0: no limit).' },
-  TRANSFERD_CLIENT_MAX_EXAMPLES: { schema: int(0).default(1_000_000), doc: "Examples over all of a client's tasks (0: no limit)." },
+  TRANSFERD_CLIENT_MAX_EXAMPLES: {
+    schema: int(0).default(1_000_000),
+    doc: "Stored texts (examples and pool texts) over all of a client's tasks (0: no limit).",
+  },
   TRANSFERD_CLIENT_MAX_STORED_BYTES: {
     schema: bytes.default(1024 ** 3),
-    doc: "UTF-8 bytes of a client's example texts and labels plus its versions' stored artifacts, evaluations and fine-tuned layers (bytes, or 1gb; 0: no limit).",
+    doc: "UTF-8 bytes of a client's example texts and labels and pool texts, plus its versions' stored artifacts, evaluations and fine-tuned layers (bytes, or 1gb; 0: no limit).",
   },
   TRANSFERD_CLIENT_MAX_RUNNING_JOBS: {
     schema: int(0).default(1),

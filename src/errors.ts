@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'version_not_found',
   'job_not_found',
   'example_not_found',
+  'pool_text_not_found',
   'name_taken',
   'version_active',
   'job_finished',

@@ -128,6 +128,7 @@ export function assemble({
     activeTtlMs: config.TRANSFERD_ACTIVE_VERSION_TTL_MS,
     artifactCacheBytes: 256 * 1024 ** 2,
     stacks,
+    onPriorError: (err, task) => log('warn', 'estimating a label prior failed', { ...task, ...errorFields(err) }),
   });
   const runner = new TrainingRunner({
     store,

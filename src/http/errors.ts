@@ -48,6 +48,7 @@ const STATUS: Record<ErrorCode, Mapping> = {
   version_not_found: { status: 404 },
   job_not_found: { status: 404 },
   example_not_found: { status: 404 },
+  pool_text_not_found: { status: 404 },
   name_taken: { status: 409 },
   version_active: { status: 409 },
   job_finished: { status: 409 },

@@ -23,6 +23,7 @@ export function taskJson(t: TaskRecord, labelCounts?: Map<string, number>): z.in
     kind: t.kind,
     labels: t.labels,
     example_count: t.exampleCount,
+    pool_count: t.poolCount,
     active_version: t.activeVersion,
     retrain_after: t.retrainAfter,
     new_examples: t.newExamples,

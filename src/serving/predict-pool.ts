@@ -170,6 +170,17 @@ export class PredictPool {
     return run(false);
   }
 
+  /** The labels' prior on n texts from a head's n × k probabilities on them, estimated by the least busy worker. */
+  async estimatePrior(probabilities: Float32Array, n: number, k: number): Promise<{ prior: Float64Array; iterations: number }> {
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    slot.busy++;
+    try {
+      return await slot.channel.call('estimatePrior', { probabilities, n, k });
+    } finally {
+      slot.busy--;
+    }
+  }
+
   /** Deleted versions: no worker holds them any longer, and the workers free their predictors now. */
   forget(versionIds: string[]): void {
     if (versionIds.length === 0) return;

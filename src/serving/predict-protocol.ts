@@ -15,6 +15,8 @@ export type Predicted = { probabilities: Float32Array; classes: number; ms: numb
 
 export type PredictApi = {
   predict(args: PredictArgs): Reply<Predicted> | Predicted;
+  /** The labels' prior on texts from a head's probabilities on them (./label-prior.ts): EM over n × k, off the event loop. */
+  estimatePrior(args: { probabilities: Float32Array; n: number; k: number }): { prior: Float64Array; iterations: number };
   /** Drops the predictors of deleted versions now, rather than when newer ones push them out. */
   forget(args: { versionIds: string[] }): void;
 };

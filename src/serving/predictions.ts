@@ -23,7 +23,8 @@ import { LruCache } from '../lib/lru.js';
 import type { Store, TaskChange, TaskRecord, VersionRecord, VersionRef } from '../store/types.js';
 import type { PredictPool } from './predict-pool.js';
 import { MIN_ZERO_SHOT_LABELS } from '../heads/prototype/label-text.js';
-import { zeroShotTexts, zeroShotVersion } from './zero-shot.js';
+import { appliedPrior, zeroShotTexts, zeroShotVersion } from './zero-shot.js';
+import { PriorEstimates, type PriorStatus } from './prior-estimates.js';
 import { prototypeArtifact } from '../heads/prototype/model.js';
 import { packArtifact } from '../store/artifact.js';
 import type { TunedStackCache } from './tuned-stacks.js';
@@ -49,6 +50,8 @@ export interface PredictionOptions {
   maxTasks?: number;
   /** Fine-tuned versions' stacks (read for the encoders): deleted versions' are dropped there too. */
   stacks?: TunedStackCache;
+  /** A label prior's estimate failed (it runs in the background: nobody else hears of it). */
+  onPriorError?: (err: unknown, task: { clientId: string; taskId: string }) => void;
 }
 
 /** Version records kept in memory: small (no artifact), so plenty. */
@@ -61,6 +64,8 @@ export class PredictionService {
   private readonly versions = new LruCache<VersionRecord>(MAX_VERSIONS, () => 1);
   private readonly artifacts: LruCache<Uint8Array>;
   private readonly unsubscribe: () => void;
+  /** Label priors of version 0, estimated on the tasks' pools. */
+  readonly priors: PriorEstimates;
 
   constructor(
     private readonly store: Store,
@@ -71,6 +76,13 @@ export class PredictionService {
     this.tasks = new LruCache(options.maxTasks ?? 10_000, () => 1);
     this.artifacts = new LruCache<Uint8Array>(options.artifactCacheBytes, (b) => b.byteLength);
     this.unsubscribe = store.onTaskChange((c) => this.changed(c));
+    this.priors = new PriorEstimates({
+      store,
+      features,
+      pool,
+      score: (v, x, n) => pool.predict(v.id, this.artifactBytes(v), x, n, v.artifactBytes),
+      onError: options.onPriorError ?? (() => undefined),
+    });
   }
 
   /** Tasks cached now (for tests and diagnostics). */
@@ -101,7 +113,8 @@ export class PredictionService {
         this.dropVersions(c.clientId, c.taskId, c.versions);
         return;
       case 'labels_changed':
-        // A zero-shot version is built from the task's declared labels: the task record goes, and with it that version.
+      case 'prior_estimated':
+        // A zero-shot version is built from the task's declared labels and its stored prior: the task record goes, and with it that version.
         this.tasks.delete(taskKey(c.clientId, c.taskId));
         return;
       case 'cancel_requested':
@@ -161,6 +174,13 @@ export class PredictionService {
     return task;
   }
 
+  /** The task's label prior as its version 0 sees it, read from the store (not a cached record); starts an estimate when it is out of date. */
+  async prior(clientId: string, taskId: string): Promise<{ task: TaskRecord } & PriorStatus> {
+    const task = await this.store.getTask(clientId, taskId);
+    if (!task) throw new DomainError('task_not_found', `task "${taskId}" does not exist`, 'task');
+    return { task, ...this.priors.status(task) };
+  }
+
   /** The version that answers for a task: `number` if pinned, else the active one. */
   async target(clientId: string, taskId: string, number?: number): Promise<Target> {
     const task = await this.task(clientId, taskId);
@@ -168,7 +188,10 @@ export class PredictionService {
     if (n === null) {
       // Untrained: the declared labels answer, zero-shot.
       const zeroShot = zeroShotVersion(task);
-      if (zeroShot) return { task, version: zeroShot };
+      if (zeroShot) {
+        if (this.priors.due(task)) this.priors.refresh(task.clientId, task.id);
+        return { task, version: zeroShot };
+      }
       throw new DomainError(
         'no_active_version',
         `task "${taskId}" has no active version yet, nor ${MIN_ZERO_SHOT_LABELS} declared labels to predict zero-shot; train it, or declare its labels (with descriptions)`,
@@ -194,7 +217,9 @@ export class PredictionService {
         const feats = await this.features.forTexts(v.clientId, [v.spec], texts);
         const m = feats.matrices[0]!;
         const { scale } = v.params as { scale: number };
-        bytes = (await packArtifact(prototypeArtifact(m.x, texts.length, m.x.length / texts.length, scale))).bytes;
+        const prior = appliedPrior(v);
+        const artifact = prototypeArtifact(m.x, texts.length, m.x.length / texts.length, scale, prior && v.labels.map((l) => prior.labels[l]!));
+        bytes = (await packArtifact(artifact)).bytes;
         this.artifacts.set(v.id, bytes);
       }
       if (!bytes) {

@@ -237,6 +237,34 @@ ALTER TABLE jobs ADD COLUMN queued_by TEXT NOT NULL DEFAULT 'request';
 /** The migration that adds retrain_after (renumbered here when branches merge). */
 export const RETRAIN_AFTER_MIGRATION = 11;
 
+/**
+ * A task's pool of unlabelled texts, numbered per task as examples are, and the label prior zero-shot
+ * prediction estimates on it (LabelPrior as JSON, null before any); `pool_revision` rises with every change
+ * of the pool, so an estimate says which pool it was made on.
+ */
+function poolTexts({ bigint, serial }: ColumnTypes): string {
+  return `
+CREATE TABLE pool_texts (
+  id ${serial},
+  client_id TEXT NOT NULL,
+  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  number ${bigint} NOT NULL,
+  text TEXT NOT NULL,
+  text_hash TEXT NOT NULL,
+  created_at ${bigint} NOT NULL,
+  UNIQUE (task_id, text_hash),
+  UNIQUE (task_id, number)
+);
+CREATE INDEX pool_texts_client ON pool_texts (client_id);
+ALTER TABLE tasks ADD COLUMN next_pool_text ${bigint} NOT NULL DEFAULT 1;
+ALTER TABLE tasks ADD COLUMN pool_revision ${bigint} NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN label_prior TEXT;
+`;
+}
+
+/** The migration that adds task pools (its number in one place: branches that add migrations renumber here). */
+export const POOL_MIGRATION = 10;
+
 export function migrations(types: ColumnTypes): Migration[] {
   return [
     { version: 1, name: 'initial schema: tenants, tasks, examples, features, jobs, versions', sql: initial(types) },
@@ -248,6 +276,7 @@ export function migrations(types: ColumnTypes): Migration[] {
     { version: 7, name: 'example ids numbered per task', sql: exampleNumbers(types) },
     { version: TUNED_STACKS_MIGRATION, name: "fine-tuned versions' tuned layers", sql: tunedStacks(types) },
     { version: JOB_CHECKPOINTS_MIGRATION, name: "fine-tuning jobs' checkpoints", sql: jobCheckpoints(types) },
+    { version: POOL_MIGRATION, name: 'task pools of unlabelled texts and zero-shot label priors', sql: poolTexts(types) },
     { version: RETRAIN_AFTER_MIGRATION, name: 'tasks that retrain by themselves after N new examples (retrain_after)', sql: retrainAfter(types) },
   ];
 }

@@ -62,7 +62,7 @@ export class ChangeListener {
   }
 }
 
-const KINDS = new Set(['activated', 'labels_changed', 'versions_deleted', 'task_deleted', 'cancel_requested']);
+const KINDS = new Set(['activated', 'labels_changed', 'versions_deleted', 'task_deleted', 'cancel_requested', 'prior_estimated']);
 
 /**
  * A notice's payload as a change, or undefined for one that is not ours. A

@@ -6,8 +6,10 @@ import {
   type JobRecord,
   type JobState,
   type KeyRecord,
+  type LabelPrior,
   LIMIT_NAMES,
   type Page,
+  type PoolTextRecord,
   type Scope,
   type TaskRecord,
   type TunedFacts,
@@ -19,7 +21,8 @@ import {
 export type Row = Record<string, unknown>;
 
 /** Tasks with their example counts; callers append WHERE and ORDER BY. */
-export const TASK_SELECT = `SELECT t.*, (SELECT COUNT(*) FROM examples e WHERE e.task_id = t.id) AS example_count FROM tasks t`;
+export const TASK_SELECT =
+  'SELECT t.*, (SELECT COUNT(*) FROM examples e WHERE e.task_id = t.id) AS example_count, (SELECT COUNT(*) FROM pool_texts p WHERE p.task_id = t.id) AS pool_count FROM tasks t';
 
 /** The error a job gets when its lease lapses on the last allowed attempt. */
 export function lapsedError() {
@@ -48,9 +51,16 @@ export function taskFromRow(r: Row): TaskRecord {
     exampleCount: num(r.example_count ?? 0),
     retrainAfter: numOrNull(r.retrain_after),
     newExamples: Math.max(0, num(r.next_example ?? 1) - num(r.retrain_from ?? 1)),
+    poolCount: num(r.pool_count ?? 0),
+    poolRevision: num(r.pool_revision ?? 0),
+    labelPrior: r.label_prior ? json<LabelPrior>(r.label_prior) : null,
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
+}
+
+export function poolTextFromRow(r: Row): PoolTextRecord {
+  return { id: num(r.number), taskId: String(r.task_id), text: String(r.text), textHash: String(r.text_hash), createdAt: num(r.created_at) };
 }
 
 export function exampleFromRow(r: Row): ExampleRecord {

@@ -19,6 +19,7 @@ import { applyMigrations } from './migrations.js';
 import {
   exampleFromRow,
   INITIAL_PROGRESS,
+  poolTextFromRow,
   jobFromRow,
   keyFromRow,
   lapsedError,
@@ -42,6 +43,10 @@ import {
   type RetrainJob,
   type KeyChange,
   type KeyRecord,
+  type AddPoolResult,
+  type LabelPrior,
+  type NewPoolText,
+  type PoolTextRecord,
   LIMIT_FIELDS,
   LIMIT_NAMES,
   type NewExample,
@@ -66,9 +71,10 @@ type QuotaField = 'maxTasks' | 'maxExamples' | 'maxStoredBytes' | 'maxActiveJobs
 /** What each quota counts of a client, as a scalar subquery whose every `?` is the client's id. */
 const QUOTA_COUNTS: Record<QuotaField, (d: Dialect) => string> = {
   maxTasks: () => '(SELECT COUNT(*) FROM tasks WHERE client_id = ?)',
-  maxExamples: () => '(SELECT COUNT(*) FROM examples WHERE client_id = ?)',
+  maxExamples: () => '((SELECT COUNT(*) FROM examples WHERE client_id = ?) + (SELECT COUNT(*) FROM pool_texts WHERE client_id = ?))',
   maxStoredBytes: (d) =>
     `((SELECT COALESCE(SUM(${d.octetLength('text')} + ${d.octetLength('label')}), 0) FROM examples WHERE client_id = ?)` +
+    ` + (SELECT COALESCE(SUM(${d.octetLength('text')}), 0) FROM pool_texts WHERE client_id = ?)` +
     ` + (SELECT COALESCE(SUM(${d.octetLength('artifact')} + COALESCE(${d.octetLength('evaluation')}, 0) + COALESCE(${d.octetLength('tuned_stack')}, 0)), 0) FROM versions WHERE client_id = ?))`,
   maxActiveJobs: () => "(SELECT COUNT(*) FROM jobs WHERE client_id = ? AND state IN ('queued', 'running'))",
 };
@@ -78,7 +84,7 @@ const clientParams = (sql: string, clientId: string) => Array.from(sql.matchAll(
 
 const QUOTA_NAMES: Record<QuotaField, string> = {
   maxTasks: 'tasks',
-  maxExamples: 'examples',
+  maxExamples: 'stored texts (examples and pool texts)',
   maxStoredBytes: 'stored bytes',
   maxActiveJobs: 'queued or running training jobs',
 };
@@ -287,6 +293,11 @@ export class SqlStore implements Store {
       }
       const plan = planExamples(existing, examples, policy, task?.kind === 'multi_label' ? 'multi_label' : 'single_label');
       if (plan.result.conflicts.length || plan.result.repeats.length) return plan.result;
+      // A pooled text now labelled leaves the pool (before the quota counts both).
+      let unpooled = 0;
+      for (const part of chunks(plan.insert.map((e) => e.textHash))) {
+        unpooled += await tx.run(`DELETE FROM pool_texts WHERE task_id = ? AND text_hash ${this.d.inList}`, [taskId, this.d.list(part)]);
+      }
       await this.checkQuota(tx, clientId, 'maxExamples', plan.insert.length);
       const newBytes = plan.insert.reduce((sum, e) => sum + Buffer.byteLength(e.text) + Buffer.byteLength(e.label), 0);
       await this.checkQuota(tx, clientId, 'maxStoredBytes', newBytes);
@@ -311,7 +322,11 @@ export class SqlStore implements Store {
         await tx.run(`UPDATE examples AS e SET label = u.l FROM ${u.sql} WHERE e.id = u.id`, u.params);
       }
       await this.checkLabelLimit(tx, taskId);
-      await tx.run(`UPDATE tasks SET next_example = ?, updated_at = ${this.d.now} WHERE id = ?`, [first + plan.insert.length, taskId]);
+      await tx.run(`UPDATE tasks SET next_example = ?, pool_revision = pool_revision + ?, updated_at = ${this.d.now} WHERE id = ?`, [
+        first + plan.insert.length,
+        unpooled > 0 ? 1 : 0,
+        taskId,
+      ]);
       const retrainJob = plan.insert.length ? await this.retrainIfDue(tx, clientId, taskId) : undefined;
       return retrainJob ? { ...plan.result, retrainJob } : plan.result;
     });
@@ -471,6 +486,141 @@ export class SqlStore implements Store {
       for (const r of rows.map(exampleFromRow)) out.set(r.id, r);
     }
     return out;
+  }
+
+  // ---- pools of unlabelled texts
+
+  /** Locks the task's row for a change of its pool; undefined when the client has no such task. */
+  private async poolTask(tx: Statements, clientId: string, taskId: string) {
+    const [task] = await tx.query(`SELECT next_example, next_pool_text FROM tasks WHERE client_id = ? AND id = ?${this.d.forUpdate}`, [clientId, taskId]);
+    return task && { nextExample: Number(task.next_example), nextPoolText: Number(task.next_pool_text) };
+  }
+
+  /** Which of `hashes` the task holds in `table` (examples or pool_texts). */
+  private async heldHashes(tx: Statements, table: 'examples' | 'pool_texts', taskId: string, hashes: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(hashes)) {
+      const rows = await tx.query(`SELECT text_hash FROM ${table} WHERE task_id = ? AND text_hash ${this.d.inList}`, [taskId, this.d.list(part)]);
+      for (const r of rows) out.add(String(r.text_hash));
+    }
+    return out;
+  }
+
+  async addPoolTexts(clientId: string, taskId: string, texts: NewPoolText[]): Promise<AddPoolResult> {
+    return this.db.transaction(async (tx) => {
+      // Changes of one task's pool and examples take turns: a text is never both pooled and labelled.
+      const task = await this.poolTask(tx, clientId, taskId);
+      if (!task) throw new DomainError('task_not_found', `task "${taskId}" does not exist`, 'task');
+      const unique = new Map(texts.map((t) => [t.textHash, t] as const));
+      const hashes = [...unique.keys()];
+      const labelled = await this.heldHashes(tx, 'examples', taskId, hashes);
+      const pooled = await this.heldHashes(tx, 'pool_texts', taskId, hashes);
+      const fresh = [...unique.values()].filter((t) => !labelled.has(t.textHash) && !pooled.has(t.textHash));
+      await this.checkQuota(tx, clientId, 'maxExamples', fresh.length);
+      await this.checkQuota(
+        tx,
+        clientId,
+        'maxStoredBytes',
+        fresh.reduce((sum, t) => sum + Buffer.byteLength(t.text), 0),
+      );
+      for (const [i, part] of chunks(fresh).entries()) {
+        const from = task.nextPoolText + i * CHUNK;
+        const u = this.d.rows('u', { t: text(part.map((e) => e.text)), h: text(part.map((e) => e.textHash)), n: integer(part.map((_, j) => from + j)) });
+        await tx.run(
+          `INSERT INTO pool_texts (client_id, task_id, number, text, text_hash, created_at) SELECT ?, ?, u.n, u.t, u.h, ${this.d.now} FROM ${u.sql} ORDER BY u.o`,
+          [clientId, taskId, ...u.params],
+        );
+      }
+      if (fresh.length)
+        await tx.run('UPDATE tasks SET next_pool_text = ?, pool_revision = pool_revision + 1 WHERE id = ?', [task.nextPoolText + fresh.length, taskId]);
+      return { added: fresh.length, labelled: labelled.size, pooled: pooled.size, repeated: texts.length - unique.size };
+    });
+  }
+
+  async listPool(clientId: string, taskId: string, options: { limit: number; after?: number }): Promise<Page<PoolTextRecord>> {
+    const rows = await this.db.query('SELECT * FROM pool_texts WHERE client_id = ? AND task_id = ? AND number > ? ORDER BY number LIMIT ?', [
+      clientId,
+      taskId,
+      options.after ?? 0,
+      options.limit + 1,
+    ]);
+    return pageOf(rows.map(poolTextFromRow), options.limit, (t) => String(t.id));
+  }
+
+  async poolSample(clientId: string, taskId: string, limit: number): Promise<PoolTextRecord[]> {
+    // Text hashes are uniform: the first `limit` by hash are a random sample, and the same one while the pool stays.
+    const rows = await this.db.query('SELECT * FROM pool_texts WHERE client_id = ? AND task_id = ? ORDER BY text_hash LIMIT ?', [clientId, taskId, limit]);
+    return rows.map(poolTextFromRow).sort((a, b) => a.id - b.id);
+  }
+
+  async poolTextsById(clientId: string, taskId: string, ids: readonly number[]): Promise<Map<number, PoolTextRecord>> {
+    const out = new Map<number, PoolTextRecord>();
+    for (const part of chunks([...new Set(ids)])) {
+      const u = this.d.rows('u', { n: integer(part) });
+      const rows = await this.db.query(`SELECT p.* FROM ${u.sql} JOIN pool_texts p ON p.number = u.n WHERE p.client_id = ? AND p.task_id = ?`, [
+        ...u.params,
+        clientId,
+        taskId,
+      ]);
+      for (const r of rows.map(poolTextFromRow)) out.set(r.id, r);
+    }
+    return out;
+  }
+
+  async deletePoolText(clientId: string, taskId: string, id: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const deleted = await tx.run('DELETE FROM pool_texts WHERE client_id = ? AND task_id = ? AND number = ?', [clientId, taskId, id]);
+      if (deleted) await tx.run('UPDATE tasks SET pool_revision = pool_revision + 1 WHERE id = ?', [taskId]);
+      return deleted > 0;
+    });
+  }
+
+  async clearPool(clientId: string, taskId: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const deleted = await tx.run('DELETE FROM pool_texts WHERE client_id = ? AND task_id = ?', [clientId, taskId]);
+      if (deleted) await tx.run('UPDATE tasks SET pool_revision = pool_revision + 1 WHERE id = ?', [taskId]);
+      return deleted;
+    });
+  }
+
+  async labelPoolText(clientId: string, taskId: string, id: number, label: string): Promise<ExampleRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      const task = await this.poolTask(tx, clientId, taskId);
+      if (!task) return undefined;
+      const [pooled] = await tx.query('DELETE FROM pool_texts WHERE client_id = ? AND task_id = ? AND number = ? RETURNING text, text_hash', [
+        clientId,
+        taskId,
+        id,
+      ]);
+      if (!pooled) return undefined;
+      // One stored text for another: only the label's bytes are new.
+      await this.checkQuota(tx, clientId, 'maxStoredBytes', Buffer.byteLength(label));
+      const [row] = await tx.query(
+        `INSERT INTO examples (client_id, task_id, number, text, text_hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ${this.d.now}) RETURNING *`,
+        [clientId, taskId, task.nextExample, pooled.text, pooled.text_hash, label],
+      );
+      await tx.run(`UPDATE tasks SET next_example = ?, pool_revision = pool_revision + 1, updated_at = ${this.d.now} WHERE id = ?`, [
+        task.nextExample + 1,
+        taskId,
+      ]);
+      await this.checkLabelLimit(tx, taskId);
+      return exampleFromRow(row!);
+    });
+  }
+
+  async saveLabelPrior(clientId: string, taskId: string, poolRevision: number, prior: LabelPrior | null): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [task] = await tx.query(`SELECT pool_revision, ${this.d.now} AS now FROM tasks WHERE client_id = ? AND id = ?${this.d.forUpdate}`, [
+        clientId,
+        taskId,
+      ]);
+      // Estimated on a pool that has changed since: a newer estimate is due, and this one would pass for it.
+      if (!task || Number(task.pool_revision) !== poolRevision) return false;
+      const stored = prior && { ...prior, poolRevision, estimatedAt: Number(task.now) };
+      await tx.run('UPDATE tasks SET label_prior = ? WHERE id = ?', [stored ? JSON.stringify(stored) : null, taskId]);
+      await tx.notify({ kind: 'prior_estimated', clientId, taskId });
+      return true;
+    });
   }
 
   // ---- features
@@ -779,7 +929,8 @@ export class SqlStore implements Store {
     const q = QUOTA_COUNTS;
     const counts = [
       q.maxTasks(this.d),
-      q.maxExamples(this.d),
+      '(SELECT COUNT(*) FROM examples WHERE client_id = ?)',
+      '(SELECT COUNT(*) FROM pool_texts WHERE client_id = ?)',
       q.maxStoredBytes(this.d),
       "(SELECT COUNT(*) FROM jobs WHERE client_id = ? AND state = 'running')",
       q.maxActiveJobs(this.d),
@@ -787,7 +938,7 @@ export class SqlStore implements Store {
     const sql = `SELECT ${counts.map((c, i) => `${c} AS c${i}`).join(', ')}`;
     const [row] = await this.db.query(sql, clientParams(sql, clientId));
     const n = (i: number) => Number(row![`c${i}`]);
-    return { tasks: n(0), examples: n(1), storedBytes: n(2), runningJobs: n(3), activeJobs: n(4) };
+    return { tasks: n(0), examples: n(1), poolTexts: n(2), storedBytes: n(3), runningJobs: n(4), activeJobs: n(5) };
   }
 
   async createClient(name: string, limits: ClientLimits): Promise<ClientRecord> {

@@ -23,9 +23,9 @@ export interface ClientLimits {
   /** Encoder tokens (what its texts cost the encoder) per minute. */
   tokensPerMinute: number | null;
   maxTasks: number | null;
-  /** Examples over all its tasks. */
+  /** Stored texts over all its tasks: examples and pool texts together. */
   maxExamples: number | null;
-  /** UTF-8 bytes of its examples' texts and labels plus its versions' stored artifacts, evaluations and tuned stacks. */
+  /** UTF-8 bytes of its examples' texts and labels and its pool texts, plus its versions' stored artifacts, evaluations and tuned stacks. */
   maxStoredBytes: number | null;
   /** Training jobs of its running at once, over every replica; the rest wait in the queue. */
   maxRunningJobs: number | null;
@@ -77,6 +77,8 @@ export interface NewKey {
 export interface ClientUsage {
   tasks: number;
   examples: number;
+  /** Unlabelled texts in its tasks' pools (max_examples counts them with the examples). */
+  poolTexts: number;
   storedBytes: number;
   runningJobs: number;
   activeJobs: number;
@@ -99,8 +101,57 @@ export interface TaskRecord {
   retrainAfter: number | null;
   /** Examples added since the count started: the last training job queued for the task, or retrainAfter turned on. */
   newExamples: number;
+  /** Unlabelled texts in its pool. */
+  poolCount: number;
+  /** Raised by every change of the pool: what a label prior was estimated on. */
+  poolRevision: number;
+  /** The label prior last estimated on the pool for zero-shot prediction, or null. */
+  labelPrior: LabelPrior | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * The labels' prior as estimated on a task's pool (serving/label-prior.ts), for version 0: stored, so that
+ * every replica applies the same one, with what it was estimated from.
+ */
+export interface LabelPrior {
+  /** The zero-shot version (its id: labels, descriptions and spec) whose probabilities it was estimated from. */
+  version: string;
+  /** The pool revision it was estimated on. */
+  poolRevision: number;
+  /** In the zero-shot version's label order, summing to 1. */
+  labels: string[];
+  prior: number[];
+  /** Pool texts it was estimated on (the whole pool, or a sample of a large one). */
+  poolTexts: number;
+  iterations: number;
+  estimatedAt: number;
+}
+
+/** An unlabelled text of a task, kept to be labelled later or to learn the labels' balance from. */
+export interface PoolTextRecord {
+  /** Its number in its task's pool (1, 2, … in the order added, never reused): the API's id. */
+  id: number;
+  taskId: string;
+  text: string;
+  textHash: string;
+  createdAt: number;
+}
+
+export interface NewPoolText {
+  text: string;
+  textHash: string;
+}
+
+export interface AddPoolResult {
+  added: number;
+  /** Texts the task already has as examples. */
+  labelled: number;
+  /** Texts already in the pool. */
+  pooled: number;
+  /** Texts given more than once in the request (counted once). */
+  repeated: number;
 }
 
 export interface NewTask {
@@ -357,6 +408,7 @@ export interface VersionRef {
  * - `task_deleted`: the task is gone with its examples, jobs and versions (its
  *   versions are also announced as deleted); a job of it that runs stops.
  * - `cancel_requested`: a running job was asked to stop; the replica running it stops it.
+ * - `prior_estimated`: a new label prior was stored for the task's version 0; caches of the task go.
  * - `reset`: changes may have been missed (the notice connection was lost):
  *   drop every cache, and ask the store about running jobs.
  */
@@ -366,6 +418,7 @@ export type TaskChange =
   | { kind: 'versions_deleted'; clientId: string; taskId: string; versions: VersionRef[] }
   | { kind: 'task_deleted'; clientId: string; taskId: string }
   | { kind: 'cancel_requested'; clientId: string; taskId: string; jobId: string }
+  | { kind: 'prior_estimated'; clientId: string; taskId: string }
   | { kind: 'reset' };
 
 /** A key revoked (or a client deleted with its keys), for every replica's key cache; keyId '*' means any key may have changed. */
@@ -392,7 +445,7 @@ export interface TaskStore {
 
 export interface ExampleStore {
   /**
-   * All-or-nothing: with policy `error` and any conflict, nothing is written. When new examples take the task's
+   * All-or-nothing: with policy `error` and any conflict, nothing is written. Texts added leave the pool. When new examples take the task's
    * count to its retrainAfter, the same transaction queues a training job (unless one of the task's is queued):
    * with the request of the task's last successful job, or its retrainDefault before any.
    */
@@ -414,6 +467,29 @@ export interface ExampleStore {
   examplesById(clientId: string, taskId: string, ids: readonly number[]): Promise<Map<number, ExampleRecord>>;
   /** Which of `hashes` (text hashes) the task already holds as examples. */
   labelledHashes(clientId: string, taskId: string, hashes: readonly string[]): Promise<Set<string>>;
+}
+
+export interface PoolStore {
+  /**
+   * Adds texts to the task's pool, leaving out texts the task has as examples, texts already pooled, and
+   * repeats; counted in the client's quotas like examples (all or nothing).
+   */
+  addPoolTexts(clientId: string, taskId: string, texts: NewPoolText[]): Promise<AddPoolResult>;
+  listPool(clientId: string, taskId: string, options: { limit: number; after?: number }): Promise<Page<PoolTextRecord>>;
+  /** At most `limit` pool texts, the same ones for the same pool: all of a small pool, an even spread (by text hash) of a large one. */
+  poolSample(clientId: string, taskId: string, limit: number): Promise<PoolTextRecord[]>;
+  /** The pool texts with these ids, by id; ids the pool no longer has are absent. */
+  poolTextsById(clientId: string, taskId: string, ids: readonly number[]): Promise<Map<number, PoolTextRecord>>;
+  deletePoolText(clientId: string, taskId: string, id: number): Promise<boolean>;
+  /** Empties the pool; returns how many texts it held. */
+  clearPool(clientId: string, taskId: string): Promise<number>;
+  /** Moves a pool text to the examples with `label` (a label set's key, multi-label) in one transaction; undefined when the pool has no such text. */
+  labelPoolText(clientId: string, taskId: string, id: number, label: string): Promise<ExampleRecord | undefined>;
+  /**
+   * Stores the label prior estimated on pool revision `prior.poolRevision` (null: none, the pool being too small), and
+   * announces it (prior_estimated); false, storing nothing, when the pool has changed since.
+   */
+  saveLabelPrior(clientId: string, taskId: string, poolRevision: number, prior: LabelPrior | null): Promise<boolean>;
 }
 
 export interface FeatureStore {
@@ -499,7 +575,7 @@ export interface ReplicaStore {
   replicaHeartbeat(id: string, windowMs: number): Promise<number>;
 }
 
-export interface Store extends TaskStore, ExampleStore, FeatureStore, JobStore, VersionStore, ClientStore, ReplicaStore {
+export interface Store extends TaskStore, ExampleStore, PoolStore, FeatureStore, JobStore, VersionStore, ClientStore, ReplicaStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations (safe when several replicas start at once). */
   migrate(): Promise<void>;

@@ -11,7 +11,7 @@ import type { FeatureService } from '../features/feature-service.js';
 import { rarestLabel } from '../heads/multi-label.js';
 import { prototypeArtifact } from '../heads/prototype/model.js';
 import { DEFAULT_SCALE } from '../heads/prototype/params.js';
-import { labelText, zeroShotLabels } from '../heads/prototype/label-text.js';
+import { currentPrior, labelText, zeroShotLabels } from '../heads/prototype/label-text.js';
 import { textHash } from '../store/ids.js';
 import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
@@ -169,10 +169,12 @@ async function incumbentOf(
     const spec = candidates[0]!.spec;
     const protos = (await features.forTraining(task.clientId, [spec], texts, texts.map(textHash), { signal })).matrices[0]!;
     const dim = candidates[0]!.dim;
+    // Version 0 as it is served: with the label prior estimated on the pool, where one applies.
+    const prior = currentPrior(task);
     return {
       number: 0,
       labels: zeroShot.map((l) => l.name),
-      artifact: prototypeArtifact(protos.x, zeroShot.length, dim, DEFAULT_SCALE),
+      artifact: prototypeArtifact(protos.x, zeroShot.length, dim, DEFAULT_SCALE, prior?.prior),
       rows: all,
       features: { candidate: 0 },
       known: new Int32Array(n).fill(-1),

@@ -63,6 +63,11 @@ test('a tour of the API: every answer has a documented status and matches its do
   const example = { ...t, example: page.data[0].id as number };
   await call('get', '/v1/tasks/:task/examples/:example', example);
   await call('patch', '/v1/tasks/:task/examples/:example', example, (r) => r.send({ label: page.data[0].label }));
+  const pooled = ['Is it windy in Lima today', 'Put on some folk songs', 'Pay my rent from savings', 'Who scored last night'];
+  assert.equal((await call('post', '/v1/tasks/:task/pool', t, (r) => r.send({ input: pooled }))).status, 201);
+  assert.equal((await call('post', '/v1/tasks/:task/pool', t, (r) => r.send({ input: pooled[0] }))).status, 200, 'nothing new');
+  await call('get', '/v1/tasks/:task/pool', t, (r) => r.query({ limit: 2 }));
+  await call('get', '/v1/tasks/:task/prior', t);
 
   const started = (await call('post', '/v1/tasks/:task/jobs', t, (r) => r.send({ head: 'svm', evaluation: { method: 'holdout', fraction: 0.25 } }))).body;
   const job = await waitForJob(app, task.id, started.id);
@@ -98,6 +103,11 @@ test('a tour of the API: every answer has a documented status and matches its do
   await call('post', '/v1/tasks/:task/versions/:version/activate', v);
   await call('post', '/v1/tasks/:task/predict', t, (r) => r.send({ input: ['Will it rain in Oslo?', 'Play some jazz'], top_k: 2 }));
   await call('post', '/v1/predict', {}, (r) => r.send({ input: 'Play some jazz', tasks: [task.id, { task: task.id, version: job.version }] }));
+  const suggested = (await call('post', '/v1/tasks/:task/suggestions', t, (r) => r.send({ k: 2 }))).body;
+  const poolText = { ...t, pool_text: suggested.data[0].pool_id as number };
+  await call('post', '/v1/tasks/:task/pool/:pool_text/label', poolText, (r) => r.send({ label: 'weather' }));
+  await call('delete', '/v1/tasks/:task/pool/:pool_text', { ...t, pool_text: suggested.data[1].pool_id });
+  await call('delete', '/v1/tasks/:task/pool', t);
   await call('post', '/v1/tasks/:task/evaluate', t, (r) =>
     r.send({
       examples: [

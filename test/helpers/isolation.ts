@@ -60,11 +60,13 @@ function bodyFor(route: Route): { type?: string; body?: unknown; query?: Record<
     'post /v1/tasks/:task/predict': { body: { input: 'Will it rain in Oslo?' } },
     'post /v1/tasks/:task/evaluate': { body: { examples: [{ text: 'Will it rain in Oslo?', label: 'weather' }] } },
     'post /v1/tasks/:task/suggestions': { body: { input: ['Will it rain in Oslo?', 'Play some jazz'], k: 1 } },
+    'post /v1/tasks/:task/pool': { body: { input: 'an intruder text' } },
+    'post /v1/tasks/:task/pool/:pool_text/label': { body: { label: 'weather' } },
   };
   return bodies[key] ?? {};
 }
 
-const OWNED_PARAMS = new Set(['task', 'example', 'job', 'version']);
+const OWNED_PARAMS = new Set(['task', 'example', 'job', 'version', 'pool_text']);
 
 export function isolationSuite(name: string, makeStore: () => Promise<Store>, env: Record<string, string> = {}): void {
   const setup = (async () => {
@@ -90,6 +92,11 @@ export function isolationSuite(name: string, makeStore: () => Promise<Store>, en
     const job = await waitForJob(app, task.body.id, started.body.id, 120_000, a.key);
     assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
     const example = (await request(app).get(`/v1/tasks/${task.body.id}/examples`).set(bearer(a.key)).query({ limit: 1 })).body.data[0].id as number;
+    await request(app)
+      .post(`/v1/tasks/${task.body.id}/pool`)
+      .set(bearer(a.key))
+      .send({ input: ['an unlabelled text of A', 'another of A'] })
+      .expect(201);
     // B's own task, so that A's example, job and version ids are also tried under a task B may read.
     const own = await request(app).post('/v1/tasks').set(bearer(b.key)).send({ name: 'theirs' });
     return {
@@ -98,7 +105,7 @@ export function isolationSuite(name: string, makeStore: () => Promise<Store>, en
       app,
       a,
       b,
-      ids: { task: task.body.id as string, job: started.body.id as string, version: job.version!, example },
+      ids: { task: task.body.id as string, job: started.body.id as string, version: job.version!, example, pool_text: 1 },
       ownTask: own.body.id as string,
     };
   })();
@@ -110,7 +117,8 @@ export function isolationSuite(name: string, makeStore: () => Promise<Store>, en
       const versions = await request(app).get(`/v1/tasks/${ids.task}/versions`).set(bearer(a.key)).expect(200);
       const jobs = await request(app).get(`/v1/tasks/${ids.task}/jobs`).set(bearer(a.key)).expect(200);
       const ex = await request(app).get(`/v1/tasks/${ids.task}/examples/${ids.example}`).set(bearer(a.key)).expect(200);
-      return JSON.stringify([t.body, versions.body.data, jobs.body.data.map((j: { id: string; state: string }) => [j.id, j.state]), ex.body]);
+      const pool = await request(app).get(`/v1/tasks/${ids.task}/pool`).set(bearer(a.key)).expect(200);
+      return JSON.stringify([t.body, versions.body.data, jobs.body.data.map((j: { id: string; state: string }) => [j.id, j.state]), ex.body, pool.body.data]);
     };
     const before = await snapshot();
     const crossed = service.app.docs.routes.filter((r) => Object.keys(r.params ?? {}).some((p) => OWNED_PARAMS.has(p)));
@@ -119,7 +127,7 @@ export function isolationSuite(name: string, makeStore: () => Promise<Store>, en
       // With A's task, and with B's own task holding A's example, job or version ids.
       for (const taskId of [ids.task, ownTask]) {
         const path = route.path.replace(/:(\w+)/g, (_m, p: string) => String(p === 'task' ? taskId : ids[p as keyof typeof ids]));
-        if (taskId === ownTask && !/:(example|job)/.test(route.path)) continue; // B's own task and version numbers are B's to use
+        if (taskId === ownTask && !/:(example|job|pool_text)/.test(route.path)) continue; // B's own task and version numbers are B's to use
         const { type, body, query } = bodyFor(route);
         let call = request(app)[route.method](path).set(bearer(b.key));
         if (type) call = call.set('content-type', type);
@@ -257,7 +265,7 @@ export function isolationSuite(name: string, makeStore: () => Promise<Store>, en
     assert.ok(refused > 0, 'some requests were refused');
     assert.ok(accepted <= 100 + refill + 1, `${accepted} accepted; the bucket allows at most ${Math.floor(100 + refill)}`);
     const usage = (await request(app).get(`/v1/admin/clients/${small.id}`).set(bearer(ADMIN)).expect(200)).body.usage;
-    assert.deepEqual(usage, { tasks: 1, examples: 0, stored_bytes: 0, running_jobs: 0, active_jobs: 0 });
+    assert.deepEqual(usage, { tasks: 1, examples: 0, pool_texts: 0, stored_bytes: 0, running_jobs: 0, active_jobs: 0 });
   });
 
   test(`${name}: deleting a client deletes its records, and its keys stop working`, async () => {

@@ -683,6 +683,80 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal((await store.usage(client.id)).storedBytes, before);
   });
 
+  test(`${name}: a task's pool: deduplicated, paged, counted in quotas, left by texts labelled either way, deleted with its task`, async () => {
+    const store = await makeStore();
+    const client = await store.createClient(`pool-${name}-${counter++}-${Date.now()}`, { ...UNLIMITED, maxExamples: 5 });
+    const task = await store.createTask({ clientId: client.id, name: 'pool', description: null, spec });
+    const pt = (text: string) => ({ text, textHash: textHash(text) });
+    await store.addExamples(client.id, task.id, [ex('known', 'x')], 'error');
+    assert.deepEqual(await store.addPoolTexts(client.id, task.id, [pt('a'), pt('b'), pt('a'), pt('known'), pt('c')]), {
+      added: 3,
+      labelled: 1,
+      pooled: 0,
+      repeated: 1,
+    });
+    assert.deepEqual(await store.addPoolTexts(client.id, task.id, [pt('b'), pt('d')]), { added: 1, labelled: 0, pooled: 1, repeated: 0 });
+    const t1 = (await store.getTask(client.id, task.id))!;
+    assert.deepEqual([t1.poolCount, t1.exampleCount, t1.labelPrior], [4, 1, null]);
+    const first = await store.listPool(client.id, task.id, { limit: 3 });
+    assert.deepEqual(
+      first.items.map((t) => [t.id, t.text]),
+      [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ],
+    );
+    assert.deepEqual(
+      (await store.listPool(client.id, task.id, { limit: 3, after: Number(first.next) })).items.map((t) => t.text),
+      ['d'],
+    );
+    assert.deepEqual((await store.listPool(T, task.id, { limit: 3 })).items, [], "another client's view");
+    const usage = await store.usage(client.id);
+    assert.deepEqual([usage.examples, usage.poolTexts, usage.storedBytes], [1, 4, 'known'.length + 'x'.length + 4]);
+    // One example and four pooled texts: the client's limit of 5 stored texts is reached.
+    await assert.rejects(store.addPoolTexts(client.id, task.id, [pt('e')]), (e: unknown) => e instanceof DomainError && e.code === 'quota_exceeded');
+    assert.equal((await store.getTask(client.id, task.id))!.poolCount, 4, 'nothing of the refused request was written');
+    // A pooled text uploaded as an example leaves the pool in the same transaction: the quota counts it once.
+    assert.equal((await store.addExamples(client.id, task.id, [ex('a', 'y')], 'error')).inserted, 1);
+    const t2 = (await store.getTask(client.id, task.id))!;
+    assert.deepEqual([t2.poolCount, t2.exampleCount], [3, 2]);
+    assert.ok(t2.poolRevision > t1.poolRevision, 'the pool changed');
+    // Labelling a pool text moves it: the example takes the task's next number, the pool loses it.
+    const labelled = await store.labelPoolText(client.id, task.id, 2, 'y');
+    assert.deepEqual([labelled?.id, labelled?.text, labelled?.label], [3, 'b', 'y']);
+    assert.equal((await store.getExample(client.id, task.id, 3))?.text, 'b');
+    assert.equal(await store.labelPoolText(client.id, task.id, 2, 'y'), undefined, 'gone from the pool');
+    assert.equal(await store.labelPoolText(T, task.id, 3, 'y'), undefined, "another client's task");
+    assert.deepEqual([...(await store.poolTextsById(client.id, task.id, [1, 2, 3, 4, 99])).keys()].sort(), [3, 4]);
+    const sample = await store.poolSample(client.id, task.id, 1);
+    assert.equal(sample.length, 1);
+    assert.deepEqual(await store.poolSample(client.id, task.id, 1), sample, 'the same sample of the same pool');
+    assert.equal((await store.poolSample(client.id, task.id, 10)).length, 2);
+
+    const heard: TaskChange[] = [];
+    const off = store.onTaskChange((c) => 'taskId' in c && c.taskId === task.id && heard.push(c));
+    const revision = (await store.getTask(client.id, task.id))!.poolRevision;
+    const prior = { version: 'zs_1', poolRevision: revision, labels: ['x', 'y'], prior: [0.25, 0.75], poolTexts: 2, iterations: 7, estimatedAt: 0 };
+    assert.equal(await store.saveLabelPrior(client.id, task.id, revision - 1, prior), false, 'estimated on an earlier pool');
+    assert.equal(await store.saveLabelPrior(client.id, task.id, revision, prior), true);
+    const stored = (await store.getTask(client.id, task.id))!.labelPrior!;
+    assert.deepEqual({ ...stored, estimatedAt: 0 }, prior);
+    assert.ok(stored.estimatedAt > 0, "the database's clock");
+    assert.deepEqual(heard, [{ kind: 'prior_estimated', clientId: client.id, taskId: task.id }], 'announced when saveLabelPrior resolves');
+    off();
+
+    assert.equal(await store.deletePoolText(client.id, task.id, 3), true);
+    assert.equal(await store.deletePoolText(client.id, task.id, 3), false);
+    assert.equal(await store.saveLabelPrior(client.id, task.id, revision, null), false, 'the pool changed since');
+    assert.equal(await store.clearPool(client.id, task.id), 1);
+    assert.equal((await store.getTask(client.id, task.id))!.poolCount, 0);
+    await store.addPoolTexts(client.id, task.id, [pt('f')]);
+    assert.equal((await store.listPool(client.id, task.id, { limit: 5 })).items[0]?.id, 5, 'a deleted id is never given again');
+    assert.equal(await store.deleteTask(client.id, task.id), true);
+    assert.deepEqual([(await store.usage(client.id)).poolTexts, (await store.usage(client.id)).storedBytes], [0, 0], 'gone with the task');
+  });
+
   test(`${name}: claims are fair across clients, and a client at its limit of running jobs waits`, async () => {
     const store = await makeStore();
     const busy = await store.createClient('busy', { ...UNLIMITED, maxRunningJobs: 1 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Adapter } from '../../src/store/adapter.js';
-import { applyMigrations, JOB_CHECKPOINTS_MIGRATION, RETRAIN_AFTER_MIGRATION, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
+import { applyMigrations, JOB_CHECKPOINTS_MIGRATION, POOL_MIGRATION, RETRAIN_AFTER_MIGRATION, TUNED_STACKS_MIGRATION } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/types.js';
 
 export interface UpgradeTarget {
@@ -231,6 +231,43 @@ export function upgradeContract(name: string, fresh: () => UpgradeTarget): void 
       assert.equal((await store.getJobCheckpoint('job_old'))?.epoch, 1);
       await store.finishJob('job_old', 'r', { state: 'cancelled' });
       assert.equal(await store.getJobCheckpoint('job_old'), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: a database from before task pools opens with empty pools and no priors; a pool is kept beside the old examples`, async () => {
+    const target = fresh();
+    const db = await target.adapter();
+    await applyMigrations(db, POOL_MIGRATION - 1);
+    await db.run(`INSERT INTO clients (id, name, created_at) VALUES ('acme', 'acme', 1)`);
+    await db.run(`INSERT INTO tasks (id, client_id, name, spec, created_at, updated_at, next_example) VALUES ('task_p', 'acme', 'intents', ?, 1, 1, 3)`, [
+      spec,
+    ]);
+    for (const [i, text] of ['hello', 'where is my card'].entries())
+      await db.run(`INSERT INTO examples (client_id, task_id, number, text, text_hash, label, created_at) VALUES ('acme', 'task_p', ?, ?, ?, 'l', 1)`, [
+        i + 1,
+        text,
+        `h${i}`,
+      ]);
+    await db.close();
+
+    const store = await target.store();
+    try {
+      const task = (await store.getTask('acme', 'task_p'))!;
+      assert.deepEqual([task.exampleCount, task.poolCount, task.poolRevision, task.labelPrior], [2, 0, 0, null]);
+      const added = await store.addPoolTexts('acme', 'task_p', [
+        { text: 'hello', textHash: 'h0' },
+        { text: 'new text', textHash: 'h-new' },
+      ]);
+      assert.deepEqual(added, { added: 1, labelled: 1, pooled: 0, repeated: 0 }, 'deduplicated against the old examples');
+      assert.deepEqual(
+        (await store.listPool('acme', 'task_p', { limit: 10 })).items.map((t) => [t.id, t.text]),
+        [[1, 'new text']],
+      );
+      const example = await store.labelPoolText('acme', 'task_p', 1, 'm');
+      assert.equal(example?.id, 3, 'numbered on from the old examples');
+      assert.deepEqual([(await store.usage('acme')).examples, (await store.usage('acme')).poolTexts], [3, 0]);
     } finally {
       await store.close();
     }

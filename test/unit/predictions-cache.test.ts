@@ -31,6 +31,9 @@ function fakeStore() {
         exampleCount: 0,
         retrainAfter: null,
         newExamples: 0,
+        poolCount: 0,
+        poolRevision: 0,
+        labelPrior: null,
         createdAt: 0,
         updatedAt: 0,
       };

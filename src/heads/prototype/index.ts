@@ -14,7 +14,8 @@ export const prototypeHead: HeadDefinition<PrototypeHeadParams> = {
   type: 'prototype',
   description: "A unit vector per label (the mean of its examples' features), probabilities by softmax over scaled cosines: works from one example a label.",
   format: 'prototype',
-  artifactDescription: 'classes, dim, prototypes (classes × dim, row-major, each row of unit length), scale (multiplies the cosines before the softmax).',
+  artifactDescription:
+    'classes, dim, prototypes (classes × dim, row-major, each row of unit length), scale (multiplies the cosines before the softmax), optionally bias (one per label, added after scaling: the log of a label prior).',
   params: prototypeParamsSchema,
   searchDescription: 'scale ∈ {10, 20, 50} (the same labels; only how sure the probabilities are)',
   auto: false,

@@ -3,6 +3,8 @@
  * through a template. Zero-shot prototypes are its features, and a training
  * job takes descriptions as extra examples through it too.
  */
+import { createHash } from 'node:crypto';
+import { DEFAULT_SCALE } from './params.js';
 
 /**
  * How a label's description (or, without one, its name) becomes the text
@@ -34,4 +36,27 @@ export const MIN_ZERO_SHOT_LABELS = 2;
  */
 export function zeroShotLabels<L extends { name: string; description: string | null }>(task: { kind: string; labels: readonly L[] }): readonly L[] | undefined {
   return task.kind === 'single_label' && task.labels.length >= MIN_ZERO_SHOT_LABELS ? task.labels : undefined;
+}
+
+interface ZeroShotSource {
+  id: string;
+  spec: unknown;
+  labels: ReadonlyArray<{ name: string; description: string | null }>;
+}
+
+/** A task's zero-shot version's id (without a prior): it changes when what the version is built from does. */
+export function zeroShotId(task: ZeroShotSource): string {
+  return `zs_${createHash('sha256')
+    .update(JSON.stringify([task.id, task.spec, task.labels, ZERO_SHOT_TEMPLATE, DEFAULT_SCALE]))
+    .digest('hex')
+    .slice(0, 24)}`;
+}
+
+/**
+ * The task's stored label prior if it was estimated for its zero-shot version as the task is now (the same
+ * labels, descriptions and spec), else undefined: what serving applies, and what a job compares a new version with.
+ */
+export function currentPrior<P extends { version: string; labels: readonly string[] }>(task: ZeroShotSource & { labelPrior: P | null }): P | undefined {
+  const p = task.labelPrior;
+  return p && p.version === zeroShotId(task) && p.labels.join('\u0000') === task.labels.map((l) => l.name).join('\u0000') ? p : undefined;
 }

@@ -34,7 +34,14 @@ const clientOut = z.object({
   limits: limitsOut,
   created_at: z.string(),
   usage: z
-    .object({ tasks: z.number(), examples: z.number(), stored_bytes: z.number(), running_jobs: z.number(), active_jobs: z.number() })
+    .object({
+      tasks: z.number(),
+      examples: z.number(),
+      pool_texts: z.number().describe('Unlabelled texts in its pools: max_examples counts them with the examples.'),
+      stored_bytes: z.number(),
+      running_jobs: z.number(),
+      active_jobs: z.number(),
+    })
     .optional()
     .describe('What the client stores and runs now, as its quotas count it (single client reads only).'),
 });
@@ -84,6 +91,7 @@ function clientJson(t: ClientRecord, usage?: ClientUsage): z.infer<typeof client
           usage: {
             tasks: usage.tasks,
             examples: usage.examples,
+            pool_texts: usage.poolTexts,
             stored_bytes: usage.storedBytes,
             running_jobs: usage.runningJobs,
             active_jobs: usage.activeJobs,

@@ -2,19 +2,16 @@
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import { textHash } from '../../store/ids.js';
-import type { AddExamplesResult, ExampleRecord, Store } from '../../store/types.js';
+import type { AddExamplesResult, Store } from '../../store/types.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { iso, listEnvelope, listJson } from '../schemas/common.js';
+import { listEnvelope, listJson } from '../schemas/common.js';
 import { deletionOut, exampleOut, uploadOut } from '../schemas/example.js';
 import { exampleParam, taskParam } from '../schemas/params.js';
 import { MAX_EXPANSION } from '../body.js';
 import { stored } from '../schemas/stored-text.js';
 import { LABEL_SEPARATOR, MAX_LABELS_PER_EXAMPLE, readUpload, UPLOAD_MEDIA_TYPES, type UploadLimits } from '../uploads.js';
-import { labelSetKey, labelsOfKey } from '../../store/label-set.js';
-import type { TaskKind } from '../../lib/task-kind.js';
-
-const label = stored(z.string().trim().min(1, 'must not be empty').max(200));
+import { exampleJson, labelBody, storedLabel } from '../example-labels.js';
 
 const uploadQuery = z
   .object({
@@ -70,21 +67,6 @@ const deleteExamplesQuery = z
   })
   .strict()
   .refine((q) => q.label !== undefined || q.all === 'true', 'name a label to delete, or pass all=true to delete every example');
-const relabelBody = z
-  .object({
-    label: label.optional().describe('Single-label tasks.'),
-    labels: z.array(label).min(1).max(MAX_LABELS_PER_EXAMPLE).optional().describe('Multi-label tasks: the whole new set.'),
-  })
-  .strict()
-  .refine((b) => (b.label === undefined) !== (b.labels === undefined), 'send label (single-label task) or labels (multi-label task)');
-
-const exampleJson = (kind: TaskKind, e: ExampleRecord): z.infer<typeof exampleOut> => ({
-  id: e.id,
-  object: 'example',
-  text: e.text,
-  ...(kind === 'multi_label' ? { labels: labelsOfKey(e.label) } : { label: e.label }),
-  created_at: iso(e.createdAt)!,
-});
 
 const notFound = (id: number, taskId: string) => new DomainError('example_not_found', `example ${id} does not exist in task ${taskId}`, 'example');
 
@@ -209,19 +191,11 @@ export function examplesRoutes(store: Store, limits: UploadLimits, wake: () => v
       scope: 'train',
       summary: "Replace an example's label.",
       params: { task: taskParam, example: exampleParam },
-      body: relabelBody,
+      body: labelBody,
       responses: { 200: { description: 'Updated.', schema: exampleOut } },
       handler: async ({ params, body, client, res }) => {
         const task = await taskOf(store, client, params.task);
-        const multi = task.kind === 'multi_label';
-        if (multi !== (body.labels !== undefined))
-          throw new DomainError(
-            'invalid_value',
-            multi ? 'this task is multi-label: send labels, a list' : 'this task is single-label: send label',
-            multi ? 'label' : 'labels',
-          );
-        const stored = body.labels ? labelSetKey(body.labels) : body.label!;
-        const e = await store.relabelExample(task.clientId, task.id, params.example, stored);
+        const e = await store.relabelExample(task.clientId, task.id, params.example, storedLabel(task, body));
         if (!e) throw notFound(params.example, task.id);
         res.json(exampleJson(task.kind, e));
       },

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DomainError, isDomainError } from '../../errors.js';
 import { multiOut, predictOut } from '../schemas/prediction.js';
+import { appliedPriorOut } from '../schemas/pool.js';
 import { confusionMatrixOut, perLabelOut } from '../schemas/metrics.js';
 import { predictionsJson, thresholdsOf } from '../resource-json.js';
 import { DEFAULT_THRESHOLD, multiLabelScores } from '../../heads/multi-label.js';
@@ -17,6 +18,13 @@ import { type Route, route } from '../route.js';
 import { MAX_VERSION, taskParam } from '../schemas/params.js';
 import { stored } from '../schemas/stored-text.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
+import { priorJson } from '../../serving/zero-shot.js';
+
+/** A zero-shot version's prior, where it applies one, as a response field. */
+const priorField = (target: Target) => {
+  const prior = priorJson(target.version);
+  return prior ? { prior } : {};
+};
 
 const versionField = z.number().int().min(1).max(MAX_VERSION).optional().describe('Pin a version; default: the active one.');
 /** Task ids go to the store: no NUL or lone surrogate (stored-text.ts). */
@@ -70,6 +78,7 @@ const singleLabelEvaluation = z.object({
   task: z.string(),
   kind: z.literal('single_label'),
   version: z.number().int(),
+  prior: appliedPriorOut.optional(),
   unknown_labels: unknownLabels,
   accuracy: z.number(),
   macro_f1: z.number(),
@@ -149,6 +158,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
           task: target.task.id,
           kind: target.task.kind,
           version: target.version.number,
+          ...priorField(target),
           data: predictionsJson(scored[0]!.probabilities, target.version, inputs.length, body.top_k),
           usage: { prompt_tokens: tokens, encoded_texts: encoded },
         } satisfies z.infer<typeof predictOut>);
@@ -177,6 +187,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
             task: target.task.id,
             kind: target.task.kind,
             version: target.version.number,
+            ...priorField(target),
             predictions: predictionsJson(probabilities, target.version, inputs.length, body.top_k),
           })),
           usage: { prompt_tokens: tokens, encoded_texts: encoded },
@@ -226,6 +237,7 @@ export function predictRoutes(predictions: PredictionService, limits: TextLimits
         res.json({
           ...head,
           kind: 'single_label',
+          ...priorField(target),
           ...computeMetrics(truth, predicted, labels),
         } satisfies z.infer<typeof evaluationOut>);
       },

@@ -19,6 +19,11 @@ export const exampleParam = {
   notFound: 'example_not_found',
   description: 'Example id: its number in its task (1, 2, … in upload order, never reused).',
 } satisfies PathParam;
+export const poolTextParam = {
+  schema: positiveInt.refine((n) => n <= Number.MAX_SAFE_INTEGER),
+  notFound: 'pool_text_not_found',
+  description: "Pool text id: its number in its task's pool (1, 2, … in the order added, never reused).",
+} satisfies PathParam;
 export const jobParam = { schema: id, notFound: 'job_not_found', description: 'Job id.' } satisfies PathParam;
 export const versionParam = {
   schema: positiveInt.refine((n) => n <= MAX_VERSION),

@@ -1,6 +1,7 @@
 /** Predictions as the API returns them: from the predict routes and with suggestions. */
 import { z } from 'zod';
 import { taskKind as kind } from './common.js';
+import { appliedPriorOut } from './pool.js';
 
 const singleLabelPrediction = z
   .object({
@@ -23,11 +24,19 @@ export const usage = z.object({
   encoded_texts: z.number().int().describe('Texts the encoder ran on (the others were cached).'),
 });
 
-export const predictOut = z.object({ object: z.literal('list'), task: z.string(), kind, version: z.number().int(), data: z.array(prediction), usage });
+export const predictOut = z.object({
+  object: z.literal('list'),
+  task: z.string(),
+  kind,
+  version: z.number().int(),
+  prior: appliedPriorOut.optional(),
+  data: z.array(prediction),
+  usage,
+});
 export const multiOut = z.object({
   object: z.literal('list'),
   data: z
-    .array(z.object({ task: z.string(), kind, version: z.number().int(), predictions: z.array(prediction) }))
+    .array(z.object({ task: z.string(), kind, version: z.number().int(), prior: appliedPriorOut.optional(), predictions: z.array(prediction) }))
     .describe('One entry per task, in request order.'),
   usage,
 });

@@ -13,6 +13,7 @@ export const taskOut = z.object({
     .array(z.object({ name: z.string(), description: z.string().nullable() }))
     .describe('Declared labels, with their descriptions: what zero-shot prediction (version 0) knows of them.'),
   example_count: z.number().int(),
+  pool_count: z.number().int().describe('Unlabelled texts in its pool.'),
   active_version: z.number().int().nullable(),
   retrain_after: z
     .number()
