@@ -604,6 +604,8 @@ export class SqlStore implements Store {
         taskId,
       ]);
       await this.checkLabelLimit(tx, taskId);
+      // A label from the pool is a new example like an upload's: it counts toward retrain_after.
+      await this.retrainIfDue(tx, clientId, taskId);
       return exampleFromRow(row!);
     });
   }

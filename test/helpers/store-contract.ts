@@ -387,6 +387,26 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     assert.equal((await store.getTask(T, task.id))!.retrainAfter, null);
   });
 
+  test(`${name}: retrainAfter: labels given to pool texts count as new examples`, async () => {
+    const { store, task } = await fresh();
+    await store.updateTask(T, task.id, { retrainAfter: 2, retrainDefault: { request: { pooled: true }, maxAttempts: 1 } });
+    await store.addPoolTexts(
+      T,
+      task.id,
+      ['p1', 'p2'].map((t) => ({ text: `${task.id} ${t}`, textHash: `${task.id}-${t}` })),
+    );
+    const [one, two] = (await store.listPool(T, task.id, { limit: 10 })).items;
+    await store.labelPoolText(T, task.id, one!.id, 'l');
+    assert.equal((await store.listJobs(T, task.id, 10)).items.length, 0);
+    await store.labelPoolText(T, task.id, two!.id, 'm');
+    const jobs = (await store.listJobs(T, task.id, 10)).items;
+    assert.deepEqual(
+      jobs.map((j) => [j.state, j.trigger, j.request]),
+      [['queued', 'retrain_after', { pooled: true }]],
+    );
+    await store.cancelJob(T, task.id, jobs[0]!.id);
+  });
+
   test(`${name}: retrainAfter: uploads at the same moment queue one job between them; a client at its job quota gets none, and its upload goes in`, async () => {
     const { store, task } = await fresh();
     await store.updateTask(T, task.id, { retrainAfter: 1, retrainDefault: { request: {}, maxAttempts: 1 } });
