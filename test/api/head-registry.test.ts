@@ -36,7 +36,7 @@ test('GET /v1/heads lists the new head type with its parameters, defaults and us
     heads.map((h) => h.type),
     [...HEADS.map((h) => h.type), 'throwaway', 'fine_tune'],
   );
-  const t = heads.at(-1);
+  const t = heads.find((h) => h.type === 'throwaway');
   assert.equal(t.description, 'A head type that exists only in the tests.');
   assert.deepEqual(t.defaults, { depth: 3, style: 'plain', tags: [] });
   assert.deepEqual(t.params.properties.depth, { default: 3, description: 'How deep it would go.', type: 'integer', minimum: 1, maximum: 9 });
