@@ -170,3 +170,28 @@ test('a fine-tuning job cancelled while it trains stops between steps and writes
   assert.equal(job.version, null);
   assert.equal((await request(app).get(`/v1/tasks/${taskId}/versions`).expect(200)).body.data.length, 0);
 });
+
+test('a multi-label task fine-tunes with sigmoid outputs and thresholds chosen on the hold-out', async () => {
+  const emotions = loadJsonl('goemotions.dev.jsonl').slice(0, 150) as unknown as Array<{ text: string; labels: string[] }>;
+  const taskId = (await request(app).post('/v1/tasks').send({ name: 'ft-emotions', kind: 'multi_label' }).expect(201)).body.id as string;
+  await request(app)
+    .post(`/v1/tasks/${taskId}/examples`)
+    .set('content-type', 'application/x-ndjson')
+    .send(emotions.map((e) => JSON.stringify({ text: e.text, labels: e.labels })).join('\n'))
+    .expect(201);
+  const job = await train(app, taskId, { head: { type: 'fine_tune', params: { ...small, epochs: 1 } } });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  assert.ok('macro_f1' in job.progress.fine_tune!.epochs_done[0]!.held_out!);
+  const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;
+  assert.equal(version.head_type, 'fine_tune');
+  assert.equal(version.metrics.kind, 'multi_label');
+  assert.equal(typeof version.metrics.macro_f1, 'number');
+  const artifact = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}/artifact`).expect(200)).body;
+  assert.equal(artifact.head.format, 'multi-label');
+  assert.equal(artifact.head.thresholds.length, version.labels.length);
+  const predicted = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: ['Thank you so much, this is wonderful!'] })
+    .expect(200);
+  assert.ok(Array.isArray(predicted.body.data[0].labels));
+});
