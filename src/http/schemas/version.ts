@@ -209,6 +209,7 @@ export const reportOut = z.object({
       "A job that fine-tuned (head fine_tune, or among auto's candidates): its epochs, rows and run; with auto, there even when a frozen head was chosen.",
     ),
   candidates: candidatesOut.optional().describe('auto with fine_tune: the best frozen head and the fine-tuned one on the same held-out rows.'),
+  frozen: searchOut.optional().describe('auto with fine_tune, the fine-tuned version chosen: the search of the frozen candidates it beat.'),
   layer_sweep: layerSweepOut.optional().describe('When the request asked for a layer sweep.'),
   search: searchOut.optional().describe('When the request searched a grid (auto, or search: true).'),
   learning_curve: learningCurveOut.optional().describe('When the request asked for a learning curve.'),
