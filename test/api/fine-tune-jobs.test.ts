@@ -93,6 +93,7 @@ test('parameters that cannot work are 400, naming the field, and nothing is queu
   await bad({ head: { type: 'fine_tune', params: { layers: 0 } } }, 'head.params.layers', />=1|at least 1|too small/i);
   await bad({ head: { type: 'fine_tune', params: { learning_rate: 0 } } }, 'head.params.learning_rate', />0|greater than 0|too small/i);
   await bad({ head: { type: 'fine_tune', params: { max_tokens: 1000 } } }, 'head.params.max_tokens', /256/);
+  await bad({ head: { type: 'fine_tune', params: { batch_size: 256, max_tokens: 128 } } }, 'head.params.batch_size', /8192 tokens a step/);
   await bad({ head: { type: 'fine_tune', params: { momentum: 0.9 } } }, 'head.params.momentum', /unknown field/);
   await bad({ head: { type: 'fine_tune' }, evaluation: { method: 'cv', folds: 5 } }, 'evaluation', /hold-out/);
   await bad({ head: { type: 'fine_tune' }, layer_sweep: true }, 'layer_sweep', /does not apply/);

@@ -226,6 +226,7 @@ test('the recipe: defaults, "all", and a refusal naming the field for what canno
   refused({ learningRate: 0 }, 'learning_rate');
   refused({ maxTokens: 257 }, 'max_tokens');
   refused({ batchSize: 0 }, 'batch_size');
+  refused({ batchSize: 128, maxTokens: 128 }, 'batch_size');
   refused({ dropout: 1 }, 'dropout');
   const old = { ...manifest, trainable: undefined, importerVersion: 3 } as ModelManifest;
   assert.match(untrainableReason(old)!, /re-import/);

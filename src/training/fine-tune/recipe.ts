@@ -29,6 +29,12 @@ export interface FineTuneRecipe {
   threads: number;
 }
 
+/**
+ * Most tokens a step may hold (batch × tokens a text): a step's activations take about 0.11 MiB a token a tuned
+ * layer (docs/benchmarks/finetune.md), so this bounds a job of all six layers near 5.5 GiB.
+ */
+export const MAX_STEP_TOKENS = 8192;
+
 /** AdamW's constants (PyTorch's defaults, which the recipes in the literature use). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
@@ -63,6 +69,11 @@ export function resolveRecipe(given: RecipeInput, model: Pick<ModelManifest, 'la
   if (!int(r.batchSize) || r.batchSize < 1 || r.batchSize > 1024) fail('batch_size', 'batch_size must be an integer in [1, 1024]');
   if (!int(r.maxTokens) || r.maxTokens < 3 || r.maxTokens > model.maxTokens)
     fail('max_tokens', `max_tokens must be an integer in [3, ${model.maxTokens}] (the model takes at most ${model.maxTokens})`);
+  if (r.batchSize * r.maxTokens > MAX_STEP_TOKENS)
+    fail(
+      'batch_size',
+      `batch_size × max_tokens must be at most ${MAX_STEP_TOKENS} tokens a step (${r.batchSize} × ${r.maxTokens} = ${r.batchSize * r.maxTokens}): onnxruntime's working memory grows with a step's tokens`,
+    );
   if (!(r.weightDecay >= 0 && r.weightDecay < 1)) fail('weight_decay', 'weight_decay must be in [0, 1)');
   if (!(r.warmup >= 0 && r.warmup < 1)) fail('warmup', 'warmup must be a share of the steps in [0, 1)');
   if (!(r.dropout >= 0 && r.dropout < 1)) fail('dropout', 'dropout must be in [0, 1)');
