@@ -19,6 +19,8 @@
  *    (diversity 0), and the service's suggestions (src/serving/suggestions.ts)
  *    at diversity 0.1 to 0.5; logistic regression (C=10) throughout.
  *
+ * `-- --http`: issue 20's goals through the API instead (./lib/little-data-http.ts).
+ *
  * Progress to stderr, the tables to stdout.
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -36,6 +38,7 @@ import { suggest } from '../src/serving/suggestions.js';
 import { nameAsText } from '../src/heads/prototype/label-text.js';
 import { loadSplits, type LabelledSplits } from './lib/heads.js';
 import { DESCRIPTIONS } from './lib/label-descriptions.js';
+import { littleDataHttp } from './lib/little-data-http.js';
 import { fmt, printTable } from './lib/stats.js';
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -46,6 +49,14 @@ const SHOTS = [1, 2, 4, 8, 16];
 const DRAWS = 5;
 const REFERENCE_FEW_SHOT = [0.54, 0.676, 0.768, 0.833, 0.879];
 const REFERENCE_ZERO_SHOT_NAMES: Record<string, string> = { banking77: '62.2%', trec: '18.6–20.8%', sst2: '66.0–69.8%' };
+
+if (process.argv.includes('--http')) {
+  const args = process.argv.slice(2);
+  const opts = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) if (args[i]!.startsWith('--') && args[i + 1] && !args[i + 1]!.startsWith('--')) opts.set(args[i]!.slice(2), args[++i]!);
+  await littleDataHttp(opts);
+  process.exit(0);
+}
 
 const registry = await ModelRegistry.load({
   modelsDir: 'models',

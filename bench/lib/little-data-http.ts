@@ -1,0 +1,199 @@
+/**
+ * npm run bench:little-data -- --http [--sets banking77,trec,sst2] [--draws 5] [--test 400]
+ *
+ * Issue 20's little-data goals measured through the HTTP API of a service
+ * started as `npm start` starts it (a child process, SQLite, keys off): jobs,
+ * not the fitting code. For each single-label set, draw and k = 1, 2, 4, 8, 16
+ * examples a label, a task is created with its labels declared with
+ * descriptions (./label-descriptions.ts, written before any score was seen),
+ * k examples a label are uploaded, and a job trains with every default
+ * (activate: if_better, a learning curve asked for). Then the same test texts
+ * are predicted by version 0 (zero-shot), by the trained version and by
+ * whichever is active:
+ *
+ * - goal 1: the active version's accuracy ≥ max(version 0, the trained one) − 1 point, at every k on every set;
+ * - goal 2: the learning curve's prediction at 2k against the cross-validated accuracy a job measures at 2k
+ *   (the next k of the same draw), mean absolute error ≤ 2 points, the interval covering it in ≥ 4 of 5 draws.
+ *
+ * Progress to stderr, the tables to stdout.
+ */
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServiceProcess, waitFor } from '../../test/helpers/process.js';
+import { loadJsonl, shuffled } from './datasets.js';
+import { DESCRIPTIONS } from './label-descriptions.js';
+import { fmt, printTable } from './stats.js';
+
+const SHOTS = [1, 2, 4, 8, 16];
+const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+const pct = (x: number) => `${(100 * x).toFixed(1)}`;
+
+type Json = Record<string, unknown>;
+
+interface Row {
+  set: string;
+  k: number;
+  v0: number;
+  trained: number;
+  active: number;
+  activated: boolean;
+  /** Learning curve: accuracy predicted at 2k, its interval, and the job's own CV accuracy at k. */
+  predicted2k?: number;
+  interval?: [number, number] | null;
+  cv: number | null;
+}
+
+export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
+  const sets = (opts.get('sets') ?? 'banking77,trec,sst2').split(',');
+  const draws = Number(opts.get('draws') ?? 5);
+  const testSize = Number(opts.get('test') ?? 400);
+  const svc = await startServiceProcess({
+    TRANSFERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'transferd-little-')),
+    TRANSFERD_ORT_THREADS: String(availableParallelism()),
+    TRANSFERD_JOB_POLL_MS: '100',
+    TRANSFERD_MAX_QUEUE_WAIT_MS: '0',
+  });
+  const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<Json> => {
+    const res = await fetch(`${svc.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': type },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const json = (await res.json()) as Json;
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const rows: Row[] = [];
+  const started = performance.now();
+  try {
+    await waitFor(`${svc.url}/readyz`, (s) => s === 200, 120_000);
+    for (const set of sets) {
+      const train = loadJsonl(`${set}.train.jsonl`);
+      const test = shuffled(loadJsonl(`${set}.test.jsonl`), 11).slice(0, testSize);
+      const labels = [...new Set(train.map((e) => e.label))].sort();
+      const described = labels.map((name) => ({ name, description: DESCRIPTIONS[set]?.[name] ?? name.replaceAll('_', ' ') }));
+      for (let draw = 0; draw < draws; draw++) {
+        const order = shuffled(train, 100 + draw);
+        for (const k of SHOTS) {
+          // The first k of each label in this draw's order: a larger k holds every smaller one's examples.
+          const taken = new Map<string, number>();
+          const examples = order.filter((e) => {
+            const n = taken.get(e.label) ?? 0;
+            taken.set(e.label, n + 1);
+            return n < k;
+          });
+          const task = String((await call('POST', '/v1/tasks', { name: `${set}-${draw}-${k}`, labels: described })).id);
+          const accuracyOf = async (v: number | undefined) => {
+            const out = await call('POST', `/v1/tasks/${task}/predict`, { input: test.map((e) => e.text), ...(v !== undefined ? { version: v } : {}) });
+            const data = out.data as Array<{ label: string }>;
+            return data.filter((d, i) => d.label === test[i]!.label).length / test.length;
+          };
+          // Version 0 answers while it is the active one (a pinned version is a trained one).
+          const v0 = await accuracyOf(undefined);
+          await call(
+            'POST',
+            `/v1/tasks/${task}/examples`,
+            examples.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n'),
+            'application/x-ndjson',
+          );
+          const job = await call('POST', `/v1/tasks/${task}/jobs`, { learning_curve: true });
+          let ended: Json;
+          for (;;) {
+            ended = await call('GET', `/v1/tasks/${task}/jobs/${String(job.id)}`);
+            if (['succeeded', 'failed', 'cancelled'].includes(String(ended.state))) break;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          if (ended.state !== 'succeeded') throw new Error(`${set} k=${k}: job ${String(ended.state)} ${JSON.stringify(ended.error)}`);
+          const version = await call('GET', `/v1/tasks/${task}/versions/${String(ended.version)}`);
+          const metrics = version.metrics as { accuracy?: number };
+          const curve = (version.report as Json).learning_curve as Json | undefined;
+          const row: Row = {
+            set,
+            k,
+            v0,
+            trained: await accuracyOf(Number(ended.version)),
+            active: await accuracyOf(undefined),
+            activated: ((version.report as Json).activation as Json | undefined)?.decision === 'activated',
+            cv: metrics.accuracy ?? null,
+            ...(curve ? { predicted2k: Number(curve.accuracy_at_double), interval: (curve.interval as [number, number] | null) ?? null } : {}),
+          };
+          rows.push(row);
+          log(
+            `${set} draw ${draw} k=${k}: v0 ${pct(row.v0)}, trained ${pct(row.trained)}, active ${pct(row.active)} (${row.activated ? 'activated' : 'kept'}), cv ${row.cv === null ? '–' : pct(row.cv)}, at 2k ${row.predicted2k === undefined ? '–' : pct(row.predicted2k)}`,
+          );
+          await call('DELETE', `/v1/tasks/${task}`).catch(() => undefined);
+        }
+      }
+    }
+  } finally {
+    svc.proc.kill('SIGTERM');
+    await svc.exited;
+  }
+  report(rows, sets, draws, testSize, (performance.now() - started) / 1000);
+}
+
+function report(rows: Row[], sets: string[], draws: number, testSize: number, seconds: number): void {
+  const machine = `${cpus()[0]?.model.trim() ?? 'cpu'} × ${availableParallelism()}`;
+  console.log(
+    `\nbench:little-data --http — the API with every default (activate: if_better), ${draws} draws, ${testSize} test texts a set; ${machine}, ${new Date().toISOString().slice(0, 10)}, ${fmt(seconds / 60, 1)} min`,
+  );
+  const table: string[][] = [];
+  let failures = 0;
+  for (const set of sets)
+    for (const k of SHOTS) {
+      const r = rows.filter((x) => x.set === set && x.k === k);
+      if (!r.length) continue;
+      const v0 = mean(r.map((x) => x.v0));
+      const trained = mean(r.map((x) => x.trained));
+      const active = mean(r.map((x) => x.active));
+      const worst = Math.min(...r.map((x) => x.active - Math.max(x.v0, x.trained)));
+      const ok = active >= Math.max(v0, trained) - 0.01;
+      if (!ok) failures++;
+      table.push([
+        set,
+        String(k),
+        pct(v0),
+        pct(trained),
+        pct(active),
+        `${r.filter((x) => x.activated).length}/${r.length}`,
+        `${(100 * worst).toFixed(1)}`,
+        ok ? 'yes' : 'NO',
+      ]);
+    }
+  printTable(
+    ['set', 'k a label', 'version 0 %', 'trained %', 'active %', 'activated', 'worst draw: active − best of both (points)', 'active ≥ best − 1'],
+    table,
+  );
+  console.log(
+    failures
+      ? `goal missed at ${failures} (set, k)`
+      : 'goal met: the active version ≥ max(version 0, trained) − 1 point at every k on every set (means over draws)',
+  );
+
+  // Learning curve: the prediction at 2k (made by the job at k) against the CV accuracy the job at 2k measured.
+  const curve: string[][] = [];
+  const errors: number[] = [];
+  let covered = 0;
+  let counted = 0;
+  for (const set of sets)
+    for (const k of SHOTS.slice(0, -1)) {
+      const at = rows.filter((x) => x.set === set && x.k === k);
+      const next = rows.filter((x) => x.set === set && x.k === 2 * k);
+      const pairs = at.map((x, i) => [x, next[i]] as const).filter(([x, y]) => x.predicted2k !== undefined && y?.cv !== null && y !== undefined);
+      if (!pairs.length) continue;
+      const e = pairs.map(([x, y]) => x.predicted2k! - y!.cv!);
+      const c = pairs.filter(([x, y]) => x.interval && y!.cv! >= x.interval[0] && y!.cv! <= x.interval[1]).length;
+      errors.push(...e.map(Math.abs));
+      covered += c;
+      counted += pairs.length;
+      curve.push([set, `${k} → ${2 * k}`, fmt(100 * mean(e), 2), fmt(100 * mean(e.map(Math.abs)), 2), `${c}/${pairs.length}`]);
+    }
+  if (curve.length) {
+    printTable(['set', 'k → 2k', 'bias (points)', 'mean |error| (points)', 'interval covers'], curve);
+    console.log(
+      `learning curve over every set and k: mean |error| ${fmt(100 * mean(errors), 2)} points (goal ≤ 2), interval covered ${covered}/${counted} (goal ≥ 4 in 5)`,
+    );
+  }
+}
