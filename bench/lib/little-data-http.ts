@@ -108,7 +108,7 @@ export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
           if (ended.state !== 'succeeded') throw new Error(`${set} k=${k}: job ${String(ended.state)} ${JSON.stringify(ended.error)}`);
           const version = await call('GET', `/v1/tasks/${task}/versions/${String(ended.version)}`);
           const metrics = version.metrics as { accuracy?: number };
-          const curve = (version.report as Json).learning_curve as Json | undefined;
+          const curve = ((version.report as Json).learning_curve as Json | undefined)?.estimate as Json | undefined;
           const row: Row = {
             set,
             k,

@@ -22,6 +22,9 @@ import { jobParam, taskParam } from '../schemas/params.js';
  */
 const EVENTS_POLL_MS = 500;
 
+/** The median of counts (examples a label); undefined for none. */
+const medianOf = (xs: number[]): number | undefined => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined);
+
 export interface JobsDeps {
   store: Store;
   events: EventStreams;
@@ -59,11 +62,11 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events, heads }: 
       },
       handler: async ({ params, body, client, res }) => {
         const task = await taskOf(store, client, params.task);
-        const request = normalizeRequest(body, task.kind, heads);
+        const counts = countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id));
+        const request = normalizeRequest(body, task.kind, heads, medianOf([...counts.values()]));
         const manifest = models.get(task.spec.model)?.manifest;
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);
-        const counts = countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id));
         checkTrainable(counts, request, smallestDimension(specs, manifest.hiddenSize), task.kind);
         fineTuneRecipe(request, manifest);
         const job = await store.createJob({ clientId: task.clientId, taskId: task.id, request, maxAttempts });
