@@ -38,7 +38,7 @@ export function SuggestionCard({
   const guess = predictedName(item.prediction);
   const p = item.prediction;
   return (
-    <div class="card" data-testid="label-item" data-pool-id={item.pool_id} data-busy={String(busy)}>
+    <div class="card" data-testid="label-item" data-pool-id={item.pool_id} data-version={version} data-busy={String(busy)}>
       <p class="label-text" data-testid="label-text">
         {item.text}
       </p>
