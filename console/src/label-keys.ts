@@ -49,7 +49,18 @@ export function keyAction(press: KeyPress, keys: ReadonlyMap<string, string>): K
   return null;
 }
 
-/** Whether a key press belongs to what has focus (a text field, a list, an editable element) rather than to the page. */
+/**
+ * Whether a key press belongs to what has focus rather than to the page: any key in a text field, a list or an
+ * editable element; Space and Enter on a button or a link, which they press.
+ */
+export function ownsKey(target: { tagName?: string; isContentEditable?: boolean; type?: string } | null, key: string): boolean {
+  if (!target) return false;
+  const tag = target.tagName?.toUpperCase();
+  if ((key === ' ' || key === 'Enter') && (tag === 'BUTTON' || tag === 'A' || tag === 'SUMMARY')) return true;
+  return isTyping(target);
+}
+
+/** Whether focus is where a person types (a text field, a list, an editable element). */
 export function isTyping(target: { tagName?: string; isContentEditable?: boolean; type?: string } | null): boolean {
   if (!target) return false;
   if (target.isContentEditable) return true;

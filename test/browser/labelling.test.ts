@@ -6,14 +6,18 @@
  * retrain after 10 new labels, labels 20 suggested questions by keyboard
  * (each with its true TREC label), sees the retrained version's score beside
  * the one it was compared with, undoes a labelling and skips a text. Typing
- * in the page's fields labels nothing.
+ * in the page's fields labels nothing. A multi-label task's labels are
+ * toggled by their keys and given with Enter. With UPDATE_SCREENSHOTS=1 the page,
+ * once retrained, is saved as the README's docs/screenshots/labelling.png.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Job, Task, Version, VersionList } from '../../console/src/api/responses.js';
 import { retrainComparison } from '../../console/src/label-session.js';
 import { listen, testService } from '../helpers/app.js';
 import { session, withScreenshot } from '../helpers/browser.js';
+import { labelSets } from '../helpers/fixtures.js';
 import { call } from '../helpers/http.js';
 import { waitForJob } from '../helpers/jobs.js';
 import { trecSubset } from '../helpers/trec-subset.js';
@@ -32,6 +36,7 @@ const LABELS = [
 ];
 const LABEL_COUNT = 20;
 const RETRAIN_AFTER = 10;
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 
 test('a person labels 20 suggested TREC questions by keyboard, the task retrains by itself, the new score is shown beside the last; undo and skip', async (t) => {
   const { app } = await testService();
@@ -124,11 +129,15 @@ test('a person labels 20 suggested TREC questions by keyboard, the task retrains
     // The suggestions come from the head now active.
     const active = (await getTask()).active_version ?? 0;
     await page.locator(`[data-testid="label-item"][data-version="${active}"][data-busy="false"]`).waitFor();
+    if (UPDATE_SCREENSHOTS) {
+      mkdirSync('docs/screenshots', { recursive: true });
+      await page.screenshot({ path: 'docs/screenshots/labelling.png', fullPage: true });
+    }
 
-    // Undo: label one more, then take it back; the example is gone and the text is back in the pool, shown again.
+    // Undo: label one more, with a click this time, then take it back by key; the example is gone and the text is
+    // back in the pool, shown again.
     const text = (await page.getByTestId('label-text').textContent())!;
-    const key = (await page.locator(`[data-testid="label-button"][data-label="${TRUTH.get(text)}"]`).getAttribute('data-key'))!;
-    await page.keyboard.press(key);
+    await page.locator(`[data-testid="label-button"][data-label="${TRUTH.get(text)}"]`).click();
     await page.locator(`[data-testid="label-progress"][data-session="${LABEL_COUNT + 1}"]`).waitFor();
     assert.equal((await getTask()).example_count, LABEL_COUNT + 1);
     await page.keyboard.press('u');
@@ -147,6 +156,47 @@ test('a person labels 20 suggested TREC questions by keyboard, the task retrains
     await page.locator(`[data-testid="label-item"]:not([data-pool-id="${back.id}"])`).waitFor();
     assert.notEqual(await page.getByTestId('label-text').textContent(), text);
     assert.equal((await getTask()).example_count, LABEL_COUNT);
+
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test("a multi-label task: a label's key toggles it, Enter gives the text the labels chosen", async () => {
+  const { app } = await testService();
+  const { url } = await listen(app.app);
+  const { page, foreign, pageErrors } = await session(url);
+  const task = (await call(url, 'POST', '/v1/tasks', { name: 'intents', kind: 'multi_label' })).body as Task;
+  const taskPath = `/v1/tasks/${task.id}`;
+  const rows = labelSets(6, 0);
+  assert.equal((await call(url, 'POST', `${taskPath}/examples`, rows.map((r) => JSON.stringify(r)).join('\n'), 'application/x-ndjson')).status, 201);
+  const job = (await call(url, 'POST', `${taskPath}/jobs`, { head: 'logistic_regression' })).body as Job;
+  assert.equal((await waitForJob(url, task.id, job.id)).state, 'succeeded');
+  const pooled = labelSets(2, 60).map((r) => r.text);
+  assert.equal((await call(url, 'POST', `${taskPath}/pool`, { input: pooled })).status, 201);
+  const labels = [...new Set(rows.flatMap((r) => r.labels))].sort();
+
+  await withScreenshot(page, 'labelling-multi', async () => {
+    await page.goto(`${url}/#/tasks/${task.id}/label`);
+    await page.locator('[data-testid="label-item"][data-version="1"][data-busy="false"]').waitFor();
+    assert.deepEqual(
+      await page.getByTestId('label-button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-label'))),
+      labels,
+      "the examples' labels, by name",
+    );
+    const pressed = () => page.locator('[data-testid="label-button"][aria-pressed="true"]').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-label')));
+    await page.keyboard.press('1');
+    await page.keyboard.press('2');
+    await page.keyboard.press('3');
+    await page.keyboard.press('2');
+    assert.deepEqual(await pressed(), [labels[0], labels[2]], 'a second press takes a label off again');
+    const text = (await page.getByTestId('label-text').textContent())!;
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="label-progress"][data-session="1"]').waitFor();
+    const examples = (await call(url, 'GET', `${taskPath}/examples?limit=100`)).body.data as Array<{ text: string; labels: string[] }>;
+    assert.deepEqual(examples.find((e) => e.text === text)?.labels, [labels[0], labels[2]]);
+    assert.deepEqual(await pressed(), [], 'the next text starts with none chosen');
+    assert.notEqual(await page.getByTestId('label-text').textContent(), text);
 
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Suggestion, Version, VersionSummary } from '../../console/src/api/responses.js';
-import { isTyping, keyAction, LABEL_KEYS, labelKeys, SKIP_KEYS, UNDO_KEYS } from '../../console/src/label-keys.js';
+import { isTyping, keyAction, LABEL_KEYS, labelKeys, ownsKey, SKIP_KEYS, UNDO_KEYS } from '../../console/src/label-keys.js';
 import { buttonLabels, extendOrder, poolLines, refilled, retrainComparison, suggestionCount } from '../../console/src/label-session.js';
 
 const labels = (n: number) => Array.from({ length: n }, (_, i) => `label ${i}`);
@@ -57,6 +57,13 @@ test('typing: text fields, text areas, lists and editable elements keep their ke
   assert.equal(isTyping({ tagName: 'BUTTON' }), false);
   assert.equal(isTyping({ tagName: 'BODY', isContentEditable: false }), false);
   assert.equal(isTyping(null), false);
+  // Space and Enter press a focused button or link; its other keys are the page's.
+  assert.equal(ownsKey({ tagName: 'BUTTON' }, ' '), true);
+  assert.equal(ownsKey({ tagName: 'A' }, 'Enter'), true);
+  assert.equal(ownsKey({ tagName: 'BUTTON' }, '1'), false);
+  assert.equal(ownsKey({ tagName: 'BODY' }, ' '), false);
+  assert.equal(ownsKey({ tagName: 'TEXTAREA' }, 's'), true);
+  assert.equal(ownsKey(null, 'u'), false);
 });
 
 test("buttons: declared labels as declared, then the examples', then the head's; an order keeps its keys as labels come", () => {

@@ -78,7 +78,7 @@ function RetrainSetting({ task, taskPath, onChanged }: { task: Task; taskPath: s
   );
 }
 
-function Comparison({ c }: { c: ScoreComparison }) {
+function Comparison({ task, c }: { task: string; c: ScoreComparison }) {
   return (
     <p
       data-testid="retrain-result"
@@ -88,7 +88,10 @@ function Comparison({ c }: { c: ScoreComparison }) {
       data-previous-score={c.previous?.score ?? ''}
       data-decision={c.decision ?? ''}
     >
-      <strong>Version {c.version}</strong>: {c.score === null ? 'no score' : pct(c.score)}
+      <strong>
+        <a href={href.version(task, c.version)}>Version {c.version}</a>
+      </strong>
+      : {c.score === null ? 'no score' : pct(c.score)}
       {c.previous && (
         <>
           {' '}
@@ -175,7 +178,7 @@ export function RetrainPanel({
           )}
         </div>
       )}
-      {comparison && job?.version === comparison.version && <Comparison c={comparison} />}
+      {comparison && job?.version === comparison.version && <Comparison task={task.id} c={comparison} />}
     </div>
   );
 }

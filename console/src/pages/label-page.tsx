@@ -10,7 +10,7 @@ import { ApiError } from '../api/errors.js';
 import { pooledId } from '../api/pool.js';
 import { seg } from '../api/query.js';
 import type { Example, Suggestion, Suggestions, Task } from '../api/responses.js';
-import { isTyping, type KeyAction, keyAction, labelKeys } from '../label-keys.js';
+import { type KeyAction, keyAction, labelKeys, ownsKey } from '../label-keys.js';
 import { buttonLabels, extendOrder, refilled, suggestionCount } from '../label-session.js';
 import { RetrainPanel } from '../label/retrain-panel.js';
 import { SuggestionCard } from '../label/suggestion-card.js';
@@ -229,7 +229,7 @@ export function LabelPage({ taskId }: { taskId: string }) {
   useEffect(() => {
     const listener = (e: KeyboardEvent) => {
       // Typing in a field (the pool's texts, the retrain setting, the key dialog) is typing, not labelling.
-      if (e.repeat || e.defaultPrevented || isTyping(e.target as HTMLElement | null)) return;
+      if (e.repeat || e.defaultPrevented || ownsKey(e.target as HTMLElement | null, e.key)) return;
       const action = keyAction(e, keysRef.current);
       if (!action) return;
       e.preventDefault();
