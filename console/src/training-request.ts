@@ -42,6 +42,10 @@ export function withHead(form: TrainingForm, heads: readonly HeadType[], type: s
 /** The head type that fine-tunes the encoder (GET /v1/heads lists it last). */
 export const FINE_TUNE = 'fine_tune';
 
+/** Whether the form fine-tunes: as its head, or among auto's candidates (then it is evaluated on a hold-out). */
+export const fineTunes = (form: Pick<TrainingForm, 'head' | 'candidates'>) =>
+  form.head === FINE_TUNE || (form.head === 'auto' && form.candidates.includes(FINE_TUNE));
+
 /** The form as the service would train a request that says nothing: its default head type, and auto's default candidates. */
 export function defaultForm(heads: readonly HeadType[], kind: Task['kind']): TrainingForm {
   const offered = headsFor(heads, kind);
@@ -88,7 +92,7 @@ export function trainingRequest(form: TrainingForm, heads: readonly HeadType[]):
   const chosen = heads.find((h) => h.type === form.head);
   // Fine-tuning has no grid, no layers to sweep, and is evaluated on a hold-out (a fold would cost a whole run).
   const tuned = form.head === FINE_TUNE;
-  const tunes = tuned || (form.head === 'auto' && form.candidates.includes(FINE_TUNE));
+  const tunes = fineTunes(form);
   const head =
     form.head === 'auto'
       ? { type: 'auto', candidates: form.candidates }

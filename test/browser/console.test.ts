@@ -8,9 +8,14 @@
  * with keys on, the key asked for once. Charts are checked on the data their
  * ECharts instances hold, compared with what the API served, not on pixels.
  *
+ * A fine-tuning job trained through the form is followed by step and epoch,
+ * and its version shows the loss and hold-out accuracy of each epoch; auto
+ * with fine_tune shows the frozen and fine-tuned candidates side by side.
+ *
  * On failure a screenshot of the page goes to test-output/screenshots/; with
  * UPDATE_SCREENSHOTS=1 the version view and the map are saved as the
- * README's docs/screenshots/version.png and map.png.
+ * README's docs/screenshots/version.png and map.png, and a fine-tuned
+ * version as docs/screenshots/fine-tune.png (docs/fine-tuning.md).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -20,7 +25,8 @@ import { confusionData, worstConfusion } from '../../console/src/charts/confusio
 import { mapSummary } from '../../console/src/charts/example-map-data.js';
 import { layerCosines } from '../../console/src/charts/similarity-data.js';
 import { layersName, pct } from '../../console/src/format.js';
-import type { ExampleMap, HeadType, Version } from '../../console/src/api/responses.js';
+import type { ExampleMap, HeadType, Job, Version } from '../../console/src/api/responses.js';
+import { fineTuneRows } from '../../console/src/charts/fine-tune-data.js';
 import { HEADS } from '../../src/heads/registry.js';
 import { listen, testService } from '../helpers/app.js';
 import { session, withScreenshot } from '../helpers/browser.js';
@@ -378,6 +384,126 @@ test('a head type added to the registry is in the training form, its parameters 
     await page.getByTestId('job-page').waitFor();
     const jobs = (await call(url, 'GET', `/v1/tasks/${task.id}/jobs`)).body.data;
     assert.deepEqual(jobs.at(-1).request.head, { type: 'throwaway', params: { depth: 7, style: 'fancy', tags: ['a', 'b'] }, search: false });
+
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('a person fine-tunes the top layer through the form, follows it by epoch, reads its epochs on the version, and compares it with a frozen head', async () => {
+  const { app } = await testService();
+  const { url } = await listen(app.app);
+  const { page, foreign, pageErrors } = await session(url);
+  // 8 TREC questions a label: a small task, enough for a hold-out of every label.
+  const few = trecSubset(8);
+
+  await withScreenshot(page, 'console-fine-tune', async () => {
+    const task = (await call(url, 'POST', '/v1/tasks', { name: 'fine-tuned questions' })).body;
+    assert.equal((await call(url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(few.rows), 'application/x-ndjson')).status, 201);
+    await page.goto(`${url}/#/tasks/${task.id}`);
+    await page.getByTestId('train-form').waitFor();
+
+    // The fine_tune head: its parameters from GET /v1/heads; no grid search, sweep or learning curve; a hold-out, not cross-validation.
+    await page.getByTestId('train-head').selectOption('fine_tune');
+    const heads = (await call(url, 'GET', '/v1/heads')).body.data as HeadType[];
+    const fineTune = heads.find((h) => h.type === 'fine_tune')!;
+    assert.deepEqual(await paramNames(page), Object.keys(fineTune.params.properties));
+    for (const gone of ['train-search', 'train-sweep', 'train-learning-curve', 'train-cv', 'train-folds'])
+      assert.equal(await page.getByTestId(gone).count(), 0, gone);
+    await page.getByTestId('train-holdout-note').waitFor();
+    assert.equal(await page.getByTestId('train-holdout').isChecked(), true);
+    const small = { layers: '1', epochs: '2', batch_size: '8', learning_rate: '0.0003', max_tokens: '32' };
+    for (const [name, value] of Object.entries(small)) await page.getByTestId(`train-param-${name}`).fill(value);
+    await page.getByTestId('train-submit').click();
+    await page.getByTestId('job-page').waitFor();
+
+    // The job page: step x/y and epoch e/E as the run goes, the epochs' chart filled in by the end.
+    await page.getByTestId('fine-tune-progress').waitFor({ timeout: 120_000 });
+    await page.locator('[data-testid="job-progress"][data-state="succeeded"]').waitFor({ timeout: 300_000 });
+    const jobId = page.url().split('/').at(-1)!;
+    const job = (await call(url, 'GET', `/v1/tasks/${task.id}/jobs/${jobId}`)).body as Job;
+    assert.deepEqual(job.request.head, {
+      type: 'fine_tune',
+      params: { ...fineTune.defaults, layers: 1, epochs: 2, batch_size: 8, learning_rate: 0.0003, max_tokens: 32 },
+      search: false,
+    });
+    assert.deepEqual(job.request.evaluation, { method: 'holdout', fraction: 0.2 });
+    const progress = job.progress.fine_tune!;
+    await page.locator('[data-testid="fine-tune-progress"][data-epochs-done="2"]').waitFor();
+    assert.match(
+      (await page.getByTestId('fine-tune-step').textContent())!,
+      new RegExp(`^step ${progress.steps}/${progress.steps} · epoch 2/2 · running loss `),
+    );
+    await chartDrawn(page, 'fine-tune-live-chart', 4);
+    const live = await chartOption(page, 'fine-tune-live-chart');
+    assert.deepEqual(live.xAxis[0]!.data, ['1', '2']);
+    assert.deepEqual(
+      live.series.find((x) => x.name === 'training loss')!.data,
+      progress.epochs_done.map((e) => e.loss),
+    );
+
+    // The version: loss and hold-out accuracy by epoch on two axes, the epochs and the run's facts as the report says.
+    await page.getByTestId('job-version-link').click();
+    await page.locator('[data-testid="fine-tune"][data-epochs="2"]').waitFor();
+    const version = (await call(url, 'GET', `/v1/tasks/${task.id}/versions/${job.version}`)).body as Version;
+    assert.equal(version.head_type, 'fine_tune');
+    const report = version.report.fine_tune!;
+    assert.equal(report.history.length, 2);
+    await chartDrawn(page, 'fine-tune-chart', 4);
+    const chart = await chartOption(page, 'fine-tune-chart');
+    assert.deepEqual(chart.xAxis[0]!.data, ['1', '2']);
+    assert.equal(chart.yAxis.length, 2, 'loss and accuracy on their own axes');
+    assert.deepEqual(
+      chart.series.find((x) => x.name === 'training loss')!.data,
+      report.history.map((e) => e.loss),
+    );
+    assert.deepEqual(
+      chart.series.find((x) => x.name === 'hold-out accuracy')!.data,
+      report.history.map((e) => (e.held_out && 'accuracy' in e.held_out ? e.held_out.accuracy : null)),
+    );
+    assert.equal(await page.getByTestId('fine-tune-epoch').count(), 2);
+    const facts = await page
+      .getByTestId('fine-tune-facts')
+      .locator('tr')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-fact'), r.querySelector('.num')!.textContent]));
+    assert.deepEqual(facts, fineTuneRows(report));
+    const fact = Object.fromEntries(facts);
+    assert.deepEqual([fact.epochs, fact['tuned layers'], fact['rows held out']], ['2', 'layer 6 (the top one)', String(report.held_out_rows)]);
+    assert.equal(await page.getByTestId('metric-accuracy').locator('.metric-value').textContent(), pct((version.metrics as { accuracy: number }).accuracy));
+    if (UPDATE_SCREENSHOTS) {
+      mkdirSync('docs/screenshots', { recursive: true });
+      await page.getByTestId('fine-tune').scrollIntoViewIfNeeded();
+      await page.waitForTimeout(SETTLE_MS);
+      await page.getByTestId('fine-tune').screenshot({ path: 'docs/screenshots/fine-tune.png' });
+    }
+
+    // auto with logistic regression and fine_tune, through the form: both scored on the same held-out rows, the better chosen.
+    await page.goto(`${url}/#/tasks/${task.id}`);
+    await page.getByTestId('train-head').selectOption('auto');
+    for (const h of heads) await page.getByTestId(`train-candidate-${h.type}`).setChecked(h.type === 'logistic_regression' || h.type === 'fine_tune');
+    await page.getByTestId('train-holdout-note').waitFor();
+    assert.equal(await page.getByTestId('train-sweep').count(), 1, 'the frozen candidates can still be swept');
+    await page.getByTestId('train-submit').click();
+    await page.getByTestId('job-page').waitFor();
+    await page.locator('[data-testid="job-progress"][data-state="succeeded"]').waitFor({ timeout: 300_000 });
+    await page.getByTestId('job-version-link').click();
+    const auto = page.getByTestId('candidates');
+    await auto.waitFor();
+    const autoJob = (await call(url, 'GET', `/v1/tasks/${task.id}/jobs`)).body.data.at(-1) as Job;
+    const compared = ((await call(url, 'GET', `/v1/tasks/${task.id}/versions/${autoJob.version}`)).body as Version).report.candidates!;
+    assert.equal(compared.frozen.head, 'logistic_regression');
+    assert.equal(await auto.getAttribute('data-chosen'), compared.chosen);
+    const shown = await auto
+      .getByTestId('candidate-row')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-head'), Number(r.getAttribute('data-score'))]));
+    assert.deepEqual(shown, [
+      ['logistic_regression', compared.frozen.score],
+      ['fine_tune', compared.fine_tune.score],
+    ]);
+    assert.match((await auto.textContent())!, new RegExp(`same ${compared.rows} held-out rows`));
+    assert.match((await page.getByTestId('candidates-reason').textContent())!, new RegExp(compared.reason));
+    // The fine-tuned candidate's epochs are there whichever was chosen.
+    await page.locator('[data-testid="fine-tune"][data-epochs]').waitFor();
 
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);

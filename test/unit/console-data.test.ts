@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiErrorOf } from '../../console/src/api/errors.js';
 import { withQuery } from '../../console/src/api/query.js';
-import type { LayerSweepReport, MapPoint } from '../../console/src/api/responses.js';
+import type { FineTuneReport, LayerSweepReport, MapPoint } from '../../console/src/api/responses.js';
 import { confusionData, worstConfusion } from '../../console/src/charts/confusion-data.js';
+import { epochSeries, fineTuneRows, heldOutText, stepText, tunedLayersText } from '../../console/src/charts/fine-tune-data.js';
 import { groupByLabel, isMisclassified, mapSummary } from '../../console/src/charts/example-map-data.js';
 import { sweepPoints } from '../../console/src/charts/layer-sweep-data.js';
 import { cosine, layerCosines } from '../../console/src/charts/similarity-data.js';
@@ -16,7 +17,7 @@ import { escapeHtml, layersName, pct } from '../../console/src/format.js';
 import { agreementRows, rankedProbabilities } from '../../console/src/predict-data.js';
 import { href, parseRoute } from '../../console/src/route.js';
 import { changedParams, defaultEntries, entryValue, paramInput } from '../../console/src/head-params.js';
-import { defaultForm, headsFor, parseLayers, type TrainingForm, trainingRequest, withHead } from '../../console/src/training-request.js';
+import { defaultForm, fineTunes, headsFor, parseLayers, type TrainingForm, trainingRequest, withHead } from '../../console/src/training-request.js';
 import { computeMetrics, DENSE_CONFUSION_LABELS } from '../../src/heads/evaluation.js';
 import { HEADS } from '../../src/heads/registry.js';
 import { headList } from '../../src/http/routes/heads.js';
@@ -184,6 +185,102 @@ test('confusion cells: every cell of a dense matrix, the non-zero ones of a spar
   assert.equal(sparse.cells.length, 2 * k);
   assert.ok(sparse.cells.every((c) => c.count === 1 && c.share === 0.5));
   assert.equal(sparse.errors, k);
+});
+
+test('fine-tuning in the form: a hold-out whatever the form says, no search, sweep or learning curve; layers takes a number or "all"', () => {
+  const form = defaultForm(HEAD_LIST, 'single_label');
+  const tuned = withHead(form, HEAD_LIST, 'fine_tune');
+  const parse = (f: TrainingForm) => normalizeRequest(trainingRequestSchema.parse(trainingRequest(f, HEAD_LIST)));
+  assert.equal(fineTunes(tuned), true);
+  assert.equal(fineTunes(form), false);
+  assert.equal(fineTunes({ head: 'auto', candidates: ['svm', 'fine_tune'] }), true);
+  assert.equal(fineTunes({ head: 'svm', candidates: ['svm', 'fine_tune'] }), false, "auto's candidates count only when auto is the head");
+
+  // The brief's small job, as typed in the form: every field the person set, the evaluation a hold-out though the form said cv.
+  const typed = {
+    ...tuned,
+    search: true,
+    layerSweep: true,
+    learningCurve: true,
+    evaluation: 'cv' as const,
+    params: { ...tuned.params, layers: '1', epochs: '2', batch_size: '8', learning_rate: '0.0003', max_tokens: '32' },
+  };
+  const body = trainingRequest(typed, HEAD_LIST);
+  assert.deepEqual(body.head, { type: 'fine_tune', params: { layers: 1, epochs: 2, batch_size: 8, learning_rate: 0.0003, max_tokens: 32 } });
+  assert.deepEqual([body.layer_sweep, body.learning_curve], [false, false]);
+  const parsed = parse(typed);
+  assert.deepEqual(parsed.evaluation, { method: 'holdout', fraction: 0.2 });
+  const layersInput = paramInput(HEAD_LIST.find((h) => h.type === 'fine_tune')!.params.properties.layers!);
+  assert.equal(layersInput.kind, 'text', 'an integer or "all": a text input');
+  assert.equal(entryValue(layersInput, 'all'), 'all');
+  assert.equal(entryValue(layersInput, '3'), 3);
+  const all = parse({ ...tuned, params: { ...tuned.params, layers: 'all' } }).head;
+  assert.equal('params' in all && all.params.layers, 'all');
+  assert.throws(() => parse({ ...tuned, params: { ...tuned.params, layers: 'two' } }), /layers/, 'anything else is refused at the parameter');
+
+  // auto with fine_tune: a hold-out too, but the frozen candidates may still be swept.
+  const auto = { ...withHead(form, HEAD_LIST, 'auto'), candidates: ['logistic_regression', 'fine_tune'], layerSweep: true, holdoutPercent: 25 };
+  const autoParsed = parse(auto);
+  assert.deepEqual(autoParsed.evaluation, { method: 'holdout', fraction: 0.25 });
+  assert.deepEqual(autoParsed.head, { type: 'auto', candidates: ['logistic_regression', 'fine_tune'] });
+  assert.notEqual(autoParsed.layerSweep, null);
+});
+
+test("fine-tuning's epochs: one point per epoch, gaps for those not done, the hold-out's metric named; the run's facts as rows", () => {
+  const report: FineTuneReport = {
+    tuned_layers: { first: 5, last: 5 },
+    history: [
+      { epoch: 2, loss: 0.9, seconds: 3.25, held_out: { accuracy: 0.75 } },
+      { epoch: 1, loss: 1.6, seconds: 3.5, held_out: { accuracy: 0.5 } },
+    ],
+    trained_rows: 38,
+    held_out_rows: 10,
+    stats: {
+      steps: 10,
+      trained_tokens: 800,
+      tokens_per_second: 123.456,
+      frozen_seconds: 0.4,
+      train_seconds: 6.5,
+      evaluate_seconds: 0.3,
+      frozen_bytes: 2 * 1024 * 1024,
+      spilled: false,
+    },
+  };
+  const s = epochSeries(report.history);
+  assert.deepEqual(s, { epochs: [1, 2], loss: [1.6, 0.9], heldOut: [0.5, 0.75], metric: 'accuracy' });
+  // A running job: three epochs, the first done; the axis already holds all three.
+  assert.deepEqual(epochSeries([report.history[1]!], 3), { epochs: [1, 2, 3], loss: [1.6, null, null], heldOut: [0.5, null, null], metric: 'accuracy' });
+  // A resumed job reports only the epochs after the one it resumed after.
+  assert.deepEqual(epochSeries([{ epoch: 3, loss: 0.4, seconds: 1 }], 3), {
+    epochs: [1, 2, 3],
+    loss: [null, null, 0.4],
+    heldOut: [null, null, null],
+    metric: null,
+  });
+  assert.equal(epochSeries([{ epoch: 1, loss: 1, seconds: 1, held_out: { macro_f1: 0.41 } }]).metric, 'macro_f1');
+  assert.deepEqual(epochSeries([], 2).loss, [null, null], 'before the first epoch ends');
+  assert.equal(heldOutText('accuracy', 0.75), '75.0 %');
+  assert.equal(heldOutText('macro_f1', 0.41), '0.410');
+  assert.equal(heldOutText(null, null), '—');
+
+  assert.equal(tunedLayersText({ first: 5, last: 5 }), 'layer 6 (the top one)');
+  assert.equal(tunedLayersText({ first: 0, last: 5 }), 'layers 1–6 (the top 6)');
+  const rows = Object.fromEntries(fineTuneRows(report));
+  assert.equal(rows['tuned layers'], 'layer 6 (the top one)');
+  assert.equal(rows['rows trained'], '38');
+  assert.equal(rows['rows held out'], '10');
+  assert.equal(rows.epochs, '2');
+  assert.equal(rows.steps, '10');
+  assert.equal(rows['tokens / s'], '123');
+  assert.equal(rows['trained in'], '6.5 s');
+  assert.equal(rows['frozen states'], '2.0 MiB');
+  assert.equal(rows.resumed, undefined);
+  assert.equal(Object.fromEntries(fineTuneRows({ ...report, resumed_after_epoch: 1 })).resumed, 'after epoch 1');
+
+  assert.equal(
+    stepText({ step: 7, steps: 10, epoch: 2, epochs: 2, loss: 0.5, running_loss: 0.61234, epochs_done: [] }),
+    'step 7/10 · epoch 2/2 · running loss 0.612',
+  );
 });
 
 test('layer sweep points: one per candidate, single layers by depth then combinations, the chosen one found by its spec', () => {

@@ -17,7 +17,16 @@ import type { modelsResponse } from '../../../src/http/schemas/model.js';
 import type { multiOut, prediction, predictOut, suggestionsOut } from '../../../src/http/schemas/prediction.js';
 import type { poolTextOut, poolUploadOut } from '../../../src/http/schemas/pool.js';
 import type { taskOut } from '../../../src/http/schemas/task.js';
-import type { layerChoiceOut, layerSweepOut, learningCurveOut, searchOut, versionOut, versionSummaryOut } from '../../../src/http/schemas/version.js';
+import type {
+  candidatesOut,
+  fineTuneReportOut,
+  layerChoiceOut,
+  layerSweepOut,
+  learningCurveOut,
+  searchOut,
+  versionOut,
+  versionSummaryOut,
+} from '../../../src/http/schemas/version.js';
 
 /** A page of a list route. */
 type Page<T extends z.ZodType> = z.output<ReturnType<typeof listEnvelope<T>>>;
@@ -49,6 +58,9 @@ export type LayerSweepReport = z.output<typeof layerSweepOut>;
 export type LayerSweepResult = LayerSweepReport['results'][number];
 export type SearchReport = z.output<typeof searchOut>;
 export type LearningCurveReport = z.output<typeof learningCurveOut>;
+export type FineTuneReport = z.output<typeof fineTuneReportOut>;
+export type CandidatesReport = z.output<typeof candidatesOut>;
+export type FineTuneProgress = NonNullable<Job['progress']['fine_tune']>;
 
 export type EvaluationRow = z.output<typeof evaluationRowOut>;
 export type EvaluationPage = Page<typeof evaluationRowOut>;

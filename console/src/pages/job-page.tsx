@@ -1,10 +1,12 @@
-/** A training job, followed live through its event stream until it ends. */
+/** A training job, followed live through its event stream until it ends; a fine-tuning one by step and epoch. */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { ApiError } from '../api/errors.js';
 import { FINISHED, watchJob } from '../api/job-events.js';
 import { seg } from '../api/query.js';
-import type { Job } from '../api/responses.js';
+import type { FineTuneProgress, Job } from '../api/responses.js';
+import { FineTuneChart } from '../charts/fine-tune-chart.js';
+import { epochSeries, heldOutText, stepText } from '../charts/fine-tune-data.js';
 import { duration, when } from '../format.js';
 import { href } from '../route.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
@@ -21,6 +23,7 @@ const PHASES: Record<string, string> = {
   search: 'searching parameters',
   evaluate: 'evaluating the chosen head',
   fit: 'fitting the final head',
+  fine_tune: 'fine-tuning the encoder',
   done: 'done',
   succeeded: 'succeeded',
   failed: 'failed',
@@ -55,6 +58,7 @@ export function JobPage({ taskId, jobId }: { taskId: string; jobId: string }) {
         </span>
       </p>
       <ProgressBar testId="job-progress" percent={job.progress.percent} state={job.state} label={`${job.progress.percent} % · ${phase}`} />
+      {job.progress.fine_tune && <FineTuneLive progress={job.progress.fine_tune} />}
       <ErrorBox error={error} />
       {job.error && (
         <div class="error" role="alert" data-testid="job-error">
@@ -110,5 +114,22 @@ export function JobPage({ taskId, jobId }: { taskId: string; jobId: string }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** The step the run is at, and the epochs done so far on an axis of all of them. */
+function FineTuneLive({ progress }: { progress: FineTuneProgress }) {
+  const series = epochSeries(progress.epochs_done, progress.epochs);
+  const last = progress.epochs_done.at(-1);
+  return (
+    <div class="card" data-testid="fine-tune-progress" data-step={progress.step} data-epochs-done={progress.epochs_done.length}>
+      <h2>Fine-tuning</h2>
+      <p data-testid="fine-tune-step">
+        {stepText(progress)}
+        {last &&
+          ` · after epoch ${last.epoch}: loss ${last.loss.toFixed(4)}${series.metric ? `, ${heldOutText(series.metric, series.heldOut[last.epoch - 1] ?? null)} on the hold-out` : ''}`}
+      </p>
+      <FineTuneChart series={series} testId="fine-tune-live-chart" />
+    </div>
   );
 }

@@ -1,7 +1,8 @@
 /**
  * A version: how well it does (accuracy, macro-F1, the confusion matrix with
  * the examples behind each cell, per-label scores), how it was chosen (the
- * layer sweep, the parameter search), and the task's versions to roll back to.
+ * layer sweep, the parameter search, fine-tuning's epochs and its comparison
+ * with the frozen heads), and the task's versions to roll back to.
  */
 import { useCallback, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
@@ -15,6 +16,7 @@ import { href } from '../route.js';
 import { VersionsTable } from '../task/versions-table.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
 import { useApi } from '../ui/use-api.js';
+import { CandidatesCard, FineTuneCard } from '../version/fine-tune-card.js';
 import { type CellChoice, MisclassifiedList } from '../version/misclassified-list.js';
 import { SearchTable } from '../version/search-table.js';
 import { SweepTable } from '../version/sweep-table.js';
@@ -70,11 +72,18 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
       <ActivationNote report={d.report} />
     </>
   );
+  const fineTuning = (
+    <>
+      {d.report.candidates && <CandidatesCard report={d.report.candidates} />}
+      {d.report.fine_tune && <FineTuneCard report={d.report.fine_tune} chosen={d.head_type === 'fine_tune'} />}
+    </>
+  );
   if (m.method === 'none')
     return (
       <section data-testid="version-page" data-version={d.version}>
         {header}
         <p data-testid="not-evaluated">Not evaluated: {m.reason}. Its scores are unknown; label more examples and train again to measure it.</p>
+        {fineTuning}
       </section>
     );
   const reload = () => {
@@ -115,6 +124,7 @@ export function VersionPage({ taskId, version }: { taskId: string; version: numb
           <div class="metric-name">measured by</div>
         </div>
       </div>
+      {fineTuning}
       {'confusion_matrix' in m && (
         <div class="card">
           <h2>Confusion matrix</h2>

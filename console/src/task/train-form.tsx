@@ -8,7 +8,7 @@ import { api } from '../api/client.js';
 import type { HeadList, HeadType, Job, Task } from '../api/responses.js';
 import { type ParamEntry, paramInput } from '../head-params.js';
 import { href } from '../route.js';
-import { defaultForm, headsFor, type TrainingForm, trainingRequest, withHead } from '../training-request.js';
+import { defaultForm, FINE_TUNE, fineTunes, headsFor, type TrainingForm, trainingRequest, withHead } from '../training-request.js';
 import { ErrorBox, Pending } from '../ui/error-box.js';
 import { NumberInput } from '../ui/number-input.js';
 import { useAction } from '../ui/use-action.js';
@@ -34,6 +34,9 @@ function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPa
   const start = useAction();
   const set = (patch: Partial<TrainingForm>) => setForm({ ...form, ...patch });
   const chosen = heads.find((h) => h.type === form.head);
+  // Fine-tuning has no grid to search and no frozen features to sweep or subsample; it and auto with it are scored on a hold-out.
+  const tuned = form.head === FINE_TUNE;
+  const tunes = fineTunes(form);
 
   return (
     <form
@@ -61,7 +64,7 @@ function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPa
             <option value="auto">auto (search the grids)</option>
           </select>
         </label>
-        {chosen && (
+        {chosen && !tuned && (
           <label title={chosen.search}>
             <input type="checkbox" checked={form.search} data-testid="train-search" onChange={(e) => set({ search: e.currentTarget.checked })} /> search its
             parameter grid (slower)
@@ -72,7 +75,7 @@ function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPa
             {chosen.description}
           </p>
         )}
-        {chosen && !form.search && (
+        {chosen && (!form.search || tuned) && (
           <HeadParams head={chosen} entries={form.params} onEntry={(name, entry) => set({ params: { ...form.params, [name]: entry } })} />
         )}
         {form.head === 'auto' && (
@@ -96,53 +99,64 @@ function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPa
           </p>
         )}
       </fieldset>
-      <fieldset>
-        <legend>Learning curve</legend>
-        <label>
-          <input
-            type="checkbox"
-            checked={form.learningCurve}
-            data-testid="train-learning-curve"
-            onChange={(e) => set({ learningCurve: e.currentTarget.checked })}
-          />{' '}
-          also measure the head on 10, 25 and 50 % of the examples (what more labels would bring)
-        </label>
-      </fieldset>
-      <fieldset>
-        <legend>Layer sweep</legend>
-        <label>
-          <input type="checkbox" checked={form.layerSweep} data-testid="train-sweep" onChange={(e) => set({ layerSweep: e.currentTarget.checked })} /> measure
-          every candidate layer and train on the best
-        </label>
-        {form.layerSweep && (
-          <>
+      {!tuned && (
+        <>
+          <fieldset>
+            <legend>Learning curve</legend>
             <label>
-              Layers{' '}
               <input
-                placeholder="every hidden state"
-                value={form.sweepLayers}
-                data-testid="train-sweep-layers"
-                onInput={(e) => set({ sweepLayers: e.currentTarget.value })}
-              />
+                type="checkbox"
+                checked={form.learningCurve}
+                data-testid="train-learning-curve"
+                onChange={(e) => set({ learningCurve: e.currentTarget.checked })}
+              />{' '}
+              also measure the head on 10, 25 and 50 % of the examples (what more labels would bring)
             </label>
+          </fieldset>
+          <fieldset>
+            <legend>Layer sweep</legend>
             <label>
-              and the concatenation of the top{' '}
-              <NumberInput value={form.topConcat} min={0} max={8} testId="train-top-concat" onValue={(topConcat) => set({ topConcat })} /> layers (0: none)
+              <input type="checkbox" checked={form.layerSweep} data-testid="train-sweep" onChange={(e) => set({ layerSweep: e.currentTarget.checked })} />{' '}
+              measure every candidate layer and train on the best
             </label>
-          </>
-        )}
-      </fieldset>
+            {form.layerSweep && (
+              <>
+                <label>
+                  Layers{' '}
+                  <input
+                    placeholder="every hidden state"
+                    value={form.sweepLayers}
+                    data-testid="train-sweep-layers"
+                    onInput={(e) => set({ sweepLayers: e.currentTarget.value })}
+                  />
+                </label>
+                <label>
+                  and the concatenation of the top{' '}
+                  <NumberInput value={form.topConcat} min={0} max={8} testId="train-top-concat" onValue={(topConcat) => set({ topConcat })} /> layers (0: none)
+                </label>
+              </>
+            )}
+          </fieldset>
+        </>
+      )}
       <fieldset>
         <legend>Evaluation</legend>
-        <label>
-          <input type="radio" name="evaluation" checked={form.evaluation === 'cv'} onChange={() => set({ evaluation: 'cv' })} /> cross-validation,{' '}
-          <NumberInput value={form.folds} min={2} max={20} testId="train-folds" onValue={(folds) => set({ evaluation: 'cv', folds })} /> folds
-        </label>
+        {tunes ? (
+          <p class="muted small" data-testid="train-holdout-note">
+            Fine-tuning is evaluated on a hold-out: cross-validating it would fine-tune the encoder once a fold.
+          </p>
+        ) : (
+          <label>
+            <input type="radio" name="evaluation" checked={form.evaluation === 'cv'} data-testid="train-cv" onChange={() => set({ evaluation: 'cv' })} />{' '}
+            cross-validation, <NumberInput value={form.folds} min={2} max={20} testId="train-folds" onValue={(folds) => set({ evaluation: 'cv', folds })} />{' '}
+            folds
+          </label>
+        )}
         <label>
           <input
             type="radio"
             name="evaluation"
-            checked={form.evaluation === 'holdout'}
+            checked={tunes || form.evaluation === 'holdout'}
             data-testid="train-holdout"
             onChange={() => set({ evaluation: 'holdout' })}
           />{' '}

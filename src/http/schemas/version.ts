@@ -164,7 +164,52 @@ export const multitaskOut = z.object({
   macro_f1_gain: z.number(),
 });
 
+const heldOutScore = z.union([z.object({ accuracy: z.number() }), z.object({ macro_f1: z.number() })]);
+
+export const fineTuneReportOut = z.object({
+  tuned_layers: z.object({ first: z.number().int(), last: z.number().int() }).describe('The encoder layers tuned (0-based, inclusive).'),
+  history: z
+    .array(
+      z.object({
+        epoch: z.number().int(),
+        loss: z.number().describe('Mean training loss over the epoch.'),
+        seconds: z.number(),
+        held_out: heldOutScore.optional().describe('The hold-out after the epoch: accuracy, or (multi-label) macro-F1 at threshold 0.5.'),
+      }),
+    )
+    .describe('Each epoch trained (a resumed job: the epochs before it resumed included).'),
+  trained_rows: z.number().int(),
+  held_out_rows: z.number().int(),
+  resumed_after_epoch: z.number().int().optional().describe('A job that was handed back mid-training: the epoch it resumed after.'),
+  stats: z.object({
+    steps: z.number().int(),
+    trained_tokens: z.number().int(),
+    tokens_per_second: z.number(),
+    frozen_seconds: z.number().describe("Computing the frozen layers' states, once for the job."),
+    train_seconds: z.number(),
+    evaluate_seconds: z.number(),
+    frozen_bytes: z.number().int().describe("The frozen states' size."),
+    spilled: z.boolean().describe('Whether the frozen states were spilled to disk.'),
+  }),
+});
+
+export const candidatesOut = z.object({
+  metric: z.enum(['accuracy', 'macro_f1']),
+  rows: z.number().int().describe('The held-out rows both were scored on.'),
+  frozen: z.object({ head: z.string(), score: z.number() }).describe('The best head on frozen features.'),
+  fine_tune: z.object({ score: z.number().nullable() }).describe('The fine-tuned candidate; null when nothing was held out.'),
+  chosen: z.string().describe('The head type the version is.'),
+  reason: z.string(),
+});
+
 export const reportOut = z.object({
+  fine_tune: fineTuneReportOut
+    .optional()
+    .describe(
+      "A job that fine-tuned (head fine_tune, or among auto's candidates): its epochs, rows and run; with auto, there even when a frozen head was chosen.",
+    ),
+  candidates: candidatesOut.optional().describe('auto with fine_tune: the best frozen head and the fine-tuned one on the same held-out rows.'),
+  frozen: searchOut.optional().describe('auto with fine_tune, the fine-tuned version chosen: the search of the frozen candidates it beat.'),
   layer_sweep: layerSweepOut.optional().describe('When the request asked for a layer sweep.'),
   search: searchOut.optional().describe('When the request searched a grid (auto, or search: true).'),
   learning_curve: learningCurveOut.optional().describe('When the request asked for a learning curve.'),
