@@ -47,7 +47,10 @@ test('GET /v1/heads lists the new head type with its parameters, defaults and us
   );
   assert.deepEqual(t.artifact, { format: 'throwaway-v1', description: 'depth (as trained), style.' });
   // What the real registry says, for comparison: every head type exports, the defaults are the default heads.
-  assert.ok(heads.filter((h) => h.type !== 'throwaway').every((h) => h.exportable), 'every real head type exports');
+  assert.ok(
+    heads.filter((h) => h.type !== 'throwaway').every((h) => h.exportable),
+    'every real head type exports',
+  );
   assert.deepEqual(
     heads.filter((h) => h.default_for.length).map((h) => [h.type, h.default_for]),
     [
