@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { forgetKey, onKeyRequest, storedKey } from './api/key.js';
 import { JobPage } from './pages/job-page.js';
+import { LabelPage } from './pages/label-page.js';
 import { MapPage } from './pages/map-page.js';
 import { PlaygroundPage } from './pages/playground-page.js';
 import { TaskPage } from './pages/task-page.js';
@@ -32,6 +33,8 @@ function Page({ route }: { route: Route }) {
       return <VersionPage taskId={route.task} version={route.version} />;
     case 'map':
       return <MapPage taskId={route.task} version={route.version} />;
+    case 'label':
+      return <LabelPage taskId={route.task} />;
     case 'playground':
       return <PlaygroundPage />;
     case 'not_found':

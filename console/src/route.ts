@@ -2,7 +2,7 @@
  * The console's pages, addressed by the URL's hash so that the service only
  * ever serves `/`: `#/tasks/<id>`, `#/tasks/<id>/jobs/<job>`,
  * `#/tasks/<id>/versions/<n>`, `#/tasks/<id>/versions/<n>/map`,
- * `#/playground`. Pure: unit-tested under Node.
+ * `#/tasks/<id>/label`, `#/playground`. Pure: unit-tested under Node.
  */
 
 export type Route =
@@ -11,6 +11,7 @@ export type Route =
   | { page: 'job'; task: string; job: string }
   | { page: 'version'; task: string; version: number }
   | { page: 'map'; task: string; version: number }
+  | { page: 'label'; task: string }
   | { page: 'playground' }
   | { page: 'not_found'; hash: string };
 
@@ -31,6 +32,7 @@ export function parseRoute(hash: string): Route {
   const [, task, kind, id, sub] = parts as string[];
   const n = parts.length;
   if (n === 2) return { page: 'task', task: task! };
+  if (kind === 'label' && n === 3) return { page: 'label', task: task! };
   if (kind === 'jobs' && n === 4) return { page: 'job', task: task!, job: id! };
   if (kind === 'versions' && /^[1-9]\d*$/.test(id ?? '')) {
     const version = Number(id);
@@ -49,5 +51,6 @@ export const href = {
   job: (task: string, job: string) => `#/tasks/${enc(task)}/jobs/${enc(job)}`,
   version: (task: string, version: number) => `#/tasks/${enc(task)}/versions/${version}`,
   map: (task: string, version: number) => `#/tasks/${enc(task)}/versions/${version}/map`,
+  label: (task: string) => `#/tasks/${enc(task)}/label`,
   playground: () => '#/playground',
 };

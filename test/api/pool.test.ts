@@ -1,7 +1,8 @@
 /**
  * A task's pool through the API: texts added (deduplicated against the
  * examples and the pool), listed, deleted, labelled into the examples, and
- * offered as suggestions with their pool ids; what is wrong with a request
+ * offered as suggestions with their pool ids (and as many of the head's
+ * label probabilities as asked); what is wrong with a request
  * is said with a 4xx, quotas included.
  */
 import assert from 'node:assert/strict';
@@ -147,6 +148,22 @@ test('suggestions from the pool: k of its texts, each with its pool id to label 
     assert.equal(pool.get(s.pool_id), s.text, 'the pool id names the text');
     assert.equal(s.index, undefined);
   }
+  const labels = new Set(rows.map((r) => r.label));
+  for (const s of res.body.data) assert.equal(Object.keys(s.prediction.probabilities).length, 3, 'the three most probable labels by default');
+  // top_k: every label's probability for a labelling page's bars (more than the task has means all of them).
+  const every = await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ k: 5, top_k: 100 }).expect(200);
+  assert.deepEqual(
+    every.body.data.map((s: { pool_id: number }) => s.pool_id),
+    res.body.data.map((s: { pool_id: number }) => s.pool_id),
+    'the same suggestions',
+  );
+  for (const s of every.body.data) {
+    const probabilities = s.prediction.probabilities as Record<string, number>;
+    assert.deepEqual(new Set(Object.keys(probabilities)), labels);
+    assert.ok(Math.abs(Object.values(probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-4);
+  }
+  const zero = await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ k: 5, top_k: 0 }).expect(400);
+  assert.equal(zero.body.error.param, 'top_k');
   const first = res.body.data[0];
   await request(app).post(`/v1/tasks/${taskId}/pool/${first.pool_id}/label`).send({ label: first.prediction.label }).expect(201);
   const next = await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ k: 5 }).expect(200);

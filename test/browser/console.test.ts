@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { confusionData, worstConfusion } from '../../console/src/charts/confusion-data.js';
 import { mapSummary } from '../../console/src/charts/example-map-data.js';
 import { layerCosines } from '../../console/src/charts/similarity-data.js';
@@ -29,18 +29,16 @@ import type { ExampleMap, HeadType, Job, Version } from '../../console/src/api/r
 import { fineTuneRows } from '../../console/src/charts/fine-tune-data.js';
 import { HEADS } from '../../src/heads/registry.js';
 import { listen, testService } from '../helpers/app.js';
-import { onFileEnd } from '../helpers/file-end.js';
+import { session, withScreenshot } from '../helpers/browser.js';
 import { call } from '../helpers/http.js';
 import { client, KEYS_ON } from '../helpers/isolation.js';
 import { waitForJob } from '../helpers/jobs.js';
 import { intents, jsonl } from '../helpers/fixtures.js';
 import { WITH_THROWAWAY } from '../helpers/throwaway-head.js';
-import { CHROMIUM_ARGS, findChromium } from '../helpers/tools.js';
 import { trecSubset } from '../helpers/trec-subset.js';
 
 /** 300 TREC questions, 50 per label, from ../shared/datasets. */
 const TREC = trecSubset(50);
-const FAILURE_SHOTS = 'test-output/screenshots';
 const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 /** Long enough for ECharts' entry animations to finish before a screenshot for the README. */
 const SETTLE_MS = 1500;
@@ -56,46 +54,6 @@ interface ChartOption {
   xAxis: Array<{ data?: string[] }>;
   yAxis: Array<{ data?: string[] }>;
   series: Array<{ name: string; type: string; data: unknown[]; markPoint?: { data: Array<{ coord: [number, number] }> } }>;
-}
-
-let browser: Browser | undefined;
-async function launch(): Promise<Browser> {
-  browser ??= await chromium.launch({ executablePath: findChromium().path, args: CHROMIUM_ARGS });
-  onFileEnd(() => browser?.close());
-  return browser;
-}
-
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  /** Requests the pages made to anywhere but the service. */
-  foreign: string[];
-  /** Uncaught exceptions in the pages. */
-  pageErrors: string[];
-}
-
-async function session(origin: string): Promise<Session> {
-  const context = await (await launch()).newContext({ viewport: { width: 1280, height: 900 } });
-  onFileEnd(() => context.close());
-  const page = await context.newPage();
-  const foreign: string[] = [];
-  const pageErrors: string[] = [];
-  page.on('request', (r) => {
-    if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('data:')) foreign.push(r.url());
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  return { context, page, foreign, pageErrors };
-}
-
-/** Runs a test's steps; when one fails, the page as it was goes to test-output/screenshots/<name>.png. */
-async function withScreenshot(page: Page, name: string, steps: () => Promise<void>): Promise<void> {
-  try {
-    await steps();
-  } catch (err) {
-    mkdirSync(FAILURE_SHOTS, { recursive: true });
-    await page.screenshot({ path: `${FAILURE_SHOTS}/${name}.png`, fullPage: true }).catch(() => undefined);
-    throw err;
-  }
 }
 
 const chartOption = (page: Page, testId: string) =>

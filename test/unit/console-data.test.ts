@@ -32,8 +32,18 @@ test('routes: every link the console builds parses back to its page; anything el
   assert.deepEqual(parseRoute(href.job(id, 'job_1')), { page: 'job', task: id, job: 'job_1' });
   assert.deepEqual(parseRoute(href.version(id, 12)), { page: 'version', task: id, version: 12 });
   assert.deepEqual(parseRoute(href.map(id, 3)), { page: 'map', task: id, version: 3 });
+  assert.deepEqual(parseRoute(href.label(id)), { page: 'label', task: id });
   assert.deepEqual(parseRoute(href.playground()), { page: 'playground' });
-  for (const bad of ['#/nope', '#/tasks/x/versions/0', '#/tasks/x/versions/1.5', '#/tasks/x/jobs', '#/tasks/x/versions/1/map/more', '#/tasks/%E0%A4%A']) {
+  for (const bad of [
+    '#/nope',
+    '#/tasks/x/label/more',
+    '#/tasks/x/labels',
+    '#/tasks/x/versions/0',
+    '#/tasks/x/versions/1.5',
+    '#/tasks/x/jobs',
+    '#/tasks/x/versions/1/map/more',
+    '#/tasks/%E0%A4%A',
+  ]) {
     assert.equal(parseRoute(bad).page, 'not_found', bad);
   }
 });

@@ -14,7 +14,8 @@ import type { headsOut, headTypeOut, paramSchemaOut } from '../../../src/http/sc
 import type { jobOut } from '../../../src/http/schemas/job.js';
 import type { confusionMatrixOut, perLabelOut } from '../../../src/http/schemas/metrics.js';
 import type { modelsResponse } from '../../../src/http/schemas/model.js';
-import type { multiOut, prediction, predictOut } from '../../../src/http/schemas/prediction.js';
+import type { multiOut, prediction, predictOut, suggestionsOut } from '../../../src/http/schemas/prediction.js';
+import type { poolTextOut, poolUploadOut } from '../../../src/http/schemas/pool.js';
 import type { taskOut } from '../../../src/http/schemas/task.js';
 import type {
   candidatesOut,
@@ -69,6 +70,10 @@ export type MapPoint = ExampleMap['points'][number];
 export type Prediction = z.output<typeof prediction>;
 export type TaskPredictions = z.output<typeof predictOut>;
 export type MultiPredictions = z.output<typeof multiOut>;
+export type Suggestions = z.output<typeof suggestionsOut>;
+export type Suggestion = Suggestions['data'][number];
+export type PoolUpload = z.output<typeof poolUploadOut>;
+export type PoolList = Page<typeof poolTextOut>;
 
 export type ModelList = z.output<typeof modelsResponse>;
 export type Model = ModelList['data'][number];

@@ -1,4 +1,4 @@
-/** One task: its examples and labels, uploads, training, jobs, versions, and a box to try it. */
+/** One task: its examples and labels, uploads, training, jobs, versions, a box to try it, and a link to label its pool. */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { seg } from '../api/query.js';
@@ -37,6 +37,14 @@ export function TaskPage({ taskId }: { taskId: string }) {
         {t.feature_spec.pooling} pooling · active version: {t.active_version ?? 'none'}
       </p>
       {t.description && <p>{t.description}</p>}
+      <p>
+        <a class="button" href={href.label(t.id)} data-testid="label-link">
+          Label texts →
+        </a>{' '}
+        <span class="muted small">
+          {t.pool_count} unlabelled {t.pool_count === 1 ? 'text' : 'texts'} in the pool, suggested one at a time
+        </span>
+      </p>
       <ErrorBox error={task.error} />
       <div class="two-columns">
         <div class="card">

@@ -13,11 +13,9 @@ import type { Store } from '../../store/types.js';
 import { clientGone } from '../encoding.js';
 import { type Route, route } from '../route.js';
 import { MAX_VERSION, taskParam } from '../schemas/params.js';
-import { taskKind as kind } from '../schemas/common.js';
-import { prediction, usage } from '../schemas/prediction.js';
+import { suggestionsOut } from '../schemas/prediction.js';
 import { predictionsJson, thresholdsOf } from '../resource-json.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
-import { appliedPriorOut } from '../schemas/pool.js';
 import { priorJson } from '../../serving/zero-shot.js';
 import type { Target } from '../../serving/predictions.js';
 
@@ -27,6 +25,9 @@ import type { Target } from '../../serving/predictions.js';
  * (docs/benchmarks/little-data.md).
  */
 const DEFAULT_DIVERSITY = 0.1;
+
+/** Labels a suggestion's guess shows by default: enough to see what the head hesitates between. */
+const SHOWN_LABELS = 3;
 
 const body = (limits: TextLimits) =>
   z
@@ -44,34 +45,14 @@ const body = (limits: TextLimits) =>
           `0: the least certain texts, near-duplicates or not; 1: only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}: the best of 0 to 0.5 in bench:little-data.`,
         ),
       version: z.number().int().min(1).max(MAX_VERSION).optional().describe('The head to ask; default: the active one.'),
+      top_k: z
+        .number()
+        .int()
+        .min(1)
+        .default(SHOWN_LABELS)
+        .describe(`How many of the most probable labels each guess shows (default ${SHOWN_LABELS}; the number of labels or more: every one).`),
     })
     .strict();
-
-const suggestionOut = z.object({
-  index: z.number().int().optional().describe('Position in input (suggestions from texts in the body).'),
-  pool_id: z.number().int().optional().describe('The pool text (suggestions from the pool): label it with POST …/pool/{pool_id}/label.'),
-  text: z.string(),
-  uncertainty: z.number().describe('1 − the margin between the two most probable labels (multi-label: the label closest to its threshold); 1 is a coin toss.'),
-  similarity: z.number().describe('Cosine similarity to the closest text suggested before it (0 for the first).'),
-  prediction: prediction.describe(
-    "The head's current guess, with its three most probable labels (from the pool: index is the text's place in the pool sample).",
-  ),
-});
-const suggestionsOut = z.object({
-  object: z.literal('list'),
-  task: z.string(),
-  kind,
-  version: z.number().int(),
-  prior: appliedPriorOut.optional(),
-  source: z.enum(['input', 'pool']).describe('Where the candidates came from.'),
-  candidates: z.number().int().describe('Texts the suggestions were chosen from.'),
-  data: z.array(suggestionOut).describe('In the order chosen: the most useful first.'),
-  skipped: z.object({
-    labelled: z.number().int().describe('Texts the task already has as examples (input only: pool texts never are).'),
-    repeated: z.number().int().describe('Texts given more than once (counted once; input only).'),
-  }),
-  usage,
-});
 
 /** Candidates to suggest from: their texts, and where each came from (an input position or a pool id). */
 interface Candidates {
@@ -140,7 +121,7 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
         const k = target.version.labels.length;
         const thresholds = thresholdsOf(target.version);
         const picks = suggest({ probabilities, features, n, k, dim: features.length / n, ...(thresholds ? { thresholds } : {}) }, body.k, body.diversity);
-        const guesses = predictionsJson(probabilities, target.version, n, 3);
+        const guesses = predictionsJson(probabilities, target.version, n, body.top_k);
         const round = (x: number) => Math.round(x * 1e6) / 1e6;
         const prior = priorJson(target.version);
         const fromInputs = candidates.source === 'input';

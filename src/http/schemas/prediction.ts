@@ -40,3 +40,30 @@ export const multiOut = z.object({
     .describe('One entry per task, in request order.'),
   usage,
 });
+
+/** POST …/suggestions: which texts to label next, each with the head's guess. */
+const suggestionOut = z.object({
+  index: z.number().int().optional().describe('Position in input (suggestions from texts in the body).'),
+  pool_id: z.number().int().optional().describe('The pool text (suggestions from the pool): label it with POST …/pool/{pool_id}/label.'),
+  text: z.string(),
+  uncertainty: z.number().describe('1 − the margin between the two most probable labels (multi-label: the label closest to its threshold); 1 is a coin toss.'),
+  similarity: z.number().describe('Cosine similarity to the closest text suggested before it (0 for the first).'),
+  prediction: prediction.describe(
+    "The head's current guess, with its top_k most probable labels (three by default; from the pool: index is the text's place in the pool sample).",
+  ),
+});
+export const suggestionsOut = z.object({
+  object: z.literal('list'),
+  task: z.string(),
+  kind,
+  version: z.number().int(),
+  prior: appliedPriorOut.optional(),
+  source: z.enum(['input', 'pool']).describe('Where the candidates came from.'),
+  candidates: z.number().int().describe('Texts the suggestions were chosen from.'),
+  data: z.array(suggestionOut).describe('In the order chosen: the most useful first.'),
+  skipped: z.object({
+    labelled: z.number().int().describe('Texts the task already has as examples (input only: pool texts never are).'),
+    repeated: z.number().int().describe('Texts given more than once (counted once; input only).'),
+  }),
+  usage,
+});
