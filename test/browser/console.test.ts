@@ -348,7 +348,7 @@ test('a head type added to the registry is in the training form, its parameters 
     assert.equal((await call(url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(intents(6)), 'application/x-ndjson')).status, 201);
     await page.goto(`${url}/#/tasks/${task.id}`);
     await page.getByTestId('train-form').waitFor();
-    assert.deepEqual(await headOptions(page), [...HEADS.map((h) => h.type), 'throwaway', 'auto']);
+    assert.deepEqual(await headOptions(page), [...HEADS.map((h) => h.type), 'throwaway', 'fine_tune', 'auto']);
 
     await page.getByTestId('train-head').selectOption('throwaway');
     assert.equal(await page.getByTestId('train-head-description').textContent(), 'A head type that exists only in the tests.');
