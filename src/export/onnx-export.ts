@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { type FeatureSpec, specToJson } from '../encoder/feature-spec.js';
 import { hiddenStateName, type ModelManifest } from '../encoder/manifest.js';
 import type { TunedStack } from '../encoder/tuned-stack.js';
+import { blendExport } from '../heads/blend.js';
 import { DomainError } from '../errors.js';
 import { FINE_TUNE_HEAD, FINE_TUNED_CLASSIFIER, fineTunedHead } from '../heads/fine-tuned.js';
 import type { OnnxHeadExport, OnnxHeadInput } from '../heads/head.js';
@@ -62,7 +63,9 @@ export function onnxExportOf(headType: string): () => Promise<OnnxHeadExport> {
 export async function buildOnnxExport(source: OnnxExportSource): Promise<Uint8Array> {
   const { manifest, spec, labels } = source;
   if (spec.model !== manifest.name) throw new Error(`the version's features come from ${spec.model}, not ${manifest.name}`);
-  const headExport = await onnxExportOf(source.headType)();
+  const format = (source.artifact as { format?: string } | null)?.format;
+  const headExport =
+    format === 'blend' ? blendExport(await onnxExportOf(source.headType)(), await onnxExportOf('prototype')()) : await onnxExportOf(source.headType)();
   const attention = source.attention ?? 'portable';
   const g = encoderGraph(readFileSync(join(source.modelDir, 'onnx', 'model.onnx')), manifest, attention);
   let stateOf = hiddenStateName;

@@ -10,6 +10,7 @@ import type { HeadDefinition, LoadOptions, Predictor } from './head.js';
 import { svmHead } from './svm/index.js';
 import { ONE_VS_REST_FIELDS, type OneVsRestArtifact, oneVsRestPredictor } from './one-vs-rest.js';
 import { FINE_TUNED_FIELDS, type FineTunedArtifact } from './fine-tuned.js';
+import { BLEND_FIELDS, type BlendArtifact, blendPredictor } from './blend.js';
 
 /** A head seen through the registry: its parameters are whatever its own schema produced. */
 export type AnyHead = HeadDefinition<Record<string, unknown>>;
@@ -45,6 +46,7 @@ export function artifactFormats(heads: readonly AnyHead[]): Array<{ format: stri
     { format: 'multi-label', of: 'every multi-label version', fields: MULTI_LABEL_FIELDS },
     { format: 'one-vs-rest', of: 'inside "multi-label", for head types that fit one label at a time', fields: ONE_VS_REST_FIELDS },
     { format: 'fine-tuned', of: 'every fine-tuned version (head type fine_tune)', fields: FINE_TUNED_FIELDS },
+    { format: 'blend', of: 'a single-label version trained on few examples, blended with its label descriptions', fields: BLEND_FIELDS },
   ];
 }
 
@@ -54,6 +56,10 @@ export function loadPredictor(artifact: unknown, options: LoadOptions = {}): Pre
   if (format === 'one-vs-rest') return oneVsRestPredictor(artifact as OneVsRestArtifact, loadPredictor, options);
   // The features are the tuned layers' output (the version's spec says so): what scores them is the classifier.
   if (format === 'fine-tuned') return loadPredictor((artifact as FineTunedArtifact).head, options);
+  if (format === 'blend') {
+    const blend = artifact as BlendArtifact;
+    return blendPredictor(loadPredictor(blend.head, options), loadPredictor(blend.prior, options), blend.weight);
+  }
   if (format === 'multi-label') {
     const wrapped = artifact as MultiLabelArtifact;
     const inner = loadPredictor(wrapped.head, options);

@@ -138,12 +138,41 @@ export async function singleTaskInputs(
   // Copied into the training process as they are: no shared copy is kept here.
   const candidates = feats.matrices.map((m) => ({ spec: m.spec, dim: specDimensions(m.spec, encoder.manifest.hiddenSize), x: m.x }));
   const incumbent = request.activate === 'if_better' ? await incumbentOf(sources, task, examples, candidates, signal) : undefined;
+  const prior = described.length ? await descriptionsPrior(sources, task, labels, candidates[0]!, signal) : undefined;
   return {
     ...mine,
     described,
     encoded: feats.encoded,
-    args: { request, labels, y: rowsY, ...(targets ? { targets } : {}), n, extraRows: described.length, candidates, ...(incumbent ? { incumbent } : {}) },
+    args: {
+      request,
+      labels,
+      y: rowsY,
+      ...(targets ? { targets } : {}),
+      n,
+      extraRows: described.length,
+      candidates,
+      ...(incumbent ? { incumbent } : {}),
+      ...(prior ? { prior } : {}),
+    },
   };
+}
+
+/**
+ * Where a job trains on the label descriptions (few examples a label), the prototype of every class's text on the
+ * task's features, in class order, for the chosen head to be blended with (./stages/blend.ts): a declared label's
+ * description (or its name), an undeclared one's name, through the zero-shot template, as version 0 reads them.
+ */
+async function descriptionsPrior(
+  sources: InputSources,
+  task: TaskRecord,
+  labels: string[],
+  candidate: { spec: FeatureSpec; dim: number },
+  signal: AbortSignal,
+): Promise<unknown> {
+  const declared = new Map(task.labels.map((l) => [l.name, l]));
+  const texts = labels.map((name) => labelText(declared.get(name) ?? { name, description: null }));
+  const protos = (await sources.features.forTraining(task.clientId, [candidate.spec], texts, texts.map(textHash), { signal })).matrices[0]!;
+  return prototypeArtifact(protos.x, labels.length, candidate.dim, DEFAULT_SCALE);
 }
 
 /**

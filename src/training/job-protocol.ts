@@ -38,6 +38,11 @@ export interface JobThreadInput {
   threads: number;
   /** The task's active version, for the job to score on the same rows as the new one (./activation.ts). */
   incumbent?: IncumbentInput;
+  /**
+   * Single-label tasks with few examples a label and described labels: the prototype artifact of every label's text
+   * (in `labels` order) on candidates[0]'s features, which the chosen head may be blended with (./stages/blend.ts).
+   */
+  prior?: unknown;
   /** A job that fine-tunes (its head, or among auto's candidates): what the run needs beside the features. */
   fineTune?: FineTuneJob;
   /**

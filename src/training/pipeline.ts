@@ -14,6 +14,7 @@ import { finalFit } from './stages/fit.js';
 import { exampleMap } from './stages/map.js';
 import { PipelineRun, type Progress } from './stages/run.js';
 import { search } from './stages/search.js';
+import { blended, blendWithPrior } from './stages/blend.js';
 import { layerSweep } from './stages/sweep.js';
 
 export { withinOneStandardError } from './stages/sweep.js';
@@ -39,24 +40,27 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
   const { best } = searched;
   const evaluation = await evaluate(run, chosen, best);
   const curve = await learningCurve(run, chosen, best, evaluation.validation);
+  const blend = await blendWithPrior(run, chosen, best, evaluation.validation);
   const map = await exampleMap(run, chosen);
-  const artifact = await finalFit(run, chosen, best, evaluation.validation);
+  const fitted = await finalFit(run, chosen, best, evaluation.validation);
+  const artifact = blend ? blended(fitted, input.prior, blend.weight) : fitted;
   const multiLabel = evaluation.validation?.multiLabel;
   const report = {
     ...(sweep.report ? { layer_sweep: sweep.report } : {}),
     ...(searched.report ? { search: searched.report } : {}),
     ...(curve ? { learning_curve: curve } : {}),
+    ...(blend ? { blend: blend.report } : {}),
   };
   return {
     chosen,
     headType: best.type,
     params: best.params,
     artifact,
-    metrics: evaluation.metrics,
+    metrics: blend?.metrics ?? evaluation.metrics,
     report,
     timings: run.timings,
     evaluation: {
-      predicted: evaluation.validation?.predicted ?? new Int32Array(input.n).fill(-1),
+      predicted: blend?.predicted ?? evaluation.validation?.predicted ?? new Int32Array(input.n).fill(-1),
       map,
       ...(multiLabel ? { sets: { decided: multiLabel.decided, held: multiLabel.held } } : {}),
     },

@@ -156,7 +156,15 @@ function normals(n: number, sd: number, rng: Rng): Float32Array {
 function runFingerprint(input: FineTuneInput, manifest: ModelManifest): string {
   const h = createHash('sha256');
   const { threads: _threads, ...recipe } = input.recipe;
-  h.update(JSON.stringify({ recipe, model: manifest.sourceSha256, n: input.texts.length, classes: input.labels.classes, rowTokens: input.rowTokens ?? DEFAULT_ROW_TOKENS }));
+  h.update(
+    JSON.stringify({
+      recipe,
+      model: manifest.sourceSha256,
+      n: input.texts.length,
+      classes: input.labels.classes,
+      rowTokens: input.rowTokens ?? DEFAULT_ROW_TOKENS,
+    }),
+  );
   for (const t of input.texts) h.update(t).update('\u0000');
   const l = input.labels;
   h.update('y' in l ? new Uint8Array(l.y.buffer, l.y.byteOffset, l.y.byteLength) : l.targets);
