@@ -11,6 +11,7 @@ import { loadPredictor } from '../heads/registry.js';
 import { reply, serve } from '../workers/serve.js';
 import { HeldHeads, type HeldLimits } from '../lib/held-heads.js';
 import type { PredictApi } from './predict-protocol.js';
+import { suggestTypical } from './typical-picks.js';
 
 const held = new HeldHeads(workerData as HeldLimits);
 const predictors = new Map<string, Predictor>();
@@ -37,6 +38,9 @@ serve<PredictApi>({
     const started = performance.now();
     const probabilities = p.predictProba(x, n);
     return reply({ probabilities, classes: p.classes, ms: performance.now() - started }, [probabilities.buffer as ArrayBuffer]);
+  },
+  selectTypical({ input, count }) {
+    return suggestTypical(input, count);
   },
   forget({ versionIds }) {
     for (const id of versionIds) {

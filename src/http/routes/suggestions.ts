@@ -1,11 +1,12 @@
 /**
- * Which texts to label next: the head's least certain, spread out
- * (src/serving/suggestions.ts), never a text the task already has.
+ * Which texts to label next (src/serving/typical-picks.ts and
+ * src/serving/suggestions.ts), never a text the task already has.
  */
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import type { PredictionService } from '../../serving/predictions.js';
 import { suggest } from '../../serving/suggestions.js';
+import { uncertaintyWeightFor } from '../../serving/typical-picks.js';
 import { textHash } from '../../store/ids.js';
 import type { Store } from '../../store/types.js';
 import { clientGone } from '../encoding.js';
@@ -16,26 +17,43 @@ import { prediction, usage } from '../schemas/prediction.js';
 import { predictionsJson, thresholdsOf } from '../resource-json.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
-/**
- * How much a suggestion's difference from those picked before it counts
- * against its uncertainty: the best of the settings bench:little-data tried
- * (docs/benchmarks/little-data.md).
- */
+/** `margin`'s weight of spread against uncertainty (bench:little-data, Banking77 from 154 examples). */
 const DEFAULT_DIVERSITY = 0.1;
+/** `typical`: the examples a label at which uncertainty counts as much as typicality (bench:little-data, cold start). */
+const HALF_WEIGHT_PER_LABEL = 8;
+/** Examples whose features say what is covered: enough to cover every region a suggestion could fall in. */
+const MAX_LABELLED = 4000;
+const STRATEGIES = ['typical', 'margin'] as const;
+const DEFAULT_STRATEGY: (typeof STRATEGIES)[number] = 'typical';
 
 const body = (limits: TextLimits) =>
   z
     .object({
       input: textInput(limits).describe('Unlabelled texts to choose from.'),
       k: z.number().int().min(1).max(limits.maxInputs).default(10).describe('How many to suggest: at most the unlabelled texts given.'),
+      strategy: z
+        .enum(STRATEGIES)
+        .optional()
+        .describe(
+          `typical: cluster the texts, one pick in each of the largest clusters the task's examples do not cover yet, its most typical text, leaning towards the least certain as examples a label accumulate (see uncertainty_weight); margin: the least certain texts, spread out by diversity. Default ${DEFAULT_STRATEGY} (margin when diversity is given): the better from a cold start in bench:little-data.`,
+        ),
       diversity: z
         .number()
         .min(0)
         .max(1)
-        .default(DEFAULT_DIVERSITY)
+        .optional()
         .describe(
-          `0: the least certain texts, near-duplicates or not; 1: only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}: the best of 0 to 0.5 in bench:little-data.`,
+          `margin only: 0, the least certain texts, near-duplicates or not; 1, only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}. Giving it without a strategy chooses margin.`,
         ),
+      uncertainty_weight: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe(
+          `typical only: how much the head's uncertainty counts against typicality and coverage, 0 to 1. Default: n / (n + ${HALF_WEIGHT_PER_LABEL}), n the median examples a label of the task.`,
+        ),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe('typical only: seeds the clustering (the same texts, examples and seed give the same picks).'),
       version: z.number().int().min(1).max(MAX_VERSION).optional().describe('The head to ask; default: the active one.'),
     })
     .strict();
@@ -45,6 +63,7 @@ const suggestionOut = z.object({
   text: z.string(),
   uncertainty: z.number().describe('1 − the margin between the two most probable labels (multi-label: the label closest to its threshold); 1 is a coin toss.'),
   similarity: z.number().describe('Cosine similarity to the closest text suggested before it (0 for the first).'),
+  typicality: z.number().nullable().describe('typical: how typical of its cluster the text is, 0 to 1 (1: the most); margin: null.'),
   prediction: prediction.describe("The head's current guess, with its three most probable labels."),
 });
 const suggestionsOut = z.object({
@@ -53,6 +72,8 @@ const suggestionsOut = z.object({
   kind,
   version: z.number().int(),
   data: z.array(suggestionOut).describe('In the order chosen: the most useful first.'),
+  strategy: z.enum(STRATEGIES),
+  uncertainty_weight: z.number().nullable().describe('typical: the weight of uncertainty used; margin: null.'),
   skipped: z.object({
     labelled: z.number().int().describe('Texts the task already has as examples.'),
     repeated: z.number().int().describe('Texts given more than once (counted once).'),
@@ -67,7 +88,7 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
       path: '/v1/tasks/:task/suggestions',
       tag: 'predict',
       scope: 'predict',
-      summary: 'Which of these unlabelled texts to label next: the ones the head is least sure of, not near-duplicates of each other.',
+      summary: 'Which of these unlabelled texts to label next: typical texts of regions the examples do not cover, then more and more the ones the head is least sure of.',
       params: { task: taskParam },
       body: body(limits),
       responses: { 200: { description: 'The k suggestions.', schema: suggestionsOut }, 409: { description: 'The task has no head to ask yet.' } },
@@ -90,11 +111,27 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
           { signal: clientGone(res) },
         );
         await chargeTokens(tokens);
+        const spent = { tokens, encoded };
         const { probabilities, features } = scored[0]!;
         const n = candidates.length;
         const k = target.version.labels.length;
+        const dim = features.length / n;
         const thresholds = thresholdsOf(target.version);
-        const picks = suggest({ probabilities, features, n, k, dim: features.length / n, ...(thresholds ? { thresholds } : {}) }, body.k, body.diversity);
+        const input = { probabilities, features, n, k, dim, ...(thresholds ? { thresholds } : {}) };
+        const strategy = body.strategy ?? (body.diversity !== undefined ? 'margin' : DEFAULT_STRATEGY);
+        let picks: Array<{ index: number; uncertainty: number; similarity: number; typicality?: number }>;
+        let weight: number | null = null;
+        if (strategy === 'margin') picks = suggest(input, body.k, body.diversity ?? DEFAULT_DIVERSITY);
+        else {
+          const examples = await predictions.labelledFeatures(target, MAX_LABELLED, { signal: clientGone(res) });
+          await chargeTokens(examples.tokens);
+          spent.tokens += examples.tokens;
+          spent.encoded += examples.encoded;
+          const counts = [...(await store.labelCounts(target.task.clientId, target.task.id)).values()].sort((a, b) => a - b);
+          const median = counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0;
+          weight = body.uncertainty_weight ?? uncertaintyWeightFor(median, HALF_WEIGHT_PER_LABEL);
+          picks = await predictions.selectTypical({ ...input, labelled: examples.x, m: examples.m, uncertaintyWeight: weight, seed: body.seed }, body.k);
+        }
         const guesses = predictionsJson(probabilities, target.version, n, 3);
         const round = (x: number) => Math.round(x * 1e6) / 1e6;
         res.json({
@@ -107,10 +144,13 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
             text: candidates[p.index]![0],
             uncertainty: round(p.uncertainty),
             similarity: round(p.similarity),
+            typicality: p.typicality === undefined ? null : round(p.typicality),
             prediction: { ...guesses[p.index]!, index: candidates[p.index]![1] },
           })),
+          strategy,
+          uncertainty_weight: weight === null ? null : round(weight),
           skipped: { labelled: labelled.size, repeated: given.length - firstAt.size },
-          usage: { prompt_tokens: tokens, encoded_texts: encoded },
+          usage: { prompt_tokens: spent.tokens, encoded_texts: spent.encoded },
         } satisfies z.infer<typeof suggestionsOut>);
       },
     }),
