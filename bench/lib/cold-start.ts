@@ -198,9 +198,23 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
   console.log('\nMean over the data sets, and the first round against the start (points of accuracy, mean of the draws; the lowest set in brackets).');
   const summary: string[][] = [];
   for (const strategy of o.strategies) {
-    const finalsOver = o.sets.map((set) => mean(curves.get(strategy)!.get(set)!.map((c) => c[o.rounds]!)));
+    const finalsOver = o.sets.map((set) =>
+      mean(
+        curves
+          .get(strategy)!
+          .get(set)!
+          .map((c) => c[o.rounds]!),
+      ),
+    );
     const vsRandom = strategy === 'random' ? [] : o.sets.map((set) => mean(finals.get(`${strategy}|${set}`) ?? [0]));
-    const firstRound = o.sets.map((set) => mean(curves.get(strategy)!.get(set)!.map((c) => c[1]! - c[0]!)));
+    const firstRound = o.sets.map((set) =>
+      mean(
+        curves
+          .get(strategy)!
+          .get(set)!
+          .map((c) => c[1]! - c[0]!),
+      ),
+    );
     summary.push([
       strategy,
       pct(mean(finalsOver)),

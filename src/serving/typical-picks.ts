@@ -11,11 +11,13 @@
  * covers the cluster whose centre is closest to it. Clusters are visited in
  * order of priority, one pick each,
  *
- *   (1 − w) · coverage / 2 + w · its highest uncertainty,
+ *   (1 − w) · coverage + w · its highest uncertainty,
  *
- * coverage being 1 + size / largest size for a cluster no example covers, and
- * size / largest size / (1 + examples in it) for one they do (so, at w = 0,
- * the largest uncovered clusters first, as in TypiClust), and in each the text
+ * coverage being mass / largest mass for a cluster no example covers, and
+ * that / 2 / (1 + examples in it) for one they do, a cluster's mass its size
+ * times its members' mean cosine to its centre (so, at w = 0, the largest
+ * uncovered clusters first, as in TypiClust, but a loose cluster of odd texts
+ * after a tight one an example already covers), and in each the text
  * with the highest (1 − w) · typicality + w · uncertainty is picked, typicality
  * being the inverse of the mean distance to its nearest neighbours in the
  * cluster, scaled to [0, 1] within the cluster. Pure; deterministic for a seed.
@@ -42,7 +44,11 @@ export interface TypicalPick extends Suggestion {
 /** Neighbours a text's typicality is measured against (TypiClust's 20). */
 const NEIGHBOURS = 20;
 /** Lloyd iterations at most: the assignment settles within a few on text features, and each costs n × clusters × dim. */
-const MAX_ITERATIONS = 10;
+const MAX_ITERATIONS = 12;
+/** How many times more an uncovered cluster counts than one an example covers. */
+const UNCOVERED = 2;
+/** Share of the texts that may still change cluster when the clustering stops. */
+const SETTLED = 0.01;
 /** Clusters at most: bounds the cost (n × clusters × dim an iteration) when the task has many examples. */
 export const MAX_CLUSTERS = 400;
 
@@ -59,11 +65,22 @@ function unitRows(x: Float32Array, n: number, dim: number): Float32Array {
 }
 
 function dot(a: Float32Array, i: number, b: Float32Array, j: number, dim: number): number {
-  let s = 0;
+  // Four running sums: the loop is most of the clustering's time, and independent sums pipeline.
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   const ai = i * dim;
   const bj = j * dim;
-  for (let d = 0; d < dim; d++) s += a[ai + d]! * b[bj + d]!;
-  return s;
+  let d = 0;
+  for (; d + 3 < dim; d += 4) {
+    s0 += a[ai + d]! * b[bj + d]!;
+    s1 += a[ai + d + 1]! * b[bj + d + 1]!;
+    s2 += a[ai + d + 2]! * b[bj + d + 2]!;
+    s3 += a[ai + d + 3]! * b[bj + d + 3]!;
+  }
+  for (; d < dim; d++) s0 += a[ai + d]! * b[bj + d]!;
+  return s0 + s1 + s2 + s3;
 }
 
 /** Index of the centre most similar to row i of x. */
@@ -123,7 +140,8 @@ export function kMeans(u: Float32Array, n: number, dim: number, clusters: number
         changed++;
       }
     }
-    if (changed === 0) break;
+    // Settled enough: a few texts still changing cluster do not change which clusters are large.
+    if (changed <= n * SETTLED) break;
     const sums = new Float64Array(clusters * dim);
     const counts = new Int32Array(clusters);
     for (let i = 0; i < n; i++) {
@@ -183,14 +201,21 @@ export function suggestTypical(input: TypicalInput, count: number): TypicalPick[
   const covered = new Int32Array(clusters);
   for (let j = 0; j < m; j++) covered[nearest(lab, j, centres, clusters, dim)]!++;
 
-  const largest = Math.max(...members.map((r) => r.length));
+  // A cluster's mass: its size times how tightly it holds together (mean cosine to its centre), so a loose
+  // cluster of odd texts, lumped together for being far from everything, does not count as a large one.
+  const mass = members.map((rows, c) => {
+    let s = 0;
+    for (const i of rows) s += Math.max(0, dot(u, i, centres, c, dim));
+    return s;
+  });
+  const largest = Math.max(...mass) || 1;
   const order = members
     .map((rows, c) => {
       let most = 0;
       for (const i of rows) most = Math.max(most, unsure[i]!);
-      const share = rows.length / largest;
-      const coverage = covered[c] ? share / (1 + covered[c]!) : 1 + share;
-      return { c, priority: ((1 - w) * coverage) / 2 + w * most };
+      const share = mass[c]! / largest;
+      const coverage = covered[c] ? share / (1 + covered[c]!) / UNCOVERED : share;
+      return { c, priority: (1 - w) * coverage + w * most };
     })
     .filter((o) => members[o.c]!.length > 0)
     .sort((a, b) => b.priority - a.priority || a.c - b.c);
@@ -230,7 +255,13 @@ export function suggestTypical(input: TypicalInput, count: number): TypicalPick[
       let similarity = 0;
       for (const p of out) similarity = Math.max(similarity, dot(u, best, u, p.index, dim));
       chosen[best] = 1;
-      out.push({ index: best, uncertainty: unsure[best]!, similarity: out.length ? similarity : 0, typicality: typicality[best]!, clusterSize: members[c]!.length });
+      out.push({
+        index: best,
+        uncertainty: unsure[best]!,
+        similarity: out.length ? similarity : 0,
+        typicality: typicality[best]!,
+        clusterSize: members[c]!.length,
+      });
     }
   }
   return out;

@@ -53,7 +53,13 @@ const body = (limits: TextLimits) =>
         .describe(
           `typical only: how much the head's uncertainty counts against typicality and coverage, 0 to 1. Default: n / (n + ${HALF_WEIGHT_PER_LABEL}), n the median examples a label of the task.`,
         ),
-      seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe('typical only: seeds the clustering (the same texts, examples and seed give the same picks).'),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1)
+        .default(0)
+        .describe('typical only: seeds the clustering (the same texts, examples and seed give the same picks).'),
       version: z.number().int().min(1).max(MAX_VERSION).optional().describe('The head to ask; default: the active one.'),
     })
     .strict();
@@ -88,7 +94,8 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
       path: '/v1/tasks/:task/suggestions',
       tag: 'predict',
       scope: 'predict',
-      summary: 'Which of these unlabelled texts to label next: typical texts of regions the examples do not cover, then more and more the ones the head is least sure of.',
+      summary:
+        'Which of these unlabelled texts to label next: typical texts of regions the examples do not cover, then more and more the ones the head is least sure of.',
       params: { task: taskParam },
       body: body(limits),
       responses: { 200: { description: 'The k suggestions.', schema: suggestionsOut }, 409: { description: 'The task has no head to ask yet.' } },
