@@ -59,7 +59,7 @@ test('k-means separates well-apart blobs and is deterministic for a seed', () =>
   const a = kMeans(unit, n, DIM, 3, 7);
   // Every blob lands in one cluster of its own.
   const of = new Map<number, Set<number>>();
-  cluster.forEach((c, i) => of.set(c, (of.get(c) ?? new Set()).add(a[i]!)));
+  for (const [i, c] of cluster.entries()) of.set(c, (of.get(c) ?? new Set()).add(a[i]!));
   assert.deepEqual(
     [...of.values()].map((s) => s.size),
     [1, 1, 1],
