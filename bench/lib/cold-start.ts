@@ -1,6 +1,7 @@
 /**
  * npm run bench:little-data -- --cold-start [--sets banking77,trec,sst2] [--draws 5] [--pool 2000] [--rounds 4]
- *   [--round-share 0.05] [--test 1000] [--strategies random,margin,typical,typical:0]
+ *   [--round-share 0.05] [--test 1000] [--strategies random,margin,typical,typical:0,typical@16]
+ *   [--first-draw 0]
  *
  * Suggestions from a cold start (issue 20), through the HTTP API of the service as `npm start` runs it (a child
  * process, SQLite): per data set and draw, a pool of unlabelled training texts and 2 examples a label drawn from
@@ -9,7 +10,8 @@
  * examples) and trains again. After each job the new version's accuracy on the test split (at most `test` texts,
  * the same for every strategy) through POST …/predict. Strategies: `random` (a seeded shuffle of the pool),
  * `margin` (POST …/suggestions with strategy margin, diversity 0.1: the old default), `typical` (strategy typical,
- * the default weight), `typical:W` (uncertainty_weight W). Jobs activate the new version (`activate: true`) and
+ * the default weight), `typical:W` (uncertainty_weight W), `typical@H` (uncertainty_weight n / (n + H), n the
+ * median examples a label so far; the default is typical@8). `--first-draw N` numbers the draws from N. Jobs activate the new version (`activate: true`) and
  * skip the evaluation: what is measured is what the picks teach the head, not the activation rule.
  */
 import { mkdtempSync } from 'node:fs';
@@ -29,6 +31,8 @@ export interface ColdStartOptions {
   test: number;
   strategies: string[];
   startPerLabel: number;
+  /** Draws are numbered from here (their seeds follow): exploring on other draws than those reported. */
+  firstDraw: number;
 }
 
 export const COLD_START_DEFAULTS: ColdStartOptions = {
@@ -40,6 +44,7 @@ export const COLD_START_DEFAULTS: ColdStartOptions = {
   test: 1000,
   strategies: ['random', 'margin', 'typical'],
   startPerLabel: 2,
+  firstDraw: 0,
 };
 
 export function parseColdStart(args: string[]): ColdStartOptions {
@@ -57,6 +62,7 @@ export function parseColdStart(args: string[]): ColdStartOptions {
   o.rounds = num('rounds') ?? o.rounds;
   o.roundShare = num('round-share') ?? o.roundShare;
   o.test = num('test') ?? o.test;
+  o.firstDraw = num('first-draw') ?? o.firstDraw;
   return o;
 }
 
@@ -115,7 +121,7 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
       const all = loadJsonl(`${set}.train.jsonl`);
       const labels = [...new Set(all.map((e) => e.label))].sort();
       const perRound = Math.max(1, Math.round(o.roundShare * o.pool));
-      for (let draw = 0; draw < o.draws; draw++) {
+      for (let draw = o.firstDraw; draw < o.firstDraw + o.draws; draw++) {
         const order = shuffled(all, 2000 + draw);
         const pool = order.slice(0, o.pool);
         const rest = order.slice(o.pool);
@@ -128,6 +134,7 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
           let version = await train(task);
           const curve = [await accuracy(task, test)];
           const labelled = new Set<string>();
+          const picked: Example[] = [];
           const rand = rng(4000 + draw);
           for (let round = 0; round < o.rounds; round++) {
             const left = pool.filter((e) => !labelled.has(e.text));
@@ -140,7 +147,10 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
               }
               picks = idx.slice(0, perRound).map((i) => left[i]!);
             } else {
-              const [name, weight] = strategy.split(':');
+              // typical:W sends W; typical@H sends n / (n + H), n the median examples a label so far.
+              const [name, fixed] = strategy.split(/[:@]/);
+              const counts = labels.map((l) => start.filter((e) => e.label === l).length + picked.filter((e) => e.label === l).length).sort((a, b) => a - b);
+              const weight = strategy.includes('@') ? String(median(counts) / (median(counts) + Number(fixed))) : fixed;
               const body = {
                 input: left.map((e) => e.text),
                 k: perRound,
@@ -154,6 +164,7 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
               picks = (r.data as Array<{ index: number }>).map((d) => left[d.index]!);
             }
             for (const p of picks) labelled.add(p.text);
+            picked.push(...picks);
             await upload(task, picks);
             version = await train(task);
             curve.push(await accuracy(task, test));

@@ -22,6 +22,7 @@
  * being the inverse of the mean distance to its nearest neighbours in the
  * cluster, scaled to [0, 1] within the cluster. Pure; deterministic for a seed.
  */
+import { crossProducts, gramMatrix } from '../heads/linalg/gram.js';
 import { Rng } from '../heads/rng.js';
 import { type Suggestion, type SuggestionInput, uncertainty } from './suggestions.js';
 
@@ -43,7 +44,7 @@ export interface TypicalPick extends Suggestion {
 
 /** Neighbours a text's typicality is measured against (TypiClust's 20). */
 const NEIGHBOURS = 20;
-/** Lloyd iterations at most: the assignment settles within a few on text features, and each costs n × clusters × dim. */
+/** Lloyd iterations at most: the assignment settles within a few on text features, and each costs n × clusters × dim (one ORT Gemm). */
 const MAX_ITERATIONS = 12;
 /** How many times more an uncovered cluster counts than one an example covers. */
 const UNCOVERED = 2;
@@ -83,17 +84,10 @@ function dot(a: Float32Array, i: number, b: Float32Array, j: number, dim: number
   return s0 + s1 + s2 + s3;
 }
 
-/** Index of the centre most similar to row i of x. */
-function nearest(x: Float32Array, i: number, centres: Float32Array, clusters: number, dim: number): number {
+/** Offset of the largest of row[from .. from + k), less from. */
+function argmax(row: Float32Array, from: number, k: number): number {
   let best = 0;
-  let bestSim = -Infinity;
-  for (let c = 0; c < clusters; c++) {
-    const s = dot(x, i, centres, c, dim);
-    if (s > bestSim) {
-      bestSim = s;
-      best = c;
-    }
-  }
+  for (let c = 1; c < k; c++) if (row[from + c]! > row[from + best]!) best = c;
   return best;
 }
 
@@ -131,10 +125,12 @@ export function kMeans(u: Float32Array, n: number, dim: number, clusters: number
     }
   }
   const assign = new Int32Array(n).fill(-1);
+  const sims = new Float32Array(n * clusters);
   for (let iter = 0; iter < MAX_ITERATIONS; iter++) {
     let changed = 0;
+    crossProducts(u, n, centres, clusters, dim, { out: sims, threads: 1 });
     for (let i = 0; i < n; i++) {
-      const c = nearest(u, i, centres, clusters, dim);
+      const c = argmax(sims, i * clusters, clusters);
       if (c !== assign[i]) {
         assign[i] = c;
         changed++;
@@ -167,10 +163,15 @@ function typicalities(u: Float32Array, members: number[], dim: number): Float64A
   const out = new Float64Array(s);
   if (s < 2) return out;
   const kn = Math.min(NEIGHBOURS, s - 1);
+  const rows = new Float32Array(s * dim);
+  members.forEach((i, a) => {
+    rows.set(u.subarray(i * dim, (i + 1) * dim), a * dim);
+  });
+  const gram = gramMatrix(rows, s, dim, { threads: 1 });
   const dist = new Float64Array(s - 1);
   for (let a = 0; a < s; a++) {
     let k = 0;
-    for (let b = 0; b < s; b++) if (b !== a) dist[k++] = Math.sqrt(Math.max(0, 2 - 2 * dot(u, members[a]!, u, members[b]!, dim)));
+    for (let b = 0; b < s; b++) if (b !== a) dist[k++] = Math.sqrt(Math.max(0, 2 - 2 * gram[a * s + b]!));
     dist.sort();
     let sum = 0;
     for (let j = 0; j < kn; j++) sum += dist[j]!;
@@ -199,7 +200,10 @@ export function suggestTypical(input: TypicalInput, count: number): TypicalPick[
   }
   centres.set(unitRows(centres, clusters, dim));
   const covered = new Int32Array(clusters);
-  for (let j = 0; j < m; j++) covered[nearest(lab, j, centres, clusters, dim)]!++;
+  if (m > 0) {
+    const toCentres = crossProducts(lab, m, centres, clusters, dim, { threads: 1 });
+    for (let j = 0; j < m; j++) covered[argmax(toCentres, j * clusters, clusters)]!++;
+  }
 
   // A cluster's mass: its size times how tightly it holds together (mean cosine to its centre), so a loose
   // cluster of odd texts, lumped together for being far from everything, does not count as a large one.
