@@ -156,7 +156,7 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
                 k: perRound,
                 version,
                 strategy: name,
-                ...(name === 'margin' ? { diversity: 0.1 } : {}),
+                ...(name === 'margin' || name === 'mixed' ? { diversity: 0.1 } : {}),
                 ...(weight !== undefined ? { uncertainty_weight: Number(weight) } : {}),
                 seed: draw,
               };

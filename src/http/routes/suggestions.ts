@@ -19,12 +19,12 @@ import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
 /** `margin`'s weight of spread against uncertainty (bench:little-data, Banking77 from 154 examples). */
 const DEFAULT_DIVERSITY = 0.1;
-/** `typical`: the examples a label at which uncertainty counts as much as typicality (bench:little-data, cold start). */
-const HALF_WEIGHT_PER_LABEL = 8;
+/** `typical`, `mixed`: the examples a label at which uncertainty counts as much as typicality (bench:little-data, cold start). */
+const HALF_WEIGHT_PER_LABEL = 2;
 /** Examples whose features say what is covered: enough to cover every region a suggestion could fall in. */
 const MAX_LABELLED = 4000;
-const STRATEGIES = ['typical', 'margin'] as const;
-const DEFAULT_STRATEGY: (typeof STRATEGIES)[number] = 'typical';
+const STRATEGIES = ['typical', 'mixed', 'margin'] as const;
+const DEFAULT_STRATEGY: (typeof STRATEGIES)[number] = 'margin';
 
 const body = (limits: TextLimits) =>
   z
@@ -137,7 +137,17 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
           const counts = [...(await store.labelCounts(target.task.clientId, target.task.id)).values()].sort((a, b) => a - b);
           const median = counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0;
           weight = body.uncertainty_weight ?? uncertaintyWeightFor(median, HALF_WEIGHT_PER_LABEL);
-          picks = await predictions.selectTypical({ ...input, labelled: examples.x, m: examples.m, uncertaintyWeight: weight, seed: body.seed }, body.k);
+          if (strategy === 'typical')
+            picks = await predictions.selectTypical({ ...input, labelled: examples.x, m: examples.m, uncertaintyWeight: weight, seed: body.seed }, body.k);
+          else {
+            // mixed: (1 − w) of the picks typical (uncertainty aside), the rest the least certain, kept apart from those.
+            const typicalCount = Math.round((1 - weight) * body.k);
+            const typical = typicalCount
+              ? await predictions.selectTypical({ ...input, labelled: examples.x, m: examples.m, uncertaintyWeight: 0, seed: body.seed }, typicalCount)
+              : [];
+            const after = typical.map((p) => p.index);
+            picks = [...typical, ...suggest(input, body.k - typicalCount, body.diversity ?? DEFAULT_DIVERSITY, after)];
+          }
         }
         const guesses = predictionsJson(probabilities, target.version, n, 3);
         const round = (x: number) => Math.round(x * 1e6) / 1e6;
