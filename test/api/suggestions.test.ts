@@ -49,7 +49,7 @@ test('suggestions: the texts the head cannot place, spread out, never one the ta
   const ordered = res.body.data.map((s: { uncertainty: number }) => s.uncertainty);
   assert.ok(ordered[0] >= Math.max(...ordered.slice(1)) - 1e-9 || res.body.data[0].similarity === 0);
 
-  // `diversity` alone still means margin, as before strategies.
+  // `diversity` alone: margin, as before strategies.
   const old = await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ input, k: 6, diversity: 0.1 }).expect(200);
   assert.deepEqual(old.body.data, res.body.data);
   await request(app).post(`/v1/tasks/${taskId}/suggestions`).send({ input, k: 6, strategy: 'nearest' }).expect(400);
@@ -68,7 +68,7 @@ test('suggestions: the texts the head cannot place, spread out, never one the ta
   assert.equal(noHead.body.error.code, 'no_active_version');
 });
 
-test('suggestions from a cold start: typical texts of the intents, not the odd ones out, the same for the same seed', async () => {
+test('suggestions by typicality: typical texts of the intents, not the odd ones out, the same for the same seed; mixed', async () => {
   const rows = intents(2);
   const taskId = await createTask(app, 'suggest-cold', rows);
   assert.equal((await train(app, taskId, {})).state, 'succeeded');
@@ -81,10 +81,10 @@ test('suggestions from a cold start: typical texts of the intents, not the odd o
       .post(`/v1/tasks/${taskId}/suggestions`)
       .send({ input, k: 5, ...body })
       .expect(200);
-  const typical = await ask({});
+  const typical = await ask({ strategy: 'typical' });
   assert.equal(typical.body.strategy, 'typical');
-  // Two examples a label: the head's uncertainty counts 2 / (2 + 8).
-  assert.ok(Math.abs(typical.body.uncertainty_weight - 0.2) < 1e-6);
+  // Two examples a label: the head's uncertainty counts 2 / (2 + 2).
+  assert.ok(Math.abs(typical.body.uncertainty_weight - 0.5) < 1e-6);
   const picked: string[] = typical.body.data.map((s: { text: string }) => s.text);
   assert.equal(new Set(picked).size, 5);
   assert.deepEqual(
@@ -93,7 +93,16 @@ test('suggestions from a cold start: typical texts of the intents, not the odd o
     'no odd one out',
   );
   for (const s of typical.body.data) assert.ok(s.typicality >= 0 && s.typicality <= 1);
-  assert.deepEqual((await ask({})).body.data, typical.body.data, 'same seed, same picks');
+  assert.deepEqual((await ask({ strategy: 'typical' })).body.data, typical.body.data, 'same seed, same picks');
+  // mixed: (1 − 0.5) × 5, rounded, typical picks (with a typicality), then the least certain, none twice.
+  const mixed = await ask({ strategy: 'mixed' });
+  assert.equal(mixed.body.strategy, 'mixed');
+  assert.deepEqual(
+    mixed.body.data.map((s: { typicality: number | null }) => s.typicality !== null),
+    [true, true, true, false, false],
+  );
+  assert.equal(new Set(mixed.body.data.map((s: { text: string }) => s.text)).size, 5);
+  assert.equal((await ask({})).body.strategy, 'margin', 'the default');
   // Spread alone takes the odd ones: they are far from everything.
   const spread = await ask({ strategy: 'margin', diversity: 1 });
   assert.ok(spread.body.data.filter((s: { text: string }) => odd.includes(s.text)).length >= 1);

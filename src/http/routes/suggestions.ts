@@ -17,7 +17,7 @@ import { prediction, usage } from '../schemas/prediction.js';
 import { predictionsJson, thresholdsOf } from '../resource-json.js';
 import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 
-/** `margin`'s weight of spread against uncertainty (bench:little-data, Banking77 from 154 examples). */
+/** `margin`'s weight of spread against uncertainty (bench:little-data). */
 const DEFAULT_DIVERSITY = 0.1;
 /** `typical`, `mixed`: the examples a label at which uncertainty counts as much as typicality (bench:little-data, cold start). */
 const HALF_WEIGHT_PER_LABEL = 2;
@@ -35,7 +35,7 @@ const body = (limits: TextLimits) =>
         .enum(STRATEGIES)
         .optional()
         .describe(
-          `typical: cluster the texts, one pick in each of the largest clusters the task's examples do not cover yet, its most typical text, leaning towards the least certain as examples a label accumulate (see uncertainty_weight); margin: the least certain texts, spread out by diversity. Default ${DEFAULT_STRATEGY} (margin when diversity is given): the better from a cold start in bench:little-data.`,
+          `margin: the least certain texts, spread out by diversity. typical: the texts are clustered, and each pick is the most typical text of one of the largest clusters the task's examples do not cover yet, leaning towards the least certain as examples a label accumulate (uncertainty_weight). mixed: (1 − uncertainty_weight) of the picks as typical (uncertainty aside), the rest as margin, kept apart from them. Default ${DEFAULT_STRATEGY}: the best after four rounds from a cold start over Banking77, TREC and SST-2 in bench:little-data (typical and mixed did better in the first round only).`,
         ),
       diversity: z
         .number()
@@ -43,7 +43,7 @@ const body = (limits: TextLimits) =>
         .max(1)
         .optional()
         .describe(
-          `margin only: 0, the least certain texts, near-duplicates or not; 1, only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}. Giving it without a strategy chooses margin.`,
+          `margin, mixed: 0, the least certain texts, near-duplicates or not; 1, only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}.`,
         ),
       uncertainty_weight: z
         .number()
@@ -51,7 +51,7 @@ const body = (limits: TextLimits) =>
         .max(1)
         .optional()
         .describe(
-          `typical only: how much the head's uncertainty counts against typicality and coverage, 0 to 1. Default: n / (n + ${HALF_WEIGHT_PER_LABEL}), n the median examples a label of the task.`,
+          `typical, mixed: how much the head's uncertainty counts against typicality and coverage, 0 to 1 (mixed: the share of picks by uncertainty). Default: n / (n + ${HALF_WEIGHT_PER_LABEL}), n the median examples a label of the task.`,
         ),
       seed: z
         .number()
@@ -69,7 +69,7 @@ const suggestionOut = z.object({
   text: z.string(),
   uncertainty: z.number().describe('1 − the margin between the two most probable labels (multi-label: the label closest to its threshold); 1 is a coin toss.'),
   similarity: z.number().describe('Cosine similarity to the closest text suggested before it (0 for the first).'),
-  typicality: z.number().nullable().describe('typical: how typical of its cluster the text is, 0 to 1 (1: the most); margin: null.'),
+  typicality: z.number().nullable().describe('A pick by typicality: how typical of its cluster the text is, 0 to 1 (1: the most); a pick by margin: null.'),
   prediction: prediction.describe("The head's current guess, with its three most probable labels."),
 });
 const suggestionsOut = z.object({
@@ -79,7 +79,7 @@ const suggestionsOut = z.object({
   version: z.number().int(),
   data: z.array(suggestionOut).describe('In the order chosen: the most useful first.'),
   strategy: z.enum(STRATEGIES),
-  uncertainty_weight: z.number().nullable().describe('typical: the weight of uncertainty used; margin: null.'),
+  uncertainty_weight: z.number().nullable().describe('typical, mixed: the weight of uncertainty used; margin: null.'),
   skipped: z.object({
     labelled: z.number().int().describe('Texts the task already has as examples.'),
     repeated: z.number().int().describe('Texts given more than once (counted once).'),
@@ -125,7 +125,7 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
         const dim = features.length / n;
         const thresholds = thresholdsOf(target.version);
         const input = { probabilities, features, n, k, dim, ...(thresholds ? { thresholds } : {}) };
-        const strategy = body.strategy ?? (body.diversity !== undefined ? 'margin' : DEFAULT_STRATEGY);
+        const strategy = body.strategy ?? DEFAULT_STRATEGY;
         let picks: Array<{ index: number; uncertainty: number; similarity: number; typicality?: number }>;
         let weight: number | null = null;
         if (strategy === 'margin') picks = suggest(input, body.k, body.diversity ?? DEFAULT_DIVERSITY);
