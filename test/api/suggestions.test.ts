@@ -81,10 +81,12 @@ test('suggestions by typicality: typical texts of the intents, not the odd ones 
       .post(`/v1/tasks/${taskId}/suggestions`)
       .send({ input, k: 5, ...body })
       .expect(200);
-  const typical = await ask({ strategy: 'typical' });
-  assert.equal(typical.body.strategy, 'typical');
-  // Two examples a label: the head's uncertainty counts 2 / (2 + 2).
-  assert.ok(Math.abs(typical.body.uncertainty_weight - 0.5) < 1e-6);
+  // Two examples a label: by default the head's uncertainty counts 2 / (2 + 2).
+  const weighted = await ask({ strategy: 'typical' });
+  assert.equal(weighted.body.strategy, 'typical');
+  assert.ok(Math.abs(weighted.body.uncertainty_weight - 0.5) < 1e-6);
+  // Typicality and coverage alone.
+  const typical = await ask({ strategy: 'typical', uncertainty_weight: 0 });
   const picked: string[] = typical.body.data.map((s: { text: string }) => s.text);
   assert.equal(new Set(picked).size, 5);
   assert.deepEqual(
@@ -93,7 +95,7 @@ test('suggestions by typicality: typical texts of the intents, not the odd ones 
     'no odd one out',
   );
   for (const s of typical.body.data) assert.ok(s.typicality >= 0 && s.typicality <= 1);
-  assert.deepEqual((await ask({ strategy: 'typical' })).body.data, typical.body.data, 'same seed, same picks');
+  assert.deepEqual((await ask({ strategy: 'typical', uncertainty_weight: 0 })).body.data, typical.body.data, 'same seed, same picks');
   // mixed: (1 − 0.5) × 5, rounded, typical picks (with a typicality), then the least certain, none twice.
   const mixed = await ask({ strategy: 'mixed' });
   assert.equal(mixed.body.strategy, 'mixed');
