@@ -1,18 +1,19 @@
 /**
  * npm run bench:little-data -- --cold-start [--sets banking77,trec,sst2] [--draws 5] [--pool 2000] [--rounds 4]
- *   [--round-share 0.05] [--test 1000] [--strategies random,margin,typical,typical:0,typical@16]
- *   [--first-draw 0]
+ *   [--round-share 0.05] [--test 1000] [--strategies random,margin,mixed] [--first-draw 0]
  *
  * Suggestions from a cold start (issue 20), through the HTTP API of the service as `npm start` runs it (a child
  * process, SQLite): per data set and draw, a pool of unlabelled training texts and 2 examples a label drawn from
  * the rest; each strategy gets a task of its own with those examples, trains (a job: the default head), then
  * `rounds` times picks round-share × pool texts from the pool, labels them (their true labels, uploaded as
  * examples) and trains again. After each job the new version's accuracy on the test split (at most `test` texts,
- * the same for every strategy) through POST …/predict. Strategies: `random` (a seeded shuffle of the pool),
- * `margin` (POST …/suggestions with strategy margin, diversity 0.1: the old default), `typical` (strategy typical,
- * the default weight), `typical:W` (uncertainty_weight W), `typical@H` (uncertainty_weight n / (n + H), n the
- * median examples a label so far; the default is typical@8). `--first-draw N` numbers the draws from N. Jobs activate the new version (`activate: true`) and
+ * the same for every strategy) through POST …/predict. Jobs activate the new version (`activate: true`) and
  * skip the evaluation: what is measured is what the picks teach the head, not the activation rule.
+ *
+ * Strategies: `random` (a seeded shuffle of the pool); `margin`, `typical`, `mixed` (POST …/suggestions with that
+ * strategy, margin's diversity 0.1, the default uncertainty weight); `typical:W` (uncertainty_weight W);
+ * `typical@H`, `mixed@H` (uncertainty_weight n / (n + H), n the median examples a label so far).
+ * `--first-draw N` numbers the draws from N, to explore on other draws than those reported.
  */
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -42,7 +43,7 @@ export const COLD_START_DEFAULTS: ColdStartOptions = {
   rounds: 4,
   roundShare: 0.05,
   test: 1000,
-  strategies: ['random', 'margin', 'typical'],
+  strategies: ['random', 'margin', 'mixed'],
   startPerLabel: 2,
   firstDraw: 0,
 };
