@@ -7,7 +7,8 @@
  * or spread alone takes outliers, which teach little.
  *
  * The candidates are clustered (spherical k-means, k-means++ start, seeded)
- * into as many clusters as there are examples and picks together; an example
+ * into as many clusters as there are examples and picks together (at most
+ * MAX_CLUSTERS); an example
  * covers the cluster whose centre is closest to it. Clusters are visited in
  * order of priority, one pick each,
  *
