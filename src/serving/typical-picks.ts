@@ -8,9 +8,8 @@
  *
  * The candidates are clustered (spherical k-means, k-means++ start, seeded)
  * into as many clusters as there are examples and picks together (at most
- * MAX_CLUSTERS); an example
- * covers the cluster whose centre is closest to it. Clusters are visited in
- * order of priority, one pick each,
+ * MAX_CLUSTERS); an example covers the cluster whose centre is closest to it.
+ * Clusters are visited in order of priority, one pick each,
  *
  *   (1 − w) · coverage + w · its highest uncertainty,
  *
