@@ -18,6 +18,9 @@
  *    revealed after each round), 3 seeds: random picks, least margin alone
  *    (diversity 0), and the service's suggestions (src/serving/suggestions.ts)
  *    at diversity 0.1 to 0.5; logistic regression (C=10) throughout.
+ * 4. Cold start through the HTTP API (./lib/cold-start.ts): random picks against
+ *    the suggestions' strategies on every shared single-label set. Alone:
+ *    `-- --cold-start` (its flags are in ./lib/cold-start.ts).
  *
  * `-- --http`: issue 20's goals through the API instead (./lib/little-data-http.ts).
  *
@@ -40,6 +43,7 @@ import { loadSplits, type LabelledSplits } from './lib/heads.js';
 import { DESCRIPTIONS } from './lib/label-descriptions.js';
 import { littleDataHttp } from './lib/little-data-http.js';
 import { fmt, printTable } from './lib/stats.js';
+import { coldStartBench, parseColdStart } from './lib/cold-start.js';
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -50,11 +54,16 @@ const DRAWS = 5;
 const REFERENCE_FEW_SHOT = [0.54, 0.676, 0.768, 0.833, 0.879];
 const REFERENCE_ZERO_SHOT_NAMES: Record<string, string> = { banking77: '62.2%', trec: '18.6–20.8%', sst2: '66.0–69.8%' };
 
-if (process.argv.includes('--http')) {
-  const args = process.argv.slice(2);
+const args = process.argv.slice(2);
+const coldStart = parseColdStart(args);
+if (args.includes('--http')) {
   const opts = new Map<string, string>();
   for (let i = 0; i < args.length; i++) if (args[i]!.startsWith('--') && args[i + 1] && !args[i + 1]!.startsWith('--')) opts.set(args[i]!.slice(2), args[++i]!);
   await littleDataHttp(opts);
+  process.exit(0);
+}
+if (args.includes('--cold-start')) {
+  await coldStartBench(coldStart);
   process.exit(0);
 }
 
@@ -267,3 +276,5 @@ try {
 } finally {
   await registry.close();
 }
+console.log('');
+await coldStartBench(coldStart);

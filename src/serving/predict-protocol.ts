@@ -1,5 +1,6 @@
 /** The predict worker's API (see ../workers/channel.ts). */
 import type { Reply } from '../workers/protocol.js';
+import type { TypicalInput, TypicalPick } from './typical-picks.js';
 
 export interface PredictArgs {
   versionId: string;
@@ -19,4 +20,6 @@ export type PredictApi = {
   estimatePrior(args: { probabilities: Float32Array; n: number; k: number }): { prior: Float64Array; iterations: number };
   /** Drops the predictors of deleted versions now, rather than when newer ones push them out. */
   forget(args: { versionIds: string[] }): void;
+  /** Suggestions by typicality and coverage (./typical-picks.ts): clustering a large pool is real CPU work. */
+  selectTypical(args: { input: TypicalInput; count: number }): TypicalPick[];
 };

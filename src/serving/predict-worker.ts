@@ -12,6 +12,7 @@ import { reply, serve } from '../workers/serve.js';
 import { HeldHeads, type HeldLimits } from '../lib/held-heads.js';
 import type { PredictApi } from './predict-protocol.js';
 import { estimatePrior } from './label-prior.js';
+import { suggestTypical } from './typical-picks.js';
 
 const held = new HeldHeads(workerData as HeldLimits);
 const predictors = new Map<string, Predictor>();
@@ -41,6 +42,9 @@ serve<PredictApi>({
   },
   estimatePrior({ probabilities, n, k }) {
     return estimatePrior(probabilities, n, k);
+  },
+  selectTypical({ input, count }) {
+    return suggestTypical(input, count);
   },
   forget({ versionIds }) {
     for (const id of versionIds) {

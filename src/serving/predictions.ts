@@ -28,6 +28,7 @@ import { PriorEstimates, type PriorStatus } from './prior-estimates.js';
 import { prototypeArtifact } from '../heads/prototype/model.js';
 import { packArtifact } from '../store/artifact.js';
 import type { TunedStackCache } from './tuned-stacks.js';
+import type { TypicalInput, TypicalPick } from './typical-picks.js';
 
 export interface Target {
   task: TaskRecord;
@@ -229,6 +230,26 @@ export class PredictionService {
       }
       return bytes;
     };
+  }
+
+  /**
+   * Features of the task's labelled examples under the target's spec (at most
+   * `max`, evenly spaced in id order): from the cache or store for examples a
+   * job has trained on, encoded for the rest.
+   */
+  async labelledFeatures(target: Target, max: number, options: EncodeOptions = {}): Promise<{ x: Float32Array; m: number; tokens: number; encoded: number }> {
+    const all = await this.store.allExamples(target.task.clientId, target.task.id);
+    const step = Math.max(1, all.length / max);
+    const texts: string[] = [];
+    for (let i = 0; i < all.length && texts.length < max; i += step) texts.push(all[Math.floor(i)]!.text);
+    if (!texts.length) return { x: new Float32Array(0), m: 0, tokens: 0, encoded: 0 };
+    const feats = await this.features.forTexts(target.task.clientId, [target.version.spec], texts, options);
+    return { x: feats.matrices[0]!.x, m: texts.length, tokens: feats.tokens, encoded: feats.encoded };
+  }
+
+  /** Suggestions by typicality and coverage, in the predict pool (./typical-picks.ts). */
+  selectTypical(input: TypicalInput, count: number): Promise<TypicalPick[]> {
+    return this.pool.selectTypical(input, count);
   }
 
   /**

@@ -57,8 +57,12 @@ export interface Suggestion {
   similarity: number;
 }
 
-/** The `count` rows to label next, in the order chosen. */
-export function suggest(input: SuggestionInput, count: number, diversity: number): Suggestion[] {
+/**
+ * The `count` rows to label next, in the order chosen. `after`: rows chosen
+ * already (another way), never chosen again and kept apart from like the
+ * rows chosen here.
+ */
+export function suggest(input: SuggestionInput, count: number, diversity: number, after: readonly number[] = []): Suggestion[] {
   const { n, dim, features } = input;
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -71,7 +75,20 @@ export function suggest(input: SuggestionInput, count: number, diversity: number
   const closest = new Float64Array(n);
   const chosen = new Uint8Array(n);
   const out: Suggestion[] = [];
-  for (let pick = 0; pick < Math.min(count, n); pick++) {
+  const keepApart = (best: number) => {
+    for (let i = 0; i < n; i++) {
+      if (chosen[i]) continue;
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += features[i * dim + j]! * features[best * dim + j]!;
+      const sim = dot / (norms[i]! * norms[best]!);
+      if (sim > closest[i]!) closest[i] = sim;
+    }
+  };
+  for (const a of after) {
+    chosen[a] = 1;
+    keepApart(a);
+  }
+  for (let pick = 0; pick < Math.min(count, n - after.length); pick++) {
     let best = -1;
     let bestScore = -Infinity;
     for (let i = 0; i < n; i++) {
@@ -83,14 +100,8 @@ export function suggest(input: SuggestionInput, count: number, diversity: number
       }
     }
     chosen[best] = 1;
-    out.push({ index: best, uncertainty: unsure[best]!, similarity: pick === 0 ? 0 : closest[best]! });
-    for (let i = 0; i < n; i++) {
-      if (chosen[i]) continue;
-      let dot = 0;
-      for (let j = 0; j < dim; j++) dot += features[i * dim + j]! * features[best * dim + j]!;
-      const sim = dot / (norms[i]! * norms[best]!);
-      if (sim > closest[i]!) closest[i] = sim;
-    }
+    out.push({ index: best, uncertainty: unsure[best]!, similarity: pick === 0 && !after.length ? 0 : closest[best]! });
+    keepApart(best);
   }
   return out;
 }

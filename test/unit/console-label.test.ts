@@ -87,6 +87,7 @@ const suggestion = (pool_id: number): Suggestion => ({
   text: `text ${pool_id}`,
   uncertainty: 0.5,
   similarity: 0,
+  typicality: null,
   prediction: { index: 0, label: 'a', score: 0.6, probabilities: { a: 0.6, b: 0.4 } },
 });
 

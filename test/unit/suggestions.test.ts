@@ -31,3 +31,18 @@ test('diversity keeps near-duplicates of an uncertain text from filling the sugg
   assert.ok(spread.every((s) => s.similarity < 0.5));
   assert.equal(suggest(input, 10, 0.5).length, 6, 'never more than the rows');
 });
+
+test('rows chosen before (another way) are never chosen again, and the picks keep apart from them', () => {
+  // Rows 0-2: near-identical, very uncertain; rows 3-5: less uncertain, each its own direction.
+  const features = Float32Array.from([1, 0, 0, 0, 0.999, 0.04, 0, 0, 0.998, 0, 0.06, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  const probabilities = Float32Array.from([0.5, 0.5, 0.51, 0.49, 0.52, 0.48, 0.7, 0.3, 0.72, 0.28, 0.75, 0.25]);
+  const input = { probabilities, features, n: 6, k: 2, dim: 4 };
+  const picks = suggest(input, 2, 0.5, [0]);
+  assert.deepEqual(
+    picks.map((s) => s.index),
+    [3, 4],
+    'row 0 taken: its near-duplicates count as close to a pick',
+  );
+  assert.ok(picks[0]!.similarity < 0.5);
+  assert.equal(suggest(input, 10, 0, [0, 1]).length, 4, 'never more than the rows left');
+});

@@ -187,6 +187,23 @@ test('two classes: the probability is the pair sigmoid itself', () => {
   }
 });
 
+test('two rows a class: the probabilities rank labels as the decision function does, never turned around', () => {
+  // Leave-one-out on two rows a class goes against the labels, so a cross-validated Platt sigmoid would invert.
+  const [train, test] = split(blobs(31, [...cycling(12, 6), ...cycling(600, 6)], 64, 6, 0.6), 12);
+  const model = trainSvmHere(train, { kernel: 'rbf', C: 10, gamma: 'scale', probability: true }).model;
+  assert.ok(
+    [...model.probA!].every((a) => a < 0),
+    `every pair's sigmoid rises with its decision value: ${[...model.probA!].map((a) => a.toFixed(2))}`,
+  );
+  const predictor = new SvmPredictor(model);
+  const proba = predictor.predictProba(test.x, test.n);
+  const byProba = Array.from({ length: test.n }, (_, i) => argmax(proba.subarray(i * 6, (i + 1) * 6)));
+  const votes = [...predictor.predictLabels(test.x, test.n)];
+  assert.ok(agreement(byProba, votes) >= 0.9, `agreement with the votes ${agreement(byProba, votes)}`);
+  const accuracy = byProba.filter((c, i) => c === test.y[i]).length / test.n;
+  assert.ok(accuracy > 0.5, `accuracy ${accuracy} (chance: 1/6)`);
+});
+
 test('class weights shift the boundary toward the rare class, as in libsvm-js', () => {
   const [train, test] = split(blobs(23, runs([0, 270], [1, 30], [0, 250], [1, 250]), 4, 2, 0.35), 300);
   const base = { kernel: 'rbf' as const, C: 1, gamma: 0.25, probability: false };

@@ -121,13 +121,29 @@ function trainPair(ctx: PairContext, pair: number, i: number, j: number): PairRe
   let probA = NaN;
   let probB = NaN;
   let iterations = 0;
+  const fit = solveBinary(ctx, idx, y, Cp, Cn);
   if (params.probability) {
     const cv = crossValidatedDecisions(ctx, idx, y, Cp, Cn, pairSeed(params.seed, pair));
     const positive = new Uint8Array(y.length).fill(1, 0, ci);
     ({ probA, probB } = sigmoidTrain(cv.decisions, positive));
     iterations += cv.iterations;
+    if (!(probA < 0)) {
+      // A sigmoid that does not rise with the decision value would turn the SVM's answers around: with a couple of
+      // rows a class, held-out decisions go against the labels (each row left out leaves its class outnumbered).
+      // The training rows' own decision values, with Platt's regularised targets, give a mild, rising one instead.
+      const own = new Float64Array(y.length);
+      predictHeldOut(
+        ctx.kernel,
+        idx,
+        fit,
+        Int32Array.from(idx, (_, a) => a),
+        idx,
+        own,
+      );
+      const fallback = sigmoidTrain(own, positive);
+      if (fallback.probA < 0) ({ probA, probB } = fallback);
+    }
   }
-  const fit = solveBinary(ctx, idx, y, Cp, Cn);
   return { pair, coef: fit.coef, rho: fit.rho, probA, probB, iterations: iterations + fit.iterations };
 }
 

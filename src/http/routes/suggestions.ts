@@ -1,6 +1,6 @@
 /**
- * Which texts to label next: the head's least certain, spread out
- * (src/serving/suggestions.ts), never a text the task already has. The
+ * Which texts to label next (src/serving/typical-picks.ts and
+ * src/serving/suggestions.ts), never a text the task already has. The
  * candidates are the texts in the body, or without any, the task's pool
  * (all of it, or a fixed sample of a large one).
  */
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import type { PredictionService } from '../../serving/predictions.js';
 import { suggest } from '../../serving/suggestions.js';
+import { uncertaintyWeightFor } from '../../serving/typical-picks.js';
 import { textHash } from '../../store/ids.js';
 import type { Store } from '../../store/types.js';
 import { clientGone } from '../encoding.js';
@@ -19,12 +20,14 @@ import { type TextLimits, textInput, texts } from '../schemas/text-input.js';
 import { priorJson } from '../../serving/zero-shot.js';
 import type { Target } from '../../serving/predictions.js';
 
-/**
- * How much a suggestion's difference from those picked before it counts
- * against its uncertainty: the best of the settings bench:little-data tried
- * (docs/benchmarks/little-data.md).
- */
+/** `margin`'s weight of spread against uncertainty (bench:little-data). */
 const DEFAULT_DIVERSITY = 0.1;
+/** `typical`, `mixed`: the examples a label at which uncertainty counts as much as typicality (bench:little-data, cold start). */
+const HALF_WEIGHT_PER_LABEL = 2;
+/** Examples whose features say what is covered: enough to cover every region a suggestion could fall in. */
+const MAX_LABELLED = 4000;
+const STRATEGIES = ['typical', 'mixed', 'margin'] as const;
+const DEFAULT_STRATEGY: (typeof STRATEGIES)[number] = 'margin';
 
 /** Labels a suggestion's guess shows by default: enough to see what the head hesitates between. */
 const SHOWN_LABELS = 3;
@@ -36,14 +39,35 @@ const body = (limits: TextLimits) =>
         .optional()
         .describe(`Unlabelled texts to choose from. Without it, the task's pool: all of it, or a fixed sample of ${limits.maxInputs} texts of a larger pool.`),
       k: z.number().int().min(1).max(limits.maxInputs).default(10).describe('How many to suggest: at most the unlabelled texts given (or pooled).'),
+      strategy: z
+        .enum(STRATEGIES)
+        .optional()
+        .describe(
+          `margin: the least certain texts, spread out by diversity. typical: the texts are clustered, and each pick is the most typical text of one of the largest clusters the task's examples do not cover yet, leaning towards the least certain as examples a label accumulate (uncertainty_weight). mixed: (1 − uncertainty_weight) of the picks as typical (uncertainty aside), the rest as margin, kept apart from them. Default ${DEFAULT_STRATEGY}: the best after four rounds from a cold start over Banking77, TREC and SST-2 in bench:little-data (typical and mixed did better in the first round only).`,
+        ),
       diversity: z
         .number()
         .min(0)
         .max(1)
-        .default(DEFAULT_DIVERSITY)
+        .optional()
         .describe(
-          `0: the least certain texts, near-duplicates or not; 1: only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}: the best of 0 to 0.5 in bench:little-data.`,
+          `margin, mixed: 0, the least certain texts, near-duplicates or not; 1, only spread; between, a balance (maximal marginal relevance). Default ${DEFAULT_DIVERSITY}.`,
         ),
+      uncertainty_weight: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe(
+          `typical, mixed: how much the head's uncertainty counts against typicality and coverage, 0 to 1 (mixed: the share of picks by uncertainty). Default: n / (n + ${HALF_WEIGHT_PER_LABEL}), n the median examples a label of the task.`,
+        ),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1)
+        .default(0)
+        .describe('typical only: seeds the clustering (the same texts, examples and seed give the same picks).'),
       version: z.number().int().min(1).max(MAX_VERSION).optional().describe('The head to ask; default: the active one.'),
       top_k: z
         .number()
@@ -106,7 +130,7 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
       tag: 'predict',
       scope: 'predict',
       summary:
-        "Which unlabelled texts to label next (the body's, or without any, the pool's): the ones the head is least sure of, not near-duplicates of each other.",
+        "Which unlabelled texts to label next (the body's, or without any, the pool's): by default the ones the head is least sure of, not near-duplicates of each other; or typical texts of regions the examples do not cover.",
       params: { task: taskParam },
       body: body(limits),
       responses: { 200: { description: 'The k suggestions.', schema: suggestionsOut }, 409: { description: 'The task has no head to ask yet.' } },
@@ -116,11 +140,37 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
           body.input === undefined ? await fromPool(store, target, limits.maxInputs, body.k) : await fromInput(store, target, body.input, body.k);
         const { scored, tokens, encoded } = await predictions.score([target], candidates.texts, { signal: clientGone(res) });
         await chargeTokens(tokens);
+        const spent = { tokens, encoded };
         const { probabilities, features } = scored[0]!;
         const n = candidates.texts.length;
         const k = target.version.labels.length;
+        const dim = features.length / n;
         const thresholds = thresholdsOf(target.version);
-        const picks = suggest({ probabilities, features, n, k, dim: features.length / n, ...(thresholds ? { thresholds } : {}) }, body.k, body.diversity);
+        const input = { probabilities, features, n, k, dim, ...(thresholds ? { thresholds } : {}) };
+        const strategy = body.strategy ?? DEFAULT_STRATEGY;
+        let picks: Array<{ index: number; uncertainty: number; similarity: number; typicality?: number }>;
+        let weight: number | null = null;
+        if (strategy === 'margin') picks = suggest(input, body.k, body.diversity ?? DEFAULT_DIVERSITY);
+        else {
+          const examples = await predictions.labelledFeatures(target, MAX_LABELLED, { signal: clientGone(res) });
+          await chargeTokens(examples.tokens);
+          spent.tokens += examples.tokens;
+          spent.encoded += examples.encoded;
+          const counts = [...(await store.labelCounts(target.task.clientId, target.task.id)).values()].sort((a, b) => a - b);
+          const median = counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0;
+          weight = body.uncertainty_weight ?? uncertaintyWeightFor(median, HALF_WEIGHT_PER_LABEL);
+          if (strategy === 'typical')
+            picks = await predictions.selectTypical({ ...input, labelled: examples.x, m: examples.m, uncertaintyWeight: weight, seed: body.seed }, body.k);
+          else {
+            // mixed: (1 − w) of the picks typical (uncertainty aside), the rest the least certain, kept apart from those.
+            const typicalCount = Math.round((1 - weight) * body.k);
+            const typical = typicalCount
+              ? await predictions.selectTypical({ ...input, labelled: examples.x, m: examples.m, uncertaintyWeight: 0, seed: body.seed }, typicalCount)
+              : [];
+            const after = typical.map((p) => p.index);
+            picks = [...typical, ...suggest(input, body.k - typicalCount, body.diversity ?? DEFAULT_DIVERSITY, after)];
+          }
+        }
         const guesses = predictionsJson(probabilities, target.version, n, body.top_k);
         const round = (x: number) => Math.round(x * 1e6) / 1e6;
         const prior = priorJson(target.version);
@@ -140,11 +190,14 @@ export function suggestionsRoutes(store: Store, predictions: PredictionService, 
               text: candidates.texts[p.index]!,
               uncertainty: round(p.uncertainty),
               similarity: round(p.similarity),
+              typicality: p.typicality === undefined ? null : round(p.typicality),
               prediction: { ...guesses[p.index]!, index: fromInputs ? ref : p.index },
             };
           }),
+          strategy,
+          uncertainty_weight: weight === null ? null : round(weight),
           skipped: candidates.skipped,
-          usage: { prompt_tokens: tokens, encoded_texts: encoded },
+          usage: { prompt_tokens: spent.tokens, encoded_texts: spent.encoded },
         } satisfies z.infer<typeof suggestionsOut>);
       },
     }),

@@ -48,6 +48,7 @@ const suggestionOut = z.object({
   text: z.string(),
   uncertainty: z.number().describe('1 − the margin between the two most probable labels (multi-label: the label closest to its threshold); 1 is a coin toss.'),
   similarity: z.number().describe('Cosine similarity to the closest text suggested before it (0 for the first).'),
+  typicality: z.number().nullable().describe('A pick by typicality: how typical of its cluster the text is, 0 to 1 (1: the most); a pick by margin: null.'),
   prediction: prediction.describe(
     "The head's current guess, with its top_k most probable labels (three by default; from the pool: index is the text's place in the pool sample).",
   ),
@@ -61,6 +62,8 @@ export const suggestionsOut = z.object({
   source: z.enum(['input', 'pool']).describe('Where the candidates came from.'),
   candidates: z.number().int().describe('Texts the suggestions were chosen from.'),
   data: z.array(suggestionOut).describe('In the order chosen: the most useful first.'),
+  strategy: z.enum(['typical', 'mixed', 'margin']),
+  uncertainty_weight: z.number().nullable().describe('typical, mixed: the weight of uncertainty used; margin: null.'),
   skipped: z.object({
     labelled: z.number().int().describe('Texts the task already has as examples (input only: pool texts never are).'),
     repeated: z.number().int().describe('Texts given more than once (counted once; input only).'),
