@@ -23,7 +23,10 @@ export function planEvaluation(y: Int32Array, classes: number, evaluation: Train
   const n = y.length;
   if (evaluation.method === 'none') return { splits: [], describe: { method: 'none', reason: 'the request asked for no evaluation' } };
   if (evaluation.method === 'cv') {
-    const folds = Math.min(evaluation.folds, n);
+    // With fewer examples a label than folds, a fold would hold out some labels' examples and not others', and
+    // score each held-out row by a head that saw fewer of its label than of the rest: as many folds as a label has
+    // examples (the median) holds out one of each in each fold.
+    const folds = Math.min(evaluation.folds, n, Math.max(2, medianCount(y, classes)));
     if (folds < 2) return { splits: [], describe: { method: 'none', reason: `${n} example: nothing can be held out while something is trained on` } };
     const fold = stratifiedFolds(y, classes, folds, seed);
     const splits = Array.from({ length: folds }, (_, f) => foldSplit(fold, f));
@@ -32,4 +35,12 @@ export function planEvaluation(y: Int32Array, classes: number, evaluation: Train
   const split = stratifiedHoldout(y, classes, evaluation.fraction, seed);
   if (split.test.length === 0) return { splits: [], describe: { method: 'none', reason: 'no label has two examples: a hold-out would hold out nothing' } };
   return { splits: [split], describe: { method: 'holdout', holdout_fraction: evaluation.fraction } };
+}
+
+/** The median number of rows a class has, over the classes that have any. */
+function medianCount(y: Int32Array, classes: number): number {
+  const counts = new Array<number>(classes).fill(0);
+  for (const c of y) counts[c]!++;
+  const present = counts.filter((c) => c > 0).sort((a, b) => a - b);
+  return present.length ? present[Math.floor(present.length / 2)]! : 0;
 }
