@@ -34,11 +34,13 @@ const rows = all.filter((r) => {
   perLabel.set(r.label, n + 1);
   return n < 8;
 });
+/** Fine-tuning jobs run at the lowest CPU priority: on a loaded machine they wait their turn for minutes. */
+const PATIENCE_MS = 900_000;
 const small = { layers: 1, epochs: 2, batch_size: 8, learning_rate: 3e-4, max_tokens: 32 };
 
 test('a fine_tune job trains the top layer on a hold-out, reports each epoch, and its version predicts', async () => {
   const taskId = await createTask(app, 'ft-questions', rows);
-  const job = await train(app, taskId, { head: { type: 'fine_tune', params: small } });
+  const job = await train(app, taskId, { head: { type: 'fine_tune', params: small } }, PATIENCE_MS);
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   assert.deepEqual(job.request.evaluation, { method: 'holdout', fraction: 0.2 }, 'a hold-out by default');
   const ft = job.progress.fine_tune!;
@@ -67,10 +69,15 @@ test('a fine_tune job trains the top layer on a hold-out, reports each epoch, an
 
 test('auto with fine_tune puts both on the same held-out rows and keeps the better', async () => {
   const taskId = await createTask(app, 'ft-auto', rows);
-  const job = await train(app, taskId, {
-    head: { type: 'auto', candidates: ['logistic_regression', 'fine_tune'] },
-    evaluation: { method: 'holdout', fraction: 0.25 },
-  });
+  const job = await train(
+    app,
+    taskId,
+    {
+      head: { type: 'auto', candidates: ['logistic_regression', 'fine_tune'] },
+      evaluation: { method: 'holdout', fraction: 0.25 },
+    },
+    PATIENCE_MS,
+  );
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   const version = await getVersion(taskId, job.version);
   const c = version.report.candidates;
@@ -120,7 +127,7 @@ const resumable = { layers: 1, epochs: 3, batch_size: 16, learning_rate: 2e-4, m
 
 test('a job handed back after an epoch resumes after it on the next replica, and ends as an uninterrupted run does', async () => {
   const straightTask = await createTask(app, 'ft-straight', longer);
-  const straight = await train(app, straightTask, { head: { type: 'fine_tune', params: resumable }, seed: 3 });
+  const straight = await train(app, straightTask, { head: { type: 'fine_tune', params: resumable }, seed: 3 }, PATIENCE_MS);
   assert.equal(straight.state, 'succeeded', JSON.stringify(straight.error));
 
   // A second replica on the same store, not training yet; this one is stopped (a shutdown) once a checkpoint is kept.
@@ -139,7 +146,7 @@ test('a job handed back after an epoch resumes after it on the next replica, and
   assert.ok(kept.epoch >= 1 && kept.epoch < resumable.epochs, `checkpoint after epoch ${kept.epoch}`);
 
   next.runner.start();
-  const job = await waitForJob(next.app.app, taskId, jobId);
+  const job = await waitForJob(next.app.app, taskId, jobId, PATIENCE_MS);
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   assert.equal(job.attempts, 1, 'a hand-back does not count as an attempt');
   assert.deepEqual(
@@ -173,7 +180,7 @@ test('a fine-tuning job cancelled while it trains stops between steps and writes
     await new Promise((ok) => setTimeout(ok, 20));
   }
   await request(app).delete(`/v1/tasks/${taskId}/jobs/${jobId}`).expect(202);
-  const job = await waitForJob(app, taskId, jobId);
+  const job = await waitForJob(app, taskId, jobId, PATIENCE_MS);
   assert.equal(job.state, 'cancelled');
   assert.ok(job.progress.fine_tune!.epochs_done.length < 40);
   assert.equal(job.version, null);
@@ -188,7 +195,7 @@ test('a multi-label task fine-tunes with sigmoid outputs and thresholds chosen o
     .set('content-type', 'application/x-ndjson')
     .send(emotions.map((e) => JSON.stringify({ text: e.text, labels: e.labels })).join('\n'))
     .expect(201);
-  const job = await train(app, taskId, { head: { type: 'fine_tune', params: { ...small, epochs: 1 } } });
+  const job = await train(app, taskId, { head: { type: 'fine_tune', params: { ...small, epochs: 1 } } }, PATIENCE_MS);
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   assert.ok('macro_f1' in job.progress.fine_tune!.epochs_done[0]!.held_out!);
   const version = (await request(app).get(`/v1/tasks/${taskId}/versions/${job.version}`).expect(200)).body;

@@ -41,7 +41,7 @@ export async function waitForJob(target: Express | string, taskId: string, jobId
 }
 
 /** Starts a job and waits for it to end. */
-export async function train(app: Express, taskId: string, body: object = {}): Promise<JobJson> {
+export async function train(app: Express, taskId: string, body: object = {}, timeoutMs?: number): Promise<JobJson> {
   const started = await request(app).post(`/v1/tasks/${taskId}/jobs`).send(body).expect(202);
-  return waitForJob(app, taskId, started.body.id);
+  return waitForJob(app, taskId, started.body.id, timeoutMs);
 }
