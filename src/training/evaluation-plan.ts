@@ -1,11 +1,10 @@
 /**
  * How a job evaluates on the examples it has. Every example may be held out
  * only if something else can be trained on meanwhile, so a request's
- * evaluation becomes what the examples allow: cross-validation with at most
- * one fold per example (each held out once; a label with fewer examples than
- * folds is held out in as many folds as it has examples, and where none of its
- * rows is left to train on, that example counts as wrong: honest, not
- * flattering), a hold-out of what can be held out, or none, said plainly.
+ * evaluation becomes what the examples allow: cross-validation with no more
+ * folds than examples nor than the median label has (at least two), where a
+ * held-out row whose label has nothing left to train on counts as wrong
+ * (honest, not flattering), a hold-out of what can be held out, or none.
  * A score is never invented.
  */
 import { foldSplit, type Split, stratifiedFolds, stratifiedHoldout } from '../heads/evaluation.js';
