@@ -25,7 +25,7 @@ export function planEvaluation(y: Int32Array, classes: number, evaluation: Train
     // With fewer examples a label than folds, a fold would hold out some labels' examples and not others', and
     // score each held-out row by a head that saw fewer of its label than of the rest: as many folds as a label has
     // examples (the median) holds out one of each in each fold.
-    const folds = Math.min(evaluation.folds, n, Math.max(2, medianCount(y, classes)));
+    const folds = foldCount(evaluation.folds, n, medianCount(y, classes));
     if (folds < 2) return { splits: [], describe: { method: 'none', reason: `${n} example: nothing can be held out while something is trained on` } };
     const fold = stratifiedFolds(y, classes, folds, seed);
     const splits = Array.from({ length: folds }, (_, f) => foldSplit(fold, f));
@@ -36,8 +36,13 @@ export function planEvaluation(y: Int32Array, classes: number, evaluation: Train
   return { splits: [split], describe: { method: 'holdout', holdout_fraction: evaluation.fraction } };
 }
 
+/** The folds cross-validation uses for `n` examples whose median label has `median`: at most one a row and one a median label's example, at least two. */
+export function foldCount(requested: number, n: number, median: number): number {
+  return Math.min(requested, n, Math.max(2, median));
+}
+
 /** The median number of rows a class has, over the classes that have any. */
-function medianCount(y: Int32Array, classes: number): number {
+export function medianCount(y: Int32Array, classes: number): number {
   const counts = new Array<number>(classes).fill(0);
   for (const c of y) counts[c]!++;
   const present = counts.filter((c) => c > 0).sort((a, b) => a - b);

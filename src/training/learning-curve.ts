@@ -40,7 +40,7 @@ export interface CurvePoint {
 export interface CurveEstimate {
   /** Each fold's error exponent: 1 − score falls as examples^(−b). */
   b: number[];
-  /** Training rows per fold now, and twice that. */
+  /** Training rows per fold now, and where the curve is read: what a fold trains on with twice the examples. */
   examples: number;
   doubled: number;
   /** The mean over folds of each fold's score read at twice the examples. */
@@ -73,13 +73,17 @@ function errorExponent(examples: readonly number[], scores: readonly number[]): 
  * What twice the examples would bring: each fold's own curve, a power law in its error, read from the fold's
  * measured score at the full share (so the estimate starts from what was measured, not from the fit), with the
  * later points weighted more (they are nearer the extrapolation); then the mean over folds, and an interval from
- * their spread. A fold whose errors allow no fit (none left, or one point) promises no gain. Null with fewer than
- * two points; the last point must be the full share.
+ * their spread. The curve is read at `target` training rows a fold (by default twice the last point's: the caller
+ * knows how an evaluation of twice the examples would split them). A fold whose errors allow no fit (none left)
+ * promises no gain. Null with fewer than two points or where every share trained on as many rows (one example a
+ * label cannot be cut): there is no curve to read. The last point must be the full share.
  */
-export function estimateGain(points: readonly CurvePoint[]): CurveEstimate | null {
+export function estimateGain(points: readonly CurvePoint[], target?: number): CurveEstimate | null {
   if (points.length < 2) return null;
   const examples = points.map((p) => p.examples);
+  if (new Set(examples).size < 2) return null;
   const last = points[points.length - 1]!;
+  const at = target ?? 2 * last.examples;
   const exponents = last.folds.map((_, f) =>
     errorExponent(
       examples,
@@ -87,7 +91,7 @@ export function estimateGain(points: readonly CurvePoint[]): CurveEstimate | nul
     ),
   );
   const b = exponents.map((e) => e ?? 0);
-  const doubled = last.folds.map((now, f) => 1 - (1 - now) * 2 ** -b[f]!);
+  const doubled = last.folds.map((now, f) => 1 - (1 - now) * (at / last.examples) ** -b[f]!);
   const k = doubled.length;
   const mean = doubled.reduce((a, x) => a + x, 0) / k;
   let interval: [number, number] | null = null;
@@ -96,5 +100,5 @@ export function estimateGain(points: readonly CurvePoint[]): CurveEstimate | nul
     const half = T975[Math.min(k - 1, T975.length) - 1]! * (sd / Math.sqrt(k));
     interval = [Math.max(0, mean - half), Math.min(1, mean + half)];
   }
-  return { b, examples: last.examples, doubled: 2 * last.examples, score_doubled: mean, interval };
+  return { b, examples: last.examples, doubled: at, score_doubled: mean, interval };
 }

@@ -67,3 +67,19 @@ test('no promise from a curve that does not fall, nor from one without errors; n
   assert.equal(holdout.interval, null);
   assert.ok(holdout.score_doubled > 0.6);
 });
+
+test('read where it is asked; no curve where every share trained on as many rows', () => {
+  const law = (n: number) => 1 - 2 * n ** -0.5;
+  const points = [10, 20, 40].map((examples) => ({ examples, folds: [law(examples), law(examples)] }));
+  const e = estimateGain(points, 120)!;
+  assert.equal(e.doubled, 120);
+  assert.ok(Math.abs(e.score_doubled - law(120)) < 1e-9, 'three times the rows, read on the same law');
+  // One example a label: every share keeps the one, so the points differ only by noise.
+  assert.equal(
+    estimateGain([
+      { examples: 77, folds: [0.4, 0.5] },
+      { examples: 77, folds: [0.42, 0.45] },
+    ]),
+    null,
+  );
+});

@@ -141,7 +141,7 @@ export const learningCurveOut = z.object({
       rule: z.string(),
       b: z.number().describe("The folds' mean error exponent."),
       examples: z.number(),
-      doubled_examples: z.number(),
+      doubled_examples: z.number().describe("Where the curve is read: the training rows a fold would have with every label's examples doubled."),
       accuracy_at_double: z.number().optional(),
       macro_f1_at_double: z.number().optional(),
       interval: z
@@ -151,7 +151,7 @@ export const learningCurveOut = z.object({
     })
     .nullable()
     .describe(
-      "The score each fold's power law predicts at twice the examples, from its measured score, averaged over the folds (an extrapolation); the <metric>_ fields name the metric; null when the points do not allow a fit.",
+      "The score each fold's power law predicts at twice the examples, from its measured score, averaged over the folds (an extrapolation); the <metric>_ fields name the metric; null when the points do not allow a fit (one example a label: every share is the same rows).",
     ),
 });
 

@@ -3,6 +3,7 @@
  * training rows, scored on the same held-out rows, and what twice the
  * examples might bring (../learning-curve.ts).
  */
+import { foldCount, medianCount } from '../evaluation-plan.js';
 import { estimateGain, subsampleSplit } from '../learning-curve.js';
 import { type Config, type PipelineRun, round, scoreFields, type Validation } from './run.js';
 
@@ -34,13 +35,13 @@ export async function learningCurve(
     out.push({ fraction: 1, examples: round(run.meanTrainExamples(splits)), ...scoreFields(evaluation), folds: foldScores(evaluation) });
     return out;
   });
-  const estimate = estimateGain(points);
+  const estimate = estimateGain(points, doubledTraining(run));
   return {
     metric,
     points: points.map(({ folds, ...p }) => ({ ...p, [`fold_${metric}`]: folds.map(round) })),
     estimate: estimate && {
       metric,
-      rule: "each fold: 1 − score ∝ examples^(−b), b by least squares in log–log space weighted by examples, read from the fold's measured score; the mean over folds, and a 95 % interval from their spread; an extrapolation",
+      rule: "each fold: 1 − score ∝ examples^(−b), b by least squares in log–log space weighted by examples, read from the fold's measured score at the rows a fold would train on with every label's examples doubled; the mean over folds, and a 95 % interval from their spread; an extrapolation",
       b: round(estimate.b.reduce((a, x) => a + x, 0) / estimate.b.length),
       examples: estimate.examples,
       doubled_examples: estimate.doubled,
@@ -48,4 +49,17 @@ export async function learningCurve(
       interval: estimate.interval?.map(round) ?? null,
     },
   };
+}
+
+/**
+ * The examples a fold would train on were every label's examples doubled: what the evaluation of such a job would
+ * measure is what the curve predicts. Cross-validation's folds follow the examples a label (evaluation-plan.ts),
+ * so with few a label doubling them more than doubles what a fold trains on (two a label: one of each; four: three).
+ */
+function doubledTraining(run: PipelineRun): number {
+  const { request, n, y, labels } = run.input;
+  const now = run.meanTrainExamples(run.splits);
+  if (run.evaluation.method !== 'cv' || request.evaluation.method !== 'cv') return 2 * now;
+  const folds = foldCount(request.evaluation.folds, 2 * n, 2 * medianCount(y.subarray(0, n), labels.length));
+  return 2 * n * (1 - 1 / folds);
 }
