@@ -75,10 +75,12 @@ function errorExponent(examples: readonly number[], scores: readonly number[]): 
  * later points weighted more (they are nearer the extrapolation); then the mean over folds, and an interval from
  * their spread. The curve is read at `target` training rows a fold (by default twice the last point's: the caller
  * knows how an evaluation of twice the examples would split them). A fold whose errors allow no fit (none left)
- * promises no gain. Null with fewer than two points or where every share trained on as many rows (one example a
- * label cannot be cut): there is no curve to read. The last point must be the full share.
+ * promises no gain. `floors`: a score per fold the estimate does not go below (what the version scores there now,
+ * where it is more than the head the curve follows). Null with fewer than two points or where every share trained
+ * on as many rows (one example a label cannot be cut): there is no curve to read. The last point must be the full
+ * share.
  */
-export function estimateGain(points: readonly CurvePoint[], target?: number): CurveEstimate | null {
+export function estimateGain(points: readonly CurvePoint[], target?: number, floors?: readonly number[]): CurveEstimate | null {
   if (points.length < 2) return null;
   const examples = points.map((p) => p.examples);
   if (new Set(examples).size < 2) return null;
@@ -91,7 +93,7 @@ export function estimateGain(points: readonly CurvePoint[], target?: number): Cu
     ),
   );
   const b = exponents.map((e) => e ?? 0);
-  const doubled = last.folds.map((now, f) => 1 - (1 - now) * (at / last.examples) ** -b[f]!);
+  const doubled = last.folds.map((now, f) => Math.max(1 - (1 - now) * (at / last.examples) ** -b[f]!, floors?.[f] ?? 0));
   const k = doubled.length;
   const mean = doubled.reduce((a, x) => a + x, 0) / k;
   let interval: [number, number] | null = null;

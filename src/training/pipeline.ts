@@ -39,8 +39,8 @@ async function pipeline(input: JobThreadInput, progress: Progress, pool: Trainin
   const searched = await search(run, chosen);
   const { best } = searched;
   const evaluation = await evaluate(run, chosen, best);
-  const curve = await learningCurve(run, chosen, best, evaluation.validation);
   const blend = await blendWithPrior(run, chosen, best, evaluation.validation);
+  const curve = await learningCurve(run, chosen, best, evaluation.validation, blend?.predicted);
   const map = await exampleMap(run, chosen);
   const fitted = await finalFit(run, chosen, best, evaluation.validation);
   const artifact = blend ? blended(fitted, input.prior, blend.weight) : fitted;

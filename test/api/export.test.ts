@@ -4,8 +4,9 @@
  * feature spec of its own (every pooling, both ways of combining layers, with
  * and without normalisation), downloaded and run by onnxruntime-node alone on
  * texts tokenized with the model's tokenizer.json, gives the labels (or label
- * sets) and probabilities the service's predict route gives. And what cannot
- * be exported is refused with a 4xx.
+ * sets) and probabilities the service's predict route gives; so does a head
+ * blended with its label descriptions. And what cannot be exported is refused
+ * with a 4xx.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -32,21 +33,33 @@ const TEXTS = [
 
 type Kind = 'single_label' | 'multi_label';
 
-async function trainedVersion(name: string, kind: Kind, head: object, featureSpec: object): Promise<{ task: string; version: number }> {
-  const task = (await request(app).post('/v1/tasks').send({ name, kind, feature_spec: featureSpec }).expect(201)).body.id as string;
-  const rows = kind === 'single_label' ? intents(10) : labelSets(8, 0);
+/** `described`: the task's labels declared with descriptions, one example a label, and a job with every default (a blend with the descriptions). */
+async function trainedVersion(name: string, kind: Kind, head: object, featureSpec: object, described = false): Promise<{ task: string; version: number }> {
+  const labels = described ? DESCRIBED : undefined;
+  const task = (await request(app).post('/v1/tasks').send({ name, kind, feature_spec: featureSpec, labels }).expect(201)).body.id as string;
+  const rows = described ? intents(1, 3) : kind === 'single_label' ? intents(10) : labelSets(8, 0);
   await request(app)
     .post(`/v1/tasks/${task}/examples`)
     .set('content-type', 'application/x-ndjson')
     .send(rows.map((r) => JSON.stringify(r)).join('\n'))
     .expect(201);
-  const job = await train(app, task, { head, evaluation: { method: 'holdout', fraction: 0.25 } });
+  const job = await train(app, task, described ? {} : { head, evaluation: { method: 'holdout', fraction: 0.25 } });
   assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   return { task, version: job.version! };
 }
 
-/** Every head type, on feature specs that between them use every pooling, both combinations, with and without normalisation. */
-const CASES: Array<{ kind: Kind; head: { type: string; params?: object }; spec: object }> = [
+const DESCRIBED = [
+  { name: 'weather', description: 'the weather forecast: rain, temperature, wind and umbrellas' },
+  { name: 'music', description: 'playing music, songs, albums and playlists' },
+  { name: 'banking', description: 'bank accounts, money transfers and card payments' },
+  { name: 'sports', description: 'sports teams, matches, goals and scores' },
+];
+
+/**
+ * Every head type, on feature specs that between them use every pooling, both combinations, with and without
+ * normalisation; and a head blended with its label descriptions (`described`).
+ */
+const CASES: Array<{ kind: Kind; head: { type: string; params?: object }; spec: object; described?: boolean }> = [
   { kind: 'single_label', head: { type: 'svm' }, spec: {} },
   { kind: 'single_label', head: { type: 'random_forest', params: { n_estimators: 40 } }, spec: { layers: [2, 4], pooling: 'cls', normalize: false } },
   { kind: 'single_label', head: { type: 'logistic_regression' }, spec: { layers: [3, 5], layer_combine: 'mean', pooling: 'max' } },
@@ -54,6 +67,7 @@ const CASES: Array<{ kind: Kind; head: { type: string; params?: object }; spec: 
   // Multi-label: a native fit (sigmoid outputs) and one-vs-rest (a two-class head per label), each with its thresholds.
   { kind: 'multi_label', head: { type: 'logistic_regression' }, spec: {} },
   { kind: 'multi_label', head: { type: 'random_forest', params: { n_estimators: 20 } }, spec: { pooling: 'max' } },
+  { kind: 'single_label', head: { type: 'logistic_regression' }, spec: {}, described: true },
 ];
 
 interface Served {
@@ -62,9 +76,10 @@ interface Served {
   probabilities: Record<string, number>;
 }
 
-for (const { kind, head, spec } of CASES) {
-  test(`${head.type}, ${kind}: the exported model, run by onnxruntime alone, gives the service's labels and probabilities`, async () => {
-    const { task, version } = await trainedVersion(`export-${head.type}-${kind}`, kind, head, spec);
+for (const { kind, head, spec, described } of CASES) {
+  const what = `${head.type}${described ? ' blended with descriptions' : ''}, ${kind}`;
+  test(`${what}: the exported model, run by onnxruntime alone, gives the service's labels and probabilities`, async () => {
+    const { task, version } = await trainedVersion(`export-${head.type}-${kind}${described ? '-blend' : ''}`, kind, head, spec, described);
     const res = await download(`/v1/tasks/${task}/versions/${version}/export?format=onnx`).expect(200);
     assert.equal(res.headers['content-type'], 'application/octet-stream');
     assert.equal(res.headers['content-disposition'], `attachment; filename="${task}-v${version}.onnx"`);
@@ -88,6 +103,7 @@ for (const { kind, head, spec } of CASES) {
     assert.deepEqual(labels, versionJson.labels);
     assert.deepEqual(JSON.parse(meta.feature_spec!), versionJson.feature_spec);
     assert.equal(meta.head_type, head.type);
+    assert.equal(versionJson.report.blend !== undefined, described === true, 'a blend where (and only where) the descriptions carry weight');
     assert.equal(meta.thresholds === undefined, kind === 'single_label');
 
     const feeds = tokenize(TEXTS, Number(meta.max_tokens));

@@ -142,3 +142,25 @@ test('zero-shot needs two declared labels; declaring one twice, or describing no
   assert.deepEqual(described.labels, [LABELS[0], { name: 'music', description: 'playing music' }]);
   assert.equal((await request(app).post(`/v1/tasks/${one.id}/predict`).send({ input: 'play some jazz' }).expect(200)).body.data[0].label, 'music');
 });
+
+test('one example a label: the head is blended with the descriptions at the weight right on most held-out examples', async () => {
+  const created = (await request(app).post('/v1/tasks').send({ name: 'blend', labels: LABELS }).expect(201)).body;
+  await request(app).post(`/v1/tasks/${created.id}/examples`).send(intents(1, 3)).expect(201);
+  const job = await train(app, created.id, { learning_curve: true });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  const v = (await request(app).get(`/v1/tasks/${created.id}/versions/${job.version}`).expect(200)).body;
+  assert.equal(v.head_type, 'logistic_regression', 'the little-data default head');
+  assert.equal(v.metrics.folds, 2, 'one example a label: two folds');
+  const { blend } = v.report;
+  assert.ok(blend, `the descriptions carry weight where a held-out example's label has no other: ${JSON.stringify(v.report)}`);
+  assert.deepEqual(
+    blend.weights.map((w: { weight: number }) => w.weight),
+    [0, 0.25, 0.5, 0.75, 1],
+  );
+  const best = Math.max(...blend.weights.map((w: { accuracy: number }) => w.accuracy));
+  assert.equal(blend.weights.find((w: { weight: number }) => w.weight === blend.weight).accuracy, best, 'the weight kept is right on most');
+  assert.equal(blend.weights.find((w: { accuracy: number }) => w.accuracy === best).weight, blend.weight, 'a tie goes to the smaller weight');
+  assert.ok(blend.weight > 0);
+  assert.equal(v.metrics.accuracy, best, "the version's score is the blend's");
+  assert.equal(v.report.learning_curve.estimate, null, 'one example a label: every share is the same rows, no curve to read');
+});

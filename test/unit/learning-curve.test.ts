@@ -74,6 +74,8 @@ test('read where it is asked; no curve where every share trained on as many rows
   const e = estimateGain(points, 120)!;
   assert.equal(e.doubled, 120);
   assert.ok(Math.abs(e.score_doubled - law(120)) < 1e-9, 'three times the rows, read on the same law');
+  const floored = estimateGain(points, 120, [0.9, 0])!;
+  assert.ok(Math.abs(floored.score_doubled - (0.9 + law(120)) / 2) < 1e-9, 'a fold does not fall below its floor; the other follows its law');
   // One example a label: every share keeps the one, so the points differ only by noise.
   assert.equal(
     estimateGain([

@@ -7,12 +7,17 @@ import { foldCount, medianCount } from '../evaluation-plan.js';
 import { estimateGain, subsampleSplit } from '../learning-curve.js';
 import { type Config, type PipelineRun, round, scoreFields, type Validation } from './run.js';
 
-/** The report's `learning_curve`; none unless the request asks for one. */
+/**
+ * The report's `learning_curve`; none unless the request asks for one. `blended`: the version's out-of-fold
+ * classes where the head is blended with the descriptions (./blend.ts): the curve is the head's, and what twice the
+ * examples bring the version is at least what the blend scores now (it can keep its weight).
+ */
 export async function learningCurve(
   run: PipelineRun,
   chosen: number,
   best: Config,
   evaluation: Validation | null,
+  blended?: Int32Array,
 ): Promise<Record<string, unknown> | undefined> {
   const { request, targets, n, y } = run.input;
   const fractions = request.learningCurve;
@@ -35,13 +40,14 @@ export async function learningCurve(
     out.push({ fraction: 1, examples: round(run.meanTrainExamples(splits)), ...scoreFields(evaluation), folds: foldScores(evaluation) });
     return out;
   });
-  const estimate = estimateGain(points, doubledTraining(run));
+  const floors = blended && run.splits.map((s) => [...s.test].filter((r) => blended[r] === y[r]).length / s.test.length);
+  const estimate = estimateGain(points, doubledTraining(run), floors);
   return {
     metric,
     points: points.map(({ folds, ...p }) => ({ ...p, [`fold_${metric}`]: folds.map(round) })),
     estimate: estimate && {
       metric,
-      rule: "each fold: 1 − score ∝ examples^(−b), b by least squares in log–log space weighted by examples, read from the fold's measured score at the rows a fold would train on with every label's examples doubled; the mean over folds, and a 95 % interval from their spread; an extrapolation",
+      rule: "each fold: 1 − score ∝ examples^(−b), b by least squares in log–log space weighted by examples, read from the fold's measured score at the rows a fold would train on with every label's examples doubled, and at least the blend's score on the fold where descriptions are blended in; the mean over folds, and a 95 % interval from their spread; an extrapolation",
       b: round(estimate.b.reduce((a, x) => a + x, 0) / estimate.b.length),
       examples: estimate.examples,
       doubled_examples: estimate.doubled,
