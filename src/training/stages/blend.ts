@@ -6,6 +6,10 @@
  * goes to the smaller weight: the examples). The head's held-out
  * probabilities come from fits of it on each split's training rows, as the
  * stored version is fitted (calibrated); cheap where this runs, on few rows.
+ * The blend's own score must not be the best of five tries on the same rows
+ * (on four rows one of them is right on all): each fold's rows are scored at
+ * the weight chosen on the other folds', and that is what the version's
+ * metrics and the activation gate see.
  */
 import { blendArtifact } from '../../heads/blend.js';
 import { takeRows } from '../../heads/dataset.js';
@@ -49,23 +53,30 @@ export async function blendWithPrior(run: PipelineRun, chosen: number, best: Con
       const mixed = new Float32Array(rows.length * k);
       for (const [i, row] of rows.entries()) for (let c = 0; c < k; c++) mixed[i * k + c] = (1 - weight) * head[row * k + c]! + weight * priorP[i * k + c]!;
       const classes = argmaxRows(mixed, rows.length, k);
-      let right = 0;
-      for (const [i, row] of rows.entries()) if (classes[i] === y[row]) right++;
-      return { weight, accuracy: right / rows.length, classes };
+      const right = Uint8Array.from(rows, (row, i) => (classes[i] === y[row] ? 1 : 0));
+      return { weight, accuracy: right.reduce((a, r) => a + r, 0) / rows.length, classes, right };
     });
-    const top = tried.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const top = bestOf(tried, () => true);
     if (top.weight === 0) return undefined;
+    // Each fold at the weight its complement chooses (one split: nothing else to choose on, the weight itself).
+    const at = new Map(Array.from(rows, (row, i) => [row, i] as const));
     const predicted = new Int32Array(n).fill(-1);
-    for (const [i, row] of rows.entries()) predicted[row] = top.classes[i]!;
+    const foldWeights = run.splits.map((split) => {
+      const held = new Set(split.test);
+      const chosen = run.splits.length > 1 ? bestOf(tried, (i) => !held.has(rows[i]!)) : top;
+      for (const row of split.test) predicted[row] = chosen.classes[at.get(row)!]!;
+      return chosen.weight;
+    });
     const metrics = { ...run.measureHeldOut(predicted, computeMetrics), ...run.evaluation };
     return {
       weight: top.weight,
       predicted,
       metrics,
       report: {
-        rule: "the head's out-of-fold probabilities blended with the label descriptions' (version 0's) as (1 − w)·head + w·descriptions; the w right on most held-out examples is kept, a tie to the smaller w",
+        rule: "the head's out-of-fold probabilities blended with the label descriptions' (version 0's) as (1 − w)·head + w·descriptions; the w right on most held-out examples is kept, a tie to the smaller w; the version's score takes each fold at the w chosen on the other folds",
         weights: tried.map((t) => ({ weight: t.weight, accuracy: round(t.accuracy) })),
         weight: top.weight,
+        fold_weights: foldWeights,
         head_alone: { accuracy: round(validation.accuracy), macro_f1: round(validation.macroF1) },
       },
     };
@@ -74,3 +85,9 @@ export async function blendWithPrior(run: PipelineRun, chosen: number, best: Con
 
 /** The version's artifact with its blend. */
 export const blended = (artifact: unknown, prior: unknown, weight: number) => blendArtifact(artifact, prior, weight);
+
+/** The try right on most of the rows `counted` keeps (by index into the rows), a tie to the smaller weight. */
+function bestOf<T extends { right: Uint8Array }>(tried: T[], counted: (i: number) => boolean): T {
+  const score = (t: T) => t.right.reduce((a, r, i) => a + (counted(i) ? r : 0), 0);
+  return tried.reduce((a, b) => (score(b) > score(a) ? b : a));
+}
