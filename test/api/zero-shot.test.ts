@@ -159,7 +159,7 @@ test('one example a label: the head is blended with the descriptions at the weig
   );
   const best = Math.max(...blend.weights.map((w: { accuracy: number }) => w.accuracy));
   assert.equal(blend.weights.find((w: { weight: number }) => w.weight === blend.weight).accuracy, best, 'the weight kept is right on most');
-  assert.equal(blend.weights.find((w: { accuracy: number }) => w.accuracy === best).weight, blend.weight, 'a tie goes to the smaller weight');
+  assert.equal(blend.weights.findLast((w: { accuracy: number }) => w.accuracy === best).weight, blend.weight, 'a tie goes to the larger weight');
   assert.ok(blend.weight > 0);
   assert.equal(blend.fold_weights.length, 2);
   for (const w of blend.fold_weights)

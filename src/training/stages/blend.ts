@@ -3,7 +3,8 @@
  * label, the chosen head's out-of-fold probabilities are blended with the
  * label descriptions' prototypes (what version 0 serves) at each weight of
  * BLEND_WEIGHTS, and the weight right on most held-out rows is kept (a tie
- * goes to the smaller weight: the examples). The head's held-out
+ * goes to the larger weight: the examples override the descriptions only
+ * where they show it, which on a few rows they rarely can). The head's held-out
  * probabilities come from fits of it on each split's training rows, as the
  * stored version is fitted (calibrated); cheap where this runs, on few rows.
  * The blend's own score must not be the best of five tries on the same rows
@@ -73,7 +74,7 @@ export async function blendWithPrior(run: PipelineRun, chosen: number, best: Con
       predicted,
       metrics,
       report: {
-        rule: "the head's out-of-fold probabilities blended with the label descriptions' (version 0's) as (1 − w)·head + w·descriptions; the w right on most held-out examples is kept, a tie to the smaller w; the version's score takes each fold at the w chosen on the other folds",
+        rule: "the head's out-of-fold probabilities blended with the label descriptions' (version 0's) as (1 − w)·head + w·descriptions; the w right on most held-out examples is kept, a tie to the larger w; the version's score takes each fold at the w chosen on the other folds",
         weights: tried.map((t) => ({ weight: t.weight, accuracy: round(t.accuracy) })),
         weight: top.weight,
         fold_weights: foldWeights,
@@ -86,8 +87,8 @@ export async function blendWithPrior(run: PipelineRun, chosen: number, best: Con
 /** The version's artifact with its blend. */
 export const blended = (artifact: unknown, prior: unknown, weight: number) => blendArtifact(artifact, prior, weight);
 
-/** The try right on most of the rows `counted` keeps (by index into the rows), a tie to the smaller weight. */
+/** The try right on most of the rows `counted` keeps (by index into the rows), a tie to the larger weight (later in `tried`). */
 function bestOf<T extends { right: Uint8Array }>(tried: T[], counted: (i: number) => boolean): T {
   const score = (t: T) => t.right.reduce((a, r, i) => a + (counted(i) ? r : 0), 0);
-  return tried.reduce((a, b) => (score(b) > score(a) ? b : a));
+  return tried.reduce((a, b) => (score(b) >= score(a) ? b : a));
 }
