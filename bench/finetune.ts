@@ -340,7 +340,7 @@ function torchInstalled(): boolean {
 async function main(): Promise<void> {
   mkdirSync(TMP, { recursive: true });
   const torch = withTorch && torchInstalled();
-  if (withTorch && !torch) log(`PyTorch reference skipped: ${PYTHON} has no torch (apt-get install -y python3-torch)`);
+  if (withTorch && !torch) log(`PyTorch reference skipped: ${PYTHON} has no torch (apt-get install -y python3-torch libopenblas0-pthread)`);
   const rows: Array<Array<string | number>> = [];
   const misses: string[] = [];
   const started = performance.now();
