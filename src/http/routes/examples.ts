@@ -5,7 +5,7 @@ import { textHash } from '../../store/ids.js';
 import type { AddExamplesResult, Store } from '../../store/types.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { listEnvelope, listJson } from '../schemas/common.js';
+import { idPageFields, listEnvelope, listJson } from '../schemas/common.js';
 import { deletionOut, exampleOut, uploadOut } from '../schemas/example.js';
 import { exampleParam, taskParam } from '../schemas/params.js';
 import { MAX_EXPANSION } from '../body.js';
@@ -45,14 +45,7 @@ function uploadRecord(limits: UploadLimits) {
 
 const listExamplesQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
-    after: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(Number.MAX_SAFE_INTEGER)
-      .optional()
-      .describe('Return examples with an id greater than this (next_after of the previous page).'),
+    ...idPageFields('examples'),
     label: stored(z.string().min(1)).optional().describe('Only examples with this label (multi-label tasks: whose set holds it).'),
   })
   .strict();

@@ -13,7 +13,7 @@ import { countsByLabel } from '../../store/label-set.js';
 import type { PoolTextRecord, Store, TaskRecord } from '../../store/types.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
-import { iso, listEnvelope, listJson } from '../schemas/common.js';
+import { idPageFields, iso, listEnvelope, listJson } from '../schemas/common.js';
 import { exampleOut } from '../schemas/example.js';
 import { poolTextParam, taskParam } from '../schemas/params.js';
 import { labelPriorOut, poolDeletionOut, poolTextOut, poolUploadOut } from '../schemas/pool.js';
@@ -23,18 +23,7 @@ import { MIN_PRIOR_TEXTS } from '../../serving/prior-estimates.js';
 
 const addBody = (limits: TextLimits) => z.object({ input: textInput(limits, { storable: true }).describe('Unlabelled texts to add.') }).strict();
 
-const listQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
-    after: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(Number.MAX_SAFE_INTEGER)
-      .optional()
-      .describe('Return pool texts with an id greater than this (next_after of the previous page).'),
-  })
-  .strict();
+const listQuery = z.object(idPageFields('pool texts')).strict();
 
 const poolTextJson = (t: PoolTextRecord): z.infer<typeof poolTextOut> => ({ id: t.id, object: 'pool_text', text: t.text, created_at: iso(t.createdAt)! });
 

@@ -8,6 +8,29 @@ export const pageQuery = z
   })
   .strict();
 
+/** Paging by numeric id: `what` names the items ("examples", "pool texts"). */
+export const idPageFields = (what: string) => ({
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page (1..1000, default 100).'),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .describe(`Return ${what} with an id greater than this (next_after of the previous page).`),
+});
+
+/** A fine-tuning epoch, in a job's progress and in a fine-tuned version's history. */
+export const fineTuneEpochOut = z.object({
+  epoch: z.number().int(),
+  loss: z.number().describe('Mean training loss over the epoch.'),
+  seconds: z.number(),
+  held_out: z
+    .union([z.object({ accuracy: z.number() }), z.object({ macro_f1: z.number() })])
+    .optional()
+    .describe('The hold-out after the epoch: accuracy, or (multi-label) macro-F1 at threshold 0.5.'),
+});
+
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export const listEnvelope = <T extends z.ZodType>(item: T) =>

@@ -1,5 +1,6 @@
 /** A training job as the API returns it: from the job routes and from starting a multi-task job. */
 import { z } from 'zod';
+import { fineTuneEpochOut } from './common.js';
 
 /** The request the job runs, its defaults filled in. */
 const jobRequestOut = z.object({
@@ -21,8 +22,6 @@ const jobRequestOut = z.object({
   seed: z.number().int(),
 });
 
-const heldOutScore = z.union([z.object({ accuracy: z.number() }), z.object({ macro_f1: z.number() })]);
-
 const fineTuneProgressOut = z.object({
   step: z.number().int().describe('Steps done (a resumed job counts the steps before it).'),
   steps: z.number().int(),
@@ -30,16 +29,7 @@ const fineTuneProgressOut = z.object({
   epochs: z.number().int(),
   loss: z.number().describe("The last step's training loss."),
   running_loss: z.number().describe("Mean training loss of the epoch's steps so far."),
-  epochs_done: z
-    .array(
-      z.object({
-        epoch: z.number().int(),
-        loss: z.number().describe('Mean training loss over the epoch.'),
-        seconds: z.number(),
-        held_out: heldOutScore.optional().describe('The hold-out after the epoch: accuracy, or (multi-label) macro-F1 at threshold 0.5.'),
-      }),
-    )
-    .describe('Each completed epoch of this attempt (a resumed job: from the epoch it resumed after).'),
+  epochs_done: z.array(fineTuneEpochOut).describe('Each completed epoch of this attempt (a resumed job: from the epoch it resumed after).'),
 });
 
 export const jobOut = z.object({

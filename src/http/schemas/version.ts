@@ -3,7 +3,7 @@
  * (metrics) and how it was chosen (report), as the training job wrote them.
  */
 import { z } from 'zod';
-import { featureSpecOut } from './common.js';
+import { featureSpecOut, fineTuneEpochOut } from './common.js';
 import { confusionMatrixOut, perLabelOut } from './metrics.js';
 
 const versionFields = {
@@ -164,20 +164,9 @@ export const multitaskOut = z.object({
   macro_f1_gain: z.number(),
 });
 
-const heldOutScore = z.union([z.object({ accuracy: z.number() }), z.object({ macro_f1: z.number() })]);
-
 export const fineTuneReportOut = z.object({
   tuned_layers: z.object({ first: z.number().int(), last: z.number().int() }).describe('The encoder layers tuned (0-based, inclusive).'),
-  history: z
-    .array(
-      z.object({
-        epoch: z.number().int(),
-        loss: z.number().describe('Mean training loss over the epoch.'),
-        seconds: z.number(),
-        held_out: heldOutScore.optional().describe('The hold-out after the epoch: accuracy, or (multi-label) macro-F1 at threshold 0.5.'),
-      }),
-    )
-    .describe('Each epoch trained (a resumed job: the epochs before it resumed included).'),
+  history: z.array(fineTuneEpochOut).describe('Each epoch trained (a resumed job: the epochs before it resumed included).'),
   trained_rows: z.number().int(),
   held_out_rows: z.number().int(),
   resumed_after_epoch: z.number().int().optional().describe('A job that was handed back mid-training: the epoch it resumed after.'),
