@@ -1,6 +1,6 @@
 /**
  * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3]
- *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch]
+ *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch] [--probe]
  * npm run bench:finetune -- --serving [--texts N] [--rounds N] [--layers K]   (./lib/finetune-serving.ts)
  *
  * Fine-tuning (issue 19): the service's training code (src/training/fine-tune/, each run in a process of its
@@ -16,6 +16,8 @@
  *
  * --quick: 1,000 training texts and 500 test texts a set, one seed, one epoch (a smoke run, not a result).
  * --rows N: tokens a row in a step (several texts a row); 0 pads each text to the batch's longest.
+ * --probe: both sides start the classifier from logistic regression (C = 1) on the frozen last layer's mean-pooled
+ * output, not normalised (what the untouched stack feeds the classifier): linear probing, then fine-tuning.
  * Progress to stderr, the table to stdout.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -75,6 +77,7 @@ const seeds = Number(opts.get('seeds') ?? (quick ? 1 : 3));
 const threads = Number(opts.get('threads') ?? availableParallelism());
 const rowTokens = opts.has('rows') ? Number(opts.get('rows')) : undefined;
 const withTorch = !opts.has('no-torch');
+const probe = opts.has('probe');
 
 interface Split {
   texts: string[];
@@ -146,8 +149,11 @@ interface RunResult {
 
 const labelArgs = (s: Split, classes: number) => (s.y ? { classes, y: Array.from(s.y) } : { classes, targets: Array.from(s.targets!) });
 
-async function serviceRun(set: DataSet, recipe: FineTuneRecipe, tag: string): Promise<RunResult> {
+type Classifier = { weights: number[]; bias: number[] };
+
+async function serviceRun(set: DataSet, recipe: FineTuneRecipe, tag: string, classifier?: Classifier): Promise<RunResult> {
   const args: JobArgs = {
+    ...(classifier ? { classifier } : {}),
     modelDir: MODEL_DIR,
     texts: set.train.texts,
     labels: labelArgs(set.train, set.classes),
@@ -187,7 +193,13 @@ async function serviceRun(set: DataSet, recipe: FineTuneRecipe, tag: string): Pr
   };
 }
 
-async function torchRun(set: DataSet, recipe: FineTuneRecipe, ids: { train: number[][]; test: number[][] }, tag: string): Promise<RunResult> {
+async function torchRun(
+  set: DataSet,
+  recipe: FineTuneRecipe,
+  ids: { train: number[][]; test: number[][] },
+  tag: string,
+  classifier?: Classifier,
+): Promise<RunResult> {
   const probabilities = `${TMP}/${tag}.torch.f32`;
   const file = `${TMP}/${tag}.torch-args.json`;
   writeFileSync(
@@ -210,6 +222,7 @@ async function torchRun(set: DataSet, recipe: FineTuneRecipe, ids: { train: numb
       test: { ids: ids.test },
       orders: Array.from({ length: recipe.epochs }, (_, e) => Array.from(epochOrder(recipe.seed, e, set.train.texts.length))),
       probabilities,
+      ...(classifier ? { classifier } : {}),
     }),
   );
   const n = String(recipe.threads || availableParallelism());
@@ -279,8 +292,11 @@ function score(set: DataSet, p: Float32Array): { main: number; atHalf?: number }
   };
 }
 
-/** Logistic regression (C = 1) on the frozen last layer's mean-pooled, L2-normalised features: the frozen baseline, in this run. */
-async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): Promise<string> {
+/**
+ * Logistic regression (C = 1) on the frozen last layer's mean-pooled, L2-normalised features: the frozen baseline,
+ * in this run; with --probe also one on the features not normalised, where fine-tuning's classifier starts.
+ */
+async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): Promise<{ frozen: string; classifier?: Classifier }> {
   const ort = syncOrt()!;
   const manifest = readManifest(MODEL_DIR)!;
   const H = manifest.hiddenSize;
@@ -288,6 +304,7 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
   const features = async (texts: string[]) => {
     const states = await computeFrozenStates(session, texts.map(tokenize), H);
     const x = new Float32Array(texts.length * H);
+    const raw = new Float32Array(texts.length * H);
     const buf = new Uint16Array(manifest.maxTokens * H);
     const f32 = new Float32Array(H);
     for (let i = 0; i < texts.length; i++) {
@@ -296,15 +313,17 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
       const values = decodeFloat16(new Uint8Array(buf.buffer, 0, len * H * 2));
       f32.fill(0);
       for (let t = 0; t < len; t++) for (let h = 0; h < H; h++) f32[h]! += values[t * H + h]! / len;
+      raw.set(f32, i * H);
       let norm = 0;
       for (let h = 0; h < H; h++) norm += f32[h]! * f32[h]!;
       for (let h = 0; h < H; h++) x[i * H + h] = f32[h]! / Math.sqrt(norm || 1);
     }
     states.close();
-    return x;
+    return { x, raw };
   };
-  const xTrain = await features(set.train.texts);
-  const xTest = await features(set.test.texts);
+  const train = await features(set.train.texts);
+  const xTrain = train.x;
+  const xTest = (await features(set.test.texts)).x;
   session.dispose();
   const n = set.train.texts.length;
   const data = {
@@ -315,7 +334,9 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
     classes: set.classes,
     ...(set.train.targets ? { targets: set.train.targets } : {}),
   };
-  const { w, b } = fitLogistic(data as never, null, { C: 1, classWeight: undefined, maxIter: 200, tolerance: 1e-4 });
+  const fit = (x: Float32Array) => fitLogistic({ ...data, x } as never, null, { C: 1, classWeight: undefined, maxIter: 200, tolerance: 1e-4 });
+  const { w, b } = fit(xTrain);
+  const probed = probe ? fit(train.raw) : undefined;
   const predictor = new LogisticPredictor({
     format: 'softmax-linear',
     classes: set.classes,
@@ -325,7 +346,10 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
     ...(set.multiLabel ? { output: 'sigmoid' as const } : {}),
   });
   const s = score(set, predictor.predictProba(xTest, set.test.texts.length));
-  return set.multiLabel ? `macro-F1 ${fmt(s.main, 3)}` : pct(s.main);
+  return {
+    frozen: set.multiLabel ? `macro-F1 ${fmt(s.main, 3)}` : pct(s.main),
+    ...(probed ? { classifier: { weights: Array.from(probed.w), bias: Array.from(probed.b) } } : {}),
+  };
 }
 
 function torchInstalled(): boolean {
@@ -350,7 +374,7 @@ async function main(): Promise<void> {
     const tokenize = await tokenizerOf(MODEL_DIR, base.maxTokens);
     const ids = { train: set.train.texts.map(tokenize), test: set.test.texts.map(tokenize) };
     log(`${name}: ${set.train.texts.length} training texts (${ids.train.reduce((a, s) => a + s.length, 0)} tokens), ${set.test.texts.length} test texts`);
-    const frozen = await frozenBaseline(set, tokenize);
+    const { frozen, classifier } = await frozenBaseline(set, tokenize);
     log(`${name}: logistic regression on frozen features ${frozen}`);
     for (const layers of layerChoices) {
       const service: RunResult[] = [];
@@ -359,13 +383,13 @@ async function main(): Promise<void> {
       for (let seed = 0; seed < seeds; seed++) {
         recipe = recipeFor(layers, seed);
         const tag = `${name}-k${recipe.layers}-s${seed}`;
-        const s = await serviceRun(set, recipe, tag);
+        const s = await serviceRun(set, recipe, tag, classifier);
         service.push(s);
         log(
           `${tag}: service ${fmtScore(set, score(set, s.probabilities))}, ${fmt(s.tokensPerS, 0)} tokens/s, losses ${s.epochLosses.map((l) => fmt(l, 3)).join(' ')} (${s.detail})`,
         );
         if (!torch) continue;
-        const t = await torchRun(set, recipe, ids, tag);
+        const t = await torchRun(set, recipe, ids, tag, classifier);
         reference.push(t);
         log(
           `${tag}: PyTorch ${fmtScore(set, score(set, t.probabilities))}, ${fmt(t.tokensPerS, 0)} tokens/s, losses ${t.epochLosses.map((l) => fmt(l, 3)).join(' ')} (${t.detail})`,
@@ -389,7 +413,7 @@ async function main(): Promise<void> {
       rows.push([
         name,
         k,
-        `${recipe.epochs} × lr ${recipe.learningRate} × batch ${recipe.batchSize}`,
+        `${recipe.epochs} × lr ${recipe.learningRate} × batch ${recipe.batchSize}${probe ? ', probed' : ''}`,
         scoreCell(sScores),
         scoreCell(tScores),
         torch && !set.multiLabel ? fmt((sMean - tMean) * 100, 2) : '-',

@@ -21,7 +21,8 @@ draws). Each batch is padded to its longest text.
 
 ARGS_JSON: {"checkpoint", "threads", "k", "lr", "epochs", "batch", "warmup", "weight_decay", "dropout",
 "clip_norm", "seed", "classes", "multi_label", "train": {"ids", "y" | "targets"}, "test": {"ids"},
-"orders": [[...] per epoch], "probabilities": path}. Prints a JSON line per epoch, then the run's figures;
+"orders": [[...] per epoch], "probabilities": path, "classifier"?: {"weights" (C × H), "bias"}: where the
+classifier starts, else random}. Prints a JSON line per epoch, then the run's figures;
 writes the last epoch's test probabilities (float32, texts × classes) to "probabilities".
 """
 
@@ -120,8 +121,9 @@ def main():
     for i in range(L - k, L):
         for n in NAMES:
             params[f"{i}.{n}"] = torch.nn.Parameter(w[f"encoder.layer.{i}.{n}"].clone())
-    params["cls.weight"] = torch.nn.Parameter(torch.randn(C, H) * 0.02)
-    params["cls.bias"] = torch.nn.Parameter(torch.zeros(C))
+    start = args.get("classifier")
+    params["cls.weight"] = torch.nn.Parameter(torch.tensor(start["weights"], dtype=torch.float32).view(C, H) if start else torch.randn(C, H) * 0.02)
+    params["cls.bias"] = torch.nn.Parameter(torch.tensor(start["bias"], dtype=torch.float32) if start else torch.zeros(C))
     no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n
     groups = [
         {"params": [p for n, p in params.items() if not no_decay(n)], "weight_decay": args["weight_decay"]},

@@ -113,6 +113,20 @@ test('a run resumed from its epoch-1 checkpoint ends with the uninterrupted runâ
   await assert.rejects(fineTune({ ...input, recipe: { ...recipe, learningRate: 1e-4 }, resume }), /belongs to another run/);
 });
 
+test('a given starting classifier is where the classifier starts, and belongs to the run', async () => {
+  const H = manifest.hiddenSize;
+  const start = {
+    weights: Float32Array.from({ length: names.length * H }, (_, i) => ((i % 7) - 3.5) / 100),
+    bias: Float32Array.from(names, (_, c) => (c + 1) / 10),
+  };
+  // A step too small to move anything: what comes out is what went in (to fp32).
+  const still = await fineTune({ ...input, classifier: start, recipe: { ...recipe, epochs: 1, learningRate: 1e-20 } });
+  assert.deepEqual(Float32Array.from(still.classifier.weights), start.weights);
+  assert.deepEqual(Float32Array.from(still.classifier.bias), start.bias);
+  await assert.rejects(fineTune({ ...input, classifier: start, resume: checkpoints[0]! }), /belongs to another run/);
+  await assert.rejects(fineTune({ ...input, classifier: { weights: [1, 2], bias: start.bias } }), /starting classifier's classifier.weight has 2 values/);
+});
+
 test('cancelling stops the run between steps, before any checkpoint', async () => {
   let seen = 0;
   let saved = 0;

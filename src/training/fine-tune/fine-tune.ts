@@ -59,6 +59,8 @@ export interface FineTuneInput {
   /** Bound on the frozen states kept in memory (bytes); above it they are spilled to `spillDir`. */
   memoryBytes?: number;
   spillDir?: string;
+  /** Where the classifier starts (weights classes × hidden, as logistic regression stores them); default: random. */
+  classifier?: { weights: ArrayLike<number>; bias: ArrayLike<number> };
 }
 
 export interface StepProgress {
@@ -166,6 +168,7 @@ function runFingerprint(input: FineTuneInput, manifest: ModelManifest): string {
     }),
   );
   for (const t of input.texts) h.update(t).update('\u0000');
+  if (input.classifier) h.update(Float32Array.from(input.classifier.weights)).update(Float32Array.from(input.classifier.bias));
   const l = input.labels;
   h.update('y' in l ? new Uint8Array(l.y.buffer, l.y.byteOffset, l.y.byteLength) : l.targets);
   return h.digest('hex');
@@ -332,6 +335,9 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       const t = layers!.get(p.tensor);
       if (!t) throw new Error(`${LAYERS_FILE} has no tensor ${p.tensor}`);
       data = p.transposed ? transpose(t.data, t.shape[0]!, t.shape[1]!) : Float32Array.from(t.data);
+    } else if (input.classifier && (p.input === CLASSIFIER_WEIGHT || p.input === CLASSIFIER_BIAS)) {
+      data = Float32Array.from(p.input === CLASSIFIER_WEIGHT ? input.classifier.weights : input.classifier.bias);
+      if (data.length !== size) throw new Error(`the starting classifier's ${p.input} has ${data.length} values, not ${size}`);
     } else data = p.input === CLASSIFIER_WEIGHT ? normals(size, CLASSIFIER_INIT, classifierRng) : new Float32Array(size);
     parameters.set(p.input, data);
     const saved = resume?.moments.get(p.input);
