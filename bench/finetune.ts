@@ -1,6 +1,6 @@
 /**
  * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3]
- *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch] [--probe]
+ *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch] [--no-probe]
  * npm run bench:finetune -- --serving [--texts N] [--rounds N] [--layers K]   (./lib/finetune-serving.ts)
  *
  * Fine-tuning (issue 19): the service's training code (src/training/fine-tune/, each run in a process of its
@@ -16,8 +16,9 @@
  *
  * --quick: 1,000 training texts and 500 test texts a set, one seed, one epoch (a smoke run, not a result).
  * --rows N: tokens a row in a step (several texts a row); 0 pads each text to the batch's longest.
- * --probe: both sides start the classifier from logistic regression (C = 1) on the frozen last layer's mean-pooled
- * output, not normalised (what the untouched stack feeds the classifier): linear probing, then fine-tuning.
+ * Both sides start the classifier where the service's recipe does, at its probe (src/training/fine-tune/probe.ts:
+ * logistic regression on the untouched model's pooled output), fitted once here and handed to both; --no-probe
+ * starts both at random (each side's own draws).
  * Progress to stderr, the table to stdout.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -27,14 +28,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MODEL } from '../src/config.js';
 import { bundledCheckpointDir } from '../src/encoder/import/bundled.js';
-import { decodeFloat16 } from '../src/encoder/import/fp16.js';
 import { readManifest } from '../src/encoder/manifest.js';
 import { argmaxRows } from '../src/heads/evaluation.js';
 import { LogisticPredictor } from '../src/heads/logistic/model.js';
 import { fitLogistic } from '../src/heads/logistic/train.js';
 import { applyThresholds, chooseThresholds, DEFAULT_THRESHOLD, multiLabelScores } from '../src/heads/multi-label.js';
 import { syncOrt } from '../src/onnx/session.js';
-import { computeFrozenStates, frozenGraph } from '../src/training/fine-tune/frozen-states.js';
+import { frozenGraph } from '../src/training/fine-tune/frozen-states.js';
+import { meanPooled, probeClassifier } from '../src/training/fine-tune/probe.js';
 import { epochOrder, type FineTuneRecipe, resolveRecipe } from '../src/training/fine-tune/index.js';
 import { tokenizerOf } from '../src/training/fine-tune/tokens.js';
 import { DATASETS_DIR } from './lib/datasets.js';
@@ -77,7 +78,7 @@ const seeds = Number(opts.get('seeds') ?? (quick ? 1 : 3));
 const threads = Number(opts.get('threads') ?? availableParallelism());
 const rowTokens = opts.has('rows') ? Number(opts.get('rows')) : undefined;
 const withTorch = !opts.has('no-torch');
-const probe = opts.has('probe');
+const probe = !opts.has('no-probe');
 
 interface Split {
   texts: string[];
@@ -133,6 +134,7 @@ function recipeFor(layers: number | 'all', seed: number): FineTuneRecipe {
   if (opts.has('epochs')) given.epochs = Number(opts.get('epochs'));
   if (opts.has('lr')) given.learningRate = Number(opts.get('lr'));
   if (opts.has('batch')) given.batchSize = Number(opts.get('batch'));
+  if (!probe) given.probe = false;
   return resolveRecipe(given, manifest);
 }
 
@@ -147,6 +149,7 @@ interface RunResult {
   detail?: string;
 }
 
+const labelsOf = (s: Split, classes: number) => (s.y ? { classes, y: s.y } : { classes, targets: s.targets! });
 const labelArgs = (s: Split, classes: number) => (s.y ? { classes, y: Array.from(s.y) } : { classes, targets: Array.from(s.targets!) });
 
 type Classifier = { weights: number[]; bias: number[] };
@@ -294,7 +297,7 @@ function score(set: DataSet, p: Float32Array): { main: number; atHalf?: number }
 
 /**
  * Logistic regression (C = 1) on the frozen last layer's mean-pooled, L2-normalised features: the frozen baseline,
- * in this run; with --probe also one on the features not normalised, where fine-tuning's classifier starts.
+ * in this run; and, unless --no-probe, the probe fine-tuning's classifier starts from (on the features not normalised).
  */
 async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): Promise<{ frozen: string; classifier?: Classifier }> {
   const ort = syncOrt()!;
@@ -302,23 +305,13 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
   const H = manifest.hiddenSize;
   const session = ort.createSession(frozenGraph(readFileSync(join(MODEL_DIR, 'onnx', 'model.onnx')), manifest.layers, H), threads);
   const features = async (texts: string[]) => {
-    const states = await computeFrozenStates(session, texts.map(tokenize), H);
-    const x = new Float32Array(texts.length * H);
-    const raw = new Float32Array(texts.length * H);
-    const buf = new Uint16Array(manifest.maxTokens * H);
-    const f32 = new Float32Array(H);
+    const raw = await meanPooled(session, texts.map(tokenize), H);
+    const x = new Float32Array(raw.length);
     for (let i = 0; i < texts.length; i++) {
-      const len = states.lengths[i]!;
-      states.read(i, buf, 0);
-      const values = decodeFloat16(new Uint8Array(buf.buffer, 0, len * H * 2));
-      f32.fill(0);
-      for (let t = 0; t < len; t++) for (let h = 0; h < H; h++) f32[h]! += values[t * H + h]! / len;
-      raw.set(f32, i * H);
-      let norm = 0;
-      for (let h = 0; h < H; h++) norm += f32[h]! * f32[h]!;
-      for (let h = 0; h < H; h++) x[i * H + h] = f32[h]! / Math.sqrt(norm || 1);
+      const row = raw.subarray(i * H, (i + 1) * H);
+      const norm = Math.sqrt(row.reduce((a, v) => a + v * v, 0)) || 1;
+      for (let h = 0; h < H; h++) x[i * H + h] = row[h]! / norm;
     }
-    states.close();
     return { x, raw };
   };
   const train = await features(set.train.texts);
@@ -334,9 +327,8 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
     classes: set.classes,
     ...(set.train.targets ? { targets: set.train.targets } : {}),
   };
-  const fit = (x: Float32Array) => fitLogistic({ ...data, x } as never, null, { C: 1, classWeight: undefined, maxIter: 200, tolerance: 1e-4 });
-  const { w, b } = fit(xTrain);
-  const probed = probe ? fit(train.raw) : undefined;
+  const { w, b } = fitLogistic(data as never, null, { C: 1, classWeight: undefined, maxIter: 200, tolerance: 1e-4 });
+  const probed = probe ? probeClassifier(train.raw, H, labelsOf(set.train, set.classes)) : undefined;
   const predictor = new LogisticPredictor({
     format: 'softmax-linear',
     classes: set.classes,
@@ -348,7 +340,7 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
   const s = score(set, predictor.predictProba(xTest, set.test.texts.length));
   return {
     frozen: set.multiLabel ? `macro-F1 ${fmt(s.main, 3)}` : pct(s.main),
-    ...(probed ? { classifier: { weights: Array.from(probed.w), bias: Array.from(probed.b) } } : {}),
+    ...(probed ? { classifier: { weights: Array.from(probed.weights), bias: Array.from(probed.bias) } } : {}),
   };
 }
 
@@ -413,7 +405,7 @@ async function main(): Promise<void> {
       rows.push([
         name,
         k,
-        `${recipe.epochs} × lr ${recipe.learningRate} × batch ${recipe.batchSize}${probe ? ', probed' : ''}`,
+        `${recipe.epochs} × lr ${recipe.learningRate} × batch ${recipe.batchSize}${probe ? '' : ', random start'}`,
         scoreCell(sScores),
         scoreCell(tScores),
         torch && !set.multiLabel ? fmt((sMean - tMean) * 100, 2) : '-',

@@ -46,7 +46,8 @@ const names = [...new Set(all.map((e) => e.label))].sort();
 const train = all.slice(0, 60);
 const held = all.slice(60, 160);
 const y = (rows: typeof all) => Int32Array.from(rows, (e) => names.indexOf(e.label));
-const recipe = resolveRecipe({ layers: 1, epochs: 2, batchSize: 8, learningRate: 3e-4, threads: 2 }, manifest);
+// A random start, so that the tests below see the classifier learn; the probe has a test of its own.
+const recipe = resolveRecipe({ layers: 1, epochs: 2, batchSize: 8, learningRate: 3e-4, threads: 2, probe: false }, manifest);
 const input: FineTuneInput = {
   modelDir: dir,
   texts: train.map((e) => e.text),
@@ -125,6 +126,19 @@ test('a given starting classifier is where the classifier starts, and belongs to
   assert.deepEqual(Float32Array.from(still.classifier.bias), start.bias);
   await assert.rejects(fineTune({ ...input, classifier: start, resume: checkpoints[0]! }), /belongs to another run/);
   await assert.rejects(fineTune({ ...input, classifier: { weights: [1, 2], bias: start.bias } }), /starting classifier's classifier.weight has 2 values/);
+});
+
+test('probing: the classifier starts at logistic regression on the untouched features, far ahead of a random start', async () => {
+  const still = { ...recipe, epochs: 1, learningRate: 1e-20 };
+  const probed = await fineTune({ ...input, recipe: { ...still, probe: true } });
+  const random = await fineTune({ ...input, recipe: still });
+  const acc = (r: FineTuneResult) => (r.history[0]!.heldOut as { accuracy: number }).accuracy;
+  assert.ok(probed.stats.probeSeconds > 0 && random.stats.probeSeconds === 0);
+  assert.ok(probed.history[0]!.loss < random.history[0]!.loss - 0.5, `loss ${probed.history[0]!.loss} against ${random.history[0]!.loss}`);
+  assert.ok(acc(probed) >= acc(random) + 0.2, `held-out accuracy ${acc(probed)} against ${acc(random)}`);
+  // A given classifier wins over the probe.
+  const given = await fineTune({ ...input, recipe: { ...still, probe: true }, classifier: random.classifier });
+  assert.deepEqual(given.classifier.weights, random.classifier.weights);
 });
 
 test('cancelling stops the run between steps, before any checkpoint', async () => {

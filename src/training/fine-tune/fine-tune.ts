@@ -35,6 +35,7 @@ import { DropoutMasks } from './dropout.js';
 import { computeFrozenStates, type FrozenStates, frozenGraph } from './frozen-states.js';
 import { CLASSIFIER_BIAS, CLASSIFIER_WEIGHT, evaluationGraph, type GraphSpec, gradName, type MaskInput, type Parameter, stepGraph } from './graphs.js';
 import { adamwUpdate, clipFactor, decays, globalNorm } from './optimizer.js';
+import { meanPooled, probeClassifier } from './probe.js';
 import { untrainableReason } from './params.js';
 import { type FineTuneRecipe, learningRateAt, stepsOf } from './recipe.js';
 import { tokenizerOf } from './tokens.js';
@@ -89,6 +90,8 @@ export interface FineTuneStats {
   computedTokens: number;
   tokenizeSeconds: number;
   frozenSeconds: number;
+  /** Seconds fitting the starting classifier (the untouched model's pass and logistic regression); 0 without a probe. */
+  probeSeconds: number;
   /** Seconds in steps (graph, masks, optimizer), evaluation excluded. */
   trainSeconds: number;
   evaluateSeconds: number;
@@ -254,6 +257,7 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
     computedTokens: 0,
     tokenizeSeconds: 0,
     frozenSeconds: 0,
+    probeSeconds: 0,
     trainSeconds: 0,
     evaluateSeconds: 0,
     graphSeconds: 0,
@@ -272,7 +276,18 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
   stats.tokenizeSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const first = L - k;
-  const frozenSession = ort.createSession(frozenGraph(readFileSync(join(input.modelDir, 'onnx', 'model.onnx')), first, config.hidden_size), recipe.threads);
+  const modelBytes = readFileSync(join(input.modelDir, 'onnx', 'model.onnx'));
+  if (!input.classifier && recipe.probe && !input.resume) {
+    const top = ort.createSession(frozenGraph(modelBytes, L, config.hidden_size), recipe.threads);
+    try {
+      input = { ...input, classifier: probeClassifier(await meanPooled(top, ids, config.hidden_size, checkCancel), config.hidden_size, labels) };
+    } finally {
+      top.dispose();
+    }
+    stats.probeSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+  }
+  const frozenSession = ort.createSession(frozenGraph(modelBytes, first, config.hidden_size), recipe.threads);
   const storeOptions = {
     ...(input.memoryBytes !== undefined ? { memoryBytes: input.memoryBytes } : {}),
     ...(input.spillDir ? { spillDir: input.spillDir } : {}),

@@ -48,6 +48,10 @@ export const fineTuneParamsSchema = z
       .lt(1)
       .default(DEFAULT_RECIPE.dropout)
       .describe('Dropout on attention probabilities, the projections before each residual sum, and the pooled vector.'),
+    probe: z
+      .boolean()
+      .default(DEFAULT_RECIPE.probe)
+      .describe('Start the classifier at logistic regression on the untouched features (linear probing, then fine-tuning); false: at random.'),
   })
   .strict();
 
@@ -65,6 +69,7 @@ export function recipeOf(params: FineTuneParams, seed: number, model: Pick<Model
       weightDecay: params.weight_decay,
       warmup: params.warmup,
       dropout: params.dropout,
+      probe: params.probe,
       seed,
       threads,
     },

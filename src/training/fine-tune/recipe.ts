@@ -24,6 +24,8 @@ export interface FineTuneRecipe {
   dropout: number;
   /** Gradients are scaled down to this global L2 norm when above it. */
   clipNorm: number;
+  /** The classifier starts at logistic regression on the untouched features (./probe.ts), not at random. */
+  probe: boolean;
   seed: number;
   /** onnxruntime's intra-op threads; 0: one per core. */
   threads: number;
@@ -48,6 +50,7 @@ export const DEFAULT_RECIPE: Omit<FineTuneRecipe, 'layers'> & { layers: number |
   warmup: 0.1,
   dropout: 0.1,
   clipNorm: 1,
+  probe: true,
   seed: 0,
   threads: 0,
 };
