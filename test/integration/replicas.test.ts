@@ -36,7 +36,8 @@ async function replica(id: string): Promise<ServiceProcess> {
   return svc;
 }
 
-const replicas = await Promise.all(['replica-1', 'replica-2', 'replica-3'].map(replica));
+const IDS = ['replica-1', 'replica-2', 'replica-3'];
+const replicas = await Promise.all(IDS.map(replica));
 const lb = await startNginx(replicas.map((r) => r.port));
 const rows = intents(30);
 const probes = ['Is it foggy in Lisbon this morning?', 'Play my running mix', 'Wire 80 dollars to my sister', 'Who won the cup final?'];
@@ -107,7 +108,7 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
   const task = (await call(lb.url, 'POST', '/v1/tasks', { name: 'survivor' })).body;
   assert.equal((await call(lb.url, 'POST', `/v1/tasks/${task.id}/examples`, jsonl(rows), 'application/x-ndjson')).status, 201);
   const job = (await call(lb.url, 'POST', `/v1/tasks/${task.id}/jobs`, LONG_JOB)).body;
-  let runner: string | null = null;
+  let runner = '';
   for (;;) {
     const j = (await call(lb.url, 'GET', `/v1/tasks/${task.id}/jobs/${job.id}`)).body;
     if (j.state === 'running' && j.progress.phase !== 'features' && j.runner) {
@@ -117,7 +118,8 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
     assert.equal(j.state === 'succeeded' || j.state === 'failed', false, 'the job ended before the kill');
     await new Promise((ok) => setTimeout(ok, 50));
   }
-  const victim = replicas.find((r) => r.logs.some((l) => l.msg === 'job started' && l.job === job.id))!;
+  // By the job's runner: the replica's 'job started' log line may not have been read yet.
+  const victim = replicas[IDS.indexOf(runner)]!;
   assert.ok(victim, `found the replica ${runner} running the job`);
   const killedAt = Date.now();
   victim.proc.kill('SIGKILL');
@@ -135,7 +137,7 @@ test('SIGKILL of the replica running a long job: another replica finishes it; no
   assert.equal(stored.length, rows.length);
   assert.equal(new Set(stored.map((e) => e.text)).size, rows.length);
   // Bring the replica back for the tests that follow.
-  replicas[replicas.indexOf(victim)] = await replica(victim === replicas[0] ? 'replica-1' : victim === replicas[1] ? 'replica-2' : 'replica-3');
+  replicas[IDS.indexOf(runner)] = await replica(runner);
 });
 
 test("a job's event stream on one replica follows the job running on another, through nginx too, as it happens", async () => {

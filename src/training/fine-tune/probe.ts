@@ -10,7 +10,6 @@ import { decodeFloat16 } from '../../encoder/import/fp16.js';
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
 import { fitLogistic } from '../../heads/logistic/train.js';
 import { computeFrozenStates } from './frozen-states.js';
-import type { FineTuneLabels } from './fine-tune.js';
 
 /** The regularisation of the probe: logistic regression's default. */
 const PROBE_C = 1;
@@ -40,8 +39,12 @@ export async function meanPooled(
   }
 }
 
-/** The probe's weights (classes × hidden) and biases on pooled features `x` of the training texts. */
-export function probeClassifier(x: Float32Array, hidden: number, labels: FineTuneLabels): { weights: Float32Array; bias: Float32Array } {
+/** The probe's weights (classes × hidden) and biases on pooled features `x` of the training texts (labels as fineTune takes them). */
+export function probeClassifier(
+  x: Float32Array,
+  hidden: number,
+  labels: { classes: number; y: Int32Array } | { classes: number; targets: Uint8Array },
+): { weights: Float32Array; bias: Float32Array } {
   const n = x.length / hidden;
   const data = {
     x,
