@@ -34,8 +34,8 @@ import { LogisticPredictor } from '../src/heads/logistic/model.js';
 import { fitLogistic } from '../src/heads/logistic/train.js';
 import { applyThresholds, chooseThresholds, DEFAULT_THRESHOLD, multiLabelScores } from '../src/heads/multi-label.js';
 import { syncOrt } from '../src/onnx/session.js';
-import { frozenGraph } from '../src/training/fine-tune/frozen-states.js';
-import { meanPooled, probeClassifier } from '../src/training/fine-tune/probe.js';
+import { frozenGraph, meanPooled } from '../src/training/fine-tune/frozen-states.js';
+import { probeClassifier } from '../src/training/fine-tune/probe.js';
 import { epochOrder, type FineTuneRecipe, resolveRecipe } from '../src/training/fine-tune/index.js';
 import { tokenizerOf } from '../src/training/fine-tune/tokens.js';
 import { DATASETS_DIR } from './lib/datasets.js';
@@ -303,7 +303,7 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
   const ort = syncOrt()!;
   const manifest = readManifest(MODEL_DIR)!;
   const H = manifest.hiddenSize;
-  const session = ort.createSession(frozenGraph(readFileSync(join(MODEL_DIR, 'onnx', 'model.onnx')), manifest.layers, H), threads);
+  const session = ort.createSession(frozenGraph(readFileSync(join(MODEL_DIR, 'onnx', 'model.onnx')), H, { pooled: manifest.layers }), threads);
   const features = async (texts: string[]) => {
     const raw = await meanPooled(session, texts.map(tokenize), H);
     const x = new Float32Array(raw.length);

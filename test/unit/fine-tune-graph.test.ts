@@ -37,7 +37,7 @@ const SEQS = [
   [101, 2054, 2406, 2003, 1996, 2087, 12256, 1029, 102],
 ];
 const FIRST = 4;
-const frozen = await computeFrozenStates(ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), FIRST, 384), 1), SEQS, 384);
+const frozen = await computeFrozenStates(ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), 384, { states: FIRST }), 1), SEQS, 384);
 
 function check(output: ClassifierOutput, classes: number) {
   const step = stepGraph({ dims, first: FIRST, last: manifest.layers - 1, classes, output }, true);

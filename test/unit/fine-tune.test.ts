@@ -26,7 +26,7 @@ import { decodeTunedStack, encodeTunedStack, tunedStackSource } from '../../src/
 import { LogisticPredictor } from '../../src/heads/logistic/model.js';
 import { DT, GraphBuilder } from '../../src/onnx/graph.js';
 import { syncOrt } from '../../src/onnx/session.js';
-import { computeFrozenStates, frozenGraph } from '../../src/training/fine-tune/frozen-states.js';
+import { computeFrozenStates, frozenGraph, meanPooled } from '../../src/training/fine-tune/frozen-states.js';
 import {
   decodeCheckpoint,
   encodeCheckpoint,
@@ -156,7 +156,11 @@ test('the stored tuned stack, run as serving runs it, gives the probabilities th
   // The shared encoder's hidden state 5 (fp16, as the job saw it), then the tuned layer with fused attention.
   const tokenize = await tokenizerOf(dir, recipe.maxTokens);
   const seqs = held.map((e) => tokenize(e.text));
-  const states = await computeFrozenStates(ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), stack.first, 384), 1), seqs, 384);
+  const states = await computeFrozenStates(
+    ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), 384, { states: stack.first }), 1),
+    seqs,
+    384,
+  );
   const g = new GraphBuilder('served', 17);
   const state = g.input('state', DT.FLOAT, ['batch_size', 'sequence_length', 384]);
   const mask = g.input('attention_mask', DT.INT64, ['batch_size', 'sequence_length']);
@@ -221,7 +225,7 @@ test('multi-label tasks train sigmoid outputs on the averaged binary cross-entro
 
 test('the frozen states spill to a file above the memory bound, and read back the same', async () => {
   const ort = syncOrt()!;
-  const session = ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), 3, 384), 1);
+  const session = ort.createSession(frozenGraph(readFileSync(join(dir, 'onnx', 'model.onnx')), 384, { states: 3 }), 1);
   const seqs = [
     [101, 2054, 2003, 102],
     [101, 7592, 2088, 2003, 1037, 3231, 102],
@@ -238,6 +242,46 @@ test('the frozen states spill to a file above the memory bound, and read back th
   }
   memory.close();
   spilled.close();
+});
+
+test("one frozen pass keeps the cut layer's states and pools the last layer: what two passes give", async () => {
+  const ort = syncOrt()!;
+  const bytes = readFileSync(join(dir, 'onnx', 'model.onnx'));
+  const L = manifest.layers;
+  const tokenize = await tokenizerOf(dir, recipe.maxTokens);
+  const seqs = train.slice(0, 12).map((e) => tokenize(e.text));
+  const run = async (outputs: { states?: number; pooled?: number }, pooledOnly = false) => {
+    const session = ort.createSession(frozenGraph(bytes, 384, outputs), 1);
+    try {
+      return pooledOnly ? { pooled: await meanPooled(session, seqs, 384) } : await computeFrozenStates(session, seqs, 384);
+    } finally {
+      session.dispose();
+    }
+  };
+  const both = (await run({ states: 3, pooled: L })) as Awaited<ReturnType<typeof computeFrozenStates>>;
+  const cut = (await run({ states: 3 })) as Awaited<ReturnType<typeof computeFrozenStates>>;
+  const pooled = (await run({ pooled: L }, true)).pooled!;
+  const top = (await run({ states: L })) as Awaited<ReturnType<typeof computeFrozenStates>>;
+  assert.equal(cut.pooled, undefined);
+  const a = new Uint16Array(128 * 384);
+  const b = new Uint16Array(128 * 384);
+  let worst = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const n = seqs[i]!.length;
+    both.read(i, a, 0);
+    cut.read(i, b, 0);
+    assert.deepEqual(a.subarray(0, n * 384), b.subarray(0, n * 384));
+    // The pooled rows: the same in both graphs, and the mean of the last layer's (fp16) token states.
+    top.read(i, a, 0);
+    const values = decodeFloat16(new Uint8Array(a.buffer, 0, n * 384 * 2));
+    for (let h = 0; h < 384; h++) {
+      let mean = 0;
+      for (let t = 0; t < n; t++) mean += values[t * 384 + h]! / n;
+      worst = Math.max(worst, Math.abs(both.pooled![i * 384 + h]! - mean), Math.abs(pooled[i * 384 + h]! - both.pooled![i * 384 + h]!));
+    }
+  }
+  assert.ok(worst < 5e-3, `pooled rows differ by ${worst}`);
+  for (const s of [both, cut, top]) s.close();
 });
 
 test('the recipe: defaults, "all", and a refusal naming the field for what cannot work', () => {

@@ -35,7 +35,7 @@ import { DropoutMasks } from './dropout.js';
 import { computeFrozenStates, type FrozenStates, frozenGraph } from './frozen-states.js';
 import { CLASSIFIER_BIAS, CLASSIFIER_WEIGHT, evaluationGraph, type GraphSpec, gradName, type MaskInput, type Parameter, stepGraph } from './graphs.js';
 import { adamwUpdate, clipFactor, decays, globalNorm } from './optimizer.js';
-import { meanPooled, probeClassifier } from './probe.js';
+import { probeClassifier } from './probe.js';
 import { untrainableReason } from './params.js';
 import { type FineTuneRecipe, learningRateAt, stepsOf } from './recipe.js';
 import { tokenizerOf } from './tokens.js';
@@ -90,7 +90,7 @@ export interface FineTuneStats {
   computedTokens: number;
   tokenizeSeconds: number;
   frozenSeconds: number;
-  /** Seconds fitting the starting classifier (the untouched model's pass and logistic regression); 0 without a probe. */
+  /** Seconds fitting the starting classifier (logistic regression on the frozen pass's pooled last layer); 0 without a probe. */
   probeSeconds: number;
   /** Seconds in steps (graph, masks, optimizer), evaluation excluded. */
   trainSeconds: number;
@@ -277,28 +277,32 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
   t0 = performance.now();
   const first = L - k;
   const modelBytes = readFileSync(join(input.modelDir, 'onnx', 'model.onnx'));
-  if (!input.classifier && recipe.probe && !input.resume) {
-    const top = ort.createSession(frozenGraph(modelBytes, L, config.hidden_size), recipe.threads);
-    try {
-      input = { ...input, classifier: probeClassifier(await meanPooled(top, ids, config.hidden_size, checkCancel), config.hidden_size, labels) };
-    } finally {
-      top.dispose();
-    }
-    stats.probeSeconds = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-  }
-  const frozenSession = ort.createSession(frozenGraph(modelBytes, first, config.hidden_size), recipe.threads);
+  // The probe's features (the last hidden state, pooled) come out of the frozen pass over the training texts.
+  const probing = !input.classifier && recipe.probe && !input.resume;
+  const H = config.hidden_size;
   const storeOptions = {
     ...(input.memoryBytes !== undefined ? { memoryBytes: input.memoryBytes } : {}),
     ...(input.spillDir ? { spillDir: input.spillDir } : {}),
     checkCancel,
   };
-  const states = await computeFrozenStates(frozenSession, ids, config.hidden_size, storeOptions);
+  const statesOf = async (seqs: number[][], pooled?: number) => {
+    const session = ort.createSession(frozenGraph(modelBytes, H, { states: first, ...(pooled !== undefined ? { pooled } : {}) }), recipe.threads);
+    try {
+      return await computeFrozenStates(session, seqs, H, storeOptions);
+    } finally {
+      session.dispose();
+    }
+  };
+  const states = await statesOf(ids, probing ? L : undefined);
   let held: FrozenStates | undefined;
   try {
-    held = heldIds && (await computeFrozenStates(frozenSession, heldIds, config.hidden_size, storeOptions));
-    frozenSession.dispose();
-    stats.frozenSeconds = (performance.now() - t0) / 1000;
+    if (probing) {
+      const t = performance.now();
+      input = { ...input, classifier: probeClassifier(states.pooled!, H, labels) };
+      stats.probeSeconds = (performance.now() - t) / 1000;
+    }
+    held = heldIds && (await statesOf(heldIds));
+    stats.frozenSeconds = (performance.now() - t0) / 1000 - stats.probeSeconds;
     stats.frozenBytes = states.bytes + (held?.bytes ?? 0);
     stats.spilled = states.spilled || held?.spilled === true;
     return await train(input, hooks, { config, manifest, states, held, first, classes, output, run, checkCancel, stats, started });

@@ -3,7 +3,9 @@
  * imported graph cut at hidden state L − k (the state the first tuned layer
  * reads), run in the calling thread over packed runs, each text's real
  * tokens kept as fp16 (the graph casts them). A step then copies its texts'
- * rows out of here instead of running the frozen layers again.
+ * rows out of here instead of running the frozen layers again. The same pass
+ * can also mean-pool a higher hidden state of each text (the linear probe's
+ * features), so the layers under the cut run once for both.
  *
  * Memory: the states take 2·H bytes a token. Up to `memoryBytes` they stay
  * in one buffer; above it they are written to a file in `spillDir` (deleted
@@ -34,12 +36,27 @@ export interface FrozenStates {
   close(): void;
 }
 
-/** The imported graph cut at hidden state `layer`: inputs as the encoder's, one output `states` [rows, width, H] fp16. */
-export function frozenGraph(modelBytes: Uint8Array, layer: number, hidden: number): Uint8Array {
+/**
+ * What a frozen pass keeps of each text: the token states of hidden state `states` (what the first tuned layer
+ * reads), and/or the mean over its real tokens of hidden state `pooled` (fp32).
+ */
+export interface FrozenOutputs {
+  states?: number;
+  pooled?: number;
+}
+
+/** The imported graph cut after the hidden states `outputs` names: inputs as the encoder's, outputs `states` [rows, width, H] fp16 and `pooled` [rows, width, H]. */
+export function frozenGraph(modelBytes: Uint8Array, hidden: number, outputs: FrozenOutputs): Uint8Array {
   const g = GraphBuilder.extend(onnxProto.onnx.ModelProto.decode(modelBytes), 'frozen/');
   g.clearOutputs();
-  const half = g.node('Cast', [hiddenStateName(layer)], { to: DT.FLOAT16 });
-  g.output('states', half, DT.FLOAT16, ['batch_size', 'sequence_length', hidden]);
+  if (outputs.states !== undefined) {
+    const half = g.node('Cast', [hiddenStateName(outputs.states)], { to: DT.FLOAT16 });
+    g.output('states', half, DT.FLOAT16, ['batch_size', 'sequence_length', hidden]);
+  }
+  if (outputs.pooled !== undefined) {
+    const top = g.node('Identity', [hiddenStateName(outputs.pooled)]);
+    g.output('pooled', top, DT.FLOAT, ['batch_size', 'sequence_length', hidden]);
+  }
   g.prune();
   return g.encode('transferd-fine-tune');
 }
@@ -91,39 +108,99 @@ class Store {
 }
 
 /**
- * Runs `session` (a frozenGraph) over `seqs`, shortest first in packed runs
- * of up to PACKED_RUN_TOKENS tokens, and keeps each sequence's real tokens.
- * `checkCancel` runs between runs (it throws to stop), after a turn of the
- * event loop: a job's process hears its cancel and sends its progress.
+ * Runs `session` (a frozenGraph) over `seqs`, shortest first in packed runs of up to PACKED_RUN_TOKENS tokens,
+ * and hands each run's outputs `fetch` to `take` with the run's sequences and where each starts in the output's
+ * rows. `checkCancel` runs between runs (it throws to stop), after a turn of the event loop: a job's process
+ * hears its cancel and sends its progress.
+ */
+async function forEachRun(
+  session: Binding.InferenceSession,
+  seqs: readonly (readonly number[])[],
+  fetch: readonly string[],
+  take: (outputs: Record<string, ArrayLike<number>>, run: readonly number[], firsts: readonly number[]) => void,
+  checkCancel?: () => void,
+): Promise<void> {
+  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a]!.length - seqs[b]!.length || a - b);
+  for (let from = 0; from < order.length; ) {
+    await new Promise((ok) => setImmediate(ok));
+    checkCancel?.();
+    let tokens = 0;
+    let to = from;
+    while (to < order.length && (to === from || tokens + seqs[order[to]!]!.length <= PACKED_RUN_TOKENS)) tokens += seqs[order[to++]!]!.length;
+    const run = order.slice(from, to);
+    const { feeds, firsts } = encoderFeeds(
+      run.map((i) => seqs[i]!),
+      PACKED_ROW_TOKENS,
+    );
+    const out = session.run(feeds as never, Object.fromEntries(fetch.map((name) => [name, null])), {});
+    take(Object.fromEntries(fetch.map((name) => [name, out[name]!.data as ArrayLike<number>])), run, firsts);
+    from = to;
+  }
+}
+
+/** Adds to `into` (one row of `hidden` a text) each of the run's texts' mean over its real tokens of `top`. */
+function pool(
+  top: ArrayLike<number>,
+  run: readonly number[],
+  firsts: readonly number[],
+  seqs: readonly (readonly number[])[],
+  hidden: number,
+  into: Float32Array,
+): void {
+  for (const [j, i] of run.entries()) {
+    const len = seqs[i]!.length;
+    const row = into.subarray(i * hidden, (i + 1) * hidden);
+    const sum = new Float64Array(hidden);
+    for (let t = firsts[j]!; t < firsts[j]! + len; t++) for (let h = 0; h < hidden; h++) sum[h]! += top[t * hidden + h]!;
+    for (let h = 0; h < hidden; h++) row[h] = sum[h]! / len;
+  }
+}
+
+/** True when `session` has output `name`. */
+function hasOutput(session: Binding.InferenceSession, name: string): boolean {
+  return session.outputMetadata.some((m) => m.name === name);
+}
+
+/**
+ * Runs `session` (a frozenGraph with a `states` output) over `seqs` and keeps each sequence's real tokens; when the
+ * graph also has a `pooled` output, each sequence's mean of it comes back as `pooled` (one row of `hidden` a text).
  */
 export async function computeFrozenStates(
   session: Binding.InferenceSession,
   seqs: readonly (readonly number[])[],
   hidden: number,
   options: { memoryBytes?: number; spillDir?: string; checkCancel?: () => void } = {},
-): Promise<FrozenStates> {
+): Promise<FrozenStates & { pooled?: Float32Array }> {
   const lengths = Int32Array.from(seqs, (s) => s.length);
   const store = new Store(lengths, hidden, options.memoryBytes ?? STATES_IN_MEMORY_BYTES, options.spillDir ?? tmpdir());
+  const pooled = hasOutput(session, 'pooled') ? new Float32Array(seqs.length * hidden) : undefined;
   try {
-    const order = seqs.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-    for (let from = 0; from < order.length; ) {
-      await new Promise((ok) => setImmediate(ok));
-      options.checkCancel?.();
-      let tokens = 0;
-      let to = from;
-      while (to < order.length && (to === from || tokens + lengths[order[to]!]! <= PACKED_RUN_TOKENS)) tokens += lengths[order[to++]!]!;
-      const run = order.slice(from, to);
-      const { feeds, firsts } = encoderFeeds(
-        run.map((i) => seqs[i]!),
-        PACKED_ROW_TOKENS,
-      );
-      const out = session.run(feeds as never, { states: null }, {}).states!.data as Uint16Array;
-      for (const [j, i] of run.entries()) store.write(i, out.subarray(firsts[j]! * hidden, (firsts[j]! + lengths[i]!) * hidden));
-      from = to;
-    }
+    await forEachRun(
+      session,
+      seqs,
+      pooled ? ['states', 'pooled'] : ['states'],
+      (out, run, firsts) => {
+        const states = out.states as Uint16Array;
+        for (const [j, i] of run.entries()) store.write(i, states.subarray(firsts[j]! * hidden, (firsts[j]! + lengths[i]!) * hidden));
+        if (pooled) pool(out.pooled!, run, firsts, seqs, hidden, pooled);
+      },
+      options.checkCancel,
+    );
   } catch (err) {
     store.close();
     throw err;
   }
-  return store;
+  return Object.assign(store, pooled ? { pooled } : {});
+}
+
+/** Each sequence's mean over its real tokens of `session`'s `pooled` output (a frozenGraph keeping only that), one row of `hidden` a text. */
+export async function meanPooled(
+  session: Binding.InferenceSession,
+  seqs: readonly (readonly number[])[],
+  hidden: number,
+  checkCancel?: () => void,
+): Promise<Float32Array> {
+  const pooled = new Float32Array(seqs.length * hidden);
+  await forEachRun(session, seqs, ['pooled'], (out, run, firsts) => pool(out.pooled!, run, firsts, seqs, hidden, pooled), checkCancel);
+  return pooled;
 }
