@@ -34,7 +34,7 @@ import type { EpochRecord, FineTuneCheckpoint } from './checkpoint.js';
 import { DropoutMasks } from './dropout.js';
 import { computeFrozenStates, type FrozenStates, frozenGraph } from './frozen-states.js';
 import { CLASSIFIER_BIAS, CLASSIFIER_WEIGHT, evaluationGraph, type GraphSpec, gradName, type MaskInput, type Parameter, stepGraph } from './graphs.js';
-import { adamwUpdate, clipFactor, decays, globalNorm } from './optimizer.js';
+import { clipFactor, decays, globalNorm, ParameterArena } from './optimizer.js';
 import { probeClassifier } from './probe.js';
 import { untrainableReason } from './params.js';
 import { type FineTuneRecipe, learningRateAt, stepsOf } from './recipe.js';
@@ -337,40 +337,39 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
   const stepSession = ort.createSession(step.bytes, recipe.threads);
   const evalSession = held ? ort.createSession(evaluationGraph(spec).bytes, recipe.threads) : undefined;
 
-  // 2. Parameters: the checkpoint's, or the import's layers and a fresh classifier.
-  const parameters = new Map<string, Float32Array>();
-  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  // 2. Parameters: the checkpoint's, or the import's layers and a fresh classifier, in the optimizer's memory.
+  const arena = new ParameterArena(step.parameters.map((p) => p.dims.reduce((a, b) => a * b, 1)));
+  const parameters = new Map(step.parameters.map((p, i) => [p.input, arena.weights[i]!]));
   const resume = input.resume;
   const layers = resume ? undefined : readSafetensors(join(input.modelDir, LAYERS_FILE));
   const classifierRng = new Rng(treeSeed(recipe.seed, CLASSIFIER_STREAM));
-  for (const p of step.parameters) {
-    const size = p.dims.reduce((a, b) => a * b, 1);
-    let data: Float32Array;
+  for (const [i, p] of step.parameters.entries()) {
+    const data = arena.weights[i]!;
+    const size = data.length;
     if (resume) {
       const saved = resume.parameters.get(p.input);
       if (!saved || saved.data.length !== size) throw new Error(`the checkpoint has no parameter ${p.input} of [${p.dims}]`);
-      data = Float32Array.from(saved.data);
+      data.set(saved.data);
+      const moments = resume.moments.get(p.input);
+      if (moments) {
+        arena.m[i]!.set(moments.m);
+        arena.v[i]!.set(moments.v);
+      }
     } else if (p.tensor) {
       const t = layers!.get(p.tensor);
       if (!t) throw new Error(`${LAYERS_FILE} has no tensor ${p.tensor}`);
-      data = p.transposed ? transpose(t.data, t.shape[0]!, t.shape[1]!) : Float32Array.from(t.data);
+      data.set(p.transposed ? transpose(t.data, t.shape[0]!, t.shape[1]!) : t.data);
     } else if (input.classifier && (p.input === CLASSIFIER_WEIGHT || p.input === CLASSIFIER_BIAS)) {
-      data = Float32Array.from(p.input === CLASSIFIER_WEIGHT ? input.classifier.weights : input.classifier.bias);
-      if (data.length !== size) throw new Error(`the starting classifier's ${p.input} has ${data.length} values, not ${size}`);
-    } else data = p.input === CLASSIFIER_WEIGHT ? normals(size, CLASSIFIER_INIT, classifierRng) : new Float32Array(size);
-    parameters.set(p.input, data);
-    const saved = resume?.moments.get(p.input);
-    moments.set(p.input, saved ? { m: Float32Array.from(saved.m), v: Float32Array.from(saved.v) } : { m: new Float32Array(size), v: new Float32Array(size) });
+      const given = p.input === CLASSIFIER_WEIGHT ? input.classifier.weights : input.classifier.bias;
+      if (given.length !== size) throw new Error(`the starting classifier's ${p.input} has ${given.length} values, not ${size}`);
+      data.set(given);
+    } else if (p.input === CLASSIFIER_WEIGHT) data.set(normals(size, CLASSIFIER_INIT, classifierRng));
   }
   const paramTensors: Record<string, Tensor> = {};
-  for (const p of step.parameters) paramTensors[p.input] = new Tensor('float32', parameters.get(p.input)!, p.dims);
-  const grads = new Map(step.parameters.map((p) => [p.input, new Float32Array(p.dims.reduce((a, b) => a * b, 1))]));
+  for (const [i, p] of step.parameters.entries()) paramTensors[p.input] = new Tensor('float32', arena.weights[i]!, p.dims);
   const fetches: Record<string, Tensor | null> = { loss: null };
-  for (const p of step.parameters) fetches[gradName(p.input)] = new Tensor('float32', grads.get(p.input)!, p.dims);
+  for (const [i, p] of step.parameters.entries()) fetches[gradName(p.input)] = new Tensor('float32', arena.grads[i]!, p.dims);
   const decay = step.parameters.map((p) => (decays(p.input) ? recipe.weightDecay : 0));
-  const gradList = step.parameters.map((p) => grads.get(p.input)!);
-  const weightList = step.parameters.map((p) => parameters.get(p.input)!);
-  const momentList = step.parameters.map((p) => moments.get(p.input)!);
 
   const dropoutRng = resume ? Rng.resume(resume.dropoutRng) : new Rng(treeSeed(recipe.seed, DROPOUT_STREAM));
   const masks = new DropoutMasks(recipe.dropout, dropoutRng);
@@ -419,10 +418,10 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
         t = performance.now();
         const loss = (out.loss!.data as Float32Array)[0]!;
         if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss} at step ${done + 1}: lower the learning rate`);
-        const scale = clipFactor(globalNorm(gradList), recipe.clipNorm);
+        const scale = clipFactor(globalNorm(arena.grads), recipe.clipNorm);
         const lr = learningRateAt(done, steps, recipe);
         done++;
-        for (let i = 0; i < weightList.length; i++) adamwUpdate(weightList[i]!, gradList[i]!, momentList[i]!, done, lr, decay[i]!, scale);
+        arena.update(done, lr, decay, scale);
         stats.optimizerSeconds += (performance.now() - t) / 1000;
         stats.steps++;
         stats.trainedTokens += batch.tokens;
@@ -444,9 +443,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
         epoch: epoch + 1,
         step: done,
         parameters: new Map(step.parameters.map((p) => [p.input, { shape: p.dims, data: Float32Array.from(parameters.get(p.input)!) }])),
-        moments: new Map(
-          step.parameters.map((p) => [p.input, { m: Float32Array.from(moments.get(p.input)!.m), v: Float32Array.from(moments.get(p.input)!.v) }]),
-        ),
+        moments: new Map(step.parameters.map((p, i) => [p.input, { m: Float32Array.from(arena.m[i]!), v: Float32Array.from(arena.v[i]!) }])),
         dropoutRng: dropoutRng.state(),
         history: [...history],
         run: prepared.run,
