@@ -2,6 +2,7 @@
  * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3]
  *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch] [--no-probe]
  * npm run bench:finetune -- --serving [--texts N] [--rounds N] [--layers K]   (./lib/finetune-serving.ts)
+ * npm run bench:finetune -- --few-shot [--k 8] [--draws 5] [--datasets …]     (./lib/finetune-few-shot.ts)
  *
  * Fine-tuning (issue 19): the service's training code (src/training/fine-tune/, each run in a process of its
  * own, ./lib/finetune-job.ts) against a PyTorch reference in the same run (Debian's python3-torch,
@@ -40,6 +41,7 @@ import { epochOrder, type FineTuneRecipe, resolveRecipe } from '../src/training/
 import { tokenizerOf } from '../src/training/fine-tune/tokens.js';
 import { DATASETS_DIR } from './lib/datasets.js';
 import type { JobArgs } from './lib/finetune-job.js';
+import { fewShotBench } from './lib/finetune-few-shot.js';
 import { servingBench } from './lib/finetune-serving.js';
 import { fmt, printTable } from './lib/stats.js';
 
@@ -449,4 +451,8 @@ function fmtScore(set: DataSet, s: { main: number; atHalf?: number }): string {
 if (opts.has('serving')) {
   const layers = opts.get('layers') ?? '2';
   await servingBench({ texts: Number(opts.get('texts') ?? 1000), rounds: Number(opts.get('rounds') ?? 2), layers: layers === 'all' ? 'all' : Number(layers) });
+} else if (opts.has('few-shot')) {
+  const k = Number(opts.get('k') ?? 8);
+  const draws = Number(opts.get('draws') ?? 5);
+  await fewShotBench({ k, draws, datasets: (opts.get('datasets') ?? 'banking77,trec,sst2').split(','), threads });
 } else await main();
