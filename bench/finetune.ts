@@ -2,7 +2,7 @@
  * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3]
  *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch] [--no-probe]
  * npm run bench:finetune -- --serving [--texts N] [--rounds N] [--layers K]   (./lib/finetune-serving.ts)
- * npm run bench:finetune -- --few-shot [--k 8] [--draws 5] [--datasets …]     (./lib/finetune-few-shot.ts)
+ * npm run bench:finetune -- --few-shot [--k 8] [--draws 5] [--datasets …] [--recipes …]   (./lib/finetune-few-shot.ts)
  *
  * Fine-tuning (issue 19): the service's training code (src/training/fine-tune/, each run in a process of its
  * own, ./lib/finetune-job.ts) against a PyTorch reference in the same run (Debian's python3-torch,
@@ -454,5 +454,6 @@ if (opts.has('serving')) {
 } else if (opts.has('few-shot')) {
   const k = Number(opts.get('k') ?? 8);
   const draws = Number(opts.get('draws') ?? 5);
-  await fewShotBench({ k, draws, datasets: (opts.get('datasets') ?? 'banking77,trec,sst2').split(','), threads });
+  const recipes = opts.get('recipes')?.split(',');
+  await fewShotBench({ k, draws, datasets: (opts.get('datasets') ?? 'banking77,trec,sst2').split(','), threads, ...(recipes ? { recipes } : {}) });
 } else await main();

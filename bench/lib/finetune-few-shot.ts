@@ -10,7 +10,9 @@
  *   fine-tuning recipe here starts.
  * The recipes: classification fine-tuning (the service's fineTune, in this process) of the top 2 layers or all,
  * with the default recipe or with batch 8 and 10 epochs (with k a label the default takes few steps: SST-2 at
- * 8 a label is one step an epoch), with and without the descriptions as examples.
+ * 8 a label is one step an epoch), with and without the descriptions as examples; and the contrastive objective
+ * (texts of a label batched together, the batch's others as negatives, then logistic regression on the tuned
+ * embeddings). `--recipes a,b` keeps the recipes whose names contain a or b.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -39,6 +41,7 @@ const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)))
 
 interface Recipe {
   name: string;
+  objective?: 'contrastive';
   layers: number | 'all';
   epochs?: number;
   batchSize?: number;
@@ -50,9 +53,12 @@ const RECIPES: Recipe[] = [
   { name: 'top 2, batch 8 × 10 epochs', layers: 2, epochs: 10, batchSize: 8, descriptions: false },
   { name: 'top 2, batch 8 × 10 epochs + descriptions', layers: 2, epochs: 10, batchSize: 8, descriptions: true },
   { name: 'all, batch 8 × 10 epochs + descriptions', layers: 'all', epochs: 10, batchSize: 8, descriptions: true },
+  { name: 'top 2, contrastive, batch 32 × 10 epochs', objective: 'contrastive', layers: 2, epochs: 10, descriptions: false },
+  { name: 'all, contrastive, batch 32 × 10 epochs + descriptions', objective: 'contrastive', layers: 'all', epochs: 10, descriptions: true },
 ];
 
-export async function fewShotBench(opts: { k: number; draws: number; datasets: string[]; threads: number }): Promise<void> {
+export async function fewShotBench(opts: { k: number; draws: number; datasets: string[]; threads: number; recipes?: string[] }): Promise<void> {
+  const recipes = RECIPES.filter((r) => !opts.recipes || opts.recipes.some((part) => r.name.includes(part)));
   const started = performance.now();
   const manifest = readManifest(MODEL_DIR)!;
   const H = manifest.hiddenSize;
@@ -96,7 +102,12 @@ export async function fewShotBench(opts: { k: number; draws: number; datasets: s
       if (s !== undefined) seconds.set(`${set}|${method}`, [...(seconds.get(`${set}|${method}`) ?? []), s]);
     };
     for (let draw = 0; draw < opts.draws; draw++) {
-      const picked = labels.flatMap((l) => shuffled(train.filter((e) => e.label === l), 1000 * opts.k + draw).slice(0, opts.k));
+      const picked = labels.flatMap((l) =>
+        shuffled(
+          train.filter((e) => e.label === l),
+          1000 * opts.k + draw,
+        ).slice(0, opts.k),
+      );
       const texts = picked.map((e) => e.text);
       const y = Int32Array.from(picked, (e) => index.get(e.label!)!);
       const x = await pooled(texts);
@@ -112,9 +123,16 @@ export async function fewShotBench(opts: { k: number; draws: number; datasets: s
       const probe = probeClassifier(x, H, { classes, y });
       const probed = new LogisticPredictor({ format: 'softmax-linear', classes, dim: H, weights: Array.from(probe.weights), bias: Array.from(probe.bias) });
       record(probeName, accuracy(probed.predictProba(testX, test.length), testY, classes));
-      for (const r of RECIPES) {
+      for (const r of recipes) {
         const recipe = resolveRecipe(
-          { layers: r.layers, seed: draw, threads: opts.threads, ...(r.epochs ? { epochs: r.epochs } : {}), ...(r.batchSize ? { batchSize: r.batchSize } : {}) },
+          {
+            layers: r.layers,
+            seed: draw,
+            threads: opts.threads,
+            ...(r.objective ? { objective: r.objective } : {}),
+            ...(r.epochs ? { epochs: r.epochs } : {}),
+            ...(r.batchSize ? { batchSize: r.batchSize } : {}),
+          },
           manifest,
         );
         const t0 = performance.now();
@@ -127,13 +145,15 @@ export async function fewShotBench(opts: { k: number; draws: number; datasets: s
         });
         const s = (performance.now() - t0) / 1000;
         record(r.name, accuracy(result.heldOutProbabilities!, testY, classes), s);
-        log(`${set} draw ${draw}: ${r.name} ${fmt(100 * bySet.get(r.name)!.at(-1)!, 1)}% (${fmt(s, 0)} s); baseline ${fmt(100 * bySet.get(baselineName)!.at(-1)!, 1)}%`);
+        log(
+          `${set} draw ${draw}: ${r.name} ${fmt(100 * bySet.get(r.name)!.at(-1)!, 1)}% (${fmt(s, 0)} s); baseline ${fmt(100 * bySet.get(baselineName)!.at(-1)!, 1)}%`,
+        );
       }
     }
   }
   session.dispose();
 
-  const methods = [baselineName, probeName, ...RECIPES.map((r) => `fine-tune: ${r.name}`)];
+  const methods = [baselineName, probeName, ...recipes.map((r) => `fine-tune: ${r.name}`)];
   const key = (m: string) => m.replace(/^fine-tune: /, '');
   const rows = methods.map((m) => {
     const cells: Array<string | number> = [m];

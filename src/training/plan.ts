@@ -104,3 +104,19 @@ export function fineTuneRecipe(request: TrainingRequest, manifest: ModelManifest
     throw isDomainError(err) ? err.at(isAuto(head) ? 'head.candidates' : `head.params${err.param ? `.${err.param}` : ''}`) : err;
   }
 }
+
+/** The contrastive objective contrasts texts of a label with the rest: a single-label task, some label with two examples. */
+export function checkObjective(recipe: FineTuneRecipe | undefined, kind: TaskKind, counts: ReadonlyMap<string, number>): void {
+  if (recipe?.objective !== 'contrastive') return;
+  if (kind === 'multi_label')
+    throw new DomainError(
+      'invalid_params',
+      'objective "contrastive" is for single-label tasks; multi-label tasks fine-tune with "classification"',
+      'head.params.objective',
+    );
+  if (![...counts.values()].some((c) => c >= 2))
+    throw new DomainError(
+      'label_too_small',
+      'objective "contrastive" needs a label with at least two examples: with one a label there is nothing to draw together',
+    );
+}

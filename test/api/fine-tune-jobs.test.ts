@@ -103,10 +103,29 @@ test('parameters that cannot work are 400, naming the field, and nothing is queu
   await bad({ head: { type: 'fine_tune', params: { max_tokens: 1000 } } }, 'head.params.max_tokens', /256/);
   await bad({ head: { type: 'fine_tune', params: { batch_size: 256, max_tokens: 128 } } }, 'head.params.batch_size', /8192 tokens a step/);
   await bad({ head: { type: 'fine_tune', params: { momentum: 0.9 } } }, 'head.params.momentum', /unknown field/);
+  await bad({ head: { type: 'fine_tune', params: { objective: 'triplet' } } }, 'head.params.objective', /classification|contrastive/);
   await bad({ head: { type: 'fine_tune' }, evaluation: { method: 'cv', folds: 5 } }, 'evaluation', /hold-out/);
   await bad({ head: { type: 'fine_tune' }, layer_sweep: true }, 'layer_sweep', /does not apply/);
   await bad({ head: { type: 'fine_tune', search: true } }, 'head.search', /search|unrecognized/i);
   assert.equal((await request(app).get(`/v1/tasks/${taskId}/jobs`).expect(200)).body.data.length, 0);
+  // The contrastive objective contrasts the labels of single-label examples.
+  const multi = (await request(app).post('/v1/tasks').send({ name: 'ft-multi', kind: 'multi_label' }).expect(201)).body.id as string;
+  await request(app)
+    .post(`/v1/tasks/${multi}/examples`)
+    .set('content-type', 'application/x-ndjson')
+    .send(
+      rows
+        .slice(0, 12)
+        .map((r, i) => JSON.stringify({ text: r.text, labels: [r.label, ...(i % 3 ? [] : ['extra'])] }))
+        .join('\n'),
+    )
+    .expect(201);
+  const res = await request(app)
+    .post(`/v1/tasks/${multi}/jobs`)
+    .send({ head: { type: 'fine_tune', params: { objective: 'contrastive' } } })
+    .expect(400);
+  assert.equal(res.body.error.param, 'head.params.objective');
+  assert.match(res.body.error.message, /single-label/);
 });
 
 test('a model imported without what training needs is 409 model_not_trainable, with how to re-import it', async () => {

@@ -9,7 +9,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkGradients, type GradCase } from '../helpers/gradcheck.js';
-import { differentiate, gradientRules, inferShapes, l2Penalty, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from '../../src/onnx/autodiff/index.js';
+import {
+  differentiate,
+  gradientRules,
+  inferShapes,
+  l2Penalty,
+  sigmoidBinaryCrossEntropy,
+  softmaxCrossEntropy,
+  supervisedContrastive,
+} from '../../src/onnx/autodiff/index.js';
 import { maskBias, sequenceMask } from '../../src/encoder/import/attention.js';
 import { DT, GraphBuilder } from '../../src/onnx/graph.js';
 import { syncOrt } from '../../src/onnx/session.js';
@@ -408,4 +416,39 @@ test('a seed backpropagates an upstream gradient into the graph; an intermediate
     'd/dh of tanh(h), times the seed',
   );
   assert.ok(close(seeded.grad_w!.data as Float64Array, summed.grad_w!.data as Float64Array), 'a seed is the loss ⟨y, seed⟩');
+});
+
+test('the supervised contrastive loss: its value, and its gradient by the embeddings', () => {
+  // Four rows, labels a a b b: each row's one positive is its pair; weights 1 / (1 positive · 4 anchors).
+  const e = [0.5, -1, 2, 0.25, 0, 1, -3, 0.5, 1.5, 1, 1, -0.5];
+  const labels = [0, 0, 1, 1];
+  const positives = Array.from({ length: 16 }, (_, k) => (Math.floor(k / 4) !== k % 4 && labels[Math.floor(k / 4)] === labels[k % 4] ? 1 / 4 : 0));
+  const exclude = Array.from({ length: 16 }, (_, k) => (Math.floor(k / 4) === k % 4 ? -1e4 : 0));
+  const inputs = {
+    e: { dims: [4, 3], data: e },
+    p: { dims: [4, 4], data: positives },
+    x: { dims: [4, 4], data: exclude },
+  };
+  const report = checkGradients({ inputs, wrt: ['e'], build: (g, v) => supervisedContrastive(g, v.e!, v.p!, v.x!, 0.5, DT.DOUBLE) });
+  assert.ok(report.checked > 0);
+  const unit = [0, 1, 2, 3].map((i) => {
+    const row = e.slice(i * 3, i * 3 + 3);
+    const norm = Math.hypot(...row);
+    return row.map((v) => v / norm);
+  });
+  const cos = (i: number, j: number) => unit[i]!.reduce((s, v, h) => s + v * unit[j]![h]!, 0);
+  let expected = 0;
+  for (let i = 0; i < 4; i++) {
+    const others = [0, 1, 2, 3].filter((j) => j !== i);
+    const logSum = Math.log(others.reduce((s, j) => s + Math.exp(cos(i, j) / 0.5), 0));
+    const pair = i ^ 1;
+    expected -= (cos(i, pair) / 0.5 - logSum) / 4;
+  }
+  const g = new GraphBuilder('supcon', 17);
+  const v = Object.fromEntries(Object.entries(inputs).map(([k, d]) => [k, g.input(k, DT.DOUBLE, d.dims)]));
+  g.output('loss', supervisedContrastive(g, v.e!, v.p!, v.x!, 0.5, DT.DOUBLE), DT.DOUBLE, []);
+  const ort = syncOrt()!;
+  const feeds = Object.fromEntries(Object.entries(inputs).map(([k, d]) => [k, new ort.Tensor('float64', Float64Array.from(d.data), d.dims)]));
+  const out = ort.createSession(g.encode('t'), 1).run(feeds as never, { loss: null }, {});
+  assert.ok(Math.abs((out.loss!.data as Float64Array)[0]! - expected) < 1e-12, `${(out.loss!.data as Float64Array)[0]} against ${expected}`);
 });

@@ -34,6 +34,7 @@ import {
   type FineTuneInput,
   type FineTuneResult,
   fineTune,
+  pairedOrder,
   resolveRecipe,
   untrainableReason,
 } from '../../src/training/fine-tune/index.js';
@@ -139,6 +140,45 @@ test('probing: the classifier starts at logistic regression on the untouched fea
   // A given classifier wins over the probe.
   const given = await fineTune({ ...input, recipe: { ...still, probe: true }, classifier: random.classifier });
   assert.deepEqual(given.classifier.weights, random.classifier.weights);
+});
+
+test('the contrastive objective: texts of a label batched together, the loss falls, a classifier fitted on the tuned embeddings', async () => {
+  const labels = y(train);
+  const order = pairedOrder(recipe.seed, 0, labels);
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    Array.from({ length: train.length }, (_, i) => i),
+  );
+  // At most one text a label lacks its pair (a label with an odd count).
+  let unpaired = 0;
+  for (let i = 0; i < order.length; ) {
+    if (i + 1 < order.length && labels[order[i]!] === labels[order[i + 1]!]) i += 2;
+    else unpaired++, i++;
+  }
+  assert.ok(unpaired <= names.length, `${unpaired} unpaired`);
+  assert.notDeepEqual(pairedOrder(recipe.seed, 1, labels), order);
+  const run = await fineTune({ ...input, recipe: { ...recipe, objective: 'contrastive', epochs: 3 } });
+  const losses = run.history.map((h) => h.loss);
+  assert.ok(losses[2]! < losses[0]!, `epoch losses ${losses}`);
+  assert.equal(run.history[2]!.heldOut !== undefined && run.history[0]!.heldOut === undefined, true, 'scored once its classifier is fitted');
+  const accuracy = (run.history[2]!.heldOut as { accuracy: number }).accuracy;
+  const majority = Math.max(...names.map((l) => held.filter((e) => e.label === l).length)) / held.length;
+  assert.ok(accuracy > majority + 0.1, `held-out accuracy ${accuracy} (majority ${majority})`);
+  assert.equal(run.classifier.weights.length, names.length * 384);
+  assert.ok(run.stats.probeSeconds > 0);
+  // The stack and classifier it returns are what scored the held-out texts: the same run again agrees bit for bit.
+  const again = await fineTune({ ...input, recipe: { ...recipe, objective: 'contrastive', epochs: 3 } });
+  assert.deepEqual(again.heldOutProbabilities, run.heldOutProbabilities);
+  await assert.rejects(
+    fineTune({
+      ...input,
+      texts: input.texts.slice(0, 6),
+      labels: { classes: 6, y: Int32Array.from([0, 1, 2, 3, 4, 5]) },
+      heldOut: undefined,
+      recipe: { ...recipe, objective: 'contrastive' },
+    }),
+    /some label with two/,
+  );
 });
 
 test('cancelling stops the run between steps, before any checkpoint', async () => {

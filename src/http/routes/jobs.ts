@@ -6,7 +6,7 @@ import { FINISHED_STATES, type Store } from '../../store/types.js';
 import { countsByLabel } from '../../store/label-set.js';
 import type { AnyHead } from '../../heads/registry.js';
 import { normalizeRequest, trainingRequestSchemaOf } from '../../training/request.js';
-import { candidateSpecs, checkTrainable, fineTuneRecipe, smallestDimension } from '../../training/plan.js';
+import { candidateSpecs, checkObjective, checkTrainable, fineTuneRecipe, smallestDimension } from '../../training/plan.js';
 import type { EventStreams } from '../event-stream.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
@@ -68,7 +68,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events, heads }: 
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);
         checkTrainable(counts, request, smallestDimension(specs, manifest.hiddenSize), task.kind);
-        fineTuneRecipe(request, manifest);
+        checkObjective(fineTuneRecipe(request, manifest), task.kind, counts);
         const job = await store.createJob({ clientId: task.clientId, taskId: task.id, request, maxAttempts });
         wake();
         res.status(202).location(`/v1/tasks/${task.id}/jobs/${job.id}`).json(jobJson(job));

@@ -7,7 +7,7 @@
  */
 export { GradientContext, type GradientRule } from './context.js';
 export { type DifferentiateOptions, type Differentiation, differentiate } from './differentiate.js';
-export { l2Penalty, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from './losses.js';
+export { l2Penalty, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, supervisedContrastive } from './losses.js';
 export { constantOperators, gradientRules } from './rules/index.js';
 export { type Facts, inferShapes, type ValueFacts } from './shapes.js';
 export { cutAt, dropUnusedInputs, liftInitializers, type Weight } from './trainable.js';

@@ -40,3 +40,26 @@ export function l2Penalty(g: GraphBuilder, weights: readonly string[], coefficie
   const sum = squares.length === 1 ? squares[0]! : g.node('Sum', squares);
   return g.node('Mul', [sum, constant(g, coefficient / 2, type)]);
 }
+
+/**
+ * The supervised contrastive loss over a batch's embeddings [n, H] (Khosla et al., 2020, in-batch negatives as in
+ * FastFit): each row's cosine similarities to the others over `temperature`, log-softmaxed over the row, summed
+ * with the weights `positives` [n, n] (1 / (its positives · the rows that have any) where two rows share a label,
+ * 0 elsewhere and on the diagonal), negated. `exclude` [n, n] holds a large negative number on the diagonal and 0
+ * elsewhere, so a row is never its own negative.
+ */
+export function supervisedContrastive(
+  g: GraphBuilder,
+  embeddings: string,
+  positives: string,
+  exclude: string,
+  temperature: number,
+  type: number = DT.FLOAT,
+): string {
+  const squares = g.node('ReduceSum', [g.node('Mul', [embeddings, embeddings]), g.ints([-1])], { keepdims: 1 });
+  const unit = g.node('Div', [embeddings, g.node('Sqrt', [g.node('Add', [squares, constant(g, 1e-12, type)])])]);
+  const similarity = g.node('MatMul', [unit, g.node('Transpose', [unit], { perm: [1, 0] })]);
+  const logits = g.node('Add', [g.node('Mul', [similarity, constant(g, 1 / temperature, type)]), exclude]);
+  const logProbabilities = g.node('LogSoftmax', [logits], { axis: -1 });
+  return g.node('Neg', [g.node('ReduceSum', [g.node('Mul', [positives, logProbabilities]), g.ints([0, 1])], { keepdims: 0 })]);
+}

@@ -33,7 +33,17 @@ import { batchFeeds } from './batch.js';
 import type { EpochRecord, FineTuneCheckpoint } from './checkpoint.js';
 import { DropoutMasks } from './dropout.js';
 import { computeFrozenStates, type FrozenStates, frozenGraph } from './frozen-states.js';
-import { CLASSIFIER_BIAS, CLASSIFIER_WEIGHT, evaluationGraph, type GraphSpec, gradName, type MaskInput, type Parameter, stepGraph } from './graphs.js';
+import {
+  CLASSIFIER_BIAS,
+  CLASSIFIER_WEIGHT,
+  embeddingGraph,
+  evaluationGraph,
+  type GraphSpec,
+  gradName,
+  type MaskInput,
+  type Parameter,
+  stepGraph,
+} from './graphs.js';
 import { clipFactor, decays, globalNorm, ParameterArena } from './optimizer.js';
 import { probeClassifier } from './probe.js';
 import { untrainableReason } from './params.js';
@@ -217,6 +227,63 @@ function predict(session: Binding.InferenceSession, states: FrozenStates, weight
   return out;
 }
 
+/**
+ * The texts' order in epoch `epoch` of a contrastive run: each label's texts shuffled and cut into pairs, the pairs
+ * shuffled, so that a batch holds texts of a label together. A pure function, like epochOrder.
+ */
+export function pairedOrder(seed: number, epoch: number, y: Int32Array): Int32Array {
+  const rng = new Rng(treeSeed(seed, 2000 + epoch));
+  const shuffle = <T>(xs: T[]): T[] => {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = rng.below(i + 1);
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+    }
+    return xs;
+  };
+  const byLabel = new Map<number, number[]>();
+  for (const [i, c] of y.entries()) byLabel.set(c, [...(byLabel.get(c) ?? []), i]);
+  const pairs: number[][] = [];
+  for (const c of [...byLabel.keys()].sort((a, b) => a - b)) {
+    const members = shuffle(byLabel.get(c)!);
+    for (let i = 0; i < members.length; i += 2) pairs.push(members.slice(i, i + 2));
+  }
+  return Int32Array.from(shuffle(pairs).flat());
+}
+
+/** The contrastive step's label feeds for a batch of `texts` (see supervisedContrastive). */
+function contrastFeeds(y: Int32Array, texts: Int32Array): { positives: Tensor; exclude: Tensor } {
+  const n = texts.length;
+  const positives = new Float32Array(n * n);
+  const exclude = new Float32Array(n * n);
+  const counts = Array.from(texts, (a, i) => Array.from(texts).filter((b, j) => j !== i && y[b] === y[a]).length);
+  const anchors = counts.filter((c) => c > 0).length;
+  for (let i = 0; i < n; i++) {
+    exclude[i * n + i] = -1e4;
+    for (let j = 0; j < n; j++) if (j !== i && y[texts[j]!] === y[texts[i]!]) positives[i * n + j] = 1 / (counts[i]! * anchors);
+  }
+  return { positives: new Tensor('float32', positives, [n, n]), exclude: new Tensor('float32', exclude, [n, n]) };
+}
+
+/** Runs the embedding graph over every text of `states`; the pooled vectors, one row of `hidden` a text. The session is disposed. */
+function embed(session: Binding.InferenceSession, states: FrozenStates, weights: Record<string, Tensor>, hidden: number): Float32Array {
+  const n = states.lengths.length;
+  const out = new Float32Array(n * hidden);
+  try {
+    for (let from = 0; from < n; ) {
+      let tokens = 0;
+      let to = from;
+      while (to < n && (to === from || tokens + states.lengths[to]! <= EVAL_RUN_TOKENS)) tokens += states.lengths[to++]!;
+      const texts = Int32Array.from({ length: to - from }, (_, j) => from + j);
+      const { feeds } = batchFeeds(states, texts, EVAL_ROW_TOKENS);
+      out.set(session.run({ ...feeds, ...weights } as never, { pooled: null }, {}).pooled!.data as Float32Array, from * hidden);
+      from = to;
+    }
+  } finally {
+    session.dispose();
+  }
+  return out;
+}
+
 /** The shape of mask `m` in a batch of `texts` texts laid out [rows, width]. */
 function maskDims(m: MaskInput, rows: number, width: number, texts: number, config: BertConfig): number[] {
   if (m.site === 'pooled') return [texts, config.hidden_size];
@@ -241,6 +308,8 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
   if (input.heldOut) checkLabels(input.heldOut.labels, input.heldOut.texts.length, 'held-out labels');
   const classes = labels.classes;
   const output = 'y' in labels ? 'softmax' : 'sigmoid';
+  if (recipe.objective === 'contrastive' && !('y' in labels && new Set(labels.y).size < n))
+    throw new Error('the contrastive objective needs single-label texts, some label with two');
   const run = runFingerprint(input, manifest);
   if (input.resume && input.resume.run !== run) {
     if (input.ifOtherRun !== 'restart') throw new Error('the checkpoint belongs to another run (recipe, texts, labels or model differ)');
@@ -278,7 +347,7 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
   const first = L - k;
   const modelBytes = readFileSync(join(input.modelDir, 'onnx', 'model.onnx'));
   // The probe's features (the last hidden state, pooled) come out of the frozen pass over the training texts.
-  const probing = !input.classifier && recipe.probe && !input.resume;
+  const probing = !input.classifier && recipe.probe && !input.resume && recipe.objective === 'classification';
   const H = config.hidden_size;
   const storeOptions = {
     ...(input.memoryBytes !== undefined ? { memoryBytes: input.memoryBytes } : {}),
@@ -333,7 +402,8 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
   const L = manifest.layers;
   const spec: GraphSpec = { dims: config, first, last: L - 1, classes, output };
   const dropout = recipe.dropout > 0;
-  const step = stepGraph(spec, dropout);
+  const contrastive = recipe.objective === 'contrastive';
+  const step = stepGraph(spec, dropout, recipe.objective);
   const stepSession = ort.createSession(step.bytes, recipe.threads);
   const evalSession = held ? ort.createSession(evaluationGraph(spec).bytes, recipe.threads) : undefined;
 
@@ -379,11 +449,13 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
   const history: EpochRecord[] = resume ? [...resume.history] : [];
   let done = resume?.step ?? 0;
   let heldOutProbabilities: Float32Array | undefined;
+  const H = config.hidden_size;
+  let classifierOut: { weights: Float32Array; bias: Float32Array } | undefined;
   const rowTokens = input.rowTokens ?? DEFAULT_ROW_TOKENS;
 
   try {
     for (let epoch = resume?.epoch ?? 0; epoch < recipe.epochs; epoch++) {
-      const order = epochOrder(recipe.seed, epoch, n);
+      const order = contrastive ? pairedOrder(recipe.seed, epoch, (labels as { y: Int32Array }).y) : epochOrder(recipe.seed, epoch, n);
       const epochStarted = performance.now();
       let lossSum = 0;
       for (let b = 0; b < perEpoch; b++) {
@@ -393,7 +465,8 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
         const texts = order.subarray(b * recipe.batchSize, Math.min(n, (b + 1) * recipe.batchSize));
         const batch = batchFeeds(states, texts, rowTokens);
         const feeds: Record<string, Tensor> = { ...batch.feeds, ...paramTensors };
-        if ('y' in labels)
+        if (contrastive) Object.assign(feeds, contrastFeeds((labels as { y: Int32Array }).y, texts));
+        else if ('y' in labels)
           feeds.labels = new Tensor(
             'int64',
             BigInt64Array.from(texts, (i) => BigInt(labels.y[i]!)),
@@ -432,7 +505,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       const seconds = (performance.now() - epochStarted) / 1000;
       stats.trainSeconds += seconds;
       const record: EpochRecord = { epoch: epoch + 1, loss: lossSum / perEpoch, seconds };
-      if (held && evalSession && input.heldOut) {
+      if (held && evalSession && input.heldOut && !contrastive) {
         const t = performance.now();
         heldOutProbabilities = predict(evalSession, held, paramTensors, classes);
         record.heldOut = scoreHeldOut(input.heldOut.labels, heldOutProbabilities, held.lengths.length);
@@ -449,7 +522,21 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
         run: prepared.run,
       });
     }
-    if (held && evalSession && input.heldOut && !heldOutProbabilities) heldOutProbabilities = predict(evalSession, held, paramTensors, classes);
+    if (contrastive) {
+      // The classifier: logistic regression on the tuned embeddings of the training texts, scored on the held-out.
+      const t = performance.now();
+      const fitted = probeClassifier(embed(ort.createSession(embeddingGraph(spec).bytes, recipe.threads), states, paramTensors, H), H, labels);
+      classifierOut = { weights: fitted.weights, bias: fitted.bias };
+      paramTensors[CLASSIFIER_WEIGHT] = new Tensor('float32', fitted.weights, [classes, H]);
+      paramTensors[CLASSIFIER_BIAS] = new Tensor('float32', fitted.bias, [classes]);
+      stats.probeSeconds += (performance.now() - t) / 1000;
+    }
+    if (held && evalSession && input.heldOut && !heldOutProbabilities) {
+      const t = performance.now();
+      heldOutProbabilities = predict(evalSession, held, paramTensors, classes);
+      if (contrastive) history[history.length - 1]!.heldOut = scoreHeldOut(input.heldOut.labels, heldOutProbabilities, held.lengths.length);
+      stats.evaluateSeconds += (performance.now() - t) / 1000;
+    }
   } finally {
     stepSession.dispose();
     evalSession?.dispose();
@@ -461,8 +548,8 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       format: 'softmax-linear',
       classes,
       dim: config.hidden_size,
-      weights: Array.from(parameters.get(CLASSIFIER_WEIGHT)!),
-      bias: Array.from(parameters.get(CLASSIFIER_BIAS)!),
+      weights: Array.from(classifierOut?.weights ?? parameters.get(CLASSIFIER_WEIGHT)!),
+      bias: Array.from(classifierOut?.bias ?? parameters.get(CLASSIFIER_BIAS)!),
       ...(output === 'sigmoid' ? { output: 'sigmoid' as const } : {}),
     },
     history,

@@ -11,6 +11,7 @@ export {
   type FineTuneResult,
   type FineTuneStats,
   fineTune,
+  pairedOrder,
   type StepProgress,
 } from './fine-tune.js';
 export { FINE_TUNE_DESCRIPTION, type FineTuneParams, fineTuneParamsSchema, recipeOf, untrainableReason } from './params.js';

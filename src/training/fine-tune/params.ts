@@ -52,6 +52,12 @@ export const fineTuneParamsSchema = z
       .boolean()
       .default(DEFAULT_RECIPE.probe)
       .describe('Start the classifier at logistic regression on the untouched features (linear probing, then fine-tuning); false: at random.'),
+    objective: z
+      .enum(['classification', 'contrastive'])
+      .default(DEFAULT_RECIPE.objective)
+      .describe(
+        "What the steps minimise: the classifier's cross-entropy, or (single-label tasks) a supervised contrastive loss on the pooled embeddings (texts of a label batched together, the batch's others as negatives), the classifier then logistic regression on the tuned embeddings.",
+      ),
   })
   .strict();
 
@@ -70,6 +76,7 @@ export function recipeOf(params: FineTuneParams, seed: number, model: Pick<Model
       warmup: params.warmup,
       dropout: params.dropout,
       probe: params.probe,
+      objective: params.objective,
       seed,
       threads,
     },

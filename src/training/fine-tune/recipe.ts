@@ -7,6 +7,8 @@
 import { DomainError } from '../../errors.js';
 import type { ModelManifest } from '../../encoder/manifest.js';
 
+export type FineTuneObjective = 'classification' | 'contrastive';
+
 export interface FineTuneRecipe {
   /** The top `layers` encoder layers are tuned (1 … the model's); the ones below stay frozen. */
   layers: number;
@@ -26,6 +28,12 @@ export interface FineTuneRecipe {
   clipNorm: number;
   /** The classifier starts at logistic regression on the untouched features (./probe.ts), not at random. */
   probe: boolean;
+  /**
+   * What the steps minimise: the classifier's cross-entropy, or the supervised contrastive loss of the pooled
+   * embeddings (texts of a label drawn together, the batch's others as negatives), after which the classifier is
+   * logistic regression on the tuned embeddings.
+   */
+  objective: FineTuneObjective;
   seed: number;
   /** onnxruntime's intra-op threads; 0: one per core. */
   threads: number;
@@ -36,6 +44,9 @@ export interface FineTuneRecipe {
  * layer (docs/benchmarks/finetune.md), so this bounds a job of all six layers near 5.5 GiB.
  */
 export const MAX_STEP_TOKENS = 8192;
+
+/** The contrastive objective's temperature (SimCSE's and FastFit's order of magnitude; not chosen on the shared sets). */
+export const CONTRASTIVE_TEMPERATURE = 0.05;
 
 /** AdamW's constants (PyTorch's defaults, which the recipes in the literature use). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
@@ -51,6 +62,7 @@ export const DEFAULT_RECIPE: Omit<FineTuneRecipe, 'layers'> & { layers: number |
   dropout: 0.1,
   clipNorm: 1,
   probe: true,
+  objective: 'classification',
   seed: 0,
   threads: 0,
 };
@@ -81,6 +93,7 @@ export function resolveRecipe(given: RecipeInput, model: Pick<ModelManifest, 'la
   if (!(r.warmup >= 0 && r.warmup < 1)) fail('warmup', 'warmup must be a share of the steps in [0, 1)');
   if (!(r.dropout >= 0 && r.dropout < 1)) fail('dropout', 'dropout must be in [0, 1)');
   if (!(r.clipNorm > 0)) fail('clip_norm', 'clip_norm must be > 0');
+  if (r.objective !== 'classification' && r.objective !== 'contrastive') fail('objective', 'objective must be "classification" or "contrastive"');
   if (!int(r.seed) || r.seed < 0 || r.seed > 0xffffffff) fail('seed', 'seed must be an integer in [0, 2^32)');
   if (!int(r.threads) || r.threads < 0 || r.threads > 256) fail('threads', 'threads must be an integer in [0, 256]');
   return { ...r, layers } as FineTuneRecipe;
