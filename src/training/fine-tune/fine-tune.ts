@@ -209,10 +209,19 @@ function checkLabels(labels: FineTuneLabels, n: number, what: string): void {
   } else if (labels.targets.length !== n * labels.classes) throw new Error(`${what}: targets are not ${n} × ${labels.classes}`);
 }
 
-/** Runs the evaluation graph over the held-out states; the probabilities, n × classes. */
-function predict(session: Binding.InferenceSession, states: FrozenStates, weights: Record<string, Tensor>, classes: number): Float32Array {
+/**
+ * Runs a forward graph (evaluation or embedding) over every text of `states`, shortest first in runs of up to
+ * EVAL_RUN_TOKENS tokens; its output `name`, `width` values a text, in the texts' order.
+ */
+function runForward(
+  session: Binding.InferenceSession,
+  states: FrozenStates,
+  weights: Record<string, Tensor>,
+  name: 'probabilities' | 'pooled',
+  width: number,
+): Float32Array {
   const n = states.lengths.length;
-  const out = new Float32Array(n * classes);
+  const out = new Float32Array(n * width);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => states.lengths[a]! - states.lengths[b]! || a - b);
   for (let from = 0; from < n; ) {
     let tokens = 0;
@@ -220,8 +229,8 @@ function predict(session: Binding.InferenceSession, states: FrozenStates, weight
     while (to < n && (to === from || tokens + states.lengths[order[to]!]! <= EVAL_RUN_TOKENS)) tokens += states.lengths[order[to++]!]!;
     const texts = order.slice(from, to);
     const { feeds } = batchFeeds(states, texts, EVAL_ROW_TOKENS);
-    const p = session.run({ ...feeds, ...weights } as never, { probabilities: null }, {}).probabilities!.data as Float32Array;
-    for (const [j, i] of texts.entries()) out.set(p.subarray(j * classes, (j + 1) * classes), i * classes);
+    const p = session.run({ ...feeds, ...weights } as never, { [name]: null }, {})[name]!.data as Float32Array;
+    for (const [j, i] of texts.entries()) out.set(p.subarray(j * width, (j + 1) * width), i * width);
     from = to;
   }
   return out;
@@ -262,26 +271,6 @@ function contrastFeeds(y: Int32Array, texts: Int32Array): { positives: Tensor; e
     for (let j = 0; j < n; j++) if (j !== i && y[texts[j]!] === y[texts[i]!]) positives[i * n + j] = 1 / (counts[i]! * anchors);
   }
   return { positives: new Tensor('float32', positives, [n, n]), exclude: new Tensor('float32', exclude, [n, n]) };
-}
-
-/** Runs the embedding graph over every text of `states`; the pooled vectors, one row of `hidden` a text. The session is disposed. */
-function embed(session: Binding.InferenceSession, states: FrozenStates, weights: Record<string, Tensor>, hidden: number): Float32Array {
-  const n = states.lengths.length;
-  const out = new Float32Array(n * hidden);
-  try {
-    for (let from = 0; from < n; ) {
-      let tokens = 0;
-      let to = from;
-      while (to < n && (to === from || tokens + states.lengths[to]! <= EVAL_RUN_TOKENS)) tokens += states.lengths[to++]!;
-      const texts = Int32Array.from({ length: to - from }, (_, j) => from + j);
-      const { feeds } = batchFeeds(states, texts, EVAL_ROW_TOKENS);
-      out.set(session.run({ ...feeds, ...weights } as never, { pooled: null }, {}).pooled!.data as Float32Array, from * hidden);
-      from = to;
-    }
-  } finally {
-    session.dispose();
-  }
-  return out;
 }
 
 /** The shape of mask `m` in a batch of `texts` texts laid out [rows, width]. */
@@ -507,7 +496,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       const record: EpochRecord = { epoch: epoch + 1, loss: lossSum / perEpoch, seconds };
       if (held && evalSession && input.heldOut && !contrastive) {
         const t = performance.now();
-        heldOutProbabilities = predict(evalSession, held, paramTensors, classes);
+        heldOutProbabilities = runForward(evalSession, held, paramTensors, 'probabilities', classes);
         record.heldOut = scoreHeldOut(input.heldOut.labels, heldOutProbabilities, held.lengths.length);
         stats.evaluateSeconds += (performance.now() - t) / 1000;
       }
@@ -525,7 +514,14 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
     if (contrastive) {
       // The classifier: logistic regression on the tuned embeddings of the training texts, scored on the held-out.
       const t = performance.now();
-      const fitted = probeClassifier(embed(ort.createSession(embeddingGraph(spec).bytes, recipe.threads), states, paramTensors, H), H, labels);
+      const embedSession = ort.createSession(embeddingGraph(spec).bytes, recipe.threads);
+      let embedded: Float32Array;
+      try {
+        embedded = runForward(embedSession, states, paramTensors, 'pooled', H);
+      } finally {
+        embedSession.dispose();
+      }
+      const fitted = probeClassifier(embedded, H, labels);
       classifierOut = { weights: fitted.weights, bias: fitted.bias };
       paramTensors[CLASSIFIER_WEIGHT] = new Tensor('float32', fitted.weights, [classes, H]);
       paramTensors[CLASSIFIER_BIAS] = new Tensor('float32', fitted.bias, [classes]);
@@ -533,7 +529,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
     }
     if (held && evalSession && input.heldOut && !heldOutProbabilities) {
       const t = performance.now();
-      heldOutProbabilities = predict(evalSession, held, paramTensors, classes);
+      heldOutProbabilities = runForward(evalSession, held, paramTensors, 'probabilities', classes);
       if (contrastive) history[history.length - 1]!.heldOut = scoreHeldOut(input.heldOut.labels, heldOutProbabilities, held.lengths.length);
       stats.evaluateSeconds += (performance.now() - t) / 1000;
     }
