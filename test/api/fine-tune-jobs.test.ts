@@ -55,6 +55,7 @@ test('a fine_tune job trains the top layer on a hold-out, reports each epoch, an
   assert.equal(version.head_type, 'fine_tune');
   assert.equal(version.metrics.method, 'holdout');
   assert.equal(version.params.layers, 1);
+  assert.equal(version.params.objective, 'classification');
   assert.deepEqual(version.feature_spec.tuned ? 'tuned' : 'frozen', 'tuned');
   const report = version.report.fine_tune;
   assert.equal(report.history.length, 2);
@@ -66,6 +67,23 @@ test('a fine_tune job trains the top layer on a hold-out, reports each epoch, an
     .send({ input: ['What is the capital of Peru?'] })
     .expect(200);
   assert.ok(predicted.body.data[0].label);
+});
+
+test('a contrastive fine_tune job: the version says so, is scored once its classifier is fitted, and predicts', async () => {
+  const taskId = await createTask(app, 'ft-contrastive', rows);
+  const job = await train(app, taskId, { head: { type: 'fine_tune', params: { ...small, objective: 'contrastive' } } }, PATIENCE_MS);
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  const version = await getVersion(taskId, job.version);
+  assert.equal(version.params.objective, 'contrastive');
+  const history = version.report.fine_tune.history;
+  assert.equal(history.length, 2);
+  assert.equal(history[0].held_out, undefined, 'no classifier before the last epoch');
+  assert.ok(Math.abs(history[1].held_out.accuracy - version.metrics.accuracy) < 1e-6);
+  const predicted = await request(app)
+    .post(`/v1/tasks/${taskId}/predict`)
+    .send({ input: ['What is the capital of Peru?'] })
+    .expect(200);
+  assert.ok(perLabel.has(predicted.body.data[0].label), JSON.stringify(predicted.body));
 });
 
 test('auto with fine_tune puts both on the same held-out rows and keeps the better', async () => {

@@ -88,7 +88,7 @@ async function fineTuned(input: JobThreadInput, job: FineTuneJob, progress: Prog
   );
   const evaluated = scoreHeldOut(input, plan.describe, heldRows, result);
   const artifactHead = targets ? multiLabelArtifact(result.classifier, evaluated.thresholds!) : result.classifier;
-  const { layers, epochs, learningRate, batchSize, maxTokens, weightDecay, warmup, dropout } = job.recipe;
+  const { layers, epochs, learningRate, batchSize, maxTokens, weightDecay, warmup, dropout, probe, objective } = job.recipe;
   return {
     chosen: 0,
     headType: FINE_TUNE_HEAD,
@@ -101,6 +101,8 @@ async function fineTuned(input: JobThreadInput, job: FineTuneJob, progress: Prog
       weight_decay: weightDecay,
       warmup,
       dropout,
+      probe,
+      objective,
     },
     artifact: fineTunedArtifact(result.stack.model.name, result.stack.first, result.stack.last, artifactHead),
     spec: fineTunedSpec(result.stack),
