@@ -4,11 +4,14 @@
  *
  * 1. the texts are tokenized and their hidden state L − k computed once, by
  *    the imported graph cut there (./frozen-states.ts);
- * 2. epochs of shuffled mini-batches run the step graph (./graphs.ts) and
- *    AdamW between steps (./optimizer.ts), with warm-up then linear decay,
+ * 2. epochs of shuffled mini-batches (texts of a label paired for the
+ *    contrastive objective) run the step graph (./graphs.ts) and AdamW
+ *    between steps (./optimizer.ts), with warm-up then linear decay,
  *    gradients clipped, dropout masks drawn from the run's seeded generator;
  * 3. after each epoch the held-out texts, if any, are scored, and the
- *    checkpoint hook receives what a resumed run needs (./checkpoint.ts).
+ *    checkpoint hook receives what a resumed run needs (./checkpoint.ts);
+ *    the contrastive objective's classifier is fitted after the last epoch
+ *    (logistic regression on the tuned embeddings), and scored then.
  *
  * A run is deterministic: the same inputs, recipe, seed and thread count give
  * the same weights bit for bit, and so does a run resumed from a checkpoint.
@@ -100,7 +103,7 @@ export interface FineTuneStats {
   computedTokens: number;
   tokenizeSeconds: number;
   frozenSeconds: number;
-  /** Seconds fitting the starting classifier (logistic regression on the frozen pass's pooled last layer); 0 without a probe. */
+  /** Seconds fitting a classifier by logistic regression: the probe (on the frozen pass's pooled last layer), or the contrastive objective's (its embedding pass included). */
   probeSeconds: number;
   /** Seconds in steps (graph, masks, optimizer), evaluation excluded. */
   trainSeconds: number;
