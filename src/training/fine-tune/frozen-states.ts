@@ -138,7 +138,7 @@ async function forEachRun(
   }
 }
 
-/** Adds to `into` (one row of `hidden` a text) each of the run's texts' mean over its real tokens of `top`. */
+/** Writes into `into` (one row of `hidden` a text) each of the run's texts' mean over its real tokens of `top`. */
 function pool(
   top: ArrayLike<number>,
   run: readonly number[],
