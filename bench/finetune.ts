@@ -33,6 +33,7 @@ import { readManifest } from '../src/encoder/manifest.js';
 import { argmaxRows } from '../src/heads/evaluation.js';
 import { LogisticPredictor } from '../src/heads/logistic/model.js';
 import { fitLogistic } from '../src/heads/logistic/train.js';
+import { normalizeRows } from '../src/heads/prototype/model.js';
 import { applyThresholds, chooseThresholds, DEFAULT_THRESHOLD, multiLabelScores } from '../src/heads/multi-label.js';
 import { syncOrt } from '../src/onnx/session.js';
 import { frozenGraph, meanPooled } from '../src/training/fine-tune/frozen-states.js';
@@ -308,12 +309,8 @@ async function frozenBaseline(set: DataSet, tokenize: (t: string) => number[]): 
   const session = ort.createSession(frozenGraph(readFileSync(join(MODEL_DIR, 'onnx', 'model.onnx')), H, { pooled: manifest.layers }), threads);
   const features = async (texts: string[]) => {
     const raw = await meanPooled(session, texts.map(tokenize), H);
-    const x = new Float32Array(raw.length);
-    for (let i = 0; i < texts.length; i++) {
-      const row = raw.subarray(i * H, (i + 1) * H);
-      const norm = Math.sqrt(row.reduce((a, v) => a + v * v, 0)) || 1;
-      for (let h = 0; h < H; h++) x[i * H + h] = row[h]! / norm;
-    }
+    const x = Float32Array.from(raw);
+    normalizeRows(x, texts.length, H);
     return { x, raw };
   };
   const train = await features(set.train.texts);

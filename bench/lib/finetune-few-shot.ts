@@ -22,6 +22,7 @@ import { readManifest } from '../../src/encoder/manifest.js';
 import { argmaxRows } from '../../src/heads/evaluation.js';
 import { LogisticPredictor } from '../../src/heads/logistic/model.js';
 import { fitLogistic } from '../../src/heads/logistic/train.js';
+import { normalizeRows } from '../../src/heads/prototype/model.js';
 import { syncOrt } from '../../src/onnx/session.js';
 import { frozenGraph, meanPooled } from '../../src/training/fine-tune/frozen-states.js';
 import { fineTune, resolveRecipe } from '../../src/training/fine-tune/index.js';
@@ -67,12 +68,8 @@ export async function fewShotBench(opts: { k: number; draws: number; datasets: s
   const session = ort.createSession(frozenGraph(readFileSync(join(MODEL_DIR, 'onnx', 'model.onnx')), H, { pooled: manifest.layers }), opts.threads);
   const pooled = (texts: string[]) => meanPooled(session, texts.map(tokenize), H);
   const normalised = (x: Float32Array) => {
-    const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length / H; i++) {
-      const row = x.subarray(i * H, (i + 1) * H);
-      const norm = Math.sqrt(row.reduce((a, v) => a + v * v, 0)) || 1;
-      for (let h = 0; h < H; h++) out[i * H + h] = row[h]! / norm;
-    }
+    const out = Float32Array.from(x);
+    normalizeRows(out, x.length / H, H);
     return out;
   };
   const accuracy = (p: Float32Array, y: Int32Array, classes: number) => {

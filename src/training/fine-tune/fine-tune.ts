@@ -253,7 +253,11 @@ export function pairedOrder(seed: number, epoch: number, y: Int32Array): Int32Ar
     return xs;
   };
   const byLabel = new Map<number, number[]>();
-  for (const [i, c] of y.entries()) byLabel.set(c, [...(byLabel.get(c) ?? []), i]);
+  for (const [i, c] of y.entries()) {
+    const members = byLabel.get(c);
+    if (members) members.push(i);
+    else byLabel.set(c, [i]);
+  }
   const pairs: number[][] = [];
   for (const c of [...byLabel.keys()].sort((a, b) => a - b)) {
     const members = shuffle(byLabel.get(c)!);
@@ -267,12 +271,13 @@ function contrastFeeds(y: Int32Array, texts: Int32Array): { positives: Tensor; e
   const n = texts.length;
   const positives = new Float32Array(n * n);
   const exclude = new Float32Array(n * n);
-  const counts = Array.from(texts, (a, i) => Array.from(texts).filter((b, j) => j !== i && y[b] === y[a]).length);
-  const anchors = counts.filter((c) => c > 0).length;
+  const counts = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     exclude[i * n + i] = -1e4;
-    for (let j = 0; j < n; j++) if (j !== i && y[texts[j]!] === y[texts[i]!]) positives[i * n + j] = 1 / (counts[i]! * anchors);
+    for (let j = 0; j < n; j++) if (j !== i && y[texts[j]!] === y[texts[i]!]) counts[i]!++;
   }
+  const anchors = counts.filter((c) => c > 0).length;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (j !== i && y[texts[j]!] === y[texts[i]!]) positives[i * n + j] = 1 / (counts[i]! * anchors);
   return { positives: new Tensor('float32', positives, [n, n]), exclude: new Tensor('float32', exclude, [n, n]) };
 }
 
@@ -346,29 +351,37 @@ export async function fineTune(input: FineTuneInput, hooks: FineTuneHooks = {}):
     ...(input.spillDir ? { spillDir: input.spillDir } : {}),
     checkCancel,
   };
-  const statesOf = async (seqs: number[][], pooled?: number) => {
-    const session = ort.createSession(frozenGraph(modelBytes, H, { states: first, ...(pooled !== undefined ? { pooled } : {}) }), recipe.threads);
-    try {
-      return await computeFrozenStates(session, seqs, H, storeOptions);
-    } finally {
-      session.dispose();
-    }
-  };
-  const states = await statesOf(ids, probing ? L : undefined);
+  const sessionFor = (pooled?: number) =>
+    ort.createSession(frozenGraph(modelBytes, H, { states: first, ...(pooled !== undefined ? { pooled } : {}) }), recipe.threads);
+  let session: Binding.InferenceSession | undefined = sessionFor(probing ? L : undefined);
+  let states: (FrozenStates & { pooled?: Float32Array }) | undefined;
   let held: FrozenStates | undefined;
   try {
+    try {
+      states = await computeFrozenStates(session, ids, H, storeOptions);
+      if (heldIds) {
+        // The held-out texts need only the cut layer: a graph that does not also pool, when the training pass did.
+        if (probing) {
+          session.dispose();
+          session = undefined;
+          session = sessionFor();
+        }
+        held = await computeFrozenStates(session, heldIds, H, storeOptions);
+      }
+    } finally {
+      session?.dispose();
+    }
+    stats.frozenSeconds = (performance.now() - t0) / 1000;
+    stats.frozenBytes = states.bytes + (held?.bytes ?? 0);
+    stats.spilled = states.spilled || held?.spilled === true;
     if (probing) {
       const t = performance.now();
       input = { ...input, classifier: probeClassifier(states.pooled!, H, labels) };
       stats.probeSeconds = (performance.now() - t) / 1000;
     }
-    held = heldIds && (await statesOf(heldIds));
-    stats.frozenSeconds = (performance.now() - t0) / 1000 - stats.probeSeconds;
-    stats.frozenBytes = states.bytes + (held?.bytes ?? 0);
-    stats.spilled = states.spilled || held?.spilled === true;
     return await train(input, hooks, { config, manifest, states, held, first, classes, output, run, checkCancel, stats, started });
   } finally {
-    states.close();
+    states?.close();
     held?.close();
   }
 }
@@ -395,6 +408,8 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
   const spec: GraphSpec = { dims: config, first, last: L - 1, classes, output };
   const dropout = recipe.dropout > 0;
   const contrastive = recipe.objective === 'contrastive';
+  // The contrastive objective is single-label (fineTune checks): its pairs and positives come from the classes.
+  const contrastY = contrastive ? (labels as { y: Int32Array }).y : undefined;
   const step = stepGraph(spec, dropout, recipe.objective);
   const stepSession = ort.createSession(step.bytes, recipe.threads);
   const evalSession = held ? ort.createSession(evaluationGraph(spec).bytes, recipe.threads) : undefined;
@@ -442,12 +457,11 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
   let done = resume?.step ?? 0;
   let heldOutProbabilities: Float32Array | undefined;
   const H = config.hidden_size;
-  let classifierOut: { weights: Float32Array; bias: Float32Array } | undefined;
   const rowTokens = input.rowTokens ?? DEFAULT_ROW_TOKENS;
 
   try {
     for (let epoch = resume?.epoch ?? 0; epoch < recipe.epochs; epoch++) {
-      const order = contrastive ? pairedOrder(recipe.seed, epoch, (labels as { y: Int32Array }).y) : epochOrder(recipe.seed, epoch, n);
+      const order = contrastY ? pairedOrder(recipe.seed, epoch, contrastY) : epochOrder(recipe.seed, epoch, n);
       const epochStarted = performance.now();
       let lossSum = 0;
       for (let b = 0; b < perEpoch; b++) {
@@ -457,7 +471,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
         const texts = order.subarray(b * recipe.batchSize, Math.min(n, (b + 1) * recipe.batchSize));
         const batch = batchFeeds(states, texts, rowTokens);
         const feeds: Record<string, Tensor> = { ...batch.feeds, ...paramTensors };
-        if (contrastive) Object.assign(feeds, contrastFeeds((labels as { y: Int32Array }).y, texts));
+        if (contrastY) Object.assign(feeds, contrastFeeds(contrastY, texts));
         else if ('y' in labels)
           feeds.labels = new Tensor(
             'int64',
@@ -525,7 +539,7 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
         embedSession.dispose();
       }
       const fitted = probeClassifier(embedded, H, labels);
-      classifierOut = { weights: fitted.weights, bias: fitted.bias };
+      parameters.set(CLASSIFIER_WEIGHT, fitted.weights).set(CLASSIFIER_BIAS, fitted.bias);
       paramTensors[CLASSIFIER_WEIGHT] = new Tensor('float32', fitted.weights, [classes, H]);
       paramTensors[CLASSIFIER_BIAS] = new Tensor('float32', fitted.bias, [classes]);
       stats.probeSeconds += (performance.now() - t) / 1000;
@@ -547,8 +561,8 @@ async function train(input: FineTuneInput, hooks: FineTuneHooks, prepared: Prepa
       format: 'softmax-linear',
       classes,
       dim: config.hidden_size,
-      weights: Array.from(classifierOut?.weights ?? parameters.get(CLASSIFIER_WEIGHT)!),
-      bias: Array.from(classifierOut?.bias ?? parameters.get(CLASSIFIER_BIAS)!),
+      weights: Array.from(parameters.get(CLASSIFIER_WEIGHT)!),
+      bias: Array.from(parameters.get(CLASSIFIER_BIAS)!),
       ...(output === 'sigmoid' ? { output: 'sigmoid' as const } : {}),
     },
     history,

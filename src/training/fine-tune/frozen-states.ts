@@ -17,9 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { Binding } from 'onnxruntime-node/dist/binding.js';
+import type { FeatureSpec } from '../../encoder/feature-spec.js';
 import { encoderFeeds } from '../../encoder/feeds.js';
 import { hiddenStateName } from '../../encoder/manifest.js';
 import { PACKED_ROW_TOKENS, PACKED_RUN_TOKENS } from '../../encoder/packing.js';
+import { featureOf } from '../../encoder/pooling.js';
 import { DT, GraphBuilder } from '../../onnx/graph.js';
 
 /** Default bound on the states kept in memory: 1 GiB (a job's other buffers are tens of MB). */
@@ -138,22 +140,20 @@ async function forEachRun(
   }
 }
 
+/** The frozen pass's `pooled` output, as a feature spec: its tokens' mean, not normalised (what the classifier reads). */
+const MEAN: FeatureSpec = { model: '', layers: [0], layerCombine: 'mean', pooling: 'mean', normalize: false };
+
 /** Writes into `into` (one row of `hidden` a text) each of the run's texts' mean over its real tokens of `top`. */
 function pool(
-  top: ArrayLike<number>,
+  top: Float32Array,
   run: readonly number[],
   firsts: readonly number[],
   seqs: readonly (readonly number[])[],
   hidden: number,
   into: Float32Array,
 ): void {
-  for (const [j, i] of run.entries()) {
-    const len = seqs[i]!.length;
-    const row = into.subarray(i * hidden, (i + 1) * hidden);
-    const sum = new Float64Array(hidden);
-    for (let t = firsts[j]!; t < firsts[j]! + len; t++) for (let h = 0; h < hidden; h++) sum[h]! += top[t * hidden + h]!;
-    for (let h = 0; h < hidden; h++) row[h] = sum[h]! / len;
-  }
+  const states = new Map([[0, top]]);
+  for (const [j, i] of run.entries()) featureOf(states, firsts[j]!, hidden, seqs[i]!.length, MEAN, into, i * hidden);
 }
 
 /** True when `session` has output `name`. */
@@ -182,7 +182,7 @@ export async function computeFrozenStates(
       (out, run, firsts) => {
         const states = out.states as Uint16Array;
         for (const [j, i] of run.entries()) store.write(i, states.subarray(firsts[j]! * hidden, (firsts[j]! + lengths[i]!) * hidden));
-        if (pooled) pool(out.pooled!, run, firsts, seqs, hidden, pooled);
+        if (pooled) pool(out.pooled as Float32Array, run, firsts, seqs, hidden, pooled);
       },
       options.checkCancel,
     );
@@ -201,6 +201,6 @@ export async function meanPooled(
   checkCancel?: () => void,
 ): Promise<Float32Array> {
   const pooled = new Float32Array(seqs.length * hidden);
-  await forEachRun(session, seqs, ['pooled'], (out, run, firsts) => pool(out.pooled!, run, firsts, seqs, hidden, pooled), checkCancel);
+  await forEachRun(session, seqs, ['pooled'], (out, run, firsts) => pool(out.pooled as Float32Array, run, firsts, seqs, hidden, pooled), checkCancel);
   return pooled;
 }
