@@ -22,7 +22,8 @@
  *    the suggestions' strategies on every shared single-label set. Alone:
  *    `-- --cold-start` (its flags are in ./lib/cold-start.ts).
  *
- * `-- --http`: issue 20's goals through the API instead (./lib/little-data-http.ts).
+ * `-- --http`: issue 20's goals through the API instead (./lib/little-data-http.ts); `-- --skewed`: zero-shot
+ * with a prior estimated on a skewed pool (./lib/skewed-prior.ts).
  *
  * Progress to stderr, the tables to stdout.
  */
@@ -42,6 +43,7 @@ import { nameAsText } from '../src/heads/prototype/label-text.js';
 import { loadSplits, type LabelledSplits } from './lib/heads.js';
 import { DESCRIPTIONS } from './lib/label-descriptions.js';
 import { littleDataHttp } from './lib/little-data-http.js';
+import { skewedPriorBench } from './lib/skewed-prior.js';
 import { fmt, printTable } from './lib/stats.js';
 import { coldStartBench, parseColdStart } from './lib/cold-start.js';
 
@@ -56,10 +58,10 @@ const REFERENCE_ZERO_SHOT_NAMES: Record<string, string> = { banking77: '62.2%', 
 
 const args = process.argv.slice(2);
 const coldStart = parseColdStart(args);
-if (args.includes('--http')) {
+if (args.includes('--http') || args.includes('--skewed')) {
   const opts = new Map<string, string>();
   for (let i = 0; i < args.length; i++) if (args[i]!.startsWith('--') && args[i + 1] && !args[i + 1]!.startsWith('--')) opts.set(args[i]!.slice(2), args[++i]!);
-  await littleDataHttp(opts);
+  await (args.includes('--http') ? littleDataHttp(opts) : skewedPriorBench(opts));
   process.exit(0);
 }
 if (args.includes('--cold-start')) {

@@ -15,12 +15,10 @@
  * `typical@H`, `mixed@H` (uncertainty_weight n / (n + H), n the median examples a label so far).
  * `--first-draw N` numbers the draws from N, to explore on other draws than those reported.
  */
-import { mkdtempSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServiceProcess, waitFor } from '../../test/helpers/process.js';
+import { availableParallelism, cpus } from 'node:os';
 import { rng } from '../../src/heads/evaluation.js';
 import { type Example, loadJsonl, shuffled } from './datasets.js';
+import { startBenchService } from './bench-service.js';
 import { fmt, printTable } from './stats.js';
 
 export interface ColdStartOptions {
@@ -81,42 +79,13 @@ type Curves = Map<string, Map<string, number[][]>>;
 
 export async function coldStartBench(o: ColdStartOptions): Promise<void> {
   const started = performance.now();
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-cold-start-'));
-  const svc = await startServiceProcess({
-    TRANSFERD_DATA_DIR: dataDir,
-    TRANSFERD_ORT_THREADS: String(availableParallelism()),
-    TRANSFERD_JOB_POLL_MS: '100',
-    TRANSFERD_MAX_QUEUE_WAIT_MS: '0',
-  });
+  const svc = await startBenchService('bench-cold-start-');
   const curves: Curves = new Map(o.strategies.map((s) => [s, new Map()]));
   const timeBy = new Map<string, number>();
   try {
-    await waitFor(`${svc.url}/readyz`, (s) => s === 200, 120_000);
-    const call = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-      const res = await fetch(`${svc.url}${path}`, {
-        method,
-        ...(body === undefined ? {} : { headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      const json = (await res.json()) as Record<string, unknown>;
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json).slice(0, 400)}`);
-      return json;
-    };
-    const upload = (task: string, examples: Example[]) =>
-      call('POST', `/v1/tasks/${task}/examples`, examples.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n'), 'application/x-ndjson');
-    const train = async (task: string): Promise<number> => {
-      const job = await call('POST', `/v1/tasks/${task}/jobs`, { activate: true, evaluation: { method: 'none' } });
-      for (;;) {
-        const j = await call('GET', `/v1/tasks/${task}/jobs/${String(job.id)}`);
-        if (j.state === 'succeeded') return Number(j.version);
-        if (j.state === 'failed' || j.state === 'cancelled') throw new Error(`job ${String(job.id)}: ${JSON.stringify(j.error ?? j.state)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    const accuracy = async (task: string, test: Example[]): Promise<number> => {
-      const r = await call('POST', `/v1/tasks/${task}/predict`, { input: test.map((e) => e.text) });
-      const data = r.data as Array<{ label: string }>;
-      return data.reduce((s, d, i) => s + (d.label === test[i]!.label ? 1 : 0), 0) / test.length;
-    };
+    const { call, upload } = svc;
+    const train = async (task: string) => Number((await svc.train(task, { activate: true, evaluation: { method: 'none' } })).version);
+    const accuracy = (task: string, test: Example[]) => svc.accuracy(task, test);
 
     for (const set of o.sets) {
       const all = loadJsonl(`${set}.train.jsonl`);
@@ -180,8 +149,7 @@ export async function coldStartBench(o: ColdStartOptions): Promise<void> {
       }
     }
   } finally {
-    svc.proc.kill('SIGTERM');
-    await svc.exited;
+    await svc.stop();
   }
 
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';

@@ -17,10 +17,8 @@
  *
  * Progress to stderr, the tables to stdout.
  */
-import { mkdtempSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServiceProcess, waitFor } from '../../test/helpers/process.js';
+import { availableParallelism, cpus } from 'node:os';
+import { type Json, startBenchService } from './bench-service.js';
 import { loadJsonl, shuffled } from './datasets.js';
 import { DESCRIPTIONS } from './label-descriptions.js';
 import { fmt, printTable } from './stats.js';
@@ -29,8 +27,6 @@ const SHOTS = [1, 2, 4, 8, 16];
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const pct = (x: number) => `${(100 * x).toFixed(1)}`;
-
-type Json = Record<string, unknown>;
 
 interface Row {
   set: string;
@@ -49,26 +45,11 @@ export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
   const sets = (opts.get('sets') ?? 'banking77,trec,sst2').split(',');
   const draws = Number(opts.get('draws') ?? 5);
   const testSize = Number(opts.get('test') ?? 400);
-  const svc = await startServiceProcess({
-    TRANSFERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'transferd-little-')),
-    TRANSFERD_ORT_THREADS: String(availableParallelism()),
-    TRANSFERD_JOB_POLL_MS: '100',
-    TRANSFERD_MAX_QUEUE_WAIT_MS: '0',
-  });
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<Json> => {
-    const res = await fetch(`${svc.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': type },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const json = (await res.json()) as Json;
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const svc = await startBenchService('transferd-little-');
+  const { call } = svc;
   const rows: Row[] = [];
   const started = performance.now();
   try {
-    await waitFor(`${svc.url}/readyz`, (s) => s === 200, 120_000);
     for (const set of sets) {
       const train = loadJsonl(`${set}.train.jsonl`);
       const test = shuffled(loadJsonl(`${set}.test.jsonl`), 11).slice(0, testSize);
@@ -85,27 +66,13 @@ export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
             return n < k;
           });
           const task = String((await call('POST', '/v1/tasks', { name: `${set}-${draw}-${k}`, labels: described })).id);
-          const accuracyOf = async (v: number | undefined) => {
-            const out = await call('POST', `/v1/tasks/${task}/predict`, { input: test.map((e) => e.text), ...(v !== undefined ? { version: v } : {}) });
-            const data = out.data as Array<{ label: string }>;
-            return data.filter((d, i) => d.label === test[i]!.label).length / test.length;
-          };
+          const accuracyOf = (v: number | undefined) => svc.accuracy(task, test, v);
           // Version 0 answers while it is the active one (a pinned version is a trained one).
           const v0 = await accuracyOf(undefined);
-          await call(
-            'POST',
-            `/v1/tasks/${task}/examples`,
-            examples.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n'),
-            'application/x-ndjson',
-          );
-          const job = await call('POST', `/v1/tasks/${task}/jobs`, { learning_curve: true });
-          let ended: Json;
-          for (;;) {
-            ended = await call('GET', `/v1/tasks/${task}/jobs/${String(job.id)}`);
-            if (['succeeded', 'failed', 'cancelled'].includes(String(ended.state))) break;
-            await new Promise((r) => setTimeout(r, 200));
-          }
-          if (ended.state !== 'succeeded') throw new Error(`${set} k=${k}: job ${String(ended.state)} ${JSON.stringify(ended.error)}`);
+          await svc.upload(task, examples);
+          const ended = await svc.train(task, { learning_curve: true }).catch((err: Error) => {
+            throw new Error(`${set} k=${k}: ${err.message}`);
+          });
           const version = await call('GET', `/v1/tasks/${task}/versions/${String(ended.version)}`);
           const metrics = version.metrics as { accuracy?: number };
           const curve = ((version.report as Json).learning_curve as Json | undefined)?.estimate as Json | undefined;
@@ -128,8 +95,7 @@ export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
       }
     }
   } finally {
-    svc.proc.kill('SIGTERM');
-    await svc.exited;
+    await svc.stop();
   }
   report(rows, sets, draws, testSize, (performance.now() - started) / 1000);
 }

@@ -153,7 +153,10 @@ test('the contrastive objective: texts of a label batched together, the loss fal
   let unpaired = 0;
   for (let i = 0; i < order.length; ) {
     if (i + 1 < order.length && labels[order[i]!] === labels[order[i + 1]!]) i += 2;
-    else unpaired++, i++;
+    else {
+      unpaired++;
+      i++;
+    }
   }
   assert.ok(unpaired <= names.length, `${unpaired} unpaired`);
   assert.notDeepEqual(pairedOrder(recipe.seed, 1, labels), order);
