@@ -51,6 +51,8 @@ interface Recipe {
 
 const RECIPES: Recipe[] = [
   { name: 'top 2, default recipe', layers: 2, descriptions: false },
+  // What a job with every default runs below 32 examples a label: every layer, 3 epochs of 32, the descriptions.
+  { name: 'all, default recipe + descriptions', layers: 'all', descriptions: true },
   { name: 'top 2, batch 8 × 10 epochs', layers: 2, epochs: 10, batchSize: 8, descriptions: false },
   { name: 'top 2, batch 8 × 10 epochs + descriptions', layers: 2, epochs: 10, batchSize: 8, descriptions: true },
   { name: 'all, batch 8 × 10 epochs + descriptions', layers: 'all', epochs: 10, batchSize: 8, descriptions: true },
