@@ -38,7 +38,7 @@ export function defaultEntries(head: HeadType): Record<string, ParamEntry> {
   return Object.fromEntries(
     Object.entries(head.params.properties).map(([name, schema]) => {
       const value = head.defaults[name];
-      return [name, paramInput(schema).kind === 'toggle' ? value === true : shown(value)];
+      return [name, paramInput(schema).kind === 'toggle' ? value === true : value === undefined ? '' : shown(value)];
     }),
   );
 }
@@ -60,7 +60,8 @@ export function changedParams(head: HeadType, entries: Record<string, ParamEntry
   const changed: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(head.params.properties)) {
     const entry = entries[name];
-    if (entry === undefined) continue;
+    // Left empty where the head type gives no default: the service chooses (from the task, for fine-tuning).
+    if (entry === undefined || (entry === '' && head.defaults[name] === undefined)) continue;
     const value = entryValue(paramInput(schema), entry);
     if (JSON.stringify(value) !== JSON.stringify(head.defaults[name])) changed[name] = value;
   }

@@ -16,9 +16,9 @@ import { textHash } from '../store/ids.js';
 import { countsByLabel, labelsOfKey } from '../store/label-set.js';
 import type { ExampleRecord, JobProgress, JobRecord, Store, TaskRecord } from '../store/types.js';
 import type { IncumbentInput } from './activation.js';
-import { candidateSpecs, checkTrainable, smallestDimension } from './plan.js';
+import { candidateSpecs, checkTrainable, smallestDimension, usesDescriptions } from './plan.js';
 import type { JobArgs, MultitaskArgs } from './job-protocol.js';
-import { DESCRIPTIONS_HELP_BELOW, type TrainingRequest } from './request.js';
+import type { TrainingRequest } from './request.js';
 
 /** Where inputs come from. */
 export interface InputSources {
@@ -86,19 +86,6 @@ async function examplesOf(store: Store, task: TaskRecord, request: TrainingReque
   if (targets) for (const [i, e] of examples.entries()) for (const l of labelsOfKey(e.label)) targets[i * k + classOf.get(l)!] = 1;
   const y = targets ? rarestLabel(targets, n, k) : Int32Array.from(examples, (e) => classOf.get(e.label)!);
   return { task, examples, specs, labels, y, targets, n };
-}
-
-/**
- * Whether a single-label job trains on the task's label descriptions beside
- * its examples: as asked, and for `auto` below DESCRIPTIONS_HELP_BELOW examples
- * a label (the median over labels with examples), where bench:little-data
- * measured them helping. `counts`: examples by label.
- */
-function usesDescriptions(task: TaskRecord, request: TrainingRequest, counts: ReadonlyMap<string, number>): boolean {
-  if (task.kind !== 'single_label' || request.labelDescriptions === false || !task.labels.some((l) => l.description)) return false;
-  if (request.labelDescriptions === true) return true;
-  const sorted = [...counts.values()].sort((a, b) => a - b);
-  return sorted.length === 0 || sorted[Math.floor(sorted.length / 2)]! < DESCRIPTIONS_HELP_BELOW;
 }
 
 /** The rows descriptions add: each described label that is a class, its description through the zero-shot template. */

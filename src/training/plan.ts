@@ -11,9 +11,9 @@ import type { TaskKind } from '../lib/task-kind.js';
 import { headOf } from '../heads/registry.js';
 import type { TaskRecord } from '../store/types.js';
 import type { ModelManifest } from '../encoder/manifest.js';
-import { type FineTuneParams, fineTuneParamsSchema, recipeOf, untrainableReason } from './fine-tune/params.js';
-import type { FineTuneRecipe } from './fine-tune/recipe.js';
-import { fineTunes, isAuto, type TrainingRequest } from './request.js';
+import { FINE_TUNE_HEAD, type FineTuneParams, fineTuneParamsSchema, recipeOf, untrainableReason } from './fine-tune/params.js';
+import { DEFAULT_RECIPE, FEW_SHOT_BELOW, FEW_SHOT_RECIPE, type FineTuneRecipe } from './fine-tune/recipe.js';
+import { DESCRIPTIONS_HELP_BELOW, type FixedHeadRequest, fineTunes, isAuto, type TrainingRequest } from './request.js';
 
 /**
  * Checks that a task's examples can be trained on as requested, and that the
@@ -119,4 +119,39 @@ export function checkObjective(recipe: FineTuneRecipe | undefined, kind: TaskKin
       'label_too_small',
       'objective "contrastive" needs a label with at least two examples: with one a label there is nothing to draw together',
     );
+}
+
+/** The median of examples a label over the labels that have any (undefined: none has). */
+export function medianOf(counts: ReadonlyMap<string, number>): number | undefined {
+  const sorted = [...counts.values()].filter((c) => c > 0).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : undefined;
+}
+
+/**
+ * Whether a single-label job trains on the task's label descriptions beside
+ * its examples: as asked, and for `auto` below DESCRIPTIONS_HELP_BELOW examples
+ * a label (the median over labels with examples), where bench:little-data
+ * measured them helping. `counts`: examples by label.
+ */
+export function usesDescriptions(task: TaskRecord, request: TrainingRequest, counts: ReadonlyMap<string, number>): boolean {
+  if (task.kind !== 'single_label' || request.labelDescriptions === false || !task.labels.some((l) => l.description)) return false;
+  if (request.labelDescriptions === true) return true;
+  return (medianOf(counts) ?? 0) < DESCRIPTIONS_HELP_BELOW;
+}
+
+/**
+ * A `fine_tune` request with its epochs and objective filled where it left them unset: FEW_SHOT_RECIPE's on a
+ * single-label task of 2 to FEW_SHOT_BELOW − 1 examples a label that trains on its descriptions too (what the
+ * few-shot measurements ran; without the descriptions nothing gained), else the defaults. So the job, and the
+ * version's parameters, say what ran. `auto` keeps the defaults.
+ */
+export function withRecipeDefaults(request: TrainingRequest, task: TaskRecord, counts: ReadonlyMap<string, number>): TrainingRequest {
+  if (request.head.type !== FINE_TUNE_HEAD) return request;
+  const head = request.head as FixedHeadRequest;
+  const params = head.params as FineTuneParams;
+  if (params.epochs !== undefined && params.objective !== undefined) return request;
+  const median = medianOf(counts) ?? 0;
+  const few = median >= 2 && median < FEW_SHOT_BELOW && usesDescriptions(task, request, counts);
+  const defaults = few ? FEW_SHOT_RECIPE : DEFAULT_RECIPE;
+  return { ...request, head: { ...head, params: { ...params, epochs: params.epochs ?? defaults.epochs, objective: params.objective ?? defaults.objective } } };
 }

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import request from 'supertest';
 import { loadJsonl, shuffled } from '../../bench/lib/datasets.js';
 import { DEFAULT_INT8_MODEL, DEFAULT_MODEL } from '../../src/config.js';
+import { FEW_SHOT_RECIPE } from '../../src/training/fine-tune/index.js';
 import { testService } from '../helpers/app.js';
 import { assertDeclared } from '../helpers/declared.js';
 import { createTask, train, waitForJob } from '../helpers/jobs.js';
@@ -84,6 +85,27 @@ test('a contrastive fine_tune job: the version says so, is scored once its class
     .send({ input: ['What is the capital of Peru?'] })
     .expect(200);
   assert.ok(perLabel.has(predicted.body.data[0].label), JSON.stringify(predicted.body));
+});
+
+test('few examples a label with descriptions: what a request leaves unset comes from the few-shot recipe', async () => {
+  const taskId = (
+    await request(app)
+      .post('/v1/tasks')
+      .send({ name: 'ft-few', labels: [...perLabel.keys()].map((name) => ({ name, description: `questions of type ${name}` })) })
+      .expect(201)
+  ).body.id as string;
+  await request(app)
+    .post(`/v1/tasks/${taskId}/examples`)
+    .set('content-type', 'application/x-ndjson')
+    .send(rows.map((r) => JSON.stringify(r)).join('\n'))
+    .expect(201);
+  const { epochs: _, ...unset } = small;
+  const job = await train(app, taskId, { head: { type: 'fine_tune', params: unset } }, PATIENCE_MS);
+  assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+  assert.equal(job.progress.fine_tune!.epochs, FEW_SHOT_RECIPE.epochs);
+  const version = await getVersion(taskId, job.version);
+  assert.equal(version.params.objective, 'contrastive', '8 a label, described: the few-shot recipe');
+  assert.equal(version.params.epochs, FEW_SHOT_RECIPE.epochs);
 });
 
 test('auto with fine_tune puts both on the same held-out rows and keeps the better', async () => {

@@ -424,7 +424,8 @@ test('a person fine-tunes the top layer through the form, follows it by epoch, r
     const job = (await call(url, 'GET', `/v1/tasks/${task.id}/jobs/${jobId}`)).body as Job;
     assert.deepEqual(job.request.head, {
       type: 'fine_tune',
-      params: { ...fineTune.defaults, layers: 1, epochs: 2, batch_size: 8, learning_rate: 0.0003, max_tokens: 32 },
+      // The objective left to the service: a task without descriptions gets the default.
+      params: { ...fineTune.defaults, layers: 1, epochs: 2, batch_size: 8, learning_rate: 0.0003, max_tokens: 32, objective: 'classification' },
       search: false,
     });
     assert.deepEqual(job.request.evaluation, { method: 'holdout', fraction: 0.2 });

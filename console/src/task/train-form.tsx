@@ -182,6 +182,9 @@ function TrainFields({ taskId, taskPath, kind, heads }: { taskId: string; taskPa
   );
 }
 
+/** What an input without a default shows while empty: the service chooses (its description says how). */
+const UNSET = "service's choice";
+
 /** One input per parameter of the head type's JSON Schema, its description on hover. */
 function HeadParams({ head, entries, onEntry }: { head: HeadType; entries: Record<string, ParamEntry>; onEntry: (name: string, entry: ParamEntry) => void }) {
   return (
@@ -203,6 +206,7 @@ function HeadParams({ head, entries, onEntry }: { head: HeadType; entries: Recor
                 {name}{' '}
                 {input.kind === 'choice' ? (
                   <select id={id} value={String(entry)} data-testid={id} onChange={onText}>
+                    {head.defaults[name] === undefined && <option value="">{UNSET}</option>}
                     {input.options.map((o) => (
                       <option key={o} value={o}>
                         {o}
@@ -218,6 +222,7 @@ function HeadParams({ head, entries, onEntry }: { head: HeadType; entries: Recor
                     min={input.min}
                     max={input.max}
                     value={String(entry)}
+                    placeholder={head.defaults[name] === undefined ? UNSET : undefined}
                     data-testid={id}
                     onInput={onText}
                   />

@@ -6,7 +6,7 @@ import { FINISHED_STATES, type Store } from '../../store/types.js';
 import { countsByLabel } from '../../store/label-set.js';
 import type { AnyHead } from '../../heads/registry.js';
 import { normalizeRequest, trainingRequestSchemaOf } from '../../training/request.js';
-import { candidateSpecs, checkObjective, checkTrainable, fineTuneRecipe, smallestDimension } from '../../training/plan.js';
+import { candidateSpecs, checkObjective, checkTrainable, fineTuneRecipe, medianOf, smallestDimension, withRecipeDefaults } from '../../training/plan.js';
 import type { EventStreams } from '../event-stream.js';
 import { taskOf } from '../resources.js';
 import { type Route, route } from '../route.js';
@@ -21,9 +21,6 @@ import { jobParam, taskParam } from '../schemas/params.js';
  * so a stream on any replica follows a job running on any other.
  */
 const EVENTS_POLL_MS = 500;
-
-/** The median of counts (examples a label); undefined for none. */
-const medianOf = (xs: number[]): number | undefined => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined);
 
 export interface JobsDeps {
   store: Store;
@@ -63,7 +60,7 @@ export function jobsRoutes({ store, models, maxAttempts, wake, events, heads }: 
       handler: async ({ params, body, client, res }) => {
         const task = await taskOf(store, client, params.task);
         const counts = countsByLabel(task.kind, await store.labelCounts(task.clientId, task.id));
-        const request = normalizeRequest(body, task.kind, heads, medianOf([...counts.values()]));
+        const request = withRecipeDefaults(normalizeRequest(body, task.kind, heads, medianOf(counts)), task, counts);
         const manifest = models.get(task.spec.model)?.manifest;
         if (!manifest) throw new DomainError('model_unavailable', `the task's model ${task.spec.model} is not loaded`);
         const specs = candidateSpecs(task, request, manifest.layers);

@@ -15,4 +15,4 @@ export {
   type StepProgress,
 } from './fine-tune.js';
 export { FINE_TUNE_DESCRIPTION, type FineTuneParams, fineTuneParamsSchema, recipeOf, untrainableReason } from './params.js';
-export { DEFAULT_RECIPE, type FineTuneRecipe, learningRateAt, resolveRecipe, stepsOf } from './recipe.js';
+export { DEFAULT_RECIPE, FEW_SHOT_BELOW, FEW_SHOT_RECIPE, type FineTuneRecipe, learningRateAt, resolveRecipe, stepsOf } from './recipe.js';

@@ -7,12 +7,14 @@
 import { z } from 'zod';
 import type { ModelManifest } from '../../encoder/manifest.js';
 import { FINE_TUNE_HEAD } from '../../heads/fine-tuned.js';
-import { DEFAULT_RECIPE, type FineTuneRecipe, resolveRecipe } from './recipe.js';
+import { DEFAULT_RECIPE, FEW_SHOT_BELOW, FEW_SHOT_RECIPE, type FineTuneRecipe, resolveRecipe } from './recipe.js';
 
 export { FINE_TUNE_HEAD };
 
 export const FINE_TUNE_DESCRIPTION =
   "Fine-tunes the encoder's top layers and a linear classifier on their mean-pooled output, by backpropagation (AdamW, warm-up then linear decay); the layers below stay the shared frozen encoder. Evaluated on a hold-out by default.";
+
+const FEW_SHOT_NOTE = `2 to ${FEW_SHOT_BELOW - 1} examples a label (the median) whose label descriptions join the training (label_descriptions)`;
 
 /** Checked against the task's model when the request arrives (resolveRecipe): the bounds here are the model-free ones. */
 export const fineTuneParamsSchema = z
@@ -21,7 +23,13 @@ export const fineTuneParamsSchema = z
       .union([z.literal('all'), z.number().int().min(1)])
       .default(DEFAULT_RECIPE.layers)
       .describe('The top N encoder layers to tune (1 … the model\'s layers), or "all".'),
-    epochs: z.number().int().min(1).max(100).default(DEFAULT_RECIPE.epochs).describe('Passes over the training examples.'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(`Passes over the training examples (default ${DEFAULT_RECIPE.epochs}; ${FEW_SHOT_RECIPE.epochs} for a single-label task of ${FEW_SHOT_NOTE}).`),
     learning_rate: z
       .number()
       .gt(0)
@@ -54,9 +62,9 @@ export const fineTuneParamsSchema = z
       .describe('Start the classifier at logistic regression on the untouched features (linear probing, then fine-tuning); false: at random.'),
     objective: z
       .enum(['classification', 'contrastive'])
-      .default(DEFAULT_RECIPE.objective)
+      .optional()
       .describe(
-        "What the steps minimise: the classifier's cross-entropy, or (single-label tasks) a supervised contrastive loss on the pooled embeddings (texts of a label batched together, the batch's others as negatives), the classifier then logistic regression on the tuned embeddings.",
+        `What the steps minimise: the classifier's cross-entropy, or (single-label tasks) a supervised contrastive loss on the pooled embeddings (texts of a label batched together, the batch's others as negatives), the classifier then logistic regression on the tuned embeddings. Default ${DEFAULT_RECIPE.objective}; ${FEW_SHOT_RECIPE.objective} for a single-label task of ${FEW_SHOT_NOTE}.`,
       ),
   })
   .strict();
