@@ -69,11 +69,11 @@ export const DEFAULT_RECIPE: Omit<FineTuneRecipe, 'layers'> & { layers: number |
 
 /**
  * Below this many examples a label (the median), where the label descriptions join the examples, a single-label
- * fine-tuning job takes what its request leaves unset from FEW_SHOT_RECIPE (src/training/plan.ts). At 2, 4 and
- * 8 a label it gained over the frozen path on average over the shared sets, more than the defaults
- * (docs/benchmarks/finetune.md).
+ * fine-tuning job takes what its request leaves unset from FEW_SHOT_RECIPE (src/training/plan.ts). At 2, 4, 8
+ * and 16 a label it gained over the frozen path on average over the shared sets, more than the defaults
+ * (docs/benchmarks/finetune.md); from 32 a label a job no longer adds the descriptions.
  */
-export const FEW_SHOT_BELOW = 16;
+export const FEW_SHOT_BELOW = 32;
 
 /** Ten epochs, where three of a few examples take a few steps and end about where the probe started; the contrastive loss. */
 export const FEW_SHOT_RECIPE = { epochs: 10, objective: 'contrastive' } as const satisfies Partial<FineTuneRecipe>;
