@@ -1,5 +1,5 @@
 /**
- * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3]
+ * npm run bench:finetune [-- --datasets sst2,trec,banking77,goemotions] [--layers all,2] [--seeds 3] [--first-seed 0]
  *                            [--quick] [--threads N] [--epochs N] [--lr X] [--batch N] [--rows N] [--no-torch] [--no-probe]
  * npm run bench:finetune -- --serving [--texts N] [--rounds N] [--layers K]   (./lib/finetune-serving.ts)
  * npm run bench:finetune -- --few-shot [--k 8] [--draws 5] [--datasets …] [--recipes …]   (./lib/finetune-few-shot.ts)
@@ -78,6 +78,8 @@ const quick = opts.has('quick');
 const datasets = (opts.get('datasets') ?? 'sst2,trec,banking77').split(',');
 const layerChoices = (opts.get('layers') ?? 'all,2').split(',').map((l) => (l === 'all' ? 'all' : Number(l)));
 const seeds = Number(opts.get('seeds') ?? (quick ? 1 : 3));
+/** Seeds run from here: more seeds for a run already made, without repeating its own. */
+const firstSeed = Number(opts.get('first-seed') ?? 0);
 const threads = Number(opts.get('threads') ?? availableParallelism());
 const rowTokens = opts.has('rows') ? Number(opts.get('rows')) : undefined;
 const withTorch = !opts.has('no-torch');
@@ -371,7 +373,7 @@ async function main(): Promise<void> {
       const service: RunResult[] = [];
       const reference: RunResult[] = [];
       let recipe = base;
-      for (let seed = 0; seed < seeds; seed++) {
+      for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
         recipe = recipeFor(layers, seed);
         const tag = `${name}-k${recipe.layers}-s${seed}`;
         const s = await serviceRun(set, recipe, tag, classifier);
@@ -418,7 +420,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `bench:finetune — ${DEFAULT_MODEL}, ${threads} threads on every side, ${seeds} seed${seeds > 1 ? 's' : ''} (0…${seeds - 1}), ${quick ? 'QUICK (1,000 training texts, 500 test, 1 epoch), ' : ''}` +
+    `bench:finetune — ${DEFAULT_MODEL}, ${threads} threads on every side, ${seeds} seed${seeds > 1 ? 's' : ''} (${firstSeed}…${firstSeed + seeds - 1}), ${quick ? 'QUICK (1,000 training texts, 500 test, 1 epoch), ' : ''}` +
       `${cpus()[0]?.model ?? '?'} × ${availableParallelism()}, ${new Date().toISOString().slice(0, 10)}, ${fmt((performance.now() - started) / 60000, 0)} min`,
   );
   printTable(
