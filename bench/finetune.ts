@@ -44,7 +44,7 @@ import { DATASETS_DIR } from './lib/datasets.js';
 import type { JobArgs } from './lib/finetune-job.js';
 import { fewShotBench } from './lib/finetune-few-shot.js';
 import { servingBench } from './lib/finetune-serving.js';
-import { fmt, printTable } from './lib/stats.js';
+import { fmt, mean, printTable } from './lib/stats.js';
 
 const PYTHON = '/usr/bin/python3';
 const TMP = '.tmp/bench-finetune';
@@ -58,7 +58,6 @@ const BEST_FROZEN: Record<string, string> = { sst2: '83.91%', trec: '96.00%', ba
 
 const execFileAsync = promisify(execFile);
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function flags(argv: string[]): Map<string, string> {

@@ -44,12 +44,11 @@ import { loadSplits, type LabelledSplits } from './lib/heads.js';
 import { DESCRIPTIONS } from './lib/label-descriptions.js';
 import { littleDataHttp } from './lib/little-data-http.js';
 import { skewedPriorBench } from './lib/skewed-prior.js';
-import { fmt, printTable } from './lib/stats.js';
+import { fmt, mean, printTable } from './lib/stats.js';
 import { coldStartBench, parseColdStart } from './lib/cold-start.js';
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const TEMPLATES = ['{}', 'This text is about {}.', 'A question about {}.', 'Example: {}'];
 const SHOTS = [1, 2, 4, 8, 16];
 const DRAWS = 5;

@@ -19,7 +19,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { rng } from '../../src/heads/evaluation.js';
 import { type Example, loadJsonl, shuffled } from './datasets.js';
 import { startBenchService } from './bench-service.js';
-import { fmt, printTable } from './stats.js';
+import { fmt, mean, printTable } from './stats.js';
 
 export interface ColdStartOptions {
   sets: string[];
@@ -66,7 +66,6 @@ export function parseColdStart(args: string[]): ColdStartOptions {
 }
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;

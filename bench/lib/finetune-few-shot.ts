@@ -30,14 +30,13 @@ import { probeClassifier } from '../../src/training/fine-tune/probe.js';
 import { tokenizerOf } from '../../src/training/fine-tune/tokens.js';
 import { loadJsonl, shuffled } from './datasets.js';
 import { DESCRIPTIONS } from './label-descriptions.js';
-import { fmt, printTable } from './stats.js';
+import { fmt, mean, printTable } from './stats.js';
 
 const MODEL_DIR = join('models', DEFAULT_MODEL);
 /** Issue 19's goal: a recipe that gains at least this many points on average over the sets. */
 const GAIN_GOAL = 2;
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
 interface Recipe {

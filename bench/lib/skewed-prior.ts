@@ -15,10 +15,9 @@ import { availableParallelism, cpus } from 'node:os';
 import { type Json, startBenchService } from './bench-service.js';
 import { type Example, loadJsonl, shuffled } from './datasets.js';
 import { DESCRIPTIONS } from './label-descriptions.js';
-import { fmt, printTable } from './stats.js';
+import { fmt, mean, printTable } from './stats.js';
 
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (x: number) => fmt(100 * x, 1);
 /** Below this many texts a side the draw would say little; a label with fewer is never the common one. */
 const MIN_SIZE = 40;
@@ -46,7 +45,11 @@ export async function skewedPriorBench(opts: Map<string, string>): Promise<void>
     for (const set of sets) {
       const all = [...loadJsonl(`${set}.train.jsonl`), ...loadJsonl(`${set}.test.jsonl`)];
       const byLabel = new Map<string, Example[]>();
-      for (const e of all) byLabel.set(e.label, [...(byLabel.get(e.label) ?? []), e]);
+      for (const e of all) {
+        const texts = byLabel.get(e.label);
+        if (texts) texts.push(e);
+        else byLabel.set(e.label, [e]);
+      }
       const labels = [...byLabel.keys()].sort();
       const described = labels.map((name) => ({ name, description: DESCRIPTIONS[set]?.[name] ?? name.replaceAll('_', ' ') }));
       const eligible = labels.filter((l) => byLabel.get(l)!.length >= 2 * Math.ceil(share * MIN_SIZE));

@@ -22,3 +22,5 @@ export function printTable(headers: string[], rows: Array<Array<string | number>
 }
 
 export const fmt = (x: number, digits = 1) => x.toFixed(digits);
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
