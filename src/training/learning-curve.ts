@@ -69,36 +69,46 @@ function errorExponent(examples: readonly number[], scores: readonly number[]): 
   return Math.max(0, -slope);
 }
 
+export interface GainOptions {
+  /** Training rows a fold where the curve is read; by default twice the last point's (the caller knows how an evaluation of twice the examples would split them). */
+  target?: number;
+  /** A score the estimate does not go below: what the version scores now, where it is more than the head the curve follows. */
+  floor?: number;
+  /** Rows every share trains on beside the counted examples (label descriptions): the law runs in examples + extra. */
+  extra?: number;
+}
+
 /**
  * What twice the examples would bring: each fold's own curve, a power law in its error, read from the fold's
  * measured score at the full share (so the estimate starts from what was measured, not from the fit), with the
  * later points weighted more (they are nearer the extrapolation); then the mean over folds, and an interval from
- * their spread. The curve is read at `target` training rows a fold (by default twice the last point's: the caller
- * knows how an evaluation of twice the examples would split them). A fold whose errors allow no fit (none left)
- * promises no gain. `floors`: a score per fold the estimate does not go below (what the version scores there now,
- * where it is more than the head the curve follows). Null with fewer than two points or where every share trained
- * on as many rows (one example a label cannot be cut): there is no curve to read. The last point must be the full
- * share.
+ * their spread. A fold whose errors allow no fit (none left) promises no gain. The floor bounds the mean, not each
+ * fold: on folds of a few rows the larger of two noisy scores, fold by fold, would lean far upwards. Null with fewer
+ * than two points or where every share trained on as many rows (one example a label cannot be cut): there is no
+ * curve to read. The last point must be the full share.
  */
-export function estimateGain(points: readonly CurvePoint[], target?: number, floors?: readonly number[]): CurveEstimate | null {
+export function estimateGain(points: readonly CurvePoint[], options: GainOptions = {}): CurveEstimate | null {
   if (points.length < 2) return null;
+  const extra = options.extra ?? 0;
   const examples = points.map((p) => p.examples);
   if (new Set(examples).size < 2) return null;
   const last = points[points.length - 1]!;
-  const at = target ?? 2 * last.examples;
+  const at = options.target ?? 2 * last.examples;
   const exponents = last.folds.map((_, f) =>
     errorExponent(
-      examples,
+      examples.map((n) => n + extra),
       points.map((p) => p.folds[f]!),
     ),
   );
   const b = exponents.map((e) => e ?? 0);
-  const doubled = last.folds.map((now, f) => Math.max(1 - (1 - now) * (at / last.examples) ** -b[f]!, floors?.[f] ?? 0));
+  const growth = (at + extra) / (last.examples + extra);
+  const doubled = last.folds.map((now, f) => 1 - (1 - now) * growth ** -b[f]!);
   const k = doubled.length;
-  const mean = doubled.reduce((a, x) => a + x, 0) / k;
+  const curve = doubled.reduce((a, x) => a + x, 0) / k;
+  const mean = Math.max(curve, options.floor ?? 0);
   let interval: [number, number] | null = null;
   if (k >= 2) {
-    const sd = Math.sqrt(doubled.reduce((a, x) => a + (x - mean) ** 2, 0) / (k - 1));
+    const sd = Math.sqrt(doubled.reduce((a, x) => a + (x - curve) ** 2, 0) / (k - 1));
     const half = T975[Math.min(k - 1, T975.length) - 1]! * (sd / Math.sqrt(k));
     interval = [Math.max(0, mean - half), Math.min(1, mean + half)];
   }

@@ -71,11 +71,11 @@ test('no promise from a curve that does not fall, nor from one without errors; n
 test('read where it is asked; no curve where every share trained on as many rows', () => {
   const law = (n: number) => 1 - 2 * n ** -0.5;
   const points = [10, 20, 40].map((examples) => ({ examples, folds: [law(examples), law(examples)] }));
-  const e = estimateGain(points, 120)!;
+  const e = estimateGain(points, { target: 120 })!;
   assert.equal(e.doubled, 120);
   assert.ok(Math.abs(e.score_doubled - law(120)) < 1e-9, 'three times the rows, read on the same law');
-  const floored = estimateGain(points, 120, [0.9, 0])!;
-  assert.ok(Math.abs(floored.score_doubled - (0.9 + law(120)) / 2) < 1e-9, 'a fold does not fall below its floor; the other follows its law');
+  assert.equal(estimateGain(points, { target: 120, floor: 0.9 })!.score_doubled, 0.9, 'not below the floor');
+  assert.equal(estimateGain(points, { target: 120, floor: 0.1 })!.score_doubled, e.score_doubled, 'a floor below the curve changes nothing');
   // One example a label: every share keeps the one, so the points differ only by noise.
   assert.equal(
     estimateGain([
@@ -84,4 +84,26 @@ test('read where it is asked; no curve where every share trained on as many rows
     ]),
     null,
   );
+});
+
+test('the floor bounds the mean over folds, not each fold: noisy folds do not lift the estimate', () => {
+  // Two folds of a few rows each: one scored 1 by chance, one 0.5; the blend scores 0.75 over both.
+  const points = [
+    { examples: 4, folds: [0.5, 0.5] },
+    { examples: 8, folds: [1, 0.5] },
+  ];
+  const e = estimateGain(points, { floor: 0.75 })!;
+  assert.ok(e.score_doubled >= 0.75 && e.score_doubled < 0.9, `${e.score_doubled}`);
+  const [lo, hi] = e.interval!;
+  assert.ok(lo < e.score_doubled && e.score_doubled < hi, 'the interval is about the estimate');
+});
+
+test('rows every share trains on (descriptions) count in the law: exact on a law in examples + extra', () => {
+  const extra = 77;
+  const law = (n: number) => 1 - 3 * (n + extra) ** -0.5;
+  const points = [77, 154, 231].map((examples) => ({ examples, folds: [law(examples), law(examples)] }));
+  const e = estimateGain(points, { target: 493, extra })!;
+  assert.ok(Math.abs(e.score_doubled - law(493)) < 1e-9, `${e.score_doubled} against ${law(493)}`);
+  const blind = estimateGain(points, { target: 493 })!;
+  assert.ok(blind.score_doubled < e.score_doubled, 'left out, the rise reads slower and the estimate leans low');
 });

@@ -10,7 +10,9 @@ import { type Config, type PipelineRun, round, scoreFields, type Validation } fr
 /**
  * The report's `learning_curve`; none unless the request asks for one. `blended`: the version's out-of-fold
  * classes where the head is blended with the descriptions (./blend.ts): the curve is the head's, and what twice the
- * examples bring the version is at least what the blend scores now (it can keep its weight).
+ * examples bring the version is at least what the blend scores now (it can keep its weight). The description rows
+ * every share trains on count in the law's rows: left out, a curve from 1 to 3 examples a label (with one
+ * description each) reads as a rise over three times the rows where the head saw twice as many.
  */
 export async function learningCurve(
   run: PipelineRun,
@@ -40,14 +42,15 @@ export async function learningCurve(
     out.push({ fraction: 1, examples: round(run.meanTrainExamples(splits)), ...scoreFields(evaluation), folds: foldScores(evaluation) });
     return out;
   });
-  const floors = blended && run.splits.map((s) => [...s.test].filter((r) => blended[r] === y[r]).length / s.test.length);
-  const estimate = estimateGain(points, doubledTraining(run), floors);
+  const held = run.splits.flatMap((s) => [...s.test]);
+  const floor = blended && held.filter((r) => blended[r] === y[r]).length / held.length;
+  const estimate = estimateGain(points, { target: doubledTraining(run), floor, extra: run.input.extraRows ?? 0 });
   return {
     metric,
     points: points.map(({ folds, ...p }) => ({ ...p, [`fold_${metric}`]: folds.map(round) })),
     estimate: estimate && {
       metric,
-      rule: "each fold: 1 − score ∝ examples^(−b), b by least squares in log–log space weighted by examples, read from the fold's measured score at the rows a fold would train on with every label's examples doubled, and at least the blend's score on the fold where descriptions are blended in; the mean over folds, and a 95 % interval from their spread; an extrapolation",
+      rule: "each fold: 1 − score ∝ (examples + description rows)^(−b), b by least squares in log–log space weighted by rows, read from the fold's measured score at the rows a fold would train on with every label's examples doubled; the mean over folds, at least the blend's score where descriptions are blended in, and a 95 % interval from the folds' spread; an extrapolation",
       b: round(estimate.b.reduce((a, x) => a + x, 0) / estimate.b.length),
       examples: estimate.examples,
       doubled_examples: estimate.doubled,
