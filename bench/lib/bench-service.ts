@@ -14,8 +14,8 @@ export type Json = Record<string, unknown>;
 export interface BenchService {
   /** A request; rejects on a status ≥ 300 with the answer in the message. */
   call(method: string, path: string, body?: unknown, contentType?: string): Promise<Json>;
-  /** Labelled examples uploaded as JSONL. */
-  upload(task: string, examples: ReadonlyArray<Example>): Promise<Json>;
+  /** Labelled examples uploaded as JSONL: each with its `label`, or its `labels` on a multi-label task. */
+  upload(task: string, examples: ReadonlyArray<{ text: string; label?: string; labels?: string[] }>): Promise<Json>;
   /** A job started with `body`, awaited: the ended job (rejects unless it succeeded). */
   train(task: string, body: Json): Promise<Json>;
   /** The share of `texts` the task (or its version `version`) labels as they are labelled. */
@@ -53,7 +53,12 @@ export async function startBenchService(prefix: string): Promise<BenchService> {
     call,
     stop,
     upload: (task, examples) =>
-      call('POST', `/v1/tasks/${task}/examples`, examples.map((e) => JSON.stringify({ text: e.text, label: e.label })).join('\n'), 'application/x-ndjson'),
+      call(
+        'POST',
+        `/v1/tasks/${task}/examples`,
+        examples.map((e) => JSON.stringify(e.labels ? { text: e.text, labels: e.labels } : { text: e.text, label: e.label })).join('\n'),
+        'application/x-ndjson',
+      ),
     async train(task, body) {
       const job = await call('POST', `/v1/tasks/${task}/jobs`, body);
       for (;;) {

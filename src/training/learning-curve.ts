@@ -52,6 +52,9 @@ export interface CurveEstimate {
 /** Two-sided 97.5 % quantiles of Student's t by degrees of freedom (1 … 19); folds are at most 20. */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093];
 
+/** The steepest error exponent a curve is read with. */
+export const MAX_EXPONENT = 1;
+
 /** The slope of log(error) on log(examples), by least squares weighted by examples; null when it cannot be had. */
 function errorExponent(examples: readonly number[], scores: readonly number[]): number | null {
   const use = examples.map((n, i) => ({ n, e: 1 - scores[i]! })).filter((p) => p.e > 0 && p.n > 0);
@@ -65,8 +68,9 @@ function errorExponent(examples: readonly number[], scores: readonly number[]): 
   const sxx = xs.reduce((a, x, i) => a + w[i]! * (x - mx) ** 2, 0);
   if (sxx === 0) return null;
   const slope = xs.reduce((a, x, i) => a + w[i]! * (x - mx) * (ys[i]! - my), 0) / sxx;
-  // A curve that does not fall promises nothing from more examples.
-  return Math.max(0, -slope);
+  // A curve that does not fall promises nothing from more examples; none falls faster than 1/n (the fast rate of
+  // statistical learning, and the error holds an irreducible part): steeper slopes are noise of tiny shares.
+  return Math.min(MAX_EXPONENT, Math.max(0, -slope));
 }
 
 export interface GainOptions {

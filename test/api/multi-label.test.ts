@@ -240,3 +240,30 @@ test("the README's multi-label example: GoEmotions' training file, which repeats
   const task = (await request(app).get(`/v1/tasks/${taskId}`).expect(200)).body;
   assert.deepEqual(task.label_counts, Object.fromEntries([...expected].sort()), "every text counted once under each label of its sets' union");
 });
+
+test('a multi-label learning curve in macro-F1, with no estimate while a fold trains on one text a label', async () => {
+  const curveOf = async (name: string, rows: Array<{ text: string; labels: string[] }>) => {
+    const taskId = await multiTask(name);
+    await post(taskId, 'application/x-ndjson', rows.map((r) => JSON.stringify(r)).join('\n')).expect(201);
+    const job = await train(app, taskId, { head: 'logistic_regression', learning_curve: true });
+    assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+    return (await versionOf(taskId, job.version as number)).report.learning_curve;
+  };
+  // One label with 6 texts, the rest with 2: two folds, each training on 3 of the one and 1 of each other; the
+  // shares cut the 3 and keep the 1s.
+  const taken = new Map<string, number>();
+  const skewed = intents(6, 0)
+    .filter((r) => {
+      const n = taken.get(r.label) ?? 0;
+      taken.set(r.label, n + 1);
+      return n < (taken.size === 1 ? 6 : 2);
+    })
+    .map((r) => ({ text: r.text, labels: [r.label] }));
+  const few = await curveOf('curve-few', skewed);
+  assert.equal(few.metric, 'macro_f1');
+  assert.ok(few.points.length > 1, 'the points are measured');
+  assert.equal(few.estimate, null, 'shares that only cut the one common label are not a curve');
+  const more = await curveOf('curve-more', sets(8, 0));
+  const { macro_f1_at_double: atDouble, interval } = more.estimate;
+  assert.ok(atDouble >= 0 && atDouble <= 1 && interval[0] <= atDouble && atDouble <= interval[1], `${atDouble} within [${interval}]`);
+});

@@ -1,7 +1,7 @@
 /** The learning curve's pieces: stratified shares of a fold's training rows, and each fold's power law read at twice the examples. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { estimateGain, subsampleSplit } from '../../src/training/learning-curve.js';
+import { estimateGain, MAX_EXPONENT, subsampleSplit } from '../../src/training/learning-curve.js';
 
 test('a share of the training rows: each class cut to its share (at least one row), the held-out rows untouched, seeded', () => {
   const y = Int32Array.from([...new Array(40).fill(0), ...new Array(20).fill(1), 2, 2]);
@@ -106,4 +106,16 @@ test('rows every share trains on (descriptions) count in the law: exact on a law
   assert.ok(Math.abs(e.score_doubled - law(493)) < 1e-9, `${e.score_doubled} against ${law(493)}`);
   const blind = estimateGain(points, { target: 493 })!;
   assert.ok(blind.score_doubled < e.score_doubled, 'left out, the rise reads slower and the estimate leans low');
+});
+
+test('no curve falls faster than 1/n: a steep rise from tiny shares is read at the exponent 1', () => {
+  // Folds of a few rows: the error from 0.5 to 0.1 over twice the rows, a fitted exponent of 2.3.
+  const points = [
+    { examples: 20, folds: [0.5, 0.6] },
+    { examples: 40, folds: [0.9, 0.92] },
+  ];
+  const e = estimateGain(points)!;
+  assert.deepEqual(e.b, [MAX_EXPONENT, MAX_EXPONENT]);
+  const expected = (1 - 0.1 / 2 + (1 - 0.08 / 2)) / 2;
+  assert.ok(Math.abs(e.score_doubled - expected) < 1e-9, `${e.score_doubled} against ${expected}`);
 });

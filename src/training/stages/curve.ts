@@ -44,13 +44,21 @@ export async function learningCurve(
   });
   const held = run.splits.flatMap((s) => [...s.test]);
   const floor = blended && held.filter((r) => blended[r] === y[r]).length / held.length;
-  const estimate = estimateGain(points, { target: doubledTraining(run), floor, extra: run.input.extraRows ?? 0 });
+  // Below two examples a label a fold, the shares cut almost nothing (one a label is kept): no curve to read.
+  const perLabel = medianCount(
+    Int32Array.from(
+      run.splits[0]!.train.filter((r) => r < n),
+      (r) => y[r]!,
+    ),
+    run.input.labels.length,
+  );
+  const estimate = perLabel < 2 ? null : estimateGain(points, { target: doubledTraining(run), floor, extra: run.input.extraRows ?? 0 });
   return {
     metric,
     points: points.map(({ folds, ...p }) => ({ ...p, [`fold_${metric}`]: folds.map(round) })),
     estimate: estimate && {
       metric,
-      rule: "each fold: 1 − score ∝ (examples + description rows)^(−b), b by least squares in log–log space weighted by rows, read from the fold's measured score at the rows a fold would train on with every label's examples doubled; the mean over folds, at least the blend's score where descriptions are blended in, and a 95 % interval from the folds' spread; an extrapolation",
+      rule: "each fold: 1 − score ∝ (examples + description rows)^(−b), b by least squares in log–log space weighted by rows and at most 1, read from the fold's measured score at the rows a fold would train on with every label's examples doubled; the mean over folds, at least the blend's score where descriptions are blended in, and a 95 % interval from the folds' spread; an extrapolation",
       b: round(estimate.b.reduce((a, x) => a + x, 0) / estimate.b.length),
       examples: estimate.examples,
       doubled_examples: estimate.doubled,
