@@ -7,7 +7,6 @@ import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServiceProcess, waitFor } from '../../test/helpers/process.js';
-import type { Example } from './datasets.js';
 
 export type Json = Record<string, unknown>;
 
@@ -19,7 +18,7 @@ export interface BenchService {
   /** A job started with `body`, awaited: the ended job (rejects unless it succeeded). */
   train(task: string, body: Json): Promise<Json>;
   /** The share of `texts` the task (or its version `version`) labels as they are labelled. */
-  accuracy(task: string, texts: ReadonlyArray<Example>, version?: number): Promise<number>;
+  accuracy(task: string, texts: ReadonlyArray<{ text: string; label?: string }>, version?: number): Promise<number>;
   stop(): Promise<void>;
 }
 

@@ -97,7 +97,7 @@ export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
               })
             ).id,
           );
-          const scoreOf = multi ? (v: number | undefined) => macroF1(svc, task, test, v) : (v: number | undefined) => svc.accuracy(task, test as never, v);
+          const scoreOf = multi ? (v: number | undefined) => macroF1(svc, task, test, v) : (v: number | undefined) => svc.accuracy(task, test, v);
           // Version 0 answers while it is the active one (a pinned version is a trained one).
           const v0 = multi ? null : await scoreOf(undefined);
           await svc.upload(task, examples);
