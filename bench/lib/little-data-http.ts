@@ -26,12 +26,13 @@ import { availableParallelism, cpus } from 'node:os';
 import { type BenchService, type Json, startBenchService } from './bench-service.js';
 import { loadJsonl, shuffled } from './datasets.js';
 import { DESCRIPTIONS } from './label-descriptions.js';
-import { fmt, printTable } from './stats.js';
+import { fmt, mean, printTable } from './stats.js';
 
 /** GoEmotions' dev texts scored: macro-F1 over 28 labels, some rare, needs more than the single-label sets' 400. */
 const MULTI_TEST = 2000;
+/** The shared sets whose lines carry `labels`, a set. */
+const isMultiLabel = (set: string) => set === 'goemotions';
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const pct = (x: number) => `${(100 * x).toFixed(1)}`;
 
 /** A shared set's line: `label`, or `labels` on a multi-label set. */
@@ -73,7 +74,7 @@ export async function littleDataHttp(opts: Map<string, string>): Promise<void> {
   const started = performance.now();
   try {
     for (const set of sets) {
-      const multi = set === 'goemotions';
+      const multi = isMultiLabel(set);
       const train = loadJsonl(`${set}.train.jsonl`) as Labelled[];
       const test = shuffled(loadJsonl(`${set}.${multi ? 'dev' : 'test'}.jsonl`) as Labelled[], 11).slice(0, multi ? MULTI_TEST : testSize);
       const labelsOf = (e: Labelled) => e.labels ?? [e.label!];
@@ -190,7 +191,7 @@ function report(rows: Row[], sets: string[], shots: number[], draws: number, tes
       const e = pairs.map(([x, y]) => x.predicted2k! - y!.cv!);
       const c = pairs.filter(([x, y]) => x.interval && y!.cv! >= x.interval[0] && y!.cv! <= x.interval[1]).length;
       // Binomial, for accuracy; macro-F1 has no such simple form.
-      const se = set === 'goemotions' ? null : pairs.map(([, y]) => Math.sqrt((y!.cv! * (1 - y!.cv!)) / y!.examples));
+      const se = isMultiLabel(set) ? null : pairs.map(([, y]) => Math.sqrt((y!.cv! * (1 - y!.cv!)) / y!.examples));
       errors.push(...e.map(Math.abs));
       covered += c;
       counted += pairs.length;
